@@ -1,0 +1,124 @@
+/*
+ * msg.h — the core's messages: plain C structs with bounded fields.
+ *
+ * Inside the core (and inside the simulator) messages travel as these structs;
+ * core/wire converts them to and from protobuf-c bytes for real sockets
+ * (DESIGN.md §2, "Messages: structs inside, protobuf on the wire").
+ *
+ * Addresses are opaque handles: the simulator uses peer indices, the runtime
+ * maps handles to socket addresses. Every message names its sender (id and
+ * address) so a receiver can learn about, and measure, peers first-hand.
+ *
+ * A received message may be allocated with only sc_msg_struct_size() bytes:
+ * read the union member its type names and nothing beyond.
+ */
+#ifndef SC_MSG_H
+#define SC_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "id.h"
+
+/* An opaque peer address handle. */
+typedef uint32_t sc_addr;
+#define SC_ADDR_NONE UINT32_MAX
+
+/* A reference to a peer: its id and how to reach it. */
+typedef struct sc_ref {
+  sc_id id;
+  sc_addr addr;
+} sc_ref;
+
+#define SC_LEAFSET_MAX 16     /* l: entries in a leaf set, l/2 a side (Pastry §2.1) */
+#define SC_FAILED_HINT_MAX 4  /* failed ids a LEAFSET message can carry (MSPastry) */
+#define SC_ROW_ENTRIES SC_ID_BASE
+
+enum sc_msg_type {
+  SC_MSG_PING = 1,        /* RTT probe and liveness probe */
+  SC_MSG_PONG = 2,        /* answer to PING, echoing its timestamp */
+  SC_MSG_HEARTBEAT = 3,   /* leaf-set heartbeat to an adjacent neighbour */
+  SC_MSG_ROUTE = 4,       /* a message routed toward a key */
+  SC_MSG_ROUTE_ACK = 5,   /* per-hop acknowledgement of a ROUTE (MSPastry) */
+  SC_MSG_LEAFSET = 6,     /* the sender's leaf set, optional reply request */
+  SC_MSG_ROW_REQUEST = 7, /* asks for one routing-table row */
+  SC_MSG_ROW = 8,         /* one routing-table row */
+  SC_MSG_TYPE_END
+};
+
+typedef struct sc_msg_ping {
+  uint64_t sent_ns; /* the sender's clock; echoed back to measure the RTT */
+  /* Non-zero: "I am new to you, consider me for your tables" (join
+   * announcement). The receiver may then probe the sender in turn; a probe
+   * sent in answer carries 0, so probing never ping-pongs. */
+  uint8_t announce;
+} sc_msg_ping;
+
+typedef struct sc_msg_pong {
+  uint64_t echo_ns; /* the PING's sent_ns */
+} sc_msg_pong;
+
+enum sc_route_kind {
+  SC_ROUTE_JOIN = 1,   /* origin is joining; key = origin id (Pastry §2.4) */
+  SC_ROUTE_LOOKUP = 2, /* a lookup: deliver to the key's owner */
+  SC_ROUTE_APP = 3,    /* an application message */
+};
+
+typedef struct sc_msg_route {
+  sc_id key;
+  sc_ref origin;        /* the peer that started the route */
+  uint32_t seq;         /* per-hop id for ROUTE_ACK; 0: no ack wanted */
+  uint16_t hops;        /* overlay hops taken so far */
+  uint8_t kind;         /* enum sc_route_kind */
+  uint8_t rows_sent;    /* join: routing-table rows [0, rows_sent) already sent */
+  uint64_t app_id;      /* lookup id or application word */
+  uint64_t app_time_ns; /* origin's clock when the route started */
+} sc_msg_route;
+
+typedef struct sc_msg_route_ack {
+  uint32_t seq;
+} sc_msg_route_ack;
+
+typedef struct sc_msg_leafset {
+  uint8_t want_reply; /* non-zero: answer with your own leaf set */
+  uint8_t n;          /* entries in e, <= SC_LEAFSET_MAX */
+  uint8_t nfailed;    /* ids in failed, <= SC_FAILED_HINT_MAX */
+  sc_id failed[SC_FAILED_HINT_MAX]; /* peers the sender found dead */
+  sc_ref e[SC_LEAFSET_MAX];         /* both sides, in no particular order */
+} sc_msg_leafset;
+
+typedef struct sc_msg_row_request {
+  uint8_t row;
+} sc_msg_row_request;
+
+typedef struct sc_msg_row {
+  uint8_t row; /* < SC_ID_DIGITS */
+  uint8_t n;   /* entries in e, <= SC_ROW_ENTRIES */
+  sc_ref e[SC_ROW_ENTRIES];
+} sc_msg_row;
+
+typedef struct sc_msg {
+  uint8_t type; /* enum sc_msg_type */
+  sc_ref sender;
+  union {
+    sc_msg_ping ping;
+    sc_msg_pong pong;
+    sc_msg_route route;
+    sc_msg_route_ack route_ack;
+    sc_msg_leafset leafset;
+    sc_msg_row_request row_request;
+    sc_msg_row row;
+  } u;
+} sc_msg;
+
+/*
+ * Bytes of an sc_msg of this type that hold data: the header plus the union
+ * member its type uses. The simulator allocates in-flight messages this size.
+ * Returns 0 for an unknown type.
+ */
+size_t sc_msg_struct_size(const sc_msg *msg);
+
+/* A static name for a message type ("ping", "route", ...), "?" if unknown. */
+const char *sc_msg_type_name(unsigned type);
+
+#endif

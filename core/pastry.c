@@ -1,0 +1,777 @@
+/*
+ * pastry.c — one Pastry peer, sans I/O (see pastry.h).
+ *
+ * Join (Pastry §2.4): the newcomer J routes a JOIN toward its own id through a
+ * bootstrap peer. Every peer on the route sends J the routing-table rows J does
+ * not have yet (row r of a peer sharing r digits with J is valid for J); the
+ * peer where the route ends, J's numerically closest, sends its leaf set. J
+ * probes every peer it learns of (measuring RTTs for proximity neighbour
+ * selection, §2.5) with an *announce* PING, which tells that peer about J in
+ * turn; a peer that newly puts another into its leaf set sends it its own
+ * leaf set, so concurrent joiners of adjacent ids still find each other
+ * (MSPastry §3.1's leaf-set probing, simplified).
+ *
+ * Failure detection and repair (MSPastry §3.2): each peer heartbeats its two
+ * adjacent leaf-set neighbours; silence beyond a lease, or a missing per-hop
+ * acknowledgement, makes a peer a *suspect* that is probed a few times before
+ * it is declared dead. A dead leaf-set member is announced to the rest of the
+ * leaf set (a LEAFSET message carrying the failed id, answered with leaf sets
+ * from which the hole is refilled); a dead routing-table entry is replaced from
+ * the same row of another entry. A routed message whose next hop does not
+ * acknowledge is sent through an alternative next hop.
+ */
+#include "pastry.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "err.h"
+#include "leafset.h"
+#include "rng.h"
+#include "rtable.h"
+
+#define FAILED_SET_MAX 8            /* recently dead peers remembered */
+#define FAILED_TTL_NS (300ull * 1000000000ull) /* forgotten after 5 minutes */
+#define SUSPECTS_MAX 64             /* concurrent liveness probes */
+#define ACKS_MAX 256                /* routed messages awaiting a per-hop ack */
+#define FAILED_CLEARED UINT64_MAX  /* a failed-set slot whose peer spoke again */
+#define JOIN_RETRY_NS (30ull * 1000000000ull)
+#define ACK_MARGIN_NS (100ull * 1000000ull)
+
+enum pastry_state { STATE_IDLE, STATE_JOINING, STATE_JOINED };
+
+typedef struct pastry_suspect {
+  sc_ref ref;
+  uint64_t deadline_ns;
+  uint32_t tries_left;
+} pastry_suspect;
+
+typedef struct pastry_pending_ack {
+  uint64_t deadline_ns;
+  sc_addr to;
+  uint32_t retries_left;
+  sc_msg_route route; /* kept to resend through another hop */
+} pastry_pending_ack;
+
+typedef struct pastry_failed {
+  sc_id id;
+  uint64_t at_ns;
+} pastry_failed;
+
+struct sc_pastry {
+  sc_ref self;
+  sc_pastry_config cfg;
+  sc_pastry_callbacks cb;
+  const sc_alloc *alloc;
+  void *user;
+  sc_rng rng;
+  uint8_t state;
+  uint8_t nfailed;
+  uint8_t failed_next;
+  sc_addr bootstrap;
+  uint32_t seq_next;
+  uint64_t join_deadline_ns;
+  uint64_t hb_next_ns;
+  sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
+  uint64_t heard_left_ns, heard_right_ns;
+  sc_leafset ls;
+  sc_rtable rt;
+  pastry_suspect *suspects;
+  uint32_t nsuspects, suspects_cap;
+  pastry_pending_ack *acks;
+  uint32_t nacks, acks_cap;
+  pastry_failed failed[FAILED_SET_MAX];
+  sc_pastry_stats stats;
+};
+
+void sc_pastry_config_default(sc_pastry_config *c) {
+  c->leafset_size = SC_LEAFSET_MAX;
+  c->heartbeat_ns = 20ull * 1000000000ull; /* FreePastry: leaf-set ping every 20 s */
+  c->lease_ns = 30ull * 1000000000ull;     /* ... with a 30 s lease */
+  c->probe_timeout_ns = 1000000000ull;
+  c->probe_tries = 3;
+  c->ack_timeout_ns = 1000000000ull;
+  c->route_retries = 3;
+  c->pns = true;
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
+  m->sender = p->self;
+  p->stats.msgs_sent++;
+  p->cb.send(p->user, to, m);
+}
+
+static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
+  sc_msg m;
+  m.type = SC_MSG_PING;
+  m.u.ping.sent_ns = now;
+  m.u.ping.announce = announce ? 1 : 0;
+  pastry_send(p, to, &m);
+}
+
+static void pastry_send_leafset(sc_pastry *p, sc_addr to, bool want_reply,
+                                const sc_id *failed_id) {
+  sc_msg m;
+  m.type = SC_MSG_LEAFSET;
+  sc_msg_leafset *l = &m.u.leafset;
+  l->want_reply = want_reply ? 1 : 0;
+  l->nfailed = 0;
+  if (failed_id) l->failed[l->nfailed++] = *failed_id;
+  l->n = 0;
+  unsigned count = sc_leafset_count(&p->ls);
+  for (unsigned i = 0; i < count; i++) {
+    const sc_ref *r = sc_leafset_at(&p->ls, i);
+    bool dup = false; /* in small overlays a peer sits on both sides */
+    for (unsigned j = 0; j < l->n && !dup; j++) dup = sc_id_eq(&l->e[j].id, &r->id);
+    if (!dup && r->addr != to) l->e[l->n++] = *r;
+  }
+  pastry_send(p, to, &m);
+}
+
+static void pastry_send_row(sc_pastry *p, sc_addr to, unsigned row) {
+  sc_msg m;
+  m.type = SC_MSG_ROW;
+  m.u.row.row = (uint8_t)row;
+  m.u.row.n = 0;
+  for (unsigned c = 0; c < SC_ID_BASE; c++) {
+    const sc_rt_entry *e = sc_rtable_get(&p->rt, row, c);
+    if (e && e->addr != to) {
+      m.u.row.e[m.u.row.n].id = e->id;
+      m.u.row.e[m.u.row.n].addr = e->addr;
+      m.u.row.n++;
+    }
+  }
+  pastry_send(p, to, &m);
+}
+
+/* ------------------------------------------------------- suspects and death */
+
+static pastry_suspect *pastry_find_suspect(sc_pastry *p, const sc_id *id) {
+  for (uint32_t i = 0; i < p->nsuspects; i++)
+    if (sc_id_eq(&p->suspects[i].ref.id, id)) return &p->suspects[i];
+  return NULL;
+}
+
+static bool pastry_addr_suspected(const sc_pastry *p, sc_addr a) {
+  for (uint32_t i = 0; i < p->nsuspects; i++)
+    if (p->suspects[i].ref.addr == a) return true;
+  return false;
+}
+
+static bool pastry_recently_failed(const sc_pastry *p, const sc_id *id, uint64_t now) {
+  for (unsigned i = 0; i < p->nfailed; i++)
+    if (p->failed[i].at_ns != FAILED_CLEARED && sc_id_eq(&p->failed[i].id, id) &&
+        now - p->failed[i].at_ns < FAILED_TTL_NS)
+      return true;
+  return false;
+}
+
+static void pastry_forget_failed(sc_pastry *p, const sc_id *id) {
+  for (unsigned i = 0; i < p->nfailed; i++)
+    if (sc_id_eq(&p->failed[i].id, id)) p->failed[i].at_ns = FAILED_CLEARED;
+}
+
+static int grow(sc_pastry *p, void **arr, uint32_t *cap, uint32_t cap_max, size_t elem) {
+  if (*cap >= cap_max) return SC_ERR_FULL;
+  uint32_t ncap = *cap ? *cap * 2 : 4;
+  if (ncap > cap_max) ncap = cap_max;
+  void *n = p->alloc->realloc(*arr, ncap * elem, p->alloc->user);
+  if (n == NULL) return SC_ERR_NOMEM;
+  *arr = n;
+  *cap = ncap;
+  return SC_OK;
+}
+
+/* Starts probing r unless it already is; it is declared dead if probe_tries
+ * PINGs go unanswered (MSPastry §3.2). */
+static int pastry_start_probe(sc_pastry *p, const sc_ref *r, uint64_t now) {
+  if (sc_id_eq(&r->id, &p->self.id) || pastry_find_suspect(p, &r->id)) return SC_OK;
+  if (p->nsuspects == p->suspects_cap) {
+    int rv = grow(p, (void **)&p->suspects, &p->suspects_cap, SUSPECTS_MAX,
+                  sizeof(pastry_suspect));
+    if (rv == SC_ERR_FULL) return SC_OK; /* bounded: probe it later */
+    if (rv < 0) return rv;
+  }
+  pastry_suspect *s = &p->suspects[p->nsuspects++];
+  s->ref = *r;
+  s->tries_left = p->cfg.probe_tries > 0 ? p->cfg.probe_tries - 1 : 0;
+  s->deadline_ns = now + p->cfg.probe_timeout_ns;
+  pastry_send_ping(p, r->addr, false, now);
+  return SC_OK;
+}
+
+static void pastry_clear_suspect(sc_pastry *p, const sc_id *id) {
+  for (uint32_t i = 0; i < p->nsuspects; i++) {
+    if (sc_id_eq(&p->suspects[i].ref.id, id)) {
+      p->suspects[i] = p->suspects[--p->nsuspects];
+      return;
+    }
+  }
+}
+
+static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries,
+                             uint64_t now);
+
+static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
+  sc_ref d = *dead; /* dead may point into a table we are about to change */
+  pastry_clear_suspect(p, &d.id);
+  p->stats.peers_declared_dead++;
+  pastry_failed *f = &p->failed[p->failed_next];
+  f->id = d.id;
+  f->at_ns = now;
+  p->failed_next = (uint8_t)((p->failed_next + 1) % FAILED_SET_MAX);
+  if (p->nfailed < FAILED_SET_MAX) p->nfailed++;
+  if (p->cb.peer_failed) p->cb.peer_failed(p->user, &d, now);
+
+  bool in_ls = sc_leafset_remove(&p->ls, &d.id);
+  int row = sc_rtable_remove(&p->rt, &d.id);
+
+  if (in_ls) {
+    /* MSPastry §3.2: tell the rest of the leaf set, and refill the hole from
+     * their answers. */
+    unsigned count = sc_leafset_count(&p->ls);
+    for (unsigned i = 0; i < count; i++) {
+      const sc_ref *r = sc_leafset_at(&p->ls, i);
+      bool dup = i >= p->ls.nleft && sc_leafset_find(&p->ls, &r->id) != r;
+      if (!dup) pastry_send_leafset(p, r->addr, true, &d.id);
+    }
+  }
+  if (row >= 0) {
+    /* Repair the slot from the same row of another entry (Pastry §2.4,
+     * "routing table maintenance"). */
+    unsigned start = sc_rng_below(&p->rng, SC_ID_BASE);
+    for (unsigned k = 0; k < SC_ID_BASE; k++) {
+      const sc_rt_entry *e = sc_rtable_get(&p->rt, (unsigned)row, (start + k) % SC_ID_BASE);
+      if (e && !pastry_addr_suspected(p, e->addr)) {
+        sc_msg m;
+        m.type = SC_MSG_ROW_REQUEST;
+        m.u.row_request.row = (uint8_t)row;
+        pastry_send(p, e->addr, &m);
+        break;
+      }
+    }
+  }
+  /* Routed messages waiting on the dead peer go another way now. */
+  for (uint32_t i = 0; i < p->nacks;) {
+    if (p->acks[i].to == d.addr) {
+      pastry_pending_ack a = p->acks[i];
+      p->acks[i] = p->acks[--p->nacks];
+      p->stats.reroutes++;
+      int rv = pastry_route_step(p, &a.route, a.retries_left, now);
+      if (rv < 0) return rv;
+      i = 0; /* the array may have changed */
+      continue;
+    }
+    i++;
+  }
+  return SC_OK;
+}
+
+/* ------------------------------------------------------- learning of peers */
+
+static bool pastry_knows(const sc_pastry *p, const sc_id *id) {
+  return sc_leafset_find(&p->ls, id) != NULL || sc_rtable_find(&p->rt, id) != NULL;
+}
+
+/*
+ * r spoke to us directly, so it is alive: it may enter the leaf set at once,
+ * and an empty routing-table slot at once (then measured). A peer that newly
+ * enters the leaf set is sent ours, which is how leaf sets converge when peers
+ * join side by side. rtt_us is known when the message was a PONG.
+ */
+static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us,
+                                  bool announce, uint64_t now) {
+  if (sc_id_eq(&r->id, &p->self.id) || r->addr == SC_ADDR_NONE) return SC_OK;
+  if (p->state != STATE_IDLE && sc_leafset_insert(&p->ls, r))
+    pastry_send_leafset(p, r->addr, false, NULL);
+  int rv = sc_rtable_consider(&p->rt, r, rtt_us, p->cfg.pns, p->alloc);
+  if (rv < 0) return rv;
+  if (p->cfg.pns && rtt_us == SC_RTT_UNKNOWN) {
+    /* Measure r if it just took an empty slot, or if it announced itself and
+     * might be nearer than the slot's occupant. */
+    const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
+    bool in_slot_unmeasured = e != NULL && e->rtt_us == SC_RTT_UNKNOWN;
+    if (rv == SC_RTABLE_INSERTED || (announce && (e == NULL || in_slot_unmeasured)))
+      pastry_send_ping(p, r->addr, false, now);
+  }
+  return SC_OK;
+}
+
+/* r was named by another peer: probe it (an announce PING) if it could fill a
+ * gap in our tables. The answer, first-hand, decides. */
+static void pastry_learn_secondhand(sc_pastry *p, const sc_ref *r, bool any_slot,
+                                    uint64_t now) {
+  if (sc_id_eq(&r->id, &p->self.id) || r->addr == SC_ADDR_NONE) return;
+  if (pastry_knows(p, &r->id) || pastry_recently_failed(p, &r->id, now)) return;
+  bool want = sc_leafset_would_insert(&p->ls, &r->id);
+  if (!want) {
+    unsigned row, col;
+    want = sc_rtable_slot(&p->rt, &r->id, &row, &col) &&
+           (any_slot || sc_rtable_get(&p->rt, row, col) == NULL);
+  }
+  if (want) pastry_send_ping(p, r->addr, true, now);
+}
+
+/* ---------------------------------------------------------------- routing */
+
+/* Excluded as a next hop: suspects, and a joiner for its own JOIN. */
+static bool pastry_excluded(const sc_pastry *p, const sc_msg_route *route, sc_addr a) {
+  if (route->kind == SC_ROUTE_JOIN && a == route->origin.addr) return true;
+  return p->nsuspects > 0 && pastry_addr_suspected(p, a);
+}
+
+/*
+ * Pastry §2.2: the leaf set if the key is in its range, else the routing-table
+ * entry that shares one more digit with the key, else (the rare case) any known
+ * peer that shares as long a prefix and is numerically closer. Returns NULL
+ * when this peer is where the route ends.
+ */
+static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *route,
+                                     sc_ref *scratch) {
+  const sc_id *key = &route->key;
+  if (sc_leafset_covers(&p->ls, key)) {
+    const sc_ref *best = &p->self;
+    unsigned count = sc_leafset_count(&p->ls);
+    for (unsigned i = 0; i < count; i++) {
+      const sc_ref *r = sc_leafset_at(&p->ls, i);
+      if (!pastry_excluded(p, route, r->addr) && sc_id_closer(key, &r->id, &best->id))
+        best = r;
+    }
+    return best == &p->self ? NULL : best;
+  }
+  unsigned l = sc_id_shl(key, &p->self.id);
+  const sc_rt_entry *e = sc_rtable_get(&p->rt, l, sc_id_digit(key, l));
+  if (e && !pastry_excluded(p, route, e->addr)) {
+    scratch->id = e->id;
+    scratch->addr = e->addr;
+    return scratch;
+  }
+  /* The rare case: anyone at least as long a prefix match and closer. */
+  const sc_id *best = &p->self.id;
+  sc_addr best_addr = SC_ADDR_NONE;
+  unsigned count = sc_leafset_count(&p->ls);
+  for (unsigned i = 0; i < count; i++) {
+    const sc_ref *r = sc_leafset_at(&p->ls, i);
+    if (!pastry_excluded(p, route, r->addr) && sc_id_shl(&r->id, key) >= l &&
+        sc_id_closer(key, &r->id, best))
+      best = &r->id, best_addr = r->addr;
+  }
+  for (unsigned row = l; row < SC_RT_ROWS_MAX; row++) {
+    if (p->rt.rows[row] == NULL) continue;
+    for (unsigned c = 0; c < SC_ID_BASE; c++) {
+      const sc_rt_entry *x = sc_rtable_get(&p->rt, row, c);
+      if (x && !pastry_excluded(p, route, x->addr) && sc_id_shl(&x->id, key) >= l &&
+          sc_id_closer(key, &x->id, best))
+        best = &x->id, best_addr = x->addr;
+    }
+  }
+  if (best_addr == SC_ADDR_NONE) return NULL;
+  scratch->id = *best;
+  scratch->addr = best_addr;
+  return scratch;
+}
+
+static uint64_t pastry_ack_timeout(const sc_pastry *p, const sc_id *id) {
+  const sc_rt_entry *e = sc_rtable_find(&p->rt, id);
+  if (e && e->rtt_us != SC_RTT_UNKNOWN)
+    return 2ull * e->rtt_us * 1000ull + ACK_MARGIN_NS;
+  return p->cfg.ack_timeout_ns;
+}
+
+static void pastry_deliver(sc_pastry *p, const sc_msg_route *route, uint64_t now) {
+  p->stats.routes_delivered++;
+  if (route->kind == SC_ROUTE_JOIN) {
+    /* The joiner's closest peer hands over its leaf set (Pastry §2.4). */
+    pastry_send_leafset(p, route->origin.addr, false, NULL);
+    return;
+  }
+  if (p->cb.deliver) {
+    sc_msg m;
+    m.type = SC_MSG_ROUTE;
+    m.sender = p->self;
+    m.u.route = *route;
+    p->cb.deliver(p->user, &m, now);
+  }
+}
+
+/* Delivers route here or forwards it one hop, expecting an ack. */
+static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries,
+                             uint64_t now) {
+  if (route->kind == SC_ROUTE_JOIN && route->origin.addr != p->self.addr) {
+    /* Send the joiner the rows it can take from us (Pastry §2.4). */
+    unsigned shl = sc_id_shl(&route->origin.id, &p->self.id);
+    unsigned upto = shl + 1 < SC_RT_ROWS_MAX ? shl + 1 : SC_RT_ROWS_MAX;
+    for (unsigned r = route->rows_sent; r < upto; r++)
+      if (p->rt.rows[r]) pastry_send_row(p, route->origin.addr, r);
+    if (upto > route->rows_sent) route->rows_sent = (uint8_t)upto;
+  }
+  sc_ref scratch;
+  const sc_ref *next = pastry_next_hop(p, route, &scratch);
+  if (next == NULL) {
+    pastry_deliver(p, route, now);
+    return SC_OK;
+  }
+  if (p->nacks == p->acks_cap) {
+    int rv = grow(p, (void **)&p->acks, &p->acks_cap, ACKS_MAX, sizeof(pastry_pending_ack));
+    if (rv == SC_ERR_FULL) {
+      p->stats.routes_dropped++; /* bounded: shed load rather than grow */
+      return SC_OK;
+    }
+    if (rv < 0) return rv;
+  }
+  sc_msg m;
+  m.type = SC_MSG_ROUTE;
+  m.u.route = *route;
+  m.u.route.hops = (uint16_t)(route->hops + 1);
+  if (++p->seq_next == 0) p->seq_next = 1;
+  m.u.route.seq = p->seq_next;
+  pastry_pending_ack *a = &p->acks[p->nacks++];
+  a->deadline_ns = now + pastry_ack_timeout(p, &next->id);
+  a->to = next->addr;
+  a->retries_left = retries;
+  a->route = m.u.route;
+  p->stats.routes_forwarded++;
+  pastry_send(p, next->addr, &m);
+  return SC_OK;
+}
+
+/* --------------------------------------------------------------- lifecycle */
+
+int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
+                  const sc_pastry_config *cfg, const sc_pastry_callbacks *cb,
+                  const sc_alloc *alloc, void *user, uint64_t now) {
+  (void)now;
+  if (pp == NULL || self == NULL || cb == NULL || cb->send == NULL ||
+      self->addr == SC_ADDR_NONE)
+    return SC_ERR_INVALID;
+  sc_pastry_config def;
+  if (cfg == NULL) {
+    sc_pastry_config_default(&def);
+    cfg = &def;
+  }
+  if (cfg->leafset_size < 2 || cfg->leafset_size > SC_LEAFSET_MAX ||
+      cfg->leafset_size % 2 != 0 || cfg->heartbeat_ns == 0)
+    return SC_ERR_INVALID;
+  if (alloc == NULL) alloc = sc_alloc_default();
+  sc_pastry *p = alloc->calloc(1, sizeof(*p), alloc->user);
+  if (p == NULL) return SC_ERR_NOMEM;
+  p->self = *self;
+  p->cfg = *cfg;
+  p->cb = *cb;
+  p->alloc = alloc;
+  p->user = user;
+  sc_rng_seed(&p->rng, seed);
+  p->state = STATE_IDLE;
+  p->bootstrap = SC_ADDR_NONE;
+  p->watched_left = p->watched_right = SC_ADDR_NONE;
+  sc_leafset_init(&p->ls, &self->id, cfg->leafset_size / 2);
+  sc_rtable_init(&p->rt, &self->id);
+  *pp = p;
+  return SC_OK;
+}
+
+void sc_pastry_del(sc_pastry *p) {
+  if (p == NULL) return;
+  const sc_alloc *a = p->alloc;
+  sc_rtable_free(&p->rt, a);
+  a->free(p->suspects, a->user);
+  a->free(p->acks, a->user);
+  a->free(p, a->user);
+}
+
+static void pastry_start_heartbeats(sc_pastry *p, uint64_t now) {
+  /* A random phase keeps a million peers from heartbeating in lockstep. */
+  p->hb_next_ns = now + (uint64_t)(sc_rng_unit(&p->rng) * (double)p->cfg.heartbeat_ns);
+}
+
+static void pastry_send_join(sc_pastry *p) {
+  sc_msg m;
+  m.type = SC_MSG_ROUTE;
+  memset(&m.u.route, 0, sizeof(m.u.route));
+  m.u.route.key = p->self.id;
+  m.u.route.origin = p->self;
+  m.u.route.kind = SC_ROUTE_JOIN;
+  pastry_send(p, p->bootstrap, &m);
+}
+
+int sc_pastry_join(sc_pastry *p, sc_addr bootstrap, uint64_t now) {
+  if (p->state != STATE_IDLE) return SC_ERR_INVALID;
+  if (bootstrap == SC_ADDR_NONE || bootstrap == p->self.addr) {
+    p->state = STATE_JOINED; /* the first peer: an overlay of one */
+    pastry_start_heartbeats(p, now);
+    return SC_OK;
+  }
+  p->state = STATE_JOINING;
+  p->bootstrap = bootstrap;
+  p->join_deadline_ns = now + JOIN_RETRY_NS;
+  pastry_send_join(p);
+  return SC_OK;
+}
+
+/* ---------------------------------------------------------------- receive */
+
+static bool pastry_valid(const sc_msg *m) {
+  if (m->sender.addr == SC_ADDR_NONE) return false;
+  switch (m->type) {
+  case SC_MSG_PING:
+  case SC_MSG_PONG:
+  case SC_MSG_HEARTBEAT:
+  case SC_MSG_ROUTE_ACK: return true;
+  case SC_MSG_ROUTE:
+    return m->u.route.origin.addr != SC_ADDR_NONE && m->u.route.kind >= SC_ROUTE_JOIN &&
+           m->u.route.kind <= SC_ROUTE_APP && m->u.route.rows_sent <= SC_RT_ROWS_MAX;
+  case SC_MSG_LEAFSET:
+    return m->u.leafset.n <= SC_LEAFSET_MAX && m->u.leafset.nfailed <= SC_FAILED_HINT_MAX;
+  case SC_MSG_ROW_REQUEST: return m->u.row_request.row < SC_ID_DIGITS;
+  case SC_MSG_ROW: return m->u.row.row < SC_ID_DIGITS && m->u.row.n <= SC_ROW_ENTRIES;
+  default: return false;
+  }
+}
+
+/* Keeps the lease on whoever is adjacent now (MSPastry §3.2 heartbeats). */
+static void pastry_update_watch(sc_pastry *p, uint64_t now) {
+  sc_addr l = p->ls.nleft ? p->ls.left[0].addr : SC_ADDR_NONE;
+  sc_addr r = p->ls.nright ? p->ls.right[0].addr : SC_ADDR_NONE;
+  if (l != p->watched_left) p->watched_left = l, p->heard_left_ns = now;
+  if (r != p->watched_right) p->watched_right = r, p->heard_right_ns = now;
+}
+
+static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
+  const sc_msg_leafset *l = &m->u.leafset;
+  for (unsigned i = 0; i < l->nfailed; i++) {
+    /* Do not trust the hint blindly: probe the peer ourselves. */
+    const sc_ref *r = sc_leafset_find(&p->ls, &l->failed[i]);
+    const sc_rt_entry *e = r ? NULL : sc_rtable_find(&p->rt, &l->failed[i]);
+    sc_ref tmp;
+    if (e) tmp.id = e->id, tmp.addr = e->addr, r = &tmp;
+    if (r) {
+      int rv = pastry_start_probe(p, r, now);
+      if (rv < 0) return rv;
+    }
+  }
+  if (p->state == STATE_JOINING) {
+    p->state = STATE_JOINED;
+    pastry_start_heartbeats(p, now);
+  }
+  for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
+  if (l->want_reply) pastry_send_leafset(p, m->sender.addr, false, NULL);
+  return SC_OK;
+}
+
+int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
+  p->stats.msgs_recv++;
+  if (!pastry_valid(m) || sc_id_eq(&m->sender.id, &p->self.id)) {
+    p->stats.msgs_dropped_invalid++;
+    return SC_ERR_INVALID;
+  }
+  const sc_ref *from = &m->sender;
+  /* Any message is proof of life. */
+  if (from->addr == p->watched_left) p->heard_left_ns = now;
+  if (from->addr == p->watched_right) p->heard_right_ns = now;
+  if (p->nsuspects) pastry_clear_suspect(p, &from->id);
+  if (p->nfailed) pastry_forget_failed(p, &from->id);
+
+  int rv = SC_OK;
+  uint32_t rtt_us = SC_RTT_UNKNOWN;
+  bool announce = false;
+  if (m->type == SC_MSG_PONG && m->u.pong.echo_ns <= now) {
+    uint64_t rtt = (now - m->u.pong.echo_ns) / 1000u;
+    rtt_us = rtt >= SC_RTT_UNKNOWN ? SC_RTT_UNKNOWN - 1 : (uint32_t)rtt;
+  }
+  if (m->type == SC_MSG_PING) announce = m->u.ping.announce != 0;
+  rv = pastry_learn_firsthand(p, from, rtt_us, announce, now);
+  if (rv < 0) return rv;
+
+  switch (m->type) {
+  case SC_MSG_PING: {
+    sc_msg r;
+    r.type = SC_MSG_PONG;
+    r.u.pong.echo_ns = m->u.ping.sent_ns;
+    pastry_send(p, from->addr, &r);
+    break;
+  }
+  case SC_MSG_PONG:
+  case SC_MSG_HEARTBEAT: break;
+  case SC_MSG_ROUTE: {
+    if (m->u.route.seq != 0) {
+      sc_msg ack;
+      ack.type = SC_MSG_ROUTE_ACK;
+      ack.u.route_ack.seq = m->u.route.seq;
+      pastry_send(p, from->addr, &ack);
+    }
+    sc_msg_route route = m->u.route;
+    if (route.kind == SC_ROUTE_JOIN && route.origin.addr != from->addr)
+      pastry_learn_secondhand(p, &route.origin, false, now);
+    rv = pastry_route_step(p, &route, p->cfg.route_retries, now);
+    break;
+  }
+  case SC_MSG_ROUTE_ACK:
+    for (uint32_t i = 0; i < p->nacks; i++) {
+      if (p->acks[i].route.seq == m->u.route_ack.seq && p->acks[i].to == from->addr) {
+        p->acks[i] = p->acks[--p->nacks];
+        break;
+      }
+    }
+    break;
+  case SC_MSG_LEAFSET: rv = pastry_on_leafset(p, m, now); break;
+  case SC_MSG_ROW_REQUEST: pastry_send_row(p, from->addr, m->u.row_request.row); break;
+  case SC_MSG_ROW:
+    /* Rows arrive while joining or repairing: measure every new peer in them,
+     * so the table keeps the nearest (Pastry §2.5). */
+    for (unsigned i = 0; i < m->u.row.n; i++)
+      pastry_learn_secondhand(p, &m->u.row.e[i], true, now);
+    break;
+  }
+  pastry_update_watch(p, now);
+  return rv;
+}
+
+/* ----------------------------------------------------------------- timers */
+
+uint64_t sc_pastry_get_expiry(const sc_pastry *p) {
+  uint64_t t = UINT64_MAX;
+  if (p->state == STATE_JOINING && p->join_deadline_ns < t) t = p->join_deadline_ns;
+  if (p->state == STATE_JOINED) {
+    if (p->hb_next_ns < t) t = p->hb_next_ns;
+    if (p->watched_left != SC_ADDR_NONE && p->heard_left_ns + p->cfg.lease_ns < t)
+      t = p->heard_left_ns + p->cfg.lease_ns;
+    if (p->watched_right != SC_ADDR_NONE && p->heard_right_ns + p->cfg.lease_ns < t)
+      t = p->heard_right_ns + p->cfg.lease_ns;
+  }
+  for (uint32_t i = 0; i < p->nsuspects; i++)
+    if (p->suspects[i].deadline_ns < t) t = p->suspects[i].deadline_ns;
+  for (uint32_t i = 0; i < p->nacks; i++)
+    if (p->acks[i].deadline_ns < t) t = p->acks[i].deadline_ns;
+  return t;
+}
+
+static void pastry_heartbeat(sc_pastry *p) {
+  sc_msg m;
+  m.type = SC_MSG_HEARTBEAT;
+  if (p->ls.nleft) pastry_send(p, p->ls.left[0].addr, &m);
+  if (p->ls.nright && (!p->ls.nleft || p->ls.right[0].addr != p->ls.left[0].addr))
+    pastry_send(p, p->ls.right[0].addr, &m);
+}
+
+int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
+  int rv;
+  if (p->state == STATE_JOINING && now >= p->join_deadline_ns) {
+    p->join_deadline_ns = now + JOIN_RETRY_NS;
+    pastry_send_join(p);
+  }
+  if (p->state == STATE_JOINED) {
+    if (now >= p->hb_next_ns) {
+      pastry_heartbeat(p);
+      p->hb_next_ns = now + p->cfg.heartbeat_ns;
+    }
+    if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->cfg.lease_ns) {
+      p->heard_left_ns = now;
+      if ((rv = pastry_start_probe(p, &p->ls.left[0], now)) < 0) return rv;
+    }
+    if (p->watched_right != SC_ADDR_NONE && now >= p->heard_right_ns + p->cfg.lease_ns) {
+      p->heard_right_ns = now;
+      if ((rv = pastry_start_probe(p, &p->ls.right[0], now)) < 0) return rv;
+    }
+  }
+  for (uint32_t i = 0; i < p->nsuspects;) {
+    pastry_suspect *s = &p->suspects[i];
+    if (now < s->deadline_ns) {
+      i++;
+      continue;
+    }
+    if (s->tries_left > 0) {
+      s->tries_left--;
+      s->deadline_ns = now + p->cfg.probe_timeout_ns;
+      pastry_send_ping(p, s->ref.addr, false, now);
+      i++;
+      continue;
+    }
+    if ((rv = pastry_declare_dead(p, &s->ref, now)) < 0) return rv;
+    i = 0; /* the suspects array changed */
+  }
+  for (uint32_t i = 0; i < p->nacks;) {
+    if (now < p->acks[i].deadline_ns) {
+      i++;
+      continue;
+    }
+    /* MSPastry §3.3: no ack in time, so suspect the hop and try another. */
+    pastry_pending_ack a = p->acks[i];
+    p->acks[i] = p->acks[--p->nacks];
+    sc_ref to = {{0, 0}, a.to};
+    const sc_ref *known = NULL;
+    unsigned count = sc_leafset_count(&p->ls);
+    for (unsigned k = 0; k < count && !known; k++)
+      if (sc_leafset_at(&p->ls, k)->addr == a.to) known = sc_leafset_at(&p->ls, k);
+    if (known) to = *known;
+    else {
+      for (unsigned row = 0; row < SC_RT_ROWS_MAX && !known; row++)
+        for (unsigned c = 0; c < SC_ID_BASE && !known && p->rt.rows[row]; c++) {
+          const sc_rt_entry *e = sc_rtable_get(&p->rt, row, c);
+          if (e && e->addr == a.to) to.id = e->id, known = &to;
+        }
+    }
+    if (known && (rv = pastry_start_probe(p, &to, now)) < 0) return rv;
+    if (a.retries_left == 0) {
+      p->stats.routes_dropped++;
+    } else {
+      p->stats.reroutes++;
+      if ((rv = pastry_route_step(p, &a.route, a.retries_left - 1, now)) < 0) return rv;
+    }
+    i = 0;
+  }
+  pastry_update_watch(p, now);
+  return SC_OK;
+}
+
+/* ------------------------------------------------------------------ route */
+
+int sc_pastry_route(sc_pastry *p, const sc_id *key, uint8_t kind, uint64_t app_id,
+                    uint64_t now) {
+  sc_msg_route route;
+  memset(&route, 0, sizeof(route));
+  route.key = *key;
+  route.origin = p->self;
+  route.kind = kind;
+  route.app_id = app_id;
+  route.app_time_ns = now;
+  int rv = pastry_route_step(p, &route, p->cfg.route_retries, now);
+  pastry_update_watch(p, now);
+  return rv;
+}
+
+/* ------------------------------------------------------------- inspection */
+
+const sc_ref *sc_pastry_self(const sc_pastry *p) { return &p->self; }
+bool sc_pastry_is_joined(const sc_pastry *p) { return p->state == STATE_JOINED; }
+
+unsigned sc_pastry_leafset(const sc_pastry *p, sc_ref *out, unsigned max,
+                           unsigned *left_count) {
+  unsigned count = sc_leafset_count(&p->ls);
+  for (unsigned i = 0; i < count && i < max; i++) out[i] = *sc_leafset_at(&p->ls, i);
+  if (left_count) *left_count = p->ls.nleft;
+  return count;
+}
+
+bool sc_pastry_rt_entry(const sc_pastry *p, unsigned row, unsigned col, sc_ref *out,
+                        uint32_t *rtt_us) {
+  const sc_rt_entry *e = sc_rtable_get(&p->rt, row, col);
+  if (e == NULL) return false;
+  if (out) out->id = e->id, out->addr = e->addr;
+  if (rtt_us) *rtt_us = e->rtt_us;
+  return true;
+}
+
+void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out) {
+  *out = p->stats;
+  out->rt_entries = p->rt.count;
+  out->pending_acks = p->nacks;
+  out->suspects = p->nsuspects;
+}
+
+size_t sc_pastry_mem_bytes(const sc_pastry *p) {
+  return sizeof(*p) + sc_rtable_mem_bytes(&p->rt) +
+         p->suspects_cap * sizeof(pastry_suspect) +
+         p->acks_cap * sizeof(pastry_pending_ack);
+}

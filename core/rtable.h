@@ -1,0 +1,83 @@
+/*
+ * rtable.h — Pastry's routing table (Pastry §2.1).
+ *
+ * Row r holds peers that share the owner's first r digits and differ in digit
+ * r; column c of row r holds one whose digit r is c. With proximity neighbour
+ * selection (PNS, Pastry §2.5) a slot keeps, of the peers eligible for it, the
+ * one with the smallest measured round-trip time.
+ *
+ * Rows are allocated on first use: an overlay of N peers fills about
+ * log16(N) rows, so a million peers cost five rows each, not 32.
+ */
+#ifndef SC_RTABLE_H
+#define SC_RTABLE_H
+
+#include <stdbool.h>
+
+#include "alloc.h"
+#include "msg.h"
+
+/* Rows kept. Peers sharing more digits than this are leaf-set material in any
+ * overlay below 16^16 peers. */
+#define SC_RT_ROWS_MAX 16
+#define SC_RTT_UNKNOWN UINT32_MAX
+
+typedef struct sc_rt_entry {
+  sc_id id;
+  sc_addr addr; /* SC_ADDR_NONE: empty slot */
+  uint32_t rtt_us; /* SC_RTT_UNKNOWN until measured */
+} sc_rt_entry;
+
+typedef struct sc_rtable {
+  sc_id self;
+  uint32_t count; /* occupied slots */
+  sc_rt_entry *rows[SC_RT_ROWS_MAX];
+} sc_rtable;
+
+void sc_rtable_init(sc_rtable *rt, const sc_id *self);
+void sc_rtable_free(sc_rtable *rt, const sc_alloc *alloc);
+
+/* The slot id belongs in. False for the owner or a row beyond the table. */
+static inline bool sc_rtable_slot(const sc_rtable *rt, const sc_id *id, unsigned *row,
+                                  unsigned *col) {
+  unsigned r = sc_id_shl(&rt->self, id);
+  if (r >= SC_RT_ROWS_MAX) return false;
+  *row = r;
+  *col = sc_id_digit(id, r);
+  return true;
+}
+
+/* The entry at (row, col), or NULL if empty. */
+static inline const sc_rt_entry *sc_rtable_get(const sc_rtable *rt, unsigned row,
+                                               unsigned col) {
+  if (row >= SC_RT_ROWS_MAX || rt->rows[row] == NULL) return NULL;
+  const sc_rt_entry *e = &rt->rows[row][col & 15];
+  return e->addr == SC_ADDR_NONE ? NULL : e;
+}
+
+/* The entry holding id, or NULL. */
+const sc_rt_entry *sc_rtable_find(const sc_rtable *rt, const sc_id *id);
+
+enum {
+  SC_RTABLE_UNCHANGED = 0,
+  SC_RTABLE_INSERTED = 1, /* filled an empty slot */
+  SC_RTABLE_REPLACED = 2, /* displaced a farther peer (PNS) */
+  SC_RTABLE_UPDATED = 3,  /* same peer, new RTT or address */
+};
+
+/*
+ * Offers r with round-trip time rtt_us (SC_RTT_UNKNOWN if not measured) for
+ * its slot. An empty slot takes it; with pns an occupied slot takes it if its
+ * RTT is known and smaller than the occupant's (an occupant of unknown RTT
+ * yields to any measured peer). Returns an SC_RTABLE_* code or SC_ERR_NOMEM.
+ */
+int sc_rtable_consider(sc_rtable *rt, const sc_ref *r, uint32_t rtt_us, bool pns,
+                       const sc_alloc *alloc);
+
+/* Empties the slot holding id. Returns its row, or -1 if id was absent. */
+int sc_rtable_remove(sc_rtable *rt, const sc_id *id);
+
+/* Bytes of rows allocated. */
+size_t sc_rtable_mem_bytes(const sc_rtable *rt);
+
+#endif

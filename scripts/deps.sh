@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs the Debian packages stripecast needs to build, test, benchmark and plot.
+# This list is the one place where the project's system dependencies are named.
+#
+# Idempotent and quiet: asks dpkg-query first, and only when something is missing
+# runs `apt-get update` and `apt-get install` for just those packages.
+set -euo pipefail
+
+# One package per line; a comment says who needs it.
+SC_DEPS=(
+  build-essential      # gcc, make, libc headers
+  cmake                # the build (>= 3.25)
+  pkg-config           # finds cmocka and protobuf-c
+  binutils             # nm for the sans-I/O check (tests/check_sans_io.sh)
+  libev-dev            # node/: the real runtime's event loop
+  libprotobuf-c-dev    # core/wire: the wire codec
+  protobuf-c-compiler  # protoc-c generates proto/*.pb-c.[ch] into the build tree
+  libisal-dev          # stream FEC: Reed-Solomon from ISA-L
+  libcmocka-dev        # unit tests
+  clang                # fuzz targets (libFuzzer), SC_FUZZ=ON
+  gnuplot-nox          # figures (scripts/plot/*.gp)
+  parallel             # parameter sweeps
+  jq                   # JSON summaries in scripts and benchmarks
+)
+
+usage() {
+  cat <<USAGE
+usage: scripts/deps.sh [--list | --help]
+
+Installs any of stripecast's Debian packages that are missing (apt-get, with sudo
+when not root). Prints nothing when everything is already installed.
+
+  --list   print the package list, one per line, and exit
+  --help   print this help and exit
+USAGE
+}
+
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  --list) printf '%s\n' "${SC_DEPS[@]}"; exit 0 ;;
+  "") ;;
+  *) usage >&2; exit 2 ;;
+esac
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "deps.sh: not a Debian system (no dpkg-query); install these yourself:" >&2
+  printf '  %s\n' "${SC_DEPS[@]}" >&2
+  exit 0
+fi
+
+missing=()
+for pkg in "${SC_DEPS[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,48 @@
+/* cli.c — flag value parsing (see cli.h). */
+#include "sim/cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+bool sim_cli_f64(const char *flag, const char *s, double min, double max,
+                 bool max_inclusive, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = s ? strtod(s, &end) : NAN;
+  if (!s || end == s || *end != '\0' || errno != 0 || !isfinite(v)) {
+    fprintf(stderr, "stripecast-sim: %s: '%s' is not a number\n", flag, s ? s : "");
+    return false;
+  }
+  if (v < min || v > max || (!max_inclusive && v == max)) {
+    fprintf(stderr, "stripecast-sim: %s: %g is outside [%g, %g%c\n", flag, v, min, max,
+            max_inclusive ? ']' : ')');
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
+                 uint64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = s ? strtod(s, &end) : NAN;
+  double mult = 1;
+  if (s && end != s && (*end == 'k' || *end == 'K')) mult = 1e3, end++;
+  else if (s && end != s && *end == 'M') mult = 1e6, end++;
+  v *= mult;
+  if (!s || end == s || *end != '\0' || errno != 0 || !isfinite(v) || v != floor(v) ||
+      v < 0) {
+    fprintf(stderr, "stripecast-sim: %s: '%s' is not a whole number\n", flag, s ? s : "");
+    return false;
+  }
+  if (v < (double)min || v > (double)max) {
+    fprintf(stderr, "stripecast-sim: %s: %s is outside [%llu, %llu]\n", flag, s,
+            (unsigned long long)min, (unsigned long long)max);
+    return false;
+  }
+  *out = (uint64_t)v;
+  return true;
+}

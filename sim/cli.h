@@ -1,0 +1,19 @@
+/*
+ * cli.h — strict number parsing for the simulator's flags: a value is taken
+ * whole or rejected with a one-line error naming the flag (exit code 2).
+ */
+#ifndef SIM_CLI_H
+#define SIM_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Parse s as an unsigned integer in [min, max] (accepts 1e6-style and
+ * k/M suffixes); on failure print "stripecast-sim: --flag: ..." and return false. */
+bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
+                 uint64_t *out);
+/* Parse s as a finite double in [min, max) (or [min, max] if max_inclusive). */
+bool sim_cli_f64(const char *flag, const char *s, double min, double max,
+                 bool max_inclusive, double *out);
+
+#endif

@@ -1,0 +1,8 @@
+/* commands.h — the simulator's subcommands; each returns a process exit code
+ * (0 success, 1 run failure, 2 usage error). argv[0] is the command name. */
+#ifndef SIM_COMMANDS_H
+#define SIM_COMMANDS_H
+
+int sim_cmd_pastry(int argc, char **argv);
+
+#endif

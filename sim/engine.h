@@ -1,0 +1,70 @@
+/*
+ * engine.h — the simulator's discrete-event engine.
+ *
+ * Two queues feed one clock. Events (messages in flight, scenario steps) sit
+ * in a 4-ary implicit heap; each peer's single timer (its core's expiry,
+ * DESIGN.md §2) sits in an indexed binary heap with one slot per peer, so a
+ * million peers cost a million timer slots, not one per protocol timer.
+ * Ties break by a global insertion sequence, so one seed gives one history.
+ */
+#ifndef SIM_ENGINE_H
+#define SIM_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SIM_TIME_NEVER UINT64_MAX
+
+enum sim_event_kind {
+  SIM_EV_TIMER = 0, /* a peer's timer: arg = peer index */
+  SIM_EV_USER = 1,  /* kinds from here on belong to the caller */
+};
+
+typedef struct sim_event {
+  uint64_t t_ns;
+  uint64_t seq;
+  uint32_t kind;
+  uint32_t arg;
+  void *ptr;
+} sim_event;
+
+typedef struct sim_timer_slot {
+  uint64_t t_ns;
+  uint64_t seq;
+  uint32_t peer;
+} sim_timer_slot;
+
+typedef struct sim_engine {
+  uint64_t now_ns;
+  uint64_t seq_next;
+  uint64_t events_processed;
+  sim_event *ev;        /* 4-ary heap */
+  uint64_t nev, ev_cap;
+  sim_timer_slot *tm;   /* binary heap of armed peer timers */
+  uint32_t *tm_pos;     /* peer -> position in tm, UINT32_MAX if unarmed */
+  uint32_t ntm, peers_max;
+} sim_engine;
+
+/* Returns 0 or -1 (out of memory). */
+int sim_engine_init(sim_engine *e, uint32_t peers_max);
+void sim_engine_free(sim_engine *e);
+
+/* Queues an event at t_ns (>= now). Returns 0 or -1 (out of memory). */
+int sim_engine_schedule(sim_engine *e, uint64_t t_ns, uint32_t kind, uint32_t arg,
+                        void *ptr);
+
+/* Arms peer's timer for t_ns, replacing any earlier setting;
+ * SIM_TIME_NEVER disarms it. */
+void sim_engine_set_timer(sim_engine *e, uint32_t peer, uint64_t t_ns);
+
+/* The time peer's timer is armed for, or SIM_TIME_NEVER. */
+uint64_t sim_engine_timer(const sim_engine *e, uint32_t peer);
+
+/* Pops the earliest event (a timer pops as SIM_EV_TIMER and is disarmed) into
+ * out and advances the clock. False when nothing is left. */
+bool sim_engine_next(sim_engine *e, sim_event *out);
+
+/* Events and armed timers currently queued. */
+static inline uint64_t sim_engine_pending(const sim_engine *e) { return e->nev + e->ntm; }
+
+#endif

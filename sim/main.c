@@ -1,0 +1,41 @@
+/*
+ * main.c — `stripecast-sim`: the discrete-event simulator's front door.
+ * One subcommand per experiment; each prints one JSON object on stdout.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim/commands.h"
+
+static void usage(FILE *f) {
+  fputs("usage: stripecast-sim COMMAND [options]\n"
+        "\n"
+        "Runs stripecast's protocol core over a simulated Internet and prints one\n"
+        "JSON object of results on stdout (progress goes to stderr).\n"
+        "\n"
+        "commands:\n"
+        "  pastry     peers join a Pastry overlay and look up random keys\n"
+        "\n"
+        "Run 'stripecast-sim COMMAND --help' for a command's options.\n",
+        f);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs("stripecast-sim: missing command (try 'stripecast-sim --help')\n", stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0) {
+    puts("stripecast-sim 0.1.0");
+    return 0;
+  }
+  if (strcmp(cmd, "pastry") == 0) return sim_cmd_pastry(argc - 1, argv + 1);
+  fprintf(stderr, "stripecast-sim: unknown command '%s' (try 'stripecast-sim --help')\n",
+          cmd);
+  return 2;
+}
