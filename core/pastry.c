@@ -35,6 +35,10 @@
 #define SUSPECTS_MAX 64             /* concurrent liveness probes */
 #define ACKS_MAX 256                /* routed messages awaiting a per-hop ack */
 #define FAILED_CLEARED UINT64_MAX  /* a failed-set slot whose peer spoke again */
+#define RECENT_PINGS 16             /* peers probed lately, not probed again */
+#define RECENT_PING_NS (2ull * 1000000000ull)
+#define REFINE_PER_ROW 4
+#define REFINE_DELAY_NS (2ull * 1000000000ull)
 #define JOIN_RETRY_NS (30ull * 1000000000ull)
 #define ACK_MARGIN_NS (100ull * 1000000ull)
 
@@ -72,6 +76,7 @@ struct sc_pastry {
   uint32_t seq_next;
   uint64_t join_deadline_ns;
   uint64_t hb_next_ns;
+  uint64_t refine_at_ns; /* one routing-table refinement after joining */
   sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
   uint64_t heard_left_ns, heard_right_ns;
   sc_leafset ls;
@@ -81,6 +86,11 @@ struct sc_pastry {
   pastry_pending_ack *acks;
   uint32_t nacks, acks_cap;
   pastry_failed failed[FAILED_SET_MAX];
+  /* A joiner hears of the same neighbours from a dozen leaf sets before the
+   * first answers return; this ring keeps it from probing each a dozen times. */
+  sc_addr recent_ping_addr[RECENT_PINGS];
+  uint64_t recent_ping_ns[RECENT_PINGS];
+  uint8_t recent_ping_next;
   sc_pastry_stats stats;
 };
 
@@ -91,7 +101,7 @@ void sc_pastry_config_default(sc_pastry_config *c) {
   c->probe_timeout_ns = 1000000000ull;
   c->probe_tries = 3;
   c->ack_timeout_ns = 1000000000ull;
-  c->route_retries = 3;
+  c->route_retries = 8;
   c->pns = true;
 }
 
@@ -104,11 +114,21 @@ static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
 }
 
 static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
+  p->recent_ping_addr[p->recent_ping_next] = to;
+  p->recent_ping_ns[p->recent_ping_next] = now;
+  p->recent_ping_next = (uint8_t)((p->recent_ping_next + 1) % RECENT_PINGS);
   sc_msg m;
   m.type = SC_MSG_PING;
   m.u.ping.sent_ns = now;
   m.u.ping.announce = announce ? 1 : 0;
   pastry_send(p, to, &m);
+}
+
+static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
+  for (unsigned i = 0; i < RECENT_PINGS; i++)
+    if (p->recent_ping_addr[i] == a && now - p->recent_ping_ns[i] < RECENT_PING_NS)
+      return true;
+  return false;
 }
 
 static void pastry_send_leafset(sc_pastry *p, sc_addr to, bool want_reply,
@@ -271,10 +291,6 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
 
 /* ------------------------------------------------------- learning of peers */
 
-static bool pastry_knows(const sc_pastry *p, const sc_id *id) {
-  return sc_leafset_find(&p->ls, id) != NULL || sc_rtable_find(&p->rt, id) != NULL;
-}
-
 /*
  * r spoke to us directly, so it is alive: it may enter the leaf set at once,
  * and an empty routing-table slot at once (then measured). A peer that newly
@@ -293,7 +309,8 @@ static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us
      * might be nearer than the slot's occupant. */
     const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
     bool in_slot_unmeasured = e != NULL && e->rtt_us == SC_RTT_UNKNOWN;
-    if (rv == SC_RTABLE_INSERTED || (announce && (e == NULL || in_slot_unmeasured)))
+    if ((rv == SC_RTABLE_INSERTED || (announce && (e == NULL || in_slot_unmeasured))) &&
+        !pastry_pinged_lately(p, r->addr, now))
       pastry_send_ping(p, r->addr, false, now);
   }
   return SC_OK;
@@ -304,9 +321,13 @@ static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us
 static void pastry_learn_secondhand(sc_pastry *p, const sc_ref *r, bool any_slot,
                                     uint64_t now) {
   if (sc_id_eq(&r->id, &p->self.id) || r->addr == SC_ADDR_NONE) return;
-  if (pastry_knows(p, &r->id) || pastry_recently_failed(p, &r->id, now)) return;
+  if (sc_leafset_find(&p->ls, &r->id) || pastry_recently_failed(p, &r->id, now) ||
+      pastry_pinged_lately(p, r->addr, now))
+    return;
+  /* A peer already in the routing table may still belong in the leaf set
+   * (after its neighbours died): the probe's answer puts it there. */
   bool want = sc_leafset_would_insert(&p->ls, &r->id);
-  if (!want) {
+  if (!want && sc_rtable_find(&p->rt, &r->id) == NULL) {
     unsigned row, col;
     want = sc_rtable_slot(&p->rt, &r->id, &row, &col) &&
            (any_slot || sc_rtable_get(&p->rt, row, col) == NULL);
@@ -466,6 +487,7 @@ int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
   p->state = STATE_IDLE;
   p->bootstrap = SC_ADDR_NONE;
   p->watched_left = p->watched_right = SC_ADDR_NONE;
+  for (unsigned i = 0; i < RECENT_PINGS; i++) p->recent_ping_addr[i] = SC_ADDR_NONE;
   sc_leafset_init(&p->ls, &self->id, cfg->leafset_size / 2);
   sc_rtable_init(&p->rt, &self->id);
   *pp = p;
@@ -482,6 +504,7 @@ void sc_pastry_del(sc_pastry *p) {
 }
 
 static void pastry_start_heartbeats(sc_pastry *p, uint64_t now) {
+  p->refine_at_ns = now + REFINE_DELAY_NS;
   /* A random phase keeps a million peers from heartbeating in lockstep. */
   p->hb_next_ns = now + (uint64_t)(sc_rng_unit(&p->rng) * (double)p->cfg.heartbeat_ns);
 }
@@ -635,6 +658,7 @@ uint64_t sc_pastry_get_expiry(const sc_pastry *p) {
   if (p->state == STATE_JOINING && p->join_deadline_ns < t) t = p->join_deadline_ns;
   if (p->state == STATE_JOINED) {
     if (p->hb_next_ns < t) t = p->hb_next_ns;
+    if (p->refine_at_ns && p->refine_at_ns < t) t = p->refine_at_ns;
     if (p->watched_left != SC_ADDR_NONE && p->heard_left_ns + p->cfg.lease_ns < t)
       t = p->heard_left_ns + p->cfg.lease_ns;
     if (p->watched_right != SC_ADDR_NONE && p->heard_right_ns + p->cfg.lease_ns < t)
@@ -647,12 +671,38 @@ uint64_t sc_pastry_get_expiry(const sc_pastry *p) {
   return t;
 }
 
+/* The heartbeat to each adjacent neighbour carries our leaf set, so leaf sets
+ * keep converging after concurrent joins: a peer that missed a neighbour
+ * hears of it from the peer beside it within a period (MSPastry §3.2 sends
+ * leaf sets with its probes for the same reason). */
+/*
+ * Locality refinement (Castro et al., "Exploiting network proximity in
+ * peer-to-peer overlay networks", 2002, §3 — the second phase of a join): ask
+ * entries of each row for their own row and probe the peers named there, so
+ * that every slot ends up holding the nearest peer we have heard of. The
+ * same step is FreePastry's periodic routing-table maintenance.
+ */
+static void pastry_refine(sc_pastry *p) {
+  for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
+    if (p->rt.rows[row] == NULL) continue;
+    unsigned asked = 0;
+    unsigned start = sc_rng_below(&p->rng, SC_ID_BASE);
+    for (unsigned k = 0; k < SC_ID_BASE && asked < REFINE_PER_ROW; k++) {
+      const sc_rt_entry *e = sc_rtable_get(&p->rt, row, (start + k) % SC_ID_BASE);
+      if (e == NULL || pastry_addr_suspected(p, e->addr)) continue;
+      sc_msg m;
+      m.type = SC_MSG_ROW_REQUEST;
+      m.u.row_request.row = (uint8_t)row;
+      pastry_send(p, e->addr, &m);
+      asked++;
+    }
+  }
+}
+
 static void pastry_heartbeat(sc_pastry *p) {
-  sc_msg m;
-  m.type = SC_MSG_HEARTBEAT;
-  if (p->ls.nleft) pastry_send(p, p->ls.left[0].addr, &m);
+  if (p->ls.nleft) pastry_send_leafset(p, p->ls.left[0].addr, false, NULL);
   if (p->ls.nright && (!p->ls.nleft || p->ls.right[0].addr != p->ls.left[0].addr))
-    pastry_send(p, p->ls.right[0].addr, &m);
+    pastry_send_leafset(p, p->ls.right[0].addr, false, NULL);
 }
 
 int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
@@ -662,6 +712,10 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
     pastry_send_join(p);
   }
   if (p->state == STATE_JOINED) {
+    if (p->refine_at_ns && now >= p->refine_at_ns) {
+      p->refine_at_ns = 0;
+      pastry_refine(p);
+    }
     if (now >= p->hb_next_ns) {
       pastry_heartbeat(p);
       p->hb_next_ns = now + p->cfg.heartbeat_ns;

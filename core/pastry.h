@@ -32,7 +32,7 @@ typedef struct sc_pastry_config {
   uint64_t probe_timeout_ns;  /* wait for one liveness-probe answer; default 1 s */
   uint32_t probe_tries;       /* probes before a peer is declared dead; default 3 */
   uint64_t ack_timeout_ns;    /* per-hop ack wait when the RTT is unknown; 1 s */
-  uint32_t route_retries;     /* alternative next hops tried per hop; default 3 */
+  uint32_t route_retries;     /* alternative next hops tried per hop; default 8 */
   bool pns;                   /* proximity neighbour selection; default on */
 } sc_pastry_config;
 

@@ -11,7 +11,8 @@
 
 /* The most NodeRefs one message carries: the sender plus a leaf set, a row,
  * or a route's origin. */
-#define WIRE_REFS_MAX (1 + (SC_LEAFSET_MAX > SC_ROW_ENTRIES ? SC_LEAFSET_MAX : SC_ROW_ENTRIES))
+#define WIRE_REFS_MAX                                                                    \
+  (1 + (SC_LEAFSET_MAX > SC_ROW_ENTRIES ? SC_LEAFSET_MAX : SC_ROW_ENTRIES))
 
 /* Upper bounds on encoded sizes, for the static checks below: a NodeRef with
  * the longest address, and a submessage field (one-byte tag, length < 2^14). */
@@ -29,7 +30,8 @@ _Static_assert(1 + WIRE_EMBED_MAX(WIRE_REF_BYTES_MAX) +
                        WIRE_EMBED_MAX(WIRE_LEAFSET_BYTES_MAX) <=
                    SC_WIRE_DATAGRAM_MAX,
                "a full LEAFSET must fit one datagram");
-_Static_assert(1 + WIRE_EMBED_MAX(WIRE_REF_BYTES_MAX) + WIRE_EMBED_MAX(WIRE_ROW_BYTES_MAX) <=
+_Static_assert(1 + WIRE_EMBED_MAX(WIRE_REF_BYTES_MAX) +
+                       WIRE_EMBED_MAX(WIRE_ROW_BYTES_MAX) <=
                    SC_WIRE_DATAGRAM_MAX,
                "a full ROW must fit one datagram");
 _Static_assert(SC_MSG_TYPE_END == 9, "a new message type needs a wire form");
@@ -62,7 +64,9 @@ static const sc_wire_addr_map wire_index6_map = {
     .from_bytes = wire_index6_from_bytes,
 };
 
-const sc_wire_addr_map *sc_wire_addr_map_index6(void) { return &wire_index6_map; }
+const sc_wire_addr_map *sc_wire_addr_map_index6(void) {
+  return &wire_index6_map;
+}
 
 /* --- encoding --- */
 
@@ -273,15 +277,32 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
                         sc_msg *out) {
   unsigned type;
   switch (env->body_case) {
-  case STRIPECAST__ENVELOPE__BODY_PING: type = SC_MSG_PING; break;
-  case STRIPECAST__ENVELOPE__BODY_PONG: type = SC_MSG_PONG; break;
-  case STRIPECAST__ENVELOPE__BODY_HEARTBEAT: type = SC_MSG_HEARTBEAT; break;
-  case STRIPECAST__ENVELOPE__BODY_ROUTE: type = SC_MSG_ROUTE; break;
-  case STRIPECAST__ENVELOPE__BODY_ROUTE_ACK: type = SC_MSG_ROUTE_ACK; break;
-  case STRIPECAST__ENVELOPE__BODY_LEAF_SET: type = SC_MSG_LEAFSET; break;
-  case STRIPECAST__ENVELOPE__BODY_ROW_REQUEST: type = SC_MSG_ROW_REQUEST; break;
-  case STRIPECAST__ENVELOPE__BODY_ROW: type = SC_MSG_ROW; break;
-  default: return SC_ERR_INVALID;
+  case STRIPECAST__ENVELOPE__BODY_PING:
+    type = SC_MSG_PING;
+    break;
+  case STRIPECAST__ENVELOPE__BODY_PONG:
+    type = SC_MSG_PONG;
+    break;
+  case STRIPECAST__ENVELOPE__BODY_HEARTBEAT:
+    type = SC_MSG_HEARTBEAT;
+    break;
+  case STRIPECAST__ENVELOPE__BODY_ROUTE:
+    type = SC_MSG_ROUTE;
+    break;
+  case STRIPECAST__ENVELOPE__BODY_ROUTE_ACK:
+    type = SC_MSG_ROUTE_ACK;
+    break;
+  case STRIPECAST__ENVELOPE__BODY_LEAF_SET:
+    type = SC_MSG_LEAFSET;
+    break;
+  case STRIPECAST__ENVELOPE__BODY_ROW_REQUEST:
+    type = SC_MSG_ROW_REQUEST;
+    break;
+  case STRIPECAST__ENVELOPE__BODY_ROW:
+    type = SC_MSG_ROW;
+    break;
+  default:
+    return SC_ERR_INVALID;
   }
   /* protobuf-c sets the pointer of the case it reports; all members alias. */
   if (env->ping == NULL) return SC_ERR_INVALID;
@@ -297,8 +318,11 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     out->u.ping.sent_ns = env->ping->sent_ns;
     out->u.ping.announce = env->ping->announce != 0;
     return 0;
-  case SC_MSG_PONG: out->u.pong.echo_ns = env->pong->echo_ns; return 0;
-  case SC_MSG_HEARTBEAT: return 0;
+  case SC_MSG_PONG:
+    out->u.pong.echo_ns = env->pong->echo_ns;
+    return 0;
+  case SC_MSG_HEARTBEAT:
+    return 0;
   case SC_MSG_ROUTE: {
     const Stripecast__Route *r = env->route;
     sc_msg_route *m = &out->u.route;
@@ -314,7 +338,9 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->app_time_ns = r->app_time_ns;
     return 0;
   }
-  case SC_MSG_ROUTE_ACK: out->u.route_ack.seq = env->route_ack->seq; return 0;
+  case SC_MSG_ROUTE_ACK:
+    out->u.route_ack.seq = env->route_ack->seq;
+    return 0;
   case SC_MSG_LEAFSET: {
     const Stripecast__LeafSet *l = env->leaf_set;
     sc_msg_leafset *m = &out->u.leafset;
@@ -339,7 +365,8 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->n = (uint8_t)r->n_entries;
     return wire_dec_refs(r->entries, r->n_entries, map, m->e);
   }
-  default: return SC_ERR_INVALID;
+  default:
+    return SC_ERR_INVALID;
   }
 }
 
@@ -383,13 +410,19 @@ static inline size_t wire_varint_len(uint64_t v) {
 }
 
 /* A length-delimited field with a one-byte tag around len bytes. */
-static inline size_t wire_ld_len(size_t len) { return 1 + wire_varint_len(len) + len; }
+static inline size_t wire_ld_len(size_t len) {
+  return 1 + wire_varint_len(len) + len;
+}
 
 /* A proto3 varint field with a one-byte tag: absent when zero. */
-static inline size_t wire_uint_len(uint64_t v) { return v ? 1 + wire_varint_len(v) : 0; }
+static inline size_t wire_uint_len(uint64_t v) {
+  return v ? 1 + wire_varint_len(v) : 0;
+}
 
 /* A proto3 fixed64 field with a one-byte tag: absent when zero. */
-static inline size_t wire_fixed64_len(uint64_t v) { return v ? 1 + 8 : 0; }
+static inline size_t wire_fixed64_len(uint64_t v) {
+  return v ? 1 + 8 : 0;
+}
 
 size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   assert(addr_len <= SC_WIRE_ADDR_MAX);
@@ -402,8 +435,12 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   case SC_MSG_PING:
     body = wire_fixed64_len(msg->u.ping.sent_ns) + (msg->u.ping.announce ? 2 : 0);
     break;
-  case SC_MSG_PONG: body = wire_fixed64_len(msg->u.pong.echo_ns); break;
-  case SC_MSG_HEARTBEAT: body = 0; break;
+  case SC_MSG_PONG:
+    body = wire_fixed64_len(msg->u.pong.echo_ns);
+    break;
+  case SC_MSG_HEARTBEAT:
+    body = 0;
+    break;
   case SC_MSG_ROUTE: {
     const sc_msg_route *m = &msg->u.route;
     body = wire_ld_len(WIRE_ID_LEN) + ref_field + wire_uint_len(m->seq) +
@@ -411,7 +448,9 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
            wire_uint_len(m->app_id) + wire_fixed64_len(m->app_time_ns);
     break;
   }
-  case SC_MSG_ROUTE_ACK: body = wire_uint_len(msg->u.route_ack.seq); break;
+  case SC_MSG_ROUTE_ACK:
+    body = wire_uint_len(msg->u.route_ack.seq);
+    break;
   case SC_MSG_LEAFSET: {
     const sc_msg_leafset *m = &msg->u.leafset;
     assert(m->n <= SC_LEAFSET_MAX && m->nfailed <= SC_FAILED_HINT_MAX);
@@ -419,12 +458,15 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
            m->nfailed * wire_ld_len(WIRE_ID_LEN);
     break;
   }
-  case SC_MSG_ROW_REQUEST: body = wire_uint_len(msg->u.row_request.row); break;
+  case SC_MSG_ROW_REQUEST:
+    body = wire_uint_len(msg->u.row_request.row);
+    break;
   case SC_MSG_ROW:
     assert(msg->u.row.n <= SC_ROW_ENTRIES);
     body = wire_uint_len(msg->u.row.row) + msg->u.row.n * ref_field;
     break;
-  default: return 0;
+  default:
+    return 0;
   }
   /* Version byte, sender, and the oneof body: emitted even when empty. */
   return 1 + ref_field + wire_ld_len(body);

@@ -80,15 +80,16 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
  * and the union member its type names, unused array slots and padding zeroed,
  * flags as 0 or 1; on error *out is unspecified. Never asserts on its input.
  *
- * Returns 0; SC_ERR_TRUNCATED if buflen is 0 or below SC_WIRE_DATAGRAM_MIN;
- * SC_ERR_TOO_LARGE if buflen > SC_WIRE_DATAGRAM_MAX (checked before anything
- * is parsed); SC_ERR_VERSION if the first byte is not SC_WIRE_VERSION;
- * SC_ERR_INVALID if the Envelope does not unpack (malformed, truncated
- * inside, or needing more than SC_WIRE_ARENA_BYTES), the sender or body is
- * missing or unknown, an id is not 16 bytes, a count exceeds its struct bound,
- * a number does not fit its struct field (hops > 65535, kind or rows_sent >
- * 255, row >= SC_ID_DIGITS), or map->from_bytes rejects an address (or it is
- * longer than SC_WIRE_ADDR_MAX).
+ * Returns 0, or the first of these that applies, checked in this order:
+ * SC_ERR_TRUNCATED if buflen is 0; SC_ERR_TOO_LARGE if buflen >
+ * SC_WIRE_DATAGRAM_MAX (before anything is parsed); SC_ERR_VERSION if the
+ * first byte is not SC_WIRE_VERSION; SC_ERR_TRUNCATED if buflen is below
+ * SC_WIRE_DATAGRAM_MIN; SC_ERR_INVALID if the Envelope does not unpack
+ * (malformed, truncated inside, or needing more than SC_WIRE_ARENA_BYTES),
+ * the sender or body is missing or unknown, an id is not 16 bytes, a count
+ * exceeds its struct bound, a number does not fit its struct field
+ * (hops > 65535, kind or rows_sent > 255, row >= SC_ID_DIGITS), or an address
+ * is longer than SC_WIRE_ADDR_MAX or map->from_bytes rejects it.
  */
 int sc_wire_decode(const uint8_t *buf, size_t buflen, const sc_wire_addr_map *map,
                    sc_msg *out);

@@ -59,6 +59,7 @@ typedef struct sim_pastry_result {
   double rt_entries_mean;
   double state_bytes_per_peer;      /* core state through its allocator */
   uint64_t peers_declared_dead;
+  uint64_t false_deaths;            /* live peers some peer declared dead */
   uint64_t reroutes, routes_dropped;
   uint64_t wire_errors;             /* --wire-check disagreements */
   double sim_time_s, join_end_s, lookup_start_s;

@@ -25,10 +25,10 @@
 
 typedef struct walk_ctx {
   const sim_topo *topo;
-  uint32_t at;       /* router the walk has reached */
-  uint64_t sum_us;   /* latencies so far */
-  uint32_t hops;     /* links so far */
-  uint32_t stop_at;  /* stop with 42 after this many hops (UINT32_MAX: never) */
+  uint32_t at;      /* router the walk has reached */
+  uint64_t sum_us;  /* latencies so far */
+  uint32_t hops;    /* links so far */
+  uint32_t stop_at; /* stop with 42 after this many hops (UINT32_MAX: never) */
 } walk_ctx;
 
 static int walk_cb(void *vctx, uint32_t link, uint32_t from, uint32_t to,
@@ -63,8 +63,10 @@ static void check_against_floyd(const sim_topo *t) {
   uint32_t n = sim_topo_routers(t);
   uint64_t *d = malloc((size_t)n * n * sizeof(*d));
   assert_non_null(d);
-  for (size_t i = 0; i < (size_t)n * n; i++) d[i] = UINT64_MAX / 4;
-  for (uint32_t i = 0; i < n; i++) d[(size_t)i * n + i] = 0;
+  for (size_t i = 0; i < (size_t)n * n; i++)
+    d[i] = UINT64_MAX / 4;
+  for (uint32_t i = 0; i < n; i++)
+    d[(size_t)i * n + i] = 0;
   for (uint32_t e = 0; e < sim_topo_links(t); e++) {
     uint32_t a, b, us;
     assert_int_equal(sim_topo_link(t, e, &a, &b, &us), SC_OK);
@@ -110,8 +112,7 @@ static void test_default_shape(void **state) {
   assert_int_equal(sim_topo_stub_router(t, 4999), 5049);
   /* Spanning trees alone give routers - 1 links; the extras add more. */
   assert_true(sim_topo_links(t) >= sim_topo_routers(t) - 1);
-  assert_int_equal(sim_topo_link(t, sim_topo_links(t), NULL, NULL, NULL),
-                   SC_ERR_INVALID);
+  assert_int_equal(sim_topo_link(t, sim_topo_links(t), NULL, NULL, NULL), SC_ERR_INVALID);
   assert_true(sim_topo_mem_bytes(t) >= (size_t)5050 * 5050 * 6);
   const sim_topo_config *c = sim_topo_config_get(t);
   assert_int_equal(c->transit_domains, 10);
@@ -144,8 +145,9 @@ static void test_default_triangle(void **state) {
     uint32_t a = sc_rng_below(&r, n), b = sc_rng_below(&r, n), c = sc_rng_below(&r, n);
     uint64_t ac = sim_topo_latency_us(t, a, c);
     uint64_t abc = (uint64_t)sim_topo_latency_us(t, a, b) + sim_topo_latency_us(t, b, c);
-    if (ac > abc) fail_msg("triangle %u %u %u: %lu > %lu", a, b, c, (unsigned long)ac,
-                           (unsigned long)abc);
+    if (ac > abc)
+      fail_msg("triangle %u %u %u: %lu > %lu", a, b, c, (unsigned long)ac,
+               (unsigned long)abc);
   }
 }
 
@@ -154,7 +156,8 @@ static void test_default_paths(void **state) {
   uint32_t n = sim_topo_routers(t);
   sc_rng r;
   sc_rng_seed(&r, 11);
-  for (int i = 0; i < 5000; i++) check_path(t, sc_rng_below(&r, n), sc_rng_below(&r, n));
+  for (int i = 0; i < 5000; i++)
+    check_path(t, sc_rng_below(&r, n), sc_rng_below(&r, n));
   /* Transit to transit, stub to its own domain, and the empty path. */
   check_path(t, 0, 49);
   check_path(t, 50, 59);
@@ -258,27 +261,38 @@ static void test_invalid_config(void **state) {
   const sim_topo_config d = sim_topo_config_default();
   sim_topo_config c;
 
-  c = d, c.transit_domains = 0;
+  c = d;
+  c.transit_domains = 0;
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.transit_domain_routers = 0;
+  c = d;
+  c.transit_domain_routers = 0;
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.stubs_per_transit_router = 0;
+  c = d;
+  c.stubs_per_transit_router = 0;
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.stub_domain_routers = 0;
+  c = d;
+  c.stub_domain_routers = 0;
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.stub_edge_prob = 1.5;
+  c = d;
+  c.stub_edge_prob = 1.5;
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.transit_edge_prob = nan("");
+  c = d;
+  c.transit_edge_prob = nan("");
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.intra_stub_us_min = 0;
+  c = d;
+  c.intra_stub_us_min = 0;
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.inter_transit_us_min = 60000; /* above max */
+  c = d;
+  c.inter_transit_us_min = 60000; /* above max */
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.inter_transit_us_max = SIM_TOPO_LINK_US_MAX + 1;
+  c = d;
+  c.inter_transit_us_max = SIM_TOPO_LINK_US_MAX + 1;
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_INVALID);
-  c = d, c.stub_domain_routers = 100; /* 50 + 50,000 routers */
+  c = d;
+  c.stub_domain_routers = 100; /* 50 + 50,000 routers */
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_TOO_LARGE);
-  c = d, c.stubs_per_transit_router = UINT32_MAX; /* must not wrap */
+  c = d;
+  c.stubs_per_transit_router = UINT32_MAX; /* must not wrap */
   assert_int_equal(sim_topo_new(&t, &c), SC_ERR_TOO_LARGE);
   assert_null(t);
   assert_int_equal(sim_topo_new(NULL, &d), SC_ERR_INVALID);
@@ -330,8 +344,10 @@ static void test_net_transit_stub(void **state) {
   assert_int_equal(sim_net_router(net, 5), UINT32_MAX);
   assert_int_equal(sim_net_access_us(net, 5), UINT32_MAX);
   /* Forward here; backwards, interleaved with extra peers, there. */
-  for (uint32_t p = 0; p < PEERS; p++) sim_net_place(net, p);
-  for (uint32_t p = 2 * PEERS; p-- > 0;) sim_net_place(rev, p);
+  for (uint32_t p = 0; p < PEERS; p++)
+    sim_net_place(net, p);
+  for (uint32_t p = 2 * PEERS; p-- > 0;)
+    sim_net_place(rev, p);
   sim_net_place(net, 17); /* idempotent */
 
   for (uint32_t p = 0; p < PEERS; p++) {
@@ -349,9 +365,9 @@ static void test_net_transit_stub(void **state) {
     uint32_t a = sc_rng_below(&r, PEERS), b = sc_rng_below(&r, PEERS);
     if (a == b) continue;
     uint64_t ab = sim_net_latency_ns(net, a, b);
-    uint64_t want = 1000u * ((uint64_t)sim_net_access_us(net, a) + sim_net_access_us(net, b) +
-                             sim_topo_latency_us(t, sim_net_router(net, a),
-                                                 sim_net_router(net, b)));
+    uint64_t want =
+        1000u * ((uint64_t)sim_net_access_us(net, a) + sim_net_access_us(net, b) +
+                 sim_topo_latency_us(t, sim_net_router(net, a), sim_net_router(net, b)));
     assert_int_equal(ab, want);
     assert_int_equal(ab, sim_net_latency_ns(net, b, a));
     assert_int_equal(ab, sim_net_latency_ns(rev, a, b));
@@ -374,11 +390,15 @@ static void check_coord_model(sim_net_kind kind, double geo_ns_max) {
   assert_null(sim_net_topo(net));
   assert_true(sim_net_mem_bytes(rev) <= (size_t)1000000 * 16 + 4096);
 
-  for (uint32_t p = 0; p < PEERS; p++) sim_net_place(net, p);
-  for (uint32_t p = 0; p < PEERS; p++) sim_net_place(other, p);
+  for (uint32_t p = 0; p < PEERS; p++)
+    sim_net_place(net, p);
+  for (uint32_t p = 0; p < PEERS; p++)
+    sim_net_place(other, p);
   /* Placed backwards, and peers far beyond PEERS first. */
-  for (uint32_t p = 999999; p > 900000; p -= 997) sim_net_place(rev, p);
-  for (uint32_t p = PEERS; p-- > 0;) sim_net_place(rev, p);
+  for (uint32_t p = 999999; p > 900000; p -= 997)
+    sim_net_place(rev, p);
+  for (uint32_t p = PEERS; p-- > 0;)
+    sim_net_place(rev, p);
   assert_int_equal(sim_net_access_us(rev, PEERS), UINT32_MAX);
 
   uint64_t lo = 2000u * c.geo_access_us_min;
@@ -398,8 +418,8 @@ static void check_coord_model(sim_net_kind kind, double geo_ns_max) {
     assert_int_equal(ab, sim_net_latency_ns(rev, a, b));
     if (ab < lo || ab > hi)
       fail_msg("%s %u-%u: %lu ns", sim_net_kind_name(kind), a, b, (unsigned long)ab);
-    uint64_t geo = ab - 1000u * ((uint64_t)sim_net_access_us(net, a) +
-                                 sim_net_access_us(net, b));
+    uint64_t geo =
+        ab - 1000u * ((uint64_t)sim_net_access_us(net, a) + sim_net_access_us(net, b));
     if (geo > far_ns) far_ns = geo;
     differ += ab != sim_net_latency_ns(other, a, b);
     assert_int_equal(sim_net_router(net, a), UINT32_MAX);
@@ -431,19 +451,30 @@ static void test_net_invalid(void **state) {
 
   assert_int_equal(sim_net_new(&net, &d, 0), SC_ERR_INVALID);
   assert_int_equal(sim_net_new(&net, &d, SIM_NET_PEERS_MAX + 1), SC_ERR_TOO_LARGE);
-  c = d, c.kind = (sim_net_kind)7;
+  c = d;
+  c.kind = (sim_net_kind)7;
   assert_int_equal(sim_net_new(&net, &c, 10), SC_ERR_INVALID);
-  c = d, c.ts_access_us_max = SIM_NET_ACCESS_US_MAX + 1;
+  c = d;
+  c.ts_access_us_max = SIM_NET_ACCESS_US_MAX + 1;
   assert_int_equal(sim_net_new(&net, &c, 10), SC_ERR_INVALID);
-  c = d, c.kind = SIM_NET_SPHERE, c.geo_access_us_min = 20000; /* above max */
+  c = d;
+  c.kind = SIM_NET_SPHERE;
+  c.geo_access_us_min = 20000; /* above max */
   assert_int_equal(sim_net_new(&net, &c, 10), SC_ERR_INVALID);
-  c = d, c.kind = SIM_NET_SPHERE, c.sphere_radius_km = nan("");
+  c = d;
+  c.kind = SIM_NET_SPHERE;
+  c.sphere_radius_km = nan("");
   assert_int_equal(sim_net_new(&net, &c, 10), SC_ERR_INVALID);
-  c = d, c.kind = SIM_NET_SPHERE, c.sphere_radius_km = 6371000.0; /* metres */
+  c = d;
+  c.kind = SIM_NET_SPHERE;
+  c.sphere_radius_km = 6371000.0; /* metres */
   assert_int_equal(sim_net_new(&net, &c, 10), SC_ERR_TOO_LARGE);
-  c = d, c.kind = SIM_NET_PLANE, c.propagation_km_per_ms = 0.0;
+  c = d;
+  c.kind = SIM_NET_PLANE;
+  c.propagation_km_per_ms = 0.0;
   assert_int_equal(sim_net_new(&net, &c, 10), SC_ERR_INVALID);
-  c = d, c.topo.stub_domain_routers = 0;
+  c = d;
+  c.topo.stub_domain_routers = 0;
   assert_int_equal(sim_net_new(&net, &c, 10), SC_ERR_INVALID);
   assert_null(net);
   assert_int_equal(sim_net_new(NULL, &d, 10), SC_ERR_INVALID);

@@ -108,8 +108,11 @@ static void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.ping.sent_ns = rand_wide(r);
     m->u.ping.announce = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     break;
-  case SC_MSG_PONG: m->u.pong.echo_ns = rand_wide(r); break;
-  case SC_MSG_HEARTBEAT: break;
+  case SC_MSG_PONG:
+    m->u.pong.echo_ns = rand_wide(r);
+    break;
+  case SC_MSG_HEARTBEAT:
+    break;
   case SC_MSG_ROUTE:
     m->u.route.key = rand_id(r);
     m->u.route.origin = rand_ref(r);
@@ -120,12 +123,15 @@ static void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.route.app_id = rand_wide(r);
     m->u.route.app_time_ns = rand_wide(r);
     break;
-  case SC_MSG_ROUTE_ACK: m->u.route_ack.seq = (uint32_t)rand_wide(r); break;
+  case SC_MSG_ROUTE_ACK:
+    m->u.route_ack.seq = (uint32_t)rand_wide(r);
+    break;
   case SC_MSG_LEAFSET:
     m->u.leafset.want_reply = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.leafset.n = (uint8_t)sc_rng_below(r, SC_LEAFSET_MAX + 1);
     m->u.leafset.nfailed = (uint8_t)sc_rng_below(r, SC_FAILED_HINT_MAX + 1);
-    for (unsigned i = 0; i < m->u.leafset.n; i++) m->u.leafset.e[i] = rand_ref(r);
+    for (unsigned i = 0; i < m->u.leafset.n; i++)
+      m->u.leafset.e[i] = rand_ref(r);
     for (unsigned i = 0; i < m->u.leafset.nfailed; i++)
       m->u.leafset.failed[i] = rand_id(r);
     break;
@@ -135,9 +141,11 @@ static void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
   case SC_MSG_ROW:
     m->u.row.row = (uint8_t)sc_rng_below(r, SC_ID_DIGITS);
     m->u.row.n = (uint8_t)sc_rng_below(r, SC_ROW_ENTRIES + 1);
-    for (unsigned i = 0; i < m->u.row.n; i++) m->u.row.e[i] = rand_ref(r);
+    for (unsigned i = 0; i < m->u.row.n; i++)
+      m->u.row.e[i] = rand_ref(r);
     break;
-  default: fail();
+  default:
+    fail();
   }
 }
 
@@ -163,7 +171,9 @@ static void canonical(const sc_msg *m, sc_msg *c) {
     c->u.ping.sent_ns = m->u.ping.sent_ns;
     c->u.ping.announce = m->u.ping.announce != 0;
     break;
-  case SC_MSG_PONG: c->u.pong.echo_ns = m->u.pong.echo_ns; break;
+  case SC_MSG_PONG:
+    c->u.pong.echo_ns = m->u.pong.echo_ns;
+    break;
   case SC_MSG_ROUTE:
     c->u.route.key.hi = m->u.route.key.hi;
     c->u.route.key.lo = m->u.route.key.lo;
@@ -175,7 +185,9 @@ static void canonical(const sc_msg *m, sc_msg *c) {
     c->u.route.app_id = m->u.route.app_id;
     c->u.route.app_time_ns = m->u.route.app_time_ns;
     break;
-  case SC_MSG_ROUTE_ACK: c->u.route_ack.seq = m->u.route_ack.seq; break;
+  case SC_MSG_ROUTE_ACK:
+    c->u.route_ack.seq = m->u.route_ack.seq;
+    break;
   case SC_MSG_LEAFSET:
     c->u.leafset.want_reply = m->u.leafset.want_reply != 0;
     c->u.leafset.n = m->u.leafset.n;
@@ -187,13 +199,17 @@ static void canonical(const sc_msg *m, sc_msg *c) {
       c->u.leafset.failed[i].lo = m->u.leafset.failed[i].lo;
     }
     break;
-  case SC_MSG_ROW_REQUEST: c->u.row_request.row = m->u.row_request.row; break;
+  case SC_MSG_ROW_REQUEST:
+    c->u.row_request.row = m->u.row_request.row;
+    break;
   case SC_MSG_ROW:
     c->u.row.row = m->u.row.row;
     c->u.row.n = m->u.row.n;
-    for (unsigned i = 0; i < m->u.row.n; i++) copy_ref(&c->u.row.e[i], &m->u.row.e[i]);
+    for (unsigned i = 0; i < m->u.row.n; i++)
+      copy_ref(&c->u.row.e[i], &m->u.row.e[i]);
     break;
-  default: break;
+  default:
+    break;
   }
 }
 
@@ -212,8 +228,11 @@ static void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(a->u.ping.sent_ns, b->u.ping.sent_ns);
     assert_int_equal(!!a->u.ping.announce, !!b->u.ping.announce);
     break;
-  case SC_MSG_PONG: assert_int_equal(a->u.pong.echo_ns, b->u.pong.echo_ns); break;
-  case SC_MSG_HEARTBEAT: break;
+  case SC_MSG_PONG:
+    assert_int_equal(a->u.pong.echo_ns, b->u.pong.echo_ns);
+    break;
+  case SC_MSG_HEARTBEAT:
+    break;
   case SC_MSG_ROUTE:
     assert_int_equal(a->u.route.key.hi, b->u.route.key.hi);
     assert_int_equal(a->u.route.key.lo, b->u.route.key.lo);
@@ -245,9 +264,11 @@ static void check_msg_eq(const sc_msg *a, const sc_msg *b) {
   case SC_MSG_ROW:
     assert_int_equal(a->u.row.row, b->u.row.row);
     assert_int_equal(a->u.row.n, b->u.row.n);
-    for (unsigned i = 0; i < a->u.row.n; i++) check_ref_eq(&a->u.row.e[i], &b->u.row.e[i]);
+    for (unsigned i = 0; i < a->u.row.n; i++)
+      check_ref_eq(&a->u.row.e[i], &b->u.row.e[i]);
     break;
-  default: fail();
+  default:
+    fail();
   }
 }
 
@@ -367,7 +388,8 @@ static void test_roundtrip_edges(void **state) {
     if (hi) {
       m.u.leafset.n = SC_LEAFSET_MAX;
       m.u.leafset.nfailed = SC_FAILED_HINT_MAX;
-      for (unsigned i = 0; i < SC_LEAFSET_MAX; i++) m.u.leafset.e[i] = i & 1 ? r1 : r0;
+      for (unsigned i = 0; i < SC_LEAFSET_MAX; i++)
+        m.u.leafset.e[i] = i & 1 ? r1 : r0;
       for (unsigned i = 0; i < SC_FAILED_HINT_MAX; i++)
         m.u.leafset.failed[i] = i & 1 ? zero : ones;
     }
@@ -387,7 +409,8 @@ static void test_roundtrip_edges(void **state) {
     m.u.row.row = hi ? SC_ID_DIGITS - 1 : 0;
     if (hi) {
       m.u.row.n = SC_ROW_ENTRIES;
-      for (unsigned i = 0; i < SC_ROW_ENTRIES; i++) m.u.row.e[i] = i & 1 ? r0 : r1;
+      for (unsigned i = 0; i < SC_ROW_ENTRIES; i++)
+        m.u.row.e[i] = i & 1 ? r0 : r1;
     }
     check_roundtrip(&m, map, IDX6);
   }
@@ -441,8 +464,10 @@ static void test_largest_message(void **state) {
   m.u.leafset.want_reply = 1;
   m.u.leafset.n = SC_LEAFSET_MAX;
   m.u.leafset.nfailed = SC_FAILED_HINT_MAX;
-  for (unsigned i = 0; i < SC_LEAFSET_MAX; i++) m.u.leafset.e[i] = rand_ref(&r);
-  for (unsigned i = 0; i < SC_FAILED_HINT_MAX; i++) m.u.leafset.failed[i] = rand_id(&r);
+  for (unsigned i = 0; i < SC_LEAFSET_MAX; i++)
+    m.u.leafset.e[i] = rand_ref(&r);
+  for (unsigned i = 0; i < SC_FAILED_HINT_MAX; i++)
+    m.u.leafset.failed[i] = rand_id(&r);
   check_roundtrip(&m, &map, len);
   assert_true(sc_wire_size(&m, len) <= SC_WIRE_DATAGRAM_MAX);
 }
@@ -499,7 +524,8 @@ static void test_encode_invalid(void **state) {
   rand_msg(&r, SC_MSG_LEAFSET, &m);
   m.sender.addr = 1;
   m.u.leafset.n = SC_LEAFSET_MAX;
-  for (unsigned i = 0; i < SC_LEAFSET_MAX; i++) m.u.leafset.e[i].addr = i;
+  for (unsigned i = 0; i < SC_LEAFSET_MAX; i++)
+    m.u.leafset.e[i].addr = i;
   m.u.leafset.e[SC_LEAFSET_MAX - 1].addr = BAD_ADDR;
   assert_int_equal(sc_wire_encode(&m, &bad_map, buf, sizeof buf), SC_ERR_INVALID);
   rand_msg(&r, SC_MSG_ROW, &m);
@@ -807,11 +833,13 @@ static void test_decode_arena_bound(void **state) {
 
   /* Field 15, varint 1: two bytes each. */
   size_t few = n + 2 * 8;
-  for (; n < few; n += 2) buf[n] = 0x78, buf[n + 1] = 0x01;
+  for (; n < few; n += 2)
+    buf[n] = 0x78, buf[n + 1] = 0x01;
   assert_int_equal(sc_wire_decode(buf, n, map, &got), 0);
   check_msg_eq(&m, &got);
 
-  for (; n + 2 <= SC_WIRE_DATAGRAM_MAX; n += 2) buf[n] = 0x78, buf[n + 1] = 0x01;
+  for (; n + 2 <= SC_WIRE_DATAGRAM_MAX; n += 2)
+    buf[n] = 0x78, buf[n + 1] = 0x01;
   Stripecast__Envelope *env = stripecast__envelope__unpack(NULL, n - 1, buf + 1);
   assert_non_null(env);
   assert_true(env->base.n_unknown_fields > 600);
@@ -824,18 +852,23 @@ static void test_decode_arena_bound(void **state) {
 static void check_decoded_sane(const sc_msg *m) {
   assert_true(m->type >= 1 && m->type < SC_MSG_TYPE_END);
   switch (m->type) {
-  case SC_MSG_PING: assert_true(m->u.ping.announce <= 1); break;
+  case SC_MSG_PING:
+    assert_true(m->u.ping.announce <= 1);
+    break;
   case SC_MSG_LEAFSET:
     assert_true(m->u.leafset.n <= SC_LEAFSET_MAX);
     assert_true(m->u.leafset.nfailed <= SC_FAILED_HINT_MAX);
     assert_true(m->u.leafset.want_reply <= 1);
     break;
-  case SC_MSG_ROW_REQUEST: assert_true(m->u.row_request.row < SC_ID_DIGITS); break;
+  case SC_MSG_ROW_REQUEST:
+    assert_true(m->u.row_request.row < SC_ID_DIGITS);
+    break;
   case SC_MSG_ROW:
     assert_true(m->u.row.row < SC_ID_DIGITS);
     assert_true(m->u.row.n <= SC_ROW_ENTRIES);
     break;
-  default: break;
+  default:
+    break;
   }
   check_roundtrip(m, sc_wire_addr_map_index6(), IDX6);
 }
@@ -849,7 +882,8 @@ static void test_decode_random_bytes(void **state) {
   sc_msg got;
   for (int i = 0; i < 100000; i++) {
     size_t len = sc_rng_below(&r, sizeof buf + 1);
-    for (size_t j = 0; j < len; j++) buf[j] = (uint8_t)sc_rng_next(&r);
+    for (size_t j = 0; j < len; j++)
+      buf[j] = (uint8_t)sc_rng_next(&r);
     if (len > 0 && sc_rng_below(&r, 10) != 0) buf[0] = SC_WIRE_VERSION;
     int rv = sc_wire_decode(buf, len, map, &got);
     if (rv == 0)
@@ -884,14 +918,18 @@ static void test_decode_mutated(void **state) {
         buf[at] = (uint8_t)sc_rng_next(&r);
     }
     switch (sc_rng_below(&r, 4)) {
-    case 0: len -= sc_rng_below(&r, (uint32_t)len); break;
+    case 0:
+      len -= sc_rng_below(&r, (uint32_t)len);
+      break;
     case 1: {
       size_t more = sc_rng_below(&r, 64);
-      for (size_t k = 0; k < more; k++) buf[len + k] = (uint8_t)sc_rng_next(&r);
+      for (size_t k = 0; k < more; k++)
+        buf[len + k] = (uint8_t)sc_rng_next(&r);
       len += more;
       break;
     }
-    default: break;
+    default:
+      break;
     }
     int rv = sc_wire_decode(buf, len, map, &got);
     if (rv == 0) {
