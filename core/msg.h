@@ -55,7 +55,11 @@ typedef struct sc_msg_ping {
 } sc_msg_ping;
 
 typedef struct sc_msg_pong {
-  uint64_t echo_ns; /* the PING's sent_ns */
+  uint64_t echo_ns; /* the PING's (or PONG's) sent_ns */
+  uint64_t sent_ns; /* the sender's clock, for want_echo */
+  /* Non-zero: "echo sent_ns back in a PONG", so the answering peer measures
+   * the RTT too — three messages instead of a second PING/PONG pair. */
+  uint8_t want_echo;
 } sc_msg_pong;
 
 enum sc_route_kind {

@@ -40,6 +40,7 @@
 #define REFINE_PER_ROW 4
 #define REFINE_DELAY_NS (2ull * 1000000000ull)
 #define JOIN_RETRY_NS (30ull * 1000000000ull)
+#define ROUTE_HOPS_MAX 64 /* a route this long is looping through stale state */
 #define ACK_MARGIN_NS (100ull * 1000000ull)
 
 enum pastry_state { STATE_IDLE, STATE_JOINING, STATE_JOINED };
@@ -295,10 +296,12 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
  * r spoke to us directly, so it is alive: it may enter the leaf set at once,
  * and an empty routing-table slot at once (then measured). A peer that newly
  * enters the leaf set is sent ours, which is how leaf sets converge when peers
- * join side by side. rtt_us is known when the message was a PONG.
+ * join side by side. rtt_us is known when the message was a PONG. When r
+ * should be measured and *measure is non-NULL (r sent a PING), the caller
+ * asks for an echo in its PONG instead of sending a PING of its own.
  */
 static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us,
-                                  bool announce, uint64_t now) {
+                                  bool announce, bool *measure, uint64_t now) {
   if (sc_id_eq(&r->id, &p->self.id) || r->addr == SC_ADDR_NONE) return SC_OK;
   if (p->state != STATE_IDLE && sc_leafset_insert(&p->ls, r))
     pastry_send_leafset(p, r->addr, false, NULL);
@@ -309,8 +312,10 @@ static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us
      * might be nearer than the slot's occupant. */
     const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
     bool in_slot_unmeasured = e != NULL && e->rtt_us == SC_RTT_UNKNOWN;
-    if ((rv == SC_RTABLE_INSERTED || (announce && (e == NULL || in_slot_unmeasured))) &&
-        !pastry_pinged_lately(p, r->addr, now))
+    bool want = rv == SC_RTABLE_INSERTED || (announce && (e == NULL || in_slot_unmeasured));
+    if (want && measure)
+      *measure = true;
+    else if (want && !pastry_pinged_lately(p, r->addr, now))
       pastry_send_ping(p, r->addr, false, now);
   }
   return SC_OK;
@@ -394,6 +399,32 @@ static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *rou
   return scratch;
 }
 
+/* The known peer (other than this one) closest to the key, or NULL. A peer
+ * still joining has a partial leaf set that seems to cover every key, so it
+ * hands routes on to this peer instead of delivering them itself (MSPastry
+ * §3.1: a node becomes active only once its join completes). */
+static const sc_ref *pastry_closest_other(const sc_pastry *p, const sc_msg_route *route,
+                                          sc_ref *scratch) {
+  const sc_id *key = &route->key;
+  bool found = false;
+  unsigned count = sc_leafset_count(&p->ls);
+  for (unsigned i = 0; i < count; i++) {
+    const sc_ref *r = sc_leafset_at(&p->ls, i);
+    if (!pastry_excluded(p, route, r->addr) && (!found || sc_id_closer(key, &r->id, &scratch->id)))
+      *scratch = *r, found = true;
+  }
+  for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
+    if (p->rt.rows[row] == NULL) continue;
+    for (unsigned c = 0; c < SC_ID_BASE; c++) {
+      const sc_rt_entry *x = sc_rtable_get(&p->rt, row, c);
+      if (x && !pastry_excluded(p, route, x->addr) &&
+          (!found || sc_id_closer(key, &x->id, &scratch->id)))
+        scratch->id = x->id, scratch->addr = x->addr, found = true;
+    }
+  }
+  return found ? scratch : NULL;
+}
+
 static uint64_t pastry_ack_timeout(const sc_pastry *p, const sc_id *id) {
   const sc_rt_entry *e = sc_rtable_find(&p->rt, id);
   if (e && e->rtt_us != SC_RTT_UNKNOWN)
@@ -428,8 +459,14 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries
       if (p->rt.rows[r]) pastry_send_row(p, route->origin.addr, r);
     if (upto > route->rows_sent) route->rows_sent = (uint8_t)upto;
   }
+  if (route->hops >= ROUTE_HOPS_MAX) {
+    p->stats.routes_dropped++;
+    return SC_OK;
+  }
   sc_ref scratch;
   const sc_ref *next = pastry_next_hop(p, route, &scratch);
+  if (next == NULL && p->state != STATE_JOINED && route->origin.addr != p->self.addr)
+    next = pastry_closest_other(p, route, &scratch);
   if (next == NULL) {
     pastry_deliver(p, route, now);
     return SC_OK;
@@ -604,7 +641,9 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
     rtt_us = rtt >= SC_RTT_UNKNOWN ? SC_RTT_UNKNOWN - 1 : (uint32_t)rtt;
   }
   if (m->type == SC_MSG_PING) announce = m->u.ping.announce != 0;
-  rv = pastry_learn_firsthand(p, from, rtt_us, announce, now);
+  bool measure = false;
+  rv = pastry_learn_firsthand(p, from, rtt_us, announce,
+                              m->type == SC_MSG_PING ? &measure : NULL, now);
   if (rv < 0) return rv;
 
   switch (m->type) {
@@ -612,10 +651,21 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
     sc_msg r;
     r.type = SC_MSG_PONG;
     r.u.pong.echo_ns = m->u.ping.sent_ns;
+    r.u.pong.sent_ns = now;
+    r.u.pong.want_echo = measure ? 1 : 0;
     pastry_send(p, from->addr, &r);
     break;
   }
   case SC_MSG_PONG:
+    if (m->u.pong.want_echo) {
+      sc_msg r;
+      r.type = SC_MSG_PONG;
+      r.u.pong.echo_ns = m->u.pong.sent_ns;
+      r.u.pong.sent_ns = now;
+      r.u.pong.want_echo = 0;
+      pastry_send(p, from->addr, &r);
+    }
+    break;
   case SC_MSG_HEARTBEAT: break;
   case SC_MSG_ROUTE: {
     if (m->u.route.seq != 0) {

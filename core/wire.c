@@ -143,6 +143,8 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
     break;
   case SC_MSG_PONG:
     pong.echo_ns = msg->u.pong.echo_ns;
+    pong.sent_ns = msg->u.pong.sent_ns;
+    pong.want_echo = msg->u.pong.want_echo != 0;
     env.body_case = STRIPECAST__ENVELOPE__BODY_PONG;
     env.pong = &pong;
     break;
@@ -320,6 +322,8 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     return 0;
   case SC_MSG_PONG:
     out->u.pong.echo_ns = env->pong->echo_ns;
+    out->u.pong.sent_ns = env->pong->sent_ns;
+    out->u.pong.want_echo = env->pong->want_echo ? 1 : 0;
     return 0;
   case SC_MSG_HEARTBEAT:
     return 0;
@@ -436,7 +440,8 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
     body = wire_fixed64_len(msg->u.ping.sent_ns) + (msg->u.ping.announce ? 2 : 0);
     break;
   case SC_MSG_PONG:
-    body = wire_fixed64_len(msg->u.pong.echo_ns);
+    body = wire_fixed64_len(msg->u.pong.echo_ns) + wire_fixed64_len(msg->u.pong.sent_ns) +
+           (msg->u.pong.want_echo ? 2 : 0);
     break;
   case SC_MSG_HEARTBEAT:
     body = 0;

@@ -110,6 +110,8 @@ static void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     break;
   case SC_MSG_PONG:
     m->u.pong.echo_ns = rand_wide(r);
+    m->u.pong.sent_ns = rand_wide(r);
+    m->u.pong.want_echo = (uint8_t)(sc_rng_next(r) & 1);
     break;
   case SC_MSG_HEARTBEAT:
     break;
@@ -173,6 +175,8 @@ static void canonical(const sc_msg *m, sc_msg *c) {
     break;
   case SC_MSG_PONG:
     c->u.pong.echo_ns = m->u.pong.echo_ns;
+    c->u.pong.sent_ns = m->u.pong.sent_ns;
+    c->u.pong.want_echo = m->u.pong.want_echo;
     break;
   case SC_MSG_ROUTE:
     c->u.route.key.hi = m->u.route.key.hi;
@@ -230,6 +234,8 @@ static void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     break;
   case SC_MSG_PONG:
     assert_int_equal(a->u.pong.echo_ns, b->u.pong.echo_ns);
+    assert_int_equal(a->u.pong.sent_ns, b->u.pong.sent_ns);
+    assert_int_equal(a->u.pong.want_echo, b->u.pong.want_echo);
     break;
   case SC_MSG_HEARTBEAT:
     break;
