@@ -52,6 +52,9 @@ typedef struct sc_msg_ping {
    * announcement). The receiver may then probe the sender in turn; a probe
    * sent in answer carries 0, so probing never ping-pongs. */
   uint8_t announce;
+  /* Non-zero: the sender is still joining; answer, but do not put it in your
+   * tables yet (MSPastry §3.1: a node is used only once its join is done). */
+  uint8_t joining;
 } sc_msg_ping;
 
 typedef struct sc_msg_pong {
@@ -85,6 +88,7 @@ typedef struct sc_msg_route_ack {
 
 typedef struct sc_msg_leafset {
   uint8_t want_reply; /* non-zero: answer with your own leaf set */
+  uint8_t join_reply; /* non-zero: sent by the root of the receiver's JOIN */
   uint8_t n;          /* entries in e, <= SC_LEAFSET_MAX */
   uint8_t nfailed;    /* ids in failed, <= SC_FAILED_HINT_MAX */
   sc_id failed[SC_FAILED_HINT_MAX]; /* peers the sender found dead */

@@ -114,6 +114,8 @@ static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
   p->cb.send(p->user, to, m);
 }
 
+/* While joining, every probe says so: peers answer but keep the joiner out of
+ * their tables until its join completes and it announces itself. */
 static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
   p->recent_ping_addr[p->recent_ping_next] = to;
   p->recent_ping_ns[p->recent_ping_next] = now;
@@ -121,7 +123,8 @@ static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t n
   sc_msg m;
   m.type = SC_MSG_PING;
   m.u.ping.sent_ns = now;
-  m.u.ping.announce = announce ? 1 : 0;
+  m.u.ping.announce = announce && p->state == STATE_JOINED ? 1 : 0;
+  m.u.ping.joining = p->state == STATE_JOINED ? 0 : 1;
   pastry_send(p, to, &m);
 }
 
@@ -132,12 +135,15 @@ static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
   return false;
 }
 
-static void pastry_send_leafset(sc_pastry *p, sc_addr to, bool want_reply,
+enum { LS_PLAIN = 0, LS_WANT_REPLY = 1, LS_JOIN_REPLY = 2 };
+
+static void pastry_send_leafset(sc_pastry *p, sc_addr to, unsigned flags,
                                 const sc_id *failed_id) {
   sc_msg m;
   m.type = SC_MSG_LEAFSET;
   sc_msg_leafset *l = &m.u.leafset;
-  l->want_reply = want_reply ? 1 : 0;
+  l->want_reply = (flags & LS_WANT_REPLY) ? 1 : 0;
+  l->join_reply = (flags & LS_JOIN_REPLY) ? 1 : 0;
   l->nfailed = 0;
   if (failed_id) l->failed[l->nfailed++] = *failed_id;
   l->n = 0;
@@ -256,7 +262,7 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
     for (unsigned i = 0; i < count; i++) {
       const sc_ref *r = sc_leafset_at(&p->ls, i);
       bool dup = i >= p->ls.nleft && sc_leafset_find(&p->ls, &r->id) != r;
-      if (!dup) pastry_send_leafset(p, r->addr, true, &d.id);
+      if (!dup) pastry_send_leafset(p, r->addr, LS_WANT_REPLY, &d.id);
     }
   }
   if (row >= 0) {
@@ -303,8 +309,9 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
 static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us,
                                   bool announce, bool *measure, uint64_t now) {
   if (sc_id_eq(&r->id, &p->self.id) || r->addr == SC_ADDR_NONE) return SC_OK;
-  if (p->state != STATE_IDLE && sc_leafset_insert(&p->ls, r))
-    pastry_send_leafset(p, r->addr, false, NULL);
+  /* A joiner keeps quiet: its leaf set would name it before it may be used. */
+  if (p->state != STATE_IDLE && sc_leafset_insert(&p->ls, r) && p->state == STATE_JOINED)
+    pastry_send_leafset(p, r->addr, LS_PLAIN, NULL);
   int rv = sc_rtable_consider(&p->rt, r, rtt_us, p->cfg.pns, p->alloc);
   if (rv < 0) return rv;
   if (p->cfg.pns && rtt_us == SC_RTT_UNKNOWN) {
@@ -435,8 +442,9 @@ static uint64_t pastry_ack_timeout(const sc_pastry *p, const sc_id *id) {
 static void pastry_deliver(sc_pastry *p, const sc_msg_route *route, uint64_t now) {
   p->stats.routes_delivered++;
   if (route->kind == SC_ROUTE_JOIN) {
-    /* The joiner's closest peer hands over its leaf set (Pastry §2.4). */
-    pastry_send_leafset(p, route->origin.addr, false, NULL);
+    /* The joiner's closest peer hands over its leaf set (Pastry §2.4); that
+     * answer, and no other, completes the join. */
+    pastry_send_leafset(p, route->origin.addr, LS_JOIN_REPLY, NULL);
     return;
   }
   if (p->cb.deliver) {
@@ -542,6 +550,8 @@ void sc_pastry_del(sc_pastry *p) {
 
 static void pastry_start_heartbeats(sc_pastry *p, uint64_t now) {
   p->refine_at_ns = now + REFINE_DELAY_NS;
+  /* Leases start now: while joining nobody was expected to heartbeat us. */
+  p->heard_left_ns = p->heard_right_ns = now;
   /* A random phase keeps a million peers from heartbeating in lockstep. */
   p->hb_next_ns = now + (uint64_t)(sc_rng_unit(&p->rng) * (double)p->cfg.heartbeat_ns);
 }
@@ -598,6 +608,25 @@ static void pastry_update_watch(sc_pastry *p, uint64_t now) {
   if (r != p->watched_right) p->watched_right = r, p->heard_right_ns = now;
 }
 
+/* The join is done: tell every peer in our tables that we exist (Pastry
+ * §2.4: the new node sends its state to the nodes in it). Each measures us
+ * through the PONG echo and may adopt us (PNS). */
+static void pastry_announce(sc_pastry *p, uint64_t now) {
+  unsigned count = sc_leafset_count(&p->ls);
+  for (unsigned i = 0; i < count; i++) {
+    const sc_ref *r = sc_leafset_at(&p->ls, i);
+    if (i >= p->ls.nleft && sc_leafset_find(&p->ls, &r->id) != r) continue; /* both sides */
+    pastry_send_ping(p, r->addr, true, now);
+  }
+  for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
+    if (p->rt.rows[row] == NULL) continue;
+    for (unsigned c = 0; c < SC_ID_BASE; c++) {
+      const sc_rt_entry *e = sc_rtable_get(&p->rt, row, c);
+      if (e && !sc_leafset_find(&p->ls, &e->id)) pastry_send_ping(p, e->addr, true, now);
+    }
+  }
+}
+
 static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
   const sc_msg_leafset *l = &m->u.leafset;
   for (unsigned i = 0; i < l->nfailed; i++) {
@@ -611,12 +640,15 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
       if (rv < 0) return rv;
     }
   }
-  if (p->state == STATE_JOINING) {
+  /* Only the root of our own join makes us a full member: a leaf set from
+   * any other peer may be a partial view that seems to cover every key. */
+  if (p->state == STATE_JOINING && l->join_reply) {
     p->state = STATE_JOINED;
     pastry_start_heartbeats(p, now);
+    pastry_announce(p, now);
   }
   for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
-  if (l->want_reply) pastry_send_leafset(p, m->sender.addr, false, NULL);
+  if (l->want_reply) pastry_send_leafset(p, m->sender.addr, LS_PLAIN, NULL);
   return SC_OK;
 }
 
@@ -642,9 +674,14 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
   }
   if (m->type == SC_MSG_PING) announce = m->u.ping.announce != 0;
   bool measure = false;
-  rv = pastry_learn_firsthand(p, from, rtt_us, announce,
-                              m->type == SC_MSG_PING ? &measure : NULL, now);
-  if (rv < 0) return rv;
+  bool from_joiner = (m->type == SC_MSG_PING && m->u.ping.joining) ||
+                     (m->type == SC_MSG_ROUTE && m->u.route.kind == SC_ROUTE_JOIN &&
+                      m->u.route.origin.addr == from->addr);
+  if (!from_joiner) {
+    rv = pastry_learn_firsthand(p, from, rtt_us, announce,
+                                m->type == SC_MSG_PING ? &measure : NULL, now);
+    if (rv < 0) return rv;
+  }
 
   switch (m->type) {
   case SC_MSG_PING: {
@@ -675,8 +712,6 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
       pastry_send(p, from->addr, &ack);
     }
     sc_msg_route route = m->u.route;
-    if (route.kind == SC_ROUTE_JOIN && route.origin.addr != from->addr)
-      pastry_learn_secondhand(p, &route.origin, false, now);
     rv = pastry_route_step(p, &route, p->cfg.route_retries, now);
     break;
   }
@@ -750,9 +785,9 @@ static void pastry_refine(sc_pastry *p) {
 }
 
 static void pastry_heartbeat(sc_pastry *p) {
-  if (p->ls.nleft) pastry_send_leafset(p, p->ls.left[0].addr, false, NULL);
+  if (p->ls.nleft) pastry_send_leafset(p, p->ls.left[0].addr, LS_PLAIN, NULL);
   if (p->ls.nright && (!p->ls.nleft || p->ls.right[0].addr != p->ls.left[0].addr))
-    pastry_send_leafset(p, p->ls.right[0].addr, false, NULL);
+    pastry_send_leafset(p, p->ls.right[0].addr, LS_PLAIN, NULL);
 }
 
 int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {

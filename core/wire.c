@@ -138,6 +138,7 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
   case SC_MSG_PING:
     ping.sent_ns = msg->u.ping.sent_ns;
     ping.announce = msg->u.ping.announce != 0;
+    ping.joining = msg->u.ping.joining != 0;
     env.body_case = STRIPECAST__ENVELOPE__BODY_PING;
     env.ping = &ping;
     break;
@@ -178,6 +179,7 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
     const sc_msg_leafset *m = &msg->u.leafset;
     if (m->n > SC_LEAFSET_MAX || m->nfailed > SC_FAILED_HINT_MAX) return SC_ERR_INVALID;
     leaf_set.want_reply = m->want_reply != 0;
+    leaf_set.join_reply = m->join_reply != 0;
     rv = wire_enc_refs(&enc, m->e, m->n, &leaf_set.entries);
     if (rv != 0) return rv;
     leaf_set.n_entries = m->n;
@@ -319,6 +321,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
   case SC_MSG_PING:
     out->u.ping.sent_ns = env->ping->sent_ns;
     out->u.ping.announce = env->ping->announce != 0;
+    out->u.ping.joining = env->ping->joining != 0;
     return 0;
   case SC_MSG_PONG:
     out->u.pong.echo_ns = env->pong->echo_ns;
@@ -351,6 +354,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     if (l->n_entries > SC_LEAFSET_MAX || l->n_failed > SC_FAILED_HINT_MAX)
       return SC_ERR_INVALID;
     m->want_reply = l->want_reply != 0;
+    m->join_reply = l->join_reply != 0;
     m->n = (uint8_t)l->n_entries;
     m->nfailed = (uint8_t)l->n_failed;
     for (size_t i = 0; i < l->n_failed; i++)
@@ -437,7 +441,8 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
 
   switch (msg->type) {
   case SC_MSG_PING:
-    body = wire_fixed64_len(msg->u.ping.sent_ns) + (msg->u.ping.announce ? 2 : 0);
+    body = wire_fixed64_len(msg->u.ping.sent_ns) + (msg->u.ping.announce ? 2 : 0) +
+           (msg->u.ping.joining ? 2 : 0);
     break;
   case SC_MSG_PONG:
     body = wire_fixed64_len(msg->u.pong.echo_ns) + wire_fixed64_len(msg->u.pong.sent_ns) +
@@ -459,7 +464,7 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   case SC_MSG_LEAFSET: {
     const sc_msg_leafset *m = &msg->u.leafset;
     assert(m->n <= SC_LEAFSET_MAX && m->nfailed <= SC_FAILED_HINT_MAX);
-    body = (m->want_reply ? 2 : 0) + m->n * ref_field +
+    body = (m->want_reply ? 2 : 0) + (m->join_reply ? 2 : 0) + m->n * ref_field +
            m->nfailed * wire_ld_len(WIRE_ID_LEN);
     break;
   }

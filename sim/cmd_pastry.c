@@ -20,11 +20,14 @@ static void pastry_usage(FILE *f) {
       "id is numerically closest to the key. One JSON object goes to stdout.\n"
       "\n"
       "options:\n"
-      "  --peers N            peers to join (>= 1; default 1000; 1e6 and 100k work)\n"
+      "  --peers N            peers to join (1 .. 16,777,216; default 1000; 1e6 and\n"
+      "                       100k work)\n"
       "  --lookups L          lookups after the overlay is built (default 1000)\n"
       "  --seed S             run seed; one seed gives one history (default 1)\n"
       "  --topology T         transit-stub (GT-ITM style, 5,050 routers; default),\n"
-      "                       sphere or plane (coordinates + access delay)\n"
+      "                       sphere or plane (coordinates + access delay). The\n"
+      "                       router graph is the same in every run, like the\n"
+      "                       papers' one GATech graph; the seed places the peers\n"
       "  --fail-fraction F    fraction of peers that crash at once after the overlay\n"
       "                       settles, in [0, 1) (default 0)\n"
       "  --repair-s SECONDS   quiet repair time after the crash before lookups\n"
@@ -80,7 +83,7 @@ int sim_cmd_pastry(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
     switch (c) {
     case O_PEERS:
-      if (!sim_cli_u64("--peers", optarg, 1, 50000000, &u)) return 2;
+      if (!sim_cli_u64("--peers", optarg, 1, SIM_NET_PEERS_MAX, &u)) return 2;
       p.peers = (uint32_t)u;
       break;
     case O_LOOKUPS:

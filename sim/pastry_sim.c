@@ -54,6 +54,7 @@ struct pastry_sim;
 typedef struct sim_peer {
   sc_pastry *p;
   struct pastry_sim *sim;
+  uint64_t timer_ns; /* what the engine holds for this peer: saves a heap probe */
   uint32_t index;
   bool alive;
 } sim_peer;
@@ -209,7 +210,10 @@ static void cb_peer_failed(void *user, const sc_ref *dead, uint64_t now) {
 /* ------------------------------------------------------------------ peers */
 
 static void peer_rearm(pastry_sim *s, uint32_t i) {
-  sim_engine_set_timer(&s->eng, i, sc_pastry_get_expiry(s->peers[i].p));
+  uint64_t t = sc_pastry_get_expiry(s->peers[i].p);
+  if (t == s->peers[i].timer_ns) return;
+  s->peers[i].timer_ns = t;
+  sim_engine_set_timer(&s->eng, i, t);
 }
 
 static sc_id peer_id(uint64_t seed, uint32_t i) {
@@ -229,6 +233,7 @@ static int peer_create(pastry_sim *s, uint32_t i) {
                          NULL, sp, s->eng.now_ns);
   if (rv != 0) return rv;
   sp->alive = true;
+  sp->timer_ns = SIM_TIME_NEVER;
   return 0;
 }
 
@@ -468,6 +473,7 @@ static void collect(pastry_sim *s) {
   for (uint32_t i = 0; i < s->joined_count; i++) {
     if (!s->peers[i].alive) continue;
     r->peers_alive++;
+    if (!sc_pastry_is_joined(s->peers[i].p)) r->peers_not_joined++;
     sc_pastry_stats st;
     sc_pastry_get_stats(s->peers[i].p, &st);
     rt_sum += st.rt_entries;
@@ -587,6 +593,7 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
     digest = digest_mix(digest, ev.t_ns * 64 + ev.kind + ((uint64_t)ev.arg << 40));
     if (ev.kind == SIM_EV_TIMER) {
       sim_peer *sp = &s.peers[ev.arg];
+      sp->timer_ns = SIM_TIME_NEVER; /* popping disarmed it */
       if (sp->alive) {
         if (sc_pastry_handle_expiry(sp->p, ev.t_ns) < 0) s.failed = 1;
         peer_rearm(&s, ev.arg);
@@ -653,6 +660,7 @@ void sim_pastry_result_json(const sim_pastry_params *p, const sim_pastry_result 
   sim_json_object_end(&j);
   sim_json_u64(&j, "peers_alive", r->peers_alive);
   sim_json_u64(&j, "peers_crashed", r->peers_crashed);
+  sim_json_u64(&j, "peers_not_joined", r->peers_not_joined);
   sim_json_u64(&j, "leafset_errors_settled", r->leafset_errors_settled);
   sim_json_u64(&j, "leafset_errors_final", r->leafset_errors_final);
   sim_json_f64(&j, "rt_entries_mean", r->rt_entries_mean);

@@ -5,7 +5,7 @@
  *
  * Timeline (simulated time):
  *   joins      Poisson arrivals at join_rate; each newcomer joins through a
- *              nearby peer (the nearest of 16 sampled joined peers: Pastry §2.4
+ *              nearby peer (the nearest of 64 sampled joined peers: Pastry §2.4
  *              assumes a newcomer knows a nearby peer);
  *   settle     settle_s after the last arrival, so leaf sets stabilise;
  *   crash      if fail_fraction > 0: that fraction of live peers crash at once
@@ -45,6 +45,7 @@ void sim_pastry_params_default(sim_pastry_params *p);
 
 typedef struct sim_pastry_result {
   uint32_t peers, peers_alive, peers_crashed;
+  uint32_t peers_not_joined;        /* live peers whose join never completed */
   uint64_t lookups, lookups_delivered, lookups_correct;
   double correct_fraction;
   double hops_mean, hops_p50, hops_p99, hops_max;

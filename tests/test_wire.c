@@ -107,6 +107,7 @@ static void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
   case SC_MSG_PING:
     m->u.ping.sent_ns = rand_wide(r);
     m->u.ping.announce = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.ping.joining = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     break;
   case SC_MSG_PONG:
     m->u.pong.echo_ns = rand_wide(r);
@@ -130,6 +131,7 @@ static void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     break;
   case SC_MSG_LEAFSET:
     m->u.leafset.want_reply = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.leafset.join_reply = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.leafset.n = (uint8_t)sc_rng_below(r, SC_LEAFSET_MAX + 1);
     m->u.leafset.nfailed = (uint8_t)sc_rng_below(r, SC_FAILED_HINT_MAX + 1);
     for (unsigned i = 0; i < m->u.leafset.n; i++)
@@ -172,6 +174,7 @@ static void canonical(const sc_msg *m, sc_msg *c) {
   case SC_MSG_PING:
     c->u.ping.sent_ns = m->u.ping.sent_ns;
     c->u.ping.announce = m->u.ping.announce != 0;
+    c->u.ping.joining = m->u.ping.joining != 0;
     break;
   case SC_MSG_PONG:
     c->u.pong.echo_ns = m->u.pong.echo_ns;
@@ -194,6 +197,7 @@ static void canonical(const sc_msg *m, sc_msg *c) {
     break;
   case SC_MSG_LEAFSET:
     c->u.leafset.want_reply = m->u.leafset.want_reply != 0;
+    c->u.leafset.join_reply = m->u.leafset.join_reply != 0;
     c->u.leafset.n = m->u.leafset.n;
     c->u.leafset.nfailed = m->u.leafset.nfailed;
     for (unsigned i = 0; i < m->u.leafset.n; i++)
@@ -231,6 +235,7 @@ static void check_msg_eq(const sc_msg *a, const sc_msg *b) {
   case SC_MSG_PING:
     assert_int_equal(a->u.ping.sent_ns, b->u.ping.sent_ns);
     assert_int_equal(!!a->u.ping.announce, !!b->u.ping.announce);
+    assert_int_equal(!!a->u.ping.joining, !!b->u.ping.joining);
     break;
   case SC_MSG_PONG:
     assert_int_equal(a->u.pong.echo_ns, b->u.pong.echo_ns);
@@ -255,6 +260,7 @@ static void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     break;
   case SC_MSG_LEAFSET:
     assert_int_equal(!!a->u.leafset.want_reply, !!b->u.leafset.want_reply);
+    assert_int_equal(!!a->u.leafset.join_reply, !!b->u.leafset.join_reply);
     assert_int_equal(a->u.leafset.n, b->u.leafset.n);
     assert_int_equal(a->u.leafset.nfailed, b->u.leafset.nfailed);
     for (unsigned i = 0; i < a->u.leafset.n; i++)
@@ -860,11 +866,13 @@ static void check_decoded_sane(const sc_msg *m) {
   switch (m->type) {
   case SC_MSG_PING:
     assert_true(m->u.ping.announce <= 1);
+    assert_true(m->u.ping.joining <= 1);
     break;
   case SC_MSG_LEAFSET:
     assert_true(m->u.leafset.n <= SC_LEAFSET_MAX);
     assert_true(m->u.leafset.nfailed <= SC_FAILED_HINT_MAX);
     assert_true(m->u.leafset.want_reply <= 1);
+    assert_true(m->u.leafset.join_reply <= 1);
     break;
   case SC_MSG_ROW_REQUEST:
     assert_true(m->u.row_request.row < SC_ID_DIGITS);
