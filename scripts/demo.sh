@@ -86,7 +86,7 @@ cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_WERROR=
 cmake --build "$root/build" -j"$(nproc)" --target stripecast-sim
 
 mkdir -p "$out"
-summary="$out/summary.json"
+summary="$out/run.json"
 echo "== build/stripecast-sim pastry ${args[*]}"
 if ! build/stripecast-sim pastry "${args[@]}" >"$summary"; then
   echo "demo.sh: stripecast-sim failed (its stdout is in $summary)" >&2
@@ -112,6 +112,6 @@ gnuplot -e "infile=\"$hops\"; outbase=\"$out/pastry_hops\"; title_extra=\"${titl
 
 echo
 echo "== done. Files in $out/:"
-echo "  summary.json      the run's JSON summary (seed and parameters included)"
+echo "  run.json          the JSON summary stripecast-sim printed (seed and parameters included)"
 echo "  hops.csv          hop distribution (hops,count,fraction)"
 echo "  pastry_hops.png   the figure; pastry_hops.svg the same as vector graphics"
