@@ -89,6 +89,7 @@ typedef struct sc_msg_route_ack {
 typedef struct sc_msg_leafset {
   uint8_t want_reply; /* non-zero: answer with your own leaf set */
   uint8_t join_reply; /* non-zero: sent by the root of the receiver's JOIN */
+  uint8_t is_reply;   /* non-zero: an answer; never answered in turn */
   uint8_t n;          /* entries in e, <= SC_LEAFSET_MAX */
   uint8_t nfailed;    /* ids in failed, <= SC_FAILED_HINT_MAX */
   sc_id failed[SC_FAILED_HINT_MAX]; /* peers the sender found dead */

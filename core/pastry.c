@@ -135,7 +135,7 @@ static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
   return false;
 }
 
-enum { LS_PLAIN = 0, LS_WANT_REPLY = 1, LS_JOIN_REPLY = 2 };
+enum { LS_PLAIN = 0, LS_WANT_REPLY = 1, LS_JOIN_REPLY = 2, LS_REPLY = 4 };
 
 static void pastry_send_leafset(sc_pastry *p, sc_addr to, unsigned flags,
                                 const sc_id *failed_id) {
@@ -144,6 +144,7 @@ static void pastry_send_leafset(sc_pastry *p, sc_addr to, unsigned flags,
   sc_msg_leafset *l = &m.u.leafset;
   l->want_reply = (flags & LS_WANT_REPLY) ? 1 : 0;
   l->join_reply = (flags & LS_JOIN_REPLY) ? 1 : 0;
+  l->is_reply = (flags & (LS_REPLY | LS_JOIN_REPLY)) ? 1 : 0;
   l->nfailed = 0;
   if (failed_id) l->failed[l->nfailed++] = *failed_id;
   l->n = 0;
@@ -648,7 +649,13 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
     pastry_announce(p, now);
   }
   for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
-  if (l->want_reply) pastry_send_leafset(p, m->sender.addr, LS_PLAIN, NULL);
+  /* Answer when asked, and also when the sender counts us as a neighbour but
+   * is not one of ours: it holds a stale view of our part of the ring (e.g.
+   * from the flash crowd that built the overlay) and our leaf set names the
+   * peers it is missing (Chord's stabilisation, in Pastry's terms). */
+  if (l->want_reply || (!l->is_reply && p->state == STATE_JOINED &&
+                        !sc_leafset_find(&p->ls, &m->sender.id)))
+    pastry_send_leafset(p, m->sender.addr, LS_REPLY, NULL);
   return SC_OK;
 }
 

@@ -180,6 +180,7 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
     if (m->n > SC_LEAFSET_MAX || m->nfailed > SC_FAILED_HINT_MAX) return SC_ERR_INVALID;
     leaf_set.want_reply = m->want_reply != 0;
     leaf_set.join_reply = m->join_reply != 0;
+    leaf_set.is_reply = m->is_reply != 0;
     rv = wire_enc_refs(&enc, m->e, m->n, &leaf_set.entries);
     if (rv != 0) return rv;
     leaf_set.n_entries = m->n;
@@ -355,6 +356,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
       return SC_ERR_INVALID;
     m->want_reply = l->want_reply != 0;
     m->join_reply = l->join_reply != 0;
+    m->is_reply = l->is_reply != 0;
     m->n = (uint8_t)l->n_entries;
     m->nfailed = (uint8_t)l->n_failed;
     for (size_t i = 0; i < l->n_failed; i++)
@@ -464,7 +466,7 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   case SC_MSG_LEAFSET: {
     const sc_msg_leafset *m = &msg->u.leafset;
     assert(m->n <= SC_LEAFSET_MAX && m->nfailed <= SC_FAILED_HINT_MAX);
-    body = (m->want_reply ? 2 : 0) + (m->join_reply ? 2 : 0) + m->n * ref_field +
+    body = (m->want_reply ? 2 : 0) + (m->join_reply ? 2 : 0) + (m->is_reply ? 2 : 0) + m->n * ref_field +
            m->nfailed * wire_ld_len(WIRE_ID_LEN);
     break;
   }

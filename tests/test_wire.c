@@ -132,6 +132,7 @@ static void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
   case SC_MSG_LEAFSET:
     m->u.leafset.want_reply = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.leafset.join_reply = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.leafset.is_reply = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.leafset.n = (uint8_t)sc_rng_below(r, SC_LEAFSET_MAX + 1);
     m->u.leafset.nfailed = (uint8_t)sc_rng_below(r, SC_FAILED_HINT_MAX + 1);
     for (unsigned i = 0; i < m->u.leafset.n; i++)
@@ -198,6 +199,7 @@ static void canonical(const sc_msg *m, sc_msg *c) {
   case SC_MSG_LEAFSET:
     c->u.leafset.want_reply = m->u.leafset.want_reply != 0;
     c->u.leafset.join_reply = m->u.leafset.join_reply != 0;
+    c->u.leafset.is_reply = m->u.leafset.is_reply != 0;
     c->u.leafset.n = m->u.leafset.n;
     c->u.leafset.nfailed = m->u.leafset.nfailed;
     for (unsigned i = 0; i < m->u.leafset.n; i++)
@@ -261,6 +263,7 @@ static void check_msg_eq(const sc_msg *a, const sc_msg *b) {
   case SC_MSG_LEAFSET:
     assert_int_equal(!!a->u.leafset.want_reply, !!b->u.leafset.want_reply);
     assert_int_equal(!!a->u.leafset.join_reply, !!b->u.leafset.join_reply);
+    assert_int_equal(!!a->u.leafset.is_reply, !!b->u.leafset.is_reply);
     assert_int_equal(a->u.leafset.n, b->u.leafset.n);
     assert_int_equal(a->u.leafset.nfailed, b->u.leafset.nfailed);
     for (unsigned i = 0; i < a->u.leafset.n; i++)
@@ -873,6 +876,7 @@ static void check_decoded_sane(const sc_msg *m) {
     assert_true(m->u.leafset.nfailed <= SC_FAILED_HINT_MAX);
     assert_true(m->u.leafset.want_reply <= 1);
     assert_true(m->u.leafset.join_reply <= 1);
+    assert_true(m->u.leafset.is_reply <= 1);
     break;
   case SC_MSG_ROW_REQUEST:
     assert_true(m->u.row_request.row < SC_ID_DIGITS);
