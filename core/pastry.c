@@ -37,7 +37,6 @@
 #define FAILED_CLEARED UINT64_MAX  /* a failed-set slot whose peer spoke again */
 #define RECENT_PINGS 16             /* peers probed lately, not probed again */
 #define RECENT_PING_NS (2ull * 1000000000ull)
-#define REFINE_PER_ROW 4
 #define REFINE_DELAY_NS (2ull * 1000000000ull)
 #define JOIN_RETRY_NS (30ull * 1000000000ull)
 #define ROUTE_HOPS_MAX 64 /* a route this long is looping through stale state */
@@ -77,7 +76,7 @@ struct sc_pastry {
   uint32_t seq_next;
   uint64_t join_deadline_ns;
   uint64_t hb_next_ns;
-  uint64_t refine_at_ns; /* one routing-table refinement after joining */
+  uint64_t refine_at_ns; /* next routing-table refinement; 0: none */
   sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
   uint64_t heard_left_ns, heard_right_ns;
   sc_leafset ls;
@@ -104,6 +103,8 @@ void sc_pastry_config_default(sc_pastry_config *c) {
   c->ack_timeout_ns = 1000000000ull;
   c->route_retries = 8;
   c->pns = true;
+  c->refine_per_row = 4;
+  c->rt_maintenance_ns = 0;
 }
 
 /* ------------------------------------------------------------------ sending */
@@ -519,7 +520,9 @@ int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
     cfg = &def;
   }
   if (cfg->leafset_size < 2 || cfg->leafset_size > SC_LEAFSET_MAX ||
-      cfg->leafset_size % 2 != 0 || cfg->heartbeat_ns == 0)
+      cfg->leafset_size % 2 != 0 || cfg->heartbeat_ns == 0 || cfg->lease_ns == 0 ||
+      cfg->probe_timeout_ns == 0 || cfg->ack_timeout_ns == 0 ||
+      cfg->refine_per_row > SC_ID_BASE)
     return SC_ERR_INVALID;
   if (alloc == NULL) alloc = sc_alloc_default();
   sc_pastry *p = alloc->calloc(1, sizeof(*p), alloc->user);
@@ -550,7 +553,7 @@ void sc_pastry_del(sc_pastry *p) {
 }
 
 static void pastry_start_heartbeats(sc_pastry *p, uint64_t now) {
-  p->refine_at_ns = now + REFINE_DELAY_NS;
+  p->refine_at_ns = p->cfg.refine_per_row ? now + REFINE_DELAY_NS : 0;
   /* Leases start now: while joining nobody was expected to heartbeat us. */
   p->heard_left_ns = p->heard_right_ns = now;
   /* A random phase keeps a million peers from heartbeating in lockstep. */
@@ -779,7 +782,7 @@ static void pastry_refine(sc_pastry *p) {
     if (p->rt.rows[row] == NULL) continue;
     unsigned asked = 0;
     unsigned start = sc_rng_below(&p->rng, SC_ID_BASE);
-    for (unsigned k = 0; k < SC_ID_BASE && asked < REFINE_PER_ROW; k++) {
+    for (unsigned k = 0; k < SC_ID_BASE && asked < p->cfg.refine_per_row; k++) {
       const sc_rt_entry *e = sc_rtable_get(&p->rt, row, (start + k) % SC_ID_BASE);
       if (e == NULL || pastry_addr_suspected(p, e->addr)) continue;
       sc_msg m;
@@ -805,7 +808,7 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
   }
   if (p->state == STATE_JOINED) {
     if (p->refine_at_ns && now >= p->refine_at_ns) {
-      p->refine_at_ns = 0;
+      p->refine_at_ns = p->cfg.rt_maintenance_ns ? now + p->cfg.rt_maintenance_ns : 0;
       pastry_refine(p);
     }
     if (now >= p->hb_next_ns) {

@@ -34,6 +34,12 @@ typedef struct sc_pastry_config {
   uint64_t ack_timeout_ns;    /* per-hop ack wait when the RTT is unknown; 1 s */
   uint32_t route_retries;     /* alternative next hops tried per hop; default 8 */
   bool pns;                   /* proximity neighbour selection; default on */
+  /* Locality refinement 2 s after joining: ask this many entries of each
+   * routing-table row for their row (0: never; default 4, at most 16). */
+  uint32_t refine_per_row;
+  /* Repeat the refinement this often (FreePastry's routing-table
+   * maintenance); 0: only once (the default). */
+  uint64_t rt_maintenance_ns;
 } sc_pastry_config;
 
 /* Fills c with the defaults above. */

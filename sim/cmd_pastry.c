@@ -39,6 +39,11 @@ static void pastry_usage(FILE *f) {
       "  --lookup-rate R      lookups per simulated second (default L/10)\n"
       "  --loss P             probability that any message is lost, [0, 1)\n"
       "  --no-pns             turn proximity neighbour selection off\n"
+      "  --refine-per-row K   after joining, ask K entries of each routing-table row\n"
+      "                       for their row and probe the peers named (0..16,\n"
+      "                       default 4; 0 turns the refinement off)\n"
+      "  --rt-maintenance-s S repeat that refinement every S simulated seconds\n"
+      "                       (default 0: once)\n"
       "  --wire-check         send every message through the protobuf encoder and\n"
       "                       decoder and check the charged size (slower)\n"
       "  --progress           progress on stderr (default when stderr is a terminal)\n"
@@ -55,7 +60,7 @@ int sim_cmd_pastry(int argc, char **argv) {
   bool pretty = false;
   enum {
     O_PEERS = 256, O_LOOKUPS, O_SEED, O_TOPO, O_FAIL, O_REPAIR, O_SETTLE, O_JRATE,
-    O_LRATE, O_LOSS, O_NOPNS, O_WIRE, O_PROGRESS, O_OUT, O_PRETTY
+    O_LRATE, O_LOSS, O_NOPNS, O_WIRE, O_PROGRESS, O_OUT, O_PRETTY, O_REFINE, O_RTM
   };
   static const struct option opts[] = {
       {"peers", required_argument, 0, O_PEERS},
@@ -69,6 +74,8 @@ int sim_cmd_pastry(int argc, char **argv) {
       {"lookup-rate", required_argument, 0, O_LRATE},
       {"loss", required_argument, 0, O_LOSS},
       {"no-pns", no_argument, 0, O_NOPNS},
+      {"refine-per-row", required_argument, 0, O_REFINE},
+      {"rt-maintenance-s", required_argument, 0, O_RTM},
       {"wire-check", no_argument, 0, O_WIRE},
       {"progress", no_argument, 0, O_PROGRESS},
       {"out", required_argument, 0, O_OUT},
@@ -120,6 +127,14 @@ int sim_cmd_pastry(int argc, char **argv) {
       if (!sim_cli_f64("--loss", optarg, 0, 1, false, &p.loss)) return 2;
       break;
     case O_NOPNS: p.pns = false; break;
+    case O_REFINE:
+      if (!sim_cli_u64("--refine-per-row", optarg, 0, 16, &u)) return 2;
+      p.refine_per_row = (uint32_t)u;
+      break;
+    case O_RTM:
+      if (!sim_cli_f64("--rt-maintenance-s", optarg, 0, 1e6, true, &p.rt_maintenance_s))
+        return 2;
+      break;
     case O_WIRE: p.wire_check = true; break;
     case O_PROGRESS: p.progress = true; break;
     case O_OUT: p.out_dir = optarg; break;

@@ -17,6 +17,7 @@
 
 #define NS_PER_S 1000000000ull
 #define BOOTSTRAP_SAMPLES 64 /* joined peers sampled to find a nearby bootstrap */
+#define BOOTSTRAP_LOCAL 16   /* peers on the newcomer's own router considered */
 #define DRAIN_NS (30ull * NS_PER_S)
 #define SIM_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
 #define POOL_CLASS_BYTES 64
@@ -87,6 +88,8 @@ typedef struct pastry_sim {
   id_index *oracle;
   uint32_t oracle_n;
   lookup_rec *lookups;
+  uint32_t *router_first;  /* transit-stub: peers by router (CSR), join order */
+  uint32_t *router_peers;
   uint64_t lookups_issued;
   uint64_t lookup_gap_ns;
   sc_pastry_config cfg;
@@ -228,7 +231,6 @@ static int peer_create(pastry_sim *s, uint32_t i) {
   sp->index = i;
   s->ids[i] = peer_id(s->prm->seed, i);
   sc_ref self = {s->ids[i], i};
-  sim_net_place(s->net, i);
   int rv = sc_pastry_new(&sp->p, &self, sc_mix64(s->prm->seed * 31 + i), &s->cfg, &s->cb,
                          NULL, sp, s->eng.now_ns);
   if (rv != 0) return rv;
@@ -237,12 +239,30 @@ static int peer_create(pastry_sim *s, uint32_t i) {
   return 0;
 }
 
-/* The nearest of a few sampled joined peers (Pastry §2.4 assumes the newcomer
- * knows a nearby peer; expanding-ring search would find one in practice). */
+/*
+ * A nearby joined peer to join through. Pastry §2.4 assumes the newcomer knows
+ * one (found by expanding-ring search, or given by an administrator). On the
+ * transit-stub model we take the nearest of the peers already attached to the
+ * newcomer's own router, as a LAN-scoped discovery would; otherwise, or when
+ * there are none, the nearest of BOOTSTRAP_SAMPLES sampled joined peers.
+ */
 static sc_addr pick_bootstrap(pastry_sim *s, uint32_t i) {
   sc_addr best = SC_ADDR_NONE;
   uint64_t best_lat = UINT64_MAX;
   unsigned found = 0;
+  if (s->router_first) {
+    uint32_t r = sim_net_router(s->net, i);
+    for (uint32_t k = s->router_first[r]; k < s->router_first[r + 1] && found < BOOTSTRAP_LOCAL;
+         k++) {
+      uint32_t j = s->router_peers[k];
+      if (j >= i) break; /* later arrivals have not joined yet */
+      if (!s->peers[j].alive || !sc_pastry_is_joined(s->peers[j].p)) continue;
+      found++;
+      uint64_t lat = sim_net_latency_ns(s->net, i, j);
+      if (lat < best_lat) best_lat = lat, best = j;
+    }
+    if (best != SC_ADDR_NONE) return best;
+  }
   for (unsigned tries = 0; tries < 8 * BOOTSTRAP_SAMPLES && found < BOOTSTRAP_SAMPLES;
        tries++) {
     uint32_t j = sc_rng_below(&s->rng, i);
@@ -529,6 +549,7 @@ void sim_pastry_params_default(sim_pastry_params *p) {
   p->settle_s = 60;
   p->repair_s = 120;
   p->pns = true;
+  p->refine_per_row = 4;
 }
 
 static void sim_destroy(pastry_sim *s) {
@@ -538,6 +559,8 @@ static void sim_destroy(pastry_sim *s) {
   free(s->ids);
   free(s->oracle);
   free(s->lookups);
+  free(s->router_first);
+  free(s->router_peers);
   pool_free(&s->pool);
   sim_engine_free(&s->eng);
   sim_net_del(s->net);
@@ -556,6 +579,8 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
 
   sc_pastry_config_default(&s.cfg);
   s.cfg.pns = prm->pns;
+  s.cfg.refine_per_row = prm->refine_per_row;
+  s.cfg.rt_maintenance_ns = (uint64_t)(prm->rt_maintenance_s * 1e9);
   s.cb.send = cb_send;
   s.cb.deliver = cb_deliver;
   s.cb.peer_failed = cb_peer_failed;
@@ -578,6 +603,31 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
     fprintf(s.log, "stripecast-sim: out of memory for %u peers\n", prm->peers);
     sim_destroy(&s);
     return -1;
+  }
+  /* Every peer's place depends on (seed, index) alone, so place them all now
+   * and index them by router for pick_bootstrap. */
+  for (uint32_t i = 0; i < prm->peers; i++) sim_net_place(s.net, i);
+  if (sim_net_topo(s.net)) {
+    uint32_t routers = sim_topo_routers(sim_net_topo(s.net));
+    s.router_first = calloc((size_t)routers + 1, sizeof(uint32_t));
+    s.router_peers = malloc((size_t)prm->peers * sizeof(uint32_t));
+    if (!s.router_first || !s.router_peers) {
+      fprintf(s.log, "stripecast-sim: out of memory for %u peers\n", prm->peers);
+      sim_destroy(&s);
+      return -1;
+    }
+    for (uint32_t i = 0; i < prm->peers; i++) s.router_first[sim_net_router(s.net, i) + 1]++;
+    for (uint32_t k = 0; k < routers; k++) s.router_first[k + 1] += s.router_first[k];
+    uint32_t *fill = calloc((size_t)routers, sizeof(uint32_t));
+    if (!fill) {
+      sim_destroy(&s);
+      return -1;
+    }
+    for (uint32_t i = 0; i < prm->peers; i++) {
+      uint32_t rt = sim_net_router(s.net, i);
+      s.router_peers[s.router_first[rt] + fill[rt]++] = i;
+    }
+    free(fill);
   }
   /* Default arrival rate: N/100 per second, between 10/s and 2,000/s, so that
    * the overlay grows through concurrent joins without drowning in them. */
@@ -638,6 +688,8 @@ void sim_pastry_result_json(const sim_pastry_params *p, const sim_pastry_result 
   sim_json_str(&j, "topology", sim_net_kind_name(p->topology));
   sim_json_f64(&j, "fail_fraction", p->fail_fraction);
   sim_json_bool(&j, "pns", p->pns);
+  sim_json_u64(&j, "refine_per_row", p->refine_per_row);
+  sim_json_f64(&j, "rt_maintenance_s", p->rt_maintenance_s);
   sim_json_f64(&j, "loss", p->loss);
   sim_json_f64(&j, "correct_fraction", r->correct_fraction);
   sim_json_u64(&j, "lookups_delivered", r->lookups_delivered);

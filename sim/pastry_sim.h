@@ -34,6 +34,8 @@ typedef struct sim_pastry_params {
   double lookup_rate;    /* lookups per simulated second; 0: L over 10 s */
   double loss;           /* probability that any message is lost, [0, 1) */
   bool pns;              /* proximity neighbour selection */
+  uint32_t refine_per_row;   /* sc_pastry_config.refine_per_row */
+  double rt_maintenance_s;   /* sc_pastry_config.rt_maintenance_ns, in s */
   bool wire_check;       /* send every message through encode and decode */
   bool progress;         /* progress lines on the log stream */
   const char *out_dir;   /* hops.csv goes here; NULL: no files */
