@@ -130,6 +130,11 @@ typedef struct sc_pastry_stats {
 
 void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out);
 
+/* A hint, for owners that know which peer they will hand a message next (the
+ * simulator): start pulling the peer's state into the cache. No effect on
+ * behaviour. */
+void sc_pastry_prefetch(const sc_pastry *p);
+
 /* Bytes this peer holds through its allocator (state size per peer). */
 size_t sc_pastry_mem_bytes(const sc_pastry *p);
 
