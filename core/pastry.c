@@ -52,7 +52,7 @@ typedef struct pastry_suspect {
 
 typedef struct pastry_pending_ack {
   uint64_t deadline_ns;
-  sc_addr to;
+  sc_ref to; /* the next hop */
   uint32_t retries_left;
   sc_msg_route route; /* kept to resend through another hop */
 } pastry_pending_ack;
@@ -284,7 +284,7 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
   }
   /* Routed messages waiting on the dead peer go another way now. */
   for (uint32_t i = 0; i < p->nacks;) {
-    if (p->acks[i].to == d.addr) {
+    if (p->acks[i].to.addr == d.addr) {
       pastry_pending_ack a = p->acks[i];
       p->acks[i] = p->acks[--p->nacks];
       p->stats.reroutes++;
@@ -497,7 +497,7 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries
   m.u.route.seq = p->seq_next;
   pastry_pending_ack *a = &p->acks[p->nacks++];
   a->deadline_ns = now + pastry_ack_timeout(p, &next->id);
-  a->to = next->addr;
+  a->to = *next;
   a->retries_left = retries;
   a->route = m.u.route;
   p->stats.routes_forwarded++;
@@ -727,7 +727,7 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
   }
   case SC_MSG_ROUTE_ACK:
     for (uint32_t i = 0; i < p->nacks; i++) {
-      if (p->acks[i].route.seq == m->u.route_ack.seq && p->acks[i].to == from->addr) {
+      if (p->acks[i].route.seq == m->u.route_ack.seq && p->acks[i].to.addr == from->addr) {
         p->acks[i] = p->acks[--p->nacks];
         break;
       }
@@ -848,20 +848,7 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
     /* MSPastry §3.3: no ack in time, so suspect the hop and try another. */
     pastry_pending_ack a = p->acks[i];
     p->acks[i] = p->acks[--p->nacks];
-    sc_ref to = {{0, 0}, a.to};
-    const sc_ref *known = NULL;
-    unsigned count = sc_leafset_count(&p->ls);
-    for (unsigned k = 0; k < count && !known; k++)
-      if (sc_leafset_at(&p->ls, k)->addr == a.to) known = sc_leafset_at(&p->ls, k);
-    if (known) to = *known;
-    else {
-      for (unsigned row = 0; row < SC_RT_ROWS_MAX && !known; row++)
-        for (unsigned c = 0; c < SC_ID_BASE && !known && p->rt.rows[row]; c++) {
-          const sc_rt_entry *e = sc_rtable_get(&p->rt, row, c);
-          if (e && e->addr == a.to) to.id = e->id, known = &to;
-        }
-    }
-    if (known && (rv = pastry_start_probe(p, &to, now)) < 0) return rv;
+    if ((rv = pastry_start_probe(p, &a.to, now)) < 0) return rv;
     if (a.retries_left == 0) {
       p->stats.routes_dropped++;
     } else {
