@@ -408,32 +408,6 @@ static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *rou
   return scratch;
 }
 
-/* The known peer (other than this one) closest to the key, or NULL. A peer
- * still joining has a partial leaf set that seems to cover every key, so it
- * hands routes on to this peer instead of delivering them itself (MSPastry
- * §3.1: a node becomes active only once its join completes). */
-static const sc_ref *pastry_closest_other(const sc_pastry *p, const sc_msg_route *route,
-                                          sc_ref *scratch) {
-  const sc_id *key = &route->key;
-  bool found = false;
-  unsigned count = sc_leafset_count(&p->ls);
-  for (unsigned i = 0; i < count; i++) {
-    const sc_ref *r = sc_leafset_at(&p->ls, i);
-    if (!pastry_excluded(p, route, r->addr) && (!found || sc_id_closer(key, &r->id, &scratch->id)))
-      *scratch = *r, found = true;
-  }
-  for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
-    if (p->rt.rows[row] == NULL) continue;
-    for (unsigned c = 0; c < SC_ID_BASE; c++) {
-      const sc_rt_entry *x = sc_rtable_get(&p->rt, row, c);
-      if (x && !pastry_excluded(p, route, x->addr) &&
-          (!found || sc_id_closer(key, &x->id, &scratch->id)))
-        scratch->id = x->id, scratch->addr = x->addr, found = true;
-    }
-  }
-  return found ? scratch : NULL;
-}
-
 static uint64_t pastry_ack_timeout(const sc_pastry *p, const sc_id *id) {
   const sc_rt_entry *e = sc_rtable_find(&p->rt, id);
   if (e && e->rtt_us != SC_RTT_UNKNOWN)
@@ -475,8 +449,6 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries
   }
   sc_ref scratch;
   const sc_ref *next = pastry_next_hop(p, route, &scratch);
-  if (next == NULL && p->state != STATE_JOINED && route->origin.addr != p->self.addr)
-    next = pastry_closest_other(p, route, &scratch);
   if (next == NULL) {
     pastry_deliver(p, route, now);
     return SC_OK;

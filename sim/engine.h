@@ -11,6 +11,7 @@
 #define SIM_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SIM_TIME_NEVER UINT64_MAX
@@ -63,6 +64,12 @@ uint64_t sim_engine_timer(const sim_engine *e, uint32_t peer);
 /* Pops the earliest event (a timer pops as SIM_EV_TIMER and is disarmed) into
  * out and advances the clock. False when nothing is left. */
 bool sim_engine_next(sim_engine *e, sim_event *out);
+
+/* The earliest queued event (not timer), or NULL: a hint for prefetching; the
+ * next sim_engine_next() may still return an earlier timer or a newer event. */
+static inline const sim_event *sim_engine_peek(const sim_engine *e) {
+  return e->nev > 0 ? &e->ev[0] : NULL;
+}
 
 /* Events and armed timers currently queued. */
 static inline uint64_t sim_engine_pending(const sim_engine *e) { return e->nev + e->ntm; }

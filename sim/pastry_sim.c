@@ -643,8 +643,8 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
     digest = digest_mix(digest, ev.t_ns * 64 + ev.kind + ((uint64_t)ev.arg << 40));
     /* The profile says the time goes to cache misses on the next message
      * and its peer: start fetching them while this event is handled. */
-    if (s.eng.nev > 0 && s.eng.ev[0].kind == EV_MSG) {
-      const sim_event *next = &s.eng.ev[0];
+    const sim_event *next = sim_engine_peek(&s.eng);
+    if (next && next->kind == EV_MSG) {
       __builtin_prefetch(next->ptr);
       __builtin_prefetch(&s.peers[next->arg]);
       if (s.peers[next->arg].p) sc_pastry_prefetch(s.peers[next->arg].p);
