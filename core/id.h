@@ -51,6 +51,10 @@ static inline sc_id sc_id_sub(const sc_id *a, const sc_id *b) {
   return r;
 }
 
+/* The id's 64 most significant bits: a compact name for a peer where a
+ * collision would only cost a refused adoption (paths to a tree root). */
+static inline uint64_t sc_id_prefix64(const sc_id *id) { return id->hi; }
+
 /* Number of leading digits a and b share (0..32). */
 unsigned sc_id_shl(const sc_id *a, const sc_id *b);
 

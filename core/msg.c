@@ -12,6 +12,14 @@ size_t sc_msg_struct_size(const sc_msg *msg) {
   case SC_MSG_LEAFSET: return head + sizeof(sc_msg_leafset);
   case SC_MSG_ROW_REQUEST: return head + sizeof(sc_msg_row_request);
   case SC_MSG_ROW: return head + sizeof(sc_msg_row);
+  case SC_MSG_MULTICAST: return head + sizeof(sc_msg_multicast);
+  case SC_MSG_SCRIBE_HEARTBEAT: return head + sizeof(sc_msg_scribe_heartbeat);
+  case SC_MSG_SCRIBE_PATH: return head + sizeof(sc_msg_scribe_path);
+  case SC_MSG_SCRIBE_JOIN:
+  case SC_MSG_SCRIBE_LEAVE: return head + sizeof(sc_msg_scribe_group);
+  case SC_MSG_SCRIBE_DROP: return head + sizeof(sc_msg_scribe_drop);
+  case SC_MSG_ANYCAST: return head + sizeof(sc_msg_anycast);
+  case SC_MSG_ANYCAST_FAIL: return head + sizeof(sc_msg_anycast_fail);
   default: return 0;
   }
 }
@@ -26,6 +34,14 @@ const char *sc_msg_type_name(unsigned type) {
   case SC_MSG_LEAFSET: return "leafset";
   case SC_MSG_ROW_REQUEST: return "row_request";
   case SC_MSG_ROW: return "row";
+  case SC_MSG_MULTICAST: return "multicast";
+  case SC_MSG_SCRIBE_HEARTBEAT: return "scribe_heartbeat";
+  case SC_MSG_SCRIBE_PATH: return "scribe_path";
+  case SC_MSG_SCRIBE_JOIN: return "scribe_join";
+  case SC_MSG_SCRIBE_LEAVE: return "scribe_leave";
+  case SC_MSG_SCRIBE_DROP: return "scribe_drop";
+  case SC_MSG_ANYCAST: return "anycast";
+  case SC_MSG_ANYCAST_FAIL: return "anycast_fail";
   default: return "?";
   }
 }

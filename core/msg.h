@@ -43,6 +43,17 @@ enum sc_msg_type {
   SC_MSG_LEAFSET = 6,     /* the sender's leaf set, optional reply request */
   SC_MSG_ROW_REQUEST = 7, /* asks for one routing-table row */
   SC_MSG_ROW = 8,         /* one routing-table row */
+  /* Scribe (Castro et al., JSAC 2002) and SplitStream (SOSP 2003): messages
+   * between tree neighbours. Routed Scribe messages (join, anycast, publish)
+   * travel as SC_MSG_ROUTE with the route kinds below. */
+  SC_MSG_MULTICAST = 9,        /* one message down a tree, parent -> child */
+  SC_MSG_SCRIBE_HEARTBEAT = 10,/* parent <-> child liveness, naming the groups */
+  SC_MSG_SCRIBE_PATH = 11,     /* parent -> child: accepted / new path to the root */
+  SC_MSG_SCRIBE_JOIN = 12,     /* a join sent straight to a peer (push-down) */
+  SC_MSG_SCRIBE_LEAVE = 13,    /* child -> parent: remove me from the group */
+  SC_MSG_SCRIBE_DROP = 14,     /* parent -> child: dropped; try these peers */
+  SC_MSG_ANYCAST = 15,         /* one step of an anycast's depth-first search */
+  SC_MSG_ANYCAST_FAIL = 16,    /* the search found no taker */
   SC_MSG_TYPE_END
 };
 
@@ -69,6 +80,14 @@ enum sc_route_kind {
   SC_ROUTE_JOIN = 1,   /* origin is joining; key = origin id (Pastry §2.4) */
   SC_ROUTE_LOOKUP = 2, /* a lookup: deliver to the key's owner */
   SC_ROUTE_APP = 3,    /* an application message */
+  /* Scribe: key = group id. Every peer on the route sees these through the
+   * forward upcall before they go on (Scribe §2.2). */
+  SC_ROUTE_SCRIBE_JOIN = 4, /* join the group's tree; app_id unused */
+  SC_ROUTE_ANYCAST = 5,     /* find a group member that accepts; app_id: the
+                               application's word (SplitStream: the stripe) */
+  SC_ROUTE_PUBLISH = 6,     /* to the group's root, who multicasts it; app_id:
+                               sequence number, app_time_ns: publish time */
+  SC_ROUTE_KIND_END
 };
 
 typedef struct sc_msg_route {
@@ -106,6 +125,68 @@ typedef struct sc_msg_row {
   sc_ref e[SC_ROW_ENTRIES];
 } sc_msg_row;
 
+/* --- Scribe and SplitStream --- */
+
+#define SC_PATH_MAX 32          /* ancestors a path message carries */
+#define SC_SCRIBE_HB_GROUPS 32  /* groups one tree heartbeat can name */
+#define SC_DROP_CANDIDATES 16   /* push-down candidates in a drop */
+#define SC_ANYCAST_VISIT_MAX 16 /* depth-first search stack */
+#define SC_ANYCAST_SEEN_MAX 48  /* peers an anycast remembers having visited */
+
+typedef struct sc_msg_multicast {
+  sc_id group;
+  uint32_t seq;     /* the publisher's sequence number */
+  uint16_t depth;   /* tree edges from the root to the receiver */
+  uint64_t sent_ns; /* the publisher's clock at publish */
+} sc_msg_multicast;
+
+typedef struct sc_msg_scribe_heartbeat {
+  /* Non-zero: from a parent, naming the groups in which the receiver is its
+   * child. Zero: from a child, naming the groups in which the receiver is its
+   * parent (the child's refresh). A group absent from the list is a group the
+   * link no longer exists in. */
+  uint8_t from_parent;
+  uint8_t n;
+  sc_id groups[SC_SCRIBE_HB_GROUPS];
+} sc_msg_scribe_heartbeat;
+
+typedef struct sc_msg_scribe_path {
+  sc_id group;
+  uint8_t accept; /* non-zero: the answer to a join: you are my child now */
+  uint8_t n;      /* ids in path */
+  uint16_t depth; /* the sender's depth (root: 0); may exceed n */
+  /* The sender's ancestors nearest last, ending with the sender itself, as
+   * 64-bit id prefixes (sc_id_prefix64); the deepest SC_PATH_MAX of them. Used
+   * to refuse children that would close a loop (SplitStream §4.2). */
+  uint64_t path[SC_PATH_MAX];
+} sc_msg_scribe_path;
+
+/* SCRIBE_JOIN (direct) and SCRIBE_LEAVE carry only the group. */
+typedef struct sc_msg_scribe_group {
+  sc_id group;
+} sc_msg_scribe_group;
+
+typedef struct sc_msg_scribe_drop {
+  sc_id group;
+  uint8_t n; /* entries in e */
+  sc_ref e[SC_DROP_CANDIDATES]; /* the dropper's children in group (push-down) */
+} sc_msg_scribe_drop;
+
+typedef struct sc_msg_anycast {
+  sc_id group;      /* the tree searched */
+  sc_ref requester; /* who wants an answer */
+  uint64_t app_id;  /* the application's word (SplitStream: stripe wanted) */
+  uint8_t nvisit;   /* DFS stack, next peer last */
+  uint8_t nseen;
+  sc_ref visit[SC_ANYCAST_VISIT_MAX];
+  uint64_t seen[SC_ANYCAST_SEEN_MAX]; /* id prefixes of peers already visited */
+} sc_msg_anycast;
+
+typedef struct sc_msg_anycast_fail {
+  sc_id group;
+  uint64_t app_id;
+} sc_msg_anycast_fail;
+
 typedef struct sc_msg {
   uint8_t type; /* enum sc_msg_type */
   sc_ref sender;
@@ -117,6 +198,13 @@ typedef struct sc_msg {
     sc_msg_leafset leafset;
     sc_msg_row_request row_request;
     sc_msg_row row;
+    sc_msg_multicast multicast;
+    sc_msg_scribe_heartbeat scribe_hb;
+    sc_msg_scribe_path scribe_path;
+    sc_msg_scribe_group scribe_group; /* SCRIBE_JOIN, SCRIBE_LEAVE */
+    sc_msg_scribe_drop scribe_drop;
+    sc_msg_anycast anycast;
+    sc_msg_anycast_fail anycast_fail;
   } u;
 } sc_msg;
 

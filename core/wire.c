@@ -9,32 +9,128 @@
 
 #define WIRE_ID_LEN 16 /* sc_id_to_bytes() */
 
-/* The most NodeRefs one message carries: the sender plus a leaf set, a row,
- * or a route's origin. */
+#define WIRE_MAX2(a, b) ((a) > (b) ? (a) : (b))
+
+/* The most NodeRefs one message carries: the sender plus a leaf set, a row, a
+ * drop's candidates, or an anycast's requester and visit stack. */
 #define WIRE_REFS_MAX                                                                    \
-  (1 + (SC_LEAFSET_MAX > SC_ROW_ENTRIES ? SC_LEAFSET_MAX : SC_ROW_ENTRIES))
+  (1 + WIRE_MAX2(WIRE_MAX2(SC_LEAFSET_MAX, SC_ROW_ENTRIES),                              \
+                 WIRE_MAX2(SC_DROP_CANDIDATES, 1 + SC_ANYCAST_VISIT_MAX)))
+/* The most ids one message carries as a repeated bytes field. */
+#define WIRE_IDS_MAX WIRE_MAX2(SC_FAILED_HINT_MAX, SC_SCRIBE_HB_GROUPS)
+/* The most 64-bit id prefixes one message carries (packed fixed64). */
+#define WIRE_PREFIXES_MAX WIRE_MAX2(SC_PATH_MAX, SC_ANYCAST_SEEN_MAX)
 
-/* Upper bounds on encoded sizes, for the static checks below: a NodeRef with
- * the longest address, and a submessage field (one-byte tag, length < 2^14). */
-#define WIRE_REF_BYTES_MAX    (2 + WIRE_ID_LEN + 2 + SC_WIRE_ADDR_MAX)
-#define WIRE_EMBED_MAX(inner) (1 + 2 + (inner))
-#define WIRE_LEAFSET_BYTES_MAX                                                           \
-  (2 + SC_LEAFSET_MAX * WIRE_EMBED_MAX(WIRE_REF_BYTES_MAX) +                             \
-   SC_FAILED_HINT_MAX * (2 + WIRE_ID_LEN))
-#define WIRE_ROW_BYTES_MAX (2 + SC_ROW_ENTRIES * WIRE_EMBED_MAX(WIRE_REF_BYTES_MAX))
+/*
+ * The Envelope's body field for each message type (proto/stripecast.proto has
+ * the same table). Pastry's types are type + 1; Scribe's hot path takes the
+ * last one-byte tags before the stream's data (12..15, reserved); Scribe and
+ * SplitStream control takes 16 and up, where a tag costs two bytes.
+ * protobuf-c numbers a oneof's cases by their field numbers.
+ */
+static const uint8_t wire_body_field[SC_MSG_TYPE_END] = {
+    [SC_MSG_PING] = STRIPECAST__ENVELOPE__BODY_PING,
+    [SC_MSG_PONG] = STRIPECAST__ENVELOPE__BODY_PONG,
+    [SC_MSG_HEARTBEAT] = STRIPECAST__ENVELOPE__BODY_HEARTBEAT,
+    [SC_MSG_ROUTE] = STRIPECAST__ENVELOPE__BODY_ROUTE,
+    [SC_MSG_ROUTE_ACK] = STRIPECAST__ENVELOPE__BODY_ROUTE_ACK,
+    [SC_MSG_LEAFSET] = STRIPECAST__ENVELOPE__BODY_LEAF_SET,
+    [SC_MSG_ROW_REQUEST] = STRIPECAST__ENVELOPE__BODY_ROW_REQUEST,
+    [SC_MSG_ROW] = STRIPECAST__ENVELOPE__BODY_ROW,
+    [SC_MSG_MULTICAST] = STRIPECAST__ENVELOPE__BODY_MULTICAST,
+    [SC_MSG_SCRIBE_HEARTBEAT] = STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT,
+    [SC_MSG_SCRIBE_PATH] = STRIPECAST__ENVELOPE__BODY_SCRIBE_PATH,
+    [SC_MSG_SCRIBE_JOIN] = STRIPECAST__ENVELOPE__BODY_SCRIBE_JOIN,
+    [SC_MSG_SCRIBE_LEAVE] = STRIPECAST__ENVELOPE__BODY_SCRIBE_LEAVE,
+    [SC_MSG_SCRIBE_DROP] = STRIPECAST__ENVELOPE__BODY_SCRIBE_DROP,
+    [SC_MSG_ANYCAST] = STRIPECAST__ENVELOPE__BODY_ANYCAST,
+    [SC_MSG_ANYCAST_FAIL] = STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL,
+};
 
-/* Address lengths take one byte, and the largest message fits a datagram with
- * room to spare, so sc_wire_encode() never fails for size with a big buffer. */
+_Static_assert(SC_MSG_TYPE_END == 17, "a new message type needs a wire form");
+_Static_assert(STRIPECAST__ENVELOPE__BODY_MULTICAST == 10 &&
+                   STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT == 11,
+               "the tree's hot path keeps its one-byte tags");
+_Static_assert(STRIPECAST__ENVELOPE__BODY_SCRIBE_PATH >= 16 &&
+                   STRIPECAST__ENVELOPE__BODY_SCRIBE_JOIN >= 16 &&
+                   STRIPECAST__ENVELOPE__BODY_SCRIBE_LEAVE >= 16 &&
+                   STRIPECAST__ENVELOPE__BODY_SCRIBE_DROP >= 16 &&
+                   STRIPECAST__ENVELOPE__BODY_ANYCAST >= 16 &&
+                   STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL >= 16,
+               "fields 12..15 stay free for the stream's data");
+_Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
+               "body tags take <= 2 bytes");
+
+/*
+ * Exact encoded sizes at compile time, for the static checks below: every
+ * field present, every number at its widest, every address SC_WIRE_ADDR_MAX
+ * bytes. WIRE_LD_LEN grows with len, so a message's largest body makes its
+ * largest datagram. Valid for lengths below 2^21.
+ */
+#define WIRE_VARINT_LEN(v)      ((v) < (1u << 7) ? 1 : (v) < (1u << 14) ? 2 : 3)
+#define WIRE_TAG_LEN(field)     ((field) < 16 ? 1 : 2)
+#define WIRE_LD_LEN(field, len) (WIRE_TAG_LEN(field) + WIRE_VARINT_LEN(len) + (len))
+#define WIRE_BOOL_LEN           2  /* tag, 1 */
+#define WIRE_SMALL_LEN          2  /* tag, a varint < 128 */
+#define WIRE_U8_LEN             3  /* tag, a varint <= 255 */
+#define WIRE_U16_LEN            4  /* tag, a varint <= 65535 */
+#define WIRE_U32_LEN            6  /* tag, a varint < 2^32 */
+#define WIRE_U64_LEN            11 /* tag, a varint < 2^64 */
+#define WIRE_FIXED64_LEN        9  /* tag, 8 bytes */
+#define WIRE_ID_FIELD_LEN       WIRE_LD_LEN(1, WIRE_ID_LEN)
+#define WIRE_PACKED64_LEN(n)    WIRE_LD_LEN(1, 8 * (n))
+#define WIRE_REF_LEN            (WIRE_ID_FIELD_LEN + WIRE_LD_LEN(1, SC_WIRE_ADDR_MAX))
+#define WIRE_REF_FIELD_LEN      WIRE_LD_LEN(1, WIRE_REF_LEN) /* any NodeRef field */
+/* Version byte, sender, and a body of len bytes in body field field. */
+#define WIRE_DATAGRAM_LEN(field, len) (1 + WIRE_REF_FIELD_LEN + WIRE_LD_LEN(field, len))
+
+#define WIRE_ROUTE_BODY_MAX                                                              \
+  (WIRE_ID_FIELD_LEN + WIRE_REF_FIELD_LEN + WIRE_U32_LEN + WIRE_U16_LEN +                \
+   WIRE_SMALL_LEN + WIRE_U8_LEN + WIRE_U64_LEN + WIRE_FIXED64_LEN)
+#define WIRE_LEAFSET_BODY_MAX                                                            \
+  (3 * WIRE_BOOL_LEN + SC_LEAFSET_MAX * WIRE_REF_FIELD_LEN +                             \
+   SC_FAILED_HINT_MAX * WIRE_ID_FIELD_LEN)
+#define WIRE_ROW_BODY_MAX (WIRE_SMALL_LEN + SC_ROW_ENTRIES * WIRE_REF_FIELD_LEN)
+#define WIRE_MULTICAST_BODY_MAX                                                          \
+  (WIRE_ID_FIELD_LEN + WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN)
+#define WIRE_SCRIBE_HB_BODY_MAX (WIRE_BOOL_LEN + SC_SCRIBE_HB_GROUPS * WIRE_ID_FIELD_LEN)
+#define WIRE_SCRIBE_PATH_BODY_MAX                                                        \
+  (WIRE_ID_FIELD_LEN + WIRE_BOOL_LEN + WIRE_U16_LEN + WIRE_PACKED64_LEN(SC_PATH_MAX))
+#define WIRE_SCRIBE_GROUP_BODY_MAX WIRE_ID_FIELD_LEN
+#define WIRE_SCRIBE_DROP_BODY_MAX                                                        \
+  (WIRE_ID_FIELD_LEN + SC_DROP_CANDIDATES * WIRE_REF_FIELD_LEN)
+#define WIRE_ANYCAST_BODY_MAX                                                            \
+  (WIRE_ID_FIELD_LEN + WIRE_REF_FIELD_LEN + WIRE_U64_LEN +                               \
+   SC_ANYCAST_VISIT_MAX * WIRE_REF_FIELD_LEN + WIRE_PACKED64_LEN(SC_ANYCAST_SEEN_MAX))
+#define WIRE_ANYCAST_FAIL_BODY_MAX (WIRE_ID_FIELD_LEN + WIRE_U64_LEN)
+
+/* Every message at its largest fits a datagram, so sc_wire_encode() never
+ * fails for size with a big enough buffer. (The small fixed-size messages,
+ * PING .. ROUTE_ACK and ROW_REQUEST, are far below every bound here.) */
+#define WIRE_FITS(body_case, body_max)                                                   \
+  (WIRE_DATAGRAM_LEN(STRIPECAST__ENVELOPE__BODY_##body_case, body_max) <=                \
+   SC_WIRE_DATAGRAM_MAX)
 _Static_assert(SC_WIRE_ADDR_MAX < 128, "address length must be a one-byte varint");
-_Static_assert(1 + WIRE_EMBED_MAX(WIRE_REF_BYTES_MAX) +
-                       WIRE_EMBED_MAX(WIRE_LEAFSET_BYTES_MAX) <=
-                   SC_WIRE_DATAGRAM_MAX,
+_Static_assert(SC_ROUTE_KIND_END <= 128 && SC_ID_DIGITS <= 128, "kind and row: one byte");
+_Static_assert(WIRE_FITS(ROUTE, WIRE_ROUTE_BODY_MAX), "a ROUTE must fit one datagram");
+_Static_assert(WIRE_FITS(LEAF_SET, WIRE_LEAFSET_BODY_MAX),
                "a full LEAFSET must fit one datagram");
-_Static_assert(1 + WIRE_EMBED_MAX(WIRE_REF_BYTES_MAX) +
-                       WIRE_EMBED_MAX(WIRE_ROW_BYTES_MAX) <=
-                   SC_WIRE_DATAGRAM_MAX,
-               "a full ROW must fit one datagram");
-_Static_assert(SC_MSG_TYPE_END == 9, "a new message type needs a wire form");
+_Static_assert(WIRE_FITS(ROW, WIRE_ROW_BODY_MAX), "a full ROW must fit one datagram");
+_Static_assert(WIRE_FITS(MULTICAST, WIRE_MULTICAST_BODY_MAX),
+               "a MULTICAST must fit one datagram");
+_Static_assert(WIRE_FITS(SCRIBE_HEARTBEAT, WIRE_SCRIBE_HB_BODY_MAX),
+               "a full SCRIBE_HEARTBEAT must fit one datagram");
+_Static_assert(WIRE_FITS(SCRIBE_PATH, WIRE_SCRIBE_PATH_BODY_MAX),
+               "a full SCRIBE_PATH must fit one datagram");
+_Static_assert(WIRE_FITS(SCRIBE_JOIN, WIRE_SCRIBE_GROUP_BODY_MAX) &&
+                   WIRE_FITS(SCRIBE_LEAVE, WIRE_SCRIBE_GROUP_BODY_MAX),
+               "SCRIBE_JOIN and SCRIBE_LEAVE must fit one datagram");
+_Static_assert(WIRE_FITS(SCRIBE_DROP, WIRE_SCRIBE_DROP_BODY_MAX),
+               "a full SCRIBE_DROP must fit one datagram");
+_Static_assert(WIRE_FITS(ANYCAST, WIRE_ANYCAST_BODY_MAX),
+               "a full ANYCAST must fit one datagram (see SC_ANYCAST_*_MAX)");
+_Static_assert(WIRE_FITS(ANYCAST_FAIL, WIRE_ANYCAST_FAIL_BODY_MAX),
+               "an ANYCAST_FAIL must fit one datagram");
 
 /* --- the index6 address map --- */
 
@@ -79,10 +175,30 @@ typedef struct wire_enc {
   Stripecast__NodeRef *entries[WIRE_REFS_MAX];
   uint8_t ids[WIRE_REFS_MAX][WIRE_ID_LEN];
   uint8_t addrs[WIRE_REFS_MAX][SC_WIRE_ADDR_MAX];
-  uint8_t key[WIRE_ID_LEN];
-  uint8_t failed_ids[SC_FAILED_HINT_MAX][WIRE_ID_LEN];
-  ProtobufCBinaryData failed[SC_FAILED_HINT_MAX];
+  uint8_t key[WIRE_ID_LEN]; /* a route's key or a Scribe group */
+  uint8_t list_ids[WIRE_IDS_MAX][WIRE_ID_LEN];
+  ProtobufCBinaryData list[WIRE_IDS_MAX];
+  uint64_t prefixes[WIRE_PREFIXES_MAX];
 } wire_enc;
+
+/* The body: one member is initialised and packed. */
+typedef union wire_body {
+  Stripecast__Ping ping;
+  Stripecast__Pong pong;
+  Stripecast__Heartbeat heartbeat;
+  Stripecast__Route route;
+  Stripecast__RouteAck route_ack;
+  Stripecast__LeafSet leaf_set;
+  Stripecast__RowRequest row_request;
+  Stripecast__Row row;
+  Stripecast__Multicast multicast;
+  Stripecast__ScribeHeartbeat scribe_hb;
+  Stripecast__ScribePath scribe_path;
+  Stripecast__ScribeGroup scribe_group;
+  Stripecast__ScribeDrop scribe_drop;
+  Stripecast__Anycast anycast;
+  Stripecast__AnycastFail anycast_fail;
+} wire_body;
 
 /* Fills the next NodeRef slot from r; NULL if the address has no wire form. */
 static Stripecast__NodeRef *wire_enc_ref(wire_enc *enc, const sc_ref *r) {
@@ -114,107 +230,206 @@ static int wire_enc_refs(wire_enc *enc, const sc_ref *e, unsigned n,
   return 0;
 }
 
+/* The key slot as a 16-byte field holding id. */
+static ProtobufCBinaryData wire_enc_key(wire_enc *enc, const sc_id *id) {
+  sc_id_to_bytes(id, enc->key);
+  return (ProtobufCBinaryData){.len = WIRE_ID_LEN, .data = enc->key};
+}
+
+/* ids[0, n) as a repeated bytes field; the caller checked n <= WIRE_IDS_MAX. */
+static ProtobufCBinaryData *wire_enc_ids(wire_enc *enc, const sc_id *ids, unsigned n) {
+  assert(n <= WIRE_IDS_MAX);
+  for (unsigned i = 0; i < n; i++) {
+    sc_id_to_bytes(&ids[i], enc->list_ids[i]);
+    enc->list[i].data = enc->list_ids[i];
+    enc->list[i].len = WIRE_ID_LEN;
+  }
+  return n ? enc->list : NULL;
+}
+
+/* v[0, n) as a packed fixed64 field. Copied rather than pointed at, because
+ * protobuf-c's field is not const. */
+static uint64_t *wire_enc_prefixes(wire_enc *enc, const uint64_t *v, unsigned n) {
+  assert(n <= WIRE_PREFIXES_MAX);
+  if (n == 0) return NULL;
+  memcpy(enc->prefixes, v, n * sizeof v[0]);
+  return enc->prefixes;
+}
+
+/* Fills b from msg's union member and points env at it. Returns 0 or
+ * SC_ERR_INVALID. */
+static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
+                         Stripecast__Envelope *env) {
+  int rv;
+  switch (msg->type) {
+  case SC_MSG_PING:
+    stripecast__ping__init(&b->ping);
+    b->ping.sent_ns = msg->u.ping.sent_ns;
+    b->ping.announce = msg->u.ping.announce != 0;
+    b->ping.joining = msg->u.ping.joining != 0;
+    env->ping = &b->ping;
+    break;
+  case SC_MSG_PONG:
+    stripecast__pong__init(&b->pong);
+    b->pong.echo_ns = msg->u.pong.echo_ns;
+    b->pong.sent_ns = msg->u.pong.sent_ns;
+    b->pong.want_echo = msg->u.pong.want_echo != 0;
+    env->pong = &b->pong;
+    break;
+  case SC_MSG_HEARTBEAT:
+    stripecast__heartbeat__init(&b->heartbeat);
+    env->heartbeat = &b->heartbeat;
+    break;
+  case SC_MSG_ROUTE: {
+    const sc_msg_route *m = &msg->u.route;
+    Stripecast__Route *r = &b->route;
+    if (m->kind < SC_ROUTE_JOIN || m->kind >= SC_ROUTE_KIND_END) return SC_ERR_INVALID;
+    stripecast__route__init(r);
+    r->key = wire_enc_key(enc, &m->key);
+    r->origin = wire_enc_ref(enc, &m->origin);
+    if (r->origin == NULL) return SC_ERR_INVALID;
+    r->seq = m->seq;
+    r->hops = m->hops;
+    r->kind = m->kind;
+    r->rows_sent = m->rows_sent;
+    r->app_id = m->app_id;
+    r->app_time_ns = m->app_time_ns;
+    env->route = r;
+    break;
+  }
+  case SC_MSG_ROUTE_ACK:
+    stripecast__route_ack__init(&b->route_ack);
+    b->route_ack.seq = msg->u.route_ack.seq;
+    env->route_ack = &b->route_ack;
+    break;
+  case SC_MSG_LEAFSET: {
+    const sc_msg_leafset *m = &msg->u.leafset;
+    Stripecast__LeafSet *l = &b->leaf_set;
+    if (m->n > SC_LEAFSET_MAX || m->nfailed > SC_FAILED_HINT_MAX) return SC_ERR_INVALID;
+    stripecast__leaf_set__init(l);
+    l->want_reply = m->want_reply != 0;
+    l->join_reply = m->join_reply != 0;
+    l->is_reply = m->is_reply != 0;
+    rv = wire_enc_refs(enc, m->e, m->n, &l->entries);
+    if (rv != 0) return rv;
+    l->n_entries = m->n;
+    l->failed = wire_enc_ids(enc, m->failed, m->nfailed);
+    l->n_failed = m->nfailed;
+    env->leaf_set = l;
+    break;
+  }
+  case SC_MSG_ROW_REQUEST:
+    if (msg->u.row_request.row >= SC_ID_DIGITS) return SC_ERR_INVALID;
+    stripecast__row_request__init(&b->row_request);
+    b->row_request.row = msg->u.row_request.row;
+    env->row_request = &b->row_request;
+    break;
+  case SC_MSG_ROW: {
+    const sc_msg_row *m = &msg->u.row;
+    if (m->row >= SC_ID_DIGITS || m->n > SC_ROW_ENTRIES) return SC_ERR_INVALID;
+    stripecast__row__init(&b->row);
+    b->row.row = m->row;
+    rv = wire_enc_refs(enc, m->e, m->n, &b->row.entries);
+    if (rv != 0) return rv;
+    b->row.n_entries = m->n;
+    env->row = &b->row;
+    break;
+  }
+  case SC_MSG_MULTICAST: {
+    const sc_msg_multicast *m = &msg->u.multicast;
+    stripecast__multicast__init(&b->multicast);
+    b->multicast.group = wire_enc_key(enc, &m->group);
+    b->multicast.seq = m->seq;
+    b->multicast.depth = m->depth;
+    b->multicast.sent_ns = m->sent_ns;
+    env->multicast = &b->multicast;
+    break;
+  }
+  case SC_MSG_SCRIBE_HEARTBEAT: {
+    const sc_msg_scribe_heartbeat *m = &msg->u.scribe_hb;
+    if (m->n > SC_SCRIBE_HB_GROUPS) return SC_ERR_INVALID;
+    stripecast__scribe_heartbeat__init(&b->scribe_hb);
+    b->scribe_hb.from_parent = m->from_parent != 0;
+    b->scribe_hb.groups = wire_enc_ids(enc, m->groups, m->n);
+    b->scribe_hb.n_groups = m->n;
+    env->scribe_heartbeat = &b->scribe_hb;
+    break;
+  }
+  case SC_MSG_SCRIBE_PATH: {
+    const sc_msg_scribe_path *m = &msg->u.scribe_path;
+    if (m->n > SC_PATH_MAX) return SC_ERR_INVALID;
+    stripecast__scribe_path__init(&b->scribe_path);
+    b->scribe_path.group = wire_enc_key(enc, &m->group);
+    b->scribe_path.accept = m->accept != 0;
+    b->scribe_path.depth = m->depth;
+    b->scribe_path.path = wire_enc_prefixes(enc, m->path, m->n);
+    b->scribe_path.n_path = m->n;
+    env->scribe_path = &b->scribe_path;
+    break;
+  }
+  case SC_MSG_SCRIBE_JOIN:
+  case SC_MSG_SCRIBE_LEAVE:
+    stripecast__scribe_group__init(&b->scribe_group);
+    b->scribe_group.group = wire_enc_key(enc, &msg->u.scribe_group.group);
+    if (msg->type == SC_MSG_SCRIBE_JOIN)
+      env->scribe_join = &b->scribe_group;
+    else
+      env->scribe_leave = &b->scribe_group;
+    break;
+  case SC_MSG_SCRIBE_DROP: {
+    const sc_msg_scribe_drop *m = &msg->u.scribe_drop;
+    if (m->n > SC_DROP_CANDIDATES) return SC_ERR_INVALID;
+    stripecast__scribe_drop__init(&b->scribe_drop);
+    b->scribe_drop.group = wire_enc_key(enc, &m->group);
+    rv = wire_enc_refs(enc, m->e, m->n, &b->scribe_drop.candidates);
+    if (rv != 0) return rv;
+    b->scribe_drop.n_candidates = m->n;
+    env->scribe_drop = &b->scribe_drop;
+    break;
+  }
+  case SC_MSG_ANYCAST: {
+    const sc_msg_anycast *m = &msg->u.anycast;
+    Stripecast__Anycast *a = &b->anycast;
+    if (m->nvisit > SC_ANYCAST_VISIT_MAX || m->nseen > SC_ANYCAST_SEEN_MAX)
+      return SC_ERR_INVALID;
+    stripecast__anycast__init(a);
+    a->group = wire_enc_key(enc, &m->group);
+    a->requester = wire_enc_ref(enc, &m->requester);
+    if (a->requester == NULL) return SC_ERR_INVALID;
+    a->app_id = m->app_id;
+    rv = wire_enc_refs(enc, m->visit, m->nvisit, &a->visit);
+    if (rv != 0) return rv;
+    a->n_visit = m->nvisit;
+    a->seen = wire_enc_prefixes(enc, m->seen, m->nseen);
+    a->n_seen = m->nseen;
+    env->anycast = a;
+    break;
+  }
+  case SC_MSG_ANYCAST_FAIL:
+    stripecast__anycast_fail__init(&b->anycast_fail);
+    b->anycast_fail.group = wire_enc_key(enc, &msg->u.anycast_fail.group);
+    b->anycast_fail.app_id = msg->u.anycast_fail.app_id;
+    env->anycast_fail = &b->anycast_fail;
+    break;
+  default:
+    return SC_ERR_INVALID;
+  }
+  env->body_case = (Stripecast__Envelope__BodyCase)wire_body_field[msg->type];
+  return 0;
+}
+
 int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
                    size_t buflen) {
   wire_enc enc;
+  wire_body body;
   Stripecast__Envelope env = STRIPECAST__ENVELOPE__INIT;
-  /* One of these becomes the body. */
-  Stripecast__Ping ping = STRIPECAST__PING__INIT;
-  Stripecast__Pong pong = STRIPECAST__PONG__INIT;
-  Stripecast__Heartbeat heartbeat = STRIPECAST__HEARTBEAT__INIT;
-  Stripecast__Route route = STRIPECAST__ROUTE__INIT;
-  Stripecast__RouteAck route_ack = STRIPECAST__ROUTE_ACK__INIT;
-  Stripecast__LeafSet leaf_set = STRIPECAST__LEAF_SET__INIT;
-  Stripecast__RowRequest row_request = STRIPECAST__ROW_REQUEST__INIT;
-  Stripecast__Row row = STRIPECAST__ROW__INIT;
-  int rv;
 
   enc.map = map;
   enc.nrefs = 0;
   env.sender = wire_enc_ref(&enc, &msg->sender);
   if (env.sender == NULL) return SC_ERR_INVALID;
-
-  switch (msg->type) {
-  case SC_MSG_PING:
-    ping.sent_ns = msg->u.ping.sent_ns;
-    ping.announce = msg->u.ping.announce != 0;
-    ping.joining = msg->u.ping.joining != 0;
-    env.body_case = STRIPECAST__ENVELOPE__BODY_PING;
-    env.ping = &ping;
-    break;
-  case SC_MSG_PONG:
-    pong.echo_ns = msg->u.pong.echo_ns;
-    pong.sent_ns = msg->u.pong.sent_ns;
-    pong.want_echo = msg->u.pong.want_echo != 0;
-    env.body_case = STRIPECAST__ENVELOPE__BODY_PONG;
-    env.pong = &pong;
-    break;
-  case SC_MSG_HEARTBEAT:
-    env.body_case = STRIPECAST__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &heartbeat;
-    break;
-  case SC_MSG_ROUTE: {
-    const sc_msg_route *m = &msg->u.route;
-    sc_id_to_bytes(&m->key, enc.key);
-    route.key.data = enc.key;
-    route.key.len = WIRE_ID_LEN;
-    route.origin = wire_enc_ref(&enc, &m->origin);
-    if (route.origin == NULL) return SC_ERR_INVALID;
-    route.seq = m->seq;
-    route.hops = m->hops;
-    route.kind = m->kind;
-    route.rows_sent = m->rows_sent;
-    route.app_id = m->app_id;
-    route.app_time_ns = m->app_time_ns;
-    env.body_case = STRIPECAST__ENVELOPE__BODY_ROUTE;
-    env.route = &route;
-    break;
-  }
-  case SC_MSG_ROUTE_ACK:
-    route_ack.seq = msg->u.route_ack.seq;
-    env.body_case = STRIPECAST__ENVELOPE__BODY_ROUTE_ACK;
-    env.route_ack = &route_ack;
-    break;
-  case SC_MSG_LEAFSET: {
-    const sc_msg_leafset *m = &msg->u.leafset;
-    if (m->n > SC_LEAFSET_MAX || m->nfailed > SC_FAILED_HINT_MAX) return SC_ERR_INVALID;
-    leaf_set.want_reply = m->want_reply != 0;
-    leaf_set.join_reply = m->join_reply != 0;
-    leaf_set.is_reply = m->is_reply != 0;
-    rv = wire_enc_refs(&enc, m->e, m->n, &leaf_set.entries);
-    if (rv != 0) return rv;
-    leaf_set.n_entries = m->n;
-    for (unsigned i = 0; i < m->nfailed; i++) {
-      sc_id_to_bytes(&m->failed[i], enc.failed_ids[i]);
-      enc.failed[i].data = enc.failed_ids[i];
-      enc.failed[i].len = WIRE_ID_LEN;
-    }
-    leaf_set.n_failed = m->nfailed;
-    leaf_set.failed = m->nfailed ? enc.failed : NULL;
-    env.body_case = STRIPECAST__ENVELOPE__BODY_LEAF_SET;
-    env.leaf_set = &leaf_set;
-    break;
-  }
-  case SC_MSG_ROW_REQUEST:
-    if (msg->u.row_request.row >= SC_ID_DIGITS) return SC_ERR_INVALID;
-    row_request.row = msg->u.row_request.row;
-    env.body_case = STRIPECAST__ENVELOPE__BODY_ROW_REQUEST;
-    env.row_request = &row_request;
-    break;
-  case SC_MSG_ROW: {
-    const sc_msg_row *m = &msg->u.row;
-    if (m->row >= SC_ID_DIGITS || m->n > SC_ROW_ENTRIES) return SC_ERR_INVALID;
-    row.row = m->row;
-    rv = wire_enc_refs(&enc, m->e, m->n, &row.entries);
-    if (rv != 0) return rv;
-    row.n_entries = m->n;
-    env.body_case = STRIPECAST__ENVELOPE__BODY_ROW;
-    env.row = &row;
-    break;
-  }
-  default:
-    return SC_ERR_INVALID;
-  }
+  int rv = wire_enc_body(&enc, msg, &body, &env);
+  if (rv != 0) return rv;
 
   size_t packed = stripecast__envelope__get_packed_size(&env);
   if (1 + packed > SC_WIRE_DATAGRAM_MAX) return SC_ERR_TOO_LARGE;
@@ -277,38 +492,26 @@ static int wire_dec_refs(Stripecast__NodeRef *const *in, size_t n,
   return 0;
 }
 
+/* ids in[0, n) into out[0, n). Returns 0 or SC_ERR_INVALID. */
+static int wire_dec_ids(const ProtobufCBinaryData *in, size_t n, sc_id *out) {
+  for (size_t i = 0; i < n; i++)
+    if (wire_dec_id(&in[i], &out[i]) != 0) return SC_ERR_INVALID;
+  return 0;
+}
+
+/* The message type whose body travels in this Envelope field; 0 if none. */
+static unsigned wire_body_type(Stripecast__Envelope__BodyCase body_case) {
+  if (body_case == STRIPECAST__ENVELOPE__BODY__NOT_SET) return 0;
+  for (unsigned type = 1; type < SC_MSG_TYPE_END; type++)
+    if (wire_body_field[type] == (unsigned)body_case) return type;
+  return 0;
+}
+
 /* Fills *out from an unpacked Envelope. Returns 0 or SC_ERR_INVALID. */
 static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map *map,
                         sc_msg *out) {
-  unsigned type;
-  switch (env->body_case) {
-  case STRIPECAST__ENVELOPE__BODY_PING:
-    type = SC_MSG_PING;
-    break;
-  case STRIPECAST__ENVELOPE__BODY_PONG:
-    type = SC_MSG_PONG;
-    break;
-  case STRIPECAST__ENVELOPE__BODY_HEARTBEAT:
-    type = SC_MSG_HEARTBEAT;
-    break;
-  case STRIPECAST__ENVELOPE__BODY_ROUTE:
-    type = SC_MSG_ROUTE;
-    break;
-  case STRIPECAST__ENVELOPE__BODY_ROUTE_ACK:
-    type = SC_MSG_ROUTE_ACK;
-    break;
-  case STRIPECAST__ENVELOPE__BODY_LEAF_SET:
-    type = SC_MSG_LEAFSET;
-    break;
-  case STRIPECAST__ENVELOPE__BODY_ROW_REQUEST:
-    type = SC_MSG_ROW_REQUEST;
-    break;
-  case STRIPECAST__ENVELOPE__BODY_ROW:
-    type = SC_MSG_ROW;
-    break;
-  default:
-    return SC_ERR_INVALID;
-  }
+  unsigned type = wire_body_type(env->body_case);
+  if (type == 0) return SC_ERR_INVALID;
   /* protobuf-c sets the pointer of the case it reports; all members alias. */
   if (env->ping == NULL) return SC_ERR_INVALID;
 
@@ -334,8 +537,8 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
   case SC_MSG_ROUTE: {
     const Stripecast__Route *r = env->route;
     sc_msg_route *m = &out->u.route;
-    if (r->hops > UINT16_MAX || r->kind > UINT8_MAX || r->rows_sent > UINT8_MAX)
-      return SC_ERR_INVALID;
+    if (r->hops > UINT16_MAX || r->rows_sent > UINT8_MAX) return SC_ERR_INVALID;
+    if (r->kind < SC_ROUTE_JOIN || r->kind >= SC_ROUTE_KIND_END) return SC_ERR_INVALID;
     if (wire_dec_id(&r->key, &m->key) != 0) return SC_ERR_INVALID;
     if (wire_dec_ref(r->origin, map, &m->origin) != 0) return SC_ERR_INVALID;
     m->seq = r->seq;
@@ -359,8 +562,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->is_reply = l->is_reply != 0;
     m->n = (uint8_t)l->n_entries;
     m->nfailed = (uint8_t)l->n_failed;
-    for (size_t i = 0; i < l->n_failed; i++)
-      if (wire_dec_id(&l->failed[i], &m->failed[i]) != 0) return SC_ERR_INVALID;
+    if (wire_dec_ids(l->failed, l->n_failed, m->failed) != 0) return SC_ERR_INVALID;
     return wire_dec_refs(l->entries, l->n_entries, map, m->e);
   }
   case SC_MSG_ROW_REQUEST:
@@ -375,6 +577,64 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->n = (uint8_t)r->n_entries;
     return wire_dec_refs(r->entries, r->n_entries, map, m->e);
   }
+  case SC_MSG_MULTICAST: {
+    const Stripecast__Multicast *c = env->multicast;
+    sc_msg_multicast *m = &out->u.multicast;
+    if (c->depth > UINT16_MAX) return SC_ERR_INVALID;
+    if (wire_dec_id(&c->group, &m->group) != 0) return SC_ERR_INVALID;
+    m->seq = c->seq;
+    m->depth = (uint16_t)c->depth;
+    m->sent_ns = c->sent_ns;
+    return 0;
+  }
+  case SC_MSG_SCRIBE_HEARTBEAT: {
+    const Stripecast__ScribeHeartbeat *h = env->scribe_heartbeat;
+    sc_msg_scribe_heartbeat *m = &out->u.scribe_hb;
+    if (h->n_groups > SC_SCRIBE_HB_GROUPS) return SC_ERR_INVALID;
+    m->from_parent = h->from_parent != 0;
+    m->n = (uint8_t)h->n_groups;
+    return wire_dec_ids(h->groups, h->n_groups, m->groups);
+  }
+  case SC_MSG_SCRIBE_PATH: {
+    const Stripecast__ScribePath *p = env->scribe_path;
+    sc_msg_scribe_path *m = &out->u.scribe_path;
+    if (p->depth > UINT16_MAX || p->n_path > SC_PATH_MAX) return SC_ERR_INVALID;
+    if (wire_dec_id(&p->group, &m->group) != 0) return SC_ERR_INVALID;
+    m->accept = p->accept != 0;
+    m->depth = (uint16_t)p->depth;
+    m->n = (uint8_t)p->n_path;
+    if (p->n_path) memcpy(m->path, p->path, p->n_path * sizeof m->path[0]);
+    return 0;
+  }
+  case SC_MSG_SCRIBE_JOIN:
+  case SC_MSG_SCRIBE_LEAVE:
+    return wire_dec_id(type == SC_MSG_SCRIBE_JOIN ? &env->scribe_join->group
+                                                  : &env->scribe_leave->group,
+                       &out->u.scribe_group.group);
+  case SC_MSG_SCRIBE_DROP: {
+    const Stripecast__ScribeDrop *d = env->scribe_drop;
+    sc_msg_scribe_drop *m = &out->u.scribe_drop;
+    if (d->n_candidates > SC_DROP_CANDIDATES) return SC_ERR_INVALID;
+    if (wire_dec_id(&d->group, &m->group) != 0) return SC_ERR_INVALID;
+    m->n = (uint8_t)d->n_candidates;
+    return wire_dec_refs(d->candidates, d->n_candidates, map, m->e);
+  }
+  case SC_MSG_ANYCAST: {
+    const Stripecast__Anycast *a = env->anycast;
+    sc_msg_anycast *m = &out->u.anycast;
+    if (a->n_visit > SC_ANYCAST_VISIT_MAX || a->n_seen > SC_ANYCAST_SEEN_MAX)
+      return SC_ERR_INVALID;
+    if (wire_dec_id(&a->group, &m->group) != 0) return SC_ERR_INVALID;
+    if (wire_dec_ref(a->requester, map, &m->requester) != 0) return SC_ERR_INVALID;
+    m->app_id = a->app_id;
+    m->nvisit = (uint8_t)a->n_visit;
+    m->nseen = (uint8_t)a->n_seen;
+    if (a->n_seen) memcpy(m->seen, a->seen, a->n_seen * sizeof m->seen[0]);
+    return wire_dec_refs(a->visit, a->n_visit, map, m->visit);
+  }
+  case SC_MSG_ANYCAST_FAIL:
+    out->u.anycast_fail.app_id = env->anycast_fail->app_id;
+    return wire_dec_id(&env->anycast_fail->group, &out->u.anycast_fail.group);
   default:
     return SC_ERR_INVALID;
   }
@@ -434,29 +694,40 @@ static inline size_t wire_fixed64_len(uint64_t v) {
   return v ? 1 + 8 : 0;
 }
 
+/* A proto3 bool field with a one-byte tag: absent when false. */
+static inline size_t wire_bool_len(uint8_t v) {
+  return v ? 2 : 0;
+}
+
+/* A packed repeated fixed64 field with a one-byte tag: absent when empty. */
+static inline size_t wire_packed64_len(size_t n) {
+  return n ? wire_ld_len(8 * n) : 0;
+}
+
 size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   assert(addr_len <= SC_WIRE_ADDR_MAX);
   /* NodeRef: id (always 16 bytes) and addr (absent when empty). */
   size_t ref = wire_ld_len(WIRE_ID_LEN) + (addr_len ? wire_ld_len(addr_len) : 0);
   size_t ref_field = wire_ld_len(ref); /* any NodeRef field: sender, origin, entry */
+  size_t id_field = wire_ld_len(WIRE_ID_LEN); /* a key, a group, an id in a list */
   size_t body;
 
   switch (msg->type) {
   case SC_MSG_PING:
-    body = wire_fixed64_len(msg->u.ping.sent_ns) + (msg->u.ping.announce ? 2 : 0) +
-           (msg->u.ping.joining ? 2 : 0);
+    body = wire_fixed64_len(msg->u.ping.sent_ns) + wire_bool_len(msg->u.ping.announce) +
+           wire_bool_len(msg->u.ping.joining);
     break;
   case SC_MSG_PONG:
     body = wire_fixed64_len(msg->u.pong.echo_ns) + wire_fixed64_len(msg->u.pong.sent_ns) +
-           (msg->u.pong.want_echo ? 2 : 0);
+           wire_bool_len(msg->u.pong.want_echo);
     break;
   case SC_MSG_HEARTBEAT:
     body = 0;
     break;
   case SC_MSG_ROUTE: {
     const sc_msg_route *m = &msg->u.route;
-    body = wire_ld_len(WIRE_ID_LEN) + ref_field + wire_uint_len(m->seq) +
-           wire_uint_len(m->hops) + wire_uint_len(m->kind) + wire_uint_len(m->rows_sent) +
+    body = id_field + ref_field + wire_uint_len(m->seq) + wire_uint_len(m->hops) +
+           wire_uint_len(m->kind) + wire_uint_len(m->rows_sent) +
            wire_uint_len(m->app_id) + wire_fixed64_len(m->app_time_ns);
     break;
   }
@@ -466,8 +737,8 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   case SC_MSG_LEAFSET: {
     const sc_msg_leafset *m = &msg->u.leafset;
     assert(m->n <= SC_LEAFSET_MAX && m->nfailed <= SC_FAILED_HINT_MAX);
-    body = (m->want_reply ? 2 : 0) + (m->join_reply ? 2 : 0) + (m->is_reply ? 2 : 0) + m->n * ref_field +
-           m->nfailed * wire_ld_len(WIRE_ID_LEN);
+    body = wire_bool_len(m->want_reply) + wire_bool_len(m->join_reply) +
+           wire_bool_len(m->is_reply) + m->n * ref_field + m->nfailed * id_field;
     break;
   }
   case SC_MSG_ROW_REQUEST:
@@ -477,9 +748,48 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
     assert(msg->u.row.n <= SC_ROW_ENTRIES);
     body = wire_uint_len(msg->u.row.row) + msg->u.row.n * ref_field;
     break;
+  case SC_MSG_MULTICAST: {
+    const sc_msg_multicast *m = &msg->u.multicast;
+    body = id_field + wire_uint_len(m->seq) + wire_uint_len(m->depth) +
+           wire_fixed64_len(m->sent_ns);
+    break;
+  }
+  case SC_MSG_SCRIBE_HEARTBEAT: {
+    const sc_msg_scribe_heartbeat *m = &msg->u.scribe_hb;
+    assert(m->n <= SC_SCRIBE_HB_GROUPS);
+    body = wire_bool_len(m->from_parent) + m->n * id_field;
+    break;
+  }
+  case SC_MSG_SCRIBE_PATH: {
+    const sc_msg_scribe_path *m = &msg->u.scribe_path;
+    assert(m->n <= SC_PATH_MAX);
+    body = id_field + wire_bool_len(m->accept) + wire_uint_len(m->depth) +
+           wire_packed64_len(m->n);
+    break;
+  }
+  case SC_MSG_SCRIBE_JOIN:
+  case SC_MSG_SCRIBE_LEAVE:
+    body = id_field;
+    break;
+  case SC_MSG_SCRIBE_DROP:
+    assert(msg->u.scribe_drop.n <= SC_DROP_CANDIDATES);
+    body = id_field + msg->u.scribe_drop.n * ref_field;
+    break;
+  case SC_MSG_ANYCAST: {
+    const sc_msg_anycast *m = &msg->u.anycast;
+    assert(m->nvisit <= SC_ANYCAST_VISIT_MAX && m->nseen <= SC_ANYCAST_SEEN_MAX);
+    body = id_field + ref_field + wire_uint_len(m->app_id) + m->nvisit * ref_field +
+           wire_packed64_len(m->nseen);
+    break;
+  }
+  case SC_MSG_ANYCAST_FAIL:
+    body = id_field + wire_uint_len(msg->u.anycast_fail.app_id);
+    break;
   default:
     return 0;
   }
-  /* Version byte, sender, and the oneof body: emitted even when empty. */
-  return 1 + ref_field + wire_ld_len(body);
+  /* Version byte, sender, and the oneof body: emitted even when empty. Body
+   * fields from 16 up take a two-byte tag. */
+  size_t body_tag = wire_body_field[msg->type] < 16 ? 1 : 2;
+  return 1 + ref_field + body_tag + wire_varint_len(body) + body;
 }

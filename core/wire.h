@@ -3,8 +3,9 @@
  *
  * A datagram is one version byte (SC_WIRE_VERSION) followed by one packed
  * protobuf Envelope (proto/stripecast.proto): the sender's NodeRef and a oneof
- * body, one member per sc_msg type (DESIGN.md §2, "Messages: structs inside,
- * protobuf on the wire").
+ * body, one member per sc_msg type, its field number given by a table in the
+ * proto and in wire.c (DESIGN.md §2, "Messages: structs inside, protobuf on
+ * the wire").
  *
  * The runtime encodes on send and decodes on receive; decoding checks the
  * length first and unpacks into a bounded arena on the stack, so hostile input
@@ -30,9 +31,10 @@
 #define SC_WIRE_DATAGRAM_MIN 23
 #define SC_WIRE_ADDR_MAX     32 /* bytes an address may take on the wire */
 /* The decoder's arena: every allocation protobuf-c makes while unpacking one
- * datagram comes from this many bytes on the stack. A full LEAFSET with
- * SC_WIRE_ADDR_MAX-byte addresses needs about 3.3 KiB; input that needs more
- * than the arena (e.g. hundreds of tiny unknown fields) is SC_ERR_INVALID. */
+ * datagram comes from this many bytes on the stack. With SC_WIRE_ADDR_MAX-byte
+ * addresses a full ANYCAST, the most demanding message, needs about 3.7 KiB
+ * (a full LEAFSET 3.3 KiB); input that needs more than the arena (e.g.
+ * hundreds of tiny unknown fields) is SC_ERR_INVALID. */
 #define SC_WIRE_ARENA_BYTES (16 * 1024)
 #define SC_WIRE_INDEX6_LEN  6 /* bytes sc_wire_addr_map_index6() writes */
 
@@ -60,13 +62,18 @@ const sc_wire_addr_map *sc_wire_addr_map_index6(void);
 
 /*
  * Encodes msg into buf[0, buflen) as a datagram and returns the number of
- * bytes written (at most SC_WIRE_DATAGRAM_MAX). The flags ping.announce and
- * leafset.want_reply travel as booleans: any non-zero value is sent as 1.
+ * bytes written (at most SC_WIRE_DATAGRAM_MAX). Flags (ping.announce,
+ * leafset.want_reply, scribe_path.accept, ...) travel as booleans: any
+ * non-zero value is sent as 1.
  *
  * Returns SC_ERR_INVALID if msg's type is unknown, a count exceeds its bound
  * (leafset.n > SC_LEAFSET_MAX, leafset.nfailed > SC_FAILED_HINT_MAX,
- * row.n > SC_ROW_ENTRIES), a row number is >= SC_ID_DIGITS, or map->to_bytes
- * fails for an address (or claims more than SC_WIRE_ADDR_MAX bytes);
+ * row.n > SC_ROW_ENTRIES, scribe_hb.n > SC_SCRIBE_HB_GROUPS,
+ * scribe_path.n > SC_PATH_MAX, scribe_drop.n > SC_DROP_CANDIDATES,
+ * anycast.nvisit > SC_ANYCAST_VISIT_MAX, anycast.nseen > SC_ANYCAST_SEEN_MAX),
+ * a row number is >= SC_ID_DIGITS, a route kind is outside
+ * [SC_ROUTE_JOIN, SC_ROUTE_KIND_END), or map->to_bytes fails for an address
+ * (or claims more than SC_WIRE_ADDR_MAX bytes);
  * SC_ERR_NOBUF if the datagram does not fit in buflen (buf is then left in an
  * unspecified state); SC_ERR_TOO_LARGE if it would exceed
  * SC_WIRE_DATAGRAM_MAX (impossible for today's messages, see wire.c).
@@ -88,8 +95,10 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
  * (malformed, truncated inside, or needing more than SC_WIRE_ARENA_BYTES),
  * the sender or body is missing or unknown, an id is not 16 bytes, a count
  * exceeds its struct bound, a number does not fit its struct field
- * (hops > 65535, kind or rows_sent > 255, row >= SC_ID_DIGITS), or an address
- * is longer than SC_WIRE_ADDR_MAX or map->from_bytes rejects it.
+ * (hops or depth > 65535, rows_sent > 255, row >= SC_ID_DIGITS), a route kind
+ * is outside [SC_ROUTE_JOIN, SC_ROUTE_KIND_END), a NodeRef the message needs
+ * (sender, origin, requester) is missing, or an address is longer than
+ * SC_WIRE_ADDR_MAX or map->from_bytes rejects it.
  */
 int sc_wire_decode(const uint8_t *buf, size_t buflen, const sc_wire_addr_map *map,
                    sc_msg *out);
@@ -100,6 +109,7 @@ int sc_wire_decode(const uint8_t *buf, size_t buflen, const sc_wire_addr_map *ma
  * (addr_len <= SC_WIRE_ADDR_MAX; SC_WIRE_INDEX6_LEN for the simulator). Pure
  * arithmetic: no protobuf structs, no allocation, constant time. Returns 0 for
  * an unknown type; counts beyond their bounds are a programmer error (assert).
+ * A route kind is not checked here: sc_wire_encode() refuses a bad one.
  */
 size_t sc_wire_size(const sc_msg *msg, size_t addr_len);
 
