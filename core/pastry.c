@@ -567,7 +567,7 @@ static bool pastry_valid(const sc_msg *m) {
   case SC_MSG_ROUTE_ACK: return true;
   case SC_MSG_ROUTE:
     return m->u.route.origin.addr != SC_ADDR_NONE && m->u.route.kind >= SC_ROUTE_JOIN &&
-           m->u.route.kind <= SC_ROUTE_APP && m->u.route.rows_sent <= SC_RT_ROWS_MAX;
+           m->u.route.kind < SC_ROUTE_KIND_END && m->u.route.rows_sent <= SC_RT_ROWS_MAX;
   case SC_MSG_LEAFSET:
     return m->u.leafset.n <= SC_LEAFSET_MAX && m->u.leafset.nfailed <= SC_FAILED_HINT_MAX;
   case SC_MSG_ROW_REQUEST: return m->u.row_request.row < SC_ID_DIGITS;
@@ -694,6 +694,12 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
       pastry_send(p, from->addr, &ack);
     }
     sc_msg_route route = m->u.route;
+    if (route.kind >= SC_ROUTE_SCRIBE_JOIN && p->cb.forward) {
+      /* Pastry §2.2's forward upcall, only where the route goes on. */
+      sc_ref scratch;
+      if (pastry_next_hop(p, &route, &scratch) != NULL && !p->cb.forward(p->user, m, now))
+        break;
+    }
     rv = pastry_route_step(p, &route, p->cfg.route_retries, now);
     break;
   }
@@ -850,6 +856,16 @@ int sc_pastry_route(sc_pastry *p, const sc_id *key, uint8_t kind, uint64_t app_i
 }
 
 /* ------------------------------------------------------------- inspection */
+
+bool sc_pastry_owns(const sc_pastry *p, const sc_id *key) {
+  if (p->state != STATE_JOINED) return false;
+  sc_msg_route route;
+  memset(&route, 0, sizeof(route));
+  route.key = *key;
+  route.kind = SC_ROUTE_LOOKUP;
+  sc_ref scratch;
+  return pastry_next_hop(p, &route, &scratch) == NULL;
+}
 
 const sc_ref *sc_pastry_self(const sc_pastry *p) { return &p->self; }
 bool sc_pastry_is_joined(const sc_pastry *p) { return p->state == STATE_JOINED; }

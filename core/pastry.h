@@ -55,8 +55,15 @@ typedef struct sc_pastry_callbacks {
   /* A routed message whose key this peer owns arrived (Pastry's deliver
    * upcall). msg->type is SC_MSG_ROUTE. Optional. */
   void (*deliver)(void *user, const sc_msg *msg, uint64_t now);
-  /* The peer declared another peer dead. Optional; for measurements. */
+  /* The peer declared another peer dead. Optional. Must not call back into
+   * the peer (it is in the middle of repairing its tables). */
   void (*peer_failed)(void *user, const sc_ref *dead, uint64_t now);
+  /* A routed message of an application kind (>= SC_ROUTE_SCRIBE_JOIN) that
+   * came from another peer is about to go on to a next hop (Pastry's forward
+   * upcall, §2.2; Scribe §2.2 builds trees with it). Return false when the
+   * application consumed it: it then goes no further. Optional. forward and
+   * deliver may call sc_pastry_route(). */
+  bool (*forward)(void *user, const sc_msg *msg, uint64_t now);
 } sc_pastry_callbacks;
 
 /*
@@ -98,6 +105,11 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now);
  */
 int sc_pastry_route(sc_pastry *p, const sc_id *key, uint8_t kind, uint64_t app_id,
                     uint64_t now);
+
+/* True if this peer is where a route toward key would end now: the live peer
+ * numerically closest to key as far as its leaf set knows (Scribe: the root
+ * of the group named key). */
+bool sc_pastry_owns(const sc_pastry *p, const sc_id *key);
 
 /* --- Inspection (tests, the simulator's checks, status pages) --- */
 

@@ -4,5 +4,6 @@
 #define SIM_COMMANDS_H
 
 int sim_cmd_pastry(int argc, char **argv);
+int sim_cmd_forest(int argc, char **argv);
 
 #endif

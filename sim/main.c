@@ -15,6 +15,7 @@ static void usage(FILE *f) {
         "\n"
         "commands:\n"
         "  pastry     peers join a Pastry overlay and look up random keys\n"
+        "  forest     peers build a SplitStream forest of stripe trees\n"
         "\n"
         "Run 'stripecast-sim COMMAND --help' for a command's options.\n",
         f);
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "pastry") == 0) return sim_cmd_pastry(argc - 1, argv + 1);
+  if (strcmp(cmd, "forest") == 0) return sim_cmd_forest(argc - 1, argv + 1);
   fprintf(stderr, "stripecast-sim: unknown command '%s' (try 'stripecast-sim --help')\n",
           cmd);
   return 2;

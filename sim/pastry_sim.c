@@ -161,7 +161,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
   pastry_sim *s = sp->sim;
   sim_pastry_result *r = s->res;
   r->messages++;
-  if (m->type < 16) r->messages_by_type[m->type]++;
+  if (m->type < SC_MSG_TYPE_END) r->messages_by_type[m->type]++;
   r->bytes += sc_wire_size(m, SIM_ADDR_BYTES);
   if (to >= s->prm->peers) {
     r->wire_errors++;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/msg.h"
 #include "sim/netmodel.h"
 
 typedef struct sim_pastry_params {
@@ -55,7 +56,7 @@ typedef struct sim_pastry_result {
   double lookup_latency_ms_mean;
   uint64_t hop_hist[SIM_PASTRY_HOPS_MAX + 1];
   uint64_t messages, messages_lost, bytes;
-  uint64_t messages_by_type[16];
+  uint64_t messages_by_type[SC_MSG_TYPE_END];
   double messages_per_peer, bytes_per_peer_sent;
   uint32_t leafset_errors_settled;  /* peers whose leaf set differs from the truth */
   uint32_t leafset_errors_final;

@@ -79,7 +79,7 @@ static void cb_deliver(void *user, const sc_msg *m, uint64_t now) {
   d->hops = m->u.route.hops;
 }
 
-static const sc_pastry_callbacks callbacks = {cb_send, cb_deliver, NULL};
+static const sc_pastry_callbacks callbacks = {.send = cb_send, .deliver = cb_deliver};
 
 static net *net_new(uint32_t n, uint64_t seed) {
   net *nt = calloc(1, sizeof(net));
@@ -442,7 +442,7 @@ static void test_invalid_arguments(void **state) {
   c.leafset_size = 3;
   assert_int_equal(sc_pastry_new(&p, &self, 1, &c, &callbacks, NULL, NULL, 0),
                    SC_ERR_INVALID);
-  sc_pastry_callbacks none = {NULL, NULL, NULL};
+  sc_pastry_callbacks none = {0};
   assert_int_equal(sc_pastry_new(&p, &self, 1, NULL, &none, NULL, NULL, 0), SC_ERR_INVALID);
   self.addr = SC_ADDR_NONE;
   assert_int_equal(sc_pastry_new(&p, &self, 1, NULL, &callbacks, NULL, NULL, 0),

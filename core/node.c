@@ -1,0 +1,177 @@
+/* node.c — Pastry + Scribe + SplitStream as one peer (see node.h). */
+#include "node.h"
+
+#include <string.h>
+
+#include "err.h"
+
+struct sc_node {
+  sc_pastry *pastry;
+  sc_scribe *scribe;
+  sc_splitstream *forest;
+  sc_node_callbacks cb;
+  const sc_alloc *alloc;
+  void *user;
+};
+
+void sc_node_config_default(sc_node_config *c) {
+  sc_pastry_config_default(&c->pastry);
+  sc_scribe_config_default(&c->scribe);
+  sc_splitstream_config_default(&c->forest);
+  c->channel = sc_id_hash("stripecast", 10);
+}
+
+/* --- Pastry's callbacks --- */
+
+static void node_send(void *user, sc_addr to, const sc_msg *m) {
+  sc_node *n = user;
+  n->cb.send(n->user, to, m);
+}
+
+static bool is_scribe_kind(uint8_t kind) {
+  return kind >= SC_ROUTE_SCRIBE_JOIN && kind < SC_ROUTE_KIND_END;
+}
+
+static void node_deliver(void *user, const sc_msg *m, uint64_t now) {
+  sc_node *n = user;
+  if (is_scribe_kind(m->u.route.kind)) {
+    if (n->scribe) sc_scribe_deliver(n->scribe, m, now);
+    return;
+  }
+  if (n->cb.deliver) n->cb.deliver(n->user, m, now);
+}
+
+static bool node_forward(void *user, const sc_msg *m, uint64_t now) {
+  sc_node *n = user;
+  return n->scribe == NULL || sc_scribe_forward(n->scribe, m, now);
+}
+
+static void node_peer_failed(void *user, const sc_ref *dead, uint64_t now) {
+  sc_node *n = user;
+  if (n->scribe) sc_scribe_peer_failed(n->scribe, dead, now);
+  if (n->cb.peer_failed) n->cb.peer_failed(n->user, dead, now);
+}
+
+/* --- Scribe's policy, answered by SplitStream --- */
+
+static bool pol_admit(void *user, unsigned g, const sc_ref *nc, uint64_t now) {
+  sc_node *n = user;
+  return sc_splitstream_admit(n->forest, g, nc, now);
+}
+static bool pol_take(void *user, unsigned g, const sc_msg_anycast *a, uint64_t now) {
+  sc_node *n = user;
+  return sc_splitstream_anycast_take(n->forest, g, a, now);
+}
+static bool pol_find(void *user, unsigned g, unsigned attempt, const sc_msg_scribe_drop *d,
+                     uint64_t now) {
+  sc_node *n = user;
+  return sc_splitstream_find_parent(n->forest, g, attempt, d, now);
+}
+static void pol_failed(void *user, const sc_id *group, uint64_t app_id, uint64_t now) {
+  sc_node *n = user;
+  sc_splitstream_anycast_failed(n->forest, group, app_id, now);
+}
+static void pol_multicast(void *user, unsigned g, const sc_msg_multicast *m, uint64_t now) {
+  sc_node *n = user;
+  sc_splitstream_multicast(n->forest, g, m, now);
+}
+static void pol_changed(void *user, unsigned g, uint64_t now) {
+  sc_node *n = user;
+  sc_splitstream_tree_changed(n->forest, g, now);
+}
+
+/* --- SplitStream's callbacks, passed through --- */
+
+static void ss_data(void *user, unsigned stripe, const sc_msg_multicast *m, uint64_t now) {
+  sc_node *n = user;
+  if (n->cb.stripe_data) n->cb.stripe_data(n->user, stripe, m, now);
+}
+static void ss_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
+  sc_node *n = user;
+  if (n->cb.stripe_changed) n->cb.stripe_changed(n->user, stripe, attached, now);
+}
+
+int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed, const sc_node_config *cfg,
+                const sc_node_callbacks *cb, const sc_alloc *alloc, void *user,
+                uint64_t now) {
+  if (out == NULL || self == NULL || cb == NULL || cb->send == NULL) return SC_ERR_INVALID;
+  sc_node_config c;
+  if (cfg) c = *cfg;
+  else sc_node_config_default(&c);
+  if (alloc == NULL) alloc = sc_alloc_default();
+  sc_node *n = alloc->calloc(1, sizeof(*n), alloc->user);
+  if (n == NULL) return SC_ERR_NOMEM;
+  n->cb = *cb;
+  n->alloc = alloc;
+  n->user = user;
+  sc_pastry_callbacks pcb = {.send = node_send,
+                             .deliver = node_deliver,
+                             .peer_failed = node_peer_failed,
+                             .forward = node_forward};
+  int rv = sc_pastry_new(&n->pastry, self, seed, &c.pastry, &pcb, alloc, n, now);
+  if (rv < 0) goto fail;
+  sc_scribe_policy pol = {.admit = pol_admit,
+                          .anycast_take = pol_take,
+                          .find_parent = pol_find,
+                          .anycast_failed = pol_failed,
+                          .multicast = pol_multicast,
+                          .tree_changed = pol_changed};
+  rv = sc_scribe_new(&n->scribe, n->pastry, &c.scribe, &pol, node_send, alloc, n, seed, now);
+  if (rv < 0) goto fail;
+  sc_splitstream_callbacks scb = {.stripe_data = ss_data, .stripe_changed = ss_changed};
+  rv = sc_splitstream_new(&n->forest, n->scribe, &c.channel, &c.forest, &scb, alloc, n, seed);
+  if (rv < 0) goto fail;
+  *out = n;
+  return SC_OK;
+fail:
+  sc_node_del(n);
+  return rv;
+}
+
+void sc_node_del(sc_node *n) {
+  if (n == NULL) return;
+  sc_splitstream_del(n->forest);
+  sc_scribe_del(n->scribe);
+  sc_pastry_del(n->pastry);
+  n->alloc->free(n, n->alloc->user);
+}
+
+int sc_node_join(sc_node *n, sc_addr bootstrap, uint64_t now) {
+  return sc_pastry_join(n->pastry, bootstrap, now);
+}
+
+int sc_node_start_forest(sc_node *n, uint64_t now) {
+  return sc_splitstream_start(n->forest, now);
+}
+
+int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
+  if (m->type >= SC_MSG_MULTICAST && m->type < SC_MSG_TYPE_END)
+    return sc_scribe_recv(n->scribe, m, now);
+  return sc_pastry_recv(n->pastry, m, now);
+}
+
+uint64_t sc_node_get_expiry(const sc_node *n) {
+  uint64_t a = sc_pastry_get_expiry(n->pastry);
+  uint64_t b = sc_scribe_get_expiry(n->scribe);
+  return a < b ? a : b;
+}
+
+int sc_node_handle_expiry(sc_node *n, uint64_t now) {
+  int rv = SC_OK;
+  if (sc_pastry_get_expiry(n->pastry) <= now) rv = sc_pastry_handle_expiry(n->pastry, now);
+  if (rv < 0) return rv;
+  if (sc_scribe_get_expiry(n->scribe) <= now) rv = sc_scribe_handle_expiry(n->scribe, now);
+  return rv;
+}
+
+sc_pastry *sc_node_pastry(sc_node *n) { return n->pastry; }
+sc_scribe *sc_node_scribe(sc_node *n) { return n->scribe; }
+sc_splitstream *sc_node_forest(sc_node *n) { return n->forest; }
+const sc_pastry *sc_node_pastry_c(const sc_node *n) { return n->pastry; }
+const sc_scribe *sc_node_scribe_c(const sc_node *n) { return n->scribe; }
+const sc_splitstream *sc_node_forest_c(const sc_node *n) { return n->forest; }
+
+size_t sc_node_mem_bytes(const sc_node *n) {
+  return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +
+         sizeof(sc_splitstream_config) + 128;
+}

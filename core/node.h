@@ -1,0 +1,68 @@
+/*
+ * node.h — one whole peer: Pastry, Scribe and the SplitStream forest wired
+ * together behind the seam of DESIGN.md §2 (time in, messages in, one expiry,
+ * callbacks out). The simulator and the real runtime both drive peers
+ * through this type; each layer stays usable (and tested) on its own.
+ */
+#ifndef SC_NODE_H
+#define SC_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alloc.h"
+#include "msg.h"
+#include "pastry.h"
+#include "scribe.h"
+#include "splitstream.h"
+
+typedef struct sc_node sc_node;
+
+typedef struct sc_node_config {
+  sc_pastry_config pastry;
+  sc_scribe_config scribe;
+  sc_splitstream_config forest;
+  sc_id channel; /* the channel whose stripes this peer takes part in */
+} sc_node_config;
+
+/* Defaults of every layer; channel = hash("stripecast"). */
+void sc_node_config_default(sc_node_config *c);
+
+typedef struct sc_node_callbacks {
+  void (*send)(void *user, sc_addr to, const sc_msg *msg); /* required */
+  /* A routed message of kind SC_ROUTE_LOOKUP / SC_ROUTE_APP ended here. */
+  void (*deliver)(void *user, const sc_msg *msg, uint64_t now);
+  void (*peer_failed)(void *user, const sc_ref *dead, uint64_t now);
+  void (*stripe_data)(void *user, unsigned stripe, const sc_msg_multicast *m,
+                      uint64_t now);
+  void (*stripe_changed)(void *user, unsigned stripe, bool attached, uint64_t now);
+} sc_node_callbacks;
+
+/* Creates the peer; like sc_pastry_new. Returns 0, SC_ERR_INVALID, SC_ERR_NOMEM. */
+int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed, const sc_node_config *cfg,
+                const sc_node_callbacks *cb, const sc_alloc *alloc, void *user,
+                uint64_t now);
+void sc_node_del(sc_node *n);
+
+/* Joins the overlay (sc_pastry_join). */
+int sc_node_join(sc_node *n, sc_addr bootstrap, uint64_t now);
+/* Subscribes to the channel's stripes (once joined). */
+int sc_node_start_forest(sc_node *n, uint64_t now);
+
+/* Hands the peer a message of any layer. Returns 0, SC_ERR_INVALID (counted
+ * and dropped) or SC_ERR_NOMEM. */
+int sc_node_recv(sc_node *n, const sc_msg *msg, uint64_t now);
+
+uint64_t sc_node_get_expiry(const sc_node *n);
+int sc_node_handle_expiry(sc_node *n, uint64_t now);
+
+sc_pastry *sc_node_pastry(sc_node *n);
+sc_scribe *sc_node_scribe(sc_node *n);
+sc_splitstream *sc_node_forest(sc_node *n);
+const sc_pastry *sc_node_pastry_c(const sc_node *n);
+const sc_scribe *sc_node_scribe_c(const sc_node *n);
+const sc_splitstream *sc_node_forest_c(const sc_node *n);
+
+size_t sc_node_mem_bytes(const sc_node *n);
+
+#endif

@@ -1,0 +1,939 @@
+/*
+ * scribe.c — Scribe trees over one Pastry peer, sans I/O (see scribe.h).
+ *
+ * A group's state at this peer: whether it is a member, whether it is the
+ * root, its parent (if any), its children, and its path to the root. A peer
+ * *needs a parent* when it is neither the root nor attached but is a member
+ * or has children; it then searches (find_parent) on a timer that doubles
+ * with each timeout. Everything a peer learns about its tree neighbours comes
+ * from them directly: accepts and path updates from the parent, heartbeats
+ * both ways, leaves and drops.
+ */
+#include "scribe.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "err.h"
+#include "rng.h"
+
+#define NEVER UINT64_MAX
+#define DEPTH_UNKNOWN 0xFFFFu
+#define BACKOFF_DOUBLINGS_MAX 4 /* the join timeout grows to 16x at most */
+
+typedef struct scribe_child {
+  sc_ref ref;
+  uint64_t heard_ns;
+  uint64_t since_ns; /* adopted at */
+} scribe_child;
+
+typedef struct scribe_group {
+  sc_id id;
+  sc_ref parent; /* addr SC_ADDR_NONE: none */
+  uint64_t parent_heard_ns;
+  uint64_t retry_ns; /* next find_parent while a parent is needed; NEVER */
+  scribe_child *children;
+  uint64_t *path; /* ancestors nearest last, ending with this peer */
+  uint32_t nchildren, children_cap;
+  uint32_t last_seq;
+  uint16_t depth;
+  uint8_t npath, path_cap;
+  uint8_t member, root, attempt, have_seq;
+  uint8_t changed; /* tree_changed owed (set where the hook may not run) */
+  uint8_t fresh;   /* the parent was just lost: search from attempt 0 */
+} scribe_group;
+
+struct sc_scribe {
+  sc_pastry *pastry;
+  sc_ref self;
+  uint64_t self64;
+  sc_scribe_config cfg;
+  sc_scribe_policy pol;
+  sc_scribe_send_fn send;
+  const sc_alloc *alloc;
+  void *user;
+  sc_rng rng;
+  uint64_t hb_next_ns;
+  uint64_t hb_last_ns; /* the last heartbeat tick: refreshes answer it */
+  uint64_t wake_ns; /* deferred work (peer_failed) */
+  scribe_group *groups;
+  uint32_t ngroups, groups_cap;
+  sc_scribe_stats stats;
+};
+
+void sc_scribe_config_default(sc_scribe_config *c) {
+  c->heartbeat_ns = 10ull * 1000000000ull; /* FreePastry 2003: every 10 s */
+  c->heartbeat_misses = 2;                 /* ... repair after 2 misses */
+  c->join_timeout_ns = 5ull * 1000000000ull; /* SplitStream's 2003 timers: 5 s */
+  c->children_max = 4096;
+}
+
+/* ------------------------------------------------------------- helpers */
+
+static void scribe_send(sc_scribe *s, sc_addr to, sc_msg *m) {
+  m->sender = s->self;
+  s->stats.msgs_sent++;
+  s->send(s->user, to, m);
+}
+
+static bool needs_parent(const scribe_group *gr) {
+  return !gr->root && gr->parent.addr == SC_ADDR_NONE && (gr->member || gr->nchildren > 0);
+}
+
+static int child_index(const scribe_group *gr, sc_addr a) {
+  for (uint32_t i = 0; i < gr->nchildren; i++)
+    if (gr->children[i].ref.addr == a) return (int)i;
+  return -1;
+}
+
+/* (1 + U[0,1)) x timeout x 2^attempt: SplitStream's find-parent schedule. */
+static uint64_t retry_delay(sc_scribe *s, unsigned attempt) {
+  unsigned d = attempt < BACKOFF_DOUBLINGS_MAX ? attempt : BACKOFF_DOUBLINGS_MAX;
+  double f = (1.0 + sc_rng_unit(&s->rng)) * (double)(1u << d);
+  return (uint64_t)((double)s->cfg.join_timeout_ns * f);
+}
+
+static int set_path(sc_scribe *s, scribe_group *gr, const uint64_t *anc, unsigned n,
+                    unsigned parent_depth) {
+  /* Keep the deepest SC_PATH_MAX - 1 ancestors, then this peer. */
+  if (n > SC_PATH_MAX - 1) {
+    anc += n - (SC_PATH_MAX - 1);
+    n = SC_PATH_MAX - 1;
+  }
+  unsigned total = n + 1;
+  if (gr->path_cap < total) {
+    void *np = s->alloc->realloc(gr->path, total * sizeof(uint64_t), s->alloc->user);
+    if (np == NULL) return SC_ERR_NOMEM;
+    gr->path = np;
+    gr->path_cap = (uint8_t)total;
+  }
+  if (n) memmove(gr->path, anc, n * sizeof(uint64_t));
+  gr->path[n] = s->self64;
+  gr->npath = (uint8_t)total;
+  gr->depth = parent_depth == DEPTH_UNKNOWN ? DEPTH_UNKNOWN : (uint16_t)(parent_depth + 1);
+  return SC_OK;
+}
+
+static bool path_has(const scribe_group *gr, uint64_t p64) {
+  for (unsigned i = 0; i < gr->npath; i++)
+    if (gr->path[i] == p64) return true;
+  return false;
+}
+
+static void fill_path_msg(const sc_scribe *s, const scribe_group *gr, sc_msg *m,
+                          bool accept) {
+  m->type = SC_MSG_SCRIBE_PATH;
+  m->u.scribe_path.group = gr->id;
+  m->u.scribe_path.accept = accept ? 1 : 0;
+  if (gr->npath == 0) { /* not attached yet: the path is this peer alone */
+    m->u.scribe_path.n = 1;
+    m->u.scribe_path.path[0] = s->self64;
+    m->u.scribe_path.depth = gr->root ? 0 : DEPTH_UNKNOWN;
+    return;
+  }
+  m->u.scribe_path.n = gr->npath;
+  memcpy(m->u.scribe_path.path, gr->path, gr->npath * sizeof(uint64_t));
+  m->u.scribe_path.depth = gr->depth;
+}
+
+/* Tells every child of gr this peer's (new) path. */
+static void push_path(sc_scribe *s, scribe_group *gr) {
+  if (gr->nchildren == 0) return;
+  sc_msg m;
+  fill_path_msg(s, gr, &m, false);
+  for (uint32_t i = 0; i < gr->nchildren; i++) scribe_send(s, gr->children[i].ref.addr, &m);
+}
+
+static void become_root(sc_scribe *s, scribe_group *gr) {
+  if (gr->parent.addr != SC_ADDR_NONE) {
+    sc_msg m;
+    m.type = SC_MSG_SCRIBE_LEAVE;
+    m.u.scribe_group.group = gr->id;
+    scribe_send(s, gr->parent.addr, &m);
+    gr->parent.addr = SC_ADDR_NONE;
+  }
+  bool was = gr->root;
+  gr->root = 1;
+  gr->attempt = 0;
+  gr->retry_ns = NEVER;
+  if (set_path(s, gr, NULL, 0, DEPTH_UNKNOWN) == SC_OK) gr->depth = 0;
+  if (!was) {
+    push_path(s, gr);
+    gr->changed = 1;
+  }
+}
+
+/* Ends this peer's part in gr's tree when nothing needs it there any more. */
+static void maybe_leave(sc_scribe *s, scribe_group *gr) {
+  if (gr->member || gr->nchildren > 0) return;
+  if (gr->parent.addr != SC_ADDR_NONE) {
+    sc_msg m;
+    m.type = SC_MSG_SCRIBE_LEAVE;
+    m.u.scribe_group.group = gr->id;
+    scribe_send(s, gr->parent.addr, &m);
+    gr->parent.addr = SC_ADDR_NONE;
+  }
+  gr->root = 0;
+  gr->npath = 0;
+  gr->retry_ns = NEVER;
+  gr->attempt = 0;
+}
+
+static void remove_child_at(scribe_group *gr, uint32_t i) {
+  gr->children[i] = gr->children[--gr->nchildren];
+  gr->changed = 1;
+}
+
+static void send_drop(sc_scribe *s, const scribe_group *gr, sc_addr to, sc_addr skip) {
+  sc_msg m;
+  m.type = SC_MSG_SCRIBE_DROP;
+  m.u.scribe_drop.group = gr->id;
+  unsigned n = 0;
+  /* Push-down candidates: the children that share a digit with the group
+   * first (they forward it as their primary stripe, SplitStream §4.2), each
+   * kind in random order. */
+  uint32_t start = gr->nchildren ? sc_rng_below(&s->rng, gr->nchildren) : 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (uint32_t k = 0; k < gr->nchildren && n < SC_DROP_CANDIDATES; k++) {
+      const sc_ref *c = &gr->children[(start + k) % gr->nchildren].ref;
+      if (c->addr == to || c->addr == skip) continue;
+      bool match = sc_id_digit(&c->id, 0) == sc_id_digit(&gr->id, 0);
+      if (match == (pass == 0)) m.u.scribe_drop.e[n++] = *c;
+    }
+  }
+  m.u.scribe_drop.n = (uint8_t)n;
+  s->stats.drops_sent++;
+  scribe_send(s, to, &m);
+}
+
+static void call_changed(sc_scribe *s, unsigned g, uint64_t now) {
+  scribe_group *gr = &s->groups[g];
+  if (!gr->changed) return;
+  gr->changed = 0;
+  if (s->pol.tree_changed) s->pol.tree_changed(s->user, g, now);
+}
+
+/* Looks for a parent for g now: the policy's way, or a routed JOIN. */
+static int find_parent(sc_scribe *s, unsigned g, const sc_msg_scribe_drop *drop,
+                       uint64_t now) {
+  scribe_group *gr = &s->groups[g];
+  if (!needs_parent(gr)) return SC_OK;
+  gr->retry_ns = now + retry_delay(s, gr->attempt);
+  unsigned attempt = gr->attempt;
+  if (s->pol.find_parent && s->pol.find_parent(s->user, g, attempt, drop, now))
+    return SC_OK;
+  return sc_scribe_join_via(s, g, NULL, now);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+int sc_scribe_new(sc_scribe **out, sc_pastry *pastry, const sc_scribe_config *cfg,
+                  const sc_scribe_policy *policy, sc_scribe_send_fn send,
+                  const sc_alloc *alloc, void *user, uint64_t seed, uint64_t now) {
+  if (out == NULL || pastry == NULL || send == NULL) return SC_ERR_INVALID;
+  if (alloc == NULL) alloc = sc_alloc_default();
+  sc_scribe *s = alloc->calloc(1, sizeof(*s), alloc->user);
+  if (s == NULL) return SC_ERR_NOMEM;
+  s->pastry = pastry;
+  s->self = *sc_pastry_self(pastry);
+  s->self64 = sc_id_prefix64(&s->self.id);
+  if (cfg) s->cfg = *cfg;
+  else sc_scribe_config_default(&s->cfg);
+  if (s->cfg.heartbeat_ns == 0 || s->cfg.join_timeout_ns == 0 || s->cfg.children_max == 0) {
+    alloc->free(s, alloc->user);
+    return SC_ERR_INVALID;
+  }
+  if (policy) s->pol = *policy;
+  s->send = send;
+  s->alloc = alloc;
+  s->user = user;
+  sc_rng_seed(&s->rng, seed ^ 0x5c21be0000000001ull);
+  /* Spread the heartbeat ticks of many peers over a period. */
+  s->hb_next_ns = now + sc_rng_below(&s->rng, 1000000u) * (s->cfg.heartbeat_ns / 1000000u) + 1;
+  s->wake_ns = NEVER;
+  *out = s;
+  return SC_OK;
+}
+
+void sc_scribe_del(sc_scribe *s) {
+  if (s == NULL) return;
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    s->alloc->free(s->groups[g].children, s->alloc->user);
+    s->alloc->free(s->groups[g].path, s->alloc->user);
+  }
+  s->alloc->free(s->groups, s->alloc->user);
+  s->alloc->free(s, s->alloc->user);
+}
+
+int sc_scribe_group_find(const sc_scribe *s, const sc_id *id) {
+  for (uint32_t g = 0; g < s->ngroups; g++)
+    if (sc_id_eq(&s->groups[g].id, id)) return (int)g;
+  return SC_ERR_NOT_FOUND;
+}
+
+int sc_scribe_group(sc_scribe *s, const sc_id *id) {
+  int g = sc_scribe_group_find(s, id);
+  if (g >= 0) return g;
+  if (s->ngroups == SC_SCRIBE_GROUPS_MAX) return SC_ERR_FULL;
+  if (s->ngroups == s->groups_cap) {
+    uint32_t ncap = s->groups_cap ? s->groups_cap * 2 : 4;
+    if (ncap > SC_SCRIBE_GROUPS_MAX) ncap = SC_SCRIBE_GROUPS_MAX;
+    void *n = s->alloc->realloc(s->groups, ncap * sizeof(scribe_group), s->alloc->user);
+    if (n == NULL) return SC_ERR_NOMEM;
+    s->groups = n;
+    s->groups_cap = ncap;
+  }
+  scribe_group *gr = &s->groups[s->ngroups];
+  memset(gr, 0, sizeof(*gr));
+  gr->id = *id;
+  gr->parent.addr = SC_ADDR_NONE;
+  gr->retry_ns = NEVER;
+  return (int)s->ngroups++;
+}
+
+const sc_id *sc_scribe_group_id(const sc_scribe *s, unsigned g) {
+  assert(g < s->ngroups);
+  return &s->groups[g].id;
+}
+
+/* ---------------------------------------------------------- membership */
+
+int sc_scribe_subscribe(sc_scribe *s, unsigned g, uint64_t now) {
+  assert(g < s->ngroups);
+  scribe_group *gr = &s->groups[g];
+  gr->member = 1;
+  if (!needs_parent(gr) || gr->retry_ns != NEVER) return SC_OK;
+  gr->attempt = 0;
+  return find_parent(s, g, NULL, now);
+}
+
+int sc_scribe_unsubscribe(sc_scribe *s, unsigned g, uint64_t now) {
+  (void)now;
+  assert(g < s->ngroups);
+  s->groups[g].member = 0;
+  maybe_leave(s, &s->groups[g]);
+  return SC_OK;
+}
+
+int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now) {
+  assert(g < s->ngroups);
+  scribe_group *gr = &s->groups[g];
+  if (gr->retry_ns == NEVER) gr->retry_ns = now + retry_delay(s, gr->attempt);
+  if (to == NULL) {
+    s->stats.joins_routed++;
+    if (sc_pastry_owns(s->pastry, &gr->id)) {
+      become_root(s, gr);
+      call_changed(s, g, now);
+      return SC_OK;
+    }
+    return sc_pastry_route(s->pastry, &gr->id, SC_ROUTE_SCRIBE_JOIN, 0, now);
+  }
+  s->stats.joins_direct++;
+  sc_msg m;
+  m.type = SC_MSG_SCRIBE_JOIN;
+  m.u.scribe_group.group = gr->id;
+  scribe_send(s, to->addr, &m);
+  return SC_OK;
+}
+
+void sc_scribe_retry_at(sc_scribe *s, unsigned g, uint64_t at_ns) {
+  assert(g < s->ngroups);
+  s->groups[g].retry_ns = at_ns;
+}
+
+int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now) {
+  assert(g < s->ngroups);
+  scribe_group *gr = &s->groups[g];
+  int i = child_index(gr, child->addr);
+  if (i < 0) {
+    if (gr->nchildren >= s->cfg.children_max) {
+      send_drop(s, gr, child->addr, SC_ADDR_NONE);
+      return SC_ERR_FULL;
+    }
+    if (gr->nchildren == gr->children_cap) {
+      uint32_t ncap = gr->children_cap ? gr->children_cap * 2 : 2;
+      void *n = s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
+      if (n == NULL) return SC_ERR_NOMEM;
+      gr->children = n;
+      gr->children_cap = ncap;
+    }
+    i = (int)gr->nchildren++;
+    gr->children[i].ref = *child;
+    gr->children[i].since_ns = now;
+    gr->changed = 1;
+    s->stats.adoptions++;
+  }
+  gr->children[i].heard_ns = now;
+  sc_msg m;
+  fill_path_msg(s, gr, &m, true);
+  scribe_send(s, child->addr, &m);
+  /* A peer that was not in the tree joins it for its new child (Scribe §2.2). */
+  if (needs_parent(gr) && gr->retry_ns == NEVER) {
+    gr->attempt = 0;
+    return find_parent(s, g, NULL, now);
+  }
+  return SC_OK;
+}
+
+int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now) {
+  (void)now;
+  assert(g < s->ngroups);
+  scribe_group *gr = &s->groups[g];
+  int i = child_index(gr, child->addr);
+  if (i < 0) return SC_ERR_NOT_FOUND;
+  sc_addr a = child->addr;
+  remove_child_at(gr, (uint32_t)i);
+  send_drop(s, gr, a, SC_ADDR_NONE);
+  return SC_OK;
+}
+
+/* A join for g from newcomer reached this peer (routed or direct). */
+static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, uint64_t now) {
+  scribe_group *gr = &s->groups[g];
+  if (newcomer->addr == s->self.addr) return SC_OK;
+  if (child_index(gr, newcomer->addr) >= 0) return sc_scribe_adopt(s, g, newcomer, now);
+  if (path_has(gr, sc_id_prefix64(&newcomer->id))) {
+    /* The newcomer is our ancestor: taking it would close a loop. */
+    s->stats.loops_refused++;
+    sc_msg m;
+    m.type = SC_MSG_SCRIBE_DROP;
+    m.u.scribe_drop.group = gr->id;
+    m.u.scribe_drop.n = 0;
+    s->stats.drops_sent++;
+    scribe_send(s, newcomer->addr, &m);
+    return SC_OK;
+  }
+  if (s->pol.admit && !s->pol.admit(s->user, g, newcomer, now)) {
+    send_drop(s, &s->groups[g], newcomer->addr, SC_ADDR_NONE);
+    return SC_OK;
+  }
+  int rv = sc_scribe_adopt(s, g, newcomer, now);
+  call_changed(s, g, now);
+  return rv == SC_ERR_FULL ? SC_OK : rv;
+}
+
+/* ------------------------------------------------------------- anycast */
+
+static bool seen_has(const sc_msg_anycast *a, uint64_t p64) {
+  for (unsigned i = 0; i < a->nseen; i++)
+    if (a->seen[i] == p64) return true;
+  return false;
+}
+
+static void visit_push(sc_msg_anycast *a, const sc_ref *r) {
+  if (a->nvisit >= SC_ANYCAST_VISIT_MAX || seen_has(a, sc_id_prefix64(&r->id))) return;
+  if (r->addr == a->requester.addr) return;
+  for (unsigned i = 0; i < a->nvisit; i++)
+    if (a->visit[i].addr == r->addr) return;
+  a->visit[a->nvisit++] = *r;
+}
+
+static void anycast_fail(sc_scribe *s, const sc_msg_anycast *a, uint64_t now) {
+  if (a->requester.addr == s->self.addr) {
+    s->stats.anycasts_failed++;
+    if (s->pol.anycast_failed) s->pol.anycast_failed(s->user, &a->group, a->app_id, now);
+    return;
+  }
+  sc_msg m;
+  m.type = SC_MSG_ANYCAST_FAIL;
+  m.u.anycast_fail.group = a->group;
+  m.u.anycast_fail.app_id = a->app_id;
+  scribe_send(s, a->requester.addr, &m);
+}
+
+/* One step of the depth-first search (Scribe §2.3): this peer, then its
+ * children (those sharing the group's first digit first, as FreePastry's
+ * SplitStream policy orders them), then its parent. */
+static void anycast_visit(sc_scribe *s, int g, sc_msg_anycast *a, uint64_t now) {
+  uint64_t me = s->self64;
+  if (!seen_has(a, me) && a->nseen < SC_ANYCAST_SEEN_MAX) a->seen[a->nseen++] = me;
+  if (g >= 0) {
+    if (s->pol.anycast_take && s->pol.anycast_take(s->user, (unsigned)g, a, now)) {
+      s->stats.anycasts_taken++;
+      return;
+    }
+    scribe_group *gr = &s->groups[g];
+    /* The stack pops from the end: push the parent first, children after. */
+    if (gr->parent.addr != SC_ADDR_NONE) visit_push(a, &gr->parent);
+    uint32_t n = gr->nchildren;
+    uint32_t start = n ? sc_rng_below(&s->rng, n) : 0;
+    for (int pass = 0; pass < 2; pass++) {
+      for (uint32_t k = 0; k < n; k++) {
+        const sc_ref *c = &gr->children[(start + k) % n].ref;
+        bool match = sc_id_digit(&c->id, 0) == sc_id_digit(&gr->id, 0);
+        if (match == (pass == 1)) visit_push(a, c);
+      }
+    }
+  }
+  while (a->nvisit > 0) {
+    sc_ref next = a->visit[--a->nvisit];
+    if (seen_has(a, sc_id_prefix64(&next.id))) continue;
+    if (a->nseen >= SC_ANYCAST_SEEN_MAX) break; /* the search is bounded */
+    sc_msg m;
+    m.type = SC_MSG_ANYCAST;
+    m.u.anycast = *a;
+    s->stats.anycast_steps++;
+    scribe_send(s, next.addr, &m);
+    return;
+  }
+  anycast_fail(s, a, now);
+}
+
+static bool in_tree(const scribe_group *gr) {
+  return gr->root || gr->member || gr->nchildren > 0 || gr->parent.addr != SC_ADDR_NONE;
+}
+
+static void anycast_start(sc_scribe *s, int g, const sc_msg_route *r, uint64_t now) {
+  sc_msg_anycast a;
+  memset(&a, 0, sizeof(a));
+  a.group = r->key;
+  a.requester = r->origin;
+  a.app_id = r->app_id;
+  anycast_visit(s, g, &a, now);
+}
+
+int sc_scribe_anycast(sc_scribe *s, const sc_id *group, uint64_t app_id, uint64_t now) {
+  /* Always routed, even from inside the tree: the search should start where
+   * the route enters the tree, not in the requester's own subtree. */
+  s->stats.anycasts_started++;
+  return sc_pastry_route(s->pastry, group, SC_ROUTE_ANYCAST, app_id, now);
+}
+
+/* ----------------------------------------------------------- multicast */
+
+int sc_scribe_publish(sc_scribe *s, const sc_id *group, uint32_t seq, uint64_t now) {
+  return sc_pastry_route(s->pastry, group, SC_ROUTE_PUBLISH, seq, now);
+}
+
+static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
+                           uint64_t now) {
+  scribe_group *gr = &s->groups[g];
+  if (gr->have_seq && gr->last_seq == in->seq) {
+    s->stats.multicasts_dup++;
+    return;
+  }
+  gr->have_seq = 1;
+  gr->last_seq = in->seq;
+  s->stats.multicasts_recv++;
+  if (gr->member && s->pol.multicast) s->pol.multicast(s->user, g, in, now);
+  gr = &s->groups[g];
+  if (gr->nchildren == 0) return;
+  sc_msg m;
+  m.type = SC_MSG_MULTICAST;
+  m.u.multicast = *in;
+  m.u.multicast.depth = (uint16_t)(in->depth + 1);
+  for (uint32_t i = 0; i < gr->nchildren; i++) scribe_send(s, gr->children[i].ref.addr, &m);
+}
+
+/* ------------------------------------------------------- route upcalls */
+
+bool sc_scribe_forward(sc_scribe *s, const sc_msg *rm, uint64_t now) {
+  const sc_msg_route *r = &rm->u.route;
+  if (r->kind == SC_ROUTE_SCRIBE_JOIN) {
+    int g = sc_scribe_group(s, &r->key);
+    if (g < 0) return true; /* no room for the group here: let it pass */
+    (void)handle_join(s, (unsigned)g, &r->origin, now);
+    return false;
+  }
+  if (r->kind == SC_ROUTE_ANYCAST) {
+    int g = sc_scribe_group_find(s, &r->key);
+    if (g < 0 || !in_tree(&s->groups[g])) return true;
+    anycast_start(s, g, r, now);
+    return false;
+  }
+  return true;
+}
+
+void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
+  const sc_msg_route *r = &rm->u.route;
+  if (r->kind == SC_ROUTE_SCRIBE_JOIN) {
+    int g = sc_scribe_group(s, &r->key);
+    if (g < 0) return;
+    become_root(s, &s->groups[g]);
+    call_changed(s, (unsigned)g, now);
+    if (r->origin.addr != s->self.addr) (void)handle_join(s, (unsigned)g, &r->origin, now);
+    return;
+  }
+  if (r->kind == SC_ROUTE_ANYCAST) {
+    int g = sc_scribe_group_find(s, &r->key);
+    sc_msg_anycast a;
+    memset(&a, 0, sizeof(a));
+    a.group = r->key;
+    a.requester = r->origin;
+    a.app_id = r->app_id;
+    if (g >= 0 && in_tree(&s->groups[g])) anycast_visit(s, g, &a, now);
+    else anycast_fail(s, &a, now);
+    return;
+  }
+  if (r->kind == SC_ROUTE_PUBLISH) {
+    int g = sc_scribe_group_find(s, &r->key);
+    if (g < 0) return; /* no tree here: nobody subscribed */
+    scribe_group *gr = &s->groups[g];
+    if (!gr->root && in_tree(gr)) become_root(s, gr);
+    sc_msg_multicast mc;
+    mc.group = r->key;
+    mc.seq = (uint32_t)r->app_id;
+    mc.depth = 0;
+    mc.sent_ns = r->app_time_ns;
+    multicast_down(s, (unsigned)g, &mc, now);
+  }
+}
+
+/* ------------------------------------------------------------ messages */
+
+static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
+                        const sc_msg_scribe_path *p, uint64_t now) {
+  scribe_group *gr = &s->groups[g];
+  bool from_parent = gr->parent.addr == from->addr;
+  sc_msg leave;
+  leave.type = SC_MSG_SCRIBE_LEAVE;
+  leave.u.scribe_group.group = gr->id;
+  if (!from_parent) {
+    if (!p->accept) return; /* stale: not our parent any more */
+    if (!needs_parent(gr)) {
+      /* Already attached (or the root, or no longer interested): a second
+       * answer to a search; decline it. */
+      scribe_send(s, from->addr, &leave);
+      return;
+    }
+  }
+  bool loop = false;
+  for (unsigned i = 0; i < p->n; i++)
+    if (p->path[i] == s->self64) loop = true;
+  if (loop) {
+    /* We are on our would-be parent's path to the root. */
+    s->stats.loops_broken++;
+    scribe_send(s, from->addr, &leave);
+    if (from_parent) {
+      gr->parent.addr = SC_ADDR_NONE;
+      gr->npath = 0;
+      gr->changed = 1;
+      gr->retry_ns = now; /* search again at once */
+      gr->fresh = 1;
+    }
+    return;
+  }
+  uint16_t old_depth = gr->depth;
+  uint8_t old_n = gr->npath;
+  uint64_t old_last = old_n >= 2 ? gr->path[old_n - 2] : 0;
+  uint64_t old_first = old_n ? gr->path[0] : 0;
+  if (!from_parent) {
+    gr->parent = *from;
+    gr->fresh = 0;
+    gr->attempt = 0;
+    gr->retry_ns = NEVER;
+    gr->changed = 1;
+  }
+  gr->parent_heard_ns = now;
+  if (set_path(s, gr, p->path, p->n, p->depth) != SC_OK) return;
+  bool changed = !from_parent || gr->depth != old_depth || gr->npath != old_n ||
+                 (gr->npath >= 2 && gr->path[gr->npath - 2] != old_last) ||
+                 gr->path[0] != old_first;
+  if (changed) push_path(s, gr);
+  call_changed(s, g, now);
+}
+
+static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
+                             const sc_msg_scribe_heartbeat *hb, uint64_t now) {
+  bool listed[SC_SCRIBE_GROUPS_MAX] = {false};
+  for (unsigned i = 0; i < hb->n; i++) {
+    int g = sc_scribe_group_find(s, &hb->groups[i]);
+    if (g >= 0) listed[g] = true;
+  }
+  if (hb->from_parent) {
+    sc_msg m;
+    m.type = SC_MSG_SCRIBE_HEARTBEAT;
+    m.u.scribe_hb.from_parent = 0;
+    unsigned n = 0;
+    for (uint32_t g = 0; g < s->ngroups; g++) {
+      scribe_group *gr = &s->groups[g];
+      if (gr->parent.addr != from->addr) continue;
+      if (listed[g]) {
+        gr->parent_heard_ns = now;
+        m.u.scribe_hb.groups[n++] = gr->id;
+      } else {
+        /* The parent no longer counts us as its child (a lost drop). */
+        gr->parent.addr = SC_ADDR_NONE;
+        gr->npath = 0;
+        gr->changed = 1;
+        gr->retry_ns = now;
+        gr->fresh = 1;
+        s->stats.parents_lost++;
+      }
+    }
+    m.u.scribe_hb.n = (uint8_t)n;
+    scribe_send(s, from->addr, &m); /* the child's refresh */
+  } else {
+    for (uint32_t g = 0; g < s->ngroups; g++) {
+      scribe_group *gr = &s->groups[g];
+      int i = child_index(gr, from->addr);
+      if (i < 0) continue;
+      if (listed[g]) {
+        gr->children[i].heard_ns = now;
+      } else if (gr->children[i].since_ns < s->hb_last_ns) {
+        /* Not listed in the answer to a heartbeat that named this group: the
+         * child left. (A child adopted since that heartbeat may simply not
+         * have heard of its adoption when it answered.) */
+        remove_child_at(gr, (uint32_t)i);
+        maybe_leave(s, gr);
+      }
+    }
+  }
+  for (uint32_t g = 0; g < s->ngroups; g++) call_changed(s, g, now);
+}
+
+int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
+  s->stats.msgs_recv++;
+  const sc_id *gid;
+  switch (m->type) {
+  case SC_MSG_MULTICAST: gid = &m->u.multicast.group; break;
+  case SC_MSG_SCRIBE_PATH:
+    if (m->u.scribe_path.n == 0 || m->u.scribe_path.n > SC_PATH_MAX) goto invalid;
+    gid = &m->u.scribe_path.group;
+    break;
+  case SC_MSG_SCRIBE_JOIN:
+  case SC_MSG_SCRIBE_LEAVE: gid = &m->u.scribe_group.group; break;
+  case SC_MSG_SCRIBE_DROP:
+    if (m->u.scribe_drop.n > SC_DROP_CANDIDATES) goto invalid;
+    gid = &m->u.scribe_drop.group;
+    break;
+  case SC_MSG_ANYCAST:
+    if (m->u.anycast.nvisit > SC_ANYCAST_VISIT_MAX || m->u.anycast.nseen > SC_ANYCAST_SEEN_MAX)
+      goto invalid;
+    gid = &m->u.anycast.group;
+    break;
+  case SC_MSG_ANYCAST_FAIL: gid = &m->u.anycast_fail.group; break;
+  case SC_MSG_SCRIBE_HEARTBEAT:
+    if (m->u.scribe_hb.n > SC_SCRIBE_HB_GROUPS) goto invalid;
+    handle_heartbeat(s, &m->sender, &m->u.scribe_hb, now);
+    return SC_OK;
+  default: goto invalid;
+  }
+  if (m->sender.addr == s->self.addr && m->type != SC_MSG_ANYCAST) goto invalid;
+  int g = sc_scribe_group_find(s, gid);
+  switch (m->type) {
+  case SC_MSG_MULTICAST:
+    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr)
+      multicast_down(s, (unsigned)g, &m->u.multicast, now);
+    return SC_OK;
+  case SC_MSG_SCRIBE_PATH:
+    if (g >= 0) {
+      handle_path(s, (unsigned)g, &m->sender, &m->u.scribe_path, now);
+    } else if (m->u.scribe_path.accept) {
+      sc_msg leave;
+      leave.type = SC_MSG_SCRIBE_LEAVE;
+      leave.u.scribe_group.group = *gid;
+      scribe_send(s, m->sender.addr, &leave);
+    }
+    return SC_OK;
+  case SC_MSG_SCRIBE_JOIN:
+    if (g < 0) g = sc_scribe_group(s, gid);
+    if (g < 0) return g == SC_ERR_NOMEM ? g : SC_OK;
+    return handle_join(s, (unsigned)g, &m->sender, now);
+  case SC_MSG_SCRIBE_LEAVE:
+    if (g >= 0) {
+      scribe_group *gr = &s->groups[g];
+      int i = child_index(gr, m->sender.addr);
+      if (i >= 0) {
+        remove_child_at(gr, (uint32_t)i);
+        maybe_leave(s, gr);
+        call_changed(s, (unsigned)g, now);
+      }
+    }
+    return SC_OK;
+  case SC_MSG_SCRIBE_DROP: {
+    if (g < 0) return SC_OK;
+    scribe_group *gr = &s->groups[g];
+    s->stats.drops_recv++;
+    if (gr->parent.addr == m->sender.addr) {
+      gr->parent.addr = SC_ADDR_NONE;
+      gr->npath = 0;
+      gr->changed = 1;
+      gr->attempt = 0;
+      gr->retry_ns = NEVER;
+      call_changed(s, (unsigned)g, now);
+    } else if (gr->parent.addr != SC_ADDR_NONE || gr->root) {
+      return SC_OK; /* a late refusal: we found a parent meanwhile */
+    }
+    if (!needs_parent(&s->groups[g])) return SC_OK;
+    return find_parent(s, (unsigned)g, &m->u.scribe_drop, now);
+  }
+  case SC_MSG_ANYCAST: {
+    sc_msg_anycast a = m->u.anycast;
+    if (g >= 0 && !in_tree(&s->groups[g])) g = -1;
+    anycast_visit(s, g, &a, now);
+    return SC_OK;
+  }
+  case SC_MSG_ANYCAST_FAIL:
+    s->stats.anycasts_failed++;
+    if (s->pol.anycast_failed)
+      s->pol.anycast_failed(s->user, gid, m->u.anycast_fail.app_id, now);
+    return SC_OK;
+  default: break;
+  }
+invalid:
+  s->stats.msgs_invalid++;
+  return SC_ERR_INVALID;
+}
+
+void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now) {
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    scribe_group *gr = &s->groups[g];
+    if (gr->parent.addr == dead->addr) {
+      gr->parent.addr = SC_ADDR_NONE;
+      gr->npath = 0;
+      gr->changed = 1;
+      gr->attempt = 0;
+      gr->retry_ns = now;
+      gr->fresh = 1;
+      s->stats.parents_lost++;
+    }
+    int i = child_index(gr, dead->addr);
+    if (i >= 0) remove_child_at(gr, (uint32_t)i);
+  }
+  s->wake_ns = now;
+}
+
+/* --------------------------------------------------------------- timers */
+
+/* Sends each child one heartbeat naming the groups it is our child in, and
+ * forgets tree neighbours that have been silent too long. */
+static void heartbeat_tick(sc_scribe *s, uint64_t now) {
+  uint64_t period = s->cfg.heartbeat_ns;
+  uint64_t parent_dead = period * s->cfg.heartbeat_misses + period / 2;
+  uint64_t child_dead = period * (s->cfg.heartbeat_misses + 1) + period / 2;
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    scribe_group *gr = &s->groups[g];
+    if (gr->parent.addr != SC_ADDR_NONE && now - gr->parent_heard_ns > parent_dead) {
+      gr->parent.addr = SC_ADDR_NONE;
+      gr->npath = 0;
+      gr->changed = 1;
+      gr->attempt = 0;
+      gr->retry_ns = now;
+      gr->fresh = 1;
+      s->stats.parents_lost++;
+    }
+    for (uint32_t i = 0; i < gr->nchildren;) {
+      if (now - gr->children[i].heard_ns > child_dead) remove_child_at(gr, i);
+      else i++;
+    }
+  }
+  /* One message per child peer: walk the children of every group and name,
+   * for each peer not yet sent to, all groups it is a child in. Groups are
+   * few (<= 32), so the quadratic scan stays small except for unbounded
+   * roots, where it is still linear per group. */
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    scribe_group *gr = &s->groups[g];
+    for (uint32_t i = 0; i < gr->nchildren; i++) {
+      sc_addr a = gr->children[i].ref.addr;
+      bool sent = false;
+      for (uint32_t h = 0; h < g && !sent; h++) sent = child_index(&s->groups[h], a) >= 0;
+      if (sent) continue;
+      sc_msg m;
+      m.type = SC_MSG_SCRIBE_HEARTBEAT;
+      m.u.scribe_hb.from_parent = 1;
+      unsigned n = 0;
+      for (uint32_t h = g; h < s->ngroups; h++)
+        if (child_index(&s->groups[h], a) >= 0) m.u.scribe_hb.groups[n++] = s->groups[h].id;
+      m.u.scribe_hb.n = (uint8_t)n;
+      scribe_send(s, a, &m);
+    }
+  }
+}
+
+uint64_t sc_scribe_get_expiry(const sc_scribe *s) {
+  uint64_t t = s->hb_next_ns < s->wake_ns ? s->hb_next_ns : s->wake_ns;
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    const scribe_group *gr = &s->groups[g];
+    if (gr->retry_ns < t && needs_parent(gr)) t = gr->retry_ns;
+  }
+  return t;
+}
+
+/* A root that is no longer closest to its group (a closer peer joined the
+ * overlay) hands over by joining toward the group id like anyone else
+ * (Scribe §2.3). Checked once per heartbeat period. */
+static int check_roots(sc_scribe *s, uint64_t now) {
+  if (!sc_pastry_is_joined(s->pastry)) return SC_OK;
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    scribe_group *gr = &s->groups[g];
+    if (!gr->root || sc_pastry_owns(s->pastry, &gr->id)) continue;
+    gr->root = 0;
+    gr->npath = 0;
+    gr->attempt = 0;
+    gr->retry_ns = NEVER;
+    gr->changed = 1;
+    if (needs_parent(gr)) {
+      int rv = sc_scribe_join_via(s, g, NULL, now);
+      if (rv < 0) return rv;
+    }
+  }
+  return SC_OK;
+}
+
+int sc_scribe_handle_expiry(sc_scribe *s, uint64_t now) {
+  s->wake_ns = NEVER;
+  if (now >= s->hb_next_ns) {
+    heartbeat_tick(s, now);
+    s->hb_last_ns = now;
+    s->hb_next_ns += s->cfg.heartbeat_ns;
+    if (s->hb_next_ns <= now) s->hb_next_ns = now + s->cfg.heartbeat_ns;
+    int rv = check_roots(s, now);
+    if (rv < 0) return rv;
+  }
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    scribe_group *gr = &s->groups[g];
+    if (!needs_parent(gr)) {
+      gr->retry_ns = NEVER;
+    } else if (gr->retry_ns <= now) {
+      /* Each expiry without a parent is one more attempt: the next wait
+       * doubles (SplitStream's 2003 schedule). */
+      if (gr->fresh) gr->fresh = 0;
+      else if (gr->attempt < UINT8_MAX) gr->attempt++;
+      int rv = find_parent(s, g, NULL, now);
+      if (rv < 0) return rv;
+    }
+    call_changed(s, g, now);
+  }
+  return SC_OK;
+}
+
+/* ----------------------------------------------------------------- state */
+
+const sc_ref *sc_scribe_self(const sc_scribe *s) { return &s->self; }
+unsigned sc_scribe_groups(const sc_scribe *s) { return s->ngroups; }
+bool sc_scribe_is_member(const sc_scribe *s, unsigned g) { return s->groups[g].member; }
+bool sc_scribe_is_root(const sc_scribe *s, unsigned g) { return s->groups[g].root; }
+bool sc_scribe_attached(const sc_scribe *s, unsigned g) {
+  return s->groups[g].root || s->groups[g].parent.addr != SC_ADDR_NONE;
+}
+bool sc_scribe_parent(const sc_scribe *s, unsigned g, sc_ref *out) {
+  if (s->groups[g].parent.addr == SC_ADDR_NONE) return false;
+  if (out) *out = s->groups[g].parent;
+  return true;
+}
+unsigned sc_scribe_children(const sc_scribe *s, unsigned g) { return s->groups[g].nchildren; }
+bool sc_scribe_child_at(const sc_scribe *s, unsigned g, unsigned i, sc_ref *out) {
+  if (i >= s->groups[g].nchildren) return false;
+  *out = s->groups[g].children[i].ref;
+  return true;
+}
+unsigned sc_scribe_children_total(const sc_scribe *s) {
+  unsigned n = 0;
+  for (uint32_t g = 0; g < s->ngroups; g++) n += s->groups[g].nchildren;
+  return n;
+}
+unsigned sc_scribe_depth(const sc_scribe *s, unsigned g) { return s->groups[g].depth; }
+bool sc_scribe_on_path(const sc_scribe *s, unsigned g, uint64_t p64) {
+  return path_has(&s->groups[g], p64);
+}
+
+void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) { *out = s->stats; }
+
+size_t sc_scribe_mem_bytes(const sc_scribe *s) {
+  size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group);
+  for (uint32_t g = 0; g < s->ngroups; g++)
+    n += s->groups[g].children_cap * sizeof(scribe_child) +
+         s->groups[g].path_cap * sizeof(uint64_t);
+  return n;
+}

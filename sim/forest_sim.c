@@ -1,0 +1,801 @@
+/* forest_sim.c — the SplitStream forest experiment (see forest_sim.h). */
+#include "sim/forest_sim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/node.h"
+#include "core/rng.h"
+#include "sim/json.h"
+#include "sim/linkstress.h"
+#include "sim/stats.h"
+#include "sim/world.h"
+
+#define NS_PER_S 1000000000ull
+#define CHECK_NS NS_PER_S         /* completion checks and time-series rows */
+#define DATA_PHASE_NS (20ull * NS_PER_S) /* for one message to reach everyone */
+#define NO_ARRIVAL UINT32_MAX
+#define SOURCE 0u
+
+enum {
+  EV_JOIN = SIM_WORLD_EV_USER, /* arg: peer */
+  EV_BUILD,                    /* every receiver starts subscribing */
+  EV_START,                    /* arg: peer subscribes */
+  EV_CHECK,                    /* periodic completion check */
+  EV_CHECK_NOW,                /* the attached count just became full */
+  EV_PUBLISH,                  /* arg: sequence number */
+  EV_DATA_END,                 /* arg: sequence number */
+};
+
+enum phase { PH_OVERLAY, PH_BUILD, PH_DATA1, PH_REPAIR, PH_DATA2, PH_DONE };
+
+typedef struct fpeer {
+  uint32_t in_degree, capacity;
+  uint32_t msgs_build, msgs_repair;
+  uint32_t children_peak;
+  uint16_t wants, attached, got1, got2;
+  uint8_t started, dead, violated;
+} fpeer;
+
+typedef struct ts_row {
+  double t_s;
+  double attached_fraction;
+  uint64_t msgs;
+  uint32_t live;
+  uint8_t phase;
+} ts_row;
+
+typedef struct forest_sim {
+  const sim_forest_params *prm;
+  sim_forest_result *res;
+  FILE *log;
+  sim_net *net;
+  sim_world *w;
+  sc_rng rng;
+  fpeer *fp;
+  uint32_t *arr_us;  /* peer * k + stripe: delay of message 1, microseconds */
+  uint8_t *depth;
+  uint8_t *walk_state;
+  uint32_t *walk_buf;
+  uint32_t k;
+  uint64_t wanted_pairs, attached_pairs;
+  uint64_t t0_ns, build_end_ns, crash_ns, publish_ns[3];
+  uint64_t join_gap_ns;
+  uint64_t msgs_interval;
+  int phase;
+  bool check_pending, count_links;
+  sim_linkstress *ls;
+  ts_row *ts;
+  size_t nts, ts_cap;
+  double wall_start, wall_last;
+  int failed;
+} forest_sim;
+
+/* ----------------------------------------------------------------- hooks */
+
+static bool forest_msg(const sc_msg *m) {
+  return m->type >= SC_MSG_MULTICAST ||
+         (m->type == SC_MSG_ROUTE && m->u.route.kind >= SC_ROUTE_SCRIBE_JOIN);
+}
+
+static void h_sent(void *ctx, uint32_t from, uint32_t to, const sc_msg *m) {
+  forest_sim *s = ctx;
+  if (s->count_links &&
+      (m->type == SC_MSG_MULTICAST ||
+       (m->type == SC_MSG_ROUTE && m->u.route.kind == SC_ROUTE_PUBLISH)))
+    sim_linkstress_add(s->ls, from, to);
+}
+
+/* Construction overhead counts what builds the forest, not the periodic
+ * heartbeats of the trees already built. */
+static void h_received(void *ctx, uint32_t to, const sc_msg *m) {
+  forest_sim *s = ctx;
+  if (!forest_msg(m) || m->type == SC_MSG_SCRIBE_HEARTBEAT) return;
+  s->msgs_interval++;
+  if (s->phase == PH_BUILD) s->fp[to].msgs_build++;
+  else if (s->phase == PH_REPAIR) s->fp[to].msgs_repair++;
+}
+
+static void h_stripe_data(void *ctx, uint32_t peer, unsigned stripe,
+                          const sc_msg_multicast *m, uint64_t now) {
+  forest_sim *s = ctx;
+  uint16_t bit = (uint16_t)(1u << stripe);
+  if (m->seq == 1) {
+    s->fp[peer].got1 |= bit;
+    size_t at = (size_t)peer * s->k + stripe;
+    uint64_t d = (now - m->sent_ns) / 1000u;
+    s->arr_us[at] = d >= NO_ARRIVAL ? NO_ARRIVAL - 1 : (uint32_t)d;
+    s->depth[at] = m->depth > 255 ? 255 : (uint8_t)m->depth;
+  } else if (m->seq == 2) {
+    s->fp[peer].got2 |= bit;
+  }
+}
+
+static void h_stripe_changed(void *ctx, uint32_t peer, unsigned stripe, bool attached,
+                             uint64_t now) {
+  forest_sim *s = ctx;
+  fpeer *f = &s->fp[peer];
+  uint16_t bit = (uint16_t)(1u << stripe);
+  bool was = (f->attached & bit) != 0;
+  if (attached == was) return;
+  if (attached) f->attached |= bit;
+  else f->attached &= (uint16_t)~bit;
+  if (f->started && (f->wants & bit)) {
+    if (attached) s->attached_pairs++;
+    else s->attached_pairs--;
+  }
+  if (s->attached_pairs == s->wanted_pairs && !s->check_pending &&
+      (s->phase == PH_BUILD || s->phase == PH_REPAIR)) {
+    s->check_pending = true;
+    if (sim_engine_schedule(sim_world_engine(s->w), now, EV_CHECK_NOW, 0, NULL) != 0)
+      s->failed = 1;
+  }
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static uint32_t oracle_root(forest_sim *s, const sc_id *key) {
+  uint32_t best = UINT32_MAX;
+  for (uint32_t i = 0; i < s->prm->peers; i++) {
+    if (!sim_world_alive(s->w, i)) continue;
+    if (best == UINT32_MAX || sc_id_closer(key, sim_world_id(s->w, i), sim_world_id(s->w, best)))
+      best = i;
+  }
+  return best;
+}
+
+enum { W_NEW = 0, W_ON = 1, W_GOOD = 2, W_BAD = 3 };
+
+/*
+ * Walks every wanting live peer's parent chain in every stripe: it must end,
+ * without repeating a peer, at the stripe's root as the global oracle names
+ * it. Returns true when every chain does; counts what failed.
+ */
+static bool forest_check(forest_sim *s, uint32_t *cycles, uint32_t *wrong_roots,
+                         uint32_t *unattached) {
+  uint32_t n = s->prm->peers;
+  *cycles = *wrong_roots = *unattached = 0;
+  for (unsigned st = 0; st < s->k; st++) {
+    sc_splitstream *ss0 = sc_node_forest(sim_world_node(s->w, SOURCE));
+    unsigned g = sc_splitstream_group(ss0, st);
+    const sc_id *sid = sc_scribe_group_id(sc_node_scribe(sim_world_node(s->w, SOURCE)), g);
+    uint32_t root = oracle_root(s, sid);
+    memset(s->walk_state, W_NEW, n);
+    for (uint32_t i = 1; i < n; i++) {
+      if (s->fp[i].dead || !(s->fp[i].wants & (1u << st)) || s->walk_state[i] != W_NEW)
+        continue;
+      uint32_t len = 0, cur = i;
+      int verdict = W_BAD;
+      for (;;) {
+        uint8_t ws = s->walk_state[cur];
+        if (ws == W_GOOD || ws == W_BAD) {
+          verdict = ws;
+          break;
+        }
+        if (ws == W_ON) {
+          (*cycles)++;
+          break;
+        }
+        s->walk_state[cur] = W_ON;
+        s->walk_buf[len++] = cur;
+        const sc_scribe *sc = sc_node_scribe_c(sim_world_node(s->w, cur));
+        if (sc_scribe_is_root(sc, g)) {
+          if (cur == root) verdict = W_GOOD;
+          else (*wrong_roots)++;
+          break;
+        }
+        sc_ref parent;
+        if (!sc_scribe_parent(sc, g, &parent) || parent.addr >= n ||
+            !sim_world_alive(s->w, parent.addr)) {
+          (*unattached)++;
+          break;
+        }
+        cur = parent.addr;
+      }
+      for (uint32_t k = 0; k < len; k++) s->walk_state[s->walk_buf[k]] = (uint8_t)verdict;
+    }
+  }
+  return *cycles == 0 && *wrong_roots == 0 && *unattached == 0;
+}
+
+/* Children per peer now; peers above their capacity are marked for good. */
+static void load_scan(forest_sim *s, bool final) {
+  sim_forest_result *r = s->res;
+  uint64_t sum = 0, multi = 0, nonprimary = 0;
+  uint32_t live = 0, maxc = 0;
+  for (uint32_t i = 0; i < s->prm->peers; i++) {
+    if (s->fp[i].dead) continue;
+    sc_node *nd = sim_world_node(s->w, i);
+    const sc_splitstream *ss = sc_node_forest_c(nd);
+    const sc_scribe *sc = sc_node_scribe_c(nd);
+    unsigned load = sc_splitstream_load(ss);
+    if (load > s->fp[i].children_peak) s->fp[i].children_peak = load;
+    if (s->fp[i].capacity != SIM_CAP_UNBOUNDED && load > s->fp[i].capacity)
+      s->fp[i].violated = 1;
+    if (!final) continue;
+    live++;
+    sum += load;
+    if (load > maxc) maxc = load;
+    unsigned interior = 0;
+    unsigned primary = sc_splitstream_primary(sim_world_id(s->w, i), s->k);
+    for (unsigned st = 0; st < s->k; st++) {
+      unsigned c = sc_scribe_children(sc, sc_splitstream_group(ss, st));
+      if (c > 0) interior++;
+      if (st != primary) nonprimary += c;
+    }
+    if (interior > 1) multi++;
+  }
+  if (!final) return;
+  r->children_max = maxc;
+  r->children_mean = live ? (double)sum / live : 0;
+  r->multi_interior_fraction = live ? (double)multi / live : 0;
+  r->nonprimary_children = nonprimary;
+}
+
+/* ------------------------------------------------------------- progress */
+
+static const char *phase_name(int ph) {
+  static const char *names[] = {"overlay", "build", "data", "repair", "data", "done"};
+  return names[ph];
+}
+
+static void progress(forest_sim *s, bool force) {
+  if (!s->prm->progress || !s->log) return;
+  double now = sim_wall_s();
+  if (!force && now - s->wall_last < 2.0) return;
+  s->wall_last = now;
+  sim_engine *e = sim_world_engine(s->w);
+  double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
+  fprintf(s->log,
+          "forest: %-7s t=%.0fs joined %u/%u attached %.4f events %llu (%.2fM/s) wall %.0fs\n",
+          phase_name(s->phase), (double)e->now_ns / 1e9, sim_world_joined(s->w),
+          s->prm->peers,
+          s->wanted_pairs ? (double)s->attached_pairs / (double)s->wanted_pairs : 0.0,
+          (unsigned long long)e->events_processed, evs / 1e6, now - s->wall_start);
+  fflush(s->log);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void schedule(forest_sim *s, uint64_t t, int kind, uint32_t arg) {
+  if (sim_engine_schedule(sim_world_engine(s->w), t, (uint32_t)kind, arg, NULL) != 0)
+    s->failed = 1;
+}
+
+static uint64_t exp_gap_ns(forest_sim *s, uint64_t mean_ns) {
+  double u = sc_rng_unit(&s->rng);
+  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+}
+
+static void ts_push(forest_sim *s, uint64_t now) {
+  if (s->nts == s->ts_cap) {
+    size_t ncap = s->ts_cap ? 2 * s->ts_cap : 256;
+    ts_row *n = realloc(s->ts, ncap * sizeof(ts_row));
+    if (!n) {
+      s->failed = 1;
+      return;
+    }
+    s->ts = n;
+    s->ts_cap = ncap;
+  }
+  uint32_t live = 0;
+  for (uint32_t i = 0; i < s->prm->peers; i++) live += !s->fp[i].dead;
+  ts_row *row = &s->ts[s->nts++];
+  row->t_s = ((double)now - (double)s->t0_ns) / 1e9;
+  row->attached_fraction =
+      s->wanted_pairs ? (double)s->attached_pairs / (double)s->wanted_pairs : 1.0;
+  row->msgs = s->msgs_interval;
+  row->live = live;
+  row->phase = (uint8_t)s->phase;
+  s->msgs_interval = 0;
+}
+
+static void crash_receivers(forest_sim *s, uint64_t now) {
+  uint32_t receivers = s->prm->peers - 1;
+  uint32_t want = (uint32_t)floor(s->prm->fail_fraction * receivers + 0.5);
+  uint32_t done = 0;
+  while (done < want) {
+    uint32_t i = 1 + sc_rng_below(&s->rng, receivers);
+    fpeer *f = &s->fp[i];
+    if (f->dead) continue;
+    f->dead = 1;
+    sim_world_crash(s->w, i);
+    s->wanted_pairs -= (uint64_t)__builtin_popcount(f->wants);
+    s->attached_pairs -= (uint64_t)__builtin_popcount(f->wants & f->attached);
+    done++;
+  }
+  s->res->crashed = done;
+  s->crash_ns = now;
+}
+
+static void on_check(forest_sim *s, uint64_t now, bool periodic) {
+  sim_forest_result *r = s->res;
+  if (periodic) {
+    ts_push(s, now);
+    load_scan(s, false);
+  } else {
+    s->check_pending = false;
+  }
+  if (s->phase != PH_BUILD && s->phase != PH_REPAIR) {
+    if (periodic && s->phase != PH_DONE) schedule(s, now + CHECK_NS, EV_CHECK, 0);
+    return;
+  }
+  bool full = s->attached_pairs == s->wanted_pairs;
+  bool ok = false;
+  if (full) ok = forest_check(s, &r->cycles, &r->wrong_roots, &r->unattached);
+  uint64_t since = now - (s->phase == PH_BUILD ? s->t0_ns : s->crash_ns);
+  double limit = s->phase == PH_BUILD ? s->prm->build_max_s : s->prm->repair_max_s;
+  bool give_up = (double)since / 1e9 > limit;
+  if (ok || give_up) {
+    if (s->phase == PH_BUILD) {
+      r->build_s = ok ? (double)since / 1e9 : NAN;
+      if (!ok) forest_check(s, &r->cycles, &r->wrong_roots, &r->unattached);
+      s->build_end_ns = now;
+      load_scan(s, true);
+      s->phase = PH_DATA1;
+      s->count_links = s->ls != NULL;
+      schedule(s, now, EV_PUBLISH, 1);
+    } else {
+      r->repair_s = ok ? (double)since / 1e9 : NAN;
+      s->phase = PH_DATA2;
+      schedule(s, now, EV_PUBLISH, 2);
+    }
+  }
+  if (periodic) schedule(s, now + CHECK_NS, EV_CHECK, 0);
+}
+
+static void h_event(void *ctx, const sim_event *ev) {
+  forest_sim *s = ctx;
+  uint64_t now = ev->t_ns;
+  switch (ev->kind) {
+  case EV_JOIN: {
+    uint32_t i = ev->arg;
+    if (sim_world_join(s->w, i) != 0) s->failed = 1;
+    if (i + 1 < s->prm->peers) schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
+    else schedule(s, now + (uint64_t)(s->prm->settle_s * 1e9), EV_BUILD, 0);
+    break;
+  }
+  case EV_BUILD: {
+    s->phase = PH_BUILD;
+    s->t0_ns = now;
+    uint64_t spread = (uint64_t)(s->prm->spread_s * 1e9);
+    for (uint32_t i = 1; i < s->prm->peers; i++)
+      schedule(s, now + (spread ? sc_rng_next(&s->rng) % spread : 0), EV_START, i);
+    schedule(s, now + CHECK_NS, EV_CHECK, 0);
+    break;
+  }
+  case EV_START: {
+    uint32_t i = ev->arg;
+    fpeer *f = &s->fp[i];
+    if (f->dead) break;
+    sc_node *nd = sim_world_node(s->w, i);
+    if (sc_node_start_forest(nd, now) == SC_ERR_NOMEM) s->failed = 1;
+    const sc_splitstream *ss = sc_node_forest_c(nd);
+    for (unsigned st = 0; st < s->k; st++)
+      if (sc_splitstream_wants(ss, st)) f->wants |= (uint16_t)(1u << st);
+    f->started = 1;
+    s->wanted_pairs += (uint64_t)__builtin_popcount(f->wants);
+    s->attached_pairs += (uint64_t)__builtin_popcount(f->wants & f->attached);
+    sim_world_rearm(s->w, i);
+    break;
+  }
+  case EV_CHECK: on_check(s, now, true); break;
+  case EV_CHECK_NOW: on_check(s, now, false); break;
+  case EV_PUBLISH: {
+    s->publish_ns[ev->arg] = now;
+    sc_node *src = sim_world_node(s->w, SOURCE);
+    if (sc_splitstream_publish(sc_node_forest(src), ev->arg, now) == SC_ERR_NOMEM)
+      s->failed = 1;
+    sim_world_rearm(s->w, SOURCE);
+    schedule(s, now + DATA_PHASE_NS, EV_DATA_END, ev->arg);
+    break;
+  }
+  case EV_DATA_END:
+    s->count_links = false;
+    if (ev->arg == 1 && s->prm->fail_fraction > 0) {
+      crash_receivers(s, now);
+      s->phase = PH_REPAIR;
+    } else {
+      s->phase = PH_DONE;
+      sim_world_stop(s->w);
+    }
+    break;
+  default: break;
+  }
+}
+
+/* --------------------------------------------------------------- results */
+
+static void collect(forest_sim *s) {
+  sim_forest_result *r = s->res;
+  const sim_forest_params *p = s->prm;
+  uint32_t n = p->peers;
+  r->peers = n;
+  r->receivers = n - 1;
+  sim_samples pen, dep;
+  sim_samples_init(&pen);
+  sim_samples_init(&dep);
+  uint64_t msum = 0, mmax = 0, rep_sum = 0;
+  uint32_t complete = 0, complete2 = 0, survivors = 0;
+  for (uint32_t i = 1; i < n; i++) {
+    fpeer *f = &s->fp[i];
+    msum += f->msgs_build;
+    if (f->msgs_build > mmax) mmax = f->msgs_build;
+    if (f->violated) r->capacity_violations++;
+    if ((f->got1 & f->wants) == f->wants) complete++;
+    if (!f->dead) {
+      survivors++;
+      rep_sum += f->msgs_repair;
+      if ((f->got2 & f->wants) == f->wants) complete2++;
+    }
+    uint64_t direct = sim_net_latency_ns(s->net, SOURCE, i);
+    for (unsigned st = 0; st < s->k; st++) {
+      size_t at = (size_t)i * s->k + st;
+      if (!(f->wants & (1u << st)) || s->arr_us[at] == NO_ARRIVAL) continue;
+      if (sim_samples_add(&dep, s->depth[at]) != 0) s->failed = 1;
+      if (direct > 0 && sim_samples_add(&pen, (double)s->arr_us[at] * 1000.0 / (double)direct) != 0)
+        s->failed = 1;
+    }
+  }
+  if (getenv("SC_FOREST_DEBUG")) {
+    for (uint32_t i = 1; i < n; i++) {
+      fpeer *f = &s->fp[i];
+      uint16_t miss = f->wants & (uint16_t)~f->got1;
+      for (unsigned st = 0; st < s->k; st++) {
+        if (!(miss & (1u << st))) continue;
+        sc_node *nd = sim_world_node(s->w, i);
+        unsigned g = sc_splitstream_group(sc_node_forest_c(nd), st);
+        sc_ref par;
+        bool hp = sc_scribe_parent(sc_node_scribe_c(nd), g, &par);
+        int listed = -1, pgot = -1;
+        if (hp) {
+          const sc_scribe *ps = sc_node_scribe_c(sim_world_node(s->w, par.addr));
+          listed = 0;
+          for (unsigned c = 0; c < sc_scribe_children(ps, g); c++) {
+            sc_ref cr;
+            sc_scribe_child_at(ps, g, c, &cr);
+            if (cr.addr == i) listed = 1;
+          }
+          pgot = (s->fp[par.addr].got1 >> st) & 1;
+        }
+        fprintf(stderr, "miss peer %u stripe %u parent %d listed %d parent_got %d root %d\n", i,
+                st, hp ? (int)par.addr : -1, listed, pgot,
+                sc_scribe_is_root(sc_node_scribe_c(nd), g));
+      }
+    }
+  }
+  r->complete_peers = complete;
+  r->complete_fraction = n > 1 ? (double)complete / (n - 1) : 1.0;
+  r->msgs_per_peer_mean = n > 1 ? (double)msum / (n - 1) : 0;
+  r->msgs_per_peer_max = mmax;
+  r->complete_fraction_after =
+      p->fail_fraction > 0 && survivors ? (double)complete2 / survivors : NAN;
+  r->repair_msgs_per_peer = p->fail_fraction > 0 && survivors ? (double)rep_sum / survivors : NAN;
+  r->depth_mean = sim_samples_mean(&dep);
+  r->depth_max = dep.n ? (uint32_t)sim_samples_max(&dep) : 0;
+  r->delay_penalty_mean = sim_samples_mean(&pen);
+  r->delay_penalty_p50 = sim_samples_quantile(&pen, 0.5);
+  r->delay_penalty_p90 = sim_samples_quantile(&pen, 0.9);
+  r->delay_penalty_max = sim_samples_max(&pen);
+  sim_samples_free(&pen);
+  sim_samples_free(&dep);
+
+  for (uint32_t i = 0; i < n; i++) {
+    if (s->fp[i].dead && i != SOURCE) continue;
+    sc_node *nd = sim_world_node(s->w, i);
+    sc_splitstream_stats st;
+    sc_splitstream_get_stats(sc_node_forest_c(nd), &st);
+    r->anycast_failures += st.anycast_failures;
+    r->pushdowns += st.pushdowns;
+    r->spare_anycasts += st.spare_anycasts;
+    r->tree_anycasts += st.tree_anycasts;
+    r->drops_primary += st.drops_primary;
+    r->drops_nonprimary += st.drops_nonprimary;
+    sc_scribe_stats sst;
+    sc_scribe_get_stats(sc_node_scribe_c(nd), &sst);
+    r->loops_refused += sst.loops_refused;
+    r->loops_broken += sst.loops_broken;
+    r->state_bytes_per_peer += (double)sc_node_mem_bytes(nd);
+  }
+  r->state_bytes_per_peer /= n;
+
+  if (s->ls) {
+    sim_linkstress_summary sum;
+    sim_linkstress_summarize(s->ls, &sum);
+    r->have_link_stress = true;
+    r->link_stress.mean = sum.mean;
+    r->link_stress.max = sum.max;
+    r->link_stress.links = sum.links_used;
+    if (p->baselines) {
+      uint32_t *recv = malloc((size_t)(n - 1) * sizeof(uint32_t));
+      if (recv) {
+        for (uint32_t i = 1; i < n; i++) recv[i - 1] = i;
+        if (sim_linkstress_central_server(s->net, SOURCE, recv, n - 1, s->k, &sum) == 0) {
+          r->central_server.mean = sum.mean;
+          r->central_server.max = sum.max;
+          r->central_server.links = sum.links_used;
+        }
+        if (sim_linkstress_ip_multicast(s->net, SOURCE, recv, n - 1, s->k, &sum) == 0) {
+          r->ip_multicast.mean = sum.mean;
+          r->ip_multicast.max = sum.max;
+          r->ip_multicast.links = sum.links_used;
+        }
+        free(recv);
+      } else {
+        s->failed = 1;
+      }
+    }
+  }
+  const sim_world_counters *c = sim_world_counters_get(s->w);
+  r->messages = c->messages;
+  r->bytes = c->bytes;
+  sim_engine *e = sim_world_engine(s->w);
+  r->sim_events = e->events_processed;
+  r->sim_time_s = (double)e->now_ns / 1e9;
+  r->trace_digest = sim_world_digest(s->w);
+}
+
+static FILE *open_out(forest_sim *s, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/%s", s->prm->out_dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f && s->log) fprintf(s->log, "forest: cannot write %s: %s\n", path, strerror(errno));
+  return f;
+}
+
+static int write_outputs(forest_sim *s) {
+  const sim_forest_params *p = s->prm;
+  FILE *f = open_out(s, "peers.csv");
+  if (!f) return -1;
+  fprintf(f, "peer,in_degree,capacity,children,children_peak,stripes_wanted,stripes_received,"
+             "msgs_build,msgs_repair,crashed\n");
+  for (uint32_t i = 0; i < p->peers; i++) {
+    fpeer *fp = &s->fp[i];
+    unsigned load = fp->dead ? 0 : sc_splitstream_load(sc_node_forest_c(sim_world_node(s->w, i)));
+    fprintf(f, "%u,%u,%lld,%u,%u,%d,%d,%u,%u,%d\n", i, fp->in_degree,
+            fp->capacity == SIM_CAP_UNBOUNDED ? -1LL : (long long)fp->capacity, load,
+            fp->children_peak, __builtin_popcount(fp->wants),
+            __builtin_popcount(fp->got1 & fp->wants), fp->msgs_build, fp->msgs_repair,
+            fp->dead);
+  }
+  fclose(f);
+  f = open_out(s, "delays.csv");
+  if (!f) return -1;
+  fprintf(f, "peer,stripe,depth,delay_ms,direct_ms,delay_penalty\n");
+  for (uint32_t i = 1; i < p->peers; i++) {
+    double direct = (double)sim_net_latency_ns(s->net, SOURCE, i) / 1e6;
+    for (unsigned st = 0; st < s->k; st++) {
+      size_t at = (size_t)i * s->k + st;
+      if (s->arr_us[at] == NO_ARRIVAL) continue;
+      double d = s->arr_us[at] / 1e3;
+      fprintf(f, "%u,%u,%u,%.3f,%.3f,%.4f\n", i, st, s->depth[at], d, direct,
+              direct > 0 ? d / direct : 0.0);
+    }
+  }
+  fclose(f);
+  f = open_out(s, "timeseries.csv");
+  if (!f) return -1;
+  fprintf(f, "t_s,phase,live_peers,attached_fraction,forest_msgs\n");
+  for (size_t i = 0; i < s->nts; i++)
+    fprintf(f, "%.1f,%s,%u,%.6f,%llu\n", s->ts[i].t_s, phase_name(s->ts[i].phase),
+            s->ts[i].live, s->ts[i].attached_fraction, (unsigned long long)s->ts[i].msgs);
+  fclose(f);
+  if (s->ls) {
+    f = open_out(s, "linkstress.csv");
+    if (!f) return -1;
+    sim_linkstress_write_csv(s->ls, f);
+    fclose(f);
+  }
+  f = open_out(s, "summary.json");
+  if (!f) return -1;
+  sim_forest_result_json(p, s->res, f, true);
+  fclose(f);
+  return 0;
+}
+
+/* ------------------------------------------------------------------- run */
+
+void sim_forest_params_default(sim_forest_params *p) {
+  memset(p, 0, sizeof(*p));
+  p->peers = 1000;
+  p->config = SIM_CAP_16X16;
+  p->topology = SIM_NET_TRANSIT_STUB;
+  p->seed = 1;
+  p->stripes = 16;
+  p->settle_s = 60;
+  p->spread_s = 1;
+  p->build_max_s = 900;
+  p->repair_max_s = 600;
+}
+
+static void forest_free(forest_sim *s) {
+  sim_world_del(s->w);
+  sim_linkstress_del(s->ls);
+  sim_net_del(s->net);
+  free(s->fp);
+  free(s->arr_us);
+  free(s->depth);
+  free(s->walk_state);
+  free(s->walk_buf);
+  free(s->ts);
+}
+
+int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) {
+  memset(r, 0, sizeof(*r));
+  r->build_s = r->repair_s = NAN;
+  forest_sim S, *s = &S;
+  memset(s, 0, sizeof(S));
+  s->prm = p;
+  s->res = r;
+  s->log = log;
+  s->k = p->stripes;
+  s->wall_start = s->wall_last = sim_wall_s();
+  sc_rng_seed(&s->rng, p->seed ^ 0xf0e57000000001ull);
+  if (p->peers < 2 || p->stripes == 0 || p->stripes > SC_STRIPES_MAX) {
+    if (log) fprintf(log, "forest: need at least 2 peers and 1..16 stripes\n");
+    return -1;
+  }
+  sim_net_config nc = sim_net_config_default();
+  nc.kind = p->topology;
+  nc.seed = p->seed;
+  if (sim_net_new(&s->net, &nc, p->peers) != 0) {
+    if (log) fprintf(log, "forest: cannot build the network model\n");
+    return -1;
+  }
+  uint32_t n = p->peers;
+  s->fp = calloc(n, sizeof(fpeer));
+  s->arr_us = malloc((size_t)n * s->k * sizeof(uint32_t));
+  s->depth = calloc((size_t)n * s->k, 1);
+  s->walk_state = malloc(n);
+  s->walk_buf = malloc((size_t)n * sizeof(uint32_t));
+  if (!s->fp || !s->arr_us || !s->depth || !s->walk_state || !s->walk_buf) goto oom;
+  memset(s->arr_us, 0xFF, (size_t)n * s->k * sizeof(uint32_t));
+  if (p->topology == SIM_NET_TRANSIT_STUB && sim_linkstress_new(&s->ls, s->net, n) != 0)
+    goto oom;
+
+  sim_world_config wc;
+  memset(&wc, 0, sizeof(wc));
+  wc.peers = n;
+  wc.seed = p->seed;
+  wc.loss = p->loss;
+  wc.wire_check = p->wire_check;
+  sc_node_config_default(&wc.node);
+  wc.node.forest.stripes = s->k;
+  sim_world_hooks hooks = {.sent = h_sent,
+                           .received = h_received,
+                           .stripe_data = h_stripe_data,
+                           .stripe_changed = h_stripe_changed,
+                           .event = h_event};
+  if (sim_world_new(&s->w, &wc, s->net, &hooks, s) != 0) goto oom;
+  for (uint32_t i = 0; i < n; i++) {
+    sc_node_config nc2 = wc.node;
+    uint32_t in, cap;
+    if (i == SOURCE) {
+      /* The source wants nothing but forwards up to k children: it must be
+       * able to serve a stripe it happens to be the root of. */
+      in = 0;
+      cap = s->k;
+    } else {
+      sim_cap_draw(p->config, p->seed, i, s->k, &in, &cap);
+    }
+    s->fp[i].in_degree = in;
+    s->fp[i].capacity = cap;
+    nc2.forest.in_degree = in;
+    nc2.forest.capacity = cap == SIM_CAP_UNBOUNDED ? SC_CAPACITY_UNBOUNDED : cap;
+    if (sim_world_add(s->w, i, &nc2) != 0) goto oom;
+  }
+  double rate = p->join_rate;
+  if (rate <= 0) {
+    rate = n / 100.0;
+    if (rate < 10) rate = 10;
+    if (rate > 2000) rate = 2000;
+  }
+  s->join_gap_ns = (uint64_t)(1e9 / rate);
+  schedule(s, 0, EV_JOIN, 0);
+  while (s->phase != PH_DONE && !s->failed) {
+    if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;
+    progress(s, false);
+    if (sim_engine_pending(sim_world_engine(s->w)) == 0) break;
+  }
+  progress(s, true);
+  if (s->failed) {
+    if (log) fprintf(log, "forest: the simulation failed (out of memory?)\n");
+    forest_free(s);
+    return -1;
+  }
+  collect(s);
+  r->wall_s = sim_wall_s() - s->wall_start;
+  r->events_per_s = r->wall_s > 0 ? (double)r->sim_events / r->wall_s : 0;
+  r->peak_rss_mb = sim_peak_rss_mb();
+  int rv = 0;
+  if (p->out_dir && write_outputs(s) != 0) rv = -1;
+  forest_free(s);
+  return rv;
+oom:
+  if (log) fprintf(log, "forest: out of memory setting up %u peers\n", n);
+  forest_free(s);
+  return -1;
+}
+
+static void ls_json(sim_json *j, const char *key, const sim_linkstress_row *row) {
+  sim_json_object(j, key);
+  sim_json_f64(j, "mean", row->mean);
+  sim_json_u64(j, "max", row->max);
+  sim_json_u64(j, "links", row->links);
+  sim_json_object_end(j);
+}
+
+void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result *r,
+                            FILE *f, bool pretty) {
+  sim_json j;
+  sim_json_begin(&j, f, pretty);
+  sim_json_u64(&j, "peers", r->peers);
+  sim_json_u64(&j, "receivers", r->receivers);
+  sim_json_str(&j, "config", sim_cap_name(p->config));
+  sim_json_str(&j, "topology", sim_net_kind_name(p->topology));
+  sim_json_u64(&j, "stripes", p->stripes);
+  sim_json_f64(&j, "build_s", r->build_s);
+  sim_json_f64(&j, "complete_fraction", r->complete_fraction);
+  sim_json_u64(&j, "complete_peers", r->complete_peers);
+  sim_json_f64(&j, "msgs_per_peer_mean", r->msgs_per_peer_mean);
+  sim_json_u64(&j, "msgs_per_peer_max", r->msgs_per_peer_max);
+  sim_json_u64(&j, "children_max", r->children_max);
+  sim_json_f64(&j, "children_mean", r->children_mean);
+  sim_json_u64(&j, "capacity_violations", r->capacity_violations);
+  sim_json_f64(&j, "multi_interior_fraction", r->multi_interior_fraction);
+  sim_json_u64(&j, "nonprimary_children", r->nonprimary_children);
+  sim_json_f64(&j, "depth_mean", r->depth_mean);
+  sim_json_u64(&j, "depth_max", r->depth_max);
+  sim_json_f64(&j, "delay_penalty_mean", r->delay_penalty_mean);
+  sim_json_f64(&j, "delay_penalty_p50", r->delay_penalty_p50);
+  sim_json_f64(&j, "delay_penalty_p90", r->delay_penalty_p90);
+  sim_json_f64(&j, "delay_penalty_max", r->delay_penalty_max);
+  if (r->have_link_stress) {
+    sim_json_f64(&j, "link_stress_mean", r->link_stress.mean);
+    sim_json_u64(&j, "link_stress_max", r->link_stress.max);
+    sim_json_u64(&j, "link_stress_links", r->link_stress.links);
+    if (p->baselines) {
+      ls_json(&j, "central_server", &r->central_server);
+      ls_json(&j, "ip_multicast", &r->ip_multicast);
+    }
+  } else {
+    sim_json_f64(&j, "link_stress_mean", NAN);
+    sim_json_f64(&j, "link_stress_max", NAN);
+  }
+  sim_json_u64(&j, "anycast_failures", r->anycast_failures);
+  sim_json_u64(&j, "pushdowns", r->pushdowns);
+  sim_json_u64(&j, "spare_anycasts", r->spare_anycasts);
+  sim_json_u64(&j, "tree_anycasts", r->tree_anycasts);
+  sim_json_u64(&j, "drops_primary", r->drops_primary);
+  sim_json_u64(&j, "drops_nonprimary", r->drops_nonprimary);
+  sim_json_u64(&j, "loops_refused", r->loops_refused);
+  sim_json_u64(&j, "loops_broken", r->loops_broken);
+  sim_json_object(&j, "tree_check");
+  sim_json_u64(&j, "cycles", r->cycles);
+  sim_json_u64(&j, "wrong_roots", r->wrong_roots);
+  sim_json_u64(&j, "unattached", r->unattached);
+  sim_json_object_end(&j);
+  if (p->fail_fraction > 0) {
+    sim_json_f64(&j, "fail_fraction", p->fail_fraction);
+    sim_json_u64(&j, "crashed", r->crashed);
+    sim_json_f64(&j, "repair_s", r->repair_s);
+    sim_json_f64(&j, "complete_fraction_after", r->complete_fraction_after);
+    sim_json_f64(&j, "repair_msgs_per_peer", r->repair_msgs_per_peer);
+  }
+  sim_json_u64(&j, "messages", r->messages);
+  sim_json_u64(&j, "bytes", r->bytes);
+  sim_json_f64(&j, "state_bytes_per_peer", r->state_bytes_per_peer);
+  sim_json_u64(&j, "sim_events", r->sim_events);
+  sim_json_f64(&j, "sim_time_s", r->sim_time_s);
+  char digest[32];
+  snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)r->trace_digest);
+  sim_json_str(&j, "trace_digest", digest);
+  sim_json_u64(&j, "seed", p->seed);
+  sim_json_f64(&j, "wall_s", r->wall_s);
+  sim_json_f64(&j, "events_per_s", r->events_per_s);
+  sim_json_f64(&j, "peak_rss_mb", r->peak_rss_mb);
+  sim_json_end(&j);
+}

@@ -1,0 +1,311 @@
+/* world.c — peers over a network model, driven by the engine (see world.h). */
+#include "sim/world.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/rng.h"
+#include "core/wire.h"
+
+#define BOOTSTRAP_SAMPLES 64
+#define POOL_CLASS_BYTES 64
+#define POOL_SLAB_BYTES (1u << 20)
+
+/* A message in flight; only the part of msg its type uses is allocated. */
+typedef struct world_packet {
+  uint32_t to;
+  uint32_t size_class;
+  struct world_packet *next_free;
+  sc_msg msg;
+} world_packet;
+
+#define POOL_CLASSES ((sizeof(world_packet) + POOL_CLASS_BYTES - 1) / POOL_CLASS_BYTES + 1)
+
+typedef struct world_peer {
+  sc_node *node;
+  sim_world *w;
+  uint64_t timer_ns;
+  uint32_t index;
+  bool alive, joined;
+} world_peer;
+
+struct sim_world {
+  sim_world_config cfg;
+  sim_world_hooks hooks;
+  void *ctx;
+  sim_engine eng;
+  sim_net *net;
+  sc_rng rng;
+  world_peer *peers;
+  sc_id *ids;
+  uint32_t *joined_list; /* peers whose join started, in order */
+  uint32_t njoined;
+  world_packet *free_list[POOL_CLASSES];
+  void **slabs;
+  size_t nslabs, slabs_cap;
+  uint8_t *cur;
+  size_t cur_left;
+  sim_world_counters ctr;
+  uint64_t digest;
+  bool failed, stop;
+};
+
+/* ------------------------------------------------------------ packet pool */
+
+static world_packet *pool_get(sim_world *w, size_t bytes) {
+  size_t cls = (bytes + POOL_CLASS_BYTES - 1) / POOL_CLASS_BYTES;
+  world_packet *pk = w->free_list[cls];
+  if (pk) {
+    w->free_list[cls] = pk->next_free;
+    return pk;
+  }
+  size_t size = cls * POOL_CLASS_BYTES;
+  if (w->cur_left < size) {
+    if (w->nslabs == w->slabs_cap) {
+      size_t ncap = w->slabs_cap ? 2 * w->slabs_cap : 64;
+      void **n = realloc(w->slabs, ncap * sizeof(void *));
+      if (!n) return NULL;
+      w->slabs = n;
+      w->slabs_cap = ncap;
+    }
+    w->cur = malloc(POOL_SLAB_BYTES);
+    if (!w->cur) return NULL;
+    w->slabs[w->nslabs++] = w->cur;
+    w->cur_left = POOL_SLAB_BYTES;
+  }
+  pk = (world_packet *)(void *)w->cur;
+  w->cur += size;
+  w->cur_left -= size;
+  pk->size_class = (uint32_t)cls;
+  return pk;
+}
+
+static void pool_put(sim_world *w, world_packet *pk) {
+  pk->next_free = w->free_list[pk->size_class];
+  w->free_list[pk->size_class] = pk;
+}
+
+/* -------------------------------------------------------------- callbacks */
+
+static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m) {
+  size_t len = sc_msg_struct_size(m);
+  world_packet *pk = pool_get(w, offsetof(world_packet, msg) + len);
+  if (!pk) {
+    w->failed = true;
+    return;
+  }
+  pk->to = to;
+  memcpy(&pk->msg, m, len);
+  uint64_t lat = sim_net_latency_ns(w->net, from, to);
+  if (sim_engine_schedule(&w->eng, w->eng.now_ns + lat, SIM_WORLD_EV_MSG, to, pk) != 0)
+    w->failed = true;
+}
+
+static void cb_send(void *user, sc_addr to, const sc_msg *m) {
+  world_peer *wp = user;
+  sim_world *w = wp->w;
+  w->ctr.messages++;
+  if (m->type < SC_MSG_TYPE_END) w->ctr.by_type[m->type]++;
+  w->ctr.bytes += sc_wire_size(m, SIM_WORLD_ADDR_BYTES);
+  if (to >= w->cfg.peers || w->peers[to].node == NULL) {
+    w->ctr.wire_errors++;
+    return;
+  }
+  if (w->hooks.sent) w->hooks.sent(w->ctx, wp->index, to, m);
+  if (w->cfg.loss > 0 && sc_rng_unit(&w->rng) < w->cfg.loss) {
+    w->ctr.messages_lost++;
+    return;
+  }
+  if (w->cfg.wire_check) {
+    uint8_t buf[SC_WIRE_DATAGRAM_MAX];
+    sc_msg decoded;
+    const sc_wire_addr_map *map = sc_wire_addr_map_index6();
+    int n = sc_wire_encode(m, map, buf, sizeof(buf));
+    if (n < 0 || (size_t)n != sc_wire_size(m, SIM_WORLD_ADDR_BYTES) ||
+        sc_wire_decode(buf, (size_t)n, map, &decoded) != 0) {
+      w->ctr.wire_errors++;
+      return;
+    }
+    enqueue(w, wp->index, to, &decoded);
+    return;
+  }
+  enqueue(w, wp->index, to, m);
+}
+
+static void cb_deliver(void *user, const sc_msg *m, uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.deliver) wp->w->hooks.deliver(wp->w->ctx, wp->index, m, now);
+}
+
+static void cb_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *m,
+                           uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.stripe_data)
+    wp->w->hooks.stripe_data(wp->w->ctx, wp->index, stripe, m, now);
+}
+
+static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.stripe_changed)
+    wp->w->hooks.stripe_changed(wp->w->ctx, wp->index, stripe, attached, now);
+}
+
+/* ----------------------------------------------------------------- peers */
+
+int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
+                  const sim_world_hooks *hooks, void *ctx) {
+  if (cfg->peers == 0 || cfg->peers > sim_net_peers_max(net)) return -1;
+  sim_world *w = calloc(1, sizeof(*w));
+  if (!w) return -1;
+  w->cfg = *cfg;
+  if (hooks) w->hooks = *hooks;
+  w->ctx = ctx;
+  w->net = net;
+  sc_rng_seed(&w->rng, cfg->seed ^ 0x3077d00000000001ull);
+  w->peers = calloc(cfg->peers, sizeof(world_peer));
+  w->ids = calloc(cfg->peers, sizeof(sc_id));
+  w->joined_list = calloc(cfg->peers, sizeof(uint32_t));
+  if (!w->peers || !w->ids || !w->joined_list || sim_engine_init(&w->eng, cfg->peers) != 0) {
+    sim_world_del(w);
+    return -1;
+  }
+  *out = w;
+  return 0;
+}
+
+void sim_world_del(sim_world *w) {
+  if (!w) return;
+  if (w->peers)
+    for (uint32_t i = 0; i < w->cfg.peers; i++) sc_node_del(w->peers[i].node);
+  for (size_t i = 0; i < w->nslabs; i++) free(w->slabs[i]);
+  free(w->slabs);
+  free(w->peers);
+  free(w->ids);
+  free(w->joined_list);
+  sim_engine_free(&w->eng);
+  free(w);
+}
+
+static sc_id world_peer_id(uint64_t seed, uint32_t i) {
+  uint64_t base = sc_mix64(seed ^ sc_mix64(0x1d000000ull + i));
+  sc_id id = {sc_mix64(base + 1), sc_mix64(base + 2)};
+  return id;
+}
+
+int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg) {
+  world_peer *wp = &w->peers[i];
+  if (wp->node) return SC_ERR_INVALID;
+  wp->w = w;
+  wp->index = i;
+  w->ids[i] = world_peer_id(w->cfg.seed, i);
+  sim_net_place(w->net, i);
+  sc_ref self = {w->ids[i], i};
+  sc_node_callbacks cb = {.send = cb_send,
+                          .deliver = cb_deliver,
+                          .stripe_data = cb_stripe_data,
+                          .stripe_changed = cb_stripe_changed};
+  int rv = sc_node_new(&wp->node, &self, sc_mix64(w->cfg.seed * 31 + i),
+                       cfg ? cfg : &w->cfg.node, &cb, NULL, wp, w->eng.now_ns);
+  if (rv != 0) return rv;
+  wp->alive = true;
+  wp->timer_ns = SIM_TIME_NEVER;
+  return 0;
+}
+
+void sim_world_rearm(sim_world *w, uint32_t i) {
+  world_peer *wp = &w->peers[i];
+  if (!wp->alive) return;
+  uint64_t t = sc_node_get_expiry(wp->node);
+  if (t < w->eng.now_ns) t = w->eng.now_ns; /* overdue: run it now */
+  if (t == wp->timer_ns) return;
+  wp->timer_ns = t;
+  sim_engine_set_timer(&w->eng, i, t);
+}
+
+int sim_world_join(sim_world *w, uint32_t i) {
+  sc_addr best = SC_ADDR_NONE;
+  uint64_t best_lat = UINT64_MAX;
+  for (unsigned k = 0; k < BOOTSTRAP_SAMPLES && w->njoined > 0; k++) {
+    uint32_t j = w->joined_list[sc_rng_below(&w->rng, w->njoined)];
+    if (!w->peers[j].alive || !sc_pastry_is_joined(sc_node_pastry(w->peers[j].node))) continue;
+    uint64_t lat = sim_net_latency_ns(w->net, i, j);
+    if (lat < best_lat) best_lat = lat, best = j;
+  }
+  if (best == SC_ADDR_NONE && w->njoined > 0) {
+    /* None of the sample had finished joining: take any live joined peer. */
+    for (uint32_t k = 0; k < w->njoined; k++) {
+      uint32_t j = w->joined_list[k];
+      if (w->peers[j].alive && sc_pastry_is_joined(sc_node_pastry(w->peers[j].node))) {
+        best = j;
+        break;
+      }
+    }
+  }
+  int rv = sc_node_join(w->peers[i].node, best, w->eng.now_ns);
+  if (rv != 0) return rv;
+  w->peers[i].joined = true;
+  w->joined_list[w->njoined++] = i;
+  sim_world_rearm(w, i);
+  return 0;
+}
+
+void sim_world_crash(sim_world *w, uint32_t i) {
+  world_peer *wp = &w->peers[i];
+  if (!wp->alive) return;
+  wp->alive = false;
+  sim_engine_set_timer(&w->eng, i, SIM_TIME_NEVER);
+  wp->timer_ns = SIM_TIME_NEVER;
+}
+
+/* ------------------------------------------------------------------- run */
+
+int sim_world_run(sim_world *w, uint64_t until_ns) {
+  sim_event ev;
+  w->stop = false;
+  while (!w->stop && !w->failed) {
+    /* Peek at the clock: stop before the first event past until_ns. */
+    uint64_t next = SIM_TIME_NEVER;
+    const sim_event *pe = sim_engine_peek(&w->eng);
+    if (pe) next = pe->t_ns;
+    if (w->eng.ntm > 0 && w->eng.tm[0].t_ns < next) next = w->eng.tm[0].t_ns;
+    if (next == SIM_TIME_NEVER || next > until_ns) {
+      if (until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns) w->eng.now_ns = until_ns;
+      break;
+    }
+    if (!sim_engine_next(&w->eng, &ev)) break;
+    w->digest = sc_mix64(w->digest ^ (ev.t_ns * 0x9e3779b97f4a7c15ull + ev.kind * 131 + ev.arg));
+    if (ev.kind == SIM_EV_TIMER) {
+      world_peer *wp = &w->peers[ev.arg];
+      wp->timer_ns = SIM_TIME_NEVER;
+      if (!wp->alive) continue;
+      if (sc_node_handle_expiry(wp->node, ev.t_ns) == SC_ERR_NOMEM) w->failed = true;
+      sim_world_rearm(w, ev.arg);
+    } else if (ev.kind == SIM_WORLD_EV_MSG) {
+      world_packet *pk = ev.ptr;
+      world_peer *wp = &w->peers[pk->to];
+      if (wp->alive) {
+        if (w->hooks.received) w->hooks.received(w->ctx, pk->to, &pk->msg);
+        if (sc_node_recv(wp->node, &pk->msg, ev.t_ns) == SC_ERR_NOMEM) w->failed = true;
+        sim_world_rearm(w, pk->to);
+      }
+      pool_put(w, pk);
+    } else if (w->hooks.event) {
+      w->hooks.event(w->ctx, &ev);
+    }
+  }
+  return w->failed ? -1 : 0;
+}
+
+void sim_world_stop(sim_world *w) { w->stop = true; }
+
+sim_engine *sim_world_engine(sim_world *w) { return &w->eng; }
+uint64_t sim_world_now(const sim_world *w) { return w->eng.now_ns; }
+sc_node *sim_world_node(sim_world *w, uint32_t i) { return w->peers[i].node; }
+bool sim_world_alive(const sim_world *w, uint32_t i) { return w->peers[i].alive; }
+const sc_id *sim_world_id(const sim_world *w, uint32_t i) { return &w->ids[i]; }
+uint32_t sim_world_peers(const sim_world *w) { return w->cfg.peers; }
+uint32_t sim_world_joined(const sim_world *w) { return w->njoined; }
+const sim_world_counters *sim_world_counters_get(const sim_world *w) { return &w->ctr; }
+uint64_t sim_world_digest(const sim_world *w) { return w->digest; }

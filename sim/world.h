@@ -1,0 +1,90 @@
+/*
+ * world.h — a population of whole peers (core/node.h) over a network model,
+ * driven by the event engine: the simulator side of DESIGN.md §2's seam for
+ * every experiment above plain Pastry (forest now, streaming next).
+ *
+ * The world owns the peers, the messages in flight (a size-classed pool: a
+ * message is copied with only the bytes its type uses) and one timer per
+ * peer. Experiments add their own events (kinds from SIM_WORLD_EV_USER) and
+ * observe peers through hooks.
+ */
+#ifndef SIM_WORLD_H
+#define SIM_WORLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/node.h"
+#include "sim/engine.h"
+#include "sim/netmodel.h"
+
+#define SIM_WORLD_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
+
+enum {
+  SIM_WORLD_EV_MSG = SIM_EV_USER,
+  SIM_WORLD_EV_USER, /* experiments' kinds start here */
+};
+
+typedef struct sim_world sim_world;
+
+typedef struct sim_world_hooks {
+  /* Every message a live peer sends, before loss (for counting). Optional. */
+  void (*sent)(void *ctx, uint32_t from, uint32_t to, const sc_msg *m);
+  /* Every message handed to a live peer. Optional. */
+  void (*received)(void *ctx, uint32_t to, const sc_msg *m);
+  void (*stripe_data)(void *ctx, uint32_t peer, unsigned stripe, const sc_msg_multicast *m,
+                      uint64_t now);
+  void (*stripe_changed)(void *ctx, uint32_t peer, unsigned stripe, bool attached,
+                         uint64_t now);
+  void (*deliver)(void *ctx, uint32_t peer, const sc_msg *m, uint64_t now);
+  /* An event of an experiment's own kind. Required if any are scheduled. */
+  void (*event)(void *ctx, const sim_event *ev);
+} sim_world_hooks;
+
+typedef struct sim_world_config {
+  uint32_t peers;     /* peer indices 0 .. peers-1 */
+  uint64_t seed;
+  double loss;        /* probability that any message is lost, [0, 1) */
+  bool wire_check;    /* every message through encode and decode */
+  sc_node_config node; /* the defaults every peer starts from */
+} sim_world_config;
+
+/* Creates the world over net (borrowed; placed peers only). Returns 0 or -1. */
+int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
+                  const sim_world_hooks *hooks, void *ctx);
+void sim_world_del(sim_world *w);
+
+/* Creates peer i with cfg (NULL: the world's node config) and places it. Its
+ * id is a pure function of (seed, i). Returns 0 or a negative error. */
+int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg);
+/* Peer i joins the overlay through a nearby joined peer (nearest of a sample;
+ * Pastry §2.4), or alone when none is joined. */
+int sim_world_join(sim_world *w, uint32_t i);
+/* Peer i crashes: no goodbye; messages to it vanish. */
+void sim_world_crash(sim_world *w, uint32_t i);
+/* Re-reads peer i's expiry after the experiment touched it directly. */
+void sim_world_rearm(sim_world *w, uint32_t i);
+
+/* Runs events until the queue is empty or the clock would pass until_ns.
+ * Returns 0, or -1 on an internal failure (out of memory). */
+int sim_world_run(sim_world *w, uint64_t until_ns);
+/* Stops sim_world_run after the current event. */
+void sim_world_stop(sim_world *w);
+
+sim_engine *sim_world_engine(sim_world *w);
+uint64_t sim_world_now(const sim_world *w);
+sc_node *sim_world_node(sim_world *w, uint32_t i); /* NULL if never added */
+bool sim_world_alive(const sim_world *w, uint32_t i);
+const sc_id *sim_world_id(const sim_world *w, uint32_t i);
+uint32_t sim_world_peers(const sim_world *w);
+uint32_t sim_world_joined(const sim_world *w);
+
+typedef struct sim_world_counters {
+  uint64_t messages, messages_lost, bytes, wire_errors;
+  uint64_t by_type[SC_MSG_TYPE_END];
+} sim_world_counters;
+const sim_world_counters *sim_world_counters_get(const sim_world *w);
+/* A hash of the event history: equal for runs that did the same things. */
+uint64_t sim_world_digest(const sim_world *w);
+
+#endif
