@@ -27,6 +27,9 @@ typedef struct scribe_child {
   uint64_t since_ns; /* adopted at */
 } scribe_child;
 
+/* Children arrays grow by this many slots at first, then double. */
+#define CHILDREN_FIRST 2
+
 typedef struct scribe_group {
   sc_id id;
   sc_ref parent; /* addr SC_ADDR_NONE: none */
@@ -276,8 +279,9 @@ int sc_scribe_group(sc_scribe *s, const sc_id *id) {
   if (g >= 0) return g;
   if (s->ngroups == SC_SCRIBE_GROUPS_MAX) return SC_ERR_FULL;
   if (s->ngroups == s->groups_cap) {
-    uint32_t ncap = s->groups_cap ? s->groups_cap * 2 : 4;
-    if (ncap > SC_SCRIBE_GROUPS_MAX) ncap = SC_SCRIBE_GROUPS_MAX;
+    /* One at a time: a peer takes part in a handful of groups (SplitStream:
+     * k + 1), so exact sizing saves more than it costs. */
+    uint32_t ncap = s->groups_cap + 1;
     void *n = s->alloc->realloc(s->groups, ncap * sizeof(scribe_group), s->alloc->user);
     if (n == NULL) return SC_ERR_NOMEM;
     s->groups = n;

@@ -8,6 +8,10 @@
 #include "rng.h"
 
 #define NO_STRIPE 0xFFu
+/* An anycast's application word: the stripe wanted, and whether only peers
+ * forwarding that stripe as their primary may take it (the first pass). */
+#define ANY_STRIPE_MASK 0xFFull
+#define ANY_PRIMARY_ONLY 0x100ull
 
 struct sc_splitstream {
   sc_scribe *scribe;
@@ -158,6 +162,13 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
   if (has_room(ss)) return true;
   if (!forwards_as_primary(ss, stripe)) return false;
   if (drop_nonprimary(ss, now)) return true;
+  if (sc_scribe_is_root(ss->scribe, g) && sc_scribe_children(ss->scribe, g) == 0) {
+    /* The root of a stripe is where the source's data enters its tree, so
+     * it forwards the stripe to one child even with no capacity left (a
+     * peer that can forward nothing may still be closest to a stripe id). */
+    ss->stats.root_overflows++;
+    return true;
+  }
   /* Drop the primary-stripe child sharing the shortest prefix with the
    * stripe id, the newcomer included; ties broken at random. */
   const sc_id *sid = sc_scribe_group_id(ss->scribe, g);
@@ -187,8 +198,12 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
 
 bool sc_splitstream_anycast_take(sc_splitstream *ss, unsigned g, const sc_msg_anycast *a,
                                  uint64_t now) {
-  if (a->requester.addr == ss->self.addr || a->app_id >= ss->cfg.stripes) return false;
-  unsigned stripe = (unsigned)a->app_id;
+  if (a->requester.addr == ss->self.addr || (a->app_id & ANY_STRIPE_MASK) >= ss->cfg.stripes)
+    return false;
+  unsigned stripe = (unsigned)(a->app_id & ANY_STRIPE_MASK);
+  /* FreePastry's SplitStream policy lets an anycast visit the peers that
+   * forward the stripe as their primary first; we do it as two searches. */
+  if ((a->app_id & ANY_PRIMARY_ONLY) && !forwards_as_primary(ss, stripe)) return false;
   unsigned sg = ss->group_of[stripe];
   bool in_stripe_tree = g == sg;
   if (g != ss->spare_group && !in_stripe_tree) return false;
@@ -212,12 +227,18 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
   if (g >= SC_SCRIBE_GROUPS_MAX || ss->stripe_of[g] == NO_STRIPE) return false;
   unsigned stripe = ss->stripe_of[g];
   if (drop && drop->n > 0 && ss->pushdowns[stripe] < ss->cfg.pushdown_max) {
-    /* Push-down: ask one of the dropper's children (they come ordered,
-     * those sharing the stripe's digit first). */
-    ss->pushdowns[stripe]++;
-    ss->stats.pushdowns++;
-    sc_scribe_join_via(ss->scribe, g, &drop->e[0], now);
-    return true;
+    /* Push-down (SplitStream §4.2): ask one of the dropper's children that
+     * shares the stripe's first digit, i.e. forwards it as its primary
+     * stripe; they come first in the drop, in random order. A child that
+     * does not forward the stripe could only adopt out of spare capacity,
+     * which is the spare capacity group's job. */
+    const sc_id *sid = sc_scribe_group_id(ss->scribe, g);
+    if (sc_id_digit(&drop->e[0].id, 0) == sc_id_digit(sid, 0)) {
+      ss->pushdowns[stripe]++;
+      ss->stats.pushdowns++;
+      sc_scribe_join_via(ss->scribe, g, &drop->e[0], now);
+      return true;
+    }
   }
   ss->pushdowns[stripe] = 0;
   if (attempt == 0 && drop == NULL) return false; /* a routed join first */
@@ -227,17 +248,22 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
     return true;
   }
   ss->stats.spare_anycasts++;
-  sc_scribe_anycast(ss->scribe, sc_scribe_group_id(ss->scribe, ss->spare_group), stripe,
-                    now);
+  sc_scribe_anycast(ss->scribe, sc_scribe_group_id(ss->scribe, ss->spare_group),
+                    stripe | ANY_PRIMARY_ONLY, now);
   return true;
 }
 
 void sc_splitstream_anycast_failed(sc_splitstream *ss, const sc_id *group, uint64_t app_id,
                                    uint64_t now) {
-  (void)group;
-  (void)app_id;
-  (void)now;
-  /* The search timer of scribe.h tries again, later each time. */
+  /* The first pass (primary forwarders only) failed: search again, taking
+   * any peer with room. Otherwise the search timer of scribe.h tries again,
+   * later each time. */
+  unsigned stripe = (unsigned)(app_id & ANY_STRIPE_MASK);
+  if ((app_id & ANY_PRIMARY_ONLY) && stripe < ss->cfg.stripes &&
+      !sc_scribe_attached(ss->scribe, ss->group_of[stripe])) {
+    sc_scribe_anycast(ss->scribe, group, stripe, now);
+    return;
+  }
   ss->stats.anycast_failures++;
 }
 
@@ -307,6 +333,15 @@ int sc_splitstream_publish(sc_splitstream *ss, uint32_t seq, uint64_t now) {
 /* ---------------------------------------------------------------- state */
 
 unsigned sc_splitstream_stripes(const sc_splitstream *ss) { return ss->cfg.stripes; }
+
+unsigned sc_splitstream_root_allowance(const sc_splitstream *ss) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < ss->cfg.stripes; i++) {
+    unsigned g = ss->group_of[i];
+    if (sc_scribe_is_root(ss->scribe, g) && sc_scribe_children(ss->scribe, g) > 0) n++;
+  }
+  return n;
+}
 unsigned sc_splitstream_group(const sc_splitstream *ss, unsigned stripe) {
   assert(stripe < ss->cfg.stripes);
   return ss->group_of[stripe];

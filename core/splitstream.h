@@ -13,7 +13,9 @@
  *    that is asked to take a child in its primary stripe makes room: it drops
  *    a child of a non-primary stripe if it has one (chosen at random), else the
  *    primary-stripe child whose id shares the shortest prefix with the stripe
- *    id (possibly the newcomer). A dropped peer (an orphan) first tries the
+ *    id (possibly the newcomer). (Ours, not the paper's: the root of a stripe
+ *    takes one child in it even when full, or a stripe whose id falls next to
+ *    a peer without capacity could never be built.) A dropped peer (an orphan) first tries the
  *    dropper's children (push-down), then anycasts to the spare capacity
  *    group, which every peer with free capacity joins; a member adopts an
  *    orphan only if it receives that stripe, has room, and the orphan is not
@@ -111,6 +113,9 @@ int sc_splitstream_stripe_of(const sc_splitstream *ss, unsigned g);
 bool sc_splitstream_wants(const sc_splitstream *ss, unsigned stripe);
 /* Children summed over the stripes (the spare capacity group not counted). */
 unsigned sc_splitstream_load(const sc_splitstream *ss);
+/* Children the peer may hold beyond its capacity: one per stripe it is the
+ * root of (and forwards), see sc_splitstream_admit. */
+unsigned sc_splitstream_root_allowance(const sc_splitstream *ss);
 const sc_splitstream_config *sc_splitstream_config_get(const sc_splitstream *ss);
 
 typedef struct sc_splitstream_stats {
@@ -121,6 +126,7 @@ typedef struct sc_splitstream_stats {
   uint64_t drops_primary;    /* primary-stripe children dropped */
   uint64_t drops_nonprimary; /* non-primary children dropped to make room */
   uint64_t adoptions;        /* orphans adopted through an anycast */
+  uint64_t root_overflows;   /* children a full root took in its own stripe */
 } sc_splitstream_stats;
 
 void sc_splitstream_get_stats(const sc_splitstream *ss, sc_splitstream_stats *out);

@@ -213,7 +213,8 @@ static void load_scan(forest_sim *s, bool final) {
     const sc_scribe *sc = sc_node_scribe_c(nd);
     unsigned load = sc_splitstream_load(ss);
     if (load > s->fp[i].children_peak) s->fp[i].children_peak = load;
-    if (s->fp[i].capacity != SIM_CAP_UNBOUNDED && load > s->fp[i].capacity)
+    if (s->fp[i].capacity != SIM_CAP_UNBOUNDED &&
+        load > (uint64_t)s->fp[i].capacity + sc_splitstream_root_allowance(ss))
       s->fp[i].violated = 1;
     if (!final) continue;
     live++;
@@ -222,9 +223,14 @@ static void load_scan(forest_sim *s, bool final) {
     unsigned interior = 0;
     unsigned primary = sc_splitstream_primary(sim_world_id(s->w, i), s->k);
     for (unsigned st = 0; st < s->k; st++) {
-      unsigned c = sc_scribe_children(sc, sc_splitstream_group(ss, st));
+      unsigned g = sc_splitstream_group(ss, st);
+      unsigned c = sc_scribe_children(sc, g);
       if (c > 0) interior++;
       if (st != primary) nonprimary += c;
+      /* SplitStream §4.1: the interior of stripe s's tree shares s's first
+       * digit, roots aside, unless a full peer adopted through the spare
+       * capacity group. */
+      if (c > 0 && st != primary && !sc_scribe_is_root(sc, g)) r->nonprimary_interior++;
     }
     if (interior > 1) multi++;
   }
@@ -494,13 +500,16 @@ static void collect(forest_sim *s) {
     r->tree_anycasts += st.tree_anycasts;
     r->drops_primary += st.drops_primary;
     r->drops_nonprimary += st.drops_nonprimary;
+    r->root_overflows += st.root_overflows;
     sc_scribe_stats sst;
     sc_scribe_get_stats(sc_node_scribe_c(nd), &sst);
     r->loops_refused += sst.loops_refused;
     r->loops_broken += sst.loops_broken;
     r->state_bytes_per_peer += (double)sc_node_mem_bytes(nd);
+    r->scribe_bytes_per_peer += (double)sc_scribe_mem_bytes(sc_node_scribe_c(nd));
   }
   r->state_bytes_per_peer /= n;
+  r->scribe_bytes_per_peer /= n;
 
   if (s->ls) {
     sim_linkstress_summary sum;
@@ -747,6 +756,8 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
   sim_json_u64(&j, "capacity_violations", r->capacity_violations);
   sim_json_f64(&j, "multi_interior_fraction", r->multi_interior_fraction);
   sim_json_u64(&j, "nonprimary_children", r->nonprimary_children);
+  sim_json_u64(&j, "nonprimary_interior", r->nonprimary_interior);
+  sim_json_u64(&j, "root_overflows", r->root_overflows);
   sim_json_f64(&j, "depth_mean", r->depth_mean);
   sim_json_u64(&j, "depth_max", r->depth_max);
   sim_json_f64(&j, "delay_penalty_mean", r->delay_penalty_mean);
@@ -788,6 +799,7 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
   sim_json_u64(&j, "messages", r->messages);
   sim_json_u64(&j, "bytes", r->bytes);
   sim_json_f64(&j, "state_bytes_per_peer", r->state_bytes_per_peer);
+  sim_json_f64(&j, "scribe_bytes_per_peer", r->scribe_bytes_per_peer);
   sim_json_u64(&j, "sim_events", r->sim_events);
   sim_json_f64(&j, "sim_time_s", r->sim_time_s);
   char digest[32];

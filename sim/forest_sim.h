@@ -67,6 +67,8 @@ typedef struct sim_forest_result {
   uint32_t capacity_violations; /* peers whose children exceed capacity, ever */
   double multi_interior_fraction;
   uint64_t nonprimary_children; /* children held in non-primary stripes */
+  uint64_t nonprimary_interior; /* (peer, stripe) interior, stripe not primary, not root */
+  uint64_t root_overflows;      /* children full roots took in their own stripe */
   double depth_mean;
   uint32_t depth_max;
   double delay_penalty_mean, delay_penalty_p50, delay_penalty_p90, delay_penalty_max;
@@ -82,6 +84,7 @@ typedef struct sim_forest_result {
   double repair_msgs_per_peer;
   uint64_t messages, bytes, sim_events, trace_digest;
   double sim_time_s, wall_s, events_per_s, peak_rss_mb, state_bytes_per_peer;
+  double scribe_bytes_per_peer; /* of which Scribe and SplitStream */
 } sim_forest_result;
 
 /* Runs the experiment; progress and warnings on log (may be NULL). Returns 0,
