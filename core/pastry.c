@@ -792,6 +792,13 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
     if (now >= p->hb_next_ns) {
       pastry_heartbeat(p);
       p->hb_next_ns = now + p->cfg.heartbeat_ns;
+      /* A burst of routing (a forest being built) grows the pending-ack
+       * array; give it back once idle, so a million quiet peers stay small. */
+      if (p->nacks == 0 && p->acks_cap > 4) {
+        p->alloc->free(p->acks, p->alloc->user);
+        p->acks = NULL;
+        p->acks_cap = 0;
+      }
     }
     if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->cfg.lease_ns) {
       p->heard_left_ns = now;

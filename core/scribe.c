@@ -34,6 +34,7 @@ typedef struct scribe_group {
   sc_id id;
   sc_ref parent; /* addr SC_ADDR_NONE: none */
   uint64_t parent_heard_ns;
+  uint64_t parent_since_ns; /* attached to the current parent at */
   uint64_t retry_ns; /* next find_parent while a parent is needed; NEVER */
   scribe_child *children;
   uint64_t *path; /* ancestors nearest last, ending with this peer */
@@ -623,6 +624,7 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   uint64_t old_first = old_n ? gr->path[0] : 0;
   if (!from_parent) {
     gr->parent = *from;
+    gr->parent_since_ns = now;
     gr->fresh = 0;
     gr->attempt = 0;
     gr->retry_ns = NEVER;
@@ -655,8 +657,11 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
       if (listed[g]) {
         gr->parent_heard_ns = now;
         m.u.scribe_hb.groups[n++] = gr->id;
-      } else {
-        /* The parent no longer counts us as its child (a lost drop). */
+      } else if (now - gr->parent_since_ns >= s->cfg.heartbeat_ns / 2) {
+        /* The parent no longer counts us as its child (a lost drop). A
+         * parent that adopted us after sending this heartbeat would not name
+         * the group yet: over a network that reorders, its accept may have
+         * overtaken the heartbeat, hence the grace period. */
         gr->parent.addr = SC_ADDR_NONE;
         gr->npath = 0;
         gr->changed = 1;
@@ -793,7 +798,10 @@ void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now) {
       s->stats.parents_lost++;
     }
     int i = child_index(gr, dead->addr);
-    if (i >= 0) remove_child_at(gr, (uint32_t)i);
+    if (i >= 0) {
+      remove_child_at(gr, (uint32_t)i);
+      maybe_leave(s, gr); /* a forwarder whose last child died */
+    }
   }
   s->wake_ns = now;
 }
@@ -817,10 +825,12 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
       gr->fresh = 1;
       s->stats.parents_lost++;
     }
+    uint32_t before = gr->nchildren;
     for (uint32_t i = 0; i < gr->nchildren;) {
       if (now - gr->children[i].heard_ns > child_dead) remove_child_at(gr, i);
       else i++;
     }
+    if (gr->nchildren < before) maybe_leave(s, gr);
   }
   /* One message per child peer: walk the children of every group and name,
    * for each peer not yet sent to, all groups it is a child in. Groups are

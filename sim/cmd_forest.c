@@ -40,6 +40,8 @@ static void forest_usage(FILE *f) {
       "  --build-max-s S      give up waiting for a complete forest (default 900)\n"
       "  --repair-max-s S     give up waiting for repair (default 600)\n"
       "  --loss P             probability that any message is lost, [0, 1)\n"
+      "  --refine-per-row K   Pastry's locality refinement (0..16, default 4; 0 makes\n"
+      "                       very large runs faster)\n"
       "  --wire-check         every message through the protobuf codec (slower)\n"
       "  --progress           progress on stderr (default when stderr is a terminal)\n"
       "  --out DIR            write peers.csv, delays.csv, timeseries.csv,\n"
@@ -56,7 +58,7 @@ int sim_cmd_forest(int argc, char **argv) {
   bool pretty = false;
   enum {
     O_PEERS = 256, O_CONFIG, O_TOPO, O_SEED, O_STRIPES, O_BASE, O_FAIL, O_SETTLE, O_JRATE,
-    O_SPREAD, O_BMAX, O_RMAX, O_LOSS, O_WIRE, O_PROGRESS, O_OUT, O_PRETTY
+    O_SPREAD, O_BMAX, O_RMAX, O_LOSS, O_WIRE, O_PROGRESS, O_OUT, O_PRETTY, O_REFINE
   };
   static const struct option opts[] = {
       {"peers", required_argument, 0, O_PEERS},
@@ -72,6 +74,7 @@ int sim_cmd_forest(int argc, char **argv) {
       {"build-max-s", required_argument, 0, O_BMAX},
       {"repair-max-s", required_argument, 0, O_RMAX},
       {"loss", required_argument, 0, O_LOSS},
+      {"refine-per-row", required_argument, 0, O_REFINE},
       {"wire-check", no_argument, 0, O_WIRE},
       {"progress", no_argument, 0, O_PROGRESS},
       {"out", required_argument, 0, O_OUT},
@@ -140,6 +143,10 @@ int sim_cmd_forest(int argc, char **argv) {
       break;
     case O_LOSS:
       if (!sim_cli_f64("--loss", optarg, 0, 1, false, &p.loss)) return 2;
+      break;
+    case O_REFINE:
+      if (!sim_cli_u64("--refine-per-row", optarg, 0, 16, &u)) return 2;
+      p.refine_per_row = (uint32_t)u;
       break;
     case O_WIRE: p.wire_check = true; break;
     case O_PROGRESS: p.progress = true; break;

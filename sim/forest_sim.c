@@ -618,6 +618,7 @@ void sim_forest_params_default(sim_forest_params *p) {
   p->spread_s = 1;
   p->build_max_s = 900;
   p->repair_max_s = 600;
+  p->refine_per_row = 4;
 }
 
 static void forest_free(forest_sim *s) {
@@ -673,6 +674,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
   wc.wire_check = p->wire_check;
   sc_node_config_default(&wc.node);
   wc.node.forest.stripes = s->k;
+  wc.node.pastry.refine_per_row = p->refine_per_row;
   sim_world_hooks hooks = {.sent = h_sent,
                            .received = h_received,
                            .stripe_data = h_stripe_data,

@@ -7,9 +7,10 @@
  *   overlay   N peers join Pastry (Poisson arrivals, each through a nearby
  *             peer), then settle_s of quiet;
  *   build     at T0 every receiver subscribes to the stripes it wants (spread
- *             over spread_s); the forest is *built* at the first whole second
- *             at which every live receiver is attached to every stripe it
- *             wants and each parent chain ends at that stripe's root;
+ *             over spread_s); the forest is *built* at the first moment
+ *             (checked whenever the last wanted stripe attaches, and every
+ *             second) at which every live receiver is attached to every stripe
+ *             it wants and each parent chain ends at that stripe's root;
  *             build_s = that time - T0 (null if build_max_s passes first);
  *   publish   peer 0, the source (in-degree 0, capacity k), publishes one
  *             message on every stripe; each arrival gives a depth and a delay
@@ -41,6 +42,7 @@ typedef struct sim_forest_params {
   double fail_fraction; /* receivers crashing at once after the build; 0 */
   double repair_max_s;  /* give up on repair after this; 600 */
   double loss;          /* message loss probability, [0, 1) */
+  uint32_t refine_per_row; /* Pastry's locality refinement; 4 */
   bool baselines;       /* also central server and IP multicast link stress */
   bool wire_check;
   bool progress;
