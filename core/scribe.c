@@ -18,7 +18,15 @@
 #include "rng.h"
 
 #define NEVER UINT64_MAX
-#define DEPTH_UNKNOWN 0xFFFFu
+/* Depths count tree edges from the root. A peer not (yet) attached to a root
+ * reports DEPTH_FLOATING, and its descendants count on from there, so a chain
+ * hanging from nothing still has depths that grow along it. Around a cycle
+ * depths grow without bound: a depth beyond DEPTH_LOOP (relative to 0 or to
+ * DEPTH_FLOATING) betrays one even when the cycle is longer than the ids a
+ * path message carries (SC_PATH_MAX). */
+#define DEPTH_FLOATING 0x4000u
+#define DEPTH_LOOP 1024u
+#define DEPTH_MAX 0x7FFFu
 #define BACKOFF_DOUBLINGS_MAX 4 /* the join timeout grows to 16x at most */
 
 typedef struct scribe_child {
@@ -114,7 +122,7 @@ static int set_path(sc_scribe *s, scribe_group *gr, const uint64_t *anc, unsigne
   if (n) memmove(gr->path, anc, n * sizeof(uint64_t));
   gr->path[n] = s->self64;
   gr->npath = (uint8_t)total;
-  gr->depth = parent_depth == DEPTH_UNKNOWN ? DEPTH_UNKNOWN : (uint16_t)(parent_depth + 1);
+  gr->depth = (uint16_t)(parent_depth < DEPTH_MAX ? parent_depth + 1 : DEPTH_MAX);
   return SC_OK;
 }
 
@@ -132,7 +140,7 @@ static void fill_path_msg(const sc_scribe *s, const scribe_group *gr, sc_msg *m,
   if (gr->npath == 0) { /* not attached yet: the path is this peer alone */
     m->u.scribe_path.n = 1;
     m->u.scribe_path.path[0] = s->self64;
-    m->u.scribe_path.depth = gr->root ? 0 : DEPTH_UNKNOWN;
+    m->u.scribe_path.depth = gr->root ? 0 : DEPTH_FLOATING;
     return;
   }
   m->u.scribe_path.n = gr->npath;
@@ -160,7 +168,7 @@ static void become_root(sc_scribe *s, scribe_group *gr) {
   gr->root = 1;
   gr->attempt = 0;
   gr->retry_ns = NEVER;
-  if (set_path(s, gr, NULL, 0, DEPTH_UNKNOWN) == SC_OK) gr->depth = 0;
+  if (set_path(s, gr, NULL, 0, 0) == SC_OK) gr->depth = 0;
   if (!was) {
     push_path(s, gr);
     gr->changed = 1;
@@ -605,6 +613,8 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   bool loop = false;
   for (unsigned i = 0; i < p->n; i++)
     if (p->path[i] == s->self64) loop = true;
+  unsigned rel = p->depth >= DEPTH_FLOATING ? p->depth - DEPTH_FLOATING : p->depth;
+  if (rel >= DEPTH_LOOP) loop = true;
   if (loop) {
     /* We are on our would-be parent's path to the root. */
     s->stats.loops_broken++;
