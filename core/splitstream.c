@@ -241,7 +241,10 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
     }
   }
   ss->pushdowns[stripe] = 0;
-  if (attempt == 0 && drop == NULL) return false; /* a routed join first */
+  /* A routed join first, and again on every other retry: it is the one
+   * search that can leave the orphan's own subtree when only the stripe's
+   * root has room for it. */
+  if (drop == NULL && attempt % 2 == 0) return false;
   if (attempt >= ss->cfg.tree_anycast_after && attempt % 2 == 1) {
     ss->stats.tree_anycasts++;
     sc_scribe_anycast(ss->scribe, sc_scribe_group_id(ss->scribe, g), stripe, now);

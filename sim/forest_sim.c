@@ -18,6 +18,10 @@
 #define CHECK_NS NS_PER_S         /* completion checks and time-series rows */
 #define DATA_PHASE_NS (20ull * NS_PER_S) /* for one message to reach everyone */
 #define NO_ARRIVAL UINT32_MAX
+/* A complete forest must still be complete this much later, with no peer's
+ * attachment changed in between, before it counts as built: a drop may be on
+ * the wire when the check first passes. */
+#define STABLE_NS (2ull * NS_PER_S)
 #define SOURCE 0u
 
 enum {
@@ -67,6 +71,9 @@ typedef struct forest_sim {
   uint64_t msgs_interval;
   int phase;
   bool check_pending, count_links;
+  uint64_t changes;        /* attachment changes so far */
+  uint64_t ok_since_ns;    /* first passing check of a quiet spell; 0: none */
+  uint64_t ok_changes;     /* changes at that check */
   sim_linkstress *ls;
   ts_row *ts;
   size_t nts, ts_cap;
@@ -123,6 +130,7 @@ static void h_stripe_changed(void *ctx, uint32_t peer, unsigned stripe, bool att
   if (attached == was) return;
   if (attached) f->attached |= bit;
   else f->attached &= (uint16_t)~bit;
+  s->changes++;
   if (f->started && (f->wants & bit)) {
     if (attached) s->attached_pairs++;
     else s->attached_pairs--;
@@ -332,10 +340,23 @@ static void on_check(forest_sim *s, uint64_t now, bool periodic) {
   bool full = s->attached_pairs == s->wanted_pairs;
   bool ok = false;
   if (full) ok = forest_check(s, &r->cycles, &r->wrong_roots, &r->unattached);
+  if (ok && (s->ok_since_ns == 0 || s->ok_changes != s->changes)) {
+    /* First passing check of a quiet spell: look again STABLE_NS later. */
+    s->ok_since_ns = now;
+    s->ok_changes = s->changes;
+    s->check_pending = true;
+    schedule(s, now + STABLE_NS, EV_CHECK_NOW, 0);
+    ok = false;
+  } else if (ok && now < s->ok_since_ns + STABLE_NS) {
+    ok = false;
+  }
+  if (!ok && !(full && s->ok_changes == s->changes && s->ok_since_ns)) s->ok_since_ns = 0;
   uint64_t since = now - (s->phase == PH_BUILD ? s->t0_ns : s->crash_ns);
   double limit = s->phase == PH_BUILD ? s->prm->build_max_s : s->prm->repair_max_s;
   bool give_up = (double)since / 1e9 > limit;
+  if (ok) since = s->ok_since_ns - (s->phase == PH_BUILD ? s->t0_ns : s->crash_ns);
   if (ok || give_up) {
+    s->ok_since_ns = 0;
     if (s->phase == PH_BUILD) {
       r->build_s = ok ? (double)since / 1e9 : NAN;
       if (!ok) forest_check(s, &r->cycles, &r->wrong_roots, &r->unattached);
@@ -688,7 +709,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
       /* The source wants nothing but forwards up to k children: it must be
        * able to serve a stripe it happens to be the root of. */
       in = 0;
-      cap = s->k;
+      cap = p->config == SIM_CAP_16XNB ? SIM_CAP_UNBOUNDED : s->k;
     } else {
       sim_cap_draw(p->config, p->seed, i, s->k, &in, &cap);
     }
