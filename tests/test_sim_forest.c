@@ -363,7 +363,7 @@ static void known_bug_16xnb_primary_stripe_rule(void **state) {
 }
 
 /*
- * BUG (core/splitstream.c: the root overflow of sc_splitstream_admit, and
+ * Regression (fixed in 4c418af: a routed join on every other retry). Was a bug (core/splitstream.c: the root overflow of sc_splitstream_admit, and
  * sc_splitstream_find_parent): a stripe whose root has capacity 0 or 1 can
  * stay unbuilt (or unrepaired) for good. The root takes one child (its one
  * slot, or the root overflow); when that child cannot forward either, the
@@ -399,9 +399,8 @@ static void known_bug_16xnb_primary_stripe_rule(void **state) {
  * primary peers, both full). The fourth case needs the root to prefer a child
  * that can forward.
  */
-static void known_bug_tiny_root_capacity(void **state) {
+static void test_regression_tiny_root_capacity(void **state) {
   (void)state;
-  known_bug("a stripe rooted at a peer of capacity <= 1 is never built");
   sim_forest_params p = params(PEERS_SMALL, SIM_CAP_GNUTELLA, SIM_NET_TRANSIT_STUB, 2);
   sim_forest_result r;
   run(&p, &r);
@@ -414,7 +413,8 @@ static void known_bug_tiny_root_capacity(void **state) {
 }
 
 /*
- * BUG (sim/forest_sim.c, on_check): the build is declared complete at the
+ * Regression (fixed in 4c418af: a forest must stay complete for 2 s). Was:
+ * (sim/forest_sim.c, on_check) the build was declared complete at the
  * instant every wanted (peer, stripe) pair is attached, while tree messages
  * are still in flight. dxd, N = 150, seed 9: the last orphan's adoption at
  * t = 303.8 s made peer 43 drop peer 94 in stripe 6; the build was declared
@@ -423,9 +423,8 @@ static void known_bug_tiny_root_capacity(void **state) {
  * at 305.0 s: it never gets stripe 6 (complete_fraction 0.9933 with
  * build_s = 267.15 and a clean tree check).
  */
-static void known_bug_build_declared_in_flight(void **state) {
+static void test_regression_build_declared_in_flight(void **state) {
   (void)state;
-  known_bug("build declared complete with a drop in flight");
   sim_forest_params p = params(PEERS_SMALL, SIM_CAP_DXD, SIM_NET_TRANSIT_STUB, 9);
   sim_forest_result r;
   run(&p, &r);
@@ -446,8 +445,8 @@ int main(void) {
       cmocka_unit_test(test_repair_after_25_percent_crash),
       cmocka_unit_test(test_wire_check),
       cmocka_unit_test(known_bug_16xnb_primary_stripe_rule),
-      cmocka_unit_test(known_bug_tiny_root_capacity),
-      cmocka_unit_test(known_bug_build_declared_in_flight),
+      cmocka_unit_test(test_regression_tiny_root_capacity),
+      cmocka_unit_test(test_regression_build_declared_in_flight),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
