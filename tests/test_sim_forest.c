@@ -363,7 +363,8 @@ static void known_bug_16xnb_primary_stripe_rule(void **state) {
 }
 
 /*
- * Regression (fixed in 4c418af: a routed join on every other retry). Was a bug (core/splitstream.c: the root overflow of sc_splitstream_admit, and
+ * Regression (fixed in 4c418af: a routed join on every other retry). Was a
+ * bug (core/splitstream.c: the root overflow of sc_splitstream_admit, and
  * sc_splitstream_find_parent): a stripe whose root has capacity 0 or 1 can
  * stay unbuilt (or unrepaired) for good. The root takes one child (its one
  * slot, or the root overflow); when that child cannot forward either, the
