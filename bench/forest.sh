@@ -38,6 +38,7 @@ sim=${SIM:-build/stripecast-sim}
 command -v jq >/dev/null 2>&1 || { echo "forest.sh: needs jq (scripts/deps.sh)" >&2; exit 1; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+head=$(git rev-parse --short HEAD) # the code measured, before any run
 base=bench/results/forest-$stamp
 mkdir -p "$base"
 baselines=()
@@ -56,7 +57,7 @@ jqcols=$(for f in $fields; do printf '.%s,' "$f"; done | sed 's/,$//')
   jq -r "[$jqcols] | @csv" "$base.jsonl"
 } >"$base.csv"
 {
-  echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); commit $(git rev-parse --short HEAD)"
+  echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%Y-%m-%d); commit $head"
   echo
   echo "| config | build s | complete | msgs/peer mean | max | children max | cap. violations | multi-interior | depth mean | max | delay penalty mean | p90 | link stress mean | max | anycast failures | wall s | RSS MB |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -173,5 +173,5 @@ const sc_splitstream *sc_node_forest_c(const sc_node *n) { return n->forest; }
 
 size_t sc_node_mem_bytes(const sc_node *n) {
   return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +
-         sizeof(sc_splitstream_config) + 128;
+         sc_splitstream_mem_bytes(n->forest);
 }

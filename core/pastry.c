@@ -240,8 +240,8 @@ static void pastry_clear_suspect(sc_pastry *p, const sc_id *id) {
   }
 }
 
-static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries,
-                             uint64_t now);
+static int pastry_route_step(sc_pastry *p, sc_msg_route *route, const sc_ref *from,
+                             uint32_t retries, uint64_t now);
 
 static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
   sc_ref d = *dead; /* dead may point into a table we are about to change */
@@ -288,7 +288,7 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
       pastry_pending_ack a = p->acks[i];
       p->acks[i] = p->acks[--p->nacks];
       p->stats.reroutes++;
-      int rv = pastry_route_step(p, &a.route, a.retries_left, now);
+      int rv = pastry_route_step(p, &a.route, NULL, a.retries_left, now);
       if (rv < 0) return rv;
       i = 0; /* the array may have changed */
       continue;
@@ -432,9 +432,10 @@ static void pastry_deliver(sc_pastry *p, const sc_msg_route *route, uint64_t now
   }
 }
 
-/* Delivers route here or forwards it one hop, expecting an ack. */
-static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries,
-                             uint64_t now) {
+/* Delivers route here or forwards it one hop, expecting an ack. from is the
+ * peer it just arrived from; NULL when it starts here or is sent again. */
+static int pastry_route_step(sc_pastry *p, sc_msg_route *route, const sc_ref *from,
+                             uint32_t retries, uint64_t now) {
   if (route->kind == SC_ROUTE_JOIN && route->origin.addr != p->self.addr) {
     /* Send the joiner the rows it can take from us (Pastry §2.4). */
     unsigned shl = sc_id_shl(&route->origin.id, &p->self.id);
@@ -452,6 +453,16 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries
   if (next == NULL) {
     pastry_deliver(p, route, now);
     return SC_OK;
+  }
+  if (from && route->kind >= SC_ROUTE_SCRIBE_JOIN && p->cb.forward) {
+    /* Pastry §2.2's forward upcall, once per arrival, only where the route
+     * goes on. A callback that consumes the route may route anew, so next
+     * is not used after that. */
+    sc_msg fm;
+    fm.type = SC_MSG_ROUTE;
+    fm.sender = *from;
+    fm.u.route = *route;
+    if (!p->cb.forward(p->user, &fm, now)) return SC_OK;
   }
   if (p->nacks == p->acks_cap) {
     int rv = grow(p, (void **)&p->acks, &p->acks_cap, ACKS_MAX, sizeof(pastry_pending_ack));
@@ -694,13 +705,7 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
       pastry_send(p, from->addr, &ack);
     }
     sc_msg_route route = m->u.route;
-    if (route.kind >= SC_ROUTE_SCRIBE_JOIN && p->cb.forward) {
-      /* Pastry §2.2's forward upcall, only where the route goes on. */
-      sc_ref scratch;
-      if (pastry_next_hop(p, &route, &scratch) != NULL && !p->cb.forward(p->user, m, now))
-        break;
-    }
-    rv = pastry_route_step(p, &route, p->cfg.route_retries, now);
+    rv = pastry_route_step(p, &route, from, p->cfg.route_retries, now);
     break;
   }
   case SC_MSG_ROUTE_ACK:
@@ -838,7 +843,7 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
       p->stats.routes_dropped++;
     } else {
       p->stats.reroutes++;
-      if ((rv = pastry_route_step(p, &a.route, a.retries_left - 1, now)) < 0) return rv;
+      if ((rv = pastry_route_step(p, &a.route, NULL, a.retries_left - 1, now)) < 0) return rv;
     }
     i = 0;
   }
@@ -857,7 +862,7 @@ int sc_pastry_route(sc_pastry *p, const sc_id *key, uint8_t kind, uint64_t app_i
   route.kind = kind;
   route.app_id = app_id;
   route.app_time_ns = now;
-  int rv = pastry_route_step(p, &route, p->cfg.route_retries, now);
+  int rv = pastry_route_step(p, &route, NULL, p->cfg.route_retries, now);
   pastry_update_watch(p, now);
   return rv;
 }

@@ -156,12 +156,32 @@ static void push_path(sc_scribe *s, scribe_group *gr) {
   for (uint32_t i = 0; i < gr->nchildren; i++) scribe_send(s, gr->children[i].ref.addr, &m);
 }
 
+static void send_leave(sc_scribe *s, const sc_id *group, sc_addr to) {
+  sc_msg m;
+  m.type = SC_MSG_SCRIBE_LEAVE;
+  m.u.scribe_group.group = *group;
+  scribe_send(s, to, &m);
+}
+
+/* Forgets gr's parent (and so its path); the caller decides when to search. */
+static void detach(scribe_group *gr) {
+  gr->parent.addr = SC_ADDR_NONE;
+  gr->npath = 0;
+  gr->changed = 1;
+  gr->attempt = 0;
+}
+
+/* The parent is gone (dead, silent, or no longer counting us): search again
+ * at the next expiry, from the first attempt. */
+static void lose_parent(scribe_group *gr, uint64_t now) {
+  detach(gr);
+  gr->retry_ns = now;
+  gr->fresh = 1;
+}
+
 static void become_root(sc_scribe *s, scribe_group *gr) {
   if (gr->parent.addr != SC_ADDR_NONE) {
-    sc_msg m;
-    m.type = SC_MSG_SCRIBE_LEAVE;
-    m.u.scribe_group.group = gr->id;
-    scribe_send(s, gr->parent.addr, &m);
+    send_leave(s, &gr->id, gr->parent.addr);
     gr->parent.addr = SC_ADDR_NONE;
   }
   bool was = gr->root;
@@ -179,10 +199,7 @@ static void become_root(sc_scribe *s, scribe_group *gr) {
 static void maybe_leave(sc_scribe *s, scribe_group *gr) {
   if (gr->member || gr->nchildren > 0) return;
   if (gr->parent.addr != SC_ADDR_NONE) {
-    sc_msg m;
-    m.type = SC_MSG_SCRIBE_LEAVE;
-    m.u.scribe_group.group = gr->id;
-    scribe_send(s, gr->parent.addr, &m);
+    send_leave(s, &gr->id, gr->parent.addr);
     gr->parent.addr = SC_ADDR_NONE;
   }
   gr->root = 0;
@@ -598,15 +615,12 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
                         const sc_msg_scribe_path *p, uint64_t now) {
   scribe_group *gr = &s->groups[g];
   bool from_parent = gr->parent.addr == from->addr;
-  sc_msg leave;
-  leave.type = SC_MSG_SCRIBE_LEAVE;
-  leave.u.scribe_group.group = gr->id;
   if (!from_parent) {
     if (!p->accept) return; /* stale: not our parent any more */
     if (!needs_parent(gr)) {
       /* Already attached (or the root, or no longer interested): a second
        * answer to a search; decline it. */
-      scribe_send(s, from->addr, &leave);
+      send_leave(s, &gr->id, from->addr);
       return;
     }
   }
@@ -618,14 +632,8 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   if (loop) {
     /* We are on our would-be parent's path to the root. */
     s->stats.loops_broken++;
-    scribe_send(s, from->addr, &leave);
-    if (from_parent) {
-      gr->parent.addr = SC_ADDR_NONE;
-      gr->npath = 0;
-      gr->changed = 1;
-      gr->retry_ns = now; /* search again at once */
-      gr->fresh = 1;
-    }
+    send_leave(s, &gr->id, from->addr);
+    if (from_parent) lose_parent(gr, now);
     return;
   }
   uint16_t old_depth = gr->depth;
@@ -672,11 +680,7 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
          * parent that adopted us after sending this heartbeat would not name
          * the group yet: over a network that reorders, its accept may have
          * overtaken the heartbeat, hence the grace period. */
-        gr->parent.addr = SC_ADDR_NONE;
-        gr->npath = 0;
-        gr->changed = 1;
-        gr->retry_ns = now;
-        gr->fresh = 1;
+        lose_parent(gr, now);
         s->stats.parents_lost++;
       }
     }
@@ -739,10 +743,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (g >= 0) {
       handle_path(s, (unsigned)g, &m->sender, &m->u.scribe_path, now);
     } else if (m->u.scribe_path.accept) {
-      sc_msg leave;
-      leave.type = SC_MSG_SCRIBE_LEAVE;
-      leave.u.scribe_group.group = *gid;
-      scribe_send(s, m->sender.addr, &leave);
+      send_leave(s, gid, m->sender.addr);
     }
     return SC_OK;
   case SC_MSG_SCRIBE_JOIN:
@@ -765,11 +766,8 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     scribe_group *gr = &s->groups[g];
     s->stats.drops_recv++;
     if (gr->parent.addr == m->sender.addr) {
-      gr->parent.addr = SC_ADDR_NONE;
-      gr->npath = 0;
-      gr->changed = 1;
-      gr->attempt = 0;
-      gr->retry_ns = NEVER;
+      detach(gr);
+      gr->retry_ns = NEVER; /* find_parent below sets it */
       call_changed(s, (unsigned)g, now);
     } else if (gr->parent.addr != SC_ADDR_NONE || gr->root) {
       return SC_OK; /* a late refusal: we found a parent meanwhile */
@@ -799,12 +797,7 @@ void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
     if (gr->parent.addr == dead->addr) {
-      gr->parent.addr = SC_ADDR_NONE;
-      gr->npath = 0;
-      gr->changed = 1;
-      gr->attempt = 0;
-      gr->retry_ns = now;
-      gr->fresh = 1;
+      lose_parent(gr, now);
       s->stats.parents_lost++;
     }
     int i = child_index(gr, dead->addr);
@@ -827,12 +820,7 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
     if (gr->parent.addr != SC_ADDR_NONE && now - gr->parent_heard_ns > parent_dead) {
-      gr->parent.addr = SC_ADDR_NONE;
-      gr->npath = 0;
-      gr->changed = 1;
-      gr->attempt = 0;
-      gr->retry_ns = now;
-      gr->fresh = 1;
+      lose_parent(gr, now);
       s->stats.parents_lost++;
     }
     uint32_t before = gr->nchildren;

@@ -20,7 +20,6 @@ struct sc_splitstream {
   const sc_alloc *alloc;
   void *user;
   sc_rng rng;
-  sc_id channel;
   sc_ref self;
   unsigned primary;
   uint8_t group_of[SC_STRIPES_MAX];           /* stripe -> Scribe group */
@@ -78,7 +77,6 @@ int sc_splitstream_new(sc_splitstream **out, sc_scribe *scribe, const sc_id *cha
   if (cb) ss->cb = *cb;
   ss->alloc = alloc;
   ss->user = user;
-  ss->channel = *channel;
   ss->self = *sc_scribe_self(scribe);
   ss->primary = sc_splitstream_primary(&ss->self.id, c.stripes);
   sc_rng_seed(&ss->rng, seed ^ 0x5715e57ea3000001ull);
@@ -359,6 +357,8 @@ bool sc_splitstream_wants(const sc_splitstream *ss, unsigned stripe) {
 const sc_splitstream_config *sc_splitstream_config_get(const sc_splitstream *ss) {
   return &ss->cfg;
 }
+size_t sc_splitstream_mem_bytes(const sc_splitstream *ss) { return sizeof(*ss); }
+
 void sc_splitstream_get_stats(const sc_splitstream *ss, sc_splitstream_stats *out) {
   *out = ss->stats;
 }

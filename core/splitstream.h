@@ -32,6 +32,7 @@
 #define SC_SPLITSTREAM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alloc.h"
@@ -130,5 +131,7 @@ typedef struct sc_splitstream_stats {
 } sc_splitstream_stats;
 
 void sc_splitstream_get_stats(const sc_splitstream *ss, sc_splitstream_stats *out);
+/* Bytes this peer's forest state holds (its Scribe groups not included). */
+size_t sc_splitstream_mem_bytes(const sc_splitstream *ss);
 
 #endif

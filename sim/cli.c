@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 bool sim_cli_f64(const char *flag, const char *s, double min, double max,
                  bool max_inclusive, double *out) {
@@ -45,4 +46,20 @@ bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
   }
   *out = (uint64_t)v;
   return true;
+}
+
+bool sim_cli_topology(const char *s, sim_net_kind *out) {
+  if (sim_net_kind_parse(s, out) == 0) return true;
+  fprintf(stderr,
+          "stripecast-sim: --topology: '%s' is not one of transit-stub, sphere, plane\n",
+          s ? s : "");
+  return false;
+}
+
+bool sim_cli_out_dir(const char *cmd, const char *dir) {
+  if (mkdir(dir, 0777) == 0) return true;
+  struct stat st;
+  if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return true;
+  fprintf(stderr, "stripecast-sim %s: --out: cannot create directory '%s'\n", cmd, dir);
+  return false;
 }

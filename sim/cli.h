@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim/netmodel.h"
+
 /* Parse s as an unsigned integer in [min, max] (accepts 1e6-style and
  * k/M suffixes); on failure print "stripecast-sim: --flag: ..." and return false. */
 bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
@@ -15,5 +17,12 @@ bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
 /* Parse s as a finite double in [min, max) (or [min, max] if max_inclusive). */
 bool sim_cli_f64(const char *flag, const char *s, double min, double max,
                  bool max_inclusive, double *out);
+
+/* Parse s as a network model (--topology); on failure print the one-line
+ * error naming the choices and return false. */
+bool sim_cli_topology(const char *s, sim_net_kind *out);
+/* Create dir (--out) unless it is already a directory; on failure print
+ * "stripecast-sim CMD: --out: ..." and return false. */
+bool sim_cli_out_dir(const char *cmd, const char *dir);
 
 #endif

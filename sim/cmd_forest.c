@@ -2,7 +2,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/cli.h"
@@ -102,13 +101,7 @@ int sim_cmd_forest(int argc, char **argv) {
       }
       break;
     case O_TOPO:
-      if (sim_net_kind_parse(optarg, &p.topology) != 0) {
-        fprintf(stderr,
-                "stripecast-sim: --topology: '%s' is not one of transit-stub, sphere, "
-                "plane\n",
-                optarg);
-        return 2;
-      }
+      if (!sim_cli_topology(optarg, &p.topology)) return 2;
       break;
     case O_SEED:
       if (!sim_cli_u64("--seed", optarg, 0, UINT64_MAX, &p.seed)) return 2;
@@ -173,14 +166,7 @@ int sim_cmd_forest(int argc, char **argv) {
           stderr);
     return 2;
   }
-  if (p.out_dir && mkdir(p.out_dir, 0777) != 0) {
-    struct stat st;
-    if (stat(p.out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      fprintf(stderr, "stripecast-sim forest: --out: cannot create directory '%s'\n",
-              p.out_dir);
-      return 2;
-    }
-  }
+  if (p.out_dir && !sim_cli_out_dir("forest", p.out_dir)) return 2;
   sim_forest_result r;
   if (sim_forest_run(&p, &r, stderr) != 0) return 1;
   sim_forest_result_json(&p, &r, stdout, pretty);

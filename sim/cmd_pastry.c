@@ -2,7 +2,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/cli.h"
@@ -100,13 +99,7 @@ int sim_cmd_pastry(int argc, char **argv) {
       if (!sim_cli_u64("--seed", optarg, 0, UINT64_MAX, &p.seed)) return 2;
       break;
     case O_TOPO:
-      if (sim_net_kind_parse(optarg, &p.topology) != 0) {
-        fprintf(stderr,
-                "stripecast-sim: --topology: '%s' is not one of transit-stub, sphere, "
-                "plane\n",
-                optarg);
-        return 2;
-      }
+      if (!sim_cli_topology(optarg, &p.topology)) return 2;
       break;
     case O_FAIL:
       if (!sim_cli_f64("--fail-fraction", optarg, 0, 1, false, &p.fail_fraction)) return 2;
@@ -154,14 +147,7 @@ int sim_cmd_pastry(int argc, char **argv) {
             argv[optind]);
     return 2;
   }
-  if (p.out_dir && mkdir(p.out_dir, 0777) != 0) {
-    struct stat st;
-    if (stat(p.out_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      fprintf(stderr, "stripecast-sim pastry: --out: cannot create directory '%s'\n",
-              p.out_dir);
-      return 2;
-    }
-  }
+  if (p.out_dir && !sim_cli_out_dir("pastry", p.out_dir)) return 2;
   sim_pastry_result r;
   if (sim_pastry_run(&p, &r, stderr) != 0) return 1;
   sim_pastry_result_json(&p, &r, stdout, pretty);

@@ -467,33 +467,6 @@ static void collect(forest_sim *s) {
         s->failed = 1;
     }
   }
-  if (getenv("SC_FOREST_DEBUG")) {
-    for (uint32_t i = 1; i < n; i++) {
-      fpeer *f = &s->fp[i];
-      uint16_t miss = f->wants & (uint16_t)~f->got1;
-      for (unsigned st = 0; st < s->k; st++) {
-        if (!(miss & (1u << st))) continue;
-        sc_node *nd = sim_world_node(s->w, i);
-        unsigned g = sc_splitstream_group(sc_node_forest_c(nd), st);
-        sc_ref par;
-        bool hp = sc_scribe_parent(sc_node_scribe_c(nd), g, &par);
-        int listed = -1, pgot = -1;
-        if (hp) {
-          const sc_scribe *ps = sc_node_scribe_c(sim_world_node(s->w, par.addr));
-          listed = 0;
-          for (unsigned c = 0; c < sc_scribe_children(ps, g); c++) {
-            sc_ref cr;
-            sc_scribe_child_at(ps, g, c, &cr);
-            if (cr.addr == i) listed = 1;
-          }
-          pgot = (s->fp[par.addr].got1 >> st) & 1;
-        }
-        fprintf(stderr, "miss peer %u stripe %u parent %d listed %d parent_got %d root %d\n", i,
-                st, hp ? (int)par.addr : -1, listed, pgot,
-                sc_scribe_is_root(sc_node_scribe_c(nd), g));
-      }
-    }
-  }
   r->complete_peers = complete;
   r->complete_fraction = n > 1 ? (double)complete / (n - 1) : 1.0;
   r->msgs_per_peer_mean = n > 1 ? (double)msum / (n - 1) : 0;

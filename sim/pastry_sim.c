@@ -13,6 +13,7 @@
 #include "core/wire.h"
 #include "sim/engine.h"
 #include "sim/json.h"
+#include "sim/packet.h"
 #include "sim/stats.h"
 
 #define NS_PER_S 1000000000ull
@@ -20,8 +21,6 @@
 #define BOOTSTRAP_LOCAL 16   /* peers on the newcomer's own router considered */
 #define DRAIN_NS (30ull * NS_PER_S)
 #define SIM_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
-#define POOL_CLASS_BYTES 64
-#define POOL_SLAB_BYTES (1u << 20)
 
 enum {
   EV_MSG = SIM_EV_USER,
@@ -31,24 +30,6 @@ enum {
   EV_LOOKUP,
   EV_END,
 };
-
-/* A message in flight. Only the part of msg its type uses is allocated. */
-typedef struct sim_packet {
-  uint32_t to;
-  uint32_t size_class;
-  struct sim_packet *next_free;
-  sc_msg msg;
-} sim_packet;
-
-#define POOL_CLASSES ((sizeof(sim_packet) + POOL_CLASS_BYTES - 1) / POOL_CLASS_BYTES + 1)
-
-typedef struct packet_pool {
-  sim_packet *free_list[POOL_CLASSES];
-  void **slabs;
-  size_t nslabs, slabs_cap;
-  uint8_t *cur;
-  size_t cur_left;
-} packet_pool;
 
 struct pastry_sim;
 
@@ -80,7 +61,7 @@ typedef struct pastry_sim {
   sim_engine eng;
   sim_net *net;
   sc_rng rng;
-  packet_pool pool;
+  sim_packet_pool pool;
   sim_peer *peers;
   sc_id *ids;
   uint32_t joined_count; /* peers whose join has started */
@@ -98,60 +79,16 @@ typedef struct pastry_sim {
   double wall_start, wall_last_progress;
 } pastry_sim;
 
-/* ------------------------------------------------------------ packet pool */
-
-static sim_packet *pool_get(packet_pool *pl, size_t bytes) {
-  size_t cls = (bytes + POOL_CLASS_BYTES - 1) / POOL_CLASS_BYTES;
-  sim_packet *pk = pl->free_list[cls];
-  if (pk) {
-    pl->free_list[cls] = pk->next_free;
-    return pk;
-  }
-  size_t size = cls * POOL_CLASS_BYTES;
-  if (pl->cur_left < size) {
-    if (pl->nslabs == pl->slabs_cap) {
-      size_t ncap = pl->slabs_cap ? 2 * pl->slabs_cap : 64;
-      void **n = realloc(pl->slabs, ncap * sizeof(void *));
-      if (!n) return NULL;
-      pl->slabs = n;
-      pl->slabs_cap = ncap;
-    }
-    pl->cur = malloc(POOL_SLAB_BYTES);
-    if (!pl->cur) return NULL;
-    pl->slabs[pl->nslabs++] = pl->cur;
-    pl->cur_left = POOL_SLAB_BYTES;
-  }
-  pk = (sim_packet *)(void *)pl->cur;
-  pl->cur += size;
-  pl->cur_left -= size;
-  pk->size_class = (uint32_t)cls;
-  return pk;
-}
-
-static void pool_put(packet_pool *pl, sim_packet *pk) {
-  pk->next_free = pl->free_list[pk->size_class];
-  pl->free_list[pk->size_class] = pk;
-}
-
-static void pool_free(packet_pool *pl) {
-  for (size_t i = 0; i < pl->nslabs; i++) free(pl->slabs[i]);
-  free(pl->slabs);
-  memset(pl, 0, sizeof(*pl));
-}
-
 /* ------------------------------------------------------------- callbacks */
 
 static uint64_t digest_mix(uint64_t h, uint64_t x) { return sc_mix64(h ^ x); }
 
 static void sim_enqueue(pastry_sim *s, uint32_t from, uint32_t to, const sc_msg *m) {
-  size_t len = sc_msg_struct_size(m);
-  sim_packet *pk = pool_get(&s->pool, offsetof(sim_packet, msg) + len);
+  sim_packet *pk = sim_packet_new(&s->pool, to, m);
   if (!pk) {
     s->failed = 1;
     return;
   }
-  pk->to = to;
-  memcpy(&pk->msg, m, len);
   uint64_t lat = sim_net_latency_ns(s->net, from, to);
   if (sim_engine_schedule(&s->eng, s->eng.now_ns + lat, EV_MSG, to, pk) != 0) s->failed = 1;
 }
@@ -219,17 +156,11 @@ static void peer_rearm(pastry_sim *s, uint32_t i) {
   sim_engine_set_timer(&s->eng, i, t);
 }
 
-static sc_id peer_id(uint64_t seed, uint32_t i) {
-  uint64_t base = sc_mix64(seed ^ sc_mix64(0x1d000000ull + i));
-  sc_id id = {sc_mix64(base + 1), sc_mix64(base + 2)};
-  return id;
-}
-
 static int peer_create(pastry_sim *s, uint32_t i) {
   sim_peer *sp = &s->peers[i];
   sp->sim = s;
   sp->index = i;
-  s->ids[i] = peer_id(s->prm->seed, i);
+  s->ids[i] = sim_peer_id(s->prm->seed, i);
   sc_ref self = {s->ids[i], i};
   int rv = sc_pastry_new(&sp->p, &self, sc_mix64(s->prm->seed * 31 + i), &s->cfg, &s->cb,
                          NULL, sp, s->eng.now_ns);
@@ -561,7 +492,7 @@ static void sim_destroy(pastry_sim *s) {
   free(s->lookups);
   free(s->router_first);
   free(s->router_peers);
-  pool_free(&s->pool);
+  sim_packet_pool_free(&s->pool);
   sim_engine_free(&s->eng);
   sim_net_del(s->net);
 }
@@ -664,7 +595,7 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
         if (rv <= SC_ERR_FATAL) s.failed = 1;
         peer_rearm(&s, pk->to);
       }
-      pool_put(&s.pool, pk);
+      sim_packet_put(&s.pool, pk);
     } else if (ev.kind == EV_END) {
       break;
     } else {

@@ -1,27 +1,15 @@
 /* world.c — peers over a network model, driven by the engine (see world.h). */
 #include "sim/world.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/rng.h"
 #include "core/wire.h"
+#include "sim/packet.h"
 
 #define BOOTSTRAP_SAMPLES 64
-#define POOL_CLASS_BYTES 64
-#define POOL_SLAB_BYTES (1u << 20)
-
-/* A message in flight; only the part of msg its type uses is allocated. */
-typedef struct world_packet {
-  uint32_t to;
-  uint32_t size_class;
-  struct world_packet *next_free;
-  sc_msg msg;
-} world_packet;
-
-#define POOL_CLASSES ((sizeof(world_packet) + POOL_CLASS_BYTES - 1) / POOL_CLASS_BYTES + 1)
 
 typedef struct world_peer {
   sc_node *node;
@@ -42,62 +30,20 @@ struct sim_world {
   sc_id *ids;
   uint32_t *joined_list; /* peers whose join started, in order */
   uint32_t njoined;
-  world_packet *free_list[POOL_CLASSES];
-  void **slabs;
-  size_t nslabs, slabs_cap;
-  uint8_t *cur;
-  size_t cur_left;
+  sim_packet_pool pool;
   sim_world_counters ctr;
   uint64_t digest;
   bool failed, stop;
 };
 
-/* ------------------------------------------------------------ packet pool */
-
-static world_packet *pool_get(sim_world *w, size_t bytes) {
-  size_t cls = (bytes + POOL_CLASS_BYTES - 1) / POOL_CLASS_BYTES;
-  world_packet *pk = w->free_list[cls];
-  if (pk) {
-    w->free_list[cls] = pk->next_free;
-    return pk;
-  }
-  size_t size = cls * POOL_CLASS_BYTES;
-  if (w->cur_left < size) {
-    if (w->nslabs == w->slabs_cap) {
-      size_t ncap = w->slabs_cap ? 2 * w->slabs_cap : 64;
-      void **n = realloc(w->slabs, ncap * sizeof(void *));
-      if (!n) return NULL;
-      w->slabs = n;
-      w->slabs_cap = ncap;
-    }
-    w->cur = malloc(POOL_SLAB_BYTES);
-    if (!w->cur) return NULL;
-    w->slabs[w->nslabs++] = w->cur;
-    w->cur_left = POOL_SLAB_BYTES;
-  }
-  pk = (world_packet *)(void *)w->cur;
-  w->cur += size;
-  w->cur_left -= size;
-  pk->size_class = (uint32_t)cls;
-  return pk;
-}
-
-static void pool_put(sim_world *w, world_packet *pk) {
-  pk->next_free = w->free_list[pk->size_class];
-  w->free_list[pk->size_class] = pk;
-}
-
 /* -------------------------------------------------------------- callbacks */
 
 static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m) {
-  size_t len = sc_msg_struct_size(m);
-  world_packet *pk = pool_get(w, offsetof(world_packet, msg) + len);
+  sim_packet *pk = sim_packet_new(&w->pool, to, m);
   if (!pk) {
     w->failed = true;
     return;
   }
-  pk->to = to;
-  memcpy(&pk->msg, m, len);
   uint64_t lat = sim_net_latency_ns(w->net, from, to);
   if (sim_engine_schedule(&w->eng, w->eng.now_ns + lat, SIM_WORLD_EV_MSG, to, pk) != 0)
     w->failed = true;
@@ -179,8 +125,7 @@ void sim_world_del(sim_world *w) {
   if (!w) return;
   if (w->peers)
     for (uint32_t i = 0; i < w->cfg.peers; i++) sc_node_del(w->peers[i].node);
-  for (size_t i = 0; i < w->nslabs; i++) free(w->slabs[i]);
-  free(w->slabs);
+  sim_packet_pool_free(&w->pool);
   free(w->peers);
   free(w->ids);
   free(w->joined_list);
@@ -188,18 +133,12 @@ void sim_world_del(sim_world *w) {
   free(w);
 }
 
-static sc_id world_peer_id(uint64_t seed, uint32_t i) {
-  uint64_t base = sc_mix64(seed ^ sc_mix64(0x1d000000ull + i));
-  sc_id id = {sc_mix64(base + 1), sc_mix64(base + 2)};
-  return id;
-}
-
 int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg) {
   world_peer *wp = &w->peers[i];
   if (wp->node) return SC_ERR_INVALID;
   wp->w = w;
   wp->index = i;
-  w->ids[i] = world_peer_id(w->cfg.seed, i);
+  w->ids[i] = sim_peer_id(w->cfg.seed, i);
   sim_net_place(w->net, i);
   sc_ref self = {w->ids[i], i};
   sc_node_callbacks cb = {.send = cb_send,
@@ -283,14 +222,14 @@ int sim_world_run(sim_world *w, uint64_t until_ns) {
       if (sc_node_handle_expiry(wp->node, ev.t_ns) == SC_ERR_NOMEM) w->failed = true;
       sim_world_rearm(w, ev.arg);
     } else if (ev.kind == SIM_WORLD_EV_MSG) {
-      world_packet *pk = ev.ptr;
+      sim_packet *pk = ev.ptr;
       world_peer *wp = &w->peers[pk->to];
       if (wp->alive) {
         if (w->hooks.received) w->hooks.received(w->ctx, pk->to, &pk->msg);
         if (sc_node_recv(wp->node, &pk->msg, ev.t_ns) == SC_ERR_NOMEM) w->failed = true;
         sim_world_rearm(w, pk->to);
       }
-      pool_put(w, pk);
+      sim_packet_put(&w->pool, pk);
     } else if (w->hooks.event) {
       w->hooks.event(w->ctx, &ev);
     }

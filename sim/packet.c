@@ -1,0 +1,63 @@
+/* packet.c — the in-flight message pool and peer ids (see packet.h). */
+#include "sim/packet.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+
+#define SLAB_BYTES (1u << 20)
+
+static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
+  size_t cls = (bytes + SIM_PACKET_CLASS_BYTES - 1) / SIM_PACKET_CLASS_BYTES;
+  sim_packet *pk = pl->free_list[cls];
+  if (pk) {
+    pl->free_list[cls] = pk->next_free;
+    return pk;
+  }
+  size_t size = cls * SIM_PACKET_CLASS_BYTES;
+  if (pl->cur_left < size) {
+    if (pl->nslabs == pl->slabs_cap) {
+      size_t ncap = pl->slabs_cap ? 2 * pl->slabs_cap : 64;
+      void **n = realloc(pl->slabs, ncap * sizeof(void *));
+      if (!n) return NULL;
+      pl->slabs = n;
+      pl->slabs_cap = ncap;
+    }
+    pl->cur = malloc(SLAB_BYTES);
+    if (!pl->cur) return NULL;
+    pl->slabs[pl->nslabs++] = pl->cur;
+    pl->cur_left = SLAB_BYTES;
+  }
+  pk = (sim_packet *)(void *)pl->cur;
+  pl->cur += size;
+  pl->cur_left -= size;
+  pk->size_class = (uint32_t)cls;
+  return pk;
+}
+
+sim_packet *sim_packet_new(sim_packet_pool *pl, uint32_t to, const sc_msg *m) {
+  size_t len = sc_msg_struct_size(m);
+  sim_packet *pk = pool_get(pl, offsetof(sim_packet, msg) + len);
+  if (!pk) return NULL;
+  pk->to = to;
+  memcpy(&pk->msg, m, len);
+  return pk;
+}
+
+void sim_packet_put(sim_packet_pool *pl, sim_packet *pk) {
+  pk->next_free = pl->free_list[pk->size_class];
+  pl->free_list[pk->size_class] = pk;
+}
+
+void sim_packet_pool_free(sim_packet_pool *pl) {
+  for (size_t i = 0; i < pl->nslabs; i++) free(pl->slabs[i]);
+  free(pl->slabs);
+  memset(pl, 0, sizeof(*pl));
+}
+
+sc_id sim_peer_id(uint64_t seed, uint32_t i) {
+  uint64_t base = sc_mix64(seed ^ sc_mix64(0x1d000000ull + i));
+  sc_id id = {sc_mix64(base + 1), sc_mix64(base + 2)};
+  return id;
+}
