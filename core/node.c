@@ -62,8 +62,8 @@ static bool pol_take(void *user, unsigned g, const sc_msg_anycast *a, uint64_t n
   sc_node *n = user;
   return sc_splitstream_anycast_take(n->forest, g, a, now);
 }
-static bool pol_find(void *user, unsigned g, unsigned attempt, const sc_msg_scribe_drop *d,
-                     uint64_t now) {
+static bool pol_find(void *user, unsigned g, unsigned attempt,
+                     const sc_msg_scribe_drop *d, uint64_t now) {
   sc_node *n = user;
   return sc_splitstream_find_parent(n->forest, g, attempt, d, now);
 }
@@ -71,7 +71,8 @@ static void pol_failed(void *user, const sc_id *group, uint64_t app_id, uint64_t
   sc_node *n = user;
   sc_splitstream_anycast_failed(n->forest, group, app_id, now);
 }
-static void pol_multicast(void *user, unsigned g, const sc_msg_multicast *m, uint64_t now) {
+static void pol_multicast(void *user, unsigned g, const sc_msg_multicast *m,
+                          uint64_t now) {
   sc_node *n = user;
   sc_splitstream_multicast(n->forest, g, m, now);
 }
@@ -82,7 +83,8 @@ static void pol_changed(void *user, unsigned g, uint64_t now) {
 
 /* --- SplitStream's callbacks, passed through --- */
 
-static void ss_data(void *user, unsigned stripe, const sc_msg_multicast *m, uint64_t now) {
+static void ss_data(void *user, unsigned stripe, const sc_msg_multicast *m,
+                    uint64_t now) {
   sc_node *n = user;
   if (n->cb.stripe_data) n->cb.stripe_data(n->user, stripe, m, now);
 }
@@ -91,13 +93,16 @@ static void ss_changed(void *user, unsigned stripe, bool attached, uint64_t now)
   if (n->cb.stripe_changed) n->cb.stripe_changed(n->user, stripe, attached, now);
 }
 
-int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed, const sc_node_config *cfg,
-                const sc_node_callbacks *cb, const sc_alloc *alloc, void *user,
-                uint64_t now) {
-  if (out == NULL || self == NULL || cb == NULL || cb->send == NULL) return SC_ERR_INVALID;
+int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
+                const sc_node_config *cfg, const sc_node_callbacks *cb,
+                const sc_alloc *alloc, void *user, uint64_t now) {
+  if (out == NULL || self == NULL || cb == NULL || cb->send == NULL)
+    return SC_ERR_INVALID;
   sc_node_config c;
-  if (cfg) c = *cfg;
-  else sc_node_config_default(&c);
+  if (cfg)
+    c = *cfg;
+  else
+    sc_node_config_default(&c);
   if (alloc == NULL) alloc = sc_alloc_default();
   sc_node *n = alloc->calloc(1, sizeof(*n), alloc->user);
   if (n == NULL) return SC_ERR_NOMEM;
@@ -116,10 +121,12 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed, const sc_node_
                           .anycast_failed = pol_failed,
                           .multicast = pol_multicast,
                           .tree_changed = pol_changed};
-  rv = sc_scribe_new(&n->scribe, n->pastry, &c.scribe, &pol, node_send, alloc, n, seed, now);
+  rv = sc_scribe_new(&n->scribe, n->pastry, &c.scribe, &pol, node_send, alloc, n, seed,
+                     now);
   if (rv < 0) goto fail;
   sc_splitstream_callbacks scb = {.stripe_data = ss_data, .stripe_changed = ss_changed};
-  rv = sc_splitstream_new(&n->forest, n->scribe, &c.channel, &c.forest, &scb, alloc, n, seed);
+  rv = sc_splitstream_new(&n->forest, n->scribe, &c.channel, &c.forest, &scb, alloc, n,
+                          seed);
   if (rv < 0) goto fail;
   *out = n;
   return SC_OK;
@@ -158,18 +165,32 @@ uint64_t sc_node_get_expiry(const sc_node *n) {
 
 int sc_node_handle_expiry(sc_node *n, uint64_t now) {
   int rv = SC_OK;
-  if (sc_pastry_get_expiry(n->pastry) <= now) rv = sc_pastry_handle_expiry(n->pastry, now);
+  if (sc_pastry_get_expiry(n->pastry) <= now)
+    rv = sc_pastry_handle_expiry(n->pastry, now);
   if (rv < 0) return rv;
-  if (sc_scribe_get_expiry(n->scribe) <= now) rv = sc_scribe_handle_expiry(n->scribe, now);
+  if (sc_scribe_get_expiry(n->scribe) <= now)
+    rv = sc_scribe_handle_expiry(n->scribe, now);
   return rv;
 }
 
-sc_pastry *sc_node_pastry(sc_node *n) { return n->pastry; }
-sc_scribe *sc_node_scribe(sc_node *n) { return n->scribe; }
-sc_splitstream *sc_node_forest(sc_node *n) { return n->forest; }
-const sc_pastry *sc_node_pastry_c(const sc_node *n) { return n->pastry; }
-const sc_scribe *sc_node_scribe_c(const sc_node *n) { return n->scribe; }
-const sc_splitstream *sc_node_forest_c(const sc_node *n) { return n->forest; }
+sc_pastry *sc_node_pastry(sc_node *n) {
+  return n->pastry;
+}
+sc_scribe *sc_node_scribe(sc_node *n) {
+  return n->scribe;
+}
+sc_splitstream *sc_node_forest(sc_node *n) {
+  return n->forest;
+}
+const sc_pastry *sc_node_pastry_c(const sc_node *n) {
+  return n->pastry;
+}
+const sc_scribe *sc_node_scribe_c(const sc_node *n) {
+  return n->scribe;
+}
+const sc_splitstream *sc_node_forest_c(const sc_node *n) {
+  return n->forest;
+}
 
 size_t sc_node_mem_bytes(const sc_node *n) {
   return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +

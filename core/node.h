@@ -39,9 +39,9 @@ typedef struct sc_node_callbacks {
 } sc_node_callbacks;
 
 /* Creates the peer; like sc_pastry_new. Returns 0, SC_ERR_INVALID, SC_ERR_NOMEM. */
-int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed, const sc_node_config *cfg,
-                const sc_node_callbacks *cb, const sc_alloc *alloc, void *user,
-                uint64_t now);
+int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
+                const sc_node_config *cfg, const sc_node_callbacks *cb,
+                const sc_alloc *alloc, void *user, uint64_t now);
 void sc_node_del(sc_node *n);
 
 /* Joins the overlay (sc_pastry_join). */

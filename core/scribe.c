@@ -24,9 +24,9 @@
  * depths grow without bound: a depth beyond DEPTH_LOOP (relative to 0 or to
  * DEPTH_FLOATING) betrays one even when the cycle is longer than the ids a
  * path message carries (SC_PATH_MAX). */
-#define DEPTH_FLOATING 0x4000u
-#define DEPTH_LOOP 1024u
-#define DEPTH_MAX 0x7FFFu
+#define DEPTH_FLOATING        0x4000u
+#define DEPTH_LOOP            1024u
+#define DEPTH_MAX             0x7FFFu
 #define BACKOFF_DOUBLINGS_MAX 4 /* the join timeout grows to 16x at most */
 
 typedef struct scribe_child {
@@ -43,7 +43,7 @@ typedef struct scribe_group {
   sc_ref parent; /* addr SC_ADDR_NONE: none */
   uint64_t parent_heard_ns;
   uint64_t parent_since_ns; /* attached to the current parent at */
-  uint64_t retry_ns; /* next find_parent while a parent is needed; NEVER */
+  uint64_t retry_ns;        /* next find_parent while a parent is needed; NEVER */
   scribe_child *children;
   uint64_t *path; /* ancestors nearest last, ending with this peer */
   uint32_t nchildren, children_cap;
@@ -67,15 +67,15 @@ struct sc_scribe {
   sc_rng rng;
   uint64_t hb_next_ns;
   uint64_t hb_last_ns; /* the last heartbeat tick: refreshes answer it */
-  uint64_t wake_ns; /* deferred work (peer_failed) */
+  uint64_t wake_ns;    /* deferred work (peer_failed) */
   scribe_group *groups;
   uint32_t ngroups, groups_cap;
   sc_scribe_stats stats;
 };
 
 void sc_scribe_config_default(sc_scribe_config *c) {
-  c->heartbeat_ns = 10ull * 1000000000ull; /* FreePastry 2003: every 10 s */
-  c->heartbeat_misses = 2;                 /* ... repair after 2 misses */
+  c->heartbeat_ns = 10ull * 1000000000ull;   /* FreePastry 2003: every 10 s */
+  c->heartbeat_misses = 2;                   /* ... repair after 2 misses */
   c->join_timeout_ns = 5ull * 1000000000ull; /* SplitStream's 2003 timers: 5 s */
   c->children_max = 4096;
 }
@@ -89,7 +89,8 @@ static void scribe_send(sc_scribe *s, sc_addr to, sc_msg *m) {
 }
 
 static bool needs_parent(const scribe_group *gr) {
-  return !gr->root && gr->parent.addr == SC_ADDR_NONE && (gr->member || gr->nchildren > 0);
+  return !gr->root && gr->parent.addr == SC_ADDR_NONE &&
+         (gr->member || gr->nchildren > 0);
 }
 
 static int child_index(const scribe_group *gr, sc_addr a) {
@@ -153,7 +154,8 @@ static void push_path(sc_scribe *s, scribe_group *gr) {
   if (gr->nchildren == 0) return;
   sc_msg m;
   fill_path_msg(s, gr, &m, false);
-  for (uint32_t i = 0; i < gr->nchildren; i++) scribe_send(s, gr->children[i].ref.addr, &m);
+  for (uint32_t i = 0; i < gr->nchildren; i++)
+    scribe_send(s, gr->children[i].ref.addr, &m);
 }
 
 static void send_leave(sc_scribe *s, const sc_id *group, sc_addr to) {
@@ -266,9 +268,12 @@ int sc_scribe_new(sc_scribe **out, sc_pastry *pastry, const sc_scribe_config *cf
   s->pastry = pastry;
   s->self = *sc_pastry_self(pastry);
   s->self64 = sc_id_prefix64(&s->self.id);
-  if (cfg) s->cfg = *cfg;
-  else sc_scribe_config_default(&s->cfg);
-  if (s->cfg.heartbeat_ns == 0 || s->cfg.join_timeout_ns == 0 || s->cfg.children_max == 0) {
+  if (cfg)
+    s->cfg = *cfg;
+  else
+    sc_scribe_config_default(&s->cfg);
+  if (s->cfg.heartbeat_ns == 0 || s->cfg.join_timeout_ns == 0 ||
+      s->cfg.children_max == 0) {
     alloc->free(s, alloc->user);
     return SC_ERR_INVALID;
   }
@@ -278,7 +283,8 @@ int sc_scribe_new(sc_scribe **out, sc_pastry *pastry, const sc_scribe_config *cf
   s->user = user;
   sc_rng_seed(&s->rng, seed ^ 0x5c21be0000000001ull);
   /* Spread the heartbeat ticks of many peers over a period. */
-  s->hb_next_ns = now + sc_rng_below(&s->rng, 1000000u) * (s->cfg.heartbeat_ns / 1000000u) + 1;
+  s->hb_next_ns =
+      now + sc_rng_below(&s->rng, 1000000u) * (s->cfg.heartbeat_ns / 1000000u) + 1;
   s->wake_ns = NEVER;
   *out = s;
   return SC_OK;
@@ -382,7 +388,8 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
     }
     if (gr->nchildren == gr->children_cap) {
       uint32_t ncap = gr->children_cap ? gr->children_cap * 2 : 2;
-      void *n = s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
+      void *n =
+          s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
       if (n == NULL) return SC_ERR_NOMEM;
       gr->children = n;
       gr->children_cap = ncap;
@@ -552,7 +559,8 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
   m.type = SC_MSG_MULTICAST;
   m.u.multicast = *in;
   m.u.multicast.depth = (uint16_t)(in->depth + 1);
-  for (uint32_t i = 0; i < gr->nchildren; i++) scribe_send(s, gr->children[i].ref.addr, &m);
+  for (uint32_t i = 0; i < gr->nchildren; i++)
+    scribe_send(s, gr->children[i].ref.addr, &m);
 }
 
 /* ------------------------------------------------------- route upcalls */
@@ -581,7 +589,8 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     if (g < 0) return;
     become_root(s, &s->groups[g]);
     call_changed(s, (unsigned)g, now);
-    if (r->origin.addr != s->self.addr) (void)handle_join(s, (unsigned)g, &r->origin, now);
+    if (r->origin.addr != s->self.addr)
+      (void)handle_join(s, (unsigned)g, &r->origin, now);
     return;
   }
   if (r->kind == SC_ROUTE_ANYCAST) {
@@ -591,8 +600,10 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     a.group = r->key;
     a.requester = r->origin;
     a.app_id = r->app_id;
-    if (g >= 0 && in_tree(&s->groups[g])) anycast_visit(s, g, &a, now);
-    else anycast_fail(s, &a, now);
+    if (g >= 0 && in_tree(&s->groups[g]))
+      anycast_visit(s, g, &a, now);
+    else
+      anycast_fail(s, &a, now);
     return;
   }
   if (r->kind == SC_ROUTE_PUBLISH) {
@@ -702,35 +713,44 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
       }
     }
   }
-  for (uint32_t g = 0; g < s->ngroups; g++) call_changed(s, g, now);
+  for (uint32_t g = 0; g < s->ngroups; g++)
+    call_changed(s, g, now);
 }
 
 int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
   s->stats.msgs_recv++;
   const sc_id *gid;
   switch (m->type) {
-  case SC_MSG_MULTICAST: gid = &m->u.multicast.group; break;
+  case SC_MSG_MULTICAST:
+    gid = &m->u.multicast.group;
+    break;
   case SC_MSG_SCRIBE_PATH:
     if (m->u.scribe_path.n == 0 || m->u.scribe_path.n > SC_PATH_MAX) goto invalid;
     gid = &m->u.scribe_path.group;
     break;
   case SC_MSG_SCRIBE_JOIN:
-  case SC_MSG_SCRIBE_LEAVE: gid = &m->u.scribe_group.group; break;
+  case SC_MSG_SCRIBE_LEAVE:
+    gid = &m->u.scribe_group.group;
+    break;
   case SC_MSG_SCRIBE_DROP:
     if (m->u.scribe_drop.n > SC_DROP_CANDIDATES) goto invalid;
     gid = &m->u.scribe_drop.group;
     break;
   case SC_MSG_ANYCAST:
-    if (m->u.anycast.nvisit > SC_ANYCAST_VISIT_MAX || m->u.anycast.nseen > SC_ANYCAST_SEEN_MAX)
+    if (m->u.anycast.nvisit > SC_ANYCAST_VISIT_MAX ||
+        m->u.anycast.nseen > SC_ANYCAST_SEEN_MAX)
       goto invalid;
     gid = &m->u.anycast.group;
     break;
-  case SC_MSG_ANYCAST_FAIL: gid = &m->u.anycast_fail.group; break;
+  case SC_MSG_ANYCAST_FAIL:
+    gid = &m->u.anycast_fail.group;
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     if (m->u.scribe_hb.n > SC_SCRIBE_HB_GROUPS) goto invalid;
     handle_heartbeat(s, &m->sender, &m->u.scribe_hb, now);
     return SC_OK;
-  default: goto invalid;
+  default:
+    goto invalid;
   }
   if (m->sender.addr == s->self.addr && m->type != SC_MSG_ANYCAST) goto invalid;
   int g = sc_scribe_group_find(s, gid);
@@ -786,7 +806,8 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (s->pol.anycast_failed)
       s->pol.anycast_failed(s->user, gid, m->u.anycast_fail.app_id, now);
     return SC_OK;
-  default: break;
+  default:
+    break;
   }
 invalid:
   s->stats.msgs_invalid++;
@@ -825,8 +846,10 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
     }
     uint32_t before = gr->nchildren;
     for (uint32_t i = 0; i < gr->nchildren;) {
-      if (now - gr->children[i].heard_ns > child_dead) remove_child_at(gr, i);
-      else i++;
+      if (now - gr->children[i].heard_ns > child_dead)
+        remove_child_at(gr, i);
+      else
+        i++;
     }
     if (gr->nchildren < before) maybe_leave(s, gr);
   }
@@ -839,14 +862,16 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
     for (uint32_t i = 0; i < gr->nchildren; i++) {
       sc_addr a = gr->children[i].ref.addr;
       bool sent = false;
-      for (uint32_t h = 0; h < g && !sent; h++) sent = child_index(&s->groups[h], a) >= 0;
+      for (uint32_t h = 0; h < g && !sent; h++)
+        sent = child_index(&s->groups[h], a) >= 0;
       if (sent) continue;
       sc_msg m;
       m.type = SC_MSG_SCRIBE_HEARTBEAT;
       m.u.scribe_hb.from_parent = 1;
       unsigned n = 0;
       for (uint32_t h = g; h < s->ngroups; h++)
-        if (child_index(&s->groups[h], a) >= 0) m.u.scribe_hb.groups[n++] = s->groups[h].id;
+        if (child_index(&s->groups[h], a) >= 0)
+          m.u.scribe_hb.groups[n++] = s->groups[h].id;
       m.u.scribe_hb.n = (uint8_t)n;
       scribe_send(s, a, &m);
     }
@@ -900,8 +925,10 @@ int sc_scribe_handle_expiry(sc_scribe *s, uint64_t now) {
     } else if (gr->retry_ns <= now) {
       /* Each expiry without a parent is one more attempt: the next wait
        * doubles (SplitStream's 2003 schedule). */
-      if (gr->fresh) gr->fresh = 0;
-      else if (gr->attempt < UINT8_MAX) gr->attempt++;
+      if (gr->fresh)
+        gr->fresh = 0;
+      else if (gr->attempt < UINT8_MAX)
+        gr->attempt++;
       int rv = find_parent(s, g, NULL, now);
       if (rv < 0) return rv;
     }
@@ -912,10 +939,18 @@ int sc_scribe_handle_expiry(sc_scribe *s, uint64_t now) {
 
 /* ----------------------------------------------------------------- state */
 
-const sc_ref *sc_scribe_self(const sc_scribe *s) { return &s->self; }
-unsigned sc_scribe_groups(const sc_scribe *s) { return s->ngroups; }
-bool sc_scribe_is_member(const sc_scribe *s, unsigned g) { return s->groups[g].member; }
-bool sc_scribe_is_root(const sc_scribe *s, unsigned g) { return s->groups[g].root; }
+const sc_ref *sc_scribe_self(const sc_scribe *s) {
+  return &s->self;
+}
+unsigned sc_scribe_groups(const sc_scribe *s) {
+  return s->ngroups;
+}
+bool sc_scribe_is_member(const sc_scribe *s, unsigned g) {
+  return s->groups[g].member;
+}
+bool sc_scribe_is_root(const sc_scribe *s, unsigned g) {
+  return s->groups[g].root;
+}
 bool sc_scribe_attached(const sc_scribe *s, unsigned g) {
   return s->groups[g].root || s->groups[g].parent.addr != SC_ADDR_NONE;
 }
@@ -924,7 +959,9 @@ bool sc_scribe_parent(const sc_scribe *s, unsigned g, sc_ref *out) {
   if (out) *out = s->groups[g].parent;
   return true;
 }
-unsigned sc_scribe_children(const sc_scribe *s, unsigned g) { return s->groups[g].nchildren; }
+unsigned sc_scribe_children(const sc_scribe *s, unsigned g) {
+  return s->groups[g].nchildren;
+}
 bool sc_scribe_child_at(const sc_scribe *s, unsigned g, unsigned i, sc_ref *out) {
   if (i >= s->groups[g].nchildren) return false;
   *out = s->groups[g].children[i].ref;
@@ -932,15 +969,20 @@ bool sc_scribe_child_at(const sc_scribe *s, unsigned g, unsigned i, sc_ref *out)
 }
 unsigned sc_scribe_children_total(const sc_scribe *s) {
   unsigned n = 0;
-  for (uint32_t g = 0; g < s->ngroups; g++) n += s->groups[g].nchildren;
+  for (uint32_t g = 0; g < s->ngroups; g++)
+    n += s->groups[g].nchildren;
   return n;
 }
-unsigned sc_scribe_depth(const sc_scribe *s, unsigned g) { return s->groups[g].depth; }
+unsigned sc_scribe_depth(const sc_scribe *s, unsigned g) {
+  return s->groups[g].depth;
+}
 bool sc_scribe_on_path(const sc_scribe *s, unsigned g, uint64_t p64) {
   return path_has(&s->groups[g], p64);
 }
 
-void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) { *out = s->stats; }
+void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) {
+  *out = s->stats;
+}
 
 size_t sc_scribe_mem_bytes(const sc_scribe *s) {
   size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group);

@@ -10,7 +10,7 @@
 #define NO_STRIPE 0xFFu
 /* An anycast's application word: the stripe wanted, and whether only peers
  * forwarding that stripe as their primary may take it (the first pass). */
-#define ANY_STRIPE_MASK 0xFFull
+#define ANY_STRIPE_MASK  0xFFull
 #define ANY_PRIMARY_ONLY 0x100ull
 
 struct sc_splitstream {
@@ -22,12 +22,12 @@ struct sc_splitstream {
   sc_rng rng;
   sc_ref self;
   unsigned primary;
-  uint8_t group_of[SC_STRIPES_MAX];           /* stripe -> Scribe group */
-  uint8_t stripe_of[SC_SCRIBE_GROUPS_MAX];    /* Scribe group -> stripe */
+  uint8_t group_of[SC_STRIPES_MAX];        /* stripe -> Scribe group */
+  uint8_t stripe_of[SC_SCRIBE_GROUPS_MAX]; /* Scribe group -> stripe */
   uint8_t spare_group;
   uint8_t wants[SC_STRIPES_MAX];
   uint8_t attached[SC_STRIPES_MAX];
-  uint8_t pushdowns[SC_STRIPES_MAX];          /* in the current search */
+  uint8_t pushdowns[SC_STRIPES_MAX]; /* in the current search */
   bool in_spare;
   sc_splitstream_stats stats;
 };
@@ -64,8 +64,10 @@ int sc_splitstream_new(sc_splitstream **out, sc_scribe *scribe, const sc_id *cha
                        const sc_splitstream_callbacks *cb, const sc_alloc *alloc,
                        void *user, uint64_t seed) {
   sc_splitstream_config c;
-  if (cfg) c = *cfg;
-  else sc_splitstream_config_default(&c);
+  if (cfg)
+    c = *cfg;
+  else
+    sc_splitstream_config_default(&c);
   if (out == NULL || scribe == NULL || channel == NULL || !valid_stripes(c.stripes) ||
       c.in_degree > c.stripes)
     return SC_ERR_INVALID;
@@ -131,7 +133,8 @@ static bool forwards_as_primary(const sc_splitstream *ss, unsigned stripe) {
 static bool drop_nonprimary(sc_splitstream *ss, uint64_t now) {
   unsigned total = 0;
   for (unsigned i = 0; i < ss->cfg.stripes; i++)
-    if (!forwards_as_primary(ss, i)) total += sc_scribe_children(ss->scribe, ss->group_of[i]);
+    if (!forwards_as_primary(ss, i))
+      total += sc_scribe_children(ss->scribe, ss->group_of[i]);
   if (total == 0) return false;
   unsigned pick = sc_rng_below(&ss->rng, total);
   for (unsigned i = 0; i < ss->cfg.stripes; i++) {
@@ -196,7 +199,8 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
 
 bool sc_splitstream_anycast_take(sc_splitstream *ss, unsigned g, const sc_msg_anycast *a,
                                  uint64_t now) {
-  if (a->requester.addr == ss->self.addr || (a->app_id & ANY_STRIPE_MASK) >= ss->cfg.stripes)
+  if (a->requester.addr == ss->self.addr ||
+      (a->app_id & ANY_STRIPE_MASK) >= ss->cfg.stripes)
     return false;
   unsigned stripe = (unsigned)(a->app_id & ANY_STRIPE_MASK);
   /* FreePastry's SplitStream policy lets an anycast visit the peers that
@@ -254,8 +258,8 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
   return true;
 }
 
-void sc_splitstream_anycast_failed(sc_splitstream *ss, const sc_id *group, uint64_t app_id,
-                                   uint64_t now) {
+void sc_splitstream_anycast_failed(sc_splitstream *ss, const sc_id *group,
+                                   uint64_t app_id, uint64_t now) {
   /* The first pass (primary forwarders only) failed: search again, taking
    * any peer with room. Otherwise the search timer of scribe.h tries again,
    * later each time. */
@@ -312,7 +316,8 @@ int sc_splitstream_start(sc_splitstream *ss, uint64_t now) {
     order[i] = order[j];
     order[j] = t;
   }
-  for (unsigned i = 0; i < ss->cfg.in_degree; i++) ss->wants[order[i]] = 1;
+  for (unsigned i = 0; i < ss->cfg.in_degree; i++)
+    ss->wants[order[i]] = 1;
   for (unsigned i = 0; i < k; i++) {
     if (!ss->wants[i]) continue;
     int rv = sc_scribe_subscribe(ss->scribe, ss->group_of[i], now);
@@ -324,8 +329,8 @@ int sc_splitstream_start(sc_splitstream *ss, uint64_t now) {
 
 int sc_splitstream_publish(sc_splitstream *ss, uint32_t seq, uint64_t now) {
   for (unsigned i = 0; i < ss->cfg.stripes; i++) {
-    int rv = sc_scribe_publish(ss->scribe, sc_scribe_group_id(ss->scribe, ss->group_of[i]),
-                               seq, now);
+    int rv = sc_scribe_publish(ss->scribe,
+                               sc_scribe_group_id(ss->scribe, ss->group_of[i]), seq, now);
     if (rv < 0) return rv;
   }
   return SC_OK;
@@ -333,7 +338,9 @@ int sc_splitstream_publish(sc_splitstream *ss, uint32_t seq, uint64_t now) {
 
 /* ---------------------------------------------------------------- state */
 
-unsigned sc_splitstream_stripes(const sc_splitstream *ss) { return ss->cfg.stripes; }
+unsigned sc_splitstream_stripes(const sc_splitstream *ss) {
+  return ss->cfg.stripes;
+}
 
 unsigned sc_splitstream_root_allowance(const sc_splitstream *ss) {
   unsigned n = 0;
@@ -347,9 +354,12 @@ unsigned sc_splitstream_group(const sc_splitstream *ss, unsigned stripe) {
   assert(stripe < ss->cfg.stripes);
   return ss->group_of[stripe];
 }
-unsigned sc_splitstream_spare_group(const sc_splitstream *ss) { return ss->spare_group; }
+unsigned sc_splitstream_spare_group(const sc_splitstream *ss) {
+  return ss->spare_group;
+}
 int sc_splitstream_stripe_of(const sc_splitstream *ss, unsigned g) {
-  return g < SC_SCRIBE_GROUPS_MAX && ss->stripe_of[g] != NO_STRIPE ? ss->stripe_of[g] : -1;
+  return g < SC_SCRIBE_GROUPS_MAX && ss->stripe_of[g] != NO_STRIPE ? ss->stripe_of[g]
+                                                                   : -1;
 }
 bool sc_splitstream_wants(const sc_splitstream *ss, unsigned stripe) {
   return stripe < ss->cfg.stripes && ss->wants[stripe];
@@ -357,7 +367,9 @@ bool sc_splitstream_wants(const sc_splitstream *ss, unsigned stripe) {
 const sc_splitstream_config *sc_splitstream_config_get(const sc_splitstream *ss) {
   return &ss->cfg;
 }
-size_t sc_splitstream_mem_bytes(const sc_splitstream *ss) { return sizeof(*ss); }
+size_t sc_splitstream_mem_bytes(const sc_splitstream *ss) {
+  return sizeof(*ss);
+}
 
 void sc_splitstream_get_stats(const sc_splitstream *ss, sc_splitstream_stats *out) {
   *out = ss->stats;

@@ -15,11 +15,11 @@
  *    primary-stripe child whose id shares the shortest prefix with the stripe
  *    id (possibly the newcomer). (Ours, not the paper's: the root of a stripe
  *    takes one child in it even when full, or a stripe whose id falls next to
- *    a peer without capacity could never be built.) A dropped peer (an orphan) first tries the
- *    dropper's children (push-down), then anycasts to the spare capacity
- *    group, which every peer with free capacity joins; a member adopts an
- *    orphan only if it receives that stripe, has room, and the orphan is not
- *    on its own path to the stripe's root.
+ *    a peer without capacity could never be built.) A dropped peer (an orphan) first
+ * tries the dropper's children (push-down), then anycasts to the spare capacity group,
+ * which every peer with free capacity joins; a member adopts an orphan only if it
+ * receives that stripe, has room, and the orphan is not on its own path to the stripe's
+ * root.
  *  - The authors' 2003 timers: a parent search times out after
  *    (1 + U[0,1)) x 5 s, doubling each retry (scribe.h's schedule); after five
  *    failures the orphan also anycasts inside the stripe tree itself, where a
@@ -39,7 +39,7 @@
 #include "msg.h"
 #include "scribe.h"
 
-#define SC_STRIPES_MAX SC_ID_BASE     /* k <= 2^b */
+#define SC_STRIPES_MAX        SC_ID_BASE /* k <= 2^b */
 #define SC_CAPACITY_UNBOUNDED UINT32_MAX
 
 typedef struct sc_splitstream sc_splitstream;
@@ -97,8 +97,8 @@ bool sc_splitstream_anycast_take(sc_splitstream *ss, unsigned g, const sc_msg_an
                                  uint64_t now);
 bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt,
                                 const sc_msg_scribe_drop *drop, uint64_t now);
-void sc_splitstream_anycast_failed(sc_splitstream *ss, const sc_id *group, uint64_t app_id,
-                                   uint64_t now);
+void sc_splitstream_anycast_failed(sc_splitstream *ss, const sc_id *group,
+                                   uint64_t app_id, uint64_t now);
 void sc_splitstream_multicast(sc_splitstream *ss, unsigned g, const sc_msg_multicast *m,
                               uint64_t now);
 void sc_splitstream_tree_changed(sc_splitstream *ss, unsigned g, uint64_t now);

@@ -31,8 +31,10 @@ bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
   errno = 0;
   double v = s ? strtod(s, &end) : NAN;
   double mult = 1;
-  if (s && end != s && (*end == 'k' || *end == 'K')) mult = 1e3, end++;
-  else if (s && end != s && *end == 'M') mult = 1e6, end++;
+  if (s && end != s && (*end == 'k' || *end == 'K'))
+    mult = 1e3, end++;
+  else if (s && end != s && *end == 'M')
+    mult = 1e6, end++;
   v *= mult;
   if (!s || end == s || *end != '\0' || errno != 0 || !isfinite(v) || v != floor(v) ||
       v < 0) {

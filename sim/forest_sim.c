@@ -14,15 +14,15 @@
 #include "sim/stats.h"
 #include "sim/world.h"
 
-#define NS_PER_S 1000000000ull
-#define CHECK_NS NS_PER_S         /* completion checks and time-series rows */
+#define NS_PER_S      1000000000ull
+#define CHECK_NS      NS_PER_S           /* completion checks and time-series rows */
 #define DATA_PHASE_NS (20ull * NS_PER_S) /* for one message to reach everyone */
-#define NO_ARRIVAL UINT32_MAX
+#define NO_ARRIVAL    UINT32_MAX
 /* A complete forest must still be complete this much later, with no peer's
  * attachment changed in between, before it counts as built: a drop may be on
  * the wire when the check first passes. */
 #define STABLE_NS (2ull * NS_PER_S)
-#define SOURCE 0u
+#define SOURCE    0u
 
 enum {
   EV_JOIN = SIM_WORLD_EV_USER, /* arg: peer */
@@ -60,7 +60,7 @@ typedef struct forest_sim {
   sim_world *w;
   sc_rng rng;
   fpeer *fp;
-  uint32_t *arr_us;  /* peer * k + stripe: delay of message 1, microseconds */
+  uint32_t *arr_us; /* peer * k + stripe: delay of message 1, microseconds */
   uint8_t *depth;
   uint8_t *walk_state;
   uint32_t *walk_buf;
@@ -71,9 +71,9 @@ typedef struct forest_sim {
   uint64_t msgs_interval;
   int phase;
   bool check_pending, count_links;
-  uint64_t changes;        /* attachment changes so far */
-  uint64_t ok_since_ns;    /* first passing check of a quiet spell; 0: none */
-  uint64_t ok_changes;     /* changes at that check */
+  uint64_t changes;     /* attachment changes so far */
+  uint64_t ok_since_ns; /* first passing check of a quiet spell; 0: none */
+  uint64_t ok_changes;  /* changes at that check */
   sim_linkstress *ls;
   ts_row *ts;
   size_t nts, ts_cap;
@@ -102,8 +102,10 @@ static void h_received(void *ctx, uint32_t to, const sc_msg *m) {
   forest_sim *s = ctx;
   if (!forest_msg(m) || m->type == SC_MSG_SCRIBE_HEARTBEAT) return;
   s->msgs_interval++;
-  if (s->phase == PH_BUILD) s->fp[to].msgs_build++;
-  else if (s->phase == PH_REPAIR) s->fp[to].msgs_repair++;
+  if (s->phase == PH_BUILD)
+    s->fp[to].msgs_build++;
+  else if (s->phase == PH_REPAIR)
+    s->fp[to].msgs_repair++;
 }
 
 static void h_stripe_data(void *ctx, uint32_t peer, unsigned stripe,
@@ -128,12 +130,16 @@ static void h_stripe_changed(void *ctx, uint32_t peer, unsigned stripe, bool att
   uint16_t bit = (uint16_t)(1u << stripe);
   bool was = (f->attached & bit) != 0;
   if (attached == was) return;
-  if (attached) f->attached |= bit;
-  else f->attached &= (uint16_t)~bit;
+  if (attached)
+    f->attached |= bit;
+  else
+    f->attached &= (uint16_t)~bit;
   s->changes++;
   if (f->started && (f->wants & bit)) {
-    if (attached) s->attached_pairs++;
-    else s->attached_pairs--;
+    if (attached)
+      s->attached_pairs++;
+    else
+      s->attached_pairs--;
   }
   if (s->attached_pairs == s->wanted_pairs && !s->check_pending &&
       (s->phase == PH_BUILD || s->phase == PH_REPAIR)) {
@@ -149,7 +155,8 @@ static uint32_t oracle_root(forest_sim *s, const sc_id *key) {
   uint32_t best = UINT32_MAX;
   for (uint32_t i = 0; i < s->prm->peers; i++) {
     if (!sim_world_alive(s->w, i)) continue;
-    if (best == UINT32_MAX || sc_id_closer(key, sim_world_id(s->w, i), sim_world_id(s->w, best)))
+    if (best == UINT32_MAX ||
+        sc_id_closer(key, sim_world_id(s->w, i), sim_world_id(s->w, best)))
       best = i;
   }
   return best;
@@ -169,7 +176,8 @@ static bool forest_check(forest_sim *s, uint32_t *cycles, uint32_t *wrong_roots,
   for (unsigned st = 0; st < s->k; st++) {
     sc_splitstream *ss0 = sc_node_forest(sim_world_node(s->w, SOURCE));
     unsigned g = sc_splitstream_group(ss0, st);
-    const sc_id *sid = sc_scribe_group_id(sc_node_scribe(sim_world_node(s->w, SOURCE)), g);
+    const sc_id *sid =
+        sc_scribe_group_id(sc_node_scribe(sim_world_node(s->w, SOURCE)), g);
     uint32_t root = oracle_root(s, sid);
     memset(s->walk_state, W_NEW, n);
     for (uint32_t i = 1; i < n; i++) {
@@ -191,8 +199,10 @@ static bool forest_check(forest_sim *s, uint32_t *cycles, uint32_t *wrong_roots,
         s->walk_buf[len++] = cur;
         const sc_scribe *sc = sc_node_scribe_c(sim_world_node(s->w, cur));
         if (sc_scribe_is_root(sc, g)) {
-          if (cur == root) verdict = W_GOOD;
-          else (*wrong_roots)++;
+          if (cur == root)
+            verdict = W_GOOD;
+          else
+            (*wrong_roots)++;
           break;
         }
         sc_ref parent;
@@ -203,7 +213,8 @@ static bool forest_check(forest_sim *s, uint32_t *cycles, uint32_t *wrong_roots,
         }
         cur = parent.addr;
       }
-      for (uint32_t k = 0; k < len; k++) s->walk_state[s->walk_buf[k]] = (uint8_t)verdict;
+      for (uint32_t k = 0; k < len; k++)
+        s->walk_state[s->walk_buf[k]] = (uint8_t)verdict;
     }
   }
   return *cycles == 0 && *wrong_roots == 0 && *unattached == 0;
@@ -264,7 +275,8 @@ static void progress(forest_sim *s, bool force) {
   sim_engine *e = sim_world_engine(s->w);
   double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
   fprintf(s->log,
-          "forest: %-7s t=%.0fs joined %u/%u attached %.4f events %llu (%.2fM/s) wall %.0fs\n",
+          "forest: %-7s t=%.0fs joined %u/%u attached %.4f events %llu (%.2fM/s) wall "
+          "%.0fs\n",
           phase_name(s->phase), (double)e->now_ns / 1e9, sim_world_joined(s->w),
           s->prm->peers,
           s->wanted_pairs ? (double)s->attached_pairs / (double)s->wanted_pairs : 0.0,
@@ -296,7 +308,8 @@ static void ts_push(forest_sim *s, uint64_t now) {
     s->ts_cap = ncap;
   }
   uint32_t live = 0;
-  for (uint32_t i = 0; i < s->prm->peers; i++) live += !s->fp[i].dead;
+  for (uint32_t i = 0; i < s->prm->peers; i++)
+    live += !s->fp[i].dead;
   ts_row *row = &s->ts[s->nts++];
   row->t_s = ((double)now - (double)s->t0_ns) / 1e9;
   row->attached_fraction =
@@ -381,8 +394,10 @@ static void h_event(void *ctx, const sim_event *ev) {
   case EV_JOIN: {
     uint32_t i = ev->arg;
     if (sim_world_join(s->w, i) != 0) s->failed = 1;
-    if (i + 1 < s->prm->peers) schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
-    else schedule(s, now + (uint64_t)(s->prm->settle_s * 1e9), EV_BUILD, 0);
+    if (i + 1 < s->prm->peers)
+      schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
+    else
+      schedule(s, now + (uint64_t)(s->prm->settle_s * 1e9), EV_BUILD, 0);
     break;
   }
   case EV_BUILD: {
@@ -409,8 +424,12 @@ static void h_event(void *ctx, const sim_event *ev) {
     sim_world_rearm(s->w, i);
     break;
   }
-  case EV_CHECK: on_check(s, now, true); break;
-  case EV_CHECK_NOW: on_check(s, now, false); break;
+  case EV_CHECK:
+    on_check(s, now, true);
+    break;
+  case EV_CHECK_NOW:
+    on_check(s, now, false);
+    break;
   case EV_PUBLISH: {
     s->publish_ns[ev->arg] = now;
     sc_node *src = sim_world_node(s->w, SOURCE);
@@ -430,7 +449,8 @@ static void h_event(void *ctx, const sim_event *ev) {
       sim_world_stop(s->w);
     }
     break;
-  default: break;
+  default:
+    break;
   }
 }
 
@@ -463,7 +483,8 @@ static void collect(forest_sim *s) {
       size_t at = (size_t)i * s->k + st;
       if (!(f->wants & (1u << st)) || s->arr_us[at] == NO_ARRIVAL) continue;
       if (sim_samples_add(&dep, s->depth[at]) != 0) s->failed = 1;
-      if (direct > 0 && sim_samples_add(&pen, (double)s->arr_us[at] * 1000.0 / (double)direct) != 0)
+      if (direct > 0 &&
+          sim_samples_add(&pen, (double)s->arr_us[at] * 1000.0 / (double)direct) != 0)
         s->failed = 1;
     }
   }
@@ -473,7 +494,8 @@ static void collect(forest_sim *s) {
   r->msgs_per_peer_max = mmax;
   r->complete_fraction_after =
       p->fail_fraction > 0 && survivors ? (double)complete2 / survivors : NAN;
-  r->repair_msgs_per_peer = p->fail_fraction > 0 && survivors ? (double)rep_sum / survivors : NAN;
+  r->repair_msgs_per_peer =
+      p->fail_fraction > 0 && survivors ? (double)rep_sum / survivors : NAN;
   r->depth_mean = sim_samples_mean(&dep);
   r->depth_max = dep.n ? (uint32_t)sim_samples_max(&dep) : 0;
   r->delay_penalty_mean = sim_samples_mean(&pen);
@@ -515,7 +537,8 @@ static void collect(forest_sim *s) {
     if (p->baselines) {
       uint32_t *recv = malloc((size_t)(n - 1) * sizeof(uint32_t));
       if (recv) {
-        for (uint32_t i = 1; i < n; i++) recv[i - 1] = i;
+        for (uint32_t i = 1; i < n; i++)
+          recv[i - 1] = i;
         if (sim_linkstress_central_server(s->net, SOURCE, recv, n - 1, s->k, &sum) == 0) {
           r->central_server.mean = sum.mean;
           r->central_server.max = sum.max;
@@ -545,7 +568,8 @@ static FILE *open_out(forest_sim *s, const char *name) {
   char path[4096];
   snprintf(path, sizeof(path), "%s/%s", s->prm->out_dir, name);
   FILE *f = fopen(path, "w");
-  if (!f && s->log) fprintf(s->log, "forest: cannot write %s: %s\n", path, strerror(errno));
+  if (!f && s->log)
+    fprintf(s->log, "forest: cannot write %s: %s\n", path, strerror(errno));
   return f;
 }
 
@@ -553,11 +577,13 @@ static int write_outputs(forest_sim *s) {
   const sim_forest_params *p = s->prm;
   FILE *f = open_out(s, "peers.csv");
   if (!f) return -1;
-  fprintf(f, "peer,in_degree,capacity,children,children_peak,stripes_wanted,stripes_received,"
-             "msgs_build,msgs_repair,crashed\n");
+  fprintf(
+      f, "peer,in_degree,capacity,children,children_peak,stripes_wanted,stripes_received,"
+         "msgs_build,msgs_repair,crashed\n");
   for (uint32_t i = 0; i < p->peers; i++) {
     fpeer *fp = &s->fp[i];
-    unsigned load = fp->dead ? 0 : sc_splitstream_load(sc_node_forest_c(sim_world_node(s->w, i)));
+    unsigned load =
+        fp->dead ? 0 : sc_splitstream_load(sc_node_forest_c(sim_world_node(s->w, i)));
     fprintf(f, "%u,%u,%lld,%u,%u,%d,%d,%u,%u,%d\n", i, fp->in_degree,
             fp->capacity == SIM_CAP_UNBOUNDED ? -1LL : (long long)fp->capacity, load,
             fp->children_peak, __builtin_popcount(fp->wants),

@@ -30,23 +30,23 @@
 #include "sim/netmodel.h"
 
 typedef struct sim_forest_params {
-  uint32_t peers;       /* N >= 2; peer 0 is the source */
-  sim_cap_kind config;  /* per-peer in-degree and capacity */
+  uint32_t peers;      /* N >= 2; peer 0 is the source */
+  sim_cap_kind config; /* per-peer in-degree and capacity */
   sim_net_kind topology;
   uint64_t seed;
-  uint32_t stripes;     /* k: 1, 2, 4, 8 or 16 */
-  double join_rate;     /* Pastry arrivals per s; 0: N/100 within [10, 2000] */
-  double settle_s;      /* quiet after the last arrival; 60 */
-  double spread_s;      /* subscriptions spread over this window; 1 */
-  double build_max_s;   /* give up on completion after this; 900 */
-  double fail_fraction; /* receivers crashing at once after the build; 0 */
-  double repair_max_s;  /* give up on repair after this; 600 */
-  double loss;          /* message loss probability, [0, 1) */
+  uint32_t stripes;        /* k: 1, 2, 4, 8 or 16 */
+  double join_rate;        /* Pastry arrivals per s; 0: N/100 within [10, 2000] */
+  double settle_s;         /* quiet after the last arrival; 60 */
+  double spread_s;         /* subscriptions spread over this window; 1 */
+  double build_max_s;      /* give up on completion after this; 900 */
+  double fail_fraction;    /* receivers crashing at once after the build; 0 */
+  double repair_max_s;     /* give up on repair after this; 600 */
+  double loss;             /* message loss probability, [0, 1) */
   uint32_t refine_per_row; /* Pastry's locality refinement; 4 */
-  bool baselines;       /* also central server and IP multicast link stress */
+  bool baselines;          /* also central server and IP multicast link stress */
   bool wire_check;
   bool progress;
-  const char *out_dir;  /* per-peer CSVs and time series; NULL: none */
+  const char *out_dir; /* per-peer CSVs and time series; NULL: none */
 } sim_forest_params;
 
 void sim_forest_params_default(sim_forest_params *p);
@@ -61,16 +61,17 @@ typedef struct sim_forest_result {
   uint32_t peers, receivers;
   double build_s; /* NaN: not complete within build_max_s */
   uint32_t complete_peers;
-  double complete_fraction;    /* receivers that got every stripe they want */
-  double msgs_per_peer_mean;   /* forest messages handled during the build */
+  double complete_fraction;  /* receivers that got every stripe they want */
+  double msgs_per_peer_mean; /* forest messages handled during the build */
   uint64_t msgs_per_peer_max;
   uint32_t children_max;
   double children_mean;
   uint32_t capacity_violations; /* peers whose children exceed capacity, ever */
   double multi_interior_fraction;
   uint64_t nonprimary_children; /* children held in non-primary stripes */
-  uint64_t nonprimary_interior; /* (peer, stripe) interior, stripe not primary, not root */
-  uint64_t root_overflows;      /* children full roots took in their own stripe */
+  uint64_t
+      nonprimary_interior; /* (peer, stripe) interior, stripe not primary, not root */
+  uint64_t root_overflows; /* children full roots took in their own stripe */
   double depth_mean;
   uint32_t depth_max;
   double delay_penalty_mean, delay_penalty_p50, delay_penalty_p90, delay_penalty_max;
@@ -81,8 +82,8 @@ typedef struct sim_forest_result {
   uint64_t drops_primary, drops_nonprimary, loops_refused, loops_broken;
   /* failure phase */
   uint32_t crashed;
-  double repair_s;                   /* NaN: not repaired within repair_max_s */
-  double complete_fraction_after;    /* survivors with every stripe, 2nd message */
+  double repair_s;                /* NaN: not repaired within repair_max_s */
+  double complete_fraction_after; /* survivors with every stripe, 2nd message */
   double repair_msgs_per_peer;
   uint64_t messages, bytes, sim_events, trace_digest;
   double sim_time_s, wall_s, events_per_s, peak_rss_mb, state_bytes_per_peer;

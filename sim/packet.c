@@ -51,7 +51,8 @@ void sim_packet_put(sim_packet_pool *pl, sim_packet *pk) {
 }
 
 void sim_packet_pool_free(sim_packet_pool *pl) {
-  for (size_t i = 0; i < pl->nslabs; i++) free(pl->slabs[i]);
+  for (size_t i = 0; i < pl->nslabs; i++)
+    free(pl->slabs[i]);
   free(pl->slabs);
   memset(pl, 0, sizeof(*pl));
 }

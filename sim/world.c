@@ -113,7 +113,8 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
   w->peers = calloc(cfg->peers, sizeof(world_peer));
   w->ids = calloc(cfg->peers, sizeof(sc_id));
   w->joined_list = calloc(cfg->peers, sizeof(uint32_t));
-  if (!w->peers || !w->ids || !w->joined_list || sim_engine_init(&w->eng, cfg->peers) != 0) {
+  if (!w->peers || !w->ids || !w->joined_list ||
+      sim_engine_init(&w->eng, cfg->peers) != 0) {
     sim_world_del(w);
     return -1;
   }
@@ -124,7 +125,8 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
 void sim_world_del(sim_world *w) {
   if (!w) return;
   if (w->peers)
-    for (uint32_t i = 0; i < w->cfg.peers; i++) sc_node_del(w->peers[i].node);
+    for (uint32_t i = 0; i < w->cfg.peers; i++)
+      sc_node_del(w->peers[i].node);
   sim_packet_pool_free(&w->pool);
   free(w->peers);
   free(w->ids);
@@ -168,7 +170,8 @@ int sim_world_join(sim_world *w, uint32_t i) {
   uint64_t best_lat = UINT64_MAX;
   for (unsigned k = 0; k < BOOTSTRAP_SAMPLES && w->njoined > 0; k++) {
     uint32_t j = w->joined_list[sc_rng_below(&w->rng, w->njoined)];
-    if (!w->peers[j].alive || !sc_pastry_is_joined(sc_node_pastry(w->peers[j].node))) continue;
+    if (!w->peers[j].alive || !sc_pastry_is_joined(sc_node_pastry(w->peers[j].node)))
+      continue;
     uint64_t lat = sim_net_latency_ns(w->net, i, j);
     if (lat < best_lat) best_lat = lat, best = j;
   }
@@ -210,11 +213,13 @@ int sim_world_run(sim_world *w, uint64_t until_ns) {
     if (pe) next = pe->t_ns;
     if (w->eng.ntm > 0 && w->eng.tm[0].t_ns < next) next = w->eng.tm[0].t_ns;
     if (next == SIM_TIME_NEVER || next > until_ns) {
-      if (until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns) w->eng.now_ns = until_ns;
+      if (until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns)
+        w->eng.now_ns = until_ns;
       break;
     }
     if (!sim_engine_next(&w->eng, &ev)) break;
-    w->digest = sc_mix64(w->digest ^ (ev.t_ns * 0x9e3779b97f4a7c15ull + ev.kind * 131 + ev.arg));
+    w->digest =
+        sc_mix64(w->digest ^ (ev.t_ns * 0x9e3779b97f4a7c15ull + ev.kind * 131 + ev.arg));
     if (ev.kind == SIM_EV_TIMER) {
       world_peer *wp = &w->peers[ev.arg];
       wp->timer_ns = SIM_TIME_NEVER;
@@ -237,14 +242,34 @@ int sim_world_run(sim_world *w, uint64_t until_ns) {
   return w->failed ? -1 : 0;
 }
 
-void sim_world_stop(sim_world *w) { w->stop = true; }
+void sim_world_stop(sim_world *w) {
+  w->stop = true;
+}
 
-sim_engine *sim_world_engine(sim_world *w) { return &w->eng; }
-uint64_t sim_world_now(const sim_world *w) { return w->eng.now_ns; }
-sc_node *sim_world_node(sim_world *w, uint32_t i) { return w->peers[i].node; }
-bool sim_world_alive(const sim_world *w, uint32_t i) { return w->peers[i].alive; }
-const sc_id *sim_world_id(const sim_world *w, uint32_t i) { return &w->ids[i]; }
-uint32_t sim_world_peers(const sim_world *w) { return w->cfg.peers; }
-uint32_t sim_world_joined(const sim_world *w) { return w->njoined; }
-const sim_world_counters *sim_world_counters_get(const sim_world *w) { return &w->ctr; }
-uint64_t sim_world_digest(const sim_world *w) { return w->digest; }
+sim_engine *sim_world_engine(sim_world *w) {
+  return &w->eng;
+}
+uint64_t sim_world_now(const sim_world *w) {
+  return w->eng.now_ns;
+}
+sc_node *sim_world_node(sim_world *w, uint32_t i) {
+  return w->peers[i].node;
+}
+bool sim_world_alive(const sim_world *w, uint32_t i) {
+  return w->peers[i].alive;
+}
+const sc_id *sim_world_id(const sim_world *w, uint32_t i) {
+  return &w->ids[i];
+}
+uint32_t sim_world_peers(const sim_world *w) {
+  return w->cfg.peers;
+}
+uint32_t sim_world_joined(const sim_world *w) {
+  return w->njoined;
+}
+const sim_world_counters *sim_world_counters_get(const sim_world *w) {
+  return &w->ctr;
+}
+uint64_t sim_world_digest(const sim_world *w) {
+  return w->digest;
+}

@@ -32,8 +32,8 @@ typedef struct sim_world_hooks {
   void (*sent)(void *ctx, uint32_t from, uint32_t to, const sc_msg *m);
   /* Every message handed to a live peer. Optional. */
   void (*received)(void *ctx, uint32_t to, const sc_msg *m);
-  void (*stripe_data)(void *ctx, uint32_t peer, unsigned stripe, const sc_msg_multicast *m,
-                      uint64_t now);
+  void (*stripe_data)(void *ctx, uint32_t peer, unsigned stripe,
+                      const sc_msg_multicast *m, uint64_t now);
   void (*stripe_changed)(void *ctx, uint32_t peer, unsigned stripe, bool attached,
                          uint64_t now);
   void (*deliver)(void *ctx, uint32_t peer, const sc_msg *m, uint64_t now);
@@ -42,10 +42,10 @@ typedef struct sim_world_hooks {
 } sim_world_hooks;
 
 typedef struct sim_world_config {
-  uint32_t peers;     /* peer indices 0 .. peers-1 */
+  uint32_t peers; /* peer indices 0 .. peers-1 */
   uint64_t seed;
-  double loss;        /* probability that any message is lost, [0, 1) */
-  bool wire_check;    /* every message through encode and decode */
+  double loss;         /* probability that any message is lost, [0, 1) */
+  bool wire_check;     /* every message through encode and decode */
   sc_node_config node; /* the defaults every peer starts from */
 } sim_world_config;
 
