@@ -23,6 +23,7 @@
 #include "pastry.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "err.h"
@@ -62,37 +63,50 @@ typedef struct pastry_failed {
   uint64_t at_ns;
 } pastry_failed;
 
+/*
+ * Hot fields first. At 10^5 peers and more every message finds its peer's
+ * state out of cache, so what a PING or PONG touches (the header, the
+ * configuration, the routing table's header, the recent-ping addresses and
+ * the leaf set's header with its far distances) is packed into the first
+ * lines, which sc_pastry_prefetch loads; the leaf-set members, counters and
+ * bookkeeping for rarer events follow.
+ */
 struct sc_pastry {
   sc_ref self;
-  sc_pastry_config cfg;
-  sc_pastry_callbacks cb;
-  const sc_alloc *alloc;
-  void *user;
-  sc_rng rng;
   uint8_t state;
   uint8_t nfailed;
   uint8_t failed_next;
-  sc_addr bootstrap;
+  uint8_t recent_ping_next;
   uint32_t seq_next;
-  uint64_t join_deadline_ns;
+  sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
+  uint32_t nsuspects, nacks;
+  uint64_t heard_left_ns, heard_right_ns;
   uint64_t hb_next_ns;
   uint64_t refine_at_ns; /* next routing-table refinement; 0: none */
-  sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
-  uint64_t heard_left_ns, heard_right_ns;
-  sc_leafset ls;
-  sc_rtable rt;
+  uint64_t join_deadline_ns;
   pastry_suspect *suspects;
-  uint32_t nsuspects, suspects_cap;
   pastry_pending_ack *acks;
-  uint32_t nacks, acks_cap;
-  pastry_failed failed[FAILED_SET_MAX];
+  uint64_t msgs_sent, msgs_recv; /* the two counters every message moves */
+  void *user;
+  sc_pastry_callbacks cb;
+  const sc_alloc *alloc;
+  sc_pastry_config cfg;
+  sc_rtable rt;
   /* A joiner hears of the same neighbours from a dozen leaf sets before the
    * first answers return; this ring keeps it from probing each a dozen times. */
   sc_addr recent_ping_addr[RECENT_PINGS];
+  sc_leafset ls; /* its header is hot, its members less so */
+  /* Cold. */
+  sc_rng rng;
+  sc_addr bootstrap;
+  uint32_t suspects_cap, acks_cap;
   uint64_t recent_ping_ns[RECENT_PINGS];
-  uint8_t recent_ping_next;
+  pastry_failed failed[FAILED_SET_MAX];
   sc_pastry_stats stats;
 };
+
+/* The hot part: up to and including the leaf set's header. */
+#define PASTRY_HOT_BYTES (offsetof(struct sc_pastry, ls) + offsetof(sc_leafset, left))
 
 void sc_pastry_config_default(sc_pastry_config *c) {
   c->leafset_size = SC_LEAFSET_MAX;
@@ -111,7 +125,7 @@ void sc_pastry_config_default(sc_pastry_config *c) {
 
 static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
   m->sender = p->self;
-  p->stats.msgs_sent++;
+  p->msgs_sent++;
   p->cb.send(p->user, to, m);
 }
 
@@ -394,7 +408,7 @@ static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *rou
       best = &r->id, best_addr = r->addr;
   }
   for (unsigned row = l; row < SC_RT_ROWS_MAX; row++) {
-    if (p->rt.rows[row] == NULL) continue;
+    if (!sc_rtable_has_row(&p->rt, row)) continue;
     for (unsigned c = 0; c < SC_ID_BASE; c++) {
       const sc_rt_entry *x = sc_rtable_get(&p->rt, row, c);
       if (x && !pastry_excluded(p, route, x->addr) && sc_id_shl(&x->id, key) >= l &&
@@ -440,7 +454,7 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, uint32_t retries
     unsigned shl = sc_id_shl(&route->origin.id, &p->self.id);
     unsigned upto = shl + 1 < SC_RT_ROWS_MAX ? shl + 1 : SC_RT_ROWS_MAX;
     for (unsigned r = route->rows_sent; r < upto; r++)
-      if (p->rt.rows[r]) pastry_send_row(p, route->origin.addr, r);
+      if (sc_rtable_has_row(&p->rt, r)) pastry_send_row(p, route->origin.addr, r);
     if (upto > route->rows_sent) route->rows_sent = (uint8_t)upto;
   }
   if (route->hops >= ROUTE_HOPS_MAX) {
@@ -595,7 +609,7 @@ static void pastry_announce(sc_pastry *p, uint64_t now) {
     pastry_send_ping(p, r->addr, true, now);
   }
   for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
-    if (p->rt.rows[row] == NULL) continue;
+    if (!sc_rtable_has_row(&p->rt, row)) continue;
     for (unsigned c = 0; c < SC_ID_BASE; c++) {
       const sc_rt_entry *e = sc_rtable_get(&p->rt, row, c);
       if (e && !sc_leafset_find(&p->ls, &e->id)) pastry_send_ping(p, e->addr, true, now);
@@ -635,7 +649,7 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
 }
 
 int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
-  p->stats.msgs_recv++;
+  p->msgs_recv++;
   if (!pastry_valid(m) || sc_id_eq(&m->sender.id, &p->self.id)) {
     p->stats.msgs_dropped_invalid++;
     return SC_ERR_INVALID;
@@ -751,7 +765,7 @@ uint64_t sc_pastry_get_expiry(const sc_pastry *p) {
  */
 static void pastry_refine(sc_pastry *p) {
   for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
-    if (p->rt.rows[row] == NULL) continue;
+    if (!sc_rtable_has_row(&p->rt, row)) continue;
     unsigned asked = 0;
     unsigned start = sc_rng_below(&p->rng, SC_ID_BASE);
     for (unsigned k = 0; k < SC_ID_BASE && asked < p->cfg.refine_per_row; k++) {
@@ -873,16 +887,52 @@ bool sc_pastry_rt_entry(const sc_pastry *p, unsigned row, unsigned col, sc_ref *
 
 void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out) {
   *out = p->stats;
+  out->msgs_sent = p->msgs_sent;
+  out->msgs_recv = p->msgs_recv;
   out->rt_entries = p->rt.count;
   out->pending_acks = p->nacks;
   out->suspects = p->nsuspects;
 }
 
 void sc_pastry_prefetch(const sc_pastry *p) {
-  /* Every received message touches the header lines, the counters and the
-   * leaf set; a million peers' state does not fit in any cache. */
+  /* Every received message touches the hot lines; a million peers' state
+   * does not fit in any cache. Prefetching all of it instead saturates the
+   * core's outstanding-miss buffers and stalls the prefetches themselves. */
   const char *base = (const char *)p;
-  for (size_t off = 0; off < sizeof(*p); off += 64) __builtin_prefetch(base + off);
+  for (size_t off = 0; off < PASTRY_HOT_BYTES; off += 64) __builtin_prefetch(base + off);
+  __builtin_prefetch(base + PASTRY_HOT_BYTES - 1);
+}
+
+/* The leaf-set members, for messages that read them all. */
+static void pastry_prefetch_members(const sc_pastry *p) {
+  const char *a = (const char *)&p->ls.left[0];
+  const char *end = (const char *)&p->ls.right[SC_LEAFSET_HALF_MAX];
+  for (; a < end; a += 64) __builtin_prefetch(a);
+}
+
+static inline void pastry_prefetch_slot(const sc_pastry *p, const sc_id *id) {
+  unsigned row, col;
+  if (sc_rtable_slot(&p->rt, id, &row, &col) && sc_rtable_has_row(&p->rt, row))
+    __builtin_prefetch(sc_rtable_slot_at(&p->rt, row, col));
+}
+
+void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
+  pastry_prefetch_slot(p, &m->sender.id);
+  if (m->type == SC_MSG_ROUTE || m->type == SC_MSG_LEAFSET || m->type == SC_MSG_ROW ||
+      sc_leafset_would_insert(&p->ls, &m->sender.id) || sc_leafset_find(&p->ls, &m->sender.id))
+    pastry_prefetch_members(p);
+  switch (m->type) {
+  case SC_MSG_ROUTE: pastry_prefetch_slot(p, &m->u.route.key); break;
+  case SC_MSG_LEAFSET:
+    for (unsigned i = 0; i < m->u.leafset.n && i < SC_LEAFSET_MAX; i++)
+      pastry_prefetch_slot(p, &m->u.leafset.e[i].id);
+    break;
+  case SC_MSG_ROW:
+    for (unsigned i = 0; i < m->u.row.n && i < SC_ROW_ENTRIES; i++)
+      pastry_prefetch_slot(p, &m->u.row.e[i].id);
+    break;
+  default: break;
+  }
 }
 
 size_t sc_pastry_mem_bytes(const sc_pastry *p) {

@@ -135,6 +135,11 @@ void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out);
  * behaviour. */
 void sc_pastry_prefetch(const sc_pastry *p);
 
+/* A second hint, once p's state is in cache: start loading the routing-table
+ * slots that receiving m will look at (its sender's, a route's key's, and
+ * those of the peers a LEAFSET or ROW names). No effect on behaviour. */
+void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m);
+
 /* Bytes this peer holds through its allocator (state size per peer). */
 size_t sc_pastry_mem_bytes(const sc_pastry *p);
 

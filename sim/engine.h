@@ -35,12 +35,19 @@ typedef struct sim_timer_slot {
   uint32_t peer;
 } sim_timer_slot;
 
+/* Events taken out of the heap ahead of time, in order, so the owner can
+ * prefetch what they will touch (sim_engine_peek_ahead). */
+#define SIM_AHEAD_MAX 4
+
 typedef struct sim_engine {
   uint64_t now_ns;
   uint64_t seq_next;
   uint64_t events_processed;
-  sim_event *ev;        /* 4-ary heap */
+  sim_event *ev;        /* 4-ary heap; each node's four children share 128 bytes */
+  void *ev_mem;         /* ev's allocation (ev is offset within it) */
   uint64_t nev, ev_cap;
+  sim_event ahead[SIM_AHEAD_MAX]; /* the next events, earliest first: ring */
+  uint32_t ahead_head, nahead;
   sim_timer_slot *tm;   /* binary heap of armed peer timers */
   uint32_t *tm_pos;     /* peer -> position in tm, UINT32_MAX if unarmed */
   uint32_t ntm, peers_max;
@@ -65,13 +72,30 @@ uint64_t sim_engine_timer(const sim_engine *e, uint32_t peer);
  * out and advances the clock. False when nothing is left. */
 bool sim_engine_next(sim_engine *e, sim_event *out);
 
-/* The earliest queued event (not timer), or NULL: a hint for prefetching; the
- * next sim_engine_next() may still return an earlier timer or a newer event. */
-static inline const sim_event *sim_engine_peek(const sim_engine *e) {
-  return e->nev > 0 ? &e->ev[0] : NULL;
+/*
+ * The k-th (0-based, k < SIM_AHEAD_MAX) earliest queued event, not counting
+ * timers, or NULL: a hint for prefetching. The events between now and then
+ * may still change (a timer may fire first, an event may be scheduled in
+ * between), but the order sim_engine_next() pops in never does. Not const:
+ * it moves events from the heap to a small ordered buffer.
+ */
+const sim_event *sim_engine_peek_ahead(sim_engine *e, unsigned k);
+
+/* The earliest queued event (not timer), or NULL; see sim_engine_peek_ahead. */
+static inline const sim_event *sim_engine_peek(sim_engine *e) {
+  return sim_engine_peek_ahead(e, 0);
+}
+
+/* The time of the earliest armed timer and its peer (SIM_TIME_NEVER if none). */
+static inline uint64_t sim_engine_timer_head(const sim_engine *e, uint32_t *peer) {
+  if (e->ntm == 0) return SIM_TIME_NEVER;
+  *peer = e->tm[0].peer;
+  return e->tm[0].t_ns;
 }
 
 /* Events and armed timers currently queued. */
-static inline uint64_t sim_engine_pending(const sim_engine *e) { return e->nev + e->ntm; }
+static inline uint64_t sim_engine_pending(const sim_engine *e) {
+  return e->nev + e->nahead + e->ntm;
+}
 
 #endif

@@ -237,6 +237,21 @@ uint64_t sim_net_latency_ns(const sim_net *net, uint32_t a, uint32_t b) {
   return ((uint64_t)pa->access_us + pb->access_us) * 1000u + (uint64_t)(geo_ns + 0.5);
 }
 
+void sim_net_prefetch(const sim_net *net, uint32_t peer) {
+  if (peer >= net->peers_max) return;
+  if (net->ts)
+    __builtin_prefetch(&net->ts[peer]);
+  else
+    __builtin_prefetch(&net->geo[peer]);
+}
+
+void sim_net_prefetch_pair(const sim_net *net, uint32_t a, uint32_t b) {
+  if (!net->ts || a >= net->peers_max || b >= net->peers_max) return;
+  net_ts_peer pa = net->ts[a], pb = net->ts[b];
+  if (pa.access_us == NET_UNPLACED || pb.access_us == NET_UNPLACED) return;
+  __builtin_prefetch(&net->lat_us[(size_t)pa.router * net->routers + pb.router]);
+}
+
 uint32_t sim_net_router(const sim_net *net, uint32_t peer) {
   assert(peer < net->peers_max);
   if (!net->ts || net->ts[peer].access_us == NET_UNPLACED) return UINT32_MAX;
