@@ -699,6 +699,7 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
     }
     if (prm->progress && (s.eng.events_processed & 0xFFFF) == 0) progress_line(&s, false);
   }
+  if (s.eng.failed) s.failed = 1;
   if (prm->progress) progress_line(&s, true);
   collect(&s);
   r->trace_digest = digest;

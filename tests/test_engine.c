@@ -348,8 +348,10 @@ static void compare_pop(sim_engine *e, ref_model *m, uint64_t *last_t, unsigned 
   *last_t = got.t_ns;
 }
 
-static void test_random_vs_reference(void **state) {
-  (void)state;
+/* scale stretches the larger delays: 1 keeps everything within a few of the
+ * event wheel's buckets; 2^16 spreads events over the whole wheel and beyond
+ * its horizon, into the overflow heap and back. */
+static void random_vs_reference(uint64_t seed, uint64_t scale) {
   /* 100 peers keep the timer heap deep enough that disarming from its middle
    * needs the sift-up as well as the sift-down (40 peers never did). */
   enum { OPS = 10000, PEERS = 100 };
@@ -363,7 +365,7 @@ static void test_random_vs_reference(void **state) {
   assert_true(m.ev && m.armed && m.tm_t && m.tm_seq);
 
   sc_rng r;
-  sc_rng_seed(&r, 0x5eed);
+  sc_rng_seed(&r, seed);
   uint64_t last_t = 0, pops = 0;
   for (unsigned op = 0; op < OPS; op++) {
     uint32_t what = sc_rng_below(&r, 100);
@@ -372,8 +374,8 @@ static void test_random_vs_reference(void **state) {
     switch (sc_rng_below(&r, 4)) {
     case 0: delay = 0; break;
     case 1: delay = sc_rng_below(&r, 4); break;
-    case 2: delay = sc_rng_below(&r, 100); break;
-    default: delay = sc_rng_below(&r, 100000); break;
+    case 2: delay = sc_rng_below(&r, 100) * scale; break;
+    default: delay = sc_rng_below(&r, 100000) * scale; break;
     }
     if (what < 40) { /* schedule */
       uint32_t kind = SIM_EV_USER + sc_rng_below(&r, 3), arg = sc_rng_below(&r, 1u << 20);
@@ -414,6 +416,17 @@ static void test_random_vs_reference(void **state) {
   sim_engine_free(&e);
 }
 
+static void test_random_vs_reference(void **state) {
+  (void)state;
+  random_vs_reference(0x5eed, 1);
+}
+
+static void test_random_long_delays_vs_reference(void **state) {
+  (void)state;
+  random_vs_reference(0x5eed, 1u << 16);
+  random_vs_reference(0xfeed, 1u << 9);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_events_time_order),
@@ -423,6 +436,7 @@ int main(void) {
       cmocka_unit_test(test_rearm_moves_timer),
       cmocka_unit_test(test_disarm),
       cmocka_unit_test(test_random_vs_reference),
+      cmocka_unit_test(test_random_long_delays_vs_reference),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
