@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 #define TM_NONE UINT32_MAX
 
 #define WHEEL_MASK (SIM_WHEEL_BUCKETS - 1)
@@ -17,8 +19,8 @@ int sim_engine_init(sim_engine *e, uint32_t peers_max) {
   e->wheel = calloc(SIM_WHEEL_BUCKETS, sizeof(*e->wheel));
   e->ov_cap = OV_CAP0;
   e->ov = malloc(e->ov_cap * sizeof(*e->ov));
-  e->tm = malloc((size_t)(peers_max ? peers_max : 1) * sizeof(*e->tm));
-  e->tm_pos = malloc((size_t)(peers_max ? peers_max : 1) * sizeof(*e->tm_pos));
+  e->tm = sim_huge_calloc(peers_max ? peers_max : 1, sizeof(*e->tm));
+  e->tm_pos = sim_huge_calloc(peers_max ? peers_max : 1, sizeof(*e->tm_pos));
   if (!e->wheel || !e->ov || !e->tm || !e->tm_pos) {
     sim_engine_free(e);
     return -1;

@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "core/rng.h"
+#include "sim/arena.h"
 
 #define NET_PI 3.14159265358979323846
 
@@ -124,14 +125,14 @@ int sim_net_new(sim_net **out, const sim_net_config *cfg, uint32_t peers_max) {
     if (rc) goto fail;
     net->lat_us = sim_topo_latency_matrix(net->topo);
     net->routers = sim_topo_routers(net->topo);
-    net->ts = malloc((size_t)peers_max * sizeof(*net->ts));
+    net->ts = sim_huge_calloc(peers_max, sizeof(*net->ts));
     if (!net->ts) goto nomem;
     for (uint32_t i = 0; i < peers_max; i++) {
       net->ts[i].router = UINT16_MAX;
       net->ts[i].access_us = NET_UNPLACED;
     }
   } else {
-    net->geo = calloc(peers_max, sizeof(*net->geo));
+    net->geo = sim_huge_calloc(peers_max, sizeof(*net->geo));
     if (!net->geo) goto nomem;
     for (uint32_t i = 0; i < peers_max; i++)
       net->geo[i].access_us = NET_UNPLACED;
