@@ -195,7 +195,12 @@ static int wheel_put(sim_engine *e, const sim_event *x) {
   } else {
     sim_bucket *b = &e->wheel[slot & WHEEL_MASK];
     rv = bucket_reserve(b, b->n + 1);
-    if (rv == 0) b->ev[b->n++] = *x;
+    if (rv == 0) {
+      b->ev[b->n++] = *x;
+      /* The bucket's next line, untouched for a turn of the wheel, is needed
+       * by a later append: fetch it now rather than stall then. */
+      if (b->n + 2 <= b->cap) __builtin_prefetch(&b->ev[b->n + 1], 1);
+    }
   }
   if (rv == 0) e->nwheel++;
   return rv;
