@@ -36,7 +36,14 @@
 #define SUSPECTS_MAX 64             /* concurrent liveness probes */
 #define ACKS_MAX 256                /* routed messages awaiting a per-hop ack */
 #define FAILED_CLEARED UINT64_MAX  /* a failed-set slot whose peer spoke again */
-#define RECENT_PINGS 16             /* peers probed lately, not probed again */
+/* Peers probed lately, not probed again: RECENT_SETS sets of RECENT_WAYS,
+ * an address always in the same set, each set a ring. 64 rather than the
+ * 16 of one ring: a refinement's four answers per row name up to 60 peers,
+ * many twice, and every duplicate probe costs three messages (10^4 peers:
+ * 16 -> 32 -> 64 -> 128 entries, 564 -> 506 -> 490 -> 486 messages a peer).
+ * One set is one cache line of addresses. */
+#define RECENT_SETS 4
+#define RECENT_WAYS 16
 #define RECENT_PING_NS (2ull * 1000000000ull)
 #define REFINE_DELAY_NS (2ull * 1000000000ull)
 #define JOIN_RETRY_NS (30ull * 1000000000ull)
@@ -76,7 +83,7 @@ struct sc_pastry {
   uint8_t state;
   uint8_t nfailed;
   uint8_t failed_next;
-  uint8_t recent_ping_next;
+  uint8_t spare_;
   uint32_t seq_next;
   sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
   uint32_t nsuspects, nacks;
@@ -92,20 +99,26 @@ struct sc_pastry {
   const sc_alloc *alloc;
   sc_pastry_config cfg;
   sc_rtable rt;
-  /* A joiner hears of the same neighbours from a dozen leaf sets before the
-   * first answers return; this ring keeps it from probing each a dozen times. */
-  sc_addr recent_ping_addr[RECENT_PINGS];
   sc_leafset ls; /* its header is hot, its members less so */
   /* Cold. */
   sc_rng rng;
   sc_addr bootstrap;
   uint32_t suspects_cap, acks_cap;
-  uint64_t recent_ping_ns[RECENT_PINGS];
+  uint8_t recent_ping_next[RECENT_SETS];
+  uint8_t line_pad_[24]; /* recent_ping_addr starts a cache line (asserted below) */
+  /* A joiner hears of the same neighbours from a dozen leaf sets before the
+   * first answers return; these sets keep it from probing each a dozen
+   * times. Each message reads one set, one line of addresses (prefetched
+   * with the slots, sc_pastry_prefetch_msg). */
+  sc_addr recent_ping_addr[RECENT_SETS][RECENT_WAYS];
+  uint64_t recent_ping_ns[RECENT_SETS][RECENT_WAYS];
   pastry_failed failed[FAILED_SET_MAX];
   sc_pastry_stats stats;
 };
 
 /* The hot part: up to and including the leaf set's header. */
+_Static_assert(sizeof(sc_addr) * RECENT_WAYS == 64, "one set, one cache line");
+_Static_assert(offsetof(struct sc_pastry, recent_ping_addr) % 64 == 0, "sets on lines");
 #define PASTRY_HOT_BYTES (offsetof(struct sc_pastry, ls) + offsetof(sc_leafset, left))
 
 void sc_pastry_config_default(sc_pastry_config *c) {
@@ -131,10 +144,15 @@ static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
 
 /* While joining, every probe says so: peers answer but keep the joiner out of
  * their tables until its join completes and it announces itself. */
+static inline unsigned pastry_recent_set(sc_addr a) {
+  return (unsigned)(((uint32_t)a * 0x9E3779B1u) >> 30) % RECENT_SETS;
+}
+
 static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
-  p->recent_ping_addr[p->recent_ping_next] = to;
-  p->recent_ping_ns[p->recent_ping_next] = now;
-  p->recent_ping_next = (uint8_t)((p->recent_ping_next + 1) % RECENT_PINGS);
+  unsigned set = pastry_recent_set(to), way = p->recent_ping_next[set];
+  p->recent_ping_addr[set][way] = to;
+  p->recent_ping_ns[set][way] = now;
+  p->recent_ping_next[set] = (uint8_t)((way + 1) % RECENT_WAYS);
   sc_msg m;
   m.type = SC_MSG_PING;
   m.u.ping.sent_ns = now;
@@ -144,8 +162,9 @@ static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t n
 }
 
 static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
-  for (unsigned i = 0; i < RECENT_PINGS; i++)
-    if (p->recent_ping_addr[i] == a && now - p->recent_ping_ns[i] < RECENT_PING_NS)
+  unsigned set = pastry_recent_set(a);
+  for (unsigned i = 0; i < RECENT_WAYS; i++)
+    if (p->recent_ping_addr[set][i] == a && now - p->recent_ping_ns[set][i] < RECENT_PING_NS)
       return true;
   return false;
 }
@@ -522,7 +541,8 @@ int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
   p->state = STATE_IDLE;
   p->bootstrap = SC_ADDR_NONE;
   p->watched_left = p->watched_right = SC_ADDR_NONE;
-  for (unsigned i = 0; i < RECENT_PINGS; i++) p->recent_ping_addr[i] = SC_ADDR_NONE;
+  for (unsigned k = 0; k < RECENT_SETS; k++)
+    for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent_ping_addr[k][i] = SC_ADDR_NONE;
   sc_leafset_init(&p->ls, &self->id, cfg->leafset_size / 2);
   sc_rtable_init(&p->rt, &self->id);
   *pp = p;
@@ -635,6 +655,11 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
   if (p->state == STATE_JOINING && l->join_reply) {
     p->state = STATE_JOINED;
     pastry_start_heartbeats(p, now);
+    /* Probes sent while joining told nobody about us: they must not keep
+     * the announcing probes below, or those of the next seconds, from going
+     * out. */
+    for (unsigned k = 0; k < RECENT_SETS; k++)
+      for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent_ping_addr[k][i] = SC_ADDR_NONE;
     pastry_announce(p, now);
   }
   for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
@@ -918,6 +943,10 @@ static inline void pastry_prefetch_slot(const sc_pastry *p, const sc_id *id) {
 
 void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
   pastry_prefetch_slot(p, &m->sender.id);
+  if (m->type == SC_MSG_LEAFSET || m->type == SC_MSG_ROW)
+    for (unsigned k = 0; k < RECENT_SETS; k++) __builtin_prefetch(p->recent_ping_addr[k]);
+  else
+    __builtin_prefetch(p->recent_ping_addr[pastry_recent_set(m->sender.addr)]);
   if (m->type == SC_MSG_ROUTE || m->type == SC_MSG_LEAFSET || m->type == SC_MSG_ROW ||
       sc_leafset_would_insert(&p->ls, &m->sender.id) || sc_leafset_find(&p->ls, &m->sender.id))
     pastry_prefetch_members(p);
