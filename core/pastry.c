@@ -142,13 +142,15 @@ static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
   p->cb.send(p->user, to, m);
 }
 
-/* While joining, every probe says so: peers answer but keep the joiner out of
- * their tables until its join completes and it announces itself. */
 static inline unsigned pastry_recent_set(sc_addr a) {
   return (unsigned)(((uint32_t)a * 0x9E3779B1u) >> 30) % RECENT_SETS;
 }
 
-static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
+/* While joining, every probe says so: peers answer but keep the joiner out of
+ * their tables until its join completes and it announces itself. rtt_us
+ * (announcements only; 0: none) makes the PING a one-way announcement. */
+static void pastry_send_ping_rtt(sc_pastry *p, sc_addr to, bool announce, uint32_t rtt_us,
+                                 uint64_t now) {
   unsigned set = pastry_recent_set(to), way = p->recent_ping_next[set];
   p->recent_ping_addr[set][way] = to;
   p->recent_ping_ns[set][way] = now;
@@ -158,7 +160,12 @@ static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t n
   m.u.ping.sent_ns = now;
   m.u.ping.announce = announce && p->state == STATE_JOINED ? 1 : 0;
   m.u.ping.joining = p->state == STATE_JOINED ? 0 : 1;
+  m.u.ping.rtt_us = m.u.ping.announce ? rtt_us : 0;
   pastry_send(p, to, &m);
+}
+
+static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
+  pastry_send_ping_rtt(p, to, announce, 0, now);
 }
 
 static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
@@ -618,21 +625,31 @@ static void pastry_update_watch(sc_pastry *p, uint64_t now) {
   if (r != p->watched_right) p->watched_right = r, p->heard_right_ns = now;
 }
 
+/* A measured RTT as an announcement carries it: 0 means none. */
+static inline uint32_t pastry_rtt_to_wire(uint32_t rtt_us) {
+  return rtt_us == SC_RTT_UNKNOWN ? 0 : rtt_us == 0 ? 1 : rtt_us;
+}
+
 /* The join is done: tell every peer in our tables that we exist (Pastry
- * §2.4: the new node sends its state to the nodes in it). Each measures us
- * through the PONG echo and may adopt us (PNS). */
+ * §2.4: the new node sends its state to the nodes in it), and each may adopt
+ * us (PNS). We measured most of them while joining; the announcement then
+ * carries that RTT (the same both ways), is not answered, and costs one
+ * message instead of PING, PONG and echo. The rest measure us through the
+ * PONG echo. */
 static void pastry_announce(sc_pastry *p, uint64_t now) {
   unsigned count = sc_leafset_count(&p->ls);
   for (unsigned i = 0; i < count; i++) {
     const sc_ref *r = sc_leafset_at(&p->ls, i);
     if (i >= p->ls.nleft && sc_leafset_find(&p->ls, &r->id) != r) continue; /* both sides */
-    pastry_send_ping(p, r->addr, true, now);
+    const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
+    pastry_send_ping_rtt(p, r->addr, true, e ? pastry_rtt_to_wire(e->rtt_us) : 0, now);
   }
   for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
     if (!sc_rtable_has_row(&p->rt, row)) continue;
     for (unsigned c = 0; c < SC_ID_BASE; c++) {
       const sc_rt_entry *e = sc_rtable_get(&p->rt, row, c);
-      if (e && !sc_leafset_find(&p->ls, &e->id)) pastry_send_ping(p, e->addr, true, now);
+      if (e && !sc_leafset_find(&p->ls, &e->id))
+        pastry_send_ping_rtt(p, e->addr, true, pastry_rtt_to_wire(e->rtt_us), now);
     }
   }
 }
@@ -694,6 +711,9 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
     rtt_us = rtt >= SC_RTT_UNKNOWN ? SC_RTT_UNKNOWN - 1 : (uint32_t)rtt;
   }
   if (m->type == SC_MSG_PING) announce = m->u.ping.announce != 0;
+  /* An announcement with the sender's RTT to us: one way, not answered. */
+  bool one_way = announce && m->u.ping.rtt_us != 0 && m->u.ping.rtt_us != SC_RTT_UNKNOWN;
+  if (one_way) rtt_us = m->u.ping.rtt_us;
   bool measure = false;
   bool from_joiner = (m->type == SC_MSG_PING && m->u.ping.joining) ||
                      (m->type == SC_MSG_ROUTE && m->u.route.kind == SC_ROUTE_JOIN &&
@@ -706,6 +726,7 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
 
   switch (m->type) {
   case SC_MSG_PING: {
+    if (one_way) break;
     sc_msg r;
     r.type = SC_MSG_PONG;
     r.u.pong.echo_ns = m->u.ping.sent_ns;

@@ -139,6 +139,7 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
     ping.sent_ns = msg->u.ping.sent_ns;
     ping.announce = msg->u.ping.announce != 0;
     ping.joining = msg->u.ping.joining != 0;
+    ping.rtt_us = msg->u.ping.rtt_us;
     env.body_case = STRIPECAST__ENVELOPE__BODY_PING;
     env.ping = &ping;
     break;
@@ -323,6 +324,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     out->u.ping.sent_ns = env->ping->sent_ns;
     out->u.ping.announce = env->ping->announce != 0;
     out->u.ping.joining = env->ping->joining != 0;
+    out->u.ping.rtt_us = env->ping->rtt_us;
     return 0;
   case SC_MSG_PONG:
     out->u.pong.echo_ns = env->pong->echo_ns;
@@ -444,7 +446,7 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   switch (msg->type) {
   case SC_MSG_PING:
     body = wire_fixed64_len(msg->u.ping.sent_ns) + (msg->u.ping.announce ? 2 : 0) +
-           (msg->u.ping.joining ? 2 : 0);
+           (msg->u.ping.joining ? 2 : 0) + wire_uint_len(msg->u.ping.rtt_us);
     break;
   case SC_MSG_PONG:
     body = wire_fixed64_len(msg->u.pong.echo_ns) + wire_fixed64_len(msg->u.pong.sent_ns) +
