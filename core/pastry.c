@@ -130,7 +130,7 @@ void sc_pastry_config_default(sc_pastry_config *c) {
   c->ack_timeout_ns = 1000000000ull;
   c->route_retries = 8;
   c->pns = true;
-  c->refine_per_row = 4;
+  c->refine_per_row = 8;
   c->rt_maintenance_ns = 0;
 }
 

@@ -35,7 +35,7 @@ typedef struct sc_pastry_config {
   uint32_t route_retries;     /* alternative next hops tried per hop; default 8 */
   bool pns;                   /* proximity neighbour selection; default on */
   /* Locality refinement 2 s after joining: ask this many entries of each
-   * routing-table row for their row (0: never; default 4, at most 16). */
+   * routing-table row for their row (0: never; default 8, at most 16). */
   uint32_t refine_per_row;
   /* Repeat the refinement this often (FreePastry's routing-table
    * maintenance); 0: only once (the default). */

@@ -609,7 +609,7 @@ void sim_pastry_params_default(sim_pastry_params *p) {
   p->settle_s = 60;
   p->repair_s = 120;
   p->pns = true;
-  p->refine_per_row = 4;
+  p->refine_per_row = 8;
 }
 
 static void sim_destroy(pastry_sim *s) {
