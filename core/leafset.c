@@ -43,6 +43,7 @@ static int leafset_side_pos(const sc_ref *side, unsigned n, unsigned half,
 
 /* Recomputes the cached far distances after a change. */
 static void leafset_update_far(sc_leafset *ls) {
+  ls->gen++;
   ls->far_ccw = ls->nleft ? leafset_ccw(ls, &ls->left[ls->nleft - 1].id) : (sc_id){0, 0};
   ls->far_cw = ls->nright ? leafset_cw(ls, &ls->right[ls->nright - 1].id) : (sc_id){0, 0};
 }

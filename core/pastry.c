@@ -41,9 +41,9 @@
  * 16 of one ring: a refinement's four answers per row name up to 60 peers,
  * many twice, and every duplicate probe costs three messages (10^4 peers:
  * 16 -> 32 -> 64 -> 128 entries, 564 -> 506 -> 490 -> 486 messages a peer).
- * One set is one cache line of addresses. */
-#define RECENT_SETS 4
-#define RECENT_WAYS 16
+ * One set, addresses and times, is one cache line. */
+#define RECENT_SETS 8
+#define RECENT_WAYS 8
 #define RECENT_PING_NS (2ull * 1000000000ull)
 /* Their times are kept in units of 2^20 ns (~1 ms), 32 bits: a stale entry
  * could look recent again only after 52 days, and then cost one probe. */
@@ -68,6 +68,11 @@ typedef struct pastry_pending_ack {
   sc_msg_route route; /* kept to resend through another hop */
 } pastry_pending_ack;
 
+typedef struct pastry_recent {
+  sc_addr addr;
+  uint32_t t; /* units of 2^RECENT_TIME_SHIFT ns */
+} pastry_recent;
+
 typedef struct pastry_failed {
   sc_id id;
   uint64_t at_ns;
@@ -75,22 +80,25 @@ typedef struct pastry_failed {
 
 /*
  * Hot fields first. At 10^5 peers and more every message finds its peer's
- * state out of cache, so what a PING or PONG touches (the header, the
- * configuration, the routing table's header, the recent-ping addresses and
- * the leaf set's header with its far distances) is packed into the first
- * lines, which sc_pastry_prefetch loads; the leaf-set members, counters and
- * bookkeeping for rarer events follow.
+ * state out of cache, so what a PING or PONG touches (the header, the send
+ * callback, the two configuration words it reads, the routing table's header
+ * and the leaf set's header with its far distances) is packed into the first
+ * four cache lines, which sc_pastry_prefetch loads; the leaf-set members, the
+ * full configuration and callbacks, counters and bookkeeping for rarer
+ * events follow.
  */
 struct sc_pastry {
+  /* Line 0. */
   sc_ref self;
   uint8_t state;
   uint8_t nfailed;
-  uint8_t failed_next;
+  bool pns;        /* cfg.pns */
   uint8_t spare_;
-  uint32_t seq_next;
   sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
   uint32_t nsuspects, nacks;
+  uint16_t ls_gen_seen; /* ls.gen when the watch last looked at the leaf set */
   uint64_t heard_left_ns, heard_right_ns;
+  /* Line 1. */
   uint64_t hb_next_ns;
   uint64_t refine_at_ns; /* next routing-table refinement; 0: none */
   uint64_t join_deadline_ns;
@@ -98,34 +106,41 @@ struct sc_pastry {
   pastry_pending_ack *acks;
   uint64_t msgs_sent, msgs_recv; /* the two counters every message moves */
   void *user;
-  sc_pastry_callbacks cb;
+  /* Lines 2-3. */
+  void (*send)(void *user, sc_addr to, const sc_msg *msg); /* cb.send */
   const sc_alloc *alloc;
-  sc_pastry_config cfg;
+  uint64_t lease_ns; /* cfg.lease_ns */
   sc_rtable rt;
   sc_leafset ls; /* its header is hot, its members less so */
   /* Cold. */
+  sc_pastry_config cfg;
+  sc_pastry_callbacks cb;
+  uint32_t seq_next;
+  uint8_t failed_next;
   sc_rng rng;
   sc_addr bootstrap;
   uint32_t suspects_cap, acks_cap;
   uint8_t recent_ping_next[RECENT_SETS];
   pastry_failed failed[FAILED_SET_MAX];
-  sc_pastry_stats stats;
-  uint8_t line_pad_[8]; /* recent_ping_addr starts a cache line (asserted below) */
+  struct { /* sc_pastry_stats' counters, less the hot two above */
+    uint64_t msgs_dropped_invalid, routes_forwarded, routes_delivered, routes_dropped,
+        reroutes, peers_declared_dead;
+  } stats;
+  uint8_t line_pad_[8]; /* recent starts a cache line (asserted below) */
   /* A joiner hears of the same neighbours from a dozen leaf sets before the
    * first answers return; these sets keep it from probing each a dozen
-   * times. Each message reads one set, one line of addresses (prefetched
-   * with the slots, sc_pastry_prefetch_msg). */
-  sc_addr recent_ping_addr[RECENT_SETS][RECENT_WAYS];
-  uint32_t recent_ping_t[RECENT_SETS][RECENT_WAYS]; /* units of 2^RECENT_TIME_SHIFT ns */
+   * times. Each message reads one set, one line (prefetched with the slots,
+   * sc_pastry_prefetch_msg). */
+  pastry_recent recent[RECENT_SETS][RECENT_WAYS];
 };
 
 /* The hot part: up to and including the leaf set's header. */
-_Static_assert(sizeof(sc_addr) * RECENT_WAYS == 64, "one set, one cache line");
+_Static_assert(sizeof(pastry_recent) * RECENT_WAYS == 64, "one set, one cache line");
 /* A performance guard only: after adding fields, resize line_pad_ (gdb's
  * `ptype /o struct sc_pastry` shows the offsets). At 1,536 bytes the struct
- * is also whole cache lines, so the simulator's 64-byte slabs waste none. */
-_Static_assert(offsetof(struct sc_pastry, recent_ping_addr) % 64 == 0,
-               "recent_ping_addr should start a cache line: resize line_pad_");
+ * is also whole lines, so the simulator's 64-byte slabs waste nothing. */
+_Static_assert(offsetof(struct sc_pastry, recent) % 64 == 0,
+               "recent should start a cache line: resize line_pad_");
 #define PASTRY_HOT_BYTES (offsetof(struct sc_pastry, ls) + offsetof(sc_leafset, left))
 
 void sc_pastry_config_default(sc_pastry_config *c) {
@@ -146,11 +161,11 @@ void sc_pastry_config_default(sc_pastry_config *c) {
 static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
   m->sender = p->self;
   p->msgs_sent++;
-  p->cb.send(p->user, to, m);
+  p->send(p->user, to, m);
 }
 
 static inline unsigned pastry_recent_set(sc_addr a) {
-  return (unsigned)(((uint32_t)a * 0x9E3779B1u) >> 30) % RECENT_SETS;
+  return (unsigned)(((uint32_t)a * 0x9E3779B1u) >> 29) % RECENT_SETS;
 }
 
 /* While joining, every probe says so: peers answer but keep the joiner out of
@@ -159,8 +174,8 @@ static inline unsigned pastry_recent_set(sc_addr a) {
 static void pastry_send_ping_rtt(sc_pastry *p, sc_addr to, bool announce, uint32_t rtt_us,
                                  uint64_t now) {
   unsigned set = pastry_recent_set(to), way = p->recent_ping_next[set];
-  p->recent_ping_addr[set][way] = to;
-  p->recent_ping_t[set][way] = (uint32_t)(now >> RECENT_TIME_SHIFT);
+  p->recent[set][way].addr = to;
+  p->recent[set][way].t = (uint32_t)(now >> RECENT_TIME_SHIFT);
   p->recent_ping_next[set] = (uint8_t)((way + 1) % RECENT_WAYS);
   sc_msg m;
   m.type = SC_MSG_PING;
@@ -179,8 +194,8 @@ static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
   unsigned set = pastry_recent_set(a);
   uint32_t now32 = (uint32_t)(now >> RECENT_TIME_SHIFT);
   for (unsigned i = 0; i < RECENT_WAYS; i++)
-    if (p->recent_ping_addr[set][i] == a &&
-        (uint32_t)(now32 - p->recent_ping_t[set][i]) < (RECENT_PING_NS >> RECENT_TIME_SHIFT))
+    if (p->recent[set][i].addr == a &&
+        (uint32_t)(now32 - p->recent[set][i].t) < (RECENT_PING_NS >> RECENT_TIME_SHIFT))
       return true;
   return false;
 }
@@ -363,9 +378,9 @@ static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us
   /* A joiner keeps quiet: its leaf set would name it before it may be used. */
   if (p->state != STATE_IDLE && sc_leafset_insert(&p->ls, r) && p->state == STATE_JOINED)
     pastry_send_leafset(p, r->addr, LS_PLAIN, NULL);
-  int rv = sc_rtable_consider(&p->rt, r, rtt_us, p->cfg.pns, p->alloc);
+  int rv = sc_rtable_consider(&p->rt, r, rtt_us, p->pns, p->alloc);
   if (rv < 0) return rv;
-  if (p->cfg.pns && rtt_us == SC_RTT_UNKNOWN) {
+  if (p->pns && rtt_us == SC_RTT_UNKNOWN) {
     /* Measure r if it just took an empty slot, or if it announced itself and
      * might be nearer than the slot's occupant. */
     const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
@@ -551,6 +566,9 @@ int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
   p->self = *self;
   p->cfg = *cfg;
   p->cb = *cb;
+  p->send = cb->send;
+  p->lease_ns = cfg->lease_ns;
+  p->pns = cfg->pns;
   p->alloc = alloc;
   p->user = user;
   sc_rng_seed(&p->rng, seed);
@@ -558,7 +576,7 @@ int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
   p->bootstrap = SC_ADDR_NONE;
   p->watched_left = p->watched_right = SC_ADDR_NONE;
   for (unsigned k = 0; k < RECENT_SETS; k++)
-    for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent_ping_addr[k][i] = SC_ADDR_NONE;
+    for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent[k][i].addr = SC_ADDR_NONE;
   sc_leafset_init(&p->ls, &self->id, cfg->leafset_size / 2);
   sc_rtable_init(&p->rt, &self->id);
   *pp = p;
@@ -628,6 +646,9 @@ static bool pastry_valid(const sc_msg *m) {
 
 /* Keeps the lease on whoever is adjacent now (MSPastry §3.2 heartbeats). */
 static void pastry_update_watch(sc_pastry *p, uint64_t now) {
+  /* Called after every event: read the members only when they changed. */
+  if (p->ls.gen == p->ls_gen_seen) return;
+  p->ls_gen_seen = p->ls.gen;
   sc_addr l = p->ls.nleft ? p->ls.left[0].addr : SC_ADDR_NONE;
   sc_addr r = p->ls.nright ? p->ls.right[0].addr : SC_ADDR_NONE;
   if (l != p->watched_left) p->watched_left = l, p->heard_left_ns = now;
@@ -685,7 +706,7 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
      * the announcing probes below, or those of the next seconds, from going
      * out. */
     for (unsigned k = 0; k < RECENT_SETS; k++)
-      for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent_ping_addr[k][i] = SC_ADDR_NONE;
+      for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent[k][i].addr = SC_ADDR_NONE;
     pastry_announce(p, now);
   }
   for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
@@ -795,10 +816,10 @@ uint64_t sc_pastry_get_expiry(const sc_pastry *p) {
   if (p->state == STATE_JOINED) {
     if (p->hb_next_ns < t) t = p->hb_next_ns;
     if (p->refine_at_ns && p->refine_at_ns < t) t = p->refine_at_ns;
-    if (p->watched_left != SC_ADDR_NONE && p->heard_left_ns + p->cfg.lease_ns < t)
-      t = p->heard_left_ns + p->cfg.lease_ns;
-    if (p->watched_right != SC_ADDR_NONE && p->heard_right_ns + p->cfg.lease_ns < t)
-      t = p->heard_right_ns + p->cfg.lease_ns;
+    if (p->watched_left != SC_ADDR_NONE && p->heard_left_ns + p->lease_ns < t)
+      t = p->heard_left_ns + p->lease_ns;
+    if (p->watched_right != SC_ADDR_NONE && p->heard_right_ns + p->lease_ns < t)
+      t = p->heard_right_ns + p->lease_ns;
   }
   for (uint32_t i = 0; i < p->nsuspects; i++)
     if (p->suspects[i].deadline_ns < t) t = p->suspects[i].deadline_ns;
@@ -856,11 +877,11 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
       pastry_heartbeat(p);
       p->hb_next_ns = now + p->cfg.heartbeat_ns;
     }
-    if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->cfg.lease_ns) {
+    if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->lease_ns) {
       p->heard_left_ns = now;
       if ((rv = pastry_start_probe(p, &p->ls.left[0], now)) < 0) return rv;
     }
-    if (p->watched_right != SC_ADDR_NONE && now >= p->heard_right_ns + p->cfg.lease_ns) {
+    if (p->watched_right != SC_ADDR_NONE && now >= p->heard_right_ns + p->lease_ns) {
       p->heard_right_ns = now;
       if ((rv = pastry_start_probe(p, &p->ls.right[0], now)) < 0) return rv;
     }
@@ -941,7 +962,13 @@ bool sc_pastry_rt_entry(const sc_pastry *p, unsigned row, unsigned col, sc_ref *
 }
 
 void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out) {
-  *out = p->stats;
+  memset(out, 0, sizeof(*out));
+  out->msgs_dropped_invalid = p->stats.msgs_dropped_invalid;
+  out->routes_forwarded = p->stats.routes_forwarded;
+  out->routes_delivered = p->stats.routes_delivered;
+  out->routes_dropped = p->stats.routes_dropped;
+  out->reroutes = p->stats.reroutes;
+  out->peers_declared_dead = p->stats.peers_declared_dead;
   out->msgs_sent = p->msgs_sent;
   out->msgs_recv = p->msgs_recv;
   out->rt_entries = p->rt.count;
@@ -971,24 +998,50 @@ static inline void pastry_prefetch_slot(const sc_pastry *p, const sc_id *id) {
     __builtin_prefetch(sc_rtable_slot_at(&p->rt, row, col));
 }
 
+/* The lines of a routing-table row. */
+static void pastry_prefetch_row(const sc_pastry *p, unsigned row) {
+  if (!sc_rtable_has_row(&p->rt, row)) return;
+  const char *a = (const char *)sc_rtable_slot_at(&p->rt, row, 0);
+  for (unsigned off = 0; off < SC_ID_BASE * sizeof(sc_rt_entry); off += 64)
+    __builtin_prefetch(a + off);
+}
+
+static inline void pastry_prefetch_recent(const sc_pastry *p, sc_addr a) {
+  __builtin_prefetch(p->recent[pastry_recent_set(a)]);
+}
+
 void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
   pastry_prefetch_slot(p, &m->sender.id);
-  if (m->type == SC_MSG_LEAFSET || m->type == SC_MSG_ROW)
-    for (unsigned k = 0; k < RECENT_SETS; k++) __builtin_prefetch(p->recent_ping_addr[k]);
-  else
-    __builtin_prefetch(p->recent_ping_addr[pastry_recent_set(m->sender.addr)]);
+  /* PING and PONG never probe the sender (a PING's answer asks for the echo
+   * instead; a PONG has measured it): no recent-ping set for them. */
+  if (m->type != SC_MSG_PING && m->type != SC_MSG_PONG)
+    pastry_prefetch_recent(p, m->sender.addr);
   if (m->type == SC_MSG_ROUTE || m->type == SC_MSG_LEAFSET || m->type == SC_MSG_ROW ||
       sc_leafset_would_insert(&p->ls, &m->sender.id) || sc_leafset_find(&p->ls, &m->sender.id))
     pastry_prefetch_members(p);
   switch (m->type) {
-  case SC_MSG_ROUTE: pastry_prefetch_slot(p, &m->u.route.key); break;
+  case SC_MSG_ROUTE: {
+    const sc_msg_route *r = &m->u.route;
+    pastry_prefetch_slot(p, &r->key);
+    if (r->kind == SC_ROUTE_JOIN) { /* the rows we will send the joiner */
+      unsigned upto = sc_id_shl(&r->origin.id, &p->self.id) + 1;
+      for (unsigned row = r->rows_sent; row < upto && row < SC_RT_ROWS_MAX; row++)
+        pastry_prefetch_row(p, row);
+    }
+    break;
+  }
+  case SC_MSG_ROW_REQUEST: pastry_prefetch_row(p, m->u.row_request.row); break;
   case SC_MSG_LEAFSET:
-    for (unsigned i = 0; i < m->u.leafset.n && i < SC_LEAFSET_MAX; i++)
+    for (unsigned i = 0; i < m->u.leafset.n && i < SC_LEAFSET_MAX; i++) {
       pastry_prefetch_slot(p, &m->u.leafset.e[i].id);
+      pastry_prefetch_recent(p, m->u.leafset.e[i].addr);
+    }
     break;
   case SC_MSG_ROW:
-    for (unsigned i = 0; i < m->u.row.n && i < SC_ROW_ENTRIES; i++)
+    for (unsigned i = 0; i < m->u.row.n && i < SC_ROW_ENTRIES; i++) {
       pastry_prefetch_slot(p, &m->u.row.e[i].id);
+      pastry_prefetch_recent(p, m->u.row.e[i].addr);
+    }
     break;
   default: break;
   }

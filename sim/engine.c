@@ -86,12 +86,15 @@ static void ov_pop(sim_engine *e) {
 
 /* ---- the wheel ---- */
 
+/* Bucket arrays start on a cache line, so no event straddles two. */
 static int bucket_reserve(sim_bucket *b, uint32_t n) {
   if (n <= b->cap) return 0;
   uint32_t ncap = b->cap ? b->cap : 16;
   while (ncap < n) ncap *= 2;
-  sim_event *ev = realloc(b->ev, (size_t)ncap * sizeof(*ev));
+  sim_event *ev = aligned_alloc(64, (size_t)ncap * sizeof(*ev));
   if (ev == NULL) return -1;
+  if (b->n) memcpy(ev, b->ev, (size_t)b->n * sizeof(*ev));
+  free(b->ev);
   b->ev = ev;
   b->cap = ncap;
   return 0;
@@ -131,7 +134,7 @@ static int bucket_sort(sim_engine *e, sim_bucket *b, uint64_t base_ns) {
     uint32_t ncap = e->sort_tmp_cap ? e->sort_tmp_cap : 256;
     while (ncap < n) ncap *= 2;
     free(e->sort_tmp);
-    e->sort_tmp = malloc((size_t)ncap * sizeof(sim_event));
+    e->sort_tmp = aligned_alloc(64, (size_t)ncap * sizeof(sim_event));
     e->sort_tmp_cap = e->sort_tmp ? ncap : 0;
     if (e->sort_tmp == NULL) return -1;
   }
