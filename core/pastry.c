@@ -112,6 +112,12 @@ struct sc_pastry {
   uint64_t lease_ns; /* cfg.lease_ns */
   sc_rtable rt;
   sc_leafset ls; /* its header is hot, its members less so */
+  /* A joiner hears of the same neighbours from a dozen leaf sets before the
+   * first answers return; these sets keep it from probing each a dozen
+   * times. Each message reads one set, one line (prefetched with the slots,
+   * sc_pastry_prefetch_msg). Right after the leaf set, which ends on a line
+   * (asserted below), so fields added to the cold part do not move it. */
+  pastry_recent recent[RECENT_SETS][RECENT_WAYS];
   /* Cold. */
   sc_pastry_config cfg;
   sc_pastry_callbacks cb;
@@ -126,21 +132,15 @@ struct sc_pastry {
     uint64_t msgs_dropped_invalid, routes_forwarded, routes_delivered, routes_dropped,
         reroutes, peers_declared_dead;
   } stats;
-  uint8_t line_pad_[8]; /* recent starts a cache line (asserted below) */
-  /* A joiner hears of the same neighbours from a dozen leaf sets before the
-   * first answers return; these sets keep it from probing each a dozen
-   * times. Each message reads one set, one line (prefetched with the slots,
-   * sc_pastry_prefetch_msg). */
-  pastry_recent recent[RECENT_SETS][RECENT_WAYS];
 };
 
 /* The hot part: up to and including the leaf set's header. */
 _Static_assert(sizeof(pastry_recent) * RECENT_WAYS == 64, "one set, one cache line");
-/* A performance guard only: after adding fields, resize line_pad_ (gdb's
- * `ptype /o struct sc_pastry` shows the offsets). At 1,536 bytes the struct
- * is also whole lines, so the simulator's 64-byte slabs waste nothing. */
+/* A performance guard only: fields added before the leaf set move the hot
+ * lines and the recent-ping sets off their cache lines (gdb's `ptype /o
+ * struct sc_pastry` shows the offsets); add them to the cold part. */
 _Static_assert(offsetof(struct sc_pastry, recent) % 64 == 0,
-               "recent should start a cache line: resize line_pad_");
+               "recent should start a cache line: add fields to the cold part");
 #define PASTRY_HOT_BYTES (offsetof(struct sc_pastry, ls) + offsetof(sc_leafset, left))
 
 void sc_pastry_config_default(sc_pastry_config *c) {
