@@ -21,6 +21,14 @@ typedef struct sc_leafset {
   uint8_t half;  /* l/2: capacity of each side */
   uint8_t nleft;
   uint8_t nright;
+  uint16_t gen;  /* bumped by every change: lets owners skip re-reading members */
+  /* The farthest member's distance on each side (counter-clockwise for
+   * left, clockwise for right), kept with the members: most peers a peer
+   * hears of lie beyond both, and these two words say so without reading
+   * the sixteen members (one cache line instead of seven). Zero when the
+   * side is empty. */
+  sc_id far_ccw;
+  sc_id far_cw;
   sc_ref left[SC_LEAFSET_HALF_MAX];  /* left[0] is the predecessor */
   sc_ref right[SC_LEAFSET_HALF_MAX]; /* right[0] is the successor */
 } sc_leafset;

@@ -66,6 +66,11 @@ typedef struct sc_msg_ping {
   /* Non-zero: the sender is still joining; answer, but do not put it in your
    * tables yet (MSPastry §3.1: a node is used only once its join is done). */
   uint8_t joining;
+  /* With announce: the round-trip time the sender measured to the receiver
+   * (microseconds, >= 1), which the receiver may use for proximity instead of
+   * measuring again; such a PING is a one-way announcement and is not
+   * answered. 0: not measured (answer as usual). */
+  uint32_t rtt_us;
 } sc_msg_ping;
 
 typedef struct sc_msg_pong {

@@ -54,9 +54,10 @@ static void node_peer_failed(void *user, const sc_ref *dead, uint64_t now) {
 
 /* --- Scribe's policy, answered by SplitStream --- */
 
-static bool pol_admit(void *user, unsigned g, const sc_ref *nc, uint64_t now) {
+static bool pol_admit(void *user, unsigned g, const sc_ref *nc, bool forwarder,
+                      uint64_t now) {
   sc_node *n = user;
-  return sc_splitstream_admit(n->forest, g, nc, now);
+  return sc_splitstream_admit(n->forest, g, nc, forwarder, now);
 }
 static bool pol_take(void *user, unsigned g, const sc_msg_anycast *a, uint64_t now) {
   sc_node *n = user;

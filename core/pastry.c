@@ -23,6 +23,7 @@
 #include "pastry.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "err.h"
@@ -35,8 +36,18 @@
 #define SUSPECTS_MAX 64             /* concurrent liveness probes */
 #define ACKS_MAX 256                /* routed messages awaiting a per-hop ack */
 #define FAILED_CLEARED UINT64_MAX  /* a failed-set slot whose peer spoke again */
-#define RECENT_PINGS 16             /* peers probed lately, not probed again */
+/* Peers probed lately, not probed again: RECENT_SETS sets of RECENT_WAYS,
+ * an address always in the same set, each set a ring. 64 rather than the
+ * 16 of one ring: a refinement's four answers per row name up to 60 peers,
+ * many twice, and every duplicate probe costs three messages (10^4 peers:
+ * 16 -> 32 -> 64 -> 128 entries, 564 -> 506 -> 490 -> 486 messages a peer).
+ * One set, addresses and times, is one cache line. */
+#define RECENT_SETS 8
+#define RECENT_WAYS 8
 #define RECENT_PING_NS (2ull * 1000000000ull)
+/* Their times are kept in units of 2^20 ns (~1 ms), 32 bits: a stale entry
+ * could look recent again only after 52 days, and then cost one probe. */
+#define RECENT_TIME_SHIFT 20
 #define REFINE_DELAY_NS (2ull * 1000000000ull)
 #define JOIN_RETRY_NS (30ull * 1000000000ull)
 #define ROUTE_HOPS_MAX 64 /* a route this long is looping through stale state */
@@ -57,42 +68,80 @@ typedef struct pastry_pending_ack {
   sc_msg_route route; /* kept to resend through another hop */
 } pastry_pending_ack;
 
+typedef struct pastry_recent {
+  sc_addr addr;
+  uint32_t t; /* units of 2^RECENT_TIME_SHIFT ns */
+} pastry_recent;
+
 typedef struct pastry_failed {
   sc_id id;
   uint64_t at_ns;
 } pastry_failed;
 
+/*
+ * Hot fields first. At 10^5 peers and more every message finds its peer's
+ * state out of cache, so what a PING or PONG touches (the header, the send
+ * callback, the two configuration words it reads, the routing table's header
+ * and the leaf set's header with its far distances) is packed into the first
+ * four cache lines, which sc_pastry_prefetch loads; the leaf-set members, the
+ * full configuration and callbacks, counters and bookkeeping for rarer
+ * events follow.
+ */
 struct sc_pastry {
+  /* Line 0. */
   sc_ref self;
-  sc_pastry_config cfg;
-  sc_pastry_callbacks cb;
-  const sc_alloc *alloc;
-  void *user;
-  sc_rng rng;
   uint8_t state;
   uint8_t nfailed;
-  uint8_t failed_next;
-  sc_addr bootstrap;
-  uint32_t seq_next;
-  uint64_t join_deadline_ns;
+  bool pns;        /* cfg.pns */
+  uint8_t spare_;
+  sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
+  uint32_t nsuspects, nacks;
+  uint16_t ls_gen_seen; /* ls.gen when the watch last looked at the leaf set */
+  uint64_t heard_left_ns, heard_right_ns;
+  /* Line 1. */
   uint64_t hb_next_ns;
   uint64_t refine_at_ns; /* next routing-table refinement; 0: none */
-  sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
-  uint64_t heard_left_ns, heard_right_ns;
-  sc_leafset ls;
-  sc_rtable rt;
+  uint64_t join_deadline_ns;
   pastry_suspect *suspects;
-  uint32_t nsuspects, suspects_cap;
   pastry_pending_ack *acks;
-  uint32_t nacks, acks_cap;
-  pastry_failed failed[FAILED_SET_MAX];
+  uint64_t msgs_sent, msgs_recv; /* the two counters every message moves */
+  void *user;
+  /* Lines 2-3. */
+  void (*send)(void *user, sc_addr to, const sc_msg *msg); /* cb.send */
+  const sc_alloc *alloc;
+  uint64_t lease_ns; /* cfg.lease_ns */
+  sc_rtable rt;
+  sc_leafset ls; /* its header is hot, its members less so */
   /* A joiner hears of the same neighbours from a dozen leaf sets before the
-   * first answers return; this ring keeps it from probing each a dozen times. */
-  sc_addr recent_ping_addr[RECENT_PINGS];
-  uint64_t recent_ping_ns[RECENT_PINGS];
-  uint8_t recent_ping_next;
-  sc_pastry_stats stats;
+   * first answers return; these sets keep it from probing each a dozen
+   * times. Each message reads one set, one line (prefetched with the slots,
+   * sc_pastry_prefetch_msg). Right after the leaf set, which ends on a line
+   * (asserted below), so fields added to the cold part do not move it. */
+  pastry_recent recent[RECENT_SETS][RECENT_WAYS];
+  /* Cold. */
+  sc_pastry_config cfg;
+  sc_pastry_callbacks cb;
+  uint32_t seq_next;
+  uint8_t failed_next;
+  sc_rng rng;
+  sc_addr bootstrap;
+  uint32_t suspects_cap, acks_cap;
+  uint8_t recent_ping_next[RECENT_SETS];
+  pastry_failed failed[FAILED_SET_MAX];
+  struct { /* sc_pastry_stats' counters, less the hot two above */
+    uint64_t msgs_dropped_invalid, routes_forwarded, routes_delivered, routes_dropped,
+        reroutes, peers_declared_dead;
+  } stats;
 };
+
+/* The hot part: up to and including the leaf set's header. */
+_Static_assert(sizeof(pastry_recent) * RECENT_WAYS == 64, "one set, one cache line");
+/* A performance guard only: fields added before the leaf set move the hot
+ * lines and the recent-ping sets off their cache lines (gdb's `ptype /o
+ * struct sc_pastry` shows the offsets); add them to the cold part. */
+_Static_assert(offsetof(struct sc_pastry, recent) % 64 == 0,
+               "recent should start a cache line: add fields to the cold part");
+#define PASTRY_HOT_BYTES (offsetof(struct sc_pastry, ls) + offsetof(sc_leafset, left))
 
 void sc_pastry_config_default(sc_pastry_config *c) {
   c->leafset_size = SC_LEAFSET_MAX;
@@ -103,7 +152,7 @@ void sc_pastry_config_default(sc_pastry_config *c) {
   c->ack_timeout_ns = 1000000000ull;
   c->route_retries = 8;
   c->pns = true;
-  c->refine_per_row = 4;
+  c->refine_per_row = 8;
   c->rt_maintenance_ns = 0;
 }
 
@@ -111,27 +160,42 @@ void sc_pastry_config_default(sc_pastry_config *c) {
 
 static void pastry_send(sc_pastry *p, sc_addr to, sc_msg *m) {
   m->sender = p->self;
-  p->stats.msgs_sent++;
-  p->cb.send(p->user, to, m);
+  p->msgs_sent++;
+  p->send(p->user, to, m);
+}
+
+static inline unsigned pastry_recent_set(sc_addr a) {
+  return (unsigned)(((uint32_t)a * 0x9E3779B1u) >> 29) % RECENT_SETS;
 }
 
 /* While joining, every probe says so: peers answer but keep the joiner out of
- * their tables until its join completes and it announces itself. */
-static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
-  p->recent_ping_addr[p->recent_ping_next] = to;
-  p->recent_ping_ns[p->recent_ping_next] = now;
-  p->recent_ping_next = (uint8_t)((p->recent_ping_next + 1) % RECENT_PINGS);
+ * their tables until its join completes and it announces itself. rtt_us
+ * (announcements only; 0: none) makes the PING a one-way announcement. */
+static void pastry_send_ping_rtt(sc_pastry *p, sc_addr to, bool announce, uint32_t rtt_us,
+                                 uint64_t now) {
+  unsigned set = pastry_recent_set(to), way = p->recent_ping_next[set];
+  p->recent[set][way].addr = to;
+  p->recent[set][way].t = (uint32_t)(now >> RECENT_TIME_SHIFT);
+  p->recent_ping_next[set] = (uint8_t)((way + 1) % RECENT_WAYS);
   sc_msg m;
   m.type = SC_MSG_PING;
   m.u.ping.sent_ns = now;
   m.u.ping.announce = announce && p->state == STATE_JOINED ? 1 : 0;
   m.u.ping.joining = p->state == STATE_JOINED ? 0 : 1;
+  m.u.ping.rtt_us = m.u.ping.announce ? rtt_us : 0;
   pastry_send(p, to, &m);
 }
 
+static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t now) {
+  pastry_send_ping_rtt(p, to, announce, 0, now);
+}
+
 static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
-  for (unsigned i = 0; i < RECENT_PINGS; i++)
-    if (p->recent_ping_addr[i] == a && now - p->recent_ping_ns[i] < RECENT_PING_NS)
+  unsigned set = pastry_recent_set(a);
+  uint32_t now32 = (uint32_t)(now >> RECENT_TIME_SHIFT);
+  for (unsigned i = 0; i < RECENT_WAYS; i++)
+    if (p->recent[set][i].addr == a &&
+        (uint32_t)(now32 - p->recent[set][i].t) < (RECENT_PING_NS >> RECENT_TIME_SHIFT))
       return true;
   return false;
 }
@@ -314,9 +378,9 @@ static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us
   /* A joiner keeps quiet: its leaf set would name it before it may be used. */
   if (p->state != STATE_IDLE && sc_leafset_insert(&p->ls, r) && p->state == STATE_JOINED)
     pastry_send_leafset(p, r->addr, LS_PLAIN, NULL);
-  int rv = sc_rtable_consider(&p->rt, r, rtt_us, p->cfg.pns, p->alloc);
+  int rv = sc_rtable_consider(&p->rt, r, rtt_us, p->pns, p->alloc);
   if (rv < 0) return rv;
-  if (p->cfg.pns && rtt_us == SC_RTT_UNKNOWN) {
+  if (p->pns && rtt_us == SC_RTT_UNKNOWN) {
     /* Measure r if it just took an empty slot, or if it announced itself and
      * might be nearer than the slot's occupant. */
     const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
@@ -394,7 +458,7 @@ static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *rou
       best = &r->id, best_addr = r->addr;
   }
   for (unsigned row = l; row < SC_RT_ROWS_MAX; row++) {
-    if (p->rt.rows[row] == NULL) continue;
+    if (!sc_rtable_has_row(&p->rt, row)) continue;
     for (unsigned c = 0; c < SC_ID_BASE; c++) {
       const sc_rt_entry *x = sc_rtable_get(&p->rt, row, c);
       if (x && !pastry_excluded(p, route, x->addr) && sc_id_shl(&x->id, key) >= l &&
@@ -441,7 +505,7 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, const sc_ref *fr
     unsigned shl = sc_id_shl(&route->origin.id, &p->self.id);
     unsigned upto = shl + 1 < SC_RT_ROWS_MAX ? shl + 1 : SC_RT_ROWS_MAX;
     for (unsigned r = route->rows_sent; r < upto; r++)
-      if (p->rt.rows[r]) pastry_send_row(p, route->origin.addr, r);
+      if (sc_rtable_has_row(&p->rt, r)) pastry_send_row(p, route->origin.addr, r);
     if (upto > route->rows_sent) route->rows_sent = (uint8_t)upto;
   }
   if (route->hops >= ROUTE_HOPS_MAX) {
@@ -513,13 +577,17 @@ int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
   p->self = *self;
   p->cfg = *cfg;
   p->cb = *cb;
+  p->send = cb->send;
+  p->lease_ns = cfg->lease_ns;
+  p->pns = cfg->pns;
   p->alloc = alloc;
   p->user = user;
   sc_rng_seed(&p->rng, seed);
   p->state = STATE_IDLE;
   p->bootstrap = SC_ADDR_NONE;
   p->watched_left = p->watched_right = SC_ADDR_NONE;
-  for (unsigned i = 0; i < RECENT_PINGS; i++) p->recent_ping_addr[i] = SC_ADDR_NONE;
+  for (unsigned k = 0; k < RECENT_SETS; k++)
+    for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent[k][i].addr = SC_ADDR_NONE;
   sc_leafset_init(&p->ls, &self->id, cfg->leafset_size / 2);
   sc_rtable_init(&p->rt, &self->id);
   *pp = p;
@@ -589,27 +657,40 @@ static bool pastry_valid(const sc_msg *m) {
 
 /* Keeps the lease on whoever is adjacent now (MSPastry §3.2 heartbeats). */
 static void pastry_update_watch(sc_pastry *p, uint64_t now) {
+  /* Called after every event: read the members only when they changed. */
+  if (p->ls.gen == p->ls_gen_seen) return;
+  p->ls_gen_seen = p->ls.gen;
   sc_addr l = p->ls.nleft ? p->ls.left[0].addr : SC_ADDR_NONE;
   sc_addr r = p->ls.nright ? p->ls.right[0].addr : SC_ADDR_NONE;
   if (l != p->watched_left) p->watched_left = l, p->heard_left_ns = now;
   if (r != p->watched_right) p->watched_right = r, p->heard_right_ns = now;
 }
 
+/* A measured RTT as an announcement carries it: 0 means none. */
+static inline uint32_t pastry_rtt_to_wire(uint32_t rtt_us) {
+  return rtt_us == SC_RTT_UNKNOWN ? 0 : rtt_us == 0 ? 1 : rtt_us;
+}
+
 /* The join is done: tell every peer in our tables that we exist (Pastry
- * §2.4: the new node sends its state to the nodes in it). Each measures us
- * through the PONG echo and may adopt us (PNS). */
+ * §2.4: the new node sends its state to the nodes in it), and each may adopt
+ * us (PNS). We measured most of them while joining; the announcement then
+ * carries that RTT (the same both ways), is not answered, and costs one
+ * message instead of PING, PONG and echo. The rest measure us through the
+ * PONG echo. */
 static void pastry_announce(sc_pastry *p, uint64_t now) {
   unsigned count = sc_leafset_count(&p->ls);
   for (unsigned i = 0; i < count; i++) {
     const sc_ref *r = sc_leafset_at(&p->ls, i);
     if (i >= p->ls.nleft && sc_leafset_find(&p->ls, &r->id) != r) continue; /* both sides */
-    pastry_send_ping(p, r->addr, true, now);
+    const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
+    pastry_send_ping_rtt(p, r->addr, true, e ? pastry_rtt_to_wire(e->rtt_us) : 0, now);
   }
   for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
-    if (p->rt.rows[row] == NULL) continue;
+    if (!sc_rtable_has_row(&p->rt, row)) continue;
     for (unsigned c = 0; c < SC_ID_BASE; c++) {
       const sc_rt_entry *e = sc_rtable_get(&p->rt, row, c);
-      if (e && !sc_leafset_find(&p->ls, &e->id)) pastry_send_ping(p, e->addr, true, now);
+      if (e && !sc_leafset_find(&p->ls, &e->id))
+        pastry_send_ping_rtt(p, e->addr, true, pastry_rtt_to_wire(e->rtt_us), now);
     }
   }
 }
@@ -632,6 +713,11 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
   if (p->state == STATE_JOINING && l->join_reply) {
     p->state = STATE_JOINED;
     pastry_start_heartbeats(p, now);
+    /* Probes sent while joining told nobody about us: they must not keep
+     * the announcing probes below, or those of the next seconds, from going
+     * out. */
+    for (unsigned k = 0; k < RECENT_SETS; k++)
+      for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent[k][i].addr = SC_ADDR_NONE;
     pastry_announce(p, now);
   }
   for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
@@ -646,7 +732,7 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
 }
 
 int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
-  p->stats.msgs_recv++;
+  p->msgs_recv++;
   if (!pastry_valid(m) || sc_id_eq(&m->sender.id, &p->self.id)) {
     p->stats.msgs_dropped_invalid++;
     return SC_ERR_INVALID;
@@ -666,6 +752,9 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
     rtt_us = rtt >= SC_RTT_UNKNOWN ? SC_RTT_UNKNOWN - 1 : (uint32_t)rtt;
   }
   if (m->type == SC_MSG_PING) announce = m->u.ping.announce != 0;
+  /* An announcement with the sender's RTT to us: one way, not answered. */
+  bool one_way = announce && m->u.ping.rtt_us != 0 && m->u.ping.rtt_us != SC_RTT_UNKNOWN;
+  if (one_way) rtt_us = m->u.ping.rtt_us;
   bool measure = false;
   bool from_joiner = (m->type == SC_MSG_PING && m->u.ping.joining) ||
                      (m->type == SC_MSG_ROUTE && m->u.route.kind == SC_ROUTE_JOIN &&
@@ -678,6 +767,7 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
 
   switch (m->type) {
   case SC_MSG_PING: {
+    if (one_way) break;
     sc_msg r;
     r.type = SC_MSG_PONG;
     r.u.pong.echo_ns = m->u.ping.sent_ns;
@@ -737,10 +827,10 @@ uint64_t sc_pastry_get_expiry(const sc_pastry *p) {
   if (p->state == STATE_JOINED) {
     if (p->hb_next_ns < t) t = p->hb_next_ns;
     if (p->refine_at_ns && p->refine_at_ns < t) t = p->refine_at_ns;
-    if (p->watched_left != SC_ADDR_NONE && p->heard_left_ns + p->cfg.lease_ns < t)
-      t = p->heard_left_ns + p->cfg.lease_ns;
-    if (p->watched_right != SC_ADDR_NONE && p->heard_right_ns + p->cfg.lease_ns < t)
-      t = p->heard_right_ns + p->cfg.lease_ns;
+    if (p->watched_left != SC_ADDR_NONE && p->heard_left_ns + p->lease_ns < t)
+      t = p->heard_left_ns + p->lease_ns;
+    if (p->watched_right != SC_ADDR_NONE && p->heard_right_ns + p->lease_ns < t)
+      t = p->heard_right_ns + p->lease_ns;
   }
   for (uint32_t i = 0; i < p->nsuspects; i++)
     if (p->suspects[i].deadline_ns < t) t = p->suspects[i].deadline_ns;
@@ -762,7 +852,7 @@ uint64_t sc_pastry_get_expiry(const sc_pastry *p) {
  */
 static void pastry_refine(sc_pastry *p) {
   for (unsigned row = 0; row < SC_RT_ROWS_MAX; row++) {
-    if (p->rt.rows[row] == NULL) continue;
+    if (!sc_rtable_has_row(&p->rt, row)) continue;
     unsigned asked = 0;
     unsigned start = sc_rng_below(&p->rng, SC_ID_BASE);
     for (unsigned k = 0; k < SC_ID_BASE && asked < p->cfg.refine_per_row; k++) {
@@ -805,11 +895,11 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
         p->acks_cap = 0;
       }
     }
-    if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->cfg.lease_ns) {
+    if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->lease_ns) {
       p->heard_left_ns = now;
       if ((rv = pastry_start_probe(p, &p->ls.left[0], now)) < 0) return rv;
     }
-    if (p->watched_right != SC_ADDR_NONE && now >= p->heard_right_ns + p->cfg.lease_ns) {
+    if (p->watched_right != SC_ADDR_NONE && now >= p->heard_right_ns + p->lease_ns) {
       p->heard_right_ns = now;
       if ((rv = pastry_start_probe(p, &p->ls.right[0], now)) < 0) return rv;
     }
@@ -900,17 +990,89 @@ bool sc_pastry_rt_entry(const sc_pastry *p, unsigned row, unsigned col, sc_ref *
 }
 
 void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out) {
-  *out = p->stats;
+  memset(out, 0, sizeof(*out));
+  out->msgs_dropped_invalid = p->stats.msgs_dropped_invalid;
+  out->routes_forwarded = p->stats.routes_forwarded;
+  out->routes_delivered = p->stats.routes_delivered;
+  out->routes_dropped = p->stats.routes_dropped;
+  out->reroutes = p->stats.reroutes;
+  out->peers_declared_dead = p->stats.peers_declared_dead;
+  out->msgs_sent = p->msgs_sent;
+  out->msgs_recv = p->msgs_recv;
   out->rt_entries = p->rt.count;
   out->pending_acks = p->nacks;
   out->suspects = p->nsuspects;
 }
 
 void sc_pastry_prefetch(const sc_pastry *p) {
-  /* Every received message touches the header lines, the counters and the
-   * leaf set; a million peers' state does not fit in any cache. */
+  /* Every received message touches the hot lines; a million peers' state
+   * does not fit in any cache. Prefetching all of it instead saturates the
+   * core's outstanding-miss buffers and stalls the prefetches themselves. */
   const char *base = (const char *)p;
-  for (size_t off = 0; off < sizeof(*p); off += 64) __builtin_prefetch(base + off);
+  for (size_t off = 0; off < PASTRY_HOT_BYTES; off += 64) __builtin_prefetch(base + off);
+  __builtin_prefetch(base + PASTRY_HOT_BYTES - 1);
+}
+
+/* The leaf-set members, for messages that read them all. */
+static void pastry_prefetch_members(const sc_pastry *p) {
+  const char *a = (const char *)&p->ls.left[0];
+  const char *end = (const char *)&p->ls.right[SC_LEAFSET_HALF_MAX];
+  for (; a < end; a += 64) __builtin_prefetch(a);
+}
+
+static inline void pastry_prefetch_slot(const sc_pastry *p, const sc_id *id) {
+  unsigned row, col;
+  if (sc_rtable_slot(&p->rt, id, &row, &col) && sc_rtable_has_row(&p->rt, row))
+    __builtin_prefetch(sc_rtable_slot_at(&p->rt, row, col));
+}
+
+/* The lines of a routing-table row. */
+static void pastry_prefetch_row(const sc_pastry *p, unsigned row) {
+  if (!sc_rtable_has_row(&p->rt, row)) return;
+  const char *a = (const char *)sc_rtable_slot_at(&p->rt, row, 0);
+  for (unsigned off = 0; off < SC_ID_BASE * sizeof(sc_rt_entry); off += 64)
+    __builtin_prefetch(a + off);
+}
+
+static inline void pastry_prefetch_recent(const sc_pastry *p, sc_addr a) {
+  __builtin_prefetch(p->recent[pastry_recent_set(a)]);
+}
+
+void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
+  pastry_prefetch_slot(p, &m->sender.id);
+  /* PING and PONG never probe the sender (a PING's answer asks for the echo
+   * instead; a PONG has measured it): no recent-ping set for them. */
+  if (m->type != SC_MSG_PING && m->type != SC_MSG_PONG)
+    pastry_prefetch_recent(p, m->sender.addr);
+  if (m->type == SC_MSG_ROUTE || m->type == SC_MSG_LEAFSET || m->type == SC_MSG_ROW ||
+      sc_leafset_would_insert(&p->ls, &m->sender.id) || sc_leafset_find(&p->ls, &m->sender.id))
+    pastry_prefetch_members(p);
+  switch (m->type) {
+  case SC_MSG_ROUTE: {
+    const sc_msg_route *r = &m->u.route;
+    pastry_prefetch_slot(p, &r->key);
+    if (r->kind == SC_ROUTE_JOIN) { /* the rows we will send the joiner */
+      unsigned upto = sc_id_shl(&r->origin.id, &p->self.id) + 1;
+      for (unsigned row = r->rows_sent; row < upto && row < SC_RT_ROWS_MAX; row++)
+        pastry_prefetch_row(p, row);
+    }
+    break;
+  }
+  case SC_MSG_ROW_REQUEST: pastry_prefetch_row(p, m->u.row_request.row); break;
+  case SC_MSG_LEAFSET:
+    for (unsigned i = 0; i < m->u.leafset.n && i < SC_LEAFSET_MAX; i++) {
+      pastry_prefetch_slot(p, &m->u.leafset.e[i].id);
+      pastry_prefetch_recent(p, m->u.leafset.e[i].addr);
+    }
+    break;
+  case SC_MSG_ROW:
+    for (unsigned i = 0; i < m->u.row.n && i < SC_ROW_ENTRIES; i++) {
+      pastry_prefetch_slot(p, &m->u.row.e[i].id);
+      pastry_prefetch_recent(p, m->u.row.e[i].addr);
+    }
+    break;
+  default: break;
+  }
 }
 
 size_t sc_pastry_mem_bytes(const sc_pastry *p) {

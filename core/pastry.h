@@ -35,7 +35,7 @@ typedef struct sc_pastry_config {
   uint32_t route_retries;     /* alternative next hops tried per hop; default 8 */
   bool pns;                   /* proximity neighbour selection; default on */
   /* Locality refinement 2 s after joining: ask this many entries of each
-   * routing-table row for their row (0: never; default 4, at most 16). */
+   * routing-table row for their row (0: never; default 8, at most 16). */
   uint32_t refine_per_row;
   /* Repeat the refinement this often (FreePastry's routing-table
    * maintenance); 0: only once (the default). */
@@ -146,6 +146,11 @@ void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out);
  * simulator): start pulling the peer's state into the cache. No effect on
  * behaviour. */
 void sc_pastry_prefetch(const sc_pastry *p);
+
+/* A second hint, once p's state is in cache: start loading the routing-table
+ * slots that receiving m will look at (its sender's, a route's key's, and
+ * those of the peers a LEAFSET or ROW names). No effect on behaviour. */
+void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m);
 
 /* Bytes this peer holds through its allocator (state size per peer). */
 size_t sc_pastry_mem_bytes(const sc_pastry *p);

@@ -1,22 +1,53 @@
 /* rtable.c — Pastry routing table (see rtable.h). */
 #include "rtable.h"
 
+#include <string.h>
+
 #include "err.h"
 
 #define RT_ROW_BYTES (SC_ID_BASE * sizeof(sc_rt_entry))
 
+static sc_rt_entry *rtable_slot_mut(sc_rtable *rt, unsigned row, unsigned col) {
+  return &rt->block[(size_t)(rt->row_at[row] - 1) * SC_ID_BASE + col];
+}
+
 void sc_rtable_init(sc_rtable *rt, const sc_id *self) {
   rt->self = *self;
   rt->count = 0;
-  for (unsigned i = 0; i < SC_RT_ROWS_MAX; i++) rt->rows[i] = NULL;
+  rt->nrows = 0;
+  rt->block = NULL;
+  for (unsigned i = 0; i < SC_RT_ROWS_MAX; i++) rt->row_at[i] = 0;
 }
 
 void sc_rtable_free(sc_rtable *rt, const sc_alloc *alloc) {
-  for (unsigned i = 0; i < SC_RT_ROWS_MAX; i++) {
-    if (rt->rows[i]) alloc->free(rt->rows[i], alloc->user);
-    rt->rows[i] = NULL;
-  }
+  if (rt->block) alloc->free(rt->block, alloc->user);
+  rt->block = NULL;
+  rt->nrows = 0;
+  for (unsigned i = 0; i < SC_RT_ROWS_MAX; i++) rt->row_at[i] = 0;
   rt->count = 0;
+}
+
+/* Appends an empty row to the block for row. Returns SC_OK or SC_ERR_NOMEM
+ * (the table unchanged). A table grows about log16(N) times in its life, so
+ * the copy is cheap; malloc + free rather than realloc keeps the old block
+ * valid until the new one exists. */
+static int rtable_add_row(sc_rtable *rt, unsigned row, const sc_alloc *alloc) {
+  sc_rt_entry *nb = alloc->malloc((rt->nrows + 1) * RT_ROW_BYTES, alloc->user);
+  if (nb == NULL) return SC_ERR_NOMEM;
+  if (rt->block) {
+    memcpy(nb, rt->block, rt->nrows * RT_ROW_BYTES);
+    alloc->free(rt->block, alloc->user);
+  }
+  rt->block = nb;
+  sc_rt_entry *fresh = nb + (size_t)rt->nrows * SC_ID_BASE;
+  for (unsigned i = 0; i < SC_ID_BASE; i++) {
+    fresh[i].id = (sc_id){0, 0};
+    fresh[i].addr = SC_ADDR_NONE;
+    fresh[i].rtt_us = SC_RTT_UNKNOWN;
+  }
+  rt->nrows++;
+  rt->row_at[row] = (uint8_t)rt->nrows;
+  return SC_OK;
 }
 
 const sc_rt_entry *sc_rtable_find(const sc_rtable *rt, const sc_id *id) {
@@ -31,17 +62,11 @@ int sc_rtable_consider(sc_rtable *rt, const sc_ref *r, uint32_t rtt_us, bool pns
   unsigned row, col;
   if (r->addr == SC_ADDR_NONE || !sc_rtable_slot(rt, &r->id, &row, &col))
     return SC_RTABLE_UNCHANGED;
-  if (rt->rows[row] == NULL) {
-    sc_rt_entry *fresh = alloc->malloc(RT_ROW_BYTES, alloc->user);
-    if (fresh == NULL) return SC_ERR_NOMEM;
-    for (unsigned i = 0; i < SC_ID_BASE; i++) {
-      fresh[i].id = (sc_id){0, 0};
-      fresh[i].addr = SC_ADDR_NONE;
-      fresh[i].rtt_us = SC_RTT_UNKNOWN;
-    }
-    rt->rows[row] = fresh;
+  if (rt->row_at[row] == 0) {
+    int rv = rtable_add_row(rt, row, alloc);
+    if (rv < 0) return rv;
   }
-  sc_rt_entry *e = &rt->rows[row][col];
+  sc_rt_entry *e = rtable_slot_mut(rt, row, col);
   if (e->addr == SC_ADDR_NONE) {
     e->id = r->id;
     e->addr = r->addr;
@@ -67,8 +92,8 @@ int sc_rtable_consider(sc_rtable *rt, const sc_ref *r, uint32_t rtt_us, bool pns
 
 int sc_rtable_remove(sc_rtable *rt, const sc_id *id) {
   unsigned row, col;
-  if (!sc_rtable_slot(rt, id, &row, &col) || rt->rows[row] == NULL) return -1;
-  sc_rt_entry *e = &rt->rows[row][col];
+  if (!sc_rtable_slot(rt, id, &row, &col) || rt->row_at[row] == 0) return -1;
+  sc_rt_entry *e = rtable_slot_mut(rt, row, col);
   if (e->addr == SC_ADDR_NONE || !sc_id_eq(&e->id, id)) return -1;
   e->addr = SC_ADDR_NONE;
   e->rtt_us = SC_RTT_UNKNOWN;
@@ -76,9 +101,4 @@ int sc_rtable_remove(sc_rtable *rt, const sc_id *id) {
   return (int)row;
 }
 
-size_t sc_rtable_mem_bytes(const sc_rtable *rt) {
-  size_t n = 0;
-  for (unsigned i = 0; i < SC_RT_ROWS_MAX; i++)
-    if (rt->rows[i]) n += RT_ROW_BYTES;
-  return n;
-}
+size_t sc_rtable_mem_bytes(const sc_rtable *rt) { return rt->nrows * RT_ROW_BYTES; }

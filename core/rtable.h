@@ -7,7 +7,9 @@
  * one with the smallest measured round-trip time.
  *
  * Rows are allocated on first use: an overlay of N peers fills about
- * log16(N) rows, so a million peers cost five rows each, not 32.
+ * log16(N) rows, so a million peers cost five rows each, not 32. The rows
+ * live in one block, grown a row at a time: one allocation per peer, not one
+ * per row, and no pointer chase to a row scattered elsewhere in the heap.
  */
 #ifndef SC_RTABLE_H
 #define SC_RTABLE_H
@@ -30,8 +32,12 @@ typedef struct sc_rt_entry {
 
 typedef struct sc_rtable {
   sc_id self;
-  uint32_t count; /* occupied slots */
-  sc_rt_entry *rows[SC_RT_ROWS_MAX];
+  uint32_t count;  /* occupied slots */
+  uint32_t nrows;  /* rows allocated in block */
+  sc_rt_entry *block; /* nrows rows of SC_ID_BASE entries, in allocation order */
+  /* Row r is block row row_at[r] - 1; 0: not allocated. Bytes, not
+   * pointers, so the whole header stays within one cache line. */
+  uint8_t row_at[SC_RT_ROWS_MAX];
 } sc_rtable;
 
 void sc_rtable_init(sc_rtable *rt, const sc_id *self);
@@ -47,11 +53,22 @@ static inline bool sc_rtable_slot(const sc_rtable *rt, const sc_id *id, unsigned
   return true;
 }
 
+/* True if row has been allocated (it may still be empty). */
+static inline bool sc_rtable_has_row(const sc_rtable *rt, unsigned row) {
+  return row < SC_RT_ROWS_MAX && rt->row_at[row] != 0;
+}
+
+/* Where the entry at (row, col) lives, occupied or not; row must be allocated. */
+static inline const sc_rt_entry *sc_rtable_slot_at(const sc_rtable *rt, unsigned row,
+                                                   unsigned col) {
+  return &rt->block[(size_t)(rt->row_at[row] - 1) * SC_ID_BASE + (col & 15)];
+}
+
 /* The entry at (row, col), or NULL if empty. */
 static inline const sc_rt_entry *sc_rtable_get(const sc_rtable *rt, unsigned row,
                                                unsigned col) {
-  if (row >= SC_RT_ROWS_MAX || rt->rows[row] == NULL) return NULL;
-  const sc_rt_entry *e = &rt->rows[row][col & 15];
+  if (!sc_rtable_has_row(rt, row)) return NULL;
+  const sc_rt_entry *e = sc_rtable_slot_at(rt, row, col);
   return e->addr == SC_ADDR_NONE ? NULL : e;
 }
 

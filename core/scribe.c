@@ -362,7 +362,13 @@ int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now)
       call_changed(s, g, now);
       return SC_OK;
     }
-    return sc_pastry_route(s->pastry, &gr->id, SC_ROUTE_SCRIBE_JOIN, 0, now);
+    /* A forwarder that has already searched once without a place (attempt
+     * 2 is its second routed join, after the spare capacity group failed)
+     * says it carries a subtree, so that a full peer drops a leaf instead of
+     * it (sc_scribe_policy.admit). Not from the first attempt: with no spare
+     * capacity at all (d x d), displacing leaves early churns the tree. */
+    uint64_t flags = gr->nchildren > 0 && gr->attempt >= 2 ? SC_SCRIBE_JOIN_FORWARDER : 0;
+    return sc_pastry_route(s->pastry, &gr->id, SC_ROUTE_SCRIBE_JOIN, flags, now);
   }
   s->stats.joins_direct++;
   sc_msg m;
@@ -425,7 +431,8 @@ int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t
 }
 
 /* A join for g from newcomer reached this peer (routed or direct). */
-static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, uint64_t now) {
+static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool forwarder,
+                       uint64_t now) {
   scribe_group *gr = &s->groups[g];
   if (newcomer->addr == s->self.addr) return SC_OK;
   if (child_index(gr, newcomer->addr) >= 0) return sc_scribe_adopt(s, g, newcomer, now);
@@ -440,7 +447,7 @@ static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, uint64_
     scribe_send(s, newcomer->addr, &m);
     return SC_OK;
   }
-  if (s->pol.admit && !s->pol.admit(s->user, g, newcomer, now)) {
+  if (s->pol.admit && !s->pol.admit(s->user, g, newcomer, forwarder, now)) {
     send_drop(s, &s->groups[g], newcomer->addr, SC_ADDR_NONE);
     return SC_OK;
   }
@@ -568,9 +575,20 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
 bool sc_scribe_forward(sc_scribe *s, const sc_msg *rm, uint64_t now) {
   const sc_msg_route *r = &rm->u.route;
   if (r->kind == SC_ROUTE_SCRIBE_JOIN) {
-    int g = sc_scribe_group(s, &r->key);
+    int have = sc_scribe_group_find(s, &r->key);
+    if (have >= 0 && path_has(&s->groups[have], sc_id_prefix64(&r->origin.id))) {
+      /* We hang below the joiner: a repairing peer whose subtree holds the
+       * peers on its route. Taking it would close a loop and refusing it
+       * would leave it no way out of its own subtree, so the join travels on
+       * toward the root, which is nobody's descendant (SplitStream §4.2's
+       * loop rule, applied where the route would otherwise end). */
+      s->stats.loops_passed++;
+      return true;
+    }
+    int g = have >= 0 ? have : sc_scribe_group(s, &r->key);
     if (g < 0) return true; /* no room for the group here: let it pass */
-    (void)handle_join(s, (unsigned)g, &r->origin, now);
+    (void)handle_join(s, (unsigned)g, &r->origin,
+                      (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, now);
     return false;
   }
   if (r->kind == SC_ROUTE_ANYCAST) {
@@ -590,7 +608,8 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     become_root(s, &s->groups[g]);
     call_changed(s, (unsigned)g, now);
     if (r->origin.addr != s->self.addr)
-      (void)handle_join(s, (unsigned)g, &r->origin, now);
+      (void)handle_join(s, (unsigned)g, &r->origin,
+                      (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, now);
     return;
   }
   if (r->kind == SC_ROUTE_ANYCAST) {
@@ -769,7 +788,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
   case SC_MSG_SCRIBE_JOIN:
     if (g < 0) g = sc_scribe_group(s, gid);
     if (g < 0) return g == SC_ERR_NOMEM ? g : SC_OK;
-    return handle_join(s, (unsigned)g, &m->sender, now);
+    return handle_join(s, (unsigned)g, &m->sender, false, now);
   case SC_MSG_SCRIBE_LEAVE:
     if (g >= 0) {
       scribe_group *gr = &s->groups[g];

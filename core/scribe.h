@@ -57,12 +57,18 @@ void sc_scribe_config_default(sc_scribe_config *c);
 
 /* The policy: every hook optional. `user` is the pointer given to
  * sc_scribe_new(). Hooks may call the sc_scribe_* functions below. */
+/* Flag in a routed join's app_id: the joiner has children in the group. */
+#define SC_SCRIBE_JOIN_FORWARDER 1u
+
 typedef struct sc_scribe_policy {
   /* A join for group g from newcomer reached this peer (routed or direct).
    * Return true to take newcomer as a child. The policy may first make room
    * with sc_scribe_drop_child(). Without a hook: true. Loops are refused
-   * before the hook is asked. */
-  bool (*admit)(void *user, unsigned g, const sc_ref *newcomer, uint64_t now);
+   * before the hook is asked. forwarder: the newcomer said (in a routed
+   * join's app_id, SC_SCRIBE_JOIN_FORWARDER) that it has children in g, so
+   * refusing it orphans a whole subtree. */
+  bool (*admit)(void *user, unsigned g, const sc_ref *newcomer, bool forwarder,
+                uint64_t now);
   /* An anycast for group g reached this tree member. Return true when taken
    * (the policy answers the requester itself, e.g. by sc_scribe_adopt()). */
   bool (*anycast_take)(void *user, unsigned g, const sc_msg_anycast *a, uint64_t now);
@@ -160,7 +166,7 @@ void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now);
 typedef struct sc_scribe_stats {
   uint64_t msgs_sent, msgs_recv, msgs_invalid;
   uint64_t joins_routed, joins_direct, adoptions, drops_sent, drops_recv;
-  uint64_t parents_lost, loops_refused, loops_broken;
+  uint64_t parents_lost, loops_refused, loops_passed, loops_broken;
   uint64_t anycasts_started, anycast_steps, anycasts_taken, anycasts_failed;
   uint64_t multicasts_recv, multicasts_dup;
 } sc_scribe_stats;

@@ -2,6 +2,7 @@
 #include "splitstream.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <string.h>
 
 #include "err.h"
@@ -156,7 +157,7 @@ static bool drop_nonprimary(sc_splitstream *ss, uint64_t now) {
 /* ------------------------------------------------------------- policy */
 
 bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer,
-                          uint64_t now) {
+                          bool forwarder, uint64_t now) {
   if (g == ss->spare_group) return true; /* control tree: no bandwidth */
   if (g >= SC_SCRIBE_GROUPS_MAX || ss->stripe_of[g] == NO_STRIPE) return true;
   unsigned stripe = ss->stripe_of[g];
@@ -171,11 +172,15 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
     return true;
   }
   /* Drop the primary-stripe child sharing the shortest prefix with the
-   * stripe id, the newcomer included; ties broken at random. */
+   * stripe id, the newcomer included; ties broken at random. Ours: a
+   * newcomer that carries a subtree (a routed join of a repairing forwarder)
+   * is not a candidate. Refused, it would orphan its whole subtree again,
+   * and when that subtree holds all the spare capacity left no search can
+   * place it; a dropped leaf finds a place in the spare capacity group. */
   const sc_id *sid = sc_scribe_group_id(ss->scribe, g);
   unsigned n = sc_scribe_children(ss->scribe, g);
-  unsigned best = sc_id_shl(&newcomer->id, sid);
-  unsigned ties = 1;
+  unsigned best = forwarder && n > 0 ? UINT_MAX : sc_id_shl(&newcomer->id, sid);
+  unsigned ties = forwarder && n > 0 ? 0 : 1;
   int victim = -1; /* -1: the newcomer */
   for (unsigned i = 0; i < n; i++) {
     sc_ref c;

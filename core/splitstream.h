@@ -92,7 +92,7 @@ int sc_splitstream_publish(sc_splitstream *ss, uint32_t seq, uint64_t now);
 
 /* --- Scribe policy hooks (see sc_scribe_policy) --- */
 bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer,
-                          uint64_t now);
+                          bool forwarder, uint64_t now);
 bool sc_splitstream_anycast_take(sc_splitstream *ss, unsigned g, const sc_msg_anycast *a,
                                  uint64_t now);
 bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt,

@@ -267,6 +267,7 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->ping.sent_ns = msg->u.ping.sent_ns;
     b->ping.announce = msg->u.ping.announce != 0;
     b->ping.joining = msg->u.ping.joining != 0;
+    b->ping.rtt_us = msg->u.ping.rtt_us;
     env->ping = &b->ping;
     break;
   case SC_MSG_PONG:
@@ -526,6 +527,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     out->u.ping.sent_ns = env->ping->sent_ns;
     out->u.ping.announce = env->ping->announce != 0;
     out->u.ping.joining = env->ping->joining != 0;
+    out->u.ping.rtt_us = env->ping->rtt_us;
     return 0;
   case SC_MSG_PONG:
     out->u.pong.echo_ns = env->pong->echo_ns;
@@ -715,7 +717,7 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   switch (msg->type) {
   case SC_MSG_PING:
     body = wire_fixed64_len(msg->u.ping.sent_ns) + wire_bool_len(msg->u.ping.announce) +
-           wire_bool_len(msg->u.ping.joining);
+           wire_bool_len(msg->u.ping.joining) + wire_uint_len(msg->u.ping.rtt_us);
     break;
   case SC_MSG_PONG:
     body = wire_fixed64_len(msg->u.pong.echo_ns) + wire_fixed64_len(msg->u.pong.sent_ns) +

@@ -40,7 +40,7 @@ static void pastry_usage(FILE *f) {
       "  --no-pns             turn proximity neighbour selection off\n"
       "  --refine-per-row K   after joining, ask K entries of each routing-table row\n"
       "                       for their row and probe the peers named (0..16,\n"
-      "                       default 4; 0 turns the refinement off)\n"
+      "                       default 8; 0 turns the refinement off)\n"
       "  --rt-maintenance-s S repeat that refinement every S simulated seconds\n"
       "                       (default 0: once)\n"
       "  --wire-check         send every message through the protobuf encoder and\n"

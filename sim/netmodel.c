@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "core/rng.h"
+#include "sim/arena.h"
 
 #define NET_PI 3.14159265358979323846
 
@@ -124,14 +125,14 @@ int sim_net_new(sim_net **out, const sim_net_config *cfg, uint32_t peers_max) {
     if (rc) goto fail;
     net->lat_us = sim_topo_latency_matrix(net->topo);
     net->routers = sim_topo_routers(net->topo);
-    net->ts = malloc((size_t)peers_max * sizeof(*net->ts));
+    net->ts = sim_huge_calloc(peers_max, sizeof(*net->ts));
     if (!net->ts) goto nomem;
     for (uint32_t i = 0; i < peers_max; i++) {
       net->ts[i].router = UINT16_MAX;
       net->ts[i].access_us = NET_UNPLACED;
     }
   } else {
-    net->geo = calloc(peers_max, sizeof(*net->geo));
+    net->geo = sim_huge_calloc(peers_max, sizeof(*net->geo));
     if (!net->geo) goto nomem;
     for (uint32_t i = 0; i < peers_max; i++)
       net->geo[i].access_us = NET_UNPLACED;
@@ -235,6 +236,21 @@ uint64_t sim_net_latency_ns(const sim_net *net, uint32_t a, uint32_t b) {
     geo_ns = d * net->ns_per_unit;
   }
   return ((uint64_t)pa->access_us + pb->access_us) * 1000u + (uint64_t)(geo_ns + 0.5);
+}
+
+void sim_net_prefetch(const sim_net *net, uint32_t peer) {
+  if (peer >= net->peers_max) return;
+  if (net->ts)
+    __builtin_prefetch(&net->ts[peer]);
+  else
+    __builtin_prefetch(&net->geo[peer]);
+}
+
+void sim_net_prefetch_pair(const sim_net *net, uint32_t a, uint32_t b) {
+  if (!net->ts || a >= net->peers_max || b >= net->peers_max) return;
+  net_ts_peer pa = net->ts[a], pb = net->ts[b];
+  if (pa.access_us == NET_UNPLACED || pb.access_us == NET_UNPLACED) return;
+  __builtin_prefetch(&net->lat_us[(size_t)pa.router * net->routers + pb.router]);
 }
 
 uint32_t sim_net_router(const sim_net *net, uint32_t peer) {

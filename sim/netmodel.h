@@ -97,6 +97,12 @@ void sim_net_place(sim_net *net, uint32_t peer);
  * cost is dominated by one load from the 102 MB latency matrix. */
 uint64_t sim_net_latency_ns(const sim_net *net, uint32_t a, uint32_t b);
 
+/* Hints with no effect on results: start loading what sim_net_latency_ns
+ * will read for peer (its placement), or for the pair (a, b) (transit-stub:
+ * the latency matrix entry; both placements must be in cache already). */
+void sim_net_prefetch(const sim_net *net, uint32_t peer);
+void sim_net_prefetch_pair(const sim_net *net, uint32_t a, uint32_t b);
+
 /* The stub router peer is attached to (transit-stub); UINT32_MAX for the
  * coordinate models or an unplaced peer. */
 uint32_t sim_net_router(const sim_net *net, uint32_t peer);

@@ -5,14 +5,18 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "sim/arena.h"
 
-#define SLAB_BYTES (1u << 20)
+#define SLAB_BYTES SIM_HUGE_PAGE
 
 static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
   size_t cls = (bytes + SIM_PACKET_CLASS_BYTES - 1) / SIM_PACKET_CLASS_BYTES;
   sim_packet *pk = pl->free_list[cls];
   if (pk) {
     pl->free_list[cls] = pk->next_free;
+    /* A burst of sends (a ROW answered with pings) digs into packets freed
+     * long ago: start fetching the next one now. */
+    if (pk->next_free) __builtin_prefetch(pk->next_free, 1);
     return pk;
   }
   size_t size = cls * SIM_PACKET_CLASS_BYTES;
@@ -24,7 +28,7 @@ static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
       pl->slabs = n;
       pl->slabs_cap = ncap;
     }
-    pl->cur = malloc(SLAB_BYTES);
+    pl->cur = sim_huge_calloc(1, SLAB_BYTES);
     if (!pl->cur) return NULL;
     pl->slabs[pl->nslabs++] = pl->cur;
     pl->cur_left = SLAB_BYTES;

@@ -208,10 +208,11 @@ int sim_world_run(sim_world *w, uint64_t until_ns) {
   w->stop = false;
   while (!w->stop && !w->failed) {
     /* Peek at the clock: stop before the first event past until_ns. */
-    uint64_t next = SIM_TIME_NEVER;
-    const sim_event *pe = sim_engine_peek(&w->eng);
-    if (pe) next = pe->t_ns;
-    if (w->eng.ntm > 0 && w->eng.tm[0].t_ns < next) next = w->eng.tm[0].t_ns;
+    uint64_t next = sim_engine_next_time(&w->eng);
+    if (w->eng.failed) {
+      w->failed = true;
+      break;
+    }
     if (next == SIM_TIME_NEVER || next > until_ns) {
       if (until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns)
         w->eng.now_ns = until_ns;

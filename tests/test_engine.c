@@ -348,8 +348,10 @@ static void compare_pop(sim_engine *e, ref_model *m, uint64_t *last_t, unsigned 
   *last_t = got.t_ns;
 }
 
-static void test_random_vs_reference(void **state) {
-  (void)state;
+/* scale stretches the larger delays: 1 keeps everything within a few of the
+ * event wheel's buckets; 2^16 spreads events over the whole wheel and beyond
+ * its horizon, into the overflow heap and back. */
+static void random_vs_reference(uint64_t seed, uint64_t scale) {
   /* 100 peers keep the timer heap deep enough that disarming from its middle
    * needs the sift-up as well as the sift-down (40 peers never did). */
   enum { OPS = 10000, PEERS = 100 };
@@ -363,7 +365,7 @@ static void test_random_vs_reference(void **state) {
   assert_true(m.ev && m.armed && m.tm_t && m.tm_seq);
 
   sc_rng r;
-  sc_rng_seed(&r, 0x5eed);
+  sc_rng_seed(&r, seed);
   uint64_t last_t = 0, pops = 0;
   for (unsigned op = 0; op < OPS; op++) {
     uint32_t what = sc_rng_below(&r, 100);
@@ -372,8 +374,8 @@ static void test_random_vs_reference(void **state) {
     switch (sc_rng_below(&r, 4)) {
     case 0: delay = 0; break;
     case 1: delay = sc_rng_below(&r, 4); break;
-    case 2: delay = sc_rng_below(&r, 100); break;
-    default: delay = sc_rng_below(&r, 100000); break;
+    case 2: delay = sc_rng_below(&r, 100) * scale; break;
+    default: delay = sc_rng_below(&r, 100000) * scale; break;
     }
     if (what < 40) { /* schedule */
       uint32_t kind = SIM_EV_USER + sc_rng_below(&r, 3), arg = sc_rng_below(&r, 1u << 20);
@@ -414,6 +416,48 @@ static void test_random_vs_reference(void **state) {
   sim_engine_free(&e);
 }
 
+/* sim_engine_next_time names the earliest event or timer even when it lies
+ * beyond the bucket being consumed (sim_engine_peek sees only that bucket:
+ * a run loop that stopped on its NULL lost the rest of the schedule). */
+static void test_next_time_beyond_bucket(void **state) {
+  (void)state;
+  sim_engine e;
+  assert_int_equal(sim_engine_init(&e, 4), 0);
+  assert_int_equal(sim_engine_next_time(&e), SIM_TIME_NEVER);
+  const uint64_t far = 50ull * 1000000000ull; /* past the wheel's horizon */
+  assert_int_equal(sim_engine_schedule(&e, 5, SIM_EV_USER, 1, NULL), 0);
+  assert_int_equal(sim_engine_schedule(&e, far, SIM_EV_USER, 2, NULL), 0);
+  assert_int_equal(sim_engine_schedule(&e, 3000000, SIM_EV_USER, 3, NULL), 0);
+  assert_int_equal(sim_engine_next_time(&e), 5);
+  expect_event(&e, 5, SIM_EV_USER, 1, NULL);
+  assert_null(sim_engine_peek(&e)); /* the next event is in a later bucket */
+  assert_int_equal(sim_engine_next_time(&e), 3000000);
+  assert_int_equal(e.now_ns, 5); /* asking moves no clock */
+  sim_engine_set_timer(&e, 0, 2000000);
+  assert_int_equal(sim_engine_next_time(&e), 2000000);
+  expect_timer(&e, 2000000, 0);
+  expect_event(&e, 3000000, SIM_EV_USER, 3, NULL);
+  assert_int_equal(sim_engine_next_time(&e), far);
+  sim_engine_set_timer(&e, 1, far + 1);
+  assert_int_equal(sim_engine_next_time(&e), far);
+  expect_event(&e, far, SIM_EV_USER, 2, NULL);
+  assert_int_equal(sim_engine_next_time(&e), far + 1);
+  expect_timer(&e, far + 1, 1);
+  assert_int_equal(sim_engine_next_time(&e), SIM_TIME_NEVER);
+  sim_engine_free(&e);
+}
+
+static void test_random_vs_reference(void **state) {
+  (void)state;
+  random_vs_reference(0x5eed, 1);
+}
+
+static void test_random_long_delays_vs_reference(void **state) {
+  (void)state;
+  random_vs_reference(0x5eed, 1u << 16);
+  random_vs_reference(0xfeed, 1u << 9);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_events_time_order),
@@ -422,7 +466,9 @@ int main(void) {
       cmocka_unit_test(test_timers_interleave),
       cmocka_unit_test(test_rearm_moves_timer),
       cmocka_unit_test(test_disarm),
+      cmocka_unit_test(test_next_time_beyond_bucket),
       cmocka_unit_test(test_random_vs_reference),
+      cmocka_unit_test(test_random_long_delays_vs_reference),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

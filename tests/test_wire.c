@@ -64,6 +64,7 @@ static void test_roundtrip_edges(void **state) {
     m.sender = *ref;
     m.u.ping.sent_ns = v64;
     m.u.ping.announce = (uint8_t)hi;
+    m.u.ping.rtt_us = v32;
     check_roundtrip(&m, map, IDX6);
 
     memset(&m, 0, sizeof m);

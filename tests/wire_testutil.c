@@ -98,6 +98,7 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.ping.sent_ns = rand_wide(r);
     m->u.ping.announce = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.ping.joining = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.ping.rtt_us = sc_rng_below(r, 2) ? (uint32_t)sc_rng_next(r) : 0;
     break;
   case SC_MSG_PONG:
     m->u.pong.echo_ns = rand_wide(r);
@@ -216,6 +217,7 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.ping.sent_ns = m->u.ping.sent_ns;
     c->u.ping.announce = m->u.ping.announce != 0;
     c->u.ping.joining = m->u.ping.joining != 0;
+    c->u.ping.rtt_us = m->u.ping.rtt_us;
     break;
   case SC_MSG_PONG:
     c->u.pong.echo_ns = m->u.pong.echo_ns;
@@ -327,6 +329,7 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(a->u.ping.sent_ns, b->u.ping.sent_ns);
     assert_int_equal(!!a->u.ping.announce, !!b->u.ping.announce);
     assert_int_equal(!!a->u.ping.joining, !!b->u.ping.joining);
+    assert_int_equal(a->u.ping.rtt_us, b->u.ping.rtt_us);
     break;
   case SC_MSG_PONG:
     assert_int_equal(a->u.pong.echo_ns, b->u.pong.echo_ns);
