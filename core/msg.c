@@ -20,6 +20,7 @@ size_t sc_msg_struct_size(const sc_msg *msg) {
   case SC_MSG_SCRIBE_DROP: return head + sizeof(sc_msg_scribe_drop);
   case SC_MSG_ANYCAST: return head + sizeof(sc_msg_anycast);
   case SC_MSG_ANYCAST_FAIL: return head + sizeof(sc_msg_anycast_fail);
+  case SC_MSG_REPAIR_REQ: return head + sizeof(sc_msg_repair_req);
   default: return 0;
   }
 }
@@ -42,6 +43,7 @@ const char *sc_msg_type_name(unsigned type) {
   case SC_MSG_SCRIBE_DROP: return "scribe_drop";
   case SC_MSG_ANYCAST: return "anycast";
   case SC_MSG_ANYCAST_FAIL: return "anycast_fail";
+  case SC_MSG_REPAIR_REQ: return "repair_req";
   default: return "?";
   }
 }

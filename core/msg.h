@@ -54,6 +54,9 @@ enum sc_msg_type {
   SC_MSG_SCRIBE_DROP = 14,     /* parent -> child: dropped; try these peers */
   SC_MSG_ANYCAST = 15,         /* one step of an anycast's depth-first search */
   SC_MSG_ANYCAST_FAIL = 16,    /* the search found no taker */
+  /* The stream (DESIGN.md §3): chunks travel as SC_MSG_MULTICAST with a
+   * payload; a receiver pulls what its trees did not bring. */
+  SC_MSG_REPAIR_REQ = 17, /* "send me these chunks of this generation" */
   SC_MSG_TYPE_END
 };
 
@@ -138,12 +141,32 @@ typedef struct sc_msg_row {
 #define SC_ANYCAST_VISIT_MAX 16 /* depth-first search stack */
 #define SC_ANYCAST_SEEN_MAX 48  /* peers an anycast remembers having visited */
 
+/* A chunk's payload is at most this long: with its headers a MULTICAST stays
+ * under a 1,200-byte path MTU (DESIGN.md §5). */
+#define SC_CHUNK_BYTES_MAX 1100
+
 typedef struct sc_msg_multicast {
   sc_id group;
-  uint32_t seq;     /* the publisher's sequence number */
+  uint32_t seq;     /* the publisher's sequence number (a stream: the generation) */
   uint16_t depth;   /* tree edges from the root to the receiver */
+  uint8_t repair;   /* non-zero: an answer to a REPAIR_REQ, not forwarded down */
+  uint16_t len;     /* payload bytes, <= SC_CHUNK_BYTES_MAX */
   uint64_t sent_ns; /* the publisher's clock at publish */
+  /* The payload, immutable, owned by whoever handed the message over and
+   * valid for that call only (the receiver copies what it keeps). NULL with
+   * len > 0: a payload of len bytes whose content nobody reads (the
+   * simulator's symbolic chunks: charged to the links, never stored). */
+  const uint8_t *data;
 } sc_msg_multicast;
+
+/* Chunks a receiver asks a peer for: those of generation `generation` whose
+ * index (stripe) has its bit set in `want`. The peer answers with what it
+ * holds, each as a MULTICAST with repair set; silence means it has none. */
+typedef struct sc_msg_repair_req {
+  sc_id channel;
+  uint32_t generation;
+  uint32_t want;
+} sc_msg_repair_req;
 
 typedef struct sc_msg_scribe_heartbeat {
   /* Non-zero: from a parent, naming the groups in which the receiver is its
@@ -210,6 +233,7 @@ typedef struct sc_msg {
     sc_msg_scribe_drop scribe_drop;
     sc_msg_anycast anycast;
     sc_msg_anycast_fail anycast_fail;
+    sc_msg_repair_req repair_req;
   } u;
 } sc_msg;
 

@@ -631,6 +631,7 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     scribe_group *gr = &s->groups[g];
     if (!gr->root && in_tree(gr)) become_root(s, gr);
     sc_msg_multicast mc;
+    memset(&mc, 0, sizeof(mc));
     mc.group = r->key;
     mc.seq = (uint32_t)r->app_id;
     mc.depth = 0;

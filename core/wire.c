@@ -45,9 +45,10 @@ static const uint8_t wire_body_field[SC_MSG_TYPE_END] = {
     [SC_MSG_SCRIBE_DROP] = STRIPECAST__ENVELOPE__BODY_SCRIBE_DROP,
     [SC_MSG_ANYCAST] = STRIPECAST__ENVELOPE__BODY_ANYCAST,
     [SC_MSG_ANYCAST_FAIL] = STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL,
+    [SC_MSG_REPAIR_REQ] = STRIPECAST__ENVELOPE__BODY_REPAIR_REQ,
 };
 
-_Static_assert(SC_MSG_TYPE_END == 17, "a new message type needs a wire form");
+_Static_assert(SC_MSG_TYPE_END == 18, "a new message type needs a wire form");
 _Static_assert(STRIPECAST__ENVELOPE__BODY_MULTICAST == 10 &&
                    STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT == 11,
                "the tree's hot path keeps its one-byte tags");
@@ -92,7 +93,9 @@ _Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
    SC_FAILED_HINT_MAX * WIRE_ID_FIELD_LEN)
 #define WIRE_ROW_BODY_MAX (WIRE_SMALL_LEN + SC_ROW_ENTRIES * WIRE_REF_FIELD_LEN)
 #define WIRE_MULTICAST_BODY_MAX                                                          \
-  (WIRE_ID_FIELD_LEN + WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN)
+  (WIRE_ID_FIELD_LEN + WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN + WIRE_BOOL_LEN +   \
+   WIRE_LD_LEN(15, SC_CHUNK_BYTES_MAX))
+#define WIRE_REPAIR_REQ_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN)
 #define WIRE_SCRIBE_HB_BODY_MAX (WIRE_BOOL_LEN + SC_SCRIBE_HB_GROUPS * WIRE_ID_FIELD_LEN)
 #define WIRE_SCRIBE_PATH_BODY_MAX                                                        \
   (WIRE_ID_FIELD_LEN + WIRE_BOOL_LEN + WIRE_U16_LEN + WIRE_PACKED64_LEN(SC_PATH_MAX))
@@ -118,6 +121,8 @@ _Static_assert(WIRE_FITS(LEAF_SET, WIRE_LEAFSET_BODY_MAX),
 _Static_assert(WIRE_FITS(ROW, WIRE_ROW_BODY_MAX), "a full ROW must fit one datagram");
 _Static_assert(WIRE_FITS(MULTICAST, WIRE_MULTICAST_BODY_MAX),
                "a MULTICAST must fit one datagram");
+_Static_assert(WIRE_FITS(REPAIR_REQ, WIRE_REPAIR_REQ_BODY_MAX),
+               "a REPAIR_REQ must fit one datagram");
 _Static_assert(WIRE_FITS(SCRIBE_HEARTBEAT, WIRE_SCRIBE_HB_BODY_MAX),
                "a full SCRIBE_HEARTBEAT must fit one datagram");
 _Static_assert(WIRE_FITS(SCRIBE_PATH, WIRE_SCRIBE_PATH_BODY_MAX),
@@ -198,7 +203,11 @@ typedef union wire_body {
   Stripecast__ScribeDrop scribe_drop;
   Stripecast__Anycast anycast;
   Stripecast__AnycastFail anycast_fail;
+  Stripecast__RepairRequest repair_req;
 } wire_body;
+
+/* The content of a symbolic payload (data NULL, see sc_msg_multicast). */
+static const uint8_t wire_zeros[SC_CHUNK_BYTES_MAX];
 
 /* Fills the next NodeRef slot from r; NULL if the address has no wire form. */
 static Stripecast__NodeRef *wire_enc_ref(wire_enc *enc, const sc_ref *r) {
@@ -343,6 +352,10 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->multicast.seq = m->seq;
     b->multicast.depth = m->depth;
     b->multicast.sent_ns = m->sent_ns;
+    if (m->len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
+    b->multicast.repair = m->repair != 0;
+    b->multicast.data.len = m->len;
+    b->multicast.data.data = (uint8_t *)(m->data ? m->data : wire_zeros);
     env->multicast = &b->multicast;
     break;
   }
@@ -411,6 +424,13 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->anycast_fail.group = wire_enc_key(enc, &msg->u.anycast_fail.group);
     b->anycast_fail.app_id = msg->u.anycast_fail.app_id;
     env->anycast_fail = &b->anycast_fail;
+    break;
+  case SC_MSG_REPAIR_REQ:
+    stripecast__repair_request__init(&b->repair_req);
+    b->repair_req.channel = wire_enc_key(enc, &msg->u.repair_req.channel);
+    b->repair_req.generation = msg->u.repair_req.generation;
+    b->repair_req.want = msg->u.repair_req.want;
+    env->repair_req = &b->repair_req;
     break;
   default:
     return SC_ERR_INVALID;
@@ -587,6 +607,10 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->seq = c->seq;
     m->depth = (uint16_t)c->depth;
     m->sent_ns = c->sent_ns;
+    m->repair = c->repair != 0;
+    if (c->data.len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
+    m->len = (uint16_t)c->data.len;
+    m->data = c->data.len ? c->data.data : NULL; /* re-pointed by sc_wire_decode */
     return 0;
   }
   case SC_MSG_SCRIBE_HEARTBEAT: {
@@ -637,6 +661,10 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
   case SC_MSG_ANYCAST_FAIL:
     out->u.anycast_fail.app_id = env->anycast_fail->app_id;
     return wire_dec_id(&env->anycast_fail->group, &out->u.anycast_fail.group);
+  case SC_MSG_REPAIR_REQ:
+    out->u.repair_req.generation = env->repair_req->generation;
+    out->u.repair_req.want = env->repair_req->want;
+    return wire_dec_id(&env->repair_req->channel, &out->u.repair_req.channel);
   default:
     return SC_ERR_INVALID;
   }
@@ -662,7 +690,17 @@ int sc_wire_decode(const uint8_t *buf, size_t buflen, const sc_wire_addr_map *ma
   Stripecast__Envelope *env = stripecast__envelope__unpack(&pa, buflen - 1, buf + 1);
   if (env == NULL) return SC_ERR_INVALID;
   /* No free_unpacked: everything lives in mem and goes with this frame. */
-  return wire_dec_env(env, map, out);
+  int rv = wire_dec_env(env, map, out);
+  if (rv == 0 && out->type == SC_MSG_MULTICAST && out->u.multicast.len > 0) {
+    /* The payload must be the datagram's last bytes (field 15, written last
+     * by an encoder in field order): then it is read where it lies, and
+     * stays valid as long as buf does, without a copy out of the arena. */
+    size_t len = out->u.multicast.len;
+    const uint8_t *tail = buf + buflen - len;
+    if (memcmp(tail, out->u.multicast.data, len) != 0) return SC_ERR_INVALID;
+    out->u.multicast.data = tail;
+  }
+  return rv;
 }
 
 /* --- sizes without encoding --- */
@@ -753,7 +791,8 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   case SC_MSG_MULTICAST: {
     const sc_msg_multicast *m = &msg->u.multicast;
     body = id_field + wire_uint_len(m->seq) + wire_uint_len(m->depth) +
-           wire_fixed64_len(m->sent_ns);
+           wire_fixed64_len(m->sent_ns) + wire_bool_len(m->repair) +
+           (m->len ? wire_ld_len(m->len) : 0);
     break;
   }
   case SC_MSG_SCRIBE_HEARTBEAT: {
@@ -786,6 +825,10 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   }
   case SC_MSG_ANYCAST_FAIL:
     body = id_field + wire_uint_len(msg->u.anycast_fail.app_id);
+    break;
+  case SC_MSG_REPAIR_REQ:
+    body = id_field + wire_uint_len(msg->u.repair_req.generation) +
+           wire_uint_len(msg->u.repair_req.want);
     break;
   default:
     return 0;

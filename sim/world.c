@@ -38,6 +38,8 @@ struct sim_world {
 
 /* -------------------------------------------------------------- callbacks */
 
+static const uint8_t wire_zero_payload[SC_CHUNK_BYTES_MAX]; /* a symbolic payload */
+
 static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m) {
   sim_packet *pk = sim_packet_new(&w->pool, to, m);
   if (!pk) {
@@ -73,6 +75,18 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
         sc_wire_decode(buf, (size_t)n, map, &decoded) != 0) {
       w->ctr.wire_errors++;
       return;
+    }
+    if (decoded.type == SC_MSG_MULTICAST) {
+      /* The decoded payload points into buf, which dies here: travel with
+       * the sender's (same content, checked), or stay symbolic. */
+      const sc_msg_multicast *a = &m->u.multicast;
+      sc_msg_multicast *b = &decoded.u.multicast;
+      if (b->len != a->len ||
+          (a->len && memcmp(b->data, a->data ? a->data : wire_zero_payload, a->len) != 0)) {
+        w->ctr.wire_errors++;
+        return;
+      }
+      b->data = a->data;
     }
     enqueue(w, wp->index, to, &decoded);
     return;

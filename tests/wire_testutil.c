@@ -145,6 +145,30 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.multicast.seq = (uint32_t)rand_wide(r);
     m->u.multicast.depth = (uint16_t)rand_wide(r);
     m->u.multicast.sent_ns = rand_wide(r);
+    m->u.multicast.repair = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    /* Payloads: none, symbolic (NULL: zeros on the wire) or random bytes,
+     * up to the bound. */
+    switch (sc_rng_below(r, 3)) {
+    case 0:
+      break;
+    case 1:
+      m->u.multicast.len = (uint16_t)(1 + sc_rng_below(r, SC_CHUNK_BYTES_MAX));
+      break;
+    default: {
+      static uint8_t payload[4][SC_CHUNK_BYTES_MAX]; /* outlives the message */
+      static unsigned next;
+      uint8_t *p = payload[next++ % 4];
+      m->u.multicast.len = (uint16_t)(1 + sc_rng_below(r, SC_CHUNK_BYTES_MAX));
+      for (unsigned i = 0; i < m->u.multicast.len; i++)
+        p[i] = (uint8_t)sc_rng_next(r);
+      m->u.multicast.data = p;
+    }
+    }
+    break;
+  case SC_MSG_REPAIR_REQ:
+    m->u.repair_req.channel = rand_id(r);
+    m->u.repair_req.generation = (uint32_t)rand_wide(r);
+    m->u.repair_req.want = (uint32_t)rand_wide(r);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
@@ -265,6 +289,14 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.multicast.seq = m->u.multicast.seq;
     c->u.multicast.depth = m->u.multicast.depth;
     c->u.multicast.sent_ns = m->u.multicast.sent_ns;
+    c->u.multicast.repair = m->u.multicast.repair != 0;
+    c->u.multicast.len = m->u.multicast.len;
+    c->u.multicast.data = m->u.multicast.data; /* compared by content */
+    break;
+  case SC_MSG_REPAIR_REQ:
+    copy_id(&c->u.repair_req.channel, &m->u.repair_req.channel);
+    c->u.repair_req.generation = m->u.repair_req.generation;
+    c->u.repair_req.want = m->u.repair_req.want;
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     c->u.scribe_hb.from_parent = m->u.scribe_hb.from_parent != 0;
@@ -379,6 +411,19 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(a->u.multicast.seq, b->u.multicast.seq);
     assert_int_equal(a->u.multicast.depth, b->u.multicast.depth);
     assert_int_equal(a->u.multicast.sent_ns, b->u.multicast.sent_ns);
+    assert_int_equal(!!a->u.multicast.repair, !!b->u.multicast.repair);
+    assert_int_equal(a->u.multicast.len, b->u.multicast.len);
+    /* Content equal; a symbolic payload (NULL) reads as zeros. */
+    for (unsigned i = 0; i < a->u.multicast.len; i++) {
+      uint8_t x = a->u.multicast.data ? a->u.multicast.data[i] : 0;
+      uint8_t y = b->u.multicast.data ? b->u.multicast.data[i] : 0;
+      if (x != y) fail_msg("payload byte %u: %u != %u", i, x, y);
+    }
+    break;
+  case SC_MSG_REPAIR_REQ:
+    check_id_eq(&a->u.repair_req.channel, &b->u.repair_req.channel);
+    assert_int_equal(a->u.repair_req.generation, b->u.repair_req.generation);
+    assert_int_equal(a->u.repair_req.want, b->u.repair_req.want);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     assert_int_equal(!!a->u.scribe_hb.from_parent, !!b->u.scribe_hb.from_parent);
@@ -443,6 +488,14 @@ void check_roundtrip(const sc_msg *m, const sc_wire_addr_map *map, size_t addr_l
 
   sc_msg want;
   canonical(m, &want);
+  if (want.type == SC_MSG_MULTICAST) {
+    /* A payload is read where it lies: the datagram's last bytes. */
+    if (got.u.multicast.len > 0)
+      assert_ptr_equal(got.u.multicast.data, buf + len - got.u.multicast.len);
+    else
+      assert_null(got.u.multicast.data);
+    want.u.multicast.data = got.u.multicast.data; /* content compared above */
+  }
   assert_memory_equal(&want, &got, sc_msg_struct_size(&want));
 }
 
