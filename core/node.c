@@ -158,6 +158,14 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
   return sc_pastry_recv(n->pastry, m, now);
 }
 
+int sc_node_depart(sc_node *n, uint64_t now) {
+  return sc_scribe_depart(n->scribe, now);
+}
+
+void sc_node_depart_finish(sc_node *n, uint64_t now) {
+  sc_scribe_depart_finish(n->scribe, now);
+}
+
 uint64_t sc_node_get_expiry(const sc_node *n) {
   uint64_t a = sc_pastry_get_expiry(n->pastry);
   uint64_t b = sc_scribe_get_expiry(n->scribe);

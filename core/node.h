@@ -53,6 +53,12 @@ int sc_node_start_forest(sc_node *n, uint64_t now);
  * and dropped) or SC_ERR_NOMEM. */
 int sc_node_recv(sc_node *n, const sc_msg *msg, uint64_t now);
 
+/* A polite departure (sc_scribe_depart): children are told and re-parent
+ * while this peer keeps forwarding; after the host's grace period,
+ * sc_node_depart_finish leaves the parents and the host stops the peer. */
+int sc_node_depart(sc_node *n, uint64_t now);
+void sc_node_depart_finish(sc_node *n, uint64_t now);
+
 uint64_t sc_node_get_expiry(const sc_node *n);
 int sc_node_handle_expiry(sc_node *n, uint64_t now);
 

@@ -53,6 +53,9 @@ typedef struct scribe_group {
   uint8_t member, root, attempt, have_seq;
   uint8_t changed; /* tree_changed owed (set where the hook may not run) */
   uint8_t fresh;   /* the parent was just lost: search from attempt 0 */
+  /* The parent said it is leaving (a polite departure): search for another
+   * while it keeps forwarding; the first one to accept us replaces it. */
+  uint8_t parent_leaving;
 } scribe_group;
 
 struct sc_scribe {
@@ -68,6 +71,7 @@ struct sc_scribe {
   uint64_t hb_next_ns;
   uint64_t hb_last_ns; /* the last heartbeat tick: refreshes answer it */
   uint64_t wake_ns;    /* deferred work (peer_failed) */
+  uint8_t departing;   /* sc_scribe_depart() was called */
   scribe_group *groups;
   uint32_t ngroups, groups_cap;
   sc_scribe_stats stats;
@@ -89,7 +93,7 @@ static void scribe_send(sc_scribe *s, sc_addr to, sc_msg *m) {
 }
 
 static bool needs_parent(const scribe_group *gr) {
-  return !gr->root && gr->parent.addr == SC_ADDR_NONE &&
+  return !gr->root && (gr->parent.addr == SC_ADDR_NONE || gr->parent_leaving) &&
          (gr->member || gr->nchildren > 0);
 }
 
@@ -168,6 +172,7 @@ static void send_leave(sc_scribe *s, const sc_id *group, sc_addr to) {
 /* Forgets gr's parent (and so its path); the caller decides when to search. */
 static void detach(scribe_group *gr) {
   gr->parent.addr = SC_ADDR_NONE;
+  gr->parent_leaving = 0;
   gr->npath = 0;
   gr->changed = 1;
   gr->attempt = 0;
@@ -343,6 +348,38 @@ int sc_scribe_subscribe(sc_scribe *s, unsigned g, uint64_t now) {
   return find_parent(s, g, NULL, now);
 }
 
+/* A polite departure, step 1: tell every child in every group that we are
+ * leaving; they search for new parents while we keep forwarding (and take no
+ * one new). Step 2, after the host's grace period: sc_scribe_depart_finish. */
+int sc_scribe_depart(sc_scribe *s, uint64_t now) {
+  (void)now;
+  s->departing = 1;
+  unsigned sent = 0;
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    scribe_group *gr = &s->groups[g];
+    for (uint32_t i = 0; i < gr->nchildren; i++, sent++)
+      send_leave(s, &gr->id, gr->children[i].ref.addr);
+  }
+  return (int)sent;
+}
+
+/* Step 2: leave every parent now rather than let it wait for our silence. */
+void sc_scribe_depart_finish(sc_scribe *s, uint64_t now) {
+  (void)now;
+  s->departing = 1;
+  for (uint32_t g = 0; g < s->ngroups; g++) {
+    scribe_group *gr = &s->groups[g];
+    if (gr->parent.addr != SC_ADDR_NONE) send_leave(s, &gr->id, gr->parent.addr);
+    detach(gr);
+    gr->retry_ns = NEVER;
+    gr->member = 0;
+  }
+}
+
+bool sc_scribe_departing(const sc_scribe *s) {
+  return s->departing != 0;
+}
+
 int sc_scribe_unsubscribe(sc_scribe *s, unsigned g, uint64_t now) {
   (void)now;
   assert(g < s->ngroups);
@@ -436,6 +473,10 @@ static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool fo
   scribe_group *gr = &s->groups[g];
   if (newcomer->addr == s->self.addr) return SC_OK;
   if (child_index(gr, newcomer->addr) >= 0) return sc_scribe_adopt(s, g, newcomer, now);
+  if (s->departing) { /* leaving: take nobody new */
+    send_drop(s, gr, newcomer->addr, SC_ADDR_NONE);
+    return SC_OK;
+  }
   if (path_has(gr, sc_id_prefix64(&newcomer->id))) {
     /* The newcomer is our ancestor: taking it would close a loop. */
     s->stats.loops_refused++;
@@ -492,7 +533,8 @@ static void anycast_visit(sc_scribe *s, int g, sc_msg_anycast *a, uint64_t now) 
   uint64_t me = s->self64;
   if (!seen_has(a, me) && a->nseen < SC_ANYCAST_SEEN_MAX) a->seen[a->nseen++] = me;
   if (g >= 0) {
-    if (s->pol.anycast_take && s->pol.anycast_take(s->user, (unsigned)g, a, now)) {
+    if (!s->departing && s->pol.anycast_take &&
+        s->pol.anycast_take(s->user, (unsigned)g, a, now)) {
       s->stats.anycasts_taken++;
       return;
     }
@@ -575,6 +617,7 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
 bool sc_scribe_forward(sc_scribe *s, const sc_msg *rm, uint64_t now) {
   const sc_msg_route *r = &rm->u.route;
   if (r->kind == SC_ROUTE_SCRIBE_JOIN) {
+    if (s->departing) return true; /* leaving: let the next peer take it */
     int have = sc_scribe_group_find(s, &r->key);
     if (have >= 0 && path_has(&s->groups[have], sc_id_prefix64(&r->origin.id))) {
       /* We hang below the joiner: a repairing peer whose subtree holds the
@@ -672,6 +715,10 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   uint64_t old_last = old_n >= 2 ? gr->path[old_n - 2] : 0;
   uint64_t old_first = old_n ? gr->path[0] : 0;
   if (!from_parent) {
+    /* Only a peer whose parent is leaving accepts a new one while it has
+     * one: let the old parent stop sending now. */
+    if (gr->parent.addr != SC_ADDR_NONE) send_leave(s, &gr->id, gr->parent.addr);
+    gr->parent_leaving = 0;
     gr->parent = *from;
     gr->parent_since_ns = now;
     gr->fresh = 0;
@@ -791,6 +838,19 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (g < 0) return g == SC_ERR_NOMEM ? g : SC_OK;
     return handle_join(s, (unsigned)g, &m->sender, false, now);
   case SC_MSG_SCRIBE_LEAVE:
+    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr && !s->departing) {
+      /* From our parent: it is leaving politely and forwards until we have
+       * found another (sc_scribe_depart). Search now, from attempt 0. */
+      scribe_group *gr = &s->groups[g];
+      if (!gr->parent_leaving) {
+        gr->parent_leaving = 1;
+        gr->attempt = 0;
+        gr->fresh = 1;
+        gr->retry_ns = now;
+        s->stats.parents_leaving++;
+      }
+      return SC_OK;
+    }
     if (g >= 0) {
       scribe_group *gr = &s->groups[g];
       int i = child_index(gr, m->sender.addr);
@@ -805,7 +865,9 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (g < 0) return SC_OK;
     scribe_group *gr = &s->groups[g];
     s->stats.drops_recv++;
-    if (gr->parent.addr == m->sender.addr) {
+    if (gr->parent.addr == m->sender.addr && gr->parent_leaving) {
+      /* Our leaving parent refused a join: it still forwards, keep it. */
+    } else if (gr->parent.addr == m->sender.addr) {
       detach(gr);
       gr->retry_ns = NEVER; /* find_parent below sets it */
       call_changed(s, (unsigned)g, now);

@@ -113,6 +113,19 @@ int sc_scribe_subscribe(sc_scribe *s, unsigned g, uint64_t now);
 /* Stops being a member of g; leaves the tree once no child needs it. */
 int sc_scribe_unsubscribe(sc_scribe *s, unsigned g, uint64_t now);
 
+/*
+ * A polite departure (a crash sends nothing). sc_scribe_depart tells every
+ * child, in every group, that this peer is leaving (a SCRIBE_LEAVE from a
+ * parent); each child searches for a new parent at once while this peer keeps
+ * forwarding to it, and switches (leaving this peer) when one accepts. From
+ * then on this peer takes no new child and lets routed joins pass. Returns
+ * the notices sent. After a grace period the host calls
+ * sc_scribe_depart_finish, which leaves every parent, and then stops the peer.
+ */
+int sc_scribe_depart(sc_scribe *s, uint64_t now);
+void sc_scribe_depart_finish(sc_scribe *s, uint64_t now);
+bool sc_scribe_departing(const sc_scribe *s);
+
 /* Routes a publish toward group id; its root multicasts it down the tree. */
 int sc_scribe_publish(sc_scribe *s, const sc_id *group, uint32_t seq, uint64_t now);
 /* Starts an anycast toward group id carrying app_id (Scribe §2.3). */
@@ -166,7 +179,7 @@ void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now);
 typedef struct sc_scribe_stats {
   uint64_t msgs_sent, msgs_recv, msgs_invalid;
   uint64_t joins_routed, joins_direct, adoptions, drops_sent, drops_recv;
-  uint64_t parents_lost, loops_refused, loops_passed, loops_broken;
+  uint64_t parents_lost, parents_leaving, loops_refused, loops_passed, loops_broken;
   uint64_t anycasts_started, anycast_steps, anycasts_taken, anycasts_failed;
   uint64_t multicasts_recv, multicasts_dup;
 } sc_scribe_stats;

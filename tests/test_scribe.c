@@ -731,6 +731,60 @@ static void test_dead_parent_detected_by_heartbeats(void **state) {
   net_del(nt);
 }
 
+/* A polite departure: the children find new parents while the leaving peer
+ * still forwards (nothing is lost in between), well before heartbeats would
+ * have noticed, and its parent forgets it at once when it finishes. */
+static void test_polite_departure_loses_nothing(void **state) {
+  (void)state;
+  sc_id gid;
+  uint64_t members;
+  net *nt = scribe_net_with_group(6, "group-repair", true, &gid, &members);
+  assert_tree(nt, &gid);
+  uint32_t root = owner_of(nt, &gid);
+  uint32_t leaver = UINT32_MAX;
+  unsigned most = 0;
+  for (uint32_t i = 0; i < nt->n; i++) {
+    unsigned c = children_of(nt, i, &gid);
+    if (i != root && c > most) most = c, leaver = i;
+  }
+  assert_true(leaver != UINT32_MAX && most > 0);
+  uint32_t up = parent_of(nt, leaver, &gid);
+  uint32_t orphans[NET_PEERS_MAX], norphans = 0;
+  for (uint32_t i = 0; i < nt->n; i++)
+    if (parent_of(nt, i, &gid) == leaver) orphans[norphans++] = i;
+  assert_int_equal(sc_scribe_depart(peer_scribe(nt, leaver), nt->now_ns), (int)most);
+  assert_true(sc_scribe_departing(peer_scribe(nt, leaver)));
+  /* Published while the children are still searching: everyone gets it. */
+  uint32_t publisher = leaver == 1 ? 2 : 1;
+  assert_int_equal(sc_scribe_publish(peer_scribe(nt, publisher), &gid, 4, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 3 * S); /* far below the 25 s of a silent parent */
+  for (uint32_t i = 0; i < nt->n; i++)
+    assert_int_equal(nt->mc_count[i][4], members >> i & 1);
+  for (uint32_t k = 0; k < norphans; k++) {
+    uint32_t o = orphans[k];
+    assert_true(attached(nt, o, &gid));
+    assert_true(parent_of(nt, o, &gid) != leaver);
+    sc_scribe_stats st;
+    sc_scribe_get_stats(peer_scribe(nt, o), &st);
+    assert_int_equal(st.parents_leaving, 1);
+    assert_int_equal(st.parents_lost, 0);
+  }
+  assert_int_equal(children_of(nt, leaver, &gid), 0);
+  /* Step 2: leave the parent, then go. */
+  sc_scribe_depart_finish(peer_scribe(nt, leaver), nt->now_ns);
+  net_run(nt, nt->now_ns + 1 * S);
+  assert_false(has_child(nt, up, &gid, leaver));
+  nt->alive[leaver] = false;
+  members &= ~(1ull << leaver);
+  assert_tree(nt, &gid);
+  assert_int_equal(sc_scribe_publish(peer_scribe(nt, publisher), &gid, 5, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 5 * S);
+  for (uint32_t i = 0; i < nt->n; i++)
+    if (nt->alive[i]) assert_int_equal(nt->mc_count[i][5], members >> i & 1);
+  assert_int_equal(nt->recv_invalid, 0);
+  net_del(nt);
+}
+
 static void test_anycast(void **state) {
   (void)state;
   sc_id gid;
@@ -1375,6 +1429,7 @@ int main(void) {
       cmocka_unit_test(test_multicast_reaches_every_member_once),
       cmocka_unit_test(test_unsubscribe_prunes_forwarders),
       cmocka_unit_test(test_dead_parent_detected_by_heartbeats),
+      cmocka_unit_test(test_polite_departure_loses_nothing),
       cmocka_unit_test(test_anycast),
       cmocka_unit_test(test_forest_delivers_every_stripe_once),
       cmocka_unit_test(test_full_peer_drops_by_the_paper_rule),
