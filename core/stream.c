@@ -168,6 +168,7 @@ struct sc_stream_receiver {
   uint8_t *payload;   /* window_gens * (d+p) * chunk_bytes; NULL if symbolic */
   unsigned n;         /* d + p */
   bool started;       /* the playout clock is set */
+  bool resolved_any;  /* a generation was delivered or lost since the start */
   uint64_t offset_ns; /* playout clock: deadline = src_ts + offset (mod 2^64) */
   uint64_t tail;      /* oldest generation in the ring */
   uint64_t next;      /* next generation to deliver or lose */
@@ -224,6 +225,7 @@ void sc_stream_receiver_set_join_time(sc_stream_receiver *r, uint64_t join_ns) {
 void sc_stream_receiver_restart(sc_stream_receiver *r) {
   memset(r->slots, 0, (size_t)r->cfg.window_gens * sizeof(stream_slot));
   r->started = false;
+  r->resolved_any = false;
   r->tail = r->next = r->top = 0;
 }
 
@@ -254,6 +256,7 @@ static void deliver(sc_stream_receiver *r, stream_slot *s, uint64_t now) {
   assert(s->state == SLOT_DECODED && s->gen == r->next);
   s->state = SLOT_DELIVERED;
   r->next++;
+  r->resolved_any = true;
   sc_stream_stats *st = &r->stats;
   st->gens_delivered++;
   st->gens_decoded += s->rebuilt;
@@ -275,6 +278,7 @@ static void lose(sc_stream_receiver *r, uint64_t g, uint64_t now) {
   if (s != NULL) s->state = SLOT_LOST;
   assert(g == r->next);
   r->next++;
+  r->resolved_any = true;
   r->stats.gens_lost++;
   if (r->cb.lost) r->cb.lost(r->user, g, now);
 }
@@ -366,6 +370,12 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
       st->started = true;
       st->first_chunk_ns = now;
     }
+  }
+  if (g < r->tail && !r->resolved_any && r->top - g <= window) {
+    /* Chunks of the first generations race each other down different
+     * trees: until playout resolves its first generation, an earlier one
+     * may still become the first (the window bounds how far back). */
+    r->tail = r->next = g;
   }
   if (g < r->tail) {
     st->chunks_late++;
