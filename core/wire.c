@@ -206,8 +206,7 @@ typedef union wire_body {
   Stripecast__RepairRequest repair_req;
 } wire_body;
 
-/* The content of a symbolic payload (data NULL, see sc_msg_multicast). */
-static const uint8_t wire_zeros[SC_CHUNK_BYTES_MAX];
+const uint8_t sc_wire_zero_payload[SC_CHUNK_BYTES_MAX];
 
 /* Fills the next NodeRef slot from r; NULL if the address has no wire form. */
 static Stripecast__NodeRef *wire_enc_ref(wire_enc *enc, const sc_ref *r) {
@@ -355,7 +354,7 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     if (m->len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
     b->multicast.repair = m->repair != 0;
     b->multicast.data.len = m->len;
-    b->multicast.data.data = (uint8_t *)(m->data ? m->data : wire_zeros);
+    b->multicast.data.data = (uint8_t *)(m->data ? m->data : sc_wire_zero_payload);
     env->multicast = &b->multicast;
     break;
   }

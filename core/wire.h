@@ -113,4 +113,7 @@ int sc_wire_decode(const uint8_t *buf, size_t buflen, const sc_wire_addr_map *ma
  */
 size_t sc_wire_size(const sc_msg *msg, size_t addr_len);
 
+/* What a symbolic payload (sc_msg_multicast.data NULL) is on the wire: zeros. */
+extern const uint8_t sc_wire_zero_payload[SC_CHUNK_BYTES_MAX];
+
 #endif

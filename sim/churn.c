@@ -6,9 +6,7 @@
 
 #include <assert.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,24 +19,6 @@
 #define FAIL_TAG    0x6661696c75726573ULL /* "failures" */
 
 #define NONE UINT32_MAX
-
-#define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
-
-static int churn_err(char *err, size_t errlen, int code, const char *fmt, ...)
-    ATTR_PRINTF(4, 5);
-static int churn_err(char *err, size_t errlen, int code, const char *fmt, ...) {
-  if (err && errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    /* Messages quote the input, which may hold anything: keep them one
-     * printable line. */
-    for (char *c = err; *c; c++)
-      if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
-  }
-  return code;
-}
 
 /* ------------------------------------------------------------ samplers */
 
@@ -317,7 +297,7 @@ static int churn_trace_load(sim_churn_sched *s, char *err, size_t errlen) {
   s->labels = malloc(s->ntrace * sizeof *s->labels);
   s->label_peer = malloc(s->ntrace * sizeof *s->label_peer);
   if (!s->labels || !s->label_peer)
-    return churn_err(err, errlen, SC_ERR_NOMEM, "trace: out of memory");
+    return sim_churn_err(err, errlen, SC_ERR_NOMEM, "trace: out of memory");
   for (size_t i = 0; i < s->ntrace; i++)
     s->labels[i] = s->trace[i].label;
   qsort(s->labels, s->ntrace, sizeof *s->labels, churn_u32_cmp);
@@ -335,17 +315,19 @@ static int churn_trace_load(sim_churn_sched *s, char *err, size_t errlen) {
     assert(rc == SC_OK);
     bool on = s->label_peer[at] != NONE;
     if (e->kind == SIM_CHURN_JOIN && on)
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "%s:%u: join of peer %u, which is already online (peers 0..%u are "
-                       "online from t=0; new peers need labels from %u up)",
-                       path, e->line, e->label, s->peers0 - 1, s->peers0);
+      return sim_churn_err(
+          err, errlen, SC_ERR_INVALID,
+          "%s:%u: join of peer %u, which is already online (peers 0..%u are "
+          "online from t=0; new peers need labels from %u up)",
+          path, e->line, e->label, s->peers0 - 1, s->peers0);
     if (e->kind != SIM_CHURN_JOIN && e->label == 0)
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "%s:%u: peer 0 is the source, which never leaves", path, e->line);
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "%s:%u: peer 0 is the source, which never leaves", path,
+                           e->line);
     if (e->kind != SIM_CHURN_JOIN && !on)
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "%s:%u: %s of peer %u, which is not online", path, e->line,
-                       e->kind == SIM_CHURN_CRASH ? "crash" : "leave", e->label);
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "%s:%u: %s of peer %u, which is not online", path, e->line,
+                           e->kind == SIM_CHURN_CRASH ? "crash" : "leave", e->label);
     s->label_peer[at] = e->kind == SIM_CHURN_JOIN ? 0 : NONE;
   }
   for (size_t i = 0; i < n; i++)
@@ -370,10 +352,10 @@ int sim_churn_sched_new(sim_churn_sched **out, const sim_churn_spec *spec, uint3
   if (err && errlen > 0) err[0] = '\0';
   if (!out || !spec || peers == 0 || peers > SIM_CHURN_PEERS_MAX ||
       spec->nfail > SIM_CHURN_FAILS_MAX)
-    return churn_err(err, errlen, SC_ERR_INVALID, "churn: bad arguments");
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "churn: bad arguments");
   *out = NULL;
   sim_churn_sched *s = calloc(1, sizeof *s);
-  if (!s) return churn_err(err, errlen, SC_ERR_NOMEM, "churn: out of memory");
+  if (!s) return sim_churn_err(err, errlen, SC_ERR_NOMEM, "churn: out of memory");
   s->spec = *spec;
   s->spec.trace_path[SIM_CHURN_SPEC_MAX - 1] = '\0';
   s->peers0 = peers;
@@ -383,7 +365,7 @@ int sim_churn_sched_new(sim_churn_sched **out, const sim_churn_spec *spec, uint3
   s->next_arrival_ns = UINT64_MAX;
   int rc = churn_grow_peers(s, peers);
   if (rc != SC_OK) {
-    churn_err(err, errlen, rc, "churn: out of memory");
+    sim_churn_err(err, errlen, rc, "churn: out of memory");
     goto fail;
   }
   for (uint32_t p = 1; p < peers; p++)
@@ -408,7 +390,7 @@ int sim_churn_sched_new(sim_churn_sched **out, const sim_churn_spec *spec, uint3
     for (uint32_t p = 1; p < peers; p++) {
       rc = churn_start_session(s, p, s->spec.start_ns, true);
       if (rc != SC_OK) {
-        churn_err(err, errlen, rc, "churn: out of memory");
+        sim_churn_err(err, errlen, rc, "churn: out of memory");
         goto fail;
       }
     }

@@ -18,11 +18,7 @@
 /* A number token is short; anything longer is not a number we accept. */
 #define NUM_MAX 64
 
-#define ATTR_PRINTF(f, a) __attribute__((format(printf, f, a)))
-
-static int churn_err(char *err, size_t errlen, int code, const char *fmt, ...)
-    ATTR_PRINTF(4, 5);
-static int churn_err(char *err, size_t errlen, int code, const char *fmt, ...) {
+int sim_churn_err(char *err, size_t errlen, int code, const char *fmt, ...) {
   if (err && errlen > 0) {
     va_list ap;
     va_start(ap, fmt);
@@ -107,10 +103,11 @@ static int churn_time(slice s, const char *what, double *out_s, char *err,
   double v;
   size_t n = churn_number(s, &v);
   if (n == 0)
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s: '%.*s' is not a time (a number and a unit: ms, s, min or h, "
-                     "e.g. 600s or 10min)",
-                     what, (int)s.n, s.p);
+    return sim_churn_err(
+        err, errlen, SC_ERR_INVALID,
+        "%s: '%.*s' is not a time (a number and a unit: ms, s, min or h, "
+        "e.g. 600s or 10min)",
+        what, (int)s.n, s.p);
   slice u = {s.p + n, s.n - n};
   double mult;
   if (slice_eq(u, "ms"))
@@ -124,20 +121,20 @@ static int churn_time(slice s, const char *what, double *out_s, char *err,
   else if (u.n == 0 && v == 0)
     mult = 1;
   else if (u.n == 0)
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s: '%.*s' needs a unit: ms, s, min or h (e.g. %.*ss)", what,
-                     (int)s.n, s.p, (int)s.n, s.p);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s: '%.*s' needs a unit: ms, s, min or h (e.g. %.*ss)", what,
+                         (int)s.n, s.p, (int)s.n, s.p);
   else
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s: unknown unit '%.*s' in '%.*s' (units: ms, s, min, h)", what,
-                     (int)u.n, u.p, (int)s.n, s.p);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s: unknown unit '%.*s' in '%.*s' (units: ms, s, min, h)", what,
+                         (int)u.n, u.p, (int)s.n, s.p);
   v *= mult;
   if (v < 0)
-    return churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s' is negative", what,
-                     (int)s.n, s.p);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s' is negative", what,
+                         (int)s.n, s.p);
   if (v > SIM_CHURN_TIME_S_MAX)
-    return churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s' is over %g s", what,
-                     (int)s.n, s.p, SIM_CHURN_TIME_S_MAX);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s' is over %g s", what,
+                         (int)s.n, s.p, SIM_CHURN_TIME_S_MAX);
   *out_s = v;
   return SC_OK;
 }
@@ -154,14 +151,15 @@ static int churn_fraction(slice s, const char *what, double *out, char *err,
   size_t n = churn_number(s, &v);
   bool pct = n > 0 && n + 1 == s.n && s.p[n] == '%';
   if (n == 0 || (n != s.n && !pct))
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s: '%.*s' is not a fraction (a percentage like 25%% or a number "
-                     "like 0.25)",
-                     what, (int)s.n, s.p);
+    return sim_churn_err(
+        err, errlen, SC_ERR_INVALID,
+        "%s: '%.*s' is not a fraction (a percentage like 25%% or a number "
+        "like 0.25)",
+        what, (int)s.n, s.p);
   if (pct) v /= 100.0;
   if (v < 0 || v > 1)
-    return churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s' is outside [0%%, 100%%]",
-                     what, (int)s.n, s.p);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s: '%.*s' is outside [0%%, 100%%]", what, (int)s.n, s.p);
   *out = v;
   return SC_OK;
 }
@@ -234,8 +232,8 @@ static int churn_option(session_opts *o, sim_churn_spec *spec, bool *has_polite,
     bool shape = o->kind == SIM_SESSION_WEIBULL;
     dup = shape ? o->has_shape : o->has_alpha;
     if (!churn_plain(val, &v))
-      return churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s' is not a number", what,
-                       (int)val.n, val.p);
+      return sim_churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s' is not a number",
+                           what, (int)val.n, val.p);
     if (shape) {
       o->has_shape = true;
       o->shape = v;
@@ -255,14 +253,14 @@ static int churn_option(session_opts *o, sim_churn_spec *spec, bool *has_polite,
     rc = churn_time(val, what, &t_s, err, errlen);
     if (rc == SC_OK) *(start ? &spec->start_ns : &spec->until_ns) = churn_s_to_ns(t_s);
   } else {
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s: unknown option '%.*s' (%s takes %s)", kn, (int)key.n, key.p, kn,
-                     churn_kind_keys(o->kind));
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s: unknown option '%.*s' (%s takes %s)", kn, (int)key.n, key.p,
+                         kn, churn_kind_keys(o->kind));
   }
   if (rc != SC_OK) return rc;
   if (dup)
-    return churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s=' is given twice", kn,
-                     (int)key.n, key.p);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "%s: '%.*s=' is given twice", kn,
+                         (int)key.n, key.p);
   return SC_OK;
 }
 
@@ -274,48 +272,51 @@ static int churn_session_finish(const session_opts *o, sim_session *d, char *err
   switch (o->kind) {
   case SIM_SESSION_EXP:
     if (o->has_mean == o->has_median)
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "exp: give exactly one of mean=TIME or median=TIME "
-                       "(e.g. exp:mean=10min)");
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "exp: give exactly one of mean=TIME or median=TIME "
+                           "(e.g. exp:mean=10min)");
     d->mean_s = o->has_mean ? o->mean_s : o->median_s / log(2.0);
     if (!(d->mean_s > 0))
-      return churn_err(err, errlen, SC_ERR_INVALID, "exp: the mean must be above 0");
+      return sim_churn_err(err, errlen, SC_ERR_INVALID, "exp: the mean must be above 0");
     return SC_OK;
   case SIM_SESSION_WEIBULL:
     if (!o->has_median || !o->has_shape)
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "weibull: needs median=TIME and shape=K "
-                       "(e.g. weibull:median=10min,shape=0.5)");
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "weibull: needs median=TIME and shape=K "
+                           "(e.g. weibull:median=10min,shape=0.5)");
     if (!(o->median_s > 0))
-      return churn_err(err, errlen, SC_ERR_INVALID, "weibull: median must be above 0");
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "weibull: median must be above 0");
     /* Below 0.1 the mean (λ Γ(1 + 1/k)) is over 10^6 medians: no run would
      * ever reach the stationary state the arrival rate is computed for. */
     if (!(o->shape >= 0.1 && o->shape <= 10))
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "weibull: shape=%g is outside [0.1, 10]", o->shape);
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "weibull: shape=%g is outside [0.1, 10]", o->shape);
     d->shape = o->shape;
     d->scale_s = sim_churn_weibull_scale(o->median_s, o->shape);
     return SC_OK;
   case SIM_SESSION_PARETO:
     if (o->has_median == o->has_xm || !o->has_alpha)
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "pareto: needs alpha=A and exactly one of median=TIME or xm=TIME "
-                       "(e.g. pareto:median=10min,alpha=1.5)");
+      return sim_churn_err(
+          err, errlen, SC_ERR_INVALID,
+          "pareto: needs alpha=A and exactly one of median=TIME or xm=TIME "
+          "(e.g. pareto:median=10min,alpha=1.5)");
     /* E[S] = α xm / (α - 1) is infinite for α <= 1: Little's law then asks
      * for no arrivals at all, and the population would only drain. */
     if (!(o->alpha > 1))
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "pareto: alpha=%g gives sessions of infinite mean, so no arrival "
-                       "rate keeps the population at N; use alpha > 1 (at most 10)",
-                       o->alpha);
+      return sim_churn_err(
+          err, errlen, SC_ERR_INVALID,
+          "pareto: alpha=%g gives sessions of infinite mean, so no arrival "
+          "rate keeps the population at N; use alpha > 1 (at most 10)",
+          o->alpha);
     if (!(o->alpha <= 10))
-      return churn_err(err, errlen, SC_ERR_INVALID, "pareto: alpha=%g is over 10",
-                       o->alpha);
+      return sim_churn_err(err, errlen, SC_ERR_INVALID, "pareto: alpha=%g is over 10",
+                           o->alpha);
     d->alpha = o->alpha;
     d->xm_s = o->has_xm ? o->xm_s : sim_churn_pareto_xm(o->median_s, o->alpha);
     if (!(d->xm_s > 0))
-      return churn_err(err, errlen, SC_ERR_INVALID, "pareto: %s must be above 0",
-                       o->has_xm ? "xm" : "median");
+      return sim_churn_err(err, errlen, SC_ERR_INVALID, "pareto: %s must be above 0",
+                           o->has_xm ? "xm" : "median");
     return SC_OK;
   case SIM_SESSION_NONE:
     break;
@@ -327,12 +328,12 @@ static int churn_session_finish(const session_opts *o, sim_session *d, char *err
 static int churn_fail_item(sim_churn_spec *spec, slice arg, char *err, size_t errlen) {
   const char *at = memchr(arg.p, '@', arg.n);
   if (!at)
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "fail: '%.*s' needs FRACTION@TIME (e.g. fail:25%%@600s)", (int)arg.n,
-                     arg.p);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "fail: '%.*s' needs FRACTION@TIME (e.g. fail:25%%@600s)",
+                         (int)arg.n, arg.p);
   if (spec->nfail == SIM_CHURN_FAILS_MAX)
-    return churn_err(err, errlen, SC_ERR_INVALID, "fail: more than %u fail: items",
-                     SIM_CHURN_FAILS_MAX);
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "fail: more than %u fail: items",
+                         SIM_CHURN_FAILS_MAX);
   slice f = {arg.p, (size_t)(at - arg.p)};
   slice t = {at + 1, arg.n - f.n - 1};
   sim_churn_fail *it = &spec->fail[spec->nfail];
@@ -348,19 +349,19 @@ static int churn_fail_item(sim_churn_spec *spec, slice arg, char *err, size_t er
 
 int sim_churn_parse(const char *s, sim_churn_spec *out, char *err, size_t errlen) {
   if (err && errlen > 0) err[0] = '\0';
-  if (!s || !out) return churn_err(err, errlen, SC_ERR_INVALID, "no churn spec");
+  if (!s || !out) return sim_churn_err(err, errlen, SC_ERR_INVALID, "no churn spec");
   size_t len = strnlen(s, SIM_CHURN_SPEC_MAX + 1);
   if (len > SIM_CHURN_SPEC_MAX)
-    return churn_err(err, errlen, SC_ERR_TOO_LARGE,
-                     "the churn spec is longer than %u bytes", SIM_CHURN_SPEC_MAX);
+    return sim_churn_err(err, errlen, SC_ERR_TOO_LARGE,
+                         "the churn spec is longer than %u bytes", SIM_CHURN_SPEC_MAX);
   memset(out, 0, sizeof *out);
   out->polite = 0.1;
   out->until_ns = UINT64_MAX;
   if (strcmp(s, "none") == 0) return SC_OK;
   if (len == 0)
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "empty churn spec (use 'none', or items like fail:25%%@600s, "
-                     "exp:mean=10min, weibull:..., pareto:..., trace:FILE)");
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "empty churn spec (use 'none', or items like fail:25%%@600s, "
+                         "exp:mean=10min, weibull:..., pareto:..., trace:FILE)");
 
   session_opts o = {0};
   bool in_session = false, in_fail = false;
@@ -372,10 +373,11 @@ int sim_churn_parse(const char *s, sim_churn_spec *out, char *err, size_t errlen
       j++;
     slice tok = {s + i, j - i};
     if (tok.n == 0)
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "empty item at byte %zu of '%s' (items are joined by one '+' or "
-                       "',', with none at either end)",
-                       i, s);
+      return sim_churn_err(
+          err, errlen, SC_ERR_INVALID,
+          "empty item at byte %zu of '%s' (items are joined by one '+' or "
+          "',', with none at either end)",
+          i, s);
     const char *colon = memchr(tok.p, ':', tok.n);
     const char *eq = memchr(tok.p, '=', tok.n);
     if (colon && (!eq || colon < eq)) {
@@ -386,10 +388,10 @@ int sim_churn_parse(const char *s, sim_churn_spec *out, char *err, size_t errlen
         /* The path is everything after "trace:", '+' and ',' included. */
         size_t plen = len - (size_t)(arg.p - s);
         if (plen == 0)
-          return churn_err(err, errlen, SC_ERR_INVALID,
-                           "trace: needs a file name (trace:FILE)");
+          return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                               "trace: needs a file name (trace:FILE)");
         if (out->trace_path[0])
-          return churn_err(err, errlen, SC_ERR_INVALID, "trace: given twice");
+          return sim_churn_err(err, errlen, SC_ERR_INVALID, "trace: given twice");
         memcpy(out->trace_path, arg.p, plen);
         out->trace_path[plen] = '\0';
         j = len;
@@ -407,25 +409,27 @@ int sim_churn_parse(const char *s, sim_churn_spec *out, char *err, size_t errlen
         else if (slice_eq(kind, "pareto"))
           k = SIM_SESSION_PARETO;
         else
-          return churn_err(err, errlen, SC_ERR_INVALID,
-                           "unknown churn item '%.*s:' (items: fail:, exp:, weibull:, "
-                           "pareto:, trace:; or 'none' alone)",
-                           (int)(kind.n < 32 ? kind.n : 32), kind.p);
+          return sim_churn_err(
+              err, errlen, SC_ERR_INVALID,
+              "unknown churn item '%.*s:' (items: fail:, exp:, weibull:, "
+              "pareto:, trace:; or 'none' alone)",
+              (int)(kind.n < 32 ? kind.n : 32), kind.p);
         if (o.kind != SIM_SESSION_NONE)
-          return churn_err(err, errlen, SC_ERR_INVALID,
-                           "%.*s: only one session model (exp, weibull or pareto) per "
-                           "spec",
-                           (int)kind.n, kind.p);
+          return sim_churn_err(
+              err, errlen, SC_ERR_INVALID,
+              "%.*s: only one session model (exp, weibull or pareto) per "
+              "spec",
+              (int)kind.n, kind.p);
         o.kind = k;
         o.item = tok;
         in_session = true;
         in_fail = false;
         /* The first option rides on the item: weibull:median=10min. */
         if (arg.n == 0 || !memchr(arg.p, '=', arg.n))
-          return churn_err(err, errlen, SC_ERR_INVALID,
-                           "%s: expected key=value after '%s:' (%s takes %s)",
-                           churn_kind_name(k), churn_kind_name(k), churn_kind_name(k),
-                           churn_kind_keys(k));
+          return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                               "%s: expected key=value after '%s:' (%s takes %s)",
+                               churn_kind_name(k), churn_kind_name(k), churn_kind_name(k),
+                               churn_kind_keys(k));
         int rc =
             churn_option(&o, out, &has_polite, &has_start, &has_until, arg, err, errlen);
         if (rc != SC_OK) return rc;
@@ -433,25 +437,26 @@ int sim_churn_parse(const char *s, sim_churn_spec *out, char *err, size_t errlen
     } else if (eq) {
       /* key=value continues the current session item. */
       if (in_fail)
-        return churn_err(err, errlen, SC_ERR_INVALID,
-                         "fail: takes no options ('%.*s'); write fail:F@T", (int)tok.n,
-                         tok.p);
+        return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                             "fail: takes no options ('%.*s'); write fail:F@T",
+                             (int)tok.n, tok.p);
       if (!in_session)
-        return churn_err(err, errlen, SC_ERR_INVALID,
-                         "option '%.*s' does not follow a session item (exp:, weibull: "
-                         "or pareto:)",
-                         (int)tok.n, tok.p);
+        return sim_churn_err(
+            err, errlen, SC_ERR_INVALID,
+            "option '%.*s' does not follow a session item (exp:, weibull: "
+            "or pareto:)",
+            (int)tok.n, tok.p);
       int rc =
           churn_option(&o, out, &has_polite, &has_start, &has_until, tok, err, errlen);
       if (rc != SC_OK) return rc;
     } else if (slice_eq(tok, "none")) {
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "'none' cannot be combined with other items");
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "'none' cannot be combined with other items");
     } else {
-      return churn_err(err, errlen, SC_ERR_INVALID,
-                       "'%.*s' is neither an item (fail:, exp:, weibull:, pareto:, "
-                       "trace:) nor a key=value option",
-                       (int)tok.n, tok.p);
+      return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                           "'%.*s' is neither an item (fail:, exp:, weibull:, pareto:, "
+                           "trace:) nor a key=value option",
+                           (int)tok.n, tok.p);
     }
     i = j + 1;
   }
@@ -461,13 +466,13 @@ int sim_churn_parse(const char *s, sim_churn_spec *out, char *err, size_t errlen
     if (rc != SC_OK) return rc;
   }
   if (out->start_ns >= out->until_ns)
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s: until= must be after start=", churn_kind_name(o.kind));
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s: until= must be after start=", churn_kind_name(o.kind));
   if (out->trace_path[0] && o.kind != SIM_SESSION_NONE)
-    return churn_err(err, errlen, SC_ERR_INVALID,
-                     "trace: cannot be combined with a session model (%s:); a trace "
-                     "already says who comes and goes",
-                     churn_kind_name(o.kind));
+    return sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "trace: cannot be combined with a session model (%s:); a trace "
+                         "already says who comes and goes",
+                         churn_kind_name(o.kind));
   return SC_OK;
 }
 
@@ -484,13 +489,13 @@ int sim_churn_trace_parse(const char *data, size_t datalen, const char *name,
                           size_t errlen) {
   if (err && errlen > 0) err[0] = '\0';
   if (!out || !nout || (!data && datalen > 0))
-    return churn_err(err, errlen, SC_ERR_INVALID, "trace: bad arguments");
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "trace: bad arguments");
   *out = NULL;
   *nout = 0;
   if (!name) name = "trace";
   if (datalen > SIM_CHURN_TRACE_BYTES_MAX)
-    return churn_err(err, errlen, SC_ERR_TOO_LARGE, "%s: over %u bytes", name,
-                     SIM_CHURN_TRACE_BYTES_MAX);
+    return sim_churn_err(err, errlen, SC_ERR_TOO_LARGE, "%s: over %u bytes", name,
+                         SIM_CHURN_TRACE_BYTES_MAX);
   sim_churn_trace_event *ev = NULL;
   size_t n = 0, cap = 0;
   uint32_t line = 0;
@@ -519,21 +524,22 @@ int sim_churn_trace_parse(const char *data, size_t datalen, const char *name,
     i = e + 1;
     if (nf == 0) continue;
     if (nf != 3) {
-      rc = churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s:%u: expected 'TIME join|leave|crash PEER', got %zu field%s",
-                     name, line, nf, nf == 1 ? "" : "s");
+      rc = sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s:%u: expected 'TIME join|leave|crash PEER', got %zu field%s",
+                         name, line, nf, nf == 1 ? "" : "s");
       goto fail;
     }
     double t;
     if (!churn_plain(f[0], &t)) {
-      rc = churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s:%u: time '%.*s' is not a number of seconds", name, line,
-                     (int)(f[0].n < 32 ? f[0].n : 32), f[0].p);
+      rc = sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s:%u: time '%.*s' is not a number of seconds", name, line,
+                         (int)(f[0].n < 32 ? f[0].n : 32), f[0].p);
       goto fail;
     }
     if (t < 0 || t > SIM_CHURN_TIME_S_MAX) {
-      rc = churn_err(err, errlen, SC_ERR_INVALID, "%s:%u: time %g is outside [0, %g] s",
-                     name, line, t, SIM_CHURN_TIME_S_MAX);
+      rc = sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s:%u: time %g is outside [0, %g] s", name, line, t,
+                         SIM_CHURN_TIME_S_MAX);
       goto fail;
     }
     uint32_t kind;
@@ -544,9 +550,9 @@ int sim_churn_trace_parse(const char *data, size_t datalen, const char *name,
     else if (slice_eq(f[1], "crash"))
       kind = SIM_CHURN_CRASH;
     else {
-      rc = churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s:%u: unknown event '%.*s' (expected join, leave or crash)", name,
-                     line, (int)(f[1].n < 32 ? f[1].n : 32), f[1].p);
+      rc = sim_churn_err(err, errlen, SC_ERR_INVALID,
+                         "%s:%u: unknown event '%.*s' (expected join, leave or crash)",
+                         name, line, (int)(f[1].n < 32 ? f[1].n : 32), f[1].p);
       goto fail;
     }
     uint64_t peer = 0;
@@ -556,21 +562,22 @@ int sim_churn_trace_parse(const char *data, size_t datalen, const char *name,
       peer = peer * 10 + (uint64_t)(f[2].p[k] - '0');
     }
     if (!ok || peer > SIM_CHURN_PEERS_MAX) {
-      rc = churn_err(err, errlen, SC_ERR_INVALID,
-                     "%s:%u: peer '%.*s' is not a whole number in [0, %u]", name, line,
-                     (int)(f[2].n < 32 ? f[2].n : 32), f[2].p, SIM_CHURN_PEERS_MAX);
+      rc =
+          sim_churn_err(err, errlen, SC_ERR_INVALID,
+                        "%s:%u: peer '%.*s' is not a whole number in [0, %u]", name, line,
+                        (int)(f[2].n < 32 ? f[2].n : 32), f[2].p, SIM_CHURN_PEERS_MAX);
       goto fail;
     }
     if (n == SIM_CHURN_TRACE_EVENTS_MAX) {
-      rc = churn_err(err, errlen, SC_ERR_TOO_LARGE, "%s:%u: more than %u events", name,
-                     line, SIM_CHURN_TRACE_EVENTS_MAX);
+      rc = sim_churn_err(err, errlen, SC_ERR_TOO_LARGE, "%s:%u: more than %u events",
+                         name, line, SIM_CHURN_TRACE_EVENTS_MAX);
       goto fail;
     }
     if (n == cap) {
       size_t ncap = cap ? 2 * cap : 64;
       sim_churn_trace_event *p = realloc(ev, ncap * sizeof *ev);
       if (!p) {
-        rc = churn_err(err, errlen, SC_ERR_NOMEM, "%s: out of memory", name);
+        rc = sim_churn_err(err, errlen, SC_ERR_NOMEM, "%s: out of memory", name);
         goto fail;
       }
       ev = p;
@@ -594,23 +601,23 @@ static int churn_read_file(const char *path, char **data, size_t *len, char *err
                            size_t errlen) {
   FILE *f = fopen(path, "rb");
   if (!f)
-    return churn_err(err, errlen, SC_ERR_INVALID, "trace: cannot open '%s': %s", path,
-                     strerror(errno));
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "trace: cannot open '%s': %s", path,
+                         strerror(errno));
   char *buf = NULL;
   size_t n = 0, cap = 0;
   int rc = SC_OK;
   for (;;) {
     if (n == cap) {
       if (cap > SIM_CHURN_TRACE_BYTES_MAX) {
-        rc = churn_err(err, errlen, SC_ERR_TOO_LARGE, "trace: '%s' is over %u bytes",
-                       path, SIM_CHURN_TRACE_BYTES_MAX);
+        rc = sim_churn_err(err, errlen, SC_ERR_TOO_LARGE, "trace: '%s' is over %u bytes",
+                           path, SIM_CHURN_TRACE_BYTES_MAX);
         break;
       }
       size_t ncap = cap ? 2 * cap : 4096;
       char *p = realloc(buf, ncap);
       if (!p) {
-        rc = churn_err(err, errlen, SC_ERR_NOMEM, "trace: out of memory reading '%s'",
-                       path);
+        rc = sim_churn_err(err, errlen, SC_ERR_NOMEM, "trace: out of memory reading '%s'",
+                           path);
         break;
       }
       buf = p;
@@ -620,14 +627,14 @@ static int churn_read_file(const char *path, char **data, size_t *len, char *err
     n += got;
     if (got == 0) {
       if (ferror(f))
-        rc = churn_err(err, errlen, SC_ERR_INVALID, "trace: cannot read '%s'", path);
+        rc = sim_churn_err(err, errlen, SC_ERR_INVALID, "trace: cannot read '%s'", path);
       break;
     }
   }
   fclose(f);
   if (rc == SC_OK && n > SIM_CHURN_TRACE_BYTES_MAX)
-    rc = churn_err(err, errlen, SC_ERR_TOO_LARGE, "trace: '%s' is over %u bytes", path,
-                   SIM_CHURN_TRACE_BYTES_MAX);
+    rc = sim_churn_err(err, errlen, SC_ERR_TOO_LARGE, "trace: '%s' is over %u bytes",
+                       path, SIM_CHURN_TRACE_BYTES_MAX);
   if (rc != SC_OK) {
     free(buf);
     return rc;
@@ -641,7 +648,7 @@ int sim_churn_trace_read(const char *path, sim_churn_trace_event **out, size_t *
                          char *err, size_t errlen) {
   if (err && errlen > 0) err[0] = '\0';
   if (!path || !out || !nout)
-    return churn_err(err, errlen, SC_ERR_INVALID, "trace: bad arguments");
+    return sim_churn_err(err, errlen, SC_ERR_INVALID, "trace: bad arguments");
   char *data = NULL;
   size_t len = 0;
   int rc = churn_read_file(path, &data, &len, err, errlen);

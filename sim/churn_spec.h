@@ -79,6 +79,12 @@ typedef struct sim_churn_spec {
  * SC_ERR_TOO_LARGE (longer than SIM_CHURN_SPEC_MAX). */
 int sim_churn_parse(const char *s, sim_churn_spec *out, char *err, size_t errlen);
 
+/* Writes a printf-style message into err (when err and errlen allow; any
+ * byte outside printable ASCII becomes '?', since messages quote input) and
+ * returns code: the one error path of the churn modules. */
+int sim_churn_err(char *err, size_t errlen, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Weibull's scale for a median, and Pareto's xm for a median. */
 double sim_churn_weibull_scale(double median, double shape);
 double sim_churn_pareto_xm(double median, double alpha);

@@ -520,6 +520,7 @@ static void collect(forest_sim *s) {
     sc_scribe_stats sst;
     sc_scribe_get_stats(sc_node_scribe_c(nd), &sst);
     r->loops_refused += sst.loops_refused;
+    r->loops_passed += sst.loops_passed;
     r->loops_broken += sst.loops_broken;
     r->state_bytes_per_peer += (double)sc_node_mem_bytes(nd);
     r->scribe_bytes_per_peer += (double)sc_scribe_mem_bytes(sc_node_scribe_c(nd));
@@ -805,6 +806,7 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
   sim_json_u64(&j, "drops_primary", r->drops_primary);
   sim_json_u64(&j, "drops_nonprimary", r->drops_nonprimary);
   sim_json_u64(&j, "loops_refused", r->loops_refused);
+  sim_json_u64(&j, "loops_passed", r->loops_passed);
   sim_json_u64(&j, "loops_broken", r->loops_broken);
   sim_json_object(&j, "tree_check");
   sim_json_u64(&j, "cycles", r->cycles);

@@ -79,7 +79,7 @@ typedef struct sim_forest_result {
   sim_linkstress_row link_stress, central_server, ip_multicast;
   uint32_t cycles, wrong_roots, unattached; /* tree checks at the end of the build */
   uint64_t anycast_failures, pushdowns, spare_anycasts, tree_anycasts;
-  uint64_t drops_primary, drops_nonprimary, loops_refused, loops_broken;
+  uint64_t drops_primary, drops_nonprimary, loops_refused, loops_passed, loops_broken;
   /* failure phase */
   uint32_t crashed;
   double repair_s;                /* NaN: not repaired within repair_max_s */

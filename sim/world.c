@@ -38,8 +38,6 @@ struct sim_world {
 
 /* -------------------------------------------------------------- callbacks */
 
-static const uint8_t wire_zero_payload[SC_CHUNK_BYTES_MAX]; /* a symbolic payload */
-
 static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m) {
   sim_packet *pk = sim_packet_new(&w->pool, to, m);
   if (!pk) {
@@ -82,7 +80,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
       const sc_msg_multicast *a = &m->u.multicast;
       sc_msg_multicast *b = &decoded.u.multicast;
       if (b->len != a->len ||
-          (a->len && memcmp(b->data, a->data ? a->data : wire_zero_payload, a->len) != 0)) {
+          (a->len && memcmp(b->data, a->data ? a->data : sc_wire_zero_payload, a->len) != 0)) {
         w->ctr.wire_errors++;
         return;
       }

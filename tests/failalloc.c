@@ -4,7 +4,9 @@
 #include <stdlib.h>
 
 static int fa_take(failalloc *fa) {
-  return fa->calls++ == fa->fail_at ? 0 : 1;
+  long i = fa->calls++;
+  if (fa->fail_at < 0) return 1;
+  return fa->budget ? i < fa->fail_at : i != fa->fail_at;
 }
 
 static void *fa_malloc(size_t size, void *user) {
@@ -42,4 +44,10 @@ void failalloc_init(failalloc *fa, long fail_at) {
   fa->fail_at = fail_at;
   fa->calls = 0;
   fa->live = 0;
+  fa->budget = 0;
+}
+
+void failalloc_init_budget(failalloc *fa, long budget) {
+  failalloc_init(fa, budget);
+  fa->budget = 1;
 }

@@ -14,6 +14,7 @@
 
 #include "core/err.h"
 #include "core/pastry.h"
+#include "failalloc.h"
 #include "core/rng.h"
 
 #define NET_PEERS_MAX 64
@@ -362,47 +363,19 @@ static void test_pns_keeps_nearest(void **state) {
   net_del(nt);
 }
 
-/* An allocator that fails after a budget of allocations (nghttp2's
- * failmalloc): every failure point must surface as SC_ERR_NOMEM, never a
- * crash or a leak (ASan checks the latter). */
-typedef struct fail_alloc {
-  int budget;
-  int live;
-} fail_alloc;
-static void *fa_malloc(size_t n, void *u) {
-  fail_alloc *f = u;
-  if (f->budget-- <= 0) return NULL;
-  f->live++;
-  return malloc(n);
-}
-static void fa_free(void *ptr, void *u) {
-  fail_alloc *f = u;
-  if (ptr) f->live--;
-  free(ptr);
-}
-static void *fa_calloc(size_t a, size_t b, void *u) {
-  fail_alloc *f = u;
-  if (f->budget-- <= 0) return NULL;
-  f->live++;
-  return calloc(a, b);
-}
-static void *fa_realloc(void *ptr, size_t n, void *u) {
-  fail_alloc *f = u;
-  if (f->budget-- <= 0) return NULL;
-  if (!ptr) f->live++;
-  return realloc(ptr, n);
-}
-
 static void test_allocation_failures(void **state) {
   (void)state;
   for (int budget = 0; budget < 12; budget++) {
     net *nt = net_new(6, 8);
     net_build(nt);
-    fail_alloc fa = {budget, 0};
-    sc_alloc a = {&fa, fa_malloc, fa_free, fa_calloc, fa_realloc};
+    /* Every failure point must surface as SC_ERR_NOMEM, never a crash or a
+     * leak (nghttp2's failmalloc). */
+    failalloc fa;
+    failalloc_init_budget(&fa, budget);
+    const sc_alloc *a = &fa.alloc;
     sc_ref self = {{0x123456789abcdef0ull, 1}, 5};
     sc_pastry *victim = NULL;
-    int rv = sc_pastry_new(&victim, &self, 1, NULL, &callbacks, &a, (void *)(uintptr_t)5, 0);
+    int rv = sc_pastry_new(&victim, &self, 1, NULL, &callbacks, a, (void *)(uintptr_t)5, 0);
     if (rv == SC_ERR_NOMEM) {
       assert_int_equal(fa.live, 0);
       net_del(nt);

@@ -26,6 +26,7 @@
 #include "core/rng.h"
 #include "core/scribe.h"
 #include "core/splitstream.h"
+#include "failalloc.h"
 
 #define NET_PEERS_MAX   48
 #define PHANTOM_BASE    1000u
@@ -689,25 +690,33 @@ static void test_unsubscribe_prunes_forwarders(void **state) {
   fail_msg("no seed gave a tree with a prunable forwarder");
 }
 
+/* The non-root peer of gid with the most children (at least one), and its
+ * children in orphans. */
+static uint32_t busiest_forwarder(net *nt, const sc_id *gid, uint32_t *orphans,
+                                  uint32_t *norphans) {
+  uint32_t root = owner_of(nt, gid), f = UINT32_MAX;
+  unsigned most = 0;
+  for (uint32_t i = 0; i < nt->n; i++) {
+    unsigned c = children_of(nt, i, gid);
+    if (i != root && c > most) most = c, f = i;
+  }
+  assert_true(f != UINT32_MAX);
+  *norphans = 0;
+  for (uint32_t i = 0; i < nt->n; i++)
+    if (parent_of(nt, i, gid) == f) orphans[(*norphans)++] = i;
+  assert_int_equal(*norphans, most);
+  return f;
+}
+
 static void test_dead_parent_detected_by_heartbeats(void **state) {
   (void)state;
   sc_id gid;
   uint64_t members;
   net *nt = scribe_net_with_group(6, "group-repair", true, &gid, &members);
   assert_tree(nt, &gid);
-  uint32_t root = owner_of(nt, &gid);
   /* The non-root peer with the most children falls silent. */
-  uint32_t victim = UINT32_MAX;
-  unsigned most = 0;
-  for (uint32_t i = 0; i < nt->n; i++) {
-    unsigned c = children_of(nt, i, &gid);
-    if (i != root && c > most) most = c, victim = i;
-  }
-  assert_true(victim != UINT32_MAX);
-  uint32_t orphans[NET_PEERS_MAX], norphans = 0;
-  for (uint32_t i = 0; i < nt->n; i++)
-    if (parent_of(nt, i, &gid) == victim) orphans[norphans++] = i;
-  assert_int_equal(norphans, most);
+  uint32_t orphans[NET_PEERS_MAX], norphans;
+  uint32_t victim = busiest_forwarder(nt, &gid, orphans, &norphans);
   nt->alive[victim] = false;
   members &= ~(1ull << victim);
   /* Parent heartbeats every 10 s, repair after 2 missed: well within 90 s. */
@@ -740,19 +749,10 @@ static void test_polite_departure_loses_nothing(void **state) {
   uint64_t members;
   net *nt = scribe_net_with_group(6, "group-repair", true, &gid, &members);
   assert_tree(nt, &gid);
-  uint32_t root = owner_of(nt, &gid);
-  uint32_t leaver = UINT32_MAX;
-  unsigned most = 0;
-  for (uint32_t i = 0; i < nt->n; i++) {
-    unsigned c = children_of(nt, i, &gid);
-    if (i != root && c > most) most = c, leaver = i;
-  }
-  assert_true(leaver != UINT32_MAX && most > 0);
+  uint32_t orphans[NET_PEERS_MAX], norphans;
+  uint32_t leaver = busiest_forwarder(nt, &gid, orphans, &norphans);
   uint32_t up = parent_of(nt, leaver, &gid);
-  uint32_t orphans[NET_PEERS_MAX], norphans = 0;
-  for (uint32_t i = 0; i < nt->n; i++)
-    if (parent_of(nt, i, &gid) == leaver) orphans[norphans++] = i;
-  assert_int_equal(sc_scribe_depart(peer_scribe(nt, leaver), nt->now_ns), (int)most);
+  assert_int_equal(sc_scribe_depart(peer_scribe(nt, leaver), nt->now_ns), (int)norphans);
   assert_true(sc_scribe_departing(peer_scribe(nt, leaver)));
   /* Published while the children are still searching: everyone gets it. */
   uint32_t publisher = leaver == 1 ? 2 : 1;
@@ -1271,40 +1271,6 @@ static void test_malformed_messages_change_nothing(void **state) {
 
 /* ------------------------------------------------------ allocation failures */
 
-/* An allocator that fails once a budget of allocations is spent (nghttp2's
- * failmalloc); `live` counts the blocks it handed out and got back. */
-typedef struct fail_alloc {
-  long budget;
-  long live;
-  long calls;
-} fail_alloc;
-
-static void *fa_malloc(size_t n, void *u) {
-  fail_alloc *f = u;
-  f->calls++;
-  if (f->budget-- <= 0) return NULL;
-  f->live++;
-  return malloc(n);
-}
-static void fa_free(void *ptr, void *u) {
-  fail_alloc *f = u;
-  if (ptr) f->live--;
-  free(ptr);
-}
-static void *fa_calloc(size_t a, size_t b, void *u) {
-  fail_alloc *f = u;
-  f->calls++;
-  if (f->budget-- <= 0) return NULL;
-  f->live++;
-  return calloc(a, b);
-}
-static void *fa_realloc(void *ptr, size_t n, void *u) {
-  fail_alloc *f = u;
-  f->calls++;
-  if (f->budget-- <= 0) return NULL;
-  if (!ptr) f->live++;
-  return realloc(ptr, n);
-}
 
 static void test_node_new_out_of_memory(void **state) {
   (void)state;
@@ -1314,10 +1280,10 @@ static void test_node_new_out_of_memory(void **state) {
   long budget = 0;
   for (;; budget++) {
     assert_true(budget < 1000);
-    fail_alloc fa = {budget, 0, 0};
-    sc_alloc a = {&fa, fa_malloc, fa_free, fa_calloc, fa_realloc};
+    failalloc fa;
+    failalloc_init_budget(&fa, budget);
     sc_node *n = NULL;
-    int rv = sc_node_new(&n, &self, 1, &cfg, &node_cb, &a, NULL, 0);
+    int rv = sc_node_new(&n, &self, 1, &cfg, &node_cb, &fa.alloc, NULL, 0);
     if (rv == SC_ERR_NOMEM) {
       assert_null(n);
       assert_int_equal(fa.live, 0); /* everything given back */
@@ -1351,15 +1317,15 @@ static void test_running_out_of_memory(void **state) {
     net_create(nt, 14);
     net_build(nt);
     const uint32_t v = 7;
-    fail_alloc fa = {0, 0, 0};
-    sc_alloc a = {&fa, fa_malloc, fa_free, fa_calloc, fa_realloc};
+    failalloc fa;
+    failalloc_init(&fa, -1);
     sc_node *victim = NULL;
-    fa.budget = 1000000;
     sc_ref self = {nt->ids[v], v};
-    assert_int_equal(sc_node_new(&victim, &self, 99, &cfg, &node_cb, &a,
+    assert_int_equal(sc_node_new(&victim, &self, 99, &cfg, &node_cb, &fa.alloc,
                                  (void *)(uintptr_t)v, nt->now_ns),
                      0);
-    fa.budget = extra; /* from here on, `extra` more allocations succeed */
+    fa.budget = 1; /* from here on, `extra` more allocations succeed */
+    fa.fail_at = fa.calls + extra;
     sc_node_del(nt->node[v]);
     nt->node[v] = victim;
     /* v rejoins under the same id and address, as after a restart. */
