@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "channel.h"
 #include "msg.h"
 #include "pastry.h"
 #include "scribe.h"
@@ -23,6 +24,12 @@ typedef struct sc_node_config {
   sc_scribe_config scribe;
   sc_splitstream_config forest;
   sc_id channel; /* the channel whose stripes this peer takes part in */
+  /* The stream (core/channel.h). Off: the peer builds the forest only (the
+   * forest experiments). On: a receiver, or with stream_source the source,
+   * which publishes and does not subscribe. */
+  bool stream;
+  bool stream_source;
+  sc_channel_config stream_cfg;
 } sc_node_config;
 
 /* Defaults of every layer; channel = hash("stripecast"). */
@@ -36,6 +43,12 @@ typedef struct sc_node_callbacks {
   void (*stripe_data)(void *user, unsigned stripe, const sc_msg_multicast *m,
                       uint64_t now);
   void (*stripe_changed)(void *user, unsigned stripe, bool attached, uint64_t now);
+  /* With the stream on, a receiver's bytes in order: generation gen, datalen
+   * bytes (data NULL in symbolic mode; valid only during the call). */
+  void (*stream_deliver)(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
+                         uint64_t src_ts_ns, uint64_t now);
+  /* A generation missed its deadline and is skipped. Optional. */
+  void (*stream_lost)(void *user, uint64_t gen, uint64_t now);
 } sc_node_callbacks;
 
 /* Creates the peer; like sc_pastry_new. Returns 0, SC_ERR_INVALID, SC_ERR_NOMEM. */
@@ -58,6 +71,17 @@ int sc_node_recv(sc_node *n, const sc_msg *msg, uint64_t now);
  * sc_node_depart_finish leaves the parents and the host stops the peer. */
 int sc_node_depart(sc_node *n, uint64_t now);
 void sc_node_depart_finish(sc_node *n, uint64_t now);
+
+/* The source's side of the stream (config.stream_source): appends bytes;
+ * each d * chunk_bytes of them become one generation, published at once.
+ * flush cuts what is pending into a padded generation (a latency bound the
+ * host enforces, or the end of the stream). Returns 0, SC_ERR_INVALID (not a
+ * source) or SC_ERR_NOMEM. */
+int sc_node_source_write(sc_node *n, const uint8_t *data, size_t datalen, uint64_t now);
+int sc_node_source_flush(sc_node *n, uint64_t now);
+
+/* The stream's counters (all zero with the stream off). */
+void sc_node_stream_stats(const sc_node *n, sc_channel_stats *out);
 
 uint64_t sc_node_get_expiry(const sc_node *n);
 int sc_node_handle_expiry(sc_node *n, uint64_t now);
