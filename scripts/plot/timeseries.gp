@@ -11,7 +11,8 @@
 # y2col          optional second measure on the right axis (dashed lines)
 # outbase        output path without extension; writes outbase.png and outbase.svg
 # title, xlabel, ylabel, y2label   texts; put units in the labels
-# ymin, ymax     optional left y range;  logy2 1 for a log right axis
+# xmin, xmax     optional x range; ymin, ymax optional left y range
+# logy2          1 for a log right axis (default 0)
 # vline          optional x of a vertical marker (e.g. the crash), vline_label its text
 # key_pos        gnuplot 'set key' position (default "bottom right")
 
@@ -36,6 +37,9 @@ set ylabel ylabel
 set grid lc rgb "#dddddd"
 eval "set key " . key_pos . " box opaque"
 if (exists("ymin") && exists("ymax")) { set yrange [ymin:ymax] }
+if (exists("xmin") && exists("xmax")) { set xrange [xmin:xmax] }
+if (exists("xmin") && !exists("xmax")) { set xrange [xmin:*] }
+if (!exists("xmin") && exists("xmax")) { set xrange [*:xmax] }
 if (strlen(y2col) > 0) {
   set y2label y2label
   set y2tics
