@@ -201,7 +201,7 @@ fi
 # --------------------------------------------------------------------------------
 if want pastry; then
   echo "$prog: pastry: hops against N" >&2
-  run_sweep pastry --md hops_mean,hops_p99,correct_fraction,rdp_mean,state_bytes_per_peer
+  run_sweep pastry --md hops_mean,hops_p99,correct_fraction,rdp_mean,rt_entries_mean,messages_per_peer
   d="$raw/pastry"
   s=$(seeds_of "$d")
   plot points "infile=\"$d/points.csv\"; outbase=\"$figs/pastry_hops\"; xcol=\"peers\";
