@@ -14,15 +14,16 @@
 #define AHEAD_RESTART 64
 
 typedef struct pending_chunk {
-  sc_msg_multicast m; /* data points at bytes below when not symbolic */
+  sc_msg_multicast m;  /* data points at bytes below when not symbolic */
+  uint64_t sent_ns;    /* when sent to the current root; 0: not yet */
   uint8_t bytes[SC_CHUNK_BYTES_MAX];
 } pending_chunk;
 
 typedef struct stripe_root {
-  sc_addr addr;          /* cached root, SC_ADDR_NONE while unknown */
+  sc_ref ref;            /* cached root; addr SC_ADDR_NONE while unknown */
   uint64_t refresh_ns;   /* next time to locate it again */
   uint64_t located_ns;   /* last time a locate was sent */
-  uint8_t npending;      /* chunks held while the root is unknown */
+  uint8_t npending;      /* chunks not yet acknowledged by the root */
 } stripe_root;
 
 typedef struct repair_slot {
@@ -42,7 +43,7 @@ struct sc_channel {
   sc_id stripe_id[SC_STRIPES_MAX];
   sc_stream_source *src;
   sc_stream_receiver *rx;
-  uint64_t now; /* the time of the call in progress (for the source's emit) */
+  uint64_t now_hint; /* the time of the last call that took one */
   /* Source. */
   stripe_root roots[SC_STRIPES_MAX];
   pending_chunk *pending; /* [stripes][SC_CHANNEL_PENDING_MAX] */
@@ -51,6 +52,9 @@ struct sc_channel {
   uint64_t repair_check_ns;
   uint32_t ask_rr; /* rotates the peers asked */
   uint32_t ahead_streak;
+  uint64_t newest_gen; /* newest generation a stripe brought, +1 (0: none) */
+  uint64_t last_chunk_ns[SC_STRIPES_MAX]; /* last chunk down each stripe */
+  uint64_t probed_ns[SC_STRIPES_MAX];     /* last probe of each stripe's parent */
   sc_channel_stats st;
 };
 
@@ -60,7 +64,10 @@ void sc_channel_config_default(sc_channel_config *c) {
   c->repair_wait_ns = 400000000ull;
   c->repair_retry_ns = 300000000ull;
   c->repair_ask_max = 8;
-  c->root_refresh_ns = 2000000000ull;
+  c->root_refresh_ns = 1000000000ull;
+  c->stall_ns = 1000000000ull;
+  c->probe_timeout_ns = 500000000ull;
+  c->root_ack_timeout_ns = 1000000000ull;
 }
 
 /* ---------------------------------------------------------------- source */
@@ -79,50 +86,73 @@ static void locate_root(sc_channel *c, unsigned i, uint64_t now) {
   (void)sc_scribe_locate_root(c->host.scribe, &c->stripe_id[i], now);
 }
 
-/* Sends one chunk to stripe i's root, or holds it while the root is unknown. */
+static pending_chunk *pending_of(sc_channel *c, unsigned i) {
+  return &c->pending[i * SC_CHANNEL_PENDING_MAX];
+}
+
+static void pending_remove(sc_channel *c, unsigned i, unsigned k) {
+  pending_chunk *q = pending_of(c, i);
+  stripe_root *r = &c->roots[i];
+  for (unsigned j = k; j + 1 < r->npending; j++) {
+    q[j].m = q[j + 1].m;
+    q[j].sent_ns = q[j + 1].sent_ns;
+    if (q[j + 1].m.data) {
+      memcpy(q[j].bytes, q[j + 1].bytes, q[j + 1].m.len);
+      q[j].m.data = q[j].bytes;
+    }
+  }
+  r->npending--;
+}
+
+/* Sends pending chunk k of stripe i to the cached root. */
+static void send_pending(sc_channel *c, unsigned i, unsigned k, uint64_t now) {
+  pending_chunk *e = &pending_of(c, i)[k];
+  sc_msg m;
+  m.type = SC_MSG_MULTICAST;
+  m.sender = *sc_pastry_self(c->host.pastry);
+  m.u.multicast = e->m;
+  e->sent_ns = now;
+  c->host.send(c->host.user, c->roots[i].ref.addr, &m);
+}
+
+/* The cached root of stripe i is gone, or not the root: forget it, keep the
+ * unacknowledged chunks for whoever the next locate finds. */
+static void drop_root(sc_channel *c, unsigned i) {
+  stripe_root *r = &c->roots[i];
+  r->ref.addr = SC_ADDR_NONE;
+  pending_chunk *q = pending_of(c, i);
+  for (unsigned k = 0; k < r->npending; k++)
+    q[k].sent_ns = 0;
+}
+
+/* Sends one chunk to stripe i's root and keeps it until the root
+ * acknowledges it, so a chunk sent to a root that crashed is sent again to
+ * the next one (the erasure code cannot rebuild a chunk that never entered
+ * any tree). */
 static void publish(sc_channel *c, unsigned i, const sc_msg_multicast *mc, uint64_t now) {
   stripe_root *r = &c->roots[i];
   const sc_ref *self = sc_pastry_self(c->host.pastry);
-  if (r->addr == self->addr) {
+  if (r->ref.addr == self->addr) {
     /* This peer is the stripe's root itself. */
     if (sc_scribe_publish_local(c->host.scribe, mc, now) == SC_OK) return;
-    r->addr = SC_ADDR_NONE;
+    drop_root(c, i);
   }
-  if (r->addr != SC_ADDR_NONE) {
-    sc_msg m;
-    m.type = SC_MSG_MULTICAST;
-    m.sender = *self;
-    m.u.multicast = *mc;
-    c->host.send(c->host.user, r->addr, &m);
-    if (now >= r->refresh_ns) locate_root(c, i, now);
-    return;
-  }
-  /* Root unknown: keep the newest chunks, and locate it (again, if the last
-   * attempt is older than a refresh period). */
-  pending_chunk *q = &c->pending[i * SC_CHANNEL_PENDING_MAX];
+  pending_chunk *q = pending_of(c, i);
   if (r->npending == SC_CHANNEL_PENDING_MAX) {
-    memmove(q, q + 1, (SC_CHANNEL_PENDING_MAX - 1) * sizeof(*q));
-    r->npending--;
+    pending_remove(c, i, 0);
+    c->st.chunks_unacked_dropped++;
   }
-  pending_chunk *p = &q[r->npending++];
-  p->m = *mc;
+  pending_chunk *e = &q[r->npending++];
+  e->m = *mc;
+  e->sent_ns = 0;
   if (mc->data) {
-    memcpy(p->bytes, mc->data, mc->len);
-    p->m.data = p->bytes;
+    memcpy(e->bytes, mc->data, mc->len);
+    e->m.data = e->bytes;
   }
-  if (r->located_ns == 0 || now >= r->refresh_ns) locate_root(c, i, now);
-}
-
-static void flush_pending(sc_channel *c, unsigned i, uint64_t now) {
-  stripe_root *r = &c->roots[i];
-  pending_chunk *q = &c->pending[i * SC_CHANNEL_PENDING_MAX];
-  unsigned n = r->npending;
-  r->npending = 0;
-  for (unsigned k = 0; k < n; k++) {
-    sc_msg_multicast m = q[k].m;
-    if (m.data) m.data = q[k].bytes;
-    publish(c, i, &m, now);
-  }
+  if (r->ref.addr != SC_ADDR_NONE)
+    send_pending(c, i, r->npending - 1u, now);
+  else if (r->located_ns == 0 || now >= r->refresh_ns)
+    locate_root(c, i, now);
 }
 
 static void source_emit(void *user, const sc_chunk *ch, uint64_t now) {
@@ -142,20 +172,92 @@ static void source_emit(void *user, const sc_chunk *ch, uint64_t now) {
 
 static void on_root_answer(sc_channel *c, const sc_msg *msg, uint64_t now) {
   if (!c->source) return;
-  int i = stripe_of_group(c, &msg->u.scribe_root.group);
+  const sc_msg_scribe_root *a = &msg->u.scribe_root;
+  int i = stripe_of_group(c, &a->group);
   if (i < 0) return;
   stripe_root *r = &c->roots[i];
-  if (msg->u.scribe_root.is_root) {
-    if (r->addr != msg->sender.addr) {
-      if (r->addr != SC_ADDR_NONE) c->st.root_changes++;
-      r->addr = msg->sender.addr;
+  if (!a->is_root) {
+    if (r->ref.addr == msg->sender.addr) {
+      drop_root(c, (unsigned)i);
+      if (now >= r->located_ns + LOCATE_MIN_GAP_NS) locate_root(c, (unsigned)i, now);
     }
-    r->refresh_ns = now + c->cfg.root_refresh_ns;
-    flush_pending(c, (unsigned)i, now);
-  } else if (r->addr == msg->sender.addr) {
-    r->addr = SC_ADDR_NONE;
-    if (now >= r->located_ns + LOCATE_MIN_GAP_NS) locate_root(c, (unsigned)i, now);
+    return;
   }
+  if (a->ack) {
+    if (r->ref.addr != msg->sender.addr) return;
+    pending_chunk *q = pending_of(c, (unsigned)i);
+    for (unsigned k = 0; k < r->npending; k++)
+      if (q[k].m.seq == a->seq && q[k].sent_ns) {
+        pending_remove(c, (unsigned)i, k);
+        break;
+      }
+    return;
+  }
+  /* The answer to a locate. */
+  if (r->ref.addr != msg->sender.addr) {
+    if (r->ref.addr != SC_ADDR_NONE) {
+      c->st.root_changes++;
+      drop_root(c, (unsigned)i);
+    }
+    r->ref = msg->sender;
+  }
+  r->refresh_ns = now + c->cfg.root_refresh_ns;
+  const sc_ref *self = sc_pastry_self(c->host.pastry);
+  pending_chunk *q = pending_of(c, (unsigned)i);
+  for (unsigned k = 0; k < r->npending;) {
+    if (q[k].sent_ns) {
+      k++;
+    } else if (r->ref.addr == self->addr) {
+      (void)sc_scribe_publish_local(c->host.scribe, &q[k].m, now);
+      pending_remove(c, (unsigned)i, k);
+    } else {
+      c->st.chunks_resent++;
+      send_pending(c, (unsigned)i, k, now);
+      k++;
+    }
+  }
+}
+
+/* Unacknowledged chunks: two overdue mean the root is gone (probe it, locate
+ * the next); one alone long overdue is an acknowledgement lost on the way. */
+static void check_acks(sc_channel *c, unsigned i, uint64_t now) {
+  stripe_root *r = &c->roots[i];
+  if (r->ref.addr == SC_ADDR_NONE) return;
+  pending_chunk *q = pending_of(c, i);
+  unsigned overdue = 0;
+  for (unsigned k = 0; k < r->npending; k++)
+    if (q[k].sent_ns && now >= q[k].sent_ns + c->cfg.root_ack_timeout_ns) overdue++;
+  if (overdue >= 2) {
+    c->st.roots_suspected++;
+    (void)sc_pastry_probe(c->host.pastry, &r->ref, c->cfg.probe_timeout_ns, now);
+    drop_root(c, i);
+    locate_root(c, i, now);
+  } else if (overdue == 1) {
+    for (unsigned k = 0; k < r->npending; k++)
+      if (q[k].sent_ns && now >= q[k].sent_ns + 3 * c->cfg.root_ack_timeout_ns) {
+        pending_remove(c, i, k);
+        break;
+      }
+  }
+}
+
+static uint64_t source_expiry(const sc_channel *c) {
+  uint64_t t = NEVER;
+  for (unsigned i = 0; i < c->stripes; i++) {
+    const stripe_root *r = &c->roots[i];
+    if (r->refresh_ns < t) t = r->refresh_ns;
+    const pending_chunk *q = &c->pending[i * SC_CHANNEL_PENDING_MAX];
+    if (r->ref.addr == SC_ADDR_NONE) continue;
+    uint64_t timeout = c->cfg.root_ack_timeout_ns;
+    for (unsigned k = 0; k < r->npending; k++) {
+      if (!q[k].sent_ns) continue;
+      /* Overdue alone: check_acks' next step is at three timeouts. */
+      uint64_t due = q[k].sent_ns + timeout;
+      if (due <= c->now_hint) due = q[k].sent_ns + 3 * timeout;
+      if (due < t) t = due;
+    }
+  }
+  return t;
 }
 
 /* -------------------------------------------------------------- receiver */
@@ -200,11 +302,32 @@ static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
   return rv;
 }
 
+/* A newer generation arrived: any stripe silent for stall_ns while the
+ * others moved on has a parent that may be gone; probe it (once a stall). */
+static void check_stalls(sc_channel *c, uint64_t now) {
+  for (unsigned i = 0; i < c->stripes; i++) {
+    uint64_t last = c->last_chunk_ns[i];
+    if (last == 0 || now - last < c->cfg.stall_ns || now - c->probed_ns[i] < c->cfg.stall_ns)
+      continue;
+    sc_ref parent;
+    if (!sc_scribe_parent(c->host.scribe, sc_splitstream_group(c->host.forest, i), &parent))
+      continue;
+    c->probed_ns[i] = now;
+    c->st.parent_probes++;
+    (void)sc_pastry_probe(c->host.pastry, &parent, c->cfg.probe_timeout_ns, now);
+  }
+}
+
 void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast *m,
                           uint64_t now) {
   if (c->rx == NULL || stripe >= c->stripes) return;
   c->st.stripe_chunks++;
+  c->last_chunk_ns[stripe] = now;
   (void)take_chunk(c, stripe, m, now);
+  if (m->seq + 1ull > c->newest_gen) {
+    c->newest_gen = m->seq + 1ull;
+    if (c->cfg.stall_ns) check_stalls(c, now);
+  }
 }
 
 /* Peers to ask for chunks: parents in the stripes this peer is attached in,
@@ -348,7 +471,7 @@ int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
   c->repair_check_ns = NEVER;
   for (unsigned i = 0; i < stripes; i++) {
     c->stripe_id[i] = sc_splitstream_stripe_id(channel, stripes, i);
-    c->roots[i].addr = SC_ADDR_NONE;
+    c->roots[i].ref.addr = SC_ADDR_NONE;
     c->roots[i].refresh_ns = NEVER;
   }
   int rv;
@@ -443,21 +566,25 @@ uint64_t sc_channel_get_expiry(const sc_channel *c) {
     t = sc_stream_receiver_get_expiry(c->rx);
     if (c->repair_check_ns < t) t = c->repair_check_ns;
   }
-  if (c->source)
-    for (unsigned i = 0; i < c->stripes; i++)
-      if (c->roots[i].refresh_ns < t) t = c->roots[i].refresh_ns;
+  if (c->source) {
+    uint64_t u = source_expiry(c);
+    if (u < t) t = u;
+  }
   return t;
 }
 
 void sc_channel_handle_expiry(sc_channel *c, uint64_t now) {
+  c->now_hint = now;
   if (c->rx) {
     if (sc_stream_receiver_get_expiry(c->rx) <= now)
       sc_stream_receiver_handle_expiry(c->rx, now);
     if (c->repair_check_ns <= now) repair_check(c, now);
   }
   if (c->source)
-    for (unsigned i = 0; i < c->stripes; i++)
+    for (unsigned i = 0; i < c->stripes; i++) {
+      check_acks(c, i, now);
       if (c->roots[i].refresh_ns <= now) locate_root(c, i, now);
+    }
 }
 
 void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out) {

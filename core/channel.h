@@ -5,12 +5,15 @@
  *
  *  - publishing: the source sends chunk i of every generation to the root of
  *    stripe i. Like Scribe §2.2's sources it locates the root by routing to
- *    the stripe id (a ROUTE of kind SC_ROUTE_PUBLISH that carries the chunk),
- *    caches the address the root answers with (SC_MSG_ROOT) and sends later
- *    chunks straight to it as MULTICAST of depth 0. It routes again every
- *    root_refresh_ns, or at once when the cached peer answers that it is not
- *    the root, so a crashed or replaced root costs at most one refresh period
- *    of one stripe (which the erasure code covers).
+ *    the stripe id (a ROUTE of kind SC_ROUTE_SCRIBE_ROOT), caches the address
+ *    the root answers with (SC_MSG_SCRIBE_ROOT) and sends chunks straight to
+ *    it as MULTICAST of depth 0, which the root acknowledges. It locates the
+ *    root again every root_refresh_ns, at once when the cached peer answers
+ *    that it is not the root, and when two chunks go unacknowledged for
+ *    root_ack_timeout_ns (the root is then also probed); unacknowledged
+ *    chunks are sent again to the new root. (The acknowledgements are ours:
+ *    a chunk sent into a crashed root is in no tree, and no repair or code
+ *    can bring it back.)
  *  - repair beyond the trees (the seeds' "missing data is fetched from other
  *    sources"): a generation that cannot be decoded repair_wait_ns after its
  *    chunks were due is asked for, chunk by chunk, from other peers that
@@ -36,8 +39,8 @@
 #include "splitstream.h"
 #include "stream.h"
 
-/* Chunks a source holds per stripe while it locates that stripe's root. */
-#define SC_CHANNEL_PENDING_MAX 4
+/* Chunks a source holds per stripe until the root acknowledges them. */
+#define SC_CHANNEL_PENDING_MAX 8
 /* Generations whose repair asks a receiver tracks at once (a ring). */
 #define SC_CHANNEL_REPAIR_SLOTS 64
 
@@ -49,7 +52,16 @@ typedef struct sc_channel_config {
   uint64_t repair_wait_ns;
   uint64_t repair_retry_ns;  /* between two asks for one generation; default 300 ms */
   uint32_t repair_ask_max;   /* asks for one generation; default 8 */
-  uint64_t root_refresh_ns;  /* source: re-locate stripe roots; default 2 s */
+  uint64_t root_refresh_ns;  /* source: re-locate stripe roots; default 1 s */
+  /* The data is the tree's heartbeat: a stripe silent this long while others
+   * bring newer generations has its parent probed (sc_pastry_probe), which
+   * declares it dead in seconds instead of Scribe's heartbeat minutes.
+   * Default 1 s; 0: off. */
+  uint64_t stall_ns;
+  uint64_t probe_timeout_ns; /* per probe of a stalled parent; default 500 ms */
+  /* Source: a root that acknowledges none of two chunks sent this long ago
+   * is suspected; default 1 s. */
+  uint64_t root_ack_timeout_ns;
 } sc_channel_config;
 
 void sc_channel_config_default(sc_channel_config *c);
@@ -60,6 +72,9 @@ typedef struct sc_channel_stats {
   uint64_t chunks_published;
   uint64_t publishes_routed; /* chunks sent by routing (root unknown or refresh) */
   uint64_t root_changes;     /* a stripe's cached root replaced */
+  uint64_t roots_suspected;  /* roots that stopped acknowledging */
+  uint64_t chunks_resent;    /* unacknowledged chunks sent to a new root */
+  uint64_t chunks_unacked_dropped; /* pushed out of the unacknowledged window */
   /* Repair, asking side. */
   uint64_t repair_asks;      /* REPAIR_REQ sent */
   uint64_t repair_chunks_asked;
@@ -71,6 +86,7 @@ typedef struct sc_channel_stats {
   /* Chunks on stripes (not repairs) handed to the receiver. */
   uint64_t stripe_chunks;
   uint64_t restarts;     /* playout restarted after a gap beyond the window */
+  uint64_t parent_probes; /* stalled stripes' parents probed */
   uint64_t msgs_invalid; /* malformed channel messages dropped */
 } sc_channel_stats;
 

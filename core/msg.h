@@ -174,11 +174,15 @@ typedef struct sc_msg_repair_req {
 } sc_msg_repair_req;
 
 /* A group's root to a publisher: the answer to a routed SC_ROUTE_SCRIBE_ROOT
- * (is_root 1: send later messages straight here), or to a MULTICAST of
- * depth 0 sent to a peer that is not the root (is_root 0: locate it again). */
+ * (is_root 1: send later messages straight here), the acknowledgement of a
+ * MULTICAST of depth 0 it took (is_root 1, ack 1, seq: the message's), or
+ * the answer of a peer that is not the root to such a MULTICAST (is_root 0:
+ * locate it again). */
 typedef struct sc_msg_scribe_root {
   sc_id group;
   uint8_t is_root;
+  uint8_t ack;
+  uint32_t seq;
 } sc_msg_scribe_root;
 
 typedef struct sc_msg_scribe_heartbeat {

@@ -595,12 +595,15 @@ int sc_scribe_locate_root(sc_scribe *s, const sc_id *group, uint64_t now) {
   return sc_pastry_route(s->pastry, group, SC_ROUTE_SCRIBE_ROOT, 0, now);
 }
 
-static void send_root_answer(sc_scribe *s, const sc_id *group, bool is_root, sc_addr to) {
+static void send_root_answer(sc_scribe *s, const sc_id *group, bool is_root, bool ack,
+                             uint32_t seq, sc_addr to) {
   sc_msg m;
   memset(&m, 0, sizeof(m));
   m.type = SC_MSG_SCRIBE_ROOT;
   m.u.scribe_root.group = *group;
   m.u.scribe_root.is_root = is_root;
+  m.u.scribe_root.ack = ack;
+  m.u.scribe_root.seq = seq;
   scribe_send(s, to, &m);
 }
 
@@ -717,7 +720,7 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     }
     s->stats.roots_located++;
     if (r->origin.addr != s->self.addr)
-      send_root_answer(s, &r->key, true, r->origin.addr);
+      send_root_answer(s, &r->key, true, false, 0, r->origin.addr);
   }
 }
 
@@ -868,10 +871,13 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
       /* A publisher sending straight to the root it located (Scribe §2.2).
        * Anyone else tells it to locate the root again. */
       if (g >= 0 && s->groups[g].root) {
+        /* Acknowledged first, so the answer does not queue behind the
+         * copies: a publisher that hears nothing suspects the root. */
         s->stats.publishes_direct++;
+        send_root_answer(s, gid, true, true, m->u.multicast.seq, m->sender.addr);
         multicast_down(s, (unsigned)g, &m->u.multicast, now);
       } else {
-        send_root_answer(s, gid, false, m->sender.addr);
+        send_root_answer(s, gid, false, false, 0, m->sender.addr);
       }
     }
     return SC_OK;

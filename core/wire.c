@@ -97,7 +97,7 @@ _Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
   (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN +              \
    WIRE_BOOL_LEN + WIRE_LD_LEN(15, SC_CHUNK_BYTES_MAX))
 #define WIRE_REPAIR_REQ_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN)
-#define WIRE_SCRIBE_ROOT_BODY_MAX (WIRE_ID_FIELD_LEN + WIRE_BOOL_LEN)
+#define WIRE_SCRIBE_ROOT_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_BOOL_LEN + WIRE_U32_LEN)
 #define WIRE_SCRIBE_HB_BODY_MAX (WIRE_BOOL_LEN + SC_SCRIBE_HB_GROUPS * WIRE_ID_FIELD_LEN)
 #define WIRE_SCRIBE_PATH_BODY_MAX                                                        \
   (WIRE_ID_FIELD_LEN + WIRE_BOOL_LEN + WIRE_U16_LEN + WIRE_PACKED64_LEN(SC_PATH_MAX))
@@ -441,6 +441,8 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     stripecast__scribe_root__init(&b->scribe_root);
     b->scribe_root.group = wire_enc_key(enc, &msg->u.scribe_root.group);
     b->scribe_root.is_root = msg->u.scribe_root.is_root != 0;
+    b->scribe_root.ack = msg->u.scribe_root.ack != 0;
+    b->scribe_root.seq = msg->u.scribe_root.seq;
     env->scribe_root = &b->scribe_root;
     break;
   default:
@@ -679,6 +681,8 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     return wire_dec_id(&env->repair_req->channel, &out->u.repair_req.channel);
   case SC_MSG_SCRIBE_ROOT:
     out->u.scribe_root.is_root = env->scribe_root->is_root != 0;
+    out->u.scribe_root.ack = env->scribe_root->ack != 0;
+    out->u.scribe_root.seq = env->scribe_root->seq;
     return wire_dec_id(&env->scribe_root->group, &out->u.scribe_root.group);
   default:
     return SC_ERR_INVALID;
@@ -846,7 +850,8 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
            wire_uint_len(msg->u.repair_req.want);
     break;
   case SC_MSG_SCRIBE_ROOT:
-    body = id_field + wire_bool_len(msg->u.scribe_root.is_root);
+    body = id_field + wire_bool_len(msg->u.scribe_root.is_root) +
+           wire_bool_len(msg->u.scribe_root.ack) + wire_uint_len(msg->u.scribe_root.seq);
     break;
   default:
     return 0;

@@ -74,6 +74,8 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
   if (m->type < SC_MSG_TYPE_END) w->ctr.by_type[m->type]++;
   size_t bytes = sc_wire_size(m, SIM_WORLD_ADDR_BYTES);
   w->ctr.bytes += bytes;
+  if (m->type < SC_MSG_TYPE_END) w->ctr.bytes_by_type[m->type] += bytes;
+  if (m->type == SC_MSG_MULTICAST) w->ctr.payload_bytes += m->u.multicast.len;
   if (to >= w->cfg.peers || (w->peers[to].node == NULL && !w->peers[to].retired)) {
     w->ctr.wire_errors++;
     return;
@@ -121,6 +123,18 @@ static void cb_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *
   world_peer *wp = user;
   if (wp->w->hooks.stripe_data)
     wp->w->hooks.stripe_data(wp->w->ctx, wp->index, stripe, m, now);
+}
+
+static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
+                              size_t datalen, uint64_t src_ts_ns, uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.stream_deliver)
+    wp->w->hooks.stream_deliver(wp->w->ctx, wp->index, gen, data, datalen, src_ts_ns, now);
+}
+
+static void cb_stream_lost(void *user, uint64_t gen, uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.stream_lost) wp->w->hooks.stream_lost(wp->w->ctx, wp->index, gen, now);
 }
 
 static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
@@ -177,7 +191,9 @@ int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg) {
   sc_node_callbacks cb = {.send = cb_send,
                           .deliver = cb_deliver,
                           .stripe_data = cb_stripe_data,
-                          .stripe_changed = cb_stripe_changed};
+                          .stripe_changed = cb_stripe_changed,
+                          .stream_deliver = cb_stream_deliver,
+                          .stream_lost = cb_stream_lost};
   int rv = sc_node_new(&wp->node, &self, sc_mix64(w->cfg.seed * 31 + i),
                        cfg ? cfg : &w->cfg.node, &cb, NULL, wp, w->eng.now_ns);
   if (rv != 0) return rv;

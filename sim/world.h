@@ -38,6 +38,10 @@ typedef struct sim_world_hooks {
   void (*stripe_changed)(void *ctx, uint32_t peer, unsigned stripe, bool attached,
                          uint64_t now);
   void (*deliver)(void *ctx, uint32_t peer, const sc_msg *m, uint64_t now);
+  /* The stream (node config .stream): a generation played or skipped. */
+  void (*stream_deliver)(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *data,
+                         size_t datalen, uint64_t src_ts_ns, uint64_t now);
+  void (*stream_lost)(void *ctx, uint32_t peer, uint64_t gen, uint64_t now);
   /* An event of an experiment's own kind. Required if any are scheduled. */
   void (*event)(void *ctx, const sim_event *ev);
 } sim_world_hooks;
@@ -93,6 +97,8 @@ typedef struct sim_world_counters {
   uint64_t messages, messages_lost, bytes, wire_errors;
   uint64_t uplink_drops; /* tail drops at a full upstream queue */
   uint64_t by_type[SC_MSG_TYPE_END];
+  uint64_t bytes_by_type[SC_MSG_TYPE_END];
+  uint64_t payload_bytes; /* stream chunks' payload bytes within `bytes` */
 } sim_world_counters;
 const sim_world_counters *sim_world_counters_get(const sim_world *w);
 /* A hash of the event history: equal for runs that did the same things. */

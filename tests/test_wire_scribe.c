@@ -81,6 +81,8 @@ static void max_msg(sc_rng *r, unsigned type, sc_msg *m) {
     break;
   case SC_MSG_SCRIBE_ROOT:
     m->u.scribe_root.is_root = 1;
+    m->u.scribe_root.ack = 1;
+    m->u.scribe_root.seq = UINT32_MAX;
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = 1;
@@ -256,7 +258,7 @@ static void test_scribe_largest(void **state) {
       {SC_MSG_MULTICAST, 1206}, {SC_MSG_SCRIBE_HEARTBEAT, 636}, {SC_MSG_SCRIBE_PATH, 342},
       {SC_MSG_SCRIBE_JOIN, 76}, {SC_MSG_SCRIBE_LEAVE, 76},      {SC_MSG_SCRIBE_DROP, 941},
       {SC_MSG_ANYCAST, 1393},   {SC_MSG_ANYCAST_FAIL, 87},   {SC_MSG_REPAIR_REQ, 87},
-      {SC_MSG_SCRIBE_ROOT, 77},
+      {SC_MSG_SCRIBE_ROOT, 85},
   };
   _Static_assert(sizeof largest / sizeof largest[0] == SC_MSG_TYPE_END - SCRIBE_FIRST,
                  "one row per Scribe type");

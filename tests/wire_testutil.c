@@ -174,6 +174,8 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
   case SC_MSG_SCRIBE_ROOT:
     m->u.scribe_root.group = rand_id(r);
     m->u.scribe_root.is_root = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.scribe_root.ack = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.scribe_root.seq = (uint32_t)rand_wide(r);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
@@ -307,6 +309,8 @@ void canonical(const sc_msg *m, sc_msg *c) {
   case SC_MSG_SCRIBE_ROOT:
     copy_id(&c->u.scribe_root.group, &m->u.scribe_root.group);
     c->u.scribe_root.is_root = m->u.scribe_root.is_root != 0;
+    c->u.scribe_root.ack = m->u.scribe_root.ack != 0;
+    c->u.scribe_root.seq = m->u.scribe_root.seq;
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     c->u.scribe_hb.from_parent = m->u.scribe_hb.from_parent != 0;
@@ -439,6 +443,8 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
   case SC_MSG_SCRIBE_ROOT:
     check_id_eq(&a->u.scribe_root.group, &b->u.scribe_root.group);
     assert_int_equal(!!a->u.scribe_root.is_root, !!b->u.scribe_root.is_root);
+    assert_int_equal(!!a->u.scribe_root.ack, !!b->u.scribe_root.ack);
+    assert_int_equal(a->u.scribe_root.seq, b->u.scribe_root.seq);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     assert_int_equal(!!a->u.scribe_hb.from_parent, !!b->u.scribe_hb.from_parent);
