@@ -16,6 +16,7 @@
 typedef struct pending_chunk {
   sc_msg_multicast m;  /* data points at bytes below when not symbolic */
   uint64_t sent_ns;    /* when sent to the current root; 0: not yet */
+  uint8_t resent;      /* sent again to the same root once already */
   uint8_t bytes[SC_CHUNK_BYTES_MAX];
 } pending_chunk;
 
@@ -43,7 +44,6 @@ struct sc_channel {
   sc_id stripe_id[SC_STRIPES_MAX];
   sc_stream_source *src;
   sc_stream_receiver *rx;
-  uint64_t now_hint; /* the time of the last call that took one */
   /* Source. */
   stripe_root roots[SC_STRIPES_MAX];
   pending_chunk *pending; /* [stripes][SC_CHANNEL_PENDING_MAX] */
@@ -96,6 +96,7 @@ static void pending_remove(sc_channel *c, unsigned i, unsigned k) {
   for (unsigned j = k; j + 1 < r->npending; j++) {
     q[j].m = q[j + 1].m;
     q[j].sent_ns = q[j + 1].sent_ns;
+    q[j].resent = q[j + 1].resent;
     if (q[j + 1].m.data) {
       memcpy(q[j].bytes, q[j + 1].bytes, q[j + 1].m.len);
       q[j].m.data = q[j].bytes;
@@ -121,8 +122,10 @@ static void drop_root(sc_channel *c, unsigned i) {
   stripe_root *r = &c->roots[i];
   r->ref.addr = SC_ADDR_NONE;
   pending_chunk *q = pending_of(c, i);
-  for (unsigned k = 0; k < r->npending; k++)
+  for (unsigned k = 0; k < r->npending; k++) {
     q[k].sent_ns = 0;
+    q[k].resent = 0;
+  }
 }
 
 /* Sends one chunk to stripe i's root and keeps it until the root
@@ -145,6 +148,7 @@ static void publish(sc_channel *c, unsigned i, const sc_msg_multicast *mc, uint6
   pending_chunk *e = &q[r->npending++];
   e->m = *mc;
   e->sent_ns = 0;
+  e->resent = 0;
   if (mc->data) {
     memcpy(e->bytes, mc->data, mc->len);
     e->m.data = e->bytes;
@@ -219,7 +223,8 @@ static void on_root_answer(sc_channel *c, const sc_msg *msg, uint64_t now) {
 }
 
 /* Unacknowledged chunks: two overdue mean the root is gone (probe it, locate
- * the next); one alone long overdue is an acknowledgement lost on the way. */
+ * the next); one alone was lost on the way (sent again once), or its
+ * acknowledgement was (given up after the second try). */
 static void check_acks(sc_channel *c, unsigned i, uint64_t now) {
   stripe_root *r = &c->roots[i];
   if (r->ref.addr == SC_ADDR_NONE) return;
@@ -233,11 +238,17 @@ static void check_acks(sc_channel *c, unsigned i, uint64_t now) {
     drop_root(c, i);
     locate_root(c, i, now);
   } else if (overdue == 1) {
-    for (unsigned k = 0; k < r->npending; k++)
-      if (q[k].sent_ns && now >= q[k].sent_ns + 3 * c->cfg.root_ack_timeout_ns) {
+    for (unsigned k = 0; k < r->npending; k++) {
+      if (!q[k].sent_ns || now < q[k].sent_ns + c->cfg.root_ack_timeout_ns) continue;
+      if (q[k].resent) {
         pending_remove(c, i, k);
-        break;
+      } else {
+        q[k].resent = 1;
+        c->st.chunks_resent++;
+        send_pending(c, i, k, now);
       }
+      break;
+    }
   }
 }
 
@@ -251,9 +262,7 @@ static uint64_t source_expiry(const sc_channel *c) {
     uint64_t timeout = c->cfg.root_ack_timeout_ns;
     for (unsigned k = 0; k < r->npending; k++) {
       if (!q[k].sent_ns) continue;
-      /* Overdue alone: check_acks' next step is at three timeouts. */
       uint64_t due = q[k].sent_ns + timeout;
-      if (due <= c->now_hint) due = q[k].sent_ns + 3 * timeout;
       if (due < t) t = due;
     }
   }
@@ -307,14 +316,23 @@ static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
 static void check_stalls(sc_channel *c, uint64_t now) {
   for (unsigned i = 0; i < c->stripes; i++) {
     uint64_t last = c->last_chunk_ns[i];
-    if (last == 0 || now - last < c->cfg.stall_ns || now - c->probed_ns[i] < c->cfg.stall_ns)
-      continue;
+    if (last == 0 || now - last < c->cfg.stall_ns) continue;
+    unsigned g = sc_splitstream_group(c->host.forest, i);
     sc_ref parent;
-    if (!sc_scribe_parent(c->host.scribe, sc_splitstream_group(c->host.forest, i), &parent))
-      continue;
-    c->probed_ns[i] = now;
-    c->st.parent_probes++;
-    (void)sc_pastry_probe(c->host.pastry, &parent, c->cfg.probe_timeout_ns, now);
+    if (!sc_scribe_parent(c->host.scribe, g, &parent)) continue;
+    if (c->probed_ns[i] < last) {
+      /* A new stall: is the parent alive? */
+      c->probed_ns[i] = now;
+      c->st.parent_probes++;
+      (void)sc_pastry_probe(c->host.pastry, &parent, c->cfg.probe_timeout_ns, now);
+    } else if (now - c->probed_ns[i] >= 2 * c->cfg.stall_ns) {
+      /* Still silent long after the probe (which would have declared a
+       * dead parent dead by now): the parent lives but sends nothing (its
+       * own upstream is cut, or it no longer counts us). Find another. */
+      c->probed_ns[i] = now;
+      c->st.parent_switches++;
+      (void)sc_scribe_switch_parent(c->host.scribe, g, now);
+    }
   }
 }
 
@@ -574,7 +592,6 @@ uint64_t sc_channel_get_expiry(const sc_channel *c) {
 }
 
 void sc_channel_handle_expiry(sc_channel *c, uint64_t now) {
-  c->now_hint = now;
   if (c->rx) {
     if (sc_stream_receiver_get_expiry(c->rx) <= now)
       sc_stream_receiver_handle_expiry(c->rx, now);

@@ -87,6 +87,7 @@ typedef struct sc_channel_stats {
   uint64_t stripe_chunks;
   uint64_t restarts;     /* playout restarted after a gap beyond the window */
   uint64_t parent_probes; /* stalled stripes' parents probed */
+  uint64_t parent_switches; /* stalled stripes whose live parent was replaced */
   uint64_t msgs_invalid; /* malformed channel messages dropped */
 } sc_channel_stats;
 

@@ -47,7 +47,8 @@ typedef struct scribe_group {
   scribe_child *children;
   uint64_t *path; /* ancestors nearest last, ending with this peer */
   uint32_t nchildren, children_cap;
-  uint32_t last_seq;
+  uint32_t last_seq;  /* the newest multicast seen */
+  uint64_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
   uint16_t depth;
   uint8_t npath, path_cap;
   uint8_t member, root, attempt, have_seq;
@@ -415,6 +416,19 @@ int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now)
   return SC_OK;
 }
 
+int sc_scribe_switch_parent(sc_scribe *s, unsigned g, uint64_t now) {
+  assert(g < s->ngroups);
+  scribe_group *gr = &s->groups[g];
+  if (gr->parent.addr == SC_ADDR_NONE || gr->parent_leaving || s->departing) return SC_OK;
+  /* As when the parent leaves politely: keep it until another accepts. */
+  gr->parent_leaving = 1;
+  gr->attempt = 0;
+  gr->fresh = 1;
+  gr->retry_ns = now;
+  s->stats.parents_switched++;
+  return SC_OK;
+}
+
 void sc_scribe_retry_at(sc_scribe *s, unsigned g, uint64_t at_ns) {
   assert(g < s->ngroups);
   s->groups[g].retry_ns = at_ns;
@@ -610,12 +624,30 @@ static void send_root_answer(sc_scribe *s, const sc_id *group, bool is_root, boo
 static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
                            uint64_t now) {
   scribe_group *gr = &s->groups[g];
-  if (gr->have_seq && gr->last_seq == in->seq) {
-    s->stats.multicasts_dup++;
-    return;
+  /* Duplicates (a publisher resending to a new root, two parents during a
+   * switch) stop here instead of flowing down the whole tree: the last 64
+   * sequence numbers are remembered, older ones dropped as stale. */
+  if (gr->have_seq) {
+    uint32_t back = gr->last_seq - in->seq; /* wraps for newer seqs */
+    if (back < 64) {
+      if (gr->seen_mask & (1ull << back)) {
+        s->stats.multicasts_dup++;
+        return;
+      }
+      gr->seen_mask |= 1ull << back;
+    } else if (back < (1u << 31)) {
+      s->stats.multicasts_dup++; /* older than the window */
+      return;
+    } else {
+      uint32_t ahead = in->seq - gr->last_seq;
+      gr->seen_mask = ahead < 64 ? (gr->seen_mask << ahead) | 1 : 1;
+      gr->last_seq = in->seq;
+    }
+  } else {
+    gr->have_seq = 1;
+    gr->last_seq = in->seq;
+    gr->seen_mask = 1;
   }
-  gr->have_seq = 1;
-  gr->last_seq = in->seq;
   s->stats.multicasts_recv++;
   if (gr->member && s->pol.multicast) s->pol.multicast(s->user, g, in, now);
   gr = &s->groups[g];
@@ -719,8 +751,9 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
       call_changed(s, (unsigned)g, now);
     }
     s->stats.roots_located++;
-    if (r->origin.addr != s->self.addr)
-      send_root_answer(s, &r->key, true, false, 0, r->origin.addr);
+    /* Also when the publisher is this peer: the answer then comes back to
+     * it like any other, and it publishes locally. */
+    send_root_answer(s, &r->key, true, false, 0, r->origin.addr);
   }
 }
 

@@ -153,6 +153,10 @@ int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t
  * g's id when to is NULL. Either way g waits for an answer until the
  * current attempt's timeout. */
 int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now);
+/* The owner finds g's parent alive but useless (its data stopped): search
+ * for another parent while keeping this one until one accepts, as when a
+ * parent leaves politely. Returns 0. */
+int sc_scribe_switch_parent(sc_scribe *s, unsigned g, uint64_t now);
 /* Sets when g, still without a parent, next calls find_parent. */
 void sc_scribe_retry_at(sc_scribe *s, unsigned g, uint64_t at_ns);
 
@@ -194,6 +198,7 @@ typedef struct sc_scribe_stats {
   uint64_t anycasts_started, anycast_steps, anycasts_taken, anycasts_failed;
   uint64_t multicasts_recv, multicasts_dup;
   uint64_t roots_located;    /* publishers told "I am the root" */
+  uint64_t parents_switched; /* sc_scribe_switch_parent searches */
   uint64_t publishes_direct; /* MULTICASTs a publisher sent straight here */
 } sc_scribe_stats;
 

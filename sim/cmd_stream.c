@@ -53,6 +53,9 @@ static void stream_usage(FILE *f) {
       "  --payload            real bytes, checked at every receiver (small runs; the\n"
       "                       default is symbolic chunks: sizes without bytes)\n"
       "  --wire-check         every message through the wire codec\n"
+      "  --cut-stripes C      at --cut-at S seconds, crash every peer that forwards\n"
+      "                       only in stripes 0..C-1 (and their roots): receivers lose\n"
+      "                       at most those C stripes while the trees repair\n"
       "  --seed S             run seed (default 1)\n"
       "  --out DIR            timeseries.csv (per second: peers online, stripes\n"
       "                       received per peer, continuity, repairs, uplink drops)\n"
@@ -94,7 +97,8 @@ int sim_cmd_stream(int argc, char **argv) {
   enum {
     O_PEERS = 256, O_CONFIG, O_TOPO, O_SEED, O_STRIPES, O_FEC, O_RATE, O_CHUNK, O_BUF,
     O_CHURN, O_LOSS, O_DUR, O_REPAIR, O_RWAIT, O_UPLINK, O_GRACE, O_SETTLE, O_SPREAD,
-    O_BWAIT, O_JRATE, O_REFINE, O_PAYLOAD, O_WIRE, O_PROGRESS, O_OUT, O_PRETTY
+    O_BWAIT, O_JRATE, O_REFINE, O_PAYLOAD, O_WIRE, O_PROGRESS, O_OUT, O_PRETTY, O_CUT,
+    O_CUT_AT
   };
   static const struct option opts[] = {
       {"peers", required_argument, 0, O_PEERS},
@@ -119,6 +123,8 @@ int sim_cmd_stream(int argc, char **argv) {
       {"join-rate", required_argument, 0, O_JRATE},
       {"refine-per-row", required_argument, 0, O_REFINE},
       {"payload", no_argument, 0, O_PAYLOAD},
+      {"cut-stripes", required_argument, 0, O_CUT},
+      {"cut-at", required_argument, 0, O_CUT_AT},
       {"wire-check", no_argument, 0, O_WIRE},
       {"progress", no_argument, 0, O_PROGRESS},
       {"out", required_argument, 0, O_OUT},
@@ -219,6 +225,13 @@ int sim_cmd_stream(int argc, char **argv) {
       p.refine_per_row = (uint32_t)u;
       break;
     case O_PAYLOAD: p.payload = true; break;
+    case O_CUT:
+      if (!sim_cli_u64("--cut-stripes", optarg, 0, 16, &u)) return 2;
+      p.cut_stripes = (uint32_t)u;
+      break;
+    case O_CUT_AT:
+      if (!sim_cli_f64("--cut-at", optarg, 0, 1e7, true, &p.cut_at_s)) return 2;
+      break;
     case O_WIRE: p.wire_check = true; break;
     case O_PROGRESS: p.progress = true; break;
     case O_OUT: p.out_dir = optarg; break;

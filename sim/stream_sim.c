@@ -20,8 +20,9 @@
 /* Control traffic a peer's uplink is given on top of its share of the
  * stream (heartbeats, Pastry maintenance, repair requests). */
 #define CONTROL_ALLOWANCE_BPS 32000.0
-/* A message waits at most this long in an upstream queue (tail drop). */
-#define UPLINK_QUEUE_MAX_NS (1000ull * 1000000ull)
+/* A message waits at most this long in an upstream queue (tail drop): a
+ * home router's upstream buffer at these rates. */
+#define UPLINK_QUEUE_MAX_NS (2000ull * 1000000ull)
 
 enum {
   EV_JOIN = SIM_WORLD_EV_USER, /* arg: initial peer joining the overlay */
@@ -32,6 +33,7 @@ enum {
   EV_CHURN,                    /* the churn schedule's next event(s) */
   EV_GONE,                     /* arg: a politely departing peer's grace ends */
   EV_TICK,                     /* a time-series row */
+  EV_CUT,                      /* the stripe cut */
   EV_END,
 };
 
@@ -327,6 +329,34 @@ static void churn_apply(stream_sim *s, const sim_churn_event *ev, uint64_t now) 
   }
 }
 
+/* Crashes every peer whose forwarding lies only in the cut stripes: their
+ * interior peers and roots. */
+static void stripe_cut(stream_sim *s, uint64_t now) {
+  uint32_t cut = s->prm->cut_stripes;
+  for (uint32_t i = 1; i < s->npeers; i++) {
+    speer *p = &s->sp[i];
+    if (p->state != ST_PLAYING) continue;
+    const sc_node *nd = sim_world_node(s->w, i);
+    const sc_scribe *sb = sc_node_scribe_c(nd);
+    const sc_splitstream *ss = sc_node_forest_c(nd);
+    bool in_cut = false, outside = false;
+    for (unsigned st = 0; st < s->k; st++) {
+      unsigned g = sc_splitstream_group(ss, st);
+      bool forwards = sc_scribe_children(sb, g) > 0 || sc_scribe_is_root(sb, g);
+      if (!forwards) continue;
+      if (st < cut)
+        in_cut = true;
+      else
+        outside = true;
+    }
+    if (in_cut && !outside) {
+      s->res->cut_crashes++;
+      gone(s, i);
+    }
+  }
+  (void)now;
+}
+
 /* ---------------------------------------------------------------- events */
 
 static void h_event(void *ctx, const sim_event *ev) {
@@ -379,8 +409,12 @@ static void h_event(void *ctx, const sim_event *ev) {
     schedule(s, s->end_ns, EV_END, 0);
     uint64_t t = sim_churn_sched_peek_ns(s->churn);
     if (t != UINT64_MAX) schedule(s, now + t, EV_CHURN, 0);
+    if (p->cut_stripes) schedule(s, now + (uint64_t)(p->cut_at_s * 1e9), EV_CUT, 0);
     break;
   }
+  case EV_CUT:
+    stripe_cut(s, now);
+    break;
   case EV_GEN: {
     if (now >= s->end_ns) break;
     sc_node *src = sim_world_node(s->w, SOURCE);
@@ -718,6 +752,7 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   sim_json_u64(&j, "peers_total", r->peers_total);
   sim_json_u64(&j, "arrivals", r->arrivals);
   sim_json_u64(&j, "crashes", r->crashes);
+  if (p->cut_stripes) sim_json_u64(&j, "cut_crashes", r->cut_crashes);
   sim_json_u64(&j, "polite_departures", r->polite_departures);
   sim_json_u64(&j, "generations_published", r->gens_published);
   sim_json_u64(&j, "repair_requests", r->repair_asks);

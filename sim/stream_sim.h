@@ -51,6 +51,11 @@ typedef struct sim_stream_params {
                                  + control allowance; 0: unlimited */
   double grace_s;             /* polite departure: forwarding after goodbye */
   double settle_s, spread_s, build_wait_s, join_rate;
+  /* A stripe cut: at T0 + cut_at_s every peer that forwards only in stripes
+   * [0, cut_stripes) (and the roots of those stripes) crashes, so each
+   * receiver loses at most those stripes until the trees repair. 0: none. */
+  uint32_t cut_stripes;
+  double cut_at_s;
   uint32_t refine_per_row;
   bool payload;               /* real bytes (checked at delivery); else symbolic */
   bool wire_check;
@@ -65,6 +70,7 @@ typedef struct sim_stream_result {
   uint32_t sessions;      /* receiver sessions that resolved a generation */
   uint32_t survivors;     /* receivers online at the end */
   uint32_t crashes, polite_departures, arrivals;
+  uint32_t cut_crashes; /* peers the stripe cut crashed */
   uint64_t gens_published;
   double continuity_mean, continuity_p01, continuity_min;
   double survivors_continuity_mean, survivors_continuity_p01;
