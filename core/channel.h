@@ -31,7 +31,15 @@
 
 #include "alloc.h"
 #include "msg.h"
+#include "pastry.h"
+#include "scribe.h"
+#include "splitstream.h"
 #include "stream.h"
+
+/* Chunks a source holds per stripe while it locates that stripe's root. */
+#define SC_CHANNEL_PENDING_MAX 4
+/* Generations whose repair asks a receiver tracks at once (a ring). */
+#define SC_CHANNEL_REPAIR_SLOTS 64
 
 typedef struct sc_channel_config {
   sc_stream_config stream; /* d + p must equal the forest's stripes */
@@ -62,6 +70,54 @@ typedef struct sc_channel_stats {
   uint64_t repair_reqs_unknown; /* for a generation this peer does not hold */
   /* Chunks on stripes (not repairs) handed to the receiver. */
   uint64_t stripe_chunks;
+  uint64_t restarts;     /* playout restarted after a gap beyond the window */
+  uint64_t msgs_invalid; /* malformed channel messages dropped */
 } sc_channel_stats;
+
+typedef struct sc_channel sc_channel;
+
+/* What the channel uses of its peer (all required but lost). */
+typedef struct sc_channel_host {
+  sc_pastry *pastry;
+  sc_scribe *scribe;
+  sc_splitstream *forest;
+  void (*send)(void *user, sc_addr to, const sc_msg *msg);
+  void (*deliver)(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
+                  uint64_t src_ts_ns, uint64_t now);
+  void (*lost)(void *user, uint64_t gen, uint64_t now);
+  void *user;
+} sc_channel_host;
+
+/*
+ * Creates the stream of channel on one peer: a source (publishes, holds no
+ * receiver) or a receiver. cfg->stream's d + p must equal the forest's
+ * stripes. alloc NULL is libc. Returns 0, SC_ERR_INVALID or SC_ERR_NOMEM.
+ */
+int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
+                   const sc_id *channel, const sc_channel_host *host,
+                   const sc_alloc *alloc);
+void sc_channel_del(sc_channel *c);
+
+/* Source: see sc_node_source_write / sc_node_source_flush. */
+int sc_channel_source_write(sc_channel *c, const uint8_t *data, size_t datalen,
+                            uint64_t now);
+int sc_channel_source_flush(sc_channel *c, uint64_t now);
+
+/* Receiver: the peer subscribed at join_ns (for the start-up statistics). */
+void sc_channel_set_join_time(sc_channel *c, uint64_t join_ns);
+/* A chunk that came down stripe `stripe`'s tree. */
+void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast *m,
+                          uint64_t now);
+/* True for the messages the channel handles: REPAIR_REQ, MULTICAST with
+ * repair set, SCRIBE_ROOT. */
+bool sc_channel_handles(const sc_msg *msg);
+/* Handles one of those. Returns 0 or SC_ERR_INVALID (counted, dropped). */
+int sc_channel_recv(sc_channel *c, const sc_msg *msg, uint64_t now);
+
+uint64_t sc_channel_get_expiry(const sc_channel *c);
+void sc_channel_handle_expiry(sc_channel *c, uint64_t now);
+
+void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out);
+size_t sc_channel_mem_bytes(const sc_channel *c);
 
 #endif

@@ -591,6 +591,19 @@ int sc_scribe_publish(sc_scribe *s, const sc_id *group, uint32_t seq, uint64_t n
   return sc_pastry_route(s->pastry, group, SC_ROUTE_PUBLISH, seq, now);
 }
 
+int sc_scribe_locate_root(sc_scribe *s, const sc_id *group, uint64_t now) {
+  return sc_pastry_route(s->pastry, group, SC_ROUTE_SCRIBE_ROOT, 0, now);
+}
+
+static void send_root_answer(sc_scribe *s, const sc_id *group, bool is_root, sc_addr to) {
+  sc_msg m;
+  memset(&m, 0, sizeof(m));
+  m.type = SC_MSG_SCRIBE_ROOT;
+  m.u.scribe_root.group = *group;
+  m.u.scribe_root.is_root = is_root;
+  scribe_send(s, to, &m);
+}
+
 static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
                            uint64_t now) {
   scribe_group *gr = &s->groups[g];
@@ -610,6 +623,16 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
   m.u.multicast.depth = (uint16_t)(in->depth + 1);
   for (uint32_t i = 0; i < gr->nchildren; i++)
     scribe_send(s, gr->children[i].ref.addr, &m);
+}
+
+int sc_scribe_publish_local(sc_scribe *s, const sc_msg_multicast *mc, uint64_t now) {
+  int g = sc_scribe_group_find(s, &mc->group);
+  if (g < 0 || !s->groups[g].root) return SC_ERR_NOT_FOUND;
+  sc_msg_multicast m = *mc;
+  m.depth = 0;
+  m.repair = 0;
+  multicast_down(s, (unsigned)g, &m, now);
+  return SC_OK;
 }
 
 /* ------------------------------------------------------- route upcalls */
@@ -680,6 +703,21 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     mc.depth = 0;
     mc.sent_ns = r->app_time_ns;
     multicast_down(s, (unsigned)g, &mc, now);
+    return;
+  }
+  if (r->kind == SC_ROUTE_SCRIBE_ROOT) {
+    /* A publisher locating the root (Scribe §2.2): the route ended here, so
+     * this peer is, or from now on will be, the root; it answers so the
+     * publisher can send straight here. */
+    int g = sc_scribe_group(s, &r->key);
+    if (g < 0) return;
+    if (!s->groups[g].root) {
+      become_root(s, &s->groups[g]);
+      call_changed(s, (unsigned)g, now);
+    }
+    s->stats.roots_located++;
+    if (r->origin.addr != s->self.addr)
+      send_root_answer(s, &r->key, true, r->origin.addr);
   }
 }
 
@@ -823,8 +861,19 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
   int g = sc_scribe_group_find(s, gid);
   switch (m->type) {
   case SC_MSG_MULTICAST:
-    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr)
+    if (m->u.multicast.repair) return SC_OK; /* the stream's business (node) */
+    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr) {
       multicast_down(s, (unsigned)g, &m->u.multicast, now);
+    } else if (m->u.multicast.depth == 0) {
+      /* A publisher sending straight to the root it located (Scribe §2.2).
+       * Anyone else tells it to locate the root again. */
+      if (g >= 0 && s->groups[g].root) {
+        s->stats.publishes_direct++;
+        multicast_down(s, (unsigned)g, &m->u.multicast, now);
+      } else {
+        send_root_answer(s, gid, false, m->sender.addr);
+      }
+    }
     return SC_OK;
   case SC_MSG_SCRIBE_PATH:
     if (g >= 0) {
