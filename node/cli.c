@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "core/err.h"
+#include "core/stream.h"
 
 void rt_cli_usage(FILE *f) {
   fputs(
@@ -29,9 +30,10 @@ void rt_cli_usage(FILE *f) {
       "                         (default: the number of stripes, 16)\n"
       "  --channel NAME         the channel (default \"stripecast\")\n"
       "  --heartbeat-ms MS      Scribe heartbeat period; Pastry's leaf-set heartbeat\n"
-      "                         is 2x and its lease 3x (default: the core's 10 s,\n"
-      "                         20 s, 30 s; a tree notices a crashed parent after\n"
-      "                         2.5 periods)\n"
+      "                         is 2x, its lease 3x, its probe and per-hop ack\n"
+      "                         timeouts 1/2 (at most 1 s) (default: the core's\n"
+      "                         10 s, 20 s, 30 s, 1 s; a tree notices a crashed\n"
+      "                         parent after 2.5 periods)\n"
       "  --seed N               seed of ids and randomness (default: from the OS)\n"
       "\n"
       "Stream:\n"
@@ -47,8 +49,17 @@ void rt_cli_usage(FILE *f) {
       "                         FILE must contain %i (peer index) or %p (port)\n"
       "  --buffer-ms MS         playout buffer: how long a generation may take\n"
       "                         (default: the core's 5000)\n"
+      "  --window-gens N        generations a receiver holds (1..4096; default: the\n"
+      "                         core's 128); must cover --buffer-ms of stream at\n"
+      "                         the source's rate (12 KB a generation by default)\n"
+      "  --root-refresh-ms MS   the source re-locates each stripe's root this often\n"
+      "                         (default: the core's 2000)\n"
+      "  --repair-asks N        repair requests a receiver sends for one generation\n"
+      "                         (1..1000; default: the core's 8)\n"
       "  --no-stream            build the forest only (no data plane)\n"
-      "\n"
+      "\n",
+      f);
+  fputs(
       "Impairment of every hosted peer's sends (for experiments):\n"
       "  --loss P               drop each datagram with probability P (0..1)\n"
       "  --delay-ms D           add D ms to every datagram\n"
@@ -137,7 +148,10 @@ enum {
   OPT_SEED,
   OPT_NO_STREAM,
   OPT_VERBOSE,
-  OPT_HELP
+  OPT_HELP,
+  OPT_WINDOW,
+  OPT_ROOT_REFRESH,
+  OPT_REPAIR_ASKS
 };
 
 #define MS_MAX 86400000ull /* one day: a bound on every duration flag */
@@ -167,6 +181,9 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
       {"grace-ms", required_argument, NULL, OPT_GRACE},
       {"join-spread-ms", required_argument, NULL, OPT_JOIN_SPREAD},
       {"seed", required_argument, NULL, OPT_SEED},
+      {"window-gens", required_argument, NULL, OPT_WINDOW},
+      {"root-refresh-ms", required_argument, NULL, OPT_ROOT_REFRESH},
+      {"repair-asks", required_argument, NULL, OPT_REPAIR_ASKS},
       {"no-stream", no_argument, NULL, OPT_NO_STREAM},
       {"verbose", no_argument, NULL, OPT_VERBOSE},
       {"help", no_argument, NULL, OPT_HELP},
@@ -285,6 +302,23 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
       if (!cli_u64(a, 1, 600000, &v))
         return cli_err(err, errlen, "--buffer-ms: expected 1..600000, got '%s'", a);
       o->buffer_ms = v;
+      break;
+    case OPT_WINDOW:
+      if (!cli_u64(a, 1, SC_STREAM_WINDOW_MAX, &v))
+        return cli_err(err, errlen, "--window-gens: expected 1..%u, got '%s'",
+                       SC_STREAM_WINDOW_MAX, a);
+      o->window_gens = (uint32_t)v;
+      break;
+    case OPT_ROOT_REFRESH:
+      if (!cli_u64(a, 10, 3600000, &v))
+        return cli_err(err, errlen, "--root-refresh-ms: expected 10..3600000, got '%s'",
+                       a);
+      o->root_refresh_ms = v;
+      break;
+    case OPT_REPAIR_ASKS:
+      if (!cli_u64(a, 1, 1000, &v))
+        return cli_err(err, errlen, "--repair-asks: expected 1..1000, got '%s'", a);
+      o->repair_asks = (uint32_t)v;
       break;
     case OPT_GRACE:
       if (!cli_u64(a, 0, MS_MAX, &v))

@@ -36,6 +36,9 @@ typedef struct rt_options {
   rt_impair_config impair;    /* --loss --delay-ms --jitter-ms --upload-kbps --queue-ms */
   uint64_t heartbeat_ms;      /* 0: the core's defaults */
   uint64_t buffer_ms;         /* 0: the core's default playout buffer */
+  uint32_t window_gens;       /* 0: the core's default receive window */
+  uint64_t root_refresh_ms;   /* 0: the core's default (source) */
+  uint32_t repair_asks;       /* 0: the core's default repair asks a generation */
   uint64_t grace_ms;          /* --grace-ms: polite departure */
   uint64_t join_spread_ms;    /* between joins of hosted peers */
   uint64_t seed;

@@ -347,10 +347,19 @@ static void host_config(rt_host *h) {
     c->scribe.heartbeat_ns = hb;
     c->pastry.heartbeat_ns = 2 * hb;
     c->pastry.lease_ns = 3 * hb;
+    /* Probes and per-hop acks: a crashed peer is declared dead after
+     * probe_tries timeouts, so they scale with the period too. */
+    uint64_t probe = hb / 2 < 1000000000ull ? hb / 2 : 1000000000ull;
+    c->pastry.probe_timeout_ns = probe;
+    c->pastry.ack_timeout_ns = probe;
   }
   c->stream = o->stream;
   c->stream_source = o->source != NULL;
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
+  if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
+  if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;
+  if (o->root_refresh_ms > 0)
+    c->stream_cfg.root_refresh_ns = o->root_refresh_ms * 1000000ull;
 }
 
 int rt_host_run(const rt_options *opt) {

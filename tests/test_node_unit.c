@@ -22,7 +22,7 @@
 #include "node/peer.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
-#define MS 1000000ull
+#define MS             1000000ull
 
 /* ------------------------------------------------------------- addr */
 
@@ -64,8 +64,8 @@ static void test_addr_many(void **state) {
   assert_int_equal(rt_addr_init(&t, 5000), 0);
   for (uint32_t i = 0; i < 5000; i++) {
     sc_addr a;
-    assert_int_equal(rt_addr_intern(&t, IP(10, 0, i >> 8, i & 255), (uint16_t)(i + 1), &a),
-                     0);
+    assert_int_equal(
+        rt_addr_intern(&t, IP(10, 0, i >> 8, i & 255), (uint16_t)(i + 1), &a), 0);
     assert_int_equal(a, i);
   }
   for (uint32_t i = 0; i < 5000; i++) {
@@ -95,7 +95,7 @@ static void test_addr_wire_map(void **state) {
   const uint8_t other[] = {10, 1, 2, 3, 0, 80};
   assert_int_equal(m->from_bytes(m->user, other, sizeof other, &b), 0);
   assert_int_not_equal(a, b);
-  assert_true(m->from_bytes(m->user, want, 5, &b) < 0);  /* wrong length */
+  assert_true(m->from_bytes(m->user, want, 5, &b) < 0); /* wrong length */
   const uint8_t zero_port[] = {10, 1, 2, 3, 0, 0};
   assert_true(m->from_bytes(m->user, zero_port, 6, &b) < 0);
 
@@ -124,9 +124,9 @@ static void test_addr_parse(void **state) {
   assert_int_equal(rt_addr_parse("127.0.0.1:9000", &ip, &port), 0);
   assert_int_equal(ip, IP(127, 0, 0, 1));
   assert_int_equal(port, 9000);
-  const char *bad[] = {"127.0.0.1",   "127.0.0.1:",     ":9000",          "127.0.0.1:0",
+  const char *bad[] = {"127.0.0.1",       "127.0.0.1:",   ":9000",          "127.0.0.1:0",
                        "127.0.0.1:65536", "127.0.0.1:9x", "localhost:9000", "1.2.3:9",
-                       "127.0.0.1:-1", "300.0.0.1:9",    "127.0.0.1: 9"};
+                       "127.0.0.1:-1",    "300.0.0.1:9",  "127.0.0.1: 9"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_int_equal(rt_addr_parse(bad[i], &ip, &port), SC_ERR_INVALID);
   char s[RT_ADDR_STR_MAX];
@@ -193,7 +193,8 @@ static void test_impair_rate(void **state) {
   assert_int_equal(rt_impair_init(&q, &c, 1), 0);
   struct sockaddr_in sa = to_addr();
   uint8_t d[1000 - RT_IMPAIR_OVERHEAD];
-  for (size_t i = 0; i < sizeof d; i++) d[i] = (uint8_t)i;
+  for (size_t i = 0; i < sizeof d; i++)
+    d[i] = (uint8_t)i;
   uint64_t t0 = 1000 * MS;
   /* Three fit (waits 10, 20, 30 ms); the fourth would wait 40 > 35 ms. */
   for (int i = 0; i < 3; i++)
@@ -210,7 +211,8 @@ static void test_impair_rate(void **state) {
   assert_int_equal(rt_impair_next(&q), t0 + 20 * MS);
   /* Once the uplink idles, a new datagram leaves 10 ms after its arrival. */
   uint64_t t1 = t0 + 100 * MS;
-  while (rt_impair_peek(&q, t1)) rt_impair_done(&q);
+  while (rt_impair_peek(&q, t1))
+    rt_impair_done(&q);
   assert_int_equal(rt_impair_submit(&q, t1, d, sizeof d, &sa), RT_IMPAIR_QUEUED);
   assert_int_equal(rt_impair_next(&q), t1 + 10 * MS);
   rt_impair_free(&q);
@@ -268,7 +270,8 @@ static int parse(rt_options *o, char *err, const char *a0, ...) {
   argv[argc++] = (char *)"stripecast";
   va_list ap;
   va_start(ap, a0);
-  for (const char *a = a0; a; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
+  for (const char *a = a0; a; a = va_arg(ap, const char *))
+    argv[argc++] = (char *)a;
   va_end(ap);
   return rt_cli_parse(o, argc, argv, err, 256);
 }
@@ -336,7 +339,8 @@ static void test_latency_pct(void **state) {
   static uint32_t bins[RT_LAT_BINS_MS + 1];
   memset(bins, 0, sizeof bins);
   assert_int_equal(rt_peer_latency_pct_ms(bins, 50), -1);
-  for (int i = 1; i <= 100; i++) bins[i] = 1; /* 1..100 ms, one each */
+  for (int i = 1; i <= 100; i++)
+    bins[i] = 1; /* 1..100 ms, one each */
   assert_int_equal(rt_peer_latency_pct_ms(bins, 50), 50);
   assert_int_equal(rt_peer_latency_pct_ms(bins, 95), 95);
   assert_int_equal(rt_peer_latency_pct_ms(bins, 100), 100);
@@ -346,11 +350,11 @@ static void test_latency_pct(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_addr_intern),     cmocka_unit_test(test_addr_many),
-      cmocka_unit_test(test_addr_wire_map),   cmocka_unit_test(test_addr_parse),
-      cmocka_unit_test(test_impair_off),      cmocka_unit_test(test_impair_loss),
-      cmocka_unit_test(test_impair_rate),     cmocka_unit_test(test_impair_delay_jitter),
-      cmocka_unit_test(test_cli),             cmocka_unit_test(test_cli_output_path),
+      cmocka_unit_test(test_addr_intern),   cmocka_unit_test(test_addr_many),
+      cmocka_unit_test(test_addr_wire_map), cmocka_unit_test(test_addr_parse),
+      cmocka_unit_test(test_impair_off),    cmocka_unit_test(test_impair_loss),
+      cmocka_unit_test(test_impair_rate),   cmocka_unit_test(test_impair_delay_jitter),
+      cmocka_unit_test(test_cli),           cmocka_unit_test(test_cli_output_path),
       cmocka_unit_test(test_latency_pct),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
