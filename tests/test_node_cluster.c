@@ -9,7 +9,7 @@
  *   test_node_cluster kill     the same, with 8 of the 30 receivers (27%)
  *                              SIGKILLed mid-stream, one a second: every
  *                              survivor's output is byte-identical.
- *   test_node_cluster garbage  6 receivers stream 2 MB while this test sends
+ *   test_node_cluster garbage  12 receivers stream 2 MB while this test sends
  *                              one receiver truncated, oversized, wrong-version,
  *                              malformed, random and spoofed datagrams: each
  *                              is counted by reason and dropped, and that
@@ -239,7 +239,10 @@ static void test_garbage(void **state) {
   (void)state;
   make_out("garbage");
   g_base_port = pick_base_port(2);
-  const char *args[] = {"--peers",     "6",    "--bytes",    "2000000",
+  /* 12 receivers, not fewer: with a handful of peers the source itself is
+   * often closest to several stripe ids, and the core then loses those
+   * stripes (docs/node.md, "Known limits"). */
+  const char *args[] = {"--peers",     "12",   "--bytes",    "2000000",
                         "--rate-kbps", "1500", "--settle-s", "15",
                         "--timeout-s", "40",   NULL};
   pid_t pid = cluster_spawn(args);
@@ -316,7 +319,7 @@ static void test_garbage(void **state) {
   rt_addr_free(&t);
 
   assert_int_equal(cluster_wait(pid), 0);
-  assert_int_equal(check_outputs(), 6);
+  assert_int_equal(check_outputs(), 12);
 
   /* The receiver's own counters (stats/proc-0.json, written at its exit). */
   snprintf(path, sizeof path, "%s/stats/proc-0.json", g_out);
