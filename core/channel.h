@@ -5,12 +5,15 @@
  *
  *  - publishing: the source sends chunk i of every generation to the root of
  *    stripe i. Like Scribe §2.2's sources it locates the root by routing to
- *    the stripe id (a ROUTE of kind SC_ROUTE_PUBLISH that carries the chunk),
- *    caches the address the root answers with (SC_MSG_ROOT) and sends later
- *    chunks straight to it as MULTICAST of depth 0. It routes again every
- *    root_refresh_ns, or at once when the cached peer answers that it is not
- *    the root, so a crashed or replaced root costs at most one refresh period
- *    of one stripe (which the erasure code covers).
+ *    the stripe id (a ROUTE of kind SC_ROUTE_SCRIBE_ROOT), caches the address
+ *    the root answers with (SC_MSG_SCRIBE_ROOT) and sends chunks straight to
+ *    it as MULTICAST of depth 0, which the root acknowledges. It locates the
+ *    root again every root_refresh_ns, at once when the cached peer answers
+ *    that it is not the root, and when two chunks go unacknowledged for
+ *    root_ack_timeout_ns (the root is then also probed); unacknowledged
+ *    chunks are sent again to the new root. (The acknowledgements are ours:
+ *    a chunk sent into a crashed root is in no tree, and no repair or code
+ *    can bring it back.)
  *  - repair beyond the trees (the seeds' "missing data is fetched from other
  *    sources"): a generation that cannot be decoded repair_wait_ns after its
  *    chunks were due is asked for, chunk by chunk, from other peers that
@@ -31,7 +34,15 @@
 
 #include "alloc.h"
 #include "msg.h"
+#include "pastry.h"
+#include "scribe.h"
+#include "splitstream.h"
 #include "stream.h"
+
+/* Chunks a source holds per stripe until the root acknowledges them. */
+#define SC_CHANNEL_PENDING_MAX 8
+/* Generations whose repair asks a receiver tracks at once (a ring). */
+#define SC_CHANNEL_REPAIR_SLOTS 64
 
 typedef struct sc_channel_config {
   sc_stream_config stream; /* d + p must equal the forest's stripes */
@@ -41,7 +52,16 @@ typedef struct sc_channel_config {
   uint64_t repair_wait_ns;
   uint64_t repair_retry_ns;  /* between two asks for one generation; default 300 ms */
   uint32_t repair_ask_max;   /* asks for one generation; default 8 */
-  uint64_t root_refresh_ns;  /* source: re-locate stripe roots; default 2 s */
+  uint64_t root_refresh_ns;  /* source: re-locate stripe roots; default 1 s */
+  /* The data is the tree's heartbeat: a stripe silent this long while others
+   * bring newer generations has its parent probed (sc_pastry_probe), which
+   * declares it dead in seconds instead of Scribe's heartbeat minutes.
+   * Default 1 s; 0: off. */
+  uint64_t stall_ns;
+  uint64_t probe_timeout_ns; /* per probe of a stalled parent; default 500 ms */
+  /* Source: a root that acknowledges none of two chunks sent this long ago
+   * is suspected; default 1 s. */
+  uint64_t root_ack_timeout_ns;
 } sc_channel_config;
 
 void sc_channel_config_default(sc_channel_config *c);
@@ -52,6 +72,9 @@ typedef struct sc_channel_stats {
   uint64_t chunks_published;
   uint64_t publishes_routed; /* chunks sent by routing (root unknown or refresh) */
   uint64_t root_changes;     /* a stripe's cached root replaced */
+  uint64_t roots_suspected;  /* roots that stopped acknowledging */
+  uint64_t chunks_resent;    /* unacknowledged chunks sent to a new root */
+  uint64_t chunks_unacked_dropped; /* pushed out of the unacknowledged window */
   /* Repair, asking side. */
   uint64_t repair_asks;      /* REPAIR_REQ sent */
   uint64_t repair_chunks_asked;
@@ -62,6 +85,56 @@ typedef struct sc_channel_stats {
   uint64_t repair_reqs_unknown; /* for a generation this peer does not hold */
   /* Chunks on stripes (not repairs) handed to the receiver. */
   uint64_t stripe_chunks;
+  uint64_t restarts;     /* playout restarted after a gap beyond the window */
+  uint64_t parent_probes; /* stalled stripes' parents probed */
+  uint64_t parent_switches; /* stalled stripes whose live parent was replaced */
+  uint64_t msgs_invalid; /* malformed channel messages dropped */
 } sc_channel_stats;
+
+typedef struct sc_channel sc_channel;
+
+/* What the channel uses of its peer (all required but lost). */
+typedef struct sc_channel_host {
+  sc_pastry *pastry;
+  sc_scribe *scribe;
+  sc_splitstream *forest;
+  void (*send)(void *user, sc_addr to, const sc_msg *msg);
+  void (*deliver)(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
+                  uint64_t src_ts_ns, uint64_t now);
+  void (*lost)(void *user, uint64_t gen, uint64_t now);
+  void *user;
+} sc_channel_host;
+
+/*
+ * Creates the stream of channel on one peer: a source (publishes, holds no
+ * receiver) or a receiver. cfg->stream's d + p must equal the forest's
+ * stripes. alloc NULL is libc. Returns 0, SC_ERR_INVALID or SC_ERR_NOMEM.
+ */
+int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
+                   const sc_id *channel, const sc_channel_host *host,
+                   const sc_alloc *alloc);
+void sc_channel_del(sc_channel *c);
+
+/* Source: see sc_node_source_write / sc_node_source_flush. */
+int sc_channel_source_write(sc_channel *c, const uint8_t *data, size_t datalen,
+                            uint64_t now);
+int sc_channel_source_flush(sc_channel *c, uint64_t now);
+
+/* Receiver: the peer subscribed at join_ns (for the start-up statistics). */
+void sc_channel_set_join_time(sc_channel *c, uint64_t join_ns);
+/* A chunk that came down stripe `stripe`'s tree. */
+void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast *m,
+                          uint64_t now);
+/* True for the messages the channel handles: REPAIR_REQ, MULTICAST with
+ * repair set, SCRIBE_ROOT. */
+bool sc_channel_handles(const sc_msg *msg);
+/* Handles one of those. Returns 0 or SC_ERR_INVALID (counted, dropped). */
+int sc_channel_recv(sc_channel *c, const sc_msg *msg, uint64_t now);
+
+uint64_t sc_channel_get_expiry(const sc_channel *c);
+void sc_channel_handle_expiry(sc_channel *c, uint64_t now);
+
+void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out);
+size_t sc_channel_mem_bytes(const sc_channel *c);
 
 #endif

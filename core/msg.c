@@ -21,6 +21,7 @@ size_t sc_msg_struct_size(const sc_msg *msg) {
   case SC_MSG_ANYCAST: return head + sizeof(sc_msg_anycast);
   case SC_MSG_ANYCAST_FAIL: return head + sizeof(sc_msg_anycast_fail);
   case SC_MSG_REPAIR_REQ: return head + sizeof(sc_msg_repair_req);
+  case SC_MSG_SCRIBE_ROOT: return head + sizeof(sc_msg_scribe_root);
   default: return 0;
   }
 }
@@ -44,6 +45,7 @@ const char *sc_msg_type_name(unsigned type) {
   case SC_MSG_ANYCAST: return "anycast";
   case SC_MSG_ANYCAST_FAIL: return "anycast_fail";
   case SC_MSG_REPAIR_REQ: return "repair_req";
+  case SC_MSG_SCRIBE_ROOT: return "scribe_root";
   default: return "?";
   }
 }

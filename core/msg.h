@@ -57,6 +57,7 @@ enum sc_msg_type {
   /* The stream (DESIGN.md §3): chunks travel as SC_MSG_MULTICAST with a
    * payload; a receiver pulls what its trees did not bring. */
   SC_MSG_REPAIR_REQ = 17, /* "send me these chunks of this generation" */
+  SC_MSG_SCRIBE_ROOT = 18, /* "I am (not) the root of this group", to a publisher */
   SC_MSG_TYPE_END
 };
 
@@ -95,6 +96,8 @@ enum sc_route_kind {
                                application's word (SplitStream: the stripe) */
   SC_ROUTE_PUBLISH = 6,     /* to the group's root, who multicasts it; app_id:
                                sequence number, app_time_ns: publish time */
+  SC_ROUTE_SCRIBE_ROOT = 7, /* a publisher locating the group's root, which
+                               answers with SC_MSG_SCRIBE_ROOT (Scribe §2.2) */
   SC_ROUTE_KIND_END
 };
 
@@ -151,6 +154,8 @@ typedef struct sc_msg_multicast {
   uint16_t depth;   /* tree edges from the root to the receiver */
   uint8_t repair;   /* non-zero: an answer to a REPAIR_REQ, not forwarded down */
   uint16_t len;     /* payload bytes, <= SC_CHUNK_BYTES_MAX */
+  uint32_t gen_bytes; /* a stream chunk: the stream bytes its generation
+                       * holds (the rest is padding); 0 otherwise */
   uint64_t sent_ns; /* the publisher's clock at publish */
   /* The payload, immutable, owned by whoever handed the message over and
    * valid for that call only (the receiver copies what it keeps). NULL with
@@ -167,6 +172,18 @@ typedef struct sc_msg_repair_req {
   uint32_t generation;
   uint32_t want;
 } sc_msg_repair_req;
+
+/* A group's root to a publisher: the answer to a routed SC_ROUTE_SCRIBE_ROOT
+ * (is_root 1: send later messages straight here), the acknowledgement of a
+ * MULTICAST of depth 0 it took (is_root 1, ack 1, seq: the message's), or
+ * the answer of a peer that is not the root to such a MULTICAST (is_root 0:
+ * locate it again). */
+typedef struct sc_msg_scribe_root {
+  sc_id group;
+  uint8_t is_root;
+  uint8_t ack;
+  uint32_t seq;
+} sc_msg_scribe_root;
 
 typedef struct sc_msg_scribe_heartbeat {
   /* Non-zero: from a parent, naming the groups in which the receiver is its
@@ -234,6 +251,7 @@ typedef struct sc_msg {
     sc_msg_anycast anycast;
     sc_msg_anycast_fail anycast_fail;
     sc_msg_repair_req repair_req;
+    sc_msg_scribe_root scribe_root;
   } u;
 } sc_msg;
 

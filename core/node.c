@@ -9,6 +9,8 @@ struct sc_node {
   sc_pastry *pastry;
   sc_scribe *scribe;
   sc_splitstream *forest;
+  sc_channel *chan; /* the stream, when configured */
+  bool source;
   sc_node_callbacks cb;
   const sc_alloc *alloc;
   void *user;
@@ -19,6 +21,9 @@ void sc_node_config_default(sc_node_config *c) {
   sc_scribe_config_default(&c->scribe);
   sc_splitstream_config_default(&c->forest);
   c->channel = sc_id_hash("stripecast", 10);
+  c->stream = false;
+  c->stream_source = false;
+  sc_channel_config_default(&c->stream_cfg);
 }
 
 /* --- Pastry's callbacks --- */
@@ -87,7 +92,20 @@ static void pol_changed(void *user, unsigned g, uint64_t now) {
 static void ss_data(void *user, unsigned stripe, const sc_msg_multicast *m,
                     uint64_t now) {
   sc_node *n = user;
+  if (n->chan) sc_channel_on_stripe(n->chan, stripe, m, now);
   if (n->cb.stripe_data) n->cb.stripe_data(n->user, stripe, m, now);
+}
+
+/* --- the stream's callbacks --- */
+
+static void chan_deliver(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
+                         uint64_t src_ts_ns, uint64_t now) {
+  sc_node *n = user;
+  if (n->cb.stream_deliver) n->cb.stream_deliver(n->user, gen, data, datalen, src_ts_ns, now);
+}
+static void chan_lost(void *user, uint64_t gen, uint64_t now) {
+  sc_node *n = user;
+  if (n->cb.stream_lost) n->cb.stream_lost(n->user, gen, now);
 }
 static void ss_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
   sc_node *n = user;
@@ -129,6 +147,18 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
   rv = sc_splitstream_new(&n->forest, n->scribe, &c.channel, &c.forest, &scb, alloc, n,
                           seed);
   if (rv < 0) goto fail;
+  if (c.stream) {
+    sc_channel_host host = {.pastry = n->pastry,
+                            .scribe = n->scribe,
+                            .forest = n->forest,
+                            .send = node_send,
+                            .deliver = chan_deliver,
+                            .lost = chan_lost,
+                            .user = n};
+    rv = sc_channel_new(&n->chan, &c.stream_cfg, c.stream_source, &c.channel, &host, alloc);
+    if (rv < 0) goto fail;
+    n->source = c.stream_source;
+  }
   *out = n;
   return SC_OK;
 fail:
@@ -138,6 +168,7 @@ fail:
 
 void sc_node_del(sc_node *n) {
   if (n == NULL) return;
+  sc_channel_del(n->chan);
   sc_splitstream_del(n->forest);
   sc_scribe_del(n->scribe);
   sc_pastry_del(n->pastry);
@@ -149,10 +180,33 @@ int sc_node_join(sc_node *n, sc_addr bootstrap, uint64_t now) {
 }
 
 int sc_node_start_forest(sc_node *n, uint64_t now) {
+  if (n->source) return SC_OK; /* the source publishes; it wants no stripe */
+  if (n->chan) sc_channel_set_join_time(n->chan, now);
   return sc_splitstream_start(n->forest, now);
 }
 
+int sc_node_source_write(sc_node *n, const uint8_t *data, size_t datalen, uint64_t now) {
+  if (!n->source) return SC_ERR_INVALID;
+  return sc_channel_source_write(n->chan, data, datalen, now);
+}
+
+int sc_node_source_flush(sc_node *n, uint64_t now) {
+  if (!n->source) return SC_ERR_INVALID;
+  return sc_channel_source_flush(n->chan, now);
+}
+
+void sc_node_stream_stats(const sc_node *n, sc_channel_stats *out) {
+  if (n->chan)
+    sc_channel_get_stats(n->chan, out);
+  else
+    memset(out, 0, sizeof(*out));
+}
+
 int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
+  if (sc_channel_handles(m)) {
+    if (n->chan == NULL) return SC_OK; /* no stream on this peer: nothing to do */
+    return sc_channel_recv(n->chan, m, now);
+  }
   if (m->type >= SC_MSG_MULTICAST && m->type < SC_MSG_TYPE_END)
     return sc_scribe_recv(n->scribe, m, now);
   return sc_pastry_recv(n->pastry, m, now);
@@ -169,7 +223,12 @@ void sc_node_depart_finish(sc_node *n, uint64_t now) {
 uint64_t sc_node_get_expiry(const sc_node *n) {
   uint64_t a = sc_pastry_get_expiry(n->pastry);
   uint64_t b = sc_scribe_get_expiry(n->scribe);
-  return a < b ? a : b;
+  if (b < a) a = b;
+  if (n->chan) {
+    b = sc_channel_get_expiry(n->chan);
+    if (b < a) a = b;
+  }
+  return a;
 }
 
 int sc_node_handle_expiry(sc_node *n, uint64_t now) {
@@ -179,6 +238,9 @@ int sc_node_handle_expiry(sc_node *n, uint64_t now) {
   if (rv < 0) return rv;
   if (sc_scribe_get_expiry(n->scribe) <= now)
     rv = sc_scribe_handle_expiry(n->scribe, now);
+  if (rv < 0) return rv;
+  if (n->chan && sc_channel_get_expiry(n->chan) <= now)
+    sc_channel_handle_expiry(n->chan, now);
   return rv;
 }
 
@@ -203,5 +265,5 @@ const sc_splitstream *sc_node_forest_c(const sc_node *n) {
 
 size_t sc_node_mem_bytes(const sc_node *n) {
   return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +
-         sc_splitstream_mem_bytes(n->forest);
+         sc_splitstream_mem_bytes(n->forest) + (n->chan ? sc_channel_mem_bytes(n->chan) : 0);
 }

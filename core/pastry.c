@@ -58,6 +58,7 @@ enum pastry_state { STATE_IDLE, STATE_JOINING, STATE_JOINED };
 typedef struct pastry_suspect {
   sc_ref ref;
   uint64_t deadline_ns;
+  uint64_t timeout_ns; /* per probe */
   uint32_t tries_left;
 } pastry_suspect;
 
@@ -279,7 +280,8 @@ static int grow(sc_pastry *p, void **arr, uint32_t *cap, uint32_t cap_max, size_
 
 /* Starts probing r unless it already is; it is declared dead if probe_tries
  * PINGs go unanswered (MSPastry §3.2). */
-static int pastry_start_probe(sc_pastry *p, const sc_ref *r, uint64_t now) {
+static int pastry_start_probe_t(sc_pastry *p, const sc_ref *r, uint64_t timeout_ns,
+                                uint64_t now) {
   if (sc_id_eq(&r->id, &p->self.id) || pastry_find_suspect(p, &r->id)) return SC_OK;
   if (p->nsuspects == p->suspects_cap) {
     int rv = grow(p, (void **)&p->suspects, &p->suspects_cap, SUSPECTS_MAX,
@@ -290,9 +292,18 @@ static int pastry_start_probe(sc_pastry *p, const sc_ref *r, uint64_t now) {
   pastry_suspect *s = &p->suspects[p->nsuspects++];
   s->ref = *r;
   s->tries_left = p->cfg.probe_tries > 0 ? p->cfg.probe_tries - 1 : 0;
-  s->deadline_ns = now + p->cfg.probe_timeout_ns;
+  s->timeout_ns = timeout_ns;
+  s->deadline_ns = now + timeout_ns;
   pastry_send_ping(p, r->addr, false, now);
   return SC_OK;
+}
+
+static int pastry_start_probe(sc_pastry *p, const sc_ref *r, uint64_t now) {
+  return pastry_start_probe_t(p, r, p->cfg.probe_timeout_ns, now);
+}
+
+int sc_pastry_probe(sc_pastry *p, const sc_ref *r, uint64_t timeout_ns, uint64_t now) {
+  return pastry_start_probe_t(p, r, timeout_ns ? timeout_ns : p->cfg.probe_timeout_ns, now);
 }
 
 static void pastry_clear_suspect(sc_pastry *p, const sc_id *id) {
@@ -912,7 +923,7 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
     }
     if (s->tries_left > 0) {
       s->tries_left--;
-      s->deadline_ns = now + p->cfg.probe_timeout_ns;
+      s->deadline_ns = now + s->timeout_ns;
       pastry_send_ping(p, s->ref.addr, false, now);
       i++;
       continue;

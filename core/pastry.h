@@ -116,6 +116,13 @@ bool sc_pastry_owns(const sc_pastry *p, const sc_id *key);
 const sc_ref *sc_pastry_self(const sc_pastry *p);
 bool sc_pastry_is_joined(const sc_pastry *p);
 
+/* An upper layer suspects r (a tree parent whose data stopped): probe it as
+ * a silent neighbour is probed, waiting timeout_ns (0: probe_timeout_ns) for
+ * each answer, and declare it dead through the peer_failed upcall if
+ * probe_tries PINGs go unanswered (MSPastry §3.2). A probe already running
+ * is left alone. Returns 0 or SC_ERR_NOMEM. */
+int sc_pastry_probe(sc_pastry *p, const sc_ref *r, uint64_t timeout_ns, uint64_t now);
+
 /* Copies up to max leaf-set members, left side then right side, each side
  * nearest first. Returns how many there are in all. */
 unsigned sc_pastry_leafset(const sc_pastry *p, sc_ref *out, unsigned max,

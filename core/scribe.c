@@ -47,7 +47,8 @@ typedef struct scribe_group {
   scribe_child *children;
   uint64_t *path; /* ancestors nearest last, ending with this peer */
   uint32_t nchildren, children_cap;
-  uint32_t last_seq;
+  uint32_t last_seq;  /* the newest multicast seen */
+  uint64_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
   uint16_t depth;
   uint8_t npath, path_cap;
   uint8_t member, root, attempt, have_seq;
@@ -415,6 +416,19 @@ int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now)
   return SC_OK;
 }
 
+int sc_scribe_switch_parent(sc_scribe *s, unsigned g, uint64_t now) {
+  assert(g < s->ngroups);
+  scribe_group *gr = &s->groups[g];
+  if (gr->parent.addr == SC_ADDR_NONE || gr->parent_leaving || s->departing) return SC_OK;
+  /* As when the parent leaves politely: keep it until another accepts. */
+  gr->parent_leaving = 1;
+  gr->attempt = 0;
+  gr->fresh = 1;
+  gr->retry_ns = now;
+  s->stats.parents_switched++;
+  return SC_OK;
+}
+
 void sc_scribe_retry_at(sc_scribe *s, unsigned g, uint64_t at_ns) {
   assert(g < s->ngroups);
   s->groups[g].retry_ns = at_ns;
@@ -591,15 +605,49 @@ int sc_scribe_publish(sc_scribe *s, const sc_id *group, uint32_t seq, uint64_t n
   return sc_pastry_route(s->pastry, group, SC_ROUTE_PUBLISH, seq, now);
 }
 
+int sc_scribe_locate_root(sc_scribe *s, const sc_id *group, uint64_t now) {
+  return sc_pastry_route(s->pastry, group, SC_ROUTE_SCRIBE_ROOT, 0, now);
+}
+
+static void send_root_answer(sc_scribe *s, const sc_id *group, bool is_root, bool ack,
+                             uint32_t seq, sc_addr to) {
+  sc_msg m;
+  memset(&m, 0, sizeof(m));
+  m.type = SC_MSG_SCRIBE_ROOT;
+  m.u.scribe_root.group = *group;
+  m.u.scribe_root.is_root = is_root;
+  m.u.scribe_root.ack = ack;
+  m.u.scribe_root.seq = seq;
+  scribe_send(s, to, &m);
+}
+
 static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
                            uint64_t now) {
   scribe_group *gr = &s->groups[g];
-  if (gr->have_seq && gr->last_seq == in->seq) {
-    s->stats.multicasts_dup++;
-    return;
+  /* Duplicates (a publisher resending to a new root, two parents during a
+   * switch) stop here instead of flowing down the whole tree: the last 64
+   * sequence numbers are remembered, older ones dropped as stale. */
+  if (gr->have_seq) {
+    uint32_t back = gr->last_seq - in->seq; /* wraps for newer seqs */
+    if (back < 64) {
+      if (gr->seen_mask & (1ull << back)) {
+        s->stats.multicasts_dup++;
+        return;
+      }
+      gr->seen_mask |= 1ull << back;
+    } else if (back < (1u << 31)) {
+      s->stats.multicasts_dup++; /* older than the window */
+      return;
+    } else {
+      uint32_t ahead = in->seq - gr->last_seq;
+      gr->seen_mask = ahead < 64 ? (gr->seen_mask << ahead) | 1 : 1;
+      gr->last_seq = in->seq;
+    }
+  } else {
+    gr->have_seq = 1;
+    gr->last_seq = in->seq;
+    gr->seen_mask = 1;
   }
-  gr->have_seq = 1;
-  gr->last_seq = in->seq;
   s->stats.multicasts_recv++;
   if (gr->member && s->pol.multicast) s->pol.multicast(s->user, g, in, now);
   gr = &s->groups[g];
@@ -610,6 +658,16 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
   m.u.multicast.depth = (uint16_t)(in->depth + 1);
   for (uint32_t i = 0; i < gr->nchildren; i++)
     scribe_send(s, gr->children[i].ref.addr, &m);
+}
+
+int sc_scribe_publish_local(sc_scribe *s, const sc_msg_multicast *mc, uint64_t now) {
+  int g = sc_scribe_group_find(s, &mc->group);
+  if (g < 0 || !s->groups[g].root) return SC_ERR_NOT_FOUND;
+  sc_msg_multicast m = *mc;
+  m.depth = 0;
+  m.repair = 0;
+  multicast_down(s, (unsigned)g, &m, now);
+  return SC_OK;
 }
 
 /* ------------------------------------------------------- route upcalls */
@@ -680,6 +738,22 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     mc.depth = 0;
     mc.sent_ns = r->app_time_ns;
     multicast_down(s, (unsigned)g, &mc, now);
+    return;
+  }
+  if (r->kind == SC_ROUTE_SCRIBE_ROOT) {
+    /* A publisher locating the root (Scribe §2.2): the route ended here, so
+     * this peer is, or from now on will be, the root; it answers so the
+     * publisher can send straight here. */
+    int g = sc_scribe_group(s, &r->key);
+    if (g < 0) return;
+    if (!s->groups[g].root) {
+      become_root(s, &s->groups[g]);
+      call_changed(s, (unsigned)g, now);
+    }
+    s->stats.roots_located++;
+    /* Also when the publisher is this peer: the answer then comes back to
+     * it like any other, and it publishes locally. */
+    send_root_answer(s, &r->key, true, false, 0, r->origin.addr);
   }
 }
 
@@ -823,8 +897,22 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
   int g = sc_scribe_group_find(s, gid);
   switch (m->type) {
   case SC_MSG_MULTICAST:
-    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr)
+    if (m->u.multicast.repair) return SC_OK; /* the stream's business (node) */
+    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr) {
       multicast_down(s, (unsigned)g, &m->u.multicast, now);
+    } else if (m->u.multicast.depth == 0) {
+      /* A publisher sending straight to the root it located (Scribe §2.2).
+       * Anyone else tells it to locate the root again. */
+      if (g >= 0 && s->groups[g].root) {
+        /* Acknowledged first, so the answer does not queue behind the
+         * copies: a publisher that hears nothing suspects the root. */
+        s->stats.publishes_direct++;
+        send_root_answer(s, gid, true, true, m->u.multicast.seq, m->sender.addr);
+        multicast_down(s, (unsigned)g, &m->u.multicast, now);
+      } else {
+        send_root_answer(s, gid, false, false, 0, m->sender.addr);
+      }
+    }
     return SC_OK;
   case SC_MSG_SCRIBE_PATH:
     if (g >= 0) {

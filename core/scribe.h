@@ -128,6 +128,17 @@ bool sc_scribe_departing(const sc_scribe *s);
 
 /* Routes a publish toward group id; its root multicasts it down the tree. */
 int sc_scribe_publish(sc_scribe *s, const sc_id *group, uint32_t seq, uint64_t now);
+/* A publisher locating a group's root (Scribe §2.2): routes to the group id;
+ * the peer where the route ends becomes the root if it was not and answers
+ * with SC_MSG_SCRIBE_ROOT (is_root 1). The publisher then sends MULTICAST of
+ * depth 0 straight to that peer, which multicasts them if it is still the
+ * root and otherwise answers SCRIBE_ROOT with is_root 0. The answers are the
+ * owner's to handle (sc_scribe_recv ignores them). */
+int sc_scribe_locate_root(sc_scribe *s, const sc_id *group, uint64_t now);
+/* Multicasts mc down the tree of mc->group from this peer, which must be its
+ * root (a publisher that is its own stripe's root). Returns 0 or
+ * SC_ERR_NOT_FOUND (not the root). */
+int sc_scribe_publish_local(sc_scribe *s, const sc_msg_multicast *mc, uint64_t now);
 /* Starts an anycast toward group id carrying app_id (Scribe §2.3). */
 int sc_scribe_anycast(sc_scribe *s, const sc_id *group, uint64_t app_id, uint64_t now);
 
@@ -142,6 +153,10 @@ int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t
  * g's id when to is NULL. Either way g waits for an answer until the
  * current attempt's timeout. */
 int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now);
+/* The owner finds g's parent alive but useless (its data stopped): search
+ * for another parent while keeping this one until one accepts, as when a
+ * parent leaves politely. Returns 0. */
+int sc_scribe_switch_parent(sc_scribe *s, unsigned g, uint64_t now);
 /* Sets when g, still without a parent, next calls find_parent. */
 void sc_scribe_retry_at(sc_scribe *s, unsigned g, uint64_t at_ns);
 
@@ -182,6 +197,9 @@ typedef struct sc_scribe_stats {
   uint64_t parents_lost, parents_leaving, loops_refused, loops_passed, loops_broken;
   uint64_t anycasts_started, anycast_steps, anycasts_taken, anycasts_failed;
   uint64_t multicasts_recv, multicasts_dup;
+  uint64_t roots_located;    /* publishers told "I am the root" */
+  uint64_t parents_switched; /* sc_scribe_switch_parent searches */
+  uint64_t publishes_direct; /* MULTICASTs a publisher sent straight here */
 } sc_scribe_stats;
 
 void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out);

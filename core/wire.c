@@ -46,9 +46,10 @@ static const uint8_t wire_body_field[SC_MSG_TYPE_END] = {
     [SC_MSG_ANYCAST] = STRIPECAST__ENVELOPE__BODY_ANYCAST,
     [SC_MSG_ANYCAST_FAIL] = STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL,
     [SC_MSG_REPAIR_REQ] = STRIPECAST__ENVELOPE__BODY_REPAIR_REQ,
+    [SC_MSG_SCRIBE_ROOT] = STRIPECAST__ENVELOPE__BODY_SCRIBE_ROOT,
 };
 
-_Static_assert(SC_MSG_TYPE_END == 18, "a new message type needs a wire form");
+_Static_assert(SC_MSG_TYPE_END == 19, "a new message type needs a wire form");
 _Static_assert(STRIPECAST__ENVELOPE__BODY_MULTICAST == 10 &&
                    STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT == 11,
                "the tree's hot path keeps its one-byte tags");
@@ -93,9 +94,10 @@ _Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
    SC_FAILED_HINT_MAX * WIRE_ID_FIELD_LEN)
 #define WIRE_ROW_BODY_MAX (WIRE_SMALL_LEN + SC_ROW_ENTRIES * WIRE_REF_FIELD_LEN)
 #define WIRE_MULTICAST_BODY_MAX                                                          \
-  (WIRE_ID_FIELD_LEN + WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN + WIRE_BOOL_LEN +   \
-   WIRE_LD_LEN(15, SC_CHUNK_BYTES_MAX))
+  (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN +              \
+   WIRE_BOOL_LEN + WIRE_LD_LEN(15, SC_CHUNK_BYTES_MAX))
 #define WIRE_REPAIR_REQ_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN)
+#define WIRE_SCRIBE_ROOT_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_BOOL_LEN + WIRE_U32_LEN)
 #define WIRE_SCRIBE_HB_BODY_MAX (WIRE_BOOL_LEN + SC_SCRIBE_HB_GROUPS * WIRE_ID_FIELD_LEN)
 #define WIRE_SCRIBE_PATH_BODY_MAX                                                        \
   (WIRE_ID_FIELD_LEN + WIRE_BOOL_LEN + WIRE_U16_LEN + WIRE_PACKED64_LEN(SC_PATH_MAX))
@@ -123,6 +125,8 @@ _Static_assert(WIRE_FITS(MULTICAST, WIRE_MULTICAST_BODY_MAX),
                "a MULTICAST must fit one datagram");
 _Static_assert(WIRE_FITS(REPAIR_REQ, WIRE_REPAIR_REQ_BODY_MAX),
                "a REPAIR_REQ must fit one datagram");
+_Static_assert(WIRE_FITS(SCRIBE_ROOT, WIRE_SCRIBE_ROOT_BODY_MAX),
+               "a SCRIBE_ROOT must fit one datagram");
 _Static_assert(WIRE_FITS(SCRIBE_HEARTBEAT, WIRE_SCRIBE_HB_BODY_MAX),
                "a full SCRIBE_HEARTBEAT must fit one datagram");
 _Static_assert(WIRE_FITS(SCRIBE_PATH, WIRE_SCRIBE_PATH_BODY_MAX),
@@ -204,6 +208,7 @@ typedef union wire_body {
   Stripecast__Anycast anycast;
   Stripecast__AnycastFail anycast_fail;
   Stripecast__RepairRequest repair_req;
+  Stripecast__ScribeRoot scribe_root;
 } wire_body;
 
 const uint8_t sc_wire_zero_payload[SC_CHUNK_BYTES_MAX];
@@ -353,6 +358,7 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->multicast.sent_ns = m->sent_ns;
     if (m->len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
     b->multicast.repair = m->repair != 0;
+    b->multicast.gen_bytes = m->gen_bytes;
     b->multicast.data.len = m->len;
     b->multicast.data.data = (uint8_t *)(m->data ? m->data : sc_wire_zero_payload);
     env->multicast = &b->multicast;
@@ -430,6 +436,14 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->repair_req.generation = msg->u.repair_req.generation;
     b->repair_req.want = msg->u.repair_req.want;
     env->repair_req = &b->repair_req;
+    break;
+  case SC_MSG_SCRIBE_ROOT:
+    stripecast__scribe_root__init(&b->scribe_root);
+    b->scribe_root.group = wire_enc_key(enc, &msg->u.scribe_root.group);
+    b->scribe_root.is_root = msg->u.scribe_root.is_root != 0;
+    b->scribe_root.ack = msg->u.scribe_root.ack != 0;
+    b->scribe_root.seq = msg->u.scribe_root.seq;
+    env->scribe_root = &b->scribe_root;
     break;
   default:
     return SC_ERR_INVALID;
@@ -607,6 +621,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->depth = (uint16_t)c->depth;
     m->sent_ns = c->sent_ns;
     m->repair = c->repair != 0;
+    m->gen_bytes = c->gen_bytes;
     if (c->data.len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
     m->len = (uint16_t)c->data.len;
     m->data = c->data.len ? c->data.data : NULL; /* re-pointed by sc_wire_decode */
@@ -664,6 +679,11 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     out->u.repair_req.generation = env->repair_req->generation;
     out->u.repair_req.want = env->repair_req->want;
     return wire_dec_id(&env->repair_req->channel, &out->u.repair_req.channel);
+  case SC_MSG_SCRIBE_ROOT:
+    out->u.scribe_root.is_root = env->scribe_root->is_root != 0;
+    out->u.scribe_root.ack = env->scribe_root->ack != 0;
+    out->u.scribe_root.seq = env->scribe_root->seq;
+    return wire_dec_id(&env->scribe_root->group, &out->u.scribe_root.group);
   default:
     return SC_ERR_INVALID;
   }
@@ -791,7 +811,7 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
     const sc_msg_multicast *m = &msg->u.multicast;
     body = id_field + wire_uint_len(m->seq) + wire_uint_len(m->depth) +
            wire_fixed64_len(m->sent_ns) + wire_bool_len(m->repair) +
-           (m->len ? wire_ld_len(m->len) : 0);
+           wire_uint_len(m->gen_bytes) + (m->len ? wire_ld_len(m->len) : 0);
     break;
   }
   case SC_MSG_SCRIBE_HEARTBEAT: {
@@ -828,6 +848,10 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   case SC_MSG_REPAIR_REQ:
     body = id_field + wire_uint_len(msg->u.repair_req.generation) +
            wire_uint_len(msg->u.repair_req.want);
+    break;
+  case SC_MSG_SCRIBE_ROOT:
+    body = id_field + wire_bool_len(msg->u.scribe_root.is_root) +
+           wire_bool_len(msg->u.scribe_root.ack) + wire_uint_len(msg->u.scribe_root.seq);
     break;
   default:
     return 0;

@@ -16,6 +16,7 @@ static void usage(FILE *f) {
         "commands:\n"
         "  pastry     peers join a Pastry overlay and look up random keys\n"
         "  forest     peers build a SplitStream forest of stripe trees\n"
+        "  stream     a live stream over the forest: coding, repair, churn, loss\n"
         "\n"
         "Run 'stripecast-sim COMMAND --help' for a command's options.\n",
         f);
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "pastry") == 0) return sim_cmd_pastry(argc - 1, argv + 1);
   if (strcmp(cmd, "forest") == 0) return sim_cmd_forest(argc - 1, argv + 1);
+  if (strcmp(cmd, "stream") == 0) return sim_cmd_stream(argc - 1, argv + 1);
   fprintf(stderr, "stripecast-sim: unknown command '%s' (try 'stripecast-sim --help')\n",
           cmd);
   return 2;

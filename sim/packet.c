@@ -42,10 +42,20 @@ static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
 
 sim_packet *sim_packet_new(sim_packet_pool *pl, uint32_t to, const sc_msg *m) {
   size_t len = sc_msg_struct_size(m);
-  sim_packet *pk = pool_get(pl, offsetof(sim_packet, msg) + len);
+  /* A chunk with real bytes travels with a copy of them behind the message
+   * (the sender's buffer lives only for the send call); a symbolic one
+   * (data NULL) carries none. */
+  size_t payload = m->type == SC_MSG_MULTICAST && m->u.multicast.data
+                       ? m->u.multicast.len : 0;
+  sim_packet *pk = pool_get(pl, offsetof(sim_packet, msg) + len + payload);
   if (!pk) return NULL;
   pk->to = to;
   memcpy(&pk->msg, m, len);
+  if (payload) {
+    uint8_t *bytes = (uint8_t *)&pk->msg + len;
+    memcpy(bytes, m->u.multicast.data, payload);
+    pk->msg.u.multicast.data = bytes;
+  }
   return pk;
 }
 

@@ -24,7 +24,9 @@ typedef struct sim_packet {
 
 #define SIM_PACKET_CLASS_BYTES 64
 #define SIM_PACKET_CLASSES                                                               \
-  ((sizeof(sim_packet) + SIM_PACKET_CLASS_BYTES - 1) / SIM_PACKET_CLASS_BYTES + 1)
+  ((sizeof(sim_packet) + SC_CHUNK_BYTES_MAX + SIM_PACKET_CLASS_BYTES - 1) /             \
+       SIM_PACKET_CLASS_BYTES +                                                          \
+   1)
 
 typedef struct sim_packet_pool {
   sim_packet *free_list[SIM_PACKET_CLASSES];

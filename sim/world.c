@@ -15,8 +15,9 @@ typedef struct world_peer {
   sc_node *node;
   sim_world *w;
   uint64_t timer_ns;
+  uint64_t uplink_free_ns; /* sim/uplink.h: when the upstream link is idle */
   uint32_t index;
-  bool alive, joined;
+  bool alive, joined, retired;
 } world_peer;
 
 struct sim_world {
@@ -38,14 +39,31 @@ struct sim_world {
 
 /* -------------------------------------------------------------- callbacks */
 
-static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m) {
+static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m,
+                    size_t bytes) {
+  uint64_t depart = w->eng.now_ns;
+  uint64_t rate = w->cfg.uplink_rate_bps ? w->cfg.uplink_rate_bps[from] : w->cfg.uplink.rate_bps;
+  if (rate) {
+    sim_uplink_cfg up = w->cfg.uplink;
+    if (w->cfg.uplink_rate_bps) {
+      /* Per-peer rates: the queue is bounded in waiting time only. */
+      up.rate_bps = rate;
+      up.queue_bytes_max = 0;
+      up.queue_drain_ns = 0;
+    }
+    depart = sim_uplink_send(&up, &w->peers[from].uplink_free_ns, depart, (uint32_t)bytes);
+    if (depart == SIM_UPLINK_DROP) {
+      w->ctr.uplink_drops++;
+      return;
+    }
+  }
   sim_packet *pk = sim_packet_new(&w->pool, to, m);
   if (!pk) {
     w->failed = true;
     return;
   }
   uint64_t lat = sim_net_latency_ns(w->net, from, to);
-  if (sim_engine_schedule(&w->eng, w->eng.now_ns + lat, SIM_WORLD_EV_MSG, to, pk) != 0)
+  if (sim_engine_schedule(&w->eng, depart + lat, SIM_WORLD_EV_MSG, to, pk) != 0)
     w->failed = true;
 }
 
@@ -54,8 +72,11 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
   sim_world *w = wp->w;
   w->ctr.messages++;
   if (m->type < SC_MSG_TYPE_END) w->ctr.by_type[m->type]++;
-  w->ctr.bytes += sc_wire_size(m, SIM_WORLD_ADDR_BYTES);
-  if (to >= w->cfg.peers || w->peers[to].node == NULL) {
+  size_t bytes = sc_wire_size(m, SIM_WORLD_ADDR_BYTES);
+  w->ctr.bytes += bytes;
+  if (m->type < SC_MSG_TYPE_END) w->ctr.bytes_by_type[m->type] += bytes;
+  if (m->type == SC_MSG_MULTICAST) w->ctr.payload_bytes += m->u.multicast.len;
+  if (to >= w->cfg.peers || (w->peers[to].node == NULL && !w->peers[to].retired)) {
     w->ctr.wire_errors++;
     return;
   }
@@ -86,10 +107,10 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
       }
       b->data = a->data;
     }
-    enqueue(w, wp->index, to, &decoded);
+    enqueue(w, wp->index, to, &decoded, bytes);
     return;
   }
-  enqueue(w, wp->index, to, m);
+  enqueue(w, wp->index, to, m, bytes);
 }
 
 static void cb_deliver(void *user, const sc_msg *m, uint64_t now) {
@@ -102,6 +123,18 @@ static void cb_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *
   world_peer *wp = user;
   if (wp->w->hooks.stripe_data)
     wp->w->hooks.stripe_data(wp->w->ctx, wp->index, stripe, m, now);
+}
+
+static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
+                              size_t datalen, uint64_t src_ts_ns, uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.stream_deliver)
+    wp->w->hooks.stream_deliver(wp->w->ctx, wp->index, gen, data, datalen, src_ts_ns, now);
+}
+
+static void cb_stream_lost(void *user, uint64_t gen, uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.stream_lost) wp->w->hooks.stream_lost(wp->w->ctx, wp->index, gen, now);
 }
 
 static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
@@ -158,7 +191,9 @@ int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg) {
   sc_node_callbacks cb = {.send = cb_send,
                           .deliver = cb_deliver,
                           .stripe_data = cb_stripe_data,
-                          .stripe_changed = cb_stripe_changed};
+                          .stripe_changed = cb_stripe_changed,
+                          .stream_deliver = cb_stream_deliver,
+                          .stream_lost = cb_stream_lost};
   int rv = sc_node_new(&wp->node, &self, sc_mix64(w->cfg.seed * 31 + i),
                        cfg ? cfg : &w->cfg.node, &cb, NULL, wp, w->eng.now_ns);
   if (rv != 0) return rv;
@@ -211,6 +246,15 @@ void sim_world_crash(sim_world *w, uint32_t i) {
   wp->alive = false;
   sim_engine_set_timer(&w->eng, i, SIM_TIME_NEVER);
   wp->timer_ns = SIM_TIME_NEVER;
+}
+
+void sim_world_retire(sim_world *w, uint32_t i) {
+  world_peer *wp = &w->peers[i];
+  sim_world_crash(w, i);
+  if (wp->node == NULL) return;
+  sc_node_del(wp->node);
+  wp->node = NULL;
+  wp->retired = true;
 }
 
 /* ------------------------------------------------------------------- run */

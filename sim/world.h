@@ -17,6 +17,7 @@
 #include "core/node.h"
 #include "sim/engine.h"
 #include "sim/netmodel.h"
+#include "sim/uplink.h"
 
 #define SIM_WORLD_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
 
@@ -37,6 +38,10 @@ typedef struct sim_world_hooks {
   void (*stripe_changed)(void *ctx, uint32_t peer, unsigned stripe, bool attached,
                          uint64_t now);
   void (*deliver)(void *ctx, uint32_t peer, const sc_msg *m, uint64_t now);
+  /* The stream (node config .stream): a generation played or skipped. */
+  void (*stream_deliver)(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *data,
+                         size_t datalen, uint64_t src_ts_ns, uint64_t now);
+  void (*stream_lost)(void *ctx, uint32_t peer, uint64_t gen, uint64_t now);
   /* An event of an experiment's own kind. Required if any are scheduled. */
   void (*event)(void *ctx, const sim_event *ev);
 } sim_world_hooks;
@@ -47,6 +52,13 @@ typedef struct sim_world_config {
   double loss;         /* probability that any message is lost, [0, 1) */
   bool wire_check;     /* every message through encode and decode */
   sc_node_config node; /* the defaults every peer starts from */
+  /* Every peer's upstream link (sim/uplink.h): a FIFO at uplink.rate_bps
+   * that a message waits in before its propagation delay; rate 0: none. */
+  sim_uplink_cfg uplink;
+  /* Per-peer rates overriding uplink.rate_bps (bits/s, 0: unlimited), with
+   * the queue bounded by uplink.queue_delay_max_ns only; NULL: everyone has
+   * uplink. Borrowed, `peers` entries. */
+  const uint64_t *uplink_rate_bps;
 } sim_world_config;
 
 /* Creates the world over net (borrowed; placed peers only). Returns 0 or -1. */
@@ -62,6 +74,8 @@ int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg);
 int sim_world_join(sim_world *w, uint32_t i);
 /* Peer i crashes: no goodbye; messages to it vanish. */
 void sim_world_crash(sim_world *w, uint32_t i);
+/* Frees a crashed (or departed) peer's state; its index stays dead. */
+void sim_world_retire(sim_world *w, uint32_t i);
 /* Re-reads peer i's expiry after the experiment touched it directly. */
 void sim_world_rearm(sim_world *w, uint32_t i);
 
@@ -81,7 +95,10 @@ uint32_t sim_world_joined(const sim_world *w);
 
 typedef struct sim_world_counters {
   uint64_t messages, messages_lost, bytes, wire_errors;
+  uint64_t uplink_drops; /* tail drops at a full upstream queue */
   uint64_t by_type[SC_MSG_TYPE_END];
+  uint64_t bytes_by_type[SC_MSG_TYPE_END];
+  uint64_t payload_bytes; /* stream chunks' payload bytes within `bytes` */
 } sim_world_counters;
 const sim_world_counters *sim_world_counters_get(const sim_world *w);
 /* A hash of the event history: equal for runs that did the same things. */

@@ -1191,7 +1191,7 @@ static void test_malformed_messages_change_nothing(void **state) {
     m.sender = other;
     m.u.scribe_group.group = unknown;
     if (m.type == SC_MSG_SCRIBE_PATH) m.u.scribe_path.n = 1; /* an update, no accept */
-    if (m.type == SC_MSG_MULTICAST) m.u.multicast.seq = 5;
+    if (m.type == SC_MSG_MULTICAST) m.u.multicast.seq = 5, m.u.multicast.depth = 1;
     EXPECT(0);
   }
   assert_int_equal(nt->sent_by[x], sent0);
@@ -1204,6 +1204,7 @@ static void test_malformed_messages_change_nothing(void **state) {
   m.type = SC_MSG_MULTICAST;
   m.u.multicast.group = known;
   m.u.multicast.seq = 5;
+  m.u.multicast.depth = 1; /* relayed (depth 0 would be a publish, below) */
   EXPECT(0);
   memset(&m.u, 0, sizeof(m.u));
   m.type = SC_MSG_SCRIBE_DROP;
@@ -1245,6 +1246,29 @@ static void test_malformed_messages_change_nothing(void **state) {
     if (q->from == x && q->to == y && q->msg.type == SC_MSG_SCRIBE_LEAVE) leaves++;
   }
   assert_int_equal(leaves, 2);
+
+  /* A MULTICAST of depth 0 from a non-parent is a publisher's (Scribe §2.2);
+   * x is the root of neither group, so it forwards nothing and answers "not
+   * the root" to each, sending the publisher to locate the root again. */
+  uint64_t sent1 = nt->sent_by[x];
+  assert_false(sc_scribe_is_root(sx, (unsigned)sc_scribe_group_find(sx, &known)));
+  memset(&m, 0, sizeof(m));
+  m.sender = other;
+  m.type = SC_MSG_MULTICAST;
+  m.u.multicast.group = known;
+  m.u.multicast.seq = 6;
+  EXPECT(0);
+  m.u.multicast.group = unknown;
+  EXPECT(0);
+  assert_int_equal(nt->sent_by[x], sent1 + 2);
+  unsigned not_root = 0;
+  for (size_t k = 0; k < nt->nheap; k++) {
+    const queued *q = nt->heap[k];
+    if (q->from == x && q->to == other.addr && q->msg.type == SC_MSG_SCRIBE_ROOT &&
+        !q->msg.u.scribe_root.is_root)
+      not_root++;
+  }
+  assert_int_equal(not_root, 2);
 #undef EXPECT
 
   snap_take(sx, &after);

@@ -146,6 +146,7 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.multicast.depth = (uint16_t)rand_wide(r);
     m->u.multicast.sent_ns = rand_wide(r);
     m->u.multicast.repair = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.multicast.gen_bytes = sc_rng_below(r, 2) ? (uint32_t)rand_wide(r) : 0;
     /* Payloads: none, symbolic (NULL: zeros on the wire) or random bytes,
      * up to the bound. */
     switch (sc_rng_below(r, 3)) {
@@ -169,6 +170,12 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.repair_req.channel = rand_id(r);
     m->u.repair_req.generation = (uint32_t)rand_wide(r);
     m->u.repair_req.want = (uint32_t)rand_wide(r);
+    break;
+  case SC_MSG_SCRIBE_ROOT:
+    m->u.scribe_root.group = rand_id(r);
+    m->u.scribe_root.is_root = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.scribe_root.ack = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
+    m->u.scribe_root.seq = (uint32_t)rand_wide(r);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
@@ -291,12 +298,19 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.multicast.sent_ns = m->u.multicast.sent_ns;
     c->u.multicast.repair = m->u.multicast.repair != 0;
     c->u.multicast.len = m->u.multicast.len;
+    c->u.multicast.gen_bytes = m->u.multicast.gen_bytes;
     c->u.multicast.data = m->u.multicast.data; /* compared by content */
     break;
   case SC_MSG_REPAIR_REQ:
     copy_id(&c->u.repair_req.channel, &m->u.repair_req.channel);
     c->u.repair_req.generation = m->u.repair_req.generation;
     c->u.repair_req.want = m->u.repair_req.want;
+    break;
+  case SC_MSG_SCRIBE_ROOT:
+    copy_id(&c->u.scribe_root.group, &m->u.scribe_root.group);
+    c->u.scribe_root.is_root = m->u.scribe_root.is_root != 0;
+    c->u.scribe_root.ack = m->u.scribe_root.ack != 0;
+    c->u.scribe_root.seq = m->u.scribe_root.seq;
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     c->u.scribe_hb.from_parent = m->u.scribe_hb.from_parent != 0;
@@ -413,6 +427,7 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(a->u.multicast.sent_ns, b->u.multicast.sent_ns);
     assert_int_equal(!!a->u.multicast.repair, !!b->u.multicast.repair);
     assert_int_equal(a->u.multicast.len, b->u.multicast.len);
+    assert_int_equal(a->u.multicast.gen_bytes, b->u.multicast.gen_bytes);
     /* Content equal; a symbolic payload (NULL) reads as zeros. */
     for (unsigned i = 0; i < a->u.multicast.len; i++) {
       uint8_t x = a->u.multicast.data ? a->u.multicast.data[i] : 0;
@@ -424,6 +439,12 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     check_id_eq(&a->u.repair_req.channel, &b->u.repair_req.channel);
     assert_int_equal(a->u.repair_req.generation, b->u.repair_req.generation);
     assert_int_equal(a->u.repair_req.want, b->u.repair_req.want);
+    break;
+  case SC_MSG_SCRIBE_ROOT:
+    check_id_eq(&a->u.scribe_root.group, &b->u.scribe_root.group);
+    assert_int_equal(!!a->u.scribe_root.is_root, !!b->u.scribe_root.is_root);
+    assert_int_equal(!!a->u.scribe_root.ack, !!b->u.scribe_root.ack);
+    assert_int_equal(a->u.scribe_root.seq, b->u.scribe_root.seq);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     assert_int_equal(!!a->u.scribe_hb.from_parent, !!b->u.scribe_hb.from_parent);

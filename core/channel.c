@@ -1,0 +1,621 @@
+/* channel.c — the stream on one peer (see channel.h). */
+#include "channel.h"
+
+#include <string.h>
+
+#include "err.h"
+
+#define NEVER UINT64_MAX
+/* A source does not locate one stripe's root more often than this, however
+ * many "not the root" answers arrive. */
+#define LOCATE_MIN_GAP_NS 100000000ull
+/* A receiver that sees this many chunks in a row beyond its window has lost
+ * the stream for longer than the window: it restarts playout. */
+#define AHEAD_RESTART 64
+
+typedef struct pending_chunk {
+  sc_msg_multicast m;  /* data points at bytes below when not symbolic */
+  uint64_t sent_ns;    /* when sent to the current root; 0: not yet */
+  uint8_t resent;      /* sent again to the same root once already */
+  uint8_t bytes[SC_CHUNK_BYTES_MAX];
+} pending_chunk;
+
+typedef struct stripe_root {
+  sc_ref ref;            /* cached root; addr SC_ADDR_NONE while unknown */
+  uint64_t refresh_ns;   /* next time to locate it again */
+  uint64_t located_ns;   /* last time a locate was sent */
+  uint8_t npending;      /* chunks not yet acknowledged by the root */
+} stripe_root;
+
+typedef struct repair_slot {
+  uint64_t gen;
+  uint64_t next_ask_ns;
+  uint32_t asks;
+  uint32_t used;
+} repair_slot;
+
+struct sc_channel {
+  sc_channel_config cfg;
+  sc_channel_host host;
+  const sc_alloc *alloc;
+  bool source;
+  unsigned stripes;
+  sc_id channel;
+  sc_id stripe_id[SC_STRIPES_MAX];
+  sc_stream_source *src;
+  sc_stream_receiver *rx;
+  /* Source. */
+  stripe_root roots[SC_STRIPES_MAX];
+  pending_chunk *pending; /* [stripes][SC_CHANNEL_PENDING_MAX] */
+  /* Receiver. */
+  repair_slot *slots; /* [SC_CHANNEL_REPAIR_SLOTS], with repair on */
+  uint64_t repair_check_ns;
+  uint32_t ask_rr; /* rotates the peers asked */
+  uint32_t ahead_streak;
+  uint64_t newest_gen; /* newest generation a stripe brought, +1 (0: none) */
+  uint64_t last_chunk_ns[SC_STRIPES_MAX]; /* last chunk down each stripe */
+  uint64_t probed_ns[SC_STRIPES_MAX];     /* last probe of each stripe's parent */
+  sc_channel_stats st;
+};
+
+void sc_channel_config_default(sc_channel_config *c) {
+  sc_stream_config_default(&c->stream);
+  c->repair = true;
+  c->repair_wait_ns = 400000000ull;
+  c->repair_retry_ns = 300000000ull;
+  c->repair_ask_max = 8;
+  c->root_refresh_ns = 1000000000ull;
+  c->stall_ns = 1000000000ull;
+  c->probe_timeout_ns = 500000000ull;
+  c->root_ack_timeout_ns = 1000000000ull;
+}
+
+/* ---------------------------------------------------------------- source */
+
+static int stripe_of_group(const sc_channel *c, const sc_id *group) {
+  for (unsigned i = 0; i < c->stripes; i++)
+    if (sc_id_cmp(&c->stripe_id[i], group) == 0) return (int)i;
+  return -1;
+}
+
+static void locate_root(sc_channel *c, unsigned i, uint64_t now) {
+  stripe_root *r = &c->roots[i];
+  r->located_ns = now;
+  r->refresh_ns = now + c->cfg.root_refresh_ns;
+  c->st.publishes_routed++;
+  (void)sc_scribe_locate_root(c->host.scribe, &c->stripe_id[i], now);
+}
+
+static pending_chunk *pending_of(sc_channel *c, unsigned i) {
+  return &c->pending[i * SC_CHANNEL_PENDING_MAX];
+}
+
+static void pending_remove(sc_channel *c, unsigned i, unsigned k) {
+  pending_chunk *q = pending_of(c, i);
+  stripe_root *r = &c->roots[i];
+  for (unsigned j = k; j + 1 < r->npending; j++) {
+    q[j].m = q[j + 1].m;
+    q[j].sent_ns = q[j + 1].sent_ns;
+    q[j].resent = q[j + 1].resent;
+    if (q[j + 1].m.data) {
+      memcpy(q[j].bytes, q[j + 1].bytes, q[j + 1].m.len);
+      q[j].m.data = q[j].bytes;
+    }
+  }
+  r->npending--;
+}
+
+/* Sends pending chunk k of stripe i to the cached root. */
+static void send_pending(sc_channel *c, unsigned i, unsigned k, uint64_t now) {
+  pending_chunk *e = &pending_of(c, i)[k];
+  sc_msg m;
+  m.type = SC_MSG_MULTICAST;
+  m.sender = *sc_pastry_self(c->host.pastry);
+  m.u.multicast = e->m;
+  e->sent_ns = now;
+  c->host.send(c->host.user, c->roots[i].ref.addr, &m);
+}
+
+/* The cached root of stripe i is gone, or not the root: forget it, keep the
+ * unacknowledged chunks for whoever the next locate finds. */
+static void drop_root(sc_channel *c, unsigned i) {
+  stripe_root *r = &c->roots[i];
+  r->ref.addr = SC_ADDR_NONE;
+  pending_chunk *q = pending_of(c, i);
+  for (unsigned k = 0; k < r->npending; k++) {
+    q[k].sent_ns = 0;
+    q[k].resent = 0;
+  }
+}
+
+/* Sends one chunk to stripe i's root and keeps it until the root
+ * acknowledges it, so a chunk sent to a root that crashed is sent again to
+ * the next one (the erasure code cannot rebuild a chunk that never entered
+ * any tree). */
+static void publish(sc_channel *c, unsigned i, const sc_msg_multicast *mc, uint64_t now) {
+  stripe_root *r = &c->roots[i];
+  const sc_ref *self = sc_pastry_self(c->host.pastry);
+  if (r->ref.addr == self->addr) {
+    /* This peer is the stripe's root itself. */
+    if (sc_scribe_publish_local(c->host.scribe, mc, now) == SC_OK) return;
+    drop_root(c, i);
+  }
+  pending_chunk *q = pending_of(c, i);
+  if (r->npending == SC_CHANNEL_PENDING_MAX) {
+    pending_remove(c, i, 0);
+    c->st.chunks_unacked_dropped++;
+  }
+  pending_chunk *e = &q[r->npending++];
+  e->m = *mc;
+  e->sent_ns = 0;
+  e->resent = 0;
+  if (mc->data) {
+    memcpy(e->bytes, mc->data, mc->len);
+    e->m.data = e->bytes;
+  }
+  if (r->ref.addr != SC_ADDR_NONE)
+    send_pending(c, i, r->npending - 1u, now);
+  else if (r->located_ns == 0 || now >= r->refresh_ns)
+    locate_root(c, i, now);
+}
+
+static void source_emit(void *user, const sc_chunk *ch, uint64_t now) {
+  sc_channel *c = user;
+  sc_msg_multicast m;
+  memset(&m, 0, sizeof(m));
+  m.group = c->stripe_id[ch->index];
+  m.seq = (uint32_t)ch->gen;
+  m.depth = 0;
+  m.sent_ns = ch->src_ts_ns;
+  m.gen_bytes = ch->gen_bytes;
+  m.len = (uint16_t)c->cfg.stream.chunk_bytes;
+  m.data = ch->data; /* NULL in symbolic mode: a payload nobody reads */
+  c->st.chunks_published++;
+  publish(c, ch->index, &m, now);
+}
+
+static void on_root_answer(sc_channel *c, const sc_msg *msg, uint64_t now) {
+  if (!c->source) return;
+  const sc_msg_scribe_root *a = &msg->u.scribe_root;
+  int i = stripe_of_group(c, &a->group);
+  if (i < 0) return;
+  stripe_root *r = &c->roots[i];
+  if (!a->is_root) {
+    if (r->ref.addr == msg->sender.addr) {
+      drop_root(c, (unsigned)i);
+      if (now >= r->located_ns + LOCATE_MIN_GAP_NS) locate_root(c, (unsigned)i, now);
+    }
+    return;
+  }
+  if (a->ack) {
+    if (r->ref.addr != msg->sender.addr) return;
+    pending_chunk *q = pending_of(c, (unsigned)i);
+    for (unsigned k = 0; k < r->npending; k++)
+      if (q[k].m.seq == a->seq && q[k].sent_ns) {
+        pending_remove(c, (unsigned)i, k);
+        break;
+      }
+    return;
+  }
+  /* The answer to a locate. */
+  if (r->ref.addr != msg->sender.addr) {
+    if (r->ref.addr != SC_ADDR_NONE) {
+      c->st.root_changes++;
+      drop_root(c, (unsigned)i);
+    }
+    r->ref = msg->sender;
+  }
+  r->refresh_ns = now + c->cfg.root_refresh_ns;
+  const sc_ref *self = sc_pastry_self(c->host.pastry);
+  pending_chunk *q = pending_of(c, (unsigned)i);
+  for (unsigned k = 0; k < r->npending;) {
+    if (q[k].sent_ns) {
+      k++;
+    } else if (r->ref.addr == self->addr) {
+      (void)sc_scribe_publish_local(c->host.scribe, &q[k].m, now);
+      pending_remove(c, (unsigned)i, k);
+    } else {
+      c->st.chunks_resent++;
+      send_pending(c, (unsigned)i, k, now);
+      k++;
+    }
+  }
+}
+
+/* Unacknowledged chunks: two overdue mean the root is gone (probe it, locate
+ * the next); one alone was lost on the way (sent again once), or its
+ * acknowledgement was (given up after the second try). */
+static void check_acks(sc_channel *c, unsigned i, uint64_t now) {
+  stripe_root *r = &c->roots[i];
+  if (r->ref.addr == SC_ADDR_NONE) return;
+  pending_chunk *q = pending_of(c, i);
+  unsigned overdue = 0;
+  for (unsigned k = 0; k < r->npending; k++)
+    if (q[k].sent_ns && now >= q[k].sent_ns + c->cfg.root_ack_timeout_ns) overdue++;
+  if (overdue >= 2) {
+    c->st.roots_suspected++;
+    (void)sc_pastry_probe(c->host.pastry, &r->ref, c->cfg.probe_timeout_ns, now);
+    drop_root(c, i);
+    locate_root(c, i, now);
+  } else if (overdue == 1) {
+    for (unsigned k = 0; k < r->npending; k++) {
+      if (!q[k].sent_ns || now < q[k].sent_ns + c->cfg.root_ack_timeout_ns) continue;
+      if (q[k].resent) {
+        pending_remove(c, i, k);
+      } else {
+        q[k].resent = 1;
+        c->st.chunks_resent++;
+        send_pending(c, i, k, now);
+      }
+      break;
+    }
+  }
+}
+
+static uint64_t source_expiry(const sc_channel *c) {
+  uint64_t t = NEVER;
+  for (unsigned i = 0; i < c->stripes; i++) {
+    const stripe_root *r = &c->roots[i];
+    if (r->refresh_ns < t) t = r->refresh_ns;
+    const pending_chunk *q = &c->pending[i * SC_CHANNEL_PENDING_MAX];
+    if (r->ref.addr == SC_ADDR_NONE) continue;
+    uint64_t timeout = c->cfg.root_ack_timeout_ns;
+    for (unsigned k = 0; k < r->npending; k++) {
+      if (!q[k].sent_ns) continue;
+      uint64_t due = q[k].sent_ns + timeout;
+      if (due < t) t = due;
+    }
+  }
+  return t;
+}
+
+/* -------------------------------------------------------------- receiver */
+
+static void rx_deliver(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
+                       uint64_t src_ts_ns, uint64_t now) {
+  sc_channel *c = user;
+  c->host.deliver(c->host.user, gen, data, datalen, src_ts_ns, now);
+}
+
+static void rx_lost(void *user, uint64_t gen, uint64_t now) {
+  sc_channel *c = user;
+  if (c->host.lost) c->host.lost(c->host.user, gen, now);
+}
+
+/* Hands a chunk to the receiver; returns its verdict. */
+static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
+                      uint64_t now) {
+  sc_chunk ch = {
+      .gen = m->seq,
+      .src_ts_ns = m->sent_ns,
+      .gen_bytes = m->gen_bytes,
+      .index = (uint8_t)index,
+      .data = c->cfg.stream.symbolic ? NULL : m->data,
+      .datalen = c->cfg.stream.symbolic ? 0 : m->len,
+  };
+  int rv = sc_stream_receiver_recv(c->rx, &ch, now);
+  if (rv == SC_ERR_TOO_LARGE) {
+    /* Beyond the window: after a long gap, start playout afresh (a forged
+     * chunk alone cannot do this: it takes a run of them). */
+    if (++c->ahead_streak >= AHEAD_RESTART) {
+      sc_stream_receiver_restart(c->rx);
+      c->ahead_streak = 0;
+      c->st.restarts++;
+      rv = sc_stream_receiver_recv(c->rx, &ch, now);
+    }
+  } else if (rv >= 0) {
+    c->ahead_streak = 0;
+  }
+  if (rv == SC_STREAM_STORED && c->slots && c->repair_check_ns == NEVER)
+    c->repair_check_ns = now + c->cfg.repair_wait_ns;
+  return rv;
+}
+
+/* A newer generation arrived: any stripe silent for stall_ns while the
+ * others moved on has a parent that may be gone; probe it (once a stall). */
+static void check_stalls(sc_channel *c, uint64_t now) {
+  for (unsigned i = 0; i < c->stripes; i++) {
+    uint64_t last = c->last_chunk_ns[i];
+    if (last == 0 || now - last < c->cfg.stall_ns) continue;
+    unsigned g = sc_splitstream_group(c->host.forest, i);
+    sc_ref parent;
+    if (!sc_scribe_parent(c->host.scribe, g, &parent)) continue;
+    if (c->probed_ns[i] < last) {
+      /* A new stall: is the parent alive? */
+      c->probed_ns[i] = now;
+      c->st.parent_probes++;
+      (void)sc_pastry_probe(c->host.pastry, &parent, c->cfg.probe_timeout_ns, now);
+    } else if (now - c->probed_ns[i] >= 2 * c->cfg.stall_ns) {
+      /* Still silent long after the probe (which would have declared a
+       * dead parent dead by now): the parent lives but sends nothing (its
+       * own upstream is cut, or it no longer counts us). Find another. */
+      c->probed_ns[i] = now;
+      c->st.parent_switches++;
+      (void)sc_scribe_switch_parent(c->host.scribe, g, now);
+    }
+  }
+}
+
+void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast *m,
+                          uint64_t now) {
+  if (c->rx == NULL || stripe >= c->stripes) return;
+  c->st.stripe_chunks++;
+  c->last_chunk_ns[stripe] = now;
+  (void)take_chunk(c, stripe, m, now);
+  if (m->seq + 1ull > c->newest_gen) {
+    c->newest_gen = m->seq + 1ull;
+    if (c->cfg.stall_ns) check_stalls(c, now);
+  }
+}
+
+/* Peers to ask for chunks: parents in the stripes this peer is attached in,
+ * then its leaf set (other receivers of the stream, close in id space and
+ * unrelated to its trees). */
+static unsigned repair_candidates(const sc_channel *c, sc_ref *out, unsigned max) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < c->stripes && n < max; i++) {
+    sc_ref p;
+    if (sc_scribe_parent(c->host.scribe, sc_splitstream_group(c->host.forest, i), &p)) {
+      bool dup = false;
+      for (unsigned k = 0; k < n; k++)
+        if (out[k].addr == p.addr) dup = true;
+      if (!dup) out[n++] = p;
+    }
+  }
+  sc_ref ls[SC_LEAFSET_MAX];
+  unsigned nl = sc_pastry_leafset(c->host.pastry, ls, SC_LEAFSET_MAX, NULL);
+  if (nl > SC_LEAFSET_MAX) nl = SC_LEAFSET_MAX;
+  for (unsigned i = 0; i < nl && n < max; i++) {
+    bool dup = false;
+    for (unsigned k = 0; k < n; k++)
+      if (out[k].addr == ls[i].addr) dup = true;
+    if (!dup) out[n++] = ls[i];
+  }
+  return n;
+}
+
+static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks, uint64_t now) {
+  (void)now;
+  sc_ref cand[SC_STRIPES_MAX + SC_LEAFSET_MAX];
+  unsigned nc = repair_candidates(c, cand, SC_STRIPES_MAX + SC_LEAFSET_MAX);
+  if (nc == 0) return;
+  const sc_ref *to = &cand[c->ask_rr++ % nc];
+  /* Ask for as many chunks as decoding needs, starting at a different
+   * missing index on each retry so one peer's gap is not asked twice. */
+  uint32_t want = 0, got = 0;
+  for (unsigned k = 0; k < c->stripes && got < w->needed; k++) {
+    unsigned i = (k + asks * 5u) % c->stripes;
+    if (w->missing & (1u << i)) {
+      want |= 1u << i;
+      got++;
+    }
+  }
+  if (want == 0) return;
+  sc_msg m;
+  memset(&m, 0, sizeof(m));
+  m.type = SC_MSG_REPAIR_REQ;
+  m.sender = *sc_pastry_self(c->host.pastry);
+  m.u.repair_req.channel = c->channel;
+  m.u.repair_req.generation = (uint32_t)w->gen;
+  m.u.repair_req.want = want;
+  c->st.repair_asks++;
+  c->st.repair_chunks_asked += got;
+  c->host.send(c->host.user, to->addr, &m);
+}
+
+static void repair_check(sc_channel *c, uint64_t now) {
+  sc_stream_want w[SC_CHANNEL_REPAIR_SLOTS];
+  size_t n = sc_stream_receiver_wants(c->rx, w, SC_CHANNEL_REPAIR_SLOTS, now);
+  uint64_t next = NEVER;
+  uint64_t buffer = c->cfg.stream.buffer_ns;
+  for (size_t k = 0; k < n; k++) {
+    /* The generation's chunks were due at deadline - buffer (the first
+     * chunk's delay, docs/stream.md); ask once they are repair_wait late. */
+    uint64_t due = w[k].deadline_ns > buffer ? w[k].deadline_ns - buffer : 0;
+    due += c->cfg.repair_wait_ns;
+    repair_slot *s = &c->slots[w[k].gen % SC_CHANNEL_REPAIR_SLOTS];
+    if (!s->used || s->gen != w[k].gen) {
+      s->used = 1;
+      s->gen = w[k].gen;
+      s->asks = 0;
+      s->next_ask_ns = due;
+    }
+    if (s->asks >= c->cfg.repair_ask_max) continue;
+    if (s->next_ask_ns <= now) {
+      ask(c, &w[k], s->asks, now);
+      s->asks++;
+      s->next_ask_ns = now + c->cfg.repair_retry_ns;
+      if (s->asks >= c->cfg.repair_ask_max) continue;
+    }
+    if (s->next_ask_ns < next) next = s->next_ask_ns;
+  }
+  c->repair_check_ns = next;
+}
+
+/* Answers a peer's REPAIR_REQ with the chunks this peer holds. */
+static void serve(sc_channel *c, const sc_msg *req, uint64_t now) {
+  (void)now;
+  if (c->rx == NULL) return;
+  const sc_msg_repair_req *q = &req->u.repair_req;
+  unsigned sent = 0;
+  for (unsigned i = 0; i < c->stripes; i++) {
+    if (!(q->want & (1u << i))) continue;
+    sc_chunk ch;
+    if (sc_stream_receiver_chunk(c->rx, q->generation, i, &ch) != SC_OK) continue;
+    sc_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = SC_MSG_MULTICAST;
+    m.sender = *sc_pastry_self(c->host.pastry);
+    m.u.multicast.group = c->stripe_id[i];
+    m.u.multicast.seq = (uint32_t)ch.gen;
+    m.u.multicast.sent_ns = ch.src_ts_ns;
+    m.u.multicast.gen_bytes = ch.gen_bytes;
+    m.u.multicast.repair = 1;
+    m.u.multicast.len = (uint16_t)c->cfg.stream.chunk_bytes;
+    m.u.multicast.data = ch.data;
+    c->host.send(c->host.user, req->sender.addr, &m);
+    sent++;
+  }
+  if (sent) {
+    c->st.repair_reqs_served++;
+    c->st.repair_chunks_sent += sent;
+  } else {
+    c->st.repair_reqs_unknown++;
+  }
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
+                   const sc_id *channel, const sc_channel_host *host,
+                   const sc_alloc *alloc) {
+  if (out == NULL || cfg == NULL || channel == NULL || host == NULL ||
+      host->pastry == NULL || host->scribe == NULL || host->forest == NULL ||
+      host->send == NULL || host->deliver == NULL)
+    return SC_ERR_INVALID;
+  unsigned stripes = sc_splitstream_stripes(host->forest);
+  if (cfg->stream.data_chunks + cfg->stream.parity_chunks != stripes ||
+      cfg->stream.chunk_bytes > SC_CHUNK_BYTES_MAX || cfg->root_refresh_ns == 0)
+    return SC_ERR_INVALID;
+  if (alloc == NULL) alloc = sc_alloc_default();
+  sc_channel *c = alloc->calloc(1, sizeof(*c), alloc->user);
+  if (c == NULL) return SC_ERR_NOMEM;
+  c->cfg = *cfg;
+  c->host = *host;
+  c->alloc = alloc;
+  c->source = source;
+  c->stripes = stripes;
+  c->channel = *channel;
+  c->repair_check_ns = NEVER;
+  for (unsigned i = 0; i < stripes; i++) {
+    c->stripe_id[i] = sc_splitstream_stripe_id(channel, stripes, i);
+    c->roots[i].ref.addr = SC_ADDR_NONE;
+    c->roots[i].refresh_ns = NEVER;
+  }
+  int rv;
+  if (source) {
+    c->pending = alloc->calloc((size_t)stripes * SC_CHANNEL_PENDING_MAX,
+                               sizeof(pending_chunk), alloc->user);
+    if (c->pending == NULL) {
+      rv = SC_ERR_NOMEM;
+      goto fail;
+    }
+    rv = sc_stream_source_new(&c->src, &cfg->stream, source_emit, c, alloc);
+  } else {
+    sc_stream_receiver_callbacks rcb = {.deliver = rx_deliver, .lost = rx_lost};
+    rv = sc_stream_receiver_new(&c->rx, &cfg->stream, &rcb, c, alloc);
+    if (rv == SC_OK && cfg->repair) {
+      c->slots = alloc->calloc(SC_CHANNEL_REPAIR_SLOTS, sizeof(repair_slot), alloc->user);
+      if (c->slots == NULL) rv = SC_ERR_NOMEM;
+    }
+  }
+  if (rv != SC_OK) goto fail;
+  *out = c;
+  return SC_OK;
+fail:
+  sc_channel_del(c);
+  return rv;
+}
+
+void sc_channel_del(sc_channel *c) {
+  if (c == NULL) return;
+  const sc_alloc *a = c->alloc;
+  sc_stream_source_del(c->src);
+  sc_stream_receiver_del(c->rx);
+  if (c->pending) a->free(c->pending, a->user);
+  if (c->slots) a->free(c->slots, a->user);
+  a->free(c, a->user);
+}
+
+int sc_channel_source_write(sc_channel *c, const uint8_t *data, size_t datalen,
+                            uint64_t now) {
+  if (c->src == NULL) return SC_ERR_INVALID;
+  return sc_stream_source_write(c->src, data, datalen, now);
+}
+
+int sc_channel_source_flush(sc_channel *c, uint64_t now) {
+  if (c->src == NULL) return SC_ERR_INVALID;
+  sc_stream_source_flush(c->src, now);
+  return SC_OK;
+}
+
+void sc_channel_set_join_time(sc_channel *c, uint64_t join_ns) {
+  if (c->rx) sc_stream_receiver_set_join_time(c->rx, join_ns);
+}
+
+bool sc_channel_handles(const sc_msg *m) {
+  return m->type == SC_MSG_REPAIR_REQ || m->type == SC_MSG_SCRIBE_ROOT ||
+         (m->type == SC_MSG_MULTICAST && m->u.multicast.repair);
+}
+
+int sc_channel_recv(sc_channel *c, const sc_msg *m, uint64_t now) {
+  switch (m->type) {
+  case SC_MSG_SCRIBE_ROOT:
+    on_root_answer(c, m, now);
+    return SC_OK;
+  case SC_MSG_REPAIR_REQ:
+    if (sc_id_cmp(&m->u.repair_req.channel, &c->channel) != 0 ||
+        m->u.repair_req.want == 0 || m->u.repair_req.want >> c->stripes != 0) {
+      c->st.msgs_invalid++;
+      return SC_ERR_INVALID;
+    }
+    serve(c, m, now);
+    return SC_OK;
+  case SC_MSG_MULTICAST: {
+    int i = stripe_of_group(c, &m->u.multicast.group);
+    if (i < 0) {
+      c->st.msgs_invalid++;
+      return SC_ERR_INVALID;
+    }
+    if (c->rx == NULL) return SC_OK;
+    if (take_chunk(c, (unsigned)i, &m->u.multicast, now) == SC_STREAM_STORED)
+      c->st.repair_chunks_got++;
+    return SC_OK;
+  }
+  default:
+    c->st.msgs_invalid++;
+    return SC_ERR_INVALID;
+  }
+}
+
+uint64_t sc_channel_get_expiry(const sc_channel *c) {
+  uint64_t t = NEVER;
+  if (c->rx) {
+    t = sc_stream_receiver_get_expiry(c->rx);
+    if (c->repair_check_ns < t) t = c->repair_check_ns;
+  }
+  if (c->source) {
+    uint64_t u = source_expiry(c);
+    if (u < t) t = u;
+  }
+  return t;
+}
+
+void sc_channel_handle_expiry(sc_channel *c, uint64_t now) {
+  if (c->rx) {
+    if (sc_stream_receiver_get_expiry(c->rx) <= now)
+      sc_stream_receiver_handle_expiry(c->rx, now);
+    if (c->repair_check_ns <= now) repair_check(c, now);
+  }
+  if (c->source)
+    for (unsigned i = 0; i < c->stripes; i++) {
+      check_acks(c, i, now);
+      if (c->roots[i].refresh_ns <= now) locate_root(c, i, now);
+    }
+}
+
+void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out) {
+  *out = c->st;
+  if (c->rx)
+    sc_stream_receiver_get_stats(c->rx, &out->stream);
+  else
+    memset(&out->stream, 0, sizeof(out->stream));
+}
+
+size_t sc_channel_mem_bytes(const sc_channel *c) {
+  size_t n = sizeof(*c);
+  if (c->rx) n += sc_stream_receiver_mem_bytes(c->rx);
+  if (c->pending) n += (size_t)c->stripes * SC_CHANNEL_PENDING_MAX * sizeof(pending_chunk);
+  if (c->slots) n += SC_CHANNEL_REPAIR_SLOTS * sizeof(repair_slot);
+  return n;
+}

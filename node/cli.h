@@ -1,0 +1,61 @@
+/*
+ * cli.h — the stripecast program's command line: parsed into rt_options,
+ * checked, and documented in one usage text (rt_cli_usage).
+ */
+#ifndef SC_NODE_CLI_H
+#define SC_NODE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "impair.h"
+
+#define RT_PEERS_MAX 1024 /* peers one process may host (--peers) */
+
+typedef struct rt_options {
+  uint32_t ip; /* --listen: the first peer's address (host order) */
+  uint16_t port;
+  uint32_t peers; /* --peers: hosted peers on ports port, port+1, ... */
+  bool join;      /* --join given */
+  uint32_t join_ip;
+  uint16_t join_port;
+  uint32_t capacity; /* --capacity: forest children over all stripes */
+  bool capacity_set;
+  const char *channel;        /* --channel: its name (id = hash(name)) */
+  bool stream;                /* off with --no-stream: the forest only */
+  const char *source;         /* --source FILE|- */
+  uint64_t rate_kbps;         /* --rate-kbps: the source's stream rate */
+  uint64_t flush_ms;          /* --flush-ms: latency bound on a partial generation */
+  uint64_t start_delay_ms;    /* --start-delay-ms: the source waits after joining */
+  int64_t eof_exit_ms;        /* --eof-exit-ms: leave this long after EOF; -1 never */
+  const char *output;         /* --output FILE|- (with %i / %p for many peers) */
+  const char *stats;          /* --stats FILE|- */
+  uint64_t stats_interval_ms; /* 0: only on SIGUSR1 and at exit */
+  rt_impair_config impair;    /* --loss --delay-ms --jitter-ms --upload-kbps --queue-ms */
+  uint64_t heartbeat_ms;      /* 0: the core's defaults */
+  uint64_t buffer_ms;         /* 0: the core's default playout buffer */
+  uint32_t window_gens;       /* 0: the core's default receive window */
+  uint64_t root_refresh_ms;   /* 0: the core's default (source) */
+  uint32_t repair_asks;       /* 0: the core's default repair asks a generation */
+  uint64_t grace_ms;          /* --grace-ms: polite departure */
+  uint64_t join_spread_ms;    /* between joins of hosted peers */
+  uint64_t seed;
+  bool seed_set;
+  bool verbose;
+} rt_options;
+
+enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };
+
+/* Parses argv. Returns RT_CLI_RUN, RT_CLI_HELP (--help), or RT_CLI_ERROR with
+ * a one-line reason in err. */
+int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen);
+void rt_cli_usage(FILE *f);
+
+/* The output path of peer index at port: pattern with %i (index), %p
+ * (port) and %% replaced. Returns 0, or SC_ERR_NOBUF if out is too small. */
+int rt_cli_output_path(const char *pattern, unsigned index, unsigned port, char *out,
+                       size_t outlen);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * host.h — one stripecast process: the libev loop, the address table, the
+ * peers it hosts (node/peer.h), the source's pacing, the receivers'
+ * outputs, signals (polite departure, counters on SIGUSR1) and the JSON
+ * counters (node/stats.c).
+ */
+#ifndef SC_NODE_HOST_H
+#define SC_NODE_HOST_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "cli.h"
+#include "peer.h"
+
+/* Bytes the source reads from its input per tick at most (its read buffer). */
+#define RT_SOURCE_READ_MAX (64 * 1024)
+#define RT_SOURCE_TICK_S   0.005 /* pacing granularity of the source */
+/* After the grace period, how long datagrams held by the impairment layer
+ * may take to leave before the process exits anyway. */
+#define RT_DRAIN_MAX_S 1.0
+
+enum rt_host_state { RT_RUNNING, RT_DEPARTING, RT_DRAINING, RT_DONE };
+
+typedef struct rt_output {
+  int fd; /* -1: none */
+  bool failed;
+  uint64_t bytes;
+} rt_output;
+
+typedef struct rt_source {
+  int fd;
+  bool is_file;     /* a regular file: read at the rate; else what arrives */
+  bool joined_seen; /* the source peer finished joining */
+  bool started;
+  bool eof;
+  uint64_t joined_ns, start_ns, eof_ns;
+  uint64_t bytes_read;
+  uint64_t gen_size; /* d * chunk_bytes: a full generation */
+  uint64_t pending;  /* bytes of the generation being filled */
+  uint64_t pending_since_ns;
+  uint64_t flushes;      /* partial generations cut by --flush-ms or EOF */
+  uint64_t write_errors; /* sc_node_source_write/flush failures */
+} rt_source;
+
+typedef struct rt_host {
+  struct ev_loop *loop;
+  rt_options opt;
+  sc_node_config cfg;
+  rt_addr_table addrs;
+  rt_peer *peers;
+  uint32_t npeers;
+  uint32_t njoin_next; /* next hosted peer to join */
+  rt_output *out;      /* one per peer, when --output */
+  rt_source src;
+  rt_peer_hooks hooks;
+  ev_timer join_timer, grace_timer, drain_timer, stats_timer, source_timer, eof_timer;
+  ev_signal sig_int, sig_term, sig_usr1;
+  int state;
+  int exit_code;
+  uint64_t start_ns;
+  uint64_t stats_writes;
+  uint64_t drain_deadline_ns;
+} rt_host;
+
+/* Runs a process as the options say; returns its exit status (0 or 1). */
+int rt_host_run(const rt_options *opt);
+
+/* Writes the JSON counters of every hosted peer to path ("-": stdout),
+ * through a temporary file and a rename so a reader never sees half of it.
+ * Returns 0 or -errno. */
+int rt_stats_write(rt_host *h, const char *path);
+
+#endif

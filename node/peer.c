@@ -1,0 +1,410 @@
+/* peer.c — see peer.h. */
+#include "peer.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/wire.h"
+
+uint64_t rt_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ----------------------------------------------------------- send path */
+
+static void peer_sendto(rt_peer *p, const uint8_t *data, size_t len,
+                        const struct sockaddr_in *to) {
+  ssize_t n = sendto(p->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to);
+  if (n < 0) {
+    /* EAGAIN (socket buffer full), ENOBUFS, EPERM: the datagram is lost, as
+     * on any congested path; the protocol above copes with loss. */
+    p->c.tx_sock_err++;
+    return;
+  }
+  p->c.dgrams_out++;
+  p->c.bytes_out += (uint64_t)n;
+}
+
+static void peer_qtimer_arm(rt_peer *p, uint64_t now) {
+  uint64_t next = rt_impair_next(&p->imp);
+  ev_timer_stop(p->loop, &p->qtimer);
+  p->qtimer_ns = next;
+  if (next == UINT64_MAX || !p->open) return;
+  double after = next > now ? (double)(next - now) / 1e9 : 0.0;
+  ev_timer_set(&p->qtimer, after, 0.0);
+  ev_timer_start(p->loop, &p->qtimer);
+}
+
+static void peer_qtimer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_peer *p = w->data;
+  uint64_t now = rt_now_ns();
+  const rt_impair_pkt *pk;
+  while ((pk = rt_impair_peek(&p->imp, now)) != NULL) {
+    peer_sendto(p, pk->data, pk->len, &pk->to);
+    rt_impair_done(&p->imp);
+  }
+  peer_qtimer_arm(p, now);
+}
+
+/* The core's send callback: must not re-enter the core (DESIGN.md §2). */
+static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
+  rt_peer *p = user;
+  if (!p->open) return;
+  uint8_t buf[SC_WIRE_DATAGRAM_MAX];
+  int len = sc_wire_encode(msg, rt_addr_map(p->addrs), buf, sizeof buf);
+  if (len < 0) {
+    p->c.tx_encode_err++;
+    return;
+  }
+  struct sockaddr_in sa;
+  if (rt_addr_sockaddr(p->addrs, to, &sa) != 0) {
+    p->c.tx_no_addr++;
+    return;
+  }
+  if (!p->impaired) {
+    peer_sendto(p, buf, (size_t)len, &sa);
+    return;
+  }
+  uint64_t now = rt_now_ns();
+  int rv = rt_impair_submit(&p->imp, now, buf, (size_t)len, &sa);
+  switch (rv) {
+  case RT_IMPAIR_SEND_NOW:
+    peer_sendto(p, buf, (size_t)len, &sa);
+    break;
+  case RT_IMPAIR_LOST:
+    p->c.tx_impair_lost++;
+    break;
+  case RT_IMPAIR_QUEUED:
+    /* Only a new head can move the timer earlier; most submissions go
+     * behind it (FIFO uplink), so re-arming every time would be waste. */
+    if (rt_impair_next(&p->imp) < p->qtimer_ns) peer_qtimer_arm(p, now);
+    break;
+  default:
+    p->c.tx_impair_queue++;
+    break;
+  }
+}
+
+/* ------------------------------------------------------- core callbacks */
+
+static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
+  (void)now;
+  rt_peer *p = user;
+  if (stripe >= 32) return;
+  if (attached)
+    p->stripes_attached |= 1u << stripe;
+  else
+    p->stripes_attached &= ~(1u << stripe);
+  p->attach_changes++;
+}
+
+static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
+                              size_t datalen, uint64_t src_ts_ns, uint64_t now) {
+  rt_peer *p = user;
+  if (!p->got_first) {
+    p->got_first = true;
+    p->first_gen = gen;
+  }
+  p->last_gen = gen;
+  p->gens_delivered++;
+  p->bytes_delivered += datalen;
+  /* End-to-end latency: every peer of one host reads the same
+   * CLOCK_MONOTONIC, so src_ts (the source's clock) is comparable here; on
+   * other hosts the number means nothing and is only reported. */
+  uint64_t lat_ms = now > src_ts_ns ? (now - src_ts_ns) / 1000000 : 0;
+  p->lat_ms[lat_ms < RT_LAT_BINS_MS ? lat_ms : RT_LAT_BINS_MS]++;
+  if (p->hooks && p->hooks->deliver)
+    p->hooks->deliver(p, gen, data, datalen, src_ts_ns, now);
+}
+
+static void cb_stream_lost(void *user, uint64_t gen, uint64_t now) {
+  rt_peer *p = user;
+  p->gens_lost++;
+  if (p->hooks && p->hooks->lost) p->hooks->lost(p, gen, now);
+}
+
+/* -------------------------------------------------------------- timers */
+
+void rt_peer_after_core(rt_peer *p, uint64_t now) {
+  if (!p->node) return;
+  if (!p->forest_started && !p->departing &&
+      sc_pastry_is_joined(sc_node_pastry(p->node))) {
+    p->forest_started = true;
+    if (sc_node_start_forest(p->node, now) == SC_ERR_NOMEM) p->c.core_nomem++;
+  }
+  uint64_t exp = sc_node_get_expiry(p->node);
+  if (exp == p->timer_ns && ev_is_active(&p->timer)) return;
+  ev_timer_stop(p->loop, &p->timer);
+  p->timer_ns = exp;
+  if (exp == UINT64_MAX || !p->open) return;
+  double after = exp > now ? (double)(exp - now) / 1e9 : 0.0;
+  ev_timer_set(&p->timer, after, 0.0);
+  ev_timer_start(p->loop, &p->timer);
+}
+
+static void peer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_peer *p = w->data;
+  uint64_t now = rt_now_ns();
+  /* libev measures from its cached loop time, so the timer may fire a hair
+   * before the core's deadline; then it is only re-armed. */
+  if (now >= p->timer_ns) {
+    if (sc_node_handle_expiry(p->node, now) == SC_ERR_NOMEM) p->c.core_nomem++;
+  }
+  p->timer_ns = UINT64_MAX; /* force a re-arm: the timer is no longer active */
+  rt_peer_after_core(p, now);
+}
+
+/* ------------------------------------------------------------ receive */
+
+static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
+                          const struct sockaddr_in *from, uint64_t now) {
+  sc_msg msg;
+  int rv = sc_wire_decode(buf, len, rt_addr_map(p->addrs), &msg);
+  if (rv != 0) {
+    switch (rv) {
+    case SC_ERR_TOO_LARGE:
+      p->c.rx_too_large++;
+      break;
+    case SC_ERR_TRUNCATED:
+      p->c.rx_truncated++;
+      break;
+    case SC_ERR_VERSION:
+      p->c.rx_version++;
+      break;
+    default:
+      /* The table refusing a new address shows as a failed decode; tell
+       * the two apart by its counter. */
+      p->c.rx_malformed++;
+      break;
+    }
+    return;
+  }
+  /* A peer is what it says only if the datagram came from there: the core
+   * learns the sender's address from the message, and a forged one would
+   * poison every table it reaches. */
+  sc_addr src;
+  if (rt_addr_find(p->addrs, ntohl(from->sin_addr.s_addr), ntohs(from->sin_port), &src) !=
+          0 ||
+      src != msg.sender.addr) {
+    p->c.rx_spoofed++;
+    return;
+  }
+  rv = sc_node_recv(p->node, &msg, now);
+  if (rv == SC_ERR_NOMEM)
+    p->c.core_nomem++;
+  else if (rv < 0)
+    p->c.rx_rejected++;
+}
+
+static void peer_io_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_peer *p = w->data;
+  /* One byte more than the largest datagram: a longer one shows up as
+   * MSG_TRUNC with its real length, and is dropped as too large. */
+  uint8_t buf[SC_WIRE_DATAGRAM_MAX + 1];
+  uint64_t now = 0;
+  bool any = false;
+  for (int i = 0; i < RT_PEER_RX_BURST && p->open; i++) {
+    struct sockaddr_storage from;
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+    struct msghdr mh = {
+        .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n = recvmsg(p->fd, &mh, MSG_TRUNC);
+    if (n < 0) {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) p->c.rx_errors++;
+      break;
+    }
+    p->c.dgrams_in++;
+    p->c.bytes_in += (uint64_t)n;
+    if ((size_t)n > SC_WIRE_DATAGRAM_MAX) {
+      p->c.rx_too_large++;
+      continue;
+    }
+    if (from.ss_family != AF_INET) {
+      p->c.rx_not_ipv4++;
+      continue;
+    }
+    now = rt_now_ns();
+    any = true;
+    uint64_t full_before = p->addrs->full;
+    uint64_t malformed_before = p->c.rx_malformed;
+    struct sockaddr_in from4;
+    memcpy(&from4, &from, sizeof from4);
+    peer_recv_one(p, buf, (size_t)n, &from4, now);
+    if (p->addrs->full != full_before && p->c.rx_malformed != malformed_before) {
+      p->c.rx_malformed--;
+      p->c.rx_addr_full++;
+    }
+  }
+  if (any) rt_peer_after_core(p, now);
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static int peer_socket(uint32_t ip, uint16_t port) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int buf = RT_PEER_SOCKBUF_BYTES;
+  /* Best effort: the kernel caps these at net.core.[rw]mem_max. */
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_addr.s_addr = htonl(ip);
+  sa.sin_port = htons(port);
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    int e = -errno;
+    close(fd);
+    return e;
+  }
+  return fd;
+}
+
+int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigned index,
+                 uint32_t ip, uint16_t port, const sc_node_config *cfg,
+                 const rt_impair_config *imp, uint64_t seed, const rt_peer_hooks *hooks,
+                 void *user) {
+  memset(p, 0, sizeof *p);
+  p->index = index;
+  p->loop = loop;
+  p->addrs = addrs;
+  p->hooks = hooks;
+  p->user = user;
+  p->ip = ip;
+  p->port = port;
+  p->timer_ns = UINT64_MAX;
+  p->qtimer_ns = UINT64_MAX;
+  p->fd = -1;
+  sc_addr self_addr;
+  int rv = rt_addr_intern(addrs, ip, port, &self_addr);
+  if (rv != 0) return rv;
+  p->impaired = rt_impair_active(imp);
+  if (p->impaired) {
+    rv = rt_impair_init(&p->imp, imp, sc_mix64(seed ^ 0x696d70616972ull));
+    if (rv != 0) return rv;
+  }
+  p->fd = peer_socket(ip, port);
+  if (p->fd < 0) {
+    p->sys_errno = -p->fd;
+    rv = RT_ERR_SYS;
+    p->fd = -1;
+    if (p->impaired) rt_impair_free(&p->imp);
+    return rv;
+  }
+  /* The id: a hash of the seed and the address, so two peers of one run
+   * never share an id and one seed gives one overlay. */
+  struct {
+    uint64_t seed;
+    uint32_t ip;
+    uint16_t port;
+  } idsrc;
+  memset(&idsrc, 0, sizeof idsrc);
+  idsrc.seed = seed;
+  idsrc.ip = ip;
+  idsrc.port = port;
+  p->self.id = sc_id_hash(&idsrc, sizeof idsrc);
+  p->self.addr = self_addr;
+  sc_node_callbacks cb = {.send = cb_send,
+                          .stripe_changed = cb_stripe_changed,
+                          .stream_deliver = cb_stream_deliver,
+                          .stream_lost = cb_stream_lost};
+  p->open = true; /* the send callback may run inside sc_node_new */
+  uint64_t now = rt_now_ns();
+  rv = sc_node_new(&p->node, &p->self, sc_mix64(seed), cfg, &cb, NULL, p, now);
+  if (rv != 0) {
+    p->open = false;
+    close(p->fd);
+    p->fd = -1;
+    if (p->impaired) rt_impair_free(&p->imp);
+    return rv;
+  }
+  ev_io_init(&p->io, peer_io_cb, p->fd, EV_READ);
+  p->io.data = p;
+  ev_io_start(loop, &p->io);
+  ev_timer_init(&p->timer, peer_timer_cb, 0.0, 0.0);
+  p->timer.data = p;
+  ev_timer_init(&p->qtimer, peer_qtimer_cb, 0.0, 0.0);
+  p->qtimer.data = p;
+  return 0;
+}
+
+int rt_peer_join(rt_peer *p, uint32_t ip, uint16_t port) {
+  sc_addr boot = SC_ADDR_NONE;
+  if (ip != 0) {
+    int rv = rt_addr_intern(p->addrs, ip, port, &boot);
+    if (rv != 0) return rv;
+  }
+  uint64_t now = rt_now_ns();
+  p->join_ns = now;
+  int rv = sc_node_join(p->node, boot, now);
+  rt_peer_after_core(p, now);
+  return rv;
+}
+
+void rt_peer_depart(rt_peer *p) {
+  if (!p->open || p->departing) return;
+  p->departing = true;
+  uint64_t now = rt_now_ns();
+  if (sc_node_depart(p->node, now) == SC_ERR_NOMEM) p->c.core_nomem++;
+  rt_peer_after_core(p, now);
+}
+
+void rt_peer_depart_finish(rt_peer *p) {
+  if (!p->open) return;
+  uint64_t now = rt_now_ns();
+  sc_node_depart_finish(p->node, now);
+  /* From here on the peer is gone: no timers, no input. Datagrams the
+   * impairment layer holds (the LEAVEs) still go out on its timer. */
+  ev_timer_stop(p->loop, &p->timer);
+  ev_io_stop(p->loop, &p->io);
+}
+
+uint32_t rt_peer_queued(const rt_peer *p) {
+  return p->impaired ? p->imp.n : 0;
+}
+
+void rt_peer_close(rt_peer *p) {
+  if (!p->open) return;
+  p->open = false;
+  ev_io_stop(p->loop, &p->io);
+  ev_timer_stop(p->loop, &p->timer);
+  ev_timer_stop(p->loop, &p->qtimer);
+  sc_node_del(p->node);
+  p->node = NULL;
+  close(p->fd);
+  p->fd = -1;
+  if (p->impaired) rt_impair_free(&p->imp);
+}
+
+unsigned rt_peer_stripes_attached(const rt_peer *p) {
+  return (unsigned)__builtin_popcount(p->stripes_attached);
+}
+
+int rt_peer_latency_pct_ms(const uint32_t *bins, double pct) {
+  uint64_t total = 0;
+  for (unsigned i = 0; i <= RT_LAT_BINS_MS; i++)
+    total += bins[i];
+  if (total == 0) return -1;
+  /* The smallest bin at which the cumulative count reaches pct% (nearest
+   * rank). */
+  uint64_t rank = (uint64_t)(pct / 100.0 * (double)total + 0.999999);
+  if (rank == 0) rank = 1;
+  uint64_t cum = 0;
+  for (unsigned i = 0; i <= RT_LAT_BINS_MS; i++) {
+    cum += bins[i];
+    if (cum >= rank) return (int)i;
+  }
+  return RT_LAT_BINS_MS;
+}

@@ -1,0 +1,144 @@
+/*
+ * peer.h — one real peer: an sc_node behind a UDP socket in a libev loop
+ * (DESIGN.md §5). The runtime side of the seam of DESIGN.md §2:
+ *
+ *  - time: every call into the core gets CLOCK_MONOTONIC in ns (rt_now_ns);
+ *  - one expiry: one ev_timer, re-armed after every call into the core to
+ *    sc_node_get_expiry(), fires sc_node_handle_expiry();
+ *  - output: the core's send callback encodes (core/wire.h: version byte +
+ *    protobuf Envelope) and sends, through the impairment layer (impair.h)
+ *    when one is configured, which then has a second timer;
+ *  - input: each datagram is read into a buffer one byte larger than
+ *    SC_WIRE_DATAGRAM_MAX (so an oversized one is seen as such), its length
+ *    checked, decoded into the decoder's bounded stack arena, its sender
+ *    checked against the UDP source address, and handed to sc_node_recv.
+ *    Nothing from the network asserts: every rejected datagram is counted
+ *    by reason (rt_counters) and dropped.
+ *
+ * Addresses: the process's rt_addr_table (addr.h) maps sc_addr <-> IPv4:port.
+ * The peer starts the forest (sc_node_start_forest) as soon as Pastry says
+ * it has joined.
+ */
+#ifndef SC_NODE_PEER_H
+#define SC_NODE_PEER_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "core/node.h"
+#include "impair.h"
+
+/* rt_peer_open: a system call failed; errno is in rt_peer.sys_errno. */
+#define RT_ERR_SYS (-100)
+
+/* Datagrams read per readiness callback before giving other peers of the
+ * process a turn (fairness when one process hosts hundreds of peers). */
+#define RT_PEER_RX_BURST 64
+/* Socket buffers asked of the kernel: a generation's burst of chunks to
+ * every child fits with room to spare. */
+#define RT_PEER_SOCKBUF_BYTES (1 << 20)
+/* Latency histogram: 1 ms bins up to this, then one overflow bin. */
+#define RT_LAT_BINS_MS 4096
+
+typedef struct rt_counters {
+  uint64_t dgrams_in, bytes_in;   /* every datagram read, valid or not */
+  uint64_t dgrams_out, bytes_out; /* handed to the socket */
+  /* Receive drops, by reason. */
+  uint64_t rx_too_large; /* longer than SC_WIRE_DATAGRAM_MAX */
+  uint64_t rx_truncated; /* shorter than the smallest datagram */
+  uint64_t rx_version;   /* unknown version byte */
+  uint64_t rx_malformed; /* did not decode (protobuf, bounds, ids) */
+  uint64_t rx_addr_full; /* named an address the full table cannot take */
+  uint64_t rx_spoofed;   /* sender address differs from the UDP source */
+  uint64_t rx_rejected;  /* decoded, but the core refused it */
+  uint64_t rx_not_ipv4;  /* from something other than an IPv4 socket */
+  uint64_t rx_errors;    /* recvfrom errors other than EAGAIN */
+  /* Send drops, by reason. */
+  uint64_t tx_encode_err;   /* the message did not encode */
+  uint64_t tx_no_addr;      /* a handle without an address (a bug if ever seen) */
+  uint64_t tx_sock_err;     /* sendto failed (EAGAIN, ENOBUFS, ...) */
+  uint64_t tx_impair_lost;  /* the loss model */
+  uint64_t tx_impair_queue; /* the uplink queue was full */
+  uint64_t core_nomem;      /* the core ran out of memory in a call */
+} rt_counters;
+
+typedef struct rt_peer rt_peer;
+
+/* What the peer tells its host. Each optional. */
+typedef struct rt_peer_hooks {
+  void (*deliver)(rt_peer *p, uint64_t gen, const uint8_t *data, size_t datalen,
+                  uint64_t src_ts_ns, uint64_t now);
+  void (*lost)(rt_peer *p, uint64_t gen, uint64_t now);
+} rt_peer_hooks;
+
+struct rt_peer {
+  unsigned index; /* in its process */
+  struct ev_loop *loop;
+  rt_addr_table *addrs;
+  const rt_peer_hooks *hooks;
+  void *user; /* the host's */
+  int fd;
+  int sys_errno; /* after RT_ERR_SYS */
+  ev_io io;
+  ev_timer timer;     /* the core's one expiry */
+  uint64_t timer_ns;  /* what timer is armed for; UINT64_MAX: stopped */
+  ev_timer qtimer;    /* the impairment queue's next release */
+  uint64_t qtimer_ns; /* what qtimer is armed for; UINT64_MAX: stopped */
+  bool impaired;
+  rt_impair imp;
+  sc_node *node;
+  sc_ref self;
+  uint32_t ip;
+  uint16_t port;
+  bool open; /* socket and watchers live */
+  bool forest_started;
+  bool departing;
+  uint64_t join_ns;
+  uint32_t stripes_attached; /* bit i: attached in stripe i */
+  uint64_t attach_changes;
+  rt_counters c;
+  /* The stream as delivered (filled by the host's deliver hook too). */
+  bool got_first;
+  uint64_t first_gen, last_gen;
+  uint64_t gens_delivered, gens_lost, bytes_delivered;
+  uint32_t lat_ms[RT_LAT_BINS_MS + 1];
+};
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t rt_now_ns(void);
+
+/*
+ * Binds a UDP socket to ip:port (host order), makes the peer (id from seed)
+ * and starts its watchers. index, hooks and user are the host's. Returns 0,
+ * RT_ERR_SYS (socket or bind failed: sys_errno) or a core error code.
+ * On failure nothing is left open.
+ */
+int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigned index,
+                 uint32_t ip, uint16_t port, const sc_node_config *cfg,
+                 const rt_impair_config *imp, uint64_t seed, const rt_peer_hooks *hooks,
+                 void *user);
+
+/* Joins the overlay through ip:port, or starts a new one when ip is 0. */
+int rt_peer_join(rt_peer *p, uint32_t ip, uint16_t port);
+/* A polite departure (sc_node_depart): keep running while children move. */
+void rt_peer_depart(rt_peer *p);
+/* The end of the grace period: leave the parents (sc_node_depart_finish). */
+void rt_peer_depart_finish(rt_peer *p);
+/* Datagrams still held by the impairment layer. */
+uint32_t rt_peer_queued(const rt_peer *p);
+/* Stops the watchers, closes the socket, frees the core peer. Idempotent. */
+void rt_peer_close(rt_peer *p);
+
+/* After any call into the core from outside a callback of this peer: start
+ * the forest once joined and re-arm the expiry timer. */
+void rt_peer_after_core(rt_peer *p, uint64_t now);
+
+/* Number of bits set in stripes_attached. */
+unsigned rt_peer_stripes_attached(const rt_peer *p);
+/* A latency percentile (0..100) of delivered generations in ms; the
+ * overflow bin reads as RT_LAT_BINS_MS. -1 when nothing was delivered. */
+int rt_peer_latency_pct_ms(const uint32_t *bins, double pct);
+
+#endif

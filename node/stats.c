@@ -1,0 +1,234 @@
+/*
+ * stats.c — the JSON counters of a stripecast process (rt_stats_write in
+ * host.h): one object with the process (pid, uptime, CPU, peak RSS), one
+ * entry per hosted peer and totals. docs/node.md lists every field.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "host.h"
+
+static double stats_cpu_s(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static long stats_maxrss_kb(void) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return ru.ru_maxrss;
+}
+
+#define U64(f, name, v) fprintf(f, "\"%s\":%" PRIu64, name, (uint64_t)(v))
+
+static void stats_counters(FILE *f, const rt_counters *c) {
+  U64(f, "dgrams_in", c->dgrams_in);
+  fputc(',', f);
+  U64(f, "bytes_in", c->bytes_in);
+  fputc(',', f);
+  U64(f, "dgrams_out", c->dgrams_out);
+  fputc(',', f);
+  U64(f, "bytes_out", c->bytes_out);
+  fputs(",\"drops\":{", f);
+  const struct {
+    const char *name;
+    uint64_t v;
+  } d[] = {{"rx_too_large", c->rx_too_large},     {"rx_truncated", c->rx_truncated},
+           {"rx_version", c->rx_version},         {"rx_malformed", c->rx_malformed},
+           {"rx_addr_full", c->rx_addr_full},     {"rx_spoofed", c->rx_spoofed},
+           {"rx_rejected", c->rx_rejected},       {"rx_not_ipv4", c->rx_not_ipv4},
+           {"rx_errors", c->rx_errors},           {"tx_encode_err", c->tx_encode_err},
+           {"tx_no_addr", c->tx_no_addr},         {"tx_sock_err", c->tx_sock_err},
+           {"tx_impair_lost", c->tx_impair_lost}, {"tx_impair_queue", c->tx_impair_queue},
+           {"core_nomem", c->core_nomem}};
+  for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+    if (i) fputc(',', f);
+    U64(f, d[i].name, d[i].v);
+  }
+  fputc('}', f);
+}
+
+static void counters_add(rt_counters *t, const rt_counters *c) {
+  const uint64_t *s = (const uint64_t *)c;
+  uint64_t *d = (uint64_t *)t;
+  for (size_t i = 0; i < sizeof *c / sizeof(uint64_t); i++)
+    d[i] += s[i];
+}
+
+static void stats_latency(FILE *f, const uint32_t *bins) {
+  fprintf(f,
+          "\"latency_ms_p50\":%d,\"latency_ms_p95\":%d,\"latency_ms_p99\":%d,"
+          "\"latency_ms_max\":%d,\"latency_hist_ms\":[",
+          rt_peer_latency_pct_ms(bins, 50), rt_peer_latency_pct_ms(bins, 95),
+          rt_peer_latency_pct_ms(bins, 99), rt_peer_latency_pct_ms(bins, 100));
+  /* Sparse [ms, count] pairs (the last bin means "RT_LAT_BINS_MS or more"), so
+   * that scripts/cluster can merge peers of many processes exactly. */
+  bool first = true;
+  for (unsigned i = 0; i <= RT_LAT_BINS_MS; i++) {
+    if (!bins[i]) continue;
+    fprintf(f, "%s[%u,%u]", first ? "" : ",", i, bins[i]);
+    first = false;
+  }
+  fputc(']', f);
+}
+
+static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
+  char addr[RT_ADDR_STR_MAX], id[33];
+  rt_addr_format(p->ip, p->port, addr);
+  sc_id_to_hex(&p->self.id, id);
+  id[32] = '\0';
+  fprintf(f, "{\"index\":%u,\"addr\":\"%s\",\"id\":\"%s\"", p->index, addr, id);
+  if (!p->node) {
+    fputs(",\"closed\":true}", f);
+    return;
+  }
+  const sc_pastry *pa = sc_node_pastry_c(p->node);
+  const sc_splitstream *ss = sc_node_forest_c(p->node);
+  sc_ref ls[SC_LEAFSET_MAX];
+  unsigned left;
+  unsigned nls = sc_pastry_leafset(pa, ls, SC_LEAFSET_MAX, &left);
+  sc_pastry_stats ps;
+  sc_pastry_get_stats(pa, &ps);
+  unsigned k = sc_splitstream_stripes(ss), wanted = 0;
+  for (unsigned s = 0; s < k; s++)
+    wanted += sc_splitstream_wants(ss, s);
+  fprintf(f,
+          ",\"joined\":%s,\"forest_started\":%s,\"departing\":%s,\"leafset\":%u,"
+          "\"rt_entries\":%u,\"peers_known\":%u,\"stripes\":%u,\"stripes_wanted\":%u,"
+          "\"stripes_attached\":%u,\"attach_changes\":%" PRIu64 ",\"children\":%u,",
+          sc_pastry_is_joined(pa) ? "true" : "false",
+          p->forest_started ? "true" : "false", p->departing ? "true" : "false", nls,
+          ps.rt_entries, nls + ps.rt_entries, k, wanted, rt_peer_stripes_attached(p),
+          p->attach_changes, sc_splitstream_load(ss));
+  stats_counters(f, &p->c);
+  fprintf(f,
+          ",\"pastry\":{\"msgs_sent\":%" PRIu64 ",\"msgs_recv\":%" PRIu64
+          ",\"dropped_invalid\":%" PRIu64 ",\"routes_dropped\":%" PRIu64
+          ",\"peers_declared_dead\":%" PRIu64 "}",
+          ps.msgs_sent, ps.msgs_recv, ps.msgs_dropped_invalid, ps.routes_dropped,
+          ps.peers_declared_dead);
+  if (p->impaired)
+    fprintf(f,
+            ",\"impair\":{\"lost\":%" PRIu64 ",\"overflow\":%" PRIu64
+            ",\"queued\":%" PRIu64 ",\"held\":%u,\"held_max\":%u}",
+            p->imp.lost, p->imp.overflow, p->imp.queued, p->imp.n, p->imp.held_max);
+  if (h->cfg.stream) {
+    sc_channel_stats cs;
+    sc_node_stream_stats(p->node, &cs);
+    uint64_t resolved = p->gens_delivered + p->gens_lost;
+    fprintf(f, ",\"stream\":{\"playing\":%s,", p->got_first ? "true" : "false");
+    if (p->got_first)
+      fprintf(f, "\"first_gen\":%" PRIu64 ",\"last_gen\":%" PRIu64 ",", p->first_gen,
+              p->last_gen);
+    fprintf(f,
+            "\"gens_delivered\":%" PRIu64 ",\"gens_lost\":%" PRIu64
+            ",\"continuity\":%.6f,\"bytes_delivered\":%" PRIu64
+            ",\"bytes_written\":%" PRIu64 ",",
+            p->gens_delivered, p->gens_lost,
+            resolved ? (double)p->gens_delivered / (double)resolved : 0.0,
+            p->bytes_delivered, h->out ? h->out[p->index].bytes : 0);
+    stats_latency(f, p->lat_ms);
+    fprintf(f,
+            ",\"gens_decoded\":%" PRIu64 ",\"chunks_stored\":%" PRIu64
+            ",\"chunks_dup\":%" PRIu64 ",\"chunks_late\":%" PRIu64
+            ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64
+            ",\"startup_ms\":%.3f,\"chunks_published\":%" PRIu64
+            ",\"publishes_routed\":%" PRIu64 ",\"root_changes\":%" PRIu64
+            ",\"repair_asks\":%" PRIu64 ",\"repair_chunks_asked\":%" PRIu64
+            ",\"repair_chunks_got\":%" PRIu64 ",\"repair_reqs_served\":%" PRIu64
+            ",\"repair_chunks_sent\":%" PRIu64 ",\"stripe_chunks\":%" PRIu64 "}",
+            cs.stream.gens_decoded, cs.stream.chunks_stored, cs.stream.chunks_dup,
+            cs.stream.chunks_late, cs.stream.chunks_invalid, cs.stream.chunks_ahead,
+            (double)cs.stream.startup_ns / 1e6, cs.chunks_published, cs.publishes_routed,
+            cs.root_changes, cs.repair_asks, cs.repair_chunks_asked, cs.repair_chunks_got,
+            cs.repair_reqs_served, cs.repair_chunks_sent, cs.stripe_chunks);
+  }
+  fputc('}', f);
+}
+
+static void stats_doc(FILE *f, rt_host *h) {
+  uint64_t now = rt_now_ns();
+  fprintf(f,
+          "{\"program\":\"stripecast\",\"pid\":%d,\"time_ns\":%" PRIu64
+          ",\"uptime_s\":%.3f,\"cpu_s\":%.3f,\"max_rss_kb\":%ld,\"state\":\"%s\","
+          "\"role\":\"%s\",\"hosted\":%u,\"addresses_known\":%u,",
+          (int)getpid(), now, (double)(now - h->start_ns) / 1e9, stats_cpu_s(),
+          stats_maxrss_kb(),
+          h->state == RT_RUNNING     ? "running"
+          : h->state == RT_DEPARTING ? "departing"
+                                     : "exiting",
+          h->opt.source ? "source" : "peer", h->npeers, h->addrs.n);
+  if (h->opt.source) {
+    const rt_source *s = &h->src;
+    fprintf(f,
+            "\"source\":{\"started\":%s,\"eof\":%s,\"bytes_read\":%" PRIu64
+            ",\"rate_kbps\":%" PRIu64 ",\"flushes\":%" PRIu64 ",\"write_errors\":%" PRIu64
+            ",\"start_ns\":%" PRIu64 ",\"eof_ns\":%" PRIu64 "},",
+            s->started ? "true" : "false", s->eof ? "true" : "false", s->bytes_read,
+            h->opt.rate_kbps, s->flushes, s->write_errors, s->start_ns, s->eof_ns);
+  }
+  fputs("\"peers\":[", f);
+  rt_counters tot;
+  memset(&tot, 0, sizeof tot);
+  uint64_t joined = 0, attached_all = 0, delivered = 0, lost = 0;
+  static uint32_t lat[RT_LAT_BINS_MS + 1]; /* single-threaded; reused per call */
+  memset(lat, 0, sizeof lat);
+  for (uint32_t i = 0; i < h->npeers; i++) {
+    rt_peer *p = &h->peers[i];
+    if (i) fputc(',', f);
+    stats_peer(f, h, p);
+    counters_add(&tot, &p->c);
+    if (p->node) {
+      const sc_splitstream *ss = sc_node_forest_c(p->node);
+      unsigned k = sc_splitstream_stripes(ss), wanted = 0;
+      for (unsigned s = 0; s < k; s++)
+        wanted += sc_splitstream_wants(ss, s);
+      joined += sc_pastry_is_joined(sc_node_pastry_c(p->node));
+      attached_all += p->forest_started && rt_peer_stripes_attached(p) >= wanted;
+    }
+    delivered += p->gens_delivered;
+    lost += p->gens_lost;
+    for (unsigned b = 0; b <= RT_LAT_BINS_MS; b++)
+      lat[b] += p->lat_ms[b];
+  }
+  fprintf(f,
+          "],\"totals\":{\"joined\":%" PRIu64 ",\"attached_all\":%" PRIu64
+          ",\"gens_delivered\":%" PRIu64 ",\"gens_lost\":%" PRIu64 ",",
+          joined, attached_all, delivered, lost);
+  stats_counters(f, &tot);
+  fputc(',', f);
+  stats_latency(f, lat);
+  fputs("}}\n", f);
+}
+
+int rt_stats_write(rt_host *h, const char *path) {
+  h->stats_writes++;
+  if (strcmp(path, "-") == 0) {
+    stats_doc(stdout, h);
+    fflush(stdout);
+    return 0;
+  }
+  char tmp[4200];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= sizeof tmp)
+    return -ENAMETOOLONG;
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -errno;
+  stats_doc(f, h);
+  if (fclose(f) != 0) {
+    int e = errno;
+    unlink(tmp);
+    return -e;
+  }
+  if (rename(tmp, path) != 0) {
+    int e = errno;
+    unlink(tmp);
+    return -e;
+  }
+  return 0;
+}

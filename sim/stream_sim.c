@@ -1,0 +1,777 @@
+/* stream_sim.c — the streaming experiment (see stream_sim.h). */
+#include "sim/stream_sim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/node.h"
+#include "core/rng.h"
+#include "sim/churn.h"
+#include "sim/json.h"
+#include "sim/stats.h"
+#include "sim/world.h"
+
+#define NS_PER_S  1000000000ull
+#define TICK_NS   NS_PER_S /* time-series rows */
+#define SOURCE    0u
+/* Control traffic a peer's uplink is given on top of its share of the
+ * stream (heartbeats, Pastry maintenance, repair requests). */
+#define CONTROL_ALLOWANCE_BPS 32000.0
+/* A message waits at most this long in an upstream queue (tail drop): a
+ * home router's upstream buffer at these rates. */
+#define UPLINK_QUEUE_MAX_NS (2000ull * 1000000ull)
+
+enum {
+  EV_JOIN = SIM_WORLD_EV_USER, /* arg: initial peer joining the overlay */
+  EV_BUILD,                    /* receivers subscribe */
+  EV_START,                    /* arg: peer subscribes once Pastry is joined */
+  EV_T0,                       /* the source starts */
+  EV_GEN,                      /* the source cuts one generation */
+  EV_CHURN,                    /* the churn schedule's next event(s) */
+  EV_GONE,                     /* arg: a politely departing peer's grace ends */
+  EV_TICK,                     /* a time-series row */
+  EV_CUT,                      /* the stripe cut */
+  EV_END,
+};
+
+enum { ST_NONE, ST_JOINING, ST_PLAYING, ST_DEPARTING, ST_GONE };
+
+typedef struct speer {
+  uint64_t join_ns;          /* when it subscribed */
+  uint64_t first_deliver_ns; /* 0: nothing played yet */
+  uint32_t delivered, lost;  /* generations, this session */
+  uint64_t lag_sum_ns;
+  uint16_t mask; /* stripes that brought a chunk this tick */
+  uint8_t state;
+} speer;
+
+typedef struct ts_row {
+  double t_s;
+  uint32_t online;
+  double stripes_mean;
+  uint64_t delivered, lost, repair_asks, uplink_drops;
+} ts_row;
+
+typedef struct stream_sim {
+  const sim_stream_params *prm;
+  sim_stream_result *res;
+  FILE *log;
+  sim_net *net;
+  sim_world *w;
+  sim_churn_sched *churn;
+  sc_rng rng;
+  speer *sp;
+  uint64_t *uplink_bps;
+  uint32_t npeers; /* slots: initial peers plus every arrival */
+  uint32_t k;
+  uint64_t t0_ns, end_ns, gen_ns;
+  uint64_t gens;
+  uint64_t join_gap_ns;
+  uint64_t bytes0, payload0;
+  /* per tick */
+  uint64_t tick_delivered, tick_lost;
+  uint64_t repair_asks_last, uplink_drops_last;
+  ts_row *ts;
+  size_t nts, ts_cap;
+  /* per session */
+  sim_samples cont, cont_surv, startup_ms, lag_ms;
+  uint64_t sum_delivered, sum_lost, complete_sessions;
+  uint64_t repair_asks, repair_got, chunks_stored;
+  FILE *sessions_csv;
+  uint8_t *expect; /* payload mode: one generation's bytes, rebuilt per check */
+  double wall_start, wall_last;
+  bool streaming, done;
+  int failed;
+} stream_sim;
+
+/* ------------------------------------------------------------- payload */
+
+/* The stream's byte at offset o: a pure function of (seed, o), so any
+ * receiver's output can be checked without keeping the stream. */
+static uint8_t stream_byte(uint64_t seed, uint64_t o) {
+  return (uint8_t)(sc_mix64(seed ^ (o >> 3)) >> (8 * (o & 7)));
+}
+
+static uint32_t gen_bytes(const stream_sim *s) {
+  return s->prm->fec_data * s->prm->chunk_bytes;
+}
+
+/* ---------------------------------------------------------------- hooks */
+
+static void h_stripe_data(void *ctx, uint32_t peer, unsigned stripe,
+                          const sc_msg_multicast *m, uint64_t now) {
+  (void)m;
+  (void)now;
+  stream_sim *s = ctx;
+  s->sp[peer].mask |= (uint16_t)(1u << stripe);
+}
+
+static void h_deliver(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *data,
+                      size_t datalen, uint64_t src_ts_ns, uint64_t now) {
+  stream_sim *s = ctx;
+  speer *p = &s->sp[peer];
+  p->delivered++;
+  s->tick_delivered++;
+  if (p->first_deliver_ns == 0) p->first_deliver_ns = now;
+  if (now > src_ts_ns) p->lag_sum_ns += now - src_ts_ns;
+  if (s->prm->payload) {
+    uint64_t base = gen * gen_bytes(s);
+    bool ok = data != NULL && datalen == gen_bytes(s);
+    for (size_t i = 0; ok && i < datalen; i++)
+      if (data[i] != stream_byte(s->prm->seed, base + i)) ok = false;
+    if (!ok) s->res->payload_mismatches++;
+  }
+}
+
+static void h_lost(void *ctx, uint32_t peer, uint64_t gen, uint64_t now) {
+  (void)gen;
+  (void)now;
+  stream_sim *s = ctx;
+  s->sp[peer].lost++;
+  s->tick_lost++;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+static void schedule(stream_sim *s, uint64_t t, int kind, uint32_t arg) {
+  if (sim_engine_schedule(sim_world_engine(s->w), t, (uint32_t)kind, arg, NULL) != 0)
+    s->failed = 1;
+}
+
+static uint64_t exp_gap_ns(stream_sim *s, uint64_t mean_ns) {
+  double u = sc_rng_unit(&s->rng);
+  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+}
+
+static double coded_rate_bps(const sim_stream_params *p) {
+  return p->rate_kbps * 1000.0 * (double)(p->fec_data + p->fec_parity) / p->fec_data;
+}
+
+/* Creates peer i with its capacity draw and uplink. */
+static int add_peer(stream_sim *s, uint32_t i) {
+  const sim_stream_params *p = s->prm;
+  sc_node_config nc;
+  sc_node_config_default(&nc);
+  nc.forest.stripes = s->k;
+  nc.pastry.refine_per_row = p->refine_per_row;
+  uint32_t in, cap;
+  if (i == SOURCE) {
+    in = 0;
+    cap = p->config == SIM_CAP_16XNB ? SIM_CAP_UNBOUNDED : s->k;
+  } else {
+    sim_cap_draw(p->config, p->seed, i, s->k, &in, &cap);
+    in = s->k; /* a listener wants every stripe of its stream */
+  }
+  nc.forest.in_degree = in;
+  nc.forest.capacity = cap == SIM_CAP_UNBOUNDED ? SC_CAPACITY_UNBOUNDED : cap;
+  nc.stream = true;
+  nc.stream_source = i == SOURCE;
+  sc_channel_config *cc = &nc.stream_cfg;
+  cc->stream.data_chunks = p->fec_data;
+  cc->stream.parity_chunks = p->fec_parity;
+  cc->stream.chunk_bytes = p->chunk_bytes;
+  cc->stream.buffer_ns = (uint64_t)(p->buffer_ms * 1e6);
+  double gens_in_buffer = p->buffer_ms * 1e6 / (double)s->gen_ns;
+  uint32_t window = (uint32_t)(4 * gens_in_buffer) + 32;
+  cc->stream.window_gens = window > SC_STREAM_WINDOW_MAX ? SC_STREAM_WINDOW_MAX : window;
+  cc->stream.symbolic = !p->payload;
+  cc->repair = p->repair;
+  cc->repair_wait_ns = (uint64_t)(p->repair_wait_ms * 1e6);
+  if (p->uplink_headroom > 0 && cap != SIM_CAP_UNBOUNDED) {
+    /* Forwarding cap children costs cap/k of the coded stream; the source
+     * also sends every chunk once, to the stripe roots. */
+    double share = (double)(cap > 0 ? cap : 1) / (double)s->k + (i == SOURCE ? 1.0 : 0.0);
+    s->uplink_bps[i] =
+        (uint64_t)(p->uplink_headroom * share * coded_rate_bps(p) + CONTROL_ALLOWANCE_BPS);
+  }
+  int rv = sim_world_add(s->w, i, &nc);
+  if (rv == 0) s->sp[i].state = ST_JOINING;
+  return rv;
+}
+
+/* Closes peer i's session into the statistics. */
+static void end_session(stream_sim *s, uint32_t i, bool survivor) {
+  speer *p = &s->sp[i];
+  sc_node *nd = sim_world_node(s->w, i);
+  if (nd && i != SOURCE) {
+    sc_channel_stats cs;
+    sc_node_stream_stats(nd, &cs);
+    s->repair_asks += cs.repair_asks;
+    s->repair_got += cs.repair_chunks_got;
+    s->chunks_stored += cs.stream.chunks_stored;
+  }
+  if (i == SOURCE) return;
+  uint64_t resolved = (uint64_t)p->delivered + p->lost;
+  if (resolved == 0) return;
+  double c = (double)p->delivered / (double)resolved;
+  s->res->sessions++;
+  s->sum_delivered += p->delivered;
+  s->sum_lost += p->lost;
+  if (p->lost == 0) s->complete_sessions++;
+  if (sim_samples_add(&s->cont, c) != 0) s->failed = 1;
+  if (survivor && sim_samples_add(&s->cont_surv, c) != 0) s->failed = 1;
+  if (p->first_deliver_ns) {
+    uint64_t from = p->join_ns > s->t0_ns ? p->join_ns : s->t0_ns;
+    double st = p->first_deliver_ns > from ? (double)(p->first_deliver_ns - from) / 1e6 : 0;
+    if (sim_samples_add(&s->startup_ms, st) != 0) s->failed = 1;
+  }
+  if (p->delivered && sim_samples_add(&s->lag_ms, (double)p->lag_sum_ns / p->delivered / 1e6))
+    s->failed = 1;
+  if (s->sessions_csv)
+    fprintf(s->sessions_csv, "%u,%.3f,%u,%u,%.6f,%d\n", i,
+            p->join_ns > s->t0_ns ? (double)(p->join_ns - s->t0_ns) / 1e9 : 0.0,
+            p->delivered, p->lost, c, survivor ? 1 : 0);
+}
+
+static void gone(stream_sim *s, uint32_t i) {
+  end_session(s, i, false);
+  s->sp[i].state = ST_GONE;
+  sim_world_retire(s->w, i);
+}
+
+static void ts_push(stream_sim *s, uint64_t now) {
+  if (s->nts == s->ts_cap) {
+    size_t ncap = s->ts_cap ? 2 * s->ts_cap : 256;
+    ts_row *n = realloc(s->ts, ncap * sizeof(ts_row));
+    if (!n) {
+      s->failed = 1;
+      return;
+    }
+    s->ts = n;
+    s->ts_cap = ncap;
+  }
+  uint32_t online = 0;
+  uint64_t stripes = 0;
+  for (uint32_t i = 1; i < s->npeers; i++) {
+    speer *p = &s->sp[i];
+    if (p->state == ST_PLAYING || p->state == ST_DEPARTING) {
+      online++;
+      stripes += (uint64_t)__builtin_popcount(p->mask);
+    }
+    p->mask = 0;
+  }
+  const sim_world_counters *c = sim_world_counters_get(s->w);
+  ts_row *row = &s->ts[s->nts++];
+  row->t_s = (double)(now - s->t0_ns) / 1e9;
+  row->online = online;
+  row->stripes_mean = online ? (double)stripes / online : 0;
+  row->delivered = s->tick_delivered;
+  row->lost = s->tick_lost;
+  row->repair_asks = c->by_type[SC_MSG_REPAIR_REQ] - s->repair_asks_last;
+  row->uplink_drops = c->uplink_drops - s->uplink_drops_last;
+  s->repair_asks_last = c->by_type[SC_MSG_REPAIR_REQ];
+  s->uplink_drops_last = c->uplink_drops;
+  s->tick_delivered = s->tick_lost = 0;
+}
+
+static void progress(stream_sim *s, bool force) {
+  if (!s->prm->progress || !s->log) return;
+  double now = sim_wall_s();
+  if (!force && now - s->wall_last < 2.0) return;
+  s->wall_last = now;
+  sim_engine *e = sim_world_engine(s->w);
+  double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
+  double t = (double)e->now_ns / 1e9;
+  if (s->streaming) {
+    double done = ((double)e->now_ns - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
+    double eta = done > 0 ? (now - s->wall_last + (now - s->wall_start)) * (1 - done) / done
+                          : 0;
+    fprintf(s->log, "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
+            "%.0fs eta %.0fs\n",
+            t, 100 * done, (unsigned long long)s->gens, evs / 1e6, now - s->wall_start,
+            eta);
+  } else {
+    fprintf(s->log, "stream: setting up t=%.0fs joined %u/%u events %.2fM/s wall %.0fs\n",
+            t, sim_world_joined(s->w), s->prm->peers, evs / 1e6, now - s->wall_start);
+  }
+  fflush(s->log);
+}
+
+/* ----------------------------------------------------------------- churn */
+
+static void churn_apply(stream_sim *s, const sim_churn_event *ev, uint64_t now) {
+  uint32_t i = ev->peer;
+  if (i >= s->npeers) {
+    s->failed = 1;
+    return;
+  }
+  speer *p = &s->sp[i];
+  switch (ev->kind) {
+  case SIM_CHURN_JOIN:
+    if (p->state != ST_NONE) break;
+    s->res->arrivals++;
+    if (add_peer(s, i) != 0 || sim_world_join(s->w, i) != 0) {
+      s->failed = 1;
+      break;
+    }
+    schedule(s, now + NS_PER_S, EV_START, i);
+    break;
+  case SIM_CHURN_CRASH:
+    if (p->state == ST_NONE || p->state == ST_GONE || i == SOURCE) break;
+    s->res->crashes++;
+    gone(s, i);
+    break;
+  case SIM_CHURN_LEAVE_POLITE:
+    if (p->state == ST_NONE || p->state == ST_GONE || p->state == ST_DEPARTING ||
+        i == SOURCE)
+      break;
+    s->res->polite_departures++;
+    p->state = ST_DEPARTING;
+    if (sc_node_depart(sim_world_node(s->w, i), now) == SC_ERR_NOMEM) s->failed = 1;
+    sim_world_rearm(s->w, i);
+    schedule(s, now + (uint64_t)(s->prm->grace_s * 1e9), EV_GONE, i);
+    break;
+  default:
+    break;
+  }
+}
+
+/* Crashes every peer whose forwarding lies only in the cut stripes: their
+ * interior peers and roots. */
+static void stripe_cut(stream_sim *s, uint64_t now) {
+  uint32_t cut = s->prm->cut_stripes;
+  for (uint32_t i = 1; i < s->npeers; i++) {
+    speer *p = &s->sp[i];
+    if (p->state != ST_PLAYING) continue;
+    const sc_node *nd = sim_world_node(s->w, i);
+    const sc_scribe *sb = sc_node_scribe_c(nd);
+    const sc_splitstream *ss = sc_node_forest_c(nd);
+    bool in_cut = false, outside = false;
+    for (unsigned st = 0; st < s->k; st++) {
+      unsigned g = sc_splitstream_group(ss, st);
+      bool forwards = sc_scribe_children(sb, g) > 0 || sc_scribe_is_root(sb, g);
+      if (!forwards) continue;
+      if (st < cut)
+        in_cut = true;
+      else
+        outside = true;
+    }
+    if (in_cut && !outside) {
+      s->res->cut_crashes++;
+      gone(s, i);
+    }
+  }
+  (void)now;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void h_event(void *ctx, const sim_event *ev) {
+  stream_sim *s = ctx;
+  uint64_t now = ev->t_ns;
+  const sim_stream_params *p = s->prm;
+  switch (ev->kind) {
+  case EV_JOIN: {
+    uint32_t i = ev->arg;
+    if (sim_world_join(s->w, i) != 0) s->failed = 1;
+    if (i + 1 < p->peers)
+      schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
+    else
+      schedule(s, now + (uint64_t)(p->settle_s * 1e9), EV_BUILD, 0);
+    break;
+  }
+  case EV_BUILD: {
+    uint64_t spread = (uint64_t)(p->spread_s * 1e9);
+    for (uint32_t i = 1; i < p->peers; i++)
+      schedule(s, now + (spread ? sc_rng_next(&s->rng) % spread : 0), EV_START, i);
+    schedule(s, now + (uint64_t)(p->build_wait_s * 1e9), EV_T0, 0);
+    break;
+  }
+  case EV_START: {
+    uint32_t i = ev->arg;
+    speer *sp = &s->sp[i];
+    if (sp->state != ST_JOINING) break;
+    sc_node *nd = sim_world_node(s->w, i);
+    if (!sc_pastry_is_joined(sc_node_pastry(nd))) {
+      schedule(s, now + NS_PER_S, EV_START, i); /* not in the overlay yet */
+      break;
+    }
+    if (sc_node_start_forest(nd, now) == SC_ERR_NOMEM) s->failed = 1;
+    sp->state = ST_PLAYING;
+    sp->join_ns = now;
+    sim_world_rearm(s->w, i);
+    break;
+  }
+  case EV_T0: {
+    s->t0_ns = now;
+    s->end_ns = now + (uint64_t)(p->duration_s * 1e9);
+    s->streaming = true;
+    const sim_world_counters *c = sim_world_counters_get(s->w);
+    s->bytes0 = c->bytes;
+    s->payload0 = c->payload_bytes;
+    s->repair_asks_last = c->by_type[SC_MSG_REPAIR_REQ];
+    s->uplink_drops_last = c->uplink_drops;
+    schedule(s, now, EV_GEN, 0);
+    schedule(s, now + TICK_NS, EV_TICK, 0);
+    schedule(s, s->end_ns, EV_END, 0);
+    uint64_t t = sim_churn_sched_peek_ns(s->churn);
+    if (t != UINT64_MAX) schedule(s, now + t, EV_CHURN, 0);
+    if (p->cut_stripes) schedule(s, now + (uint64_t)(p->cut_at_s * 1e9), EV_CUT, 0);
+    break;
+  }
+  case EV_CUT:
+    stripe_cut(s, now);
+    break;
+  case EV_GEN: {
+    if (now >= s->end_ns) break;
+    sc_node *src = sim_world_node(s->w, SOURCE);
+    uint32_t gb = gen_bytes(s);
+    int rv;
+    if (p->payload) {
+      uint64_t base = s->gens * gb;
+      for (uint32_t i = 0; i < gb; i++)
+        s->expect[i] = stream_byte(p->seed, base + i);
+      rv = sc_node_source_write(src, s->expect, gb, now);
+    } else {
+      rv = sc_node_source_write(src, NULL, gb, now);
+    }
+    if (rv != 0) s->failed = 1;
+    s->gens++;
+    sim_world_rearm(s->w, SOURCE);
+    schedule(s, now + s->gen_ns, EV_GEN, 0);
+    break;
+  }
+  case EV_CHURN: {
+    sim_churn_event ce;
+    while (sim_churn_sched_peek_ns(s->churn) + s->t0_ns <= now) {
+      int rv = sim_churn_sched_next(s->churn, &ce);
+      if (rv != 1) {
+        if (rv < 0) s->failed = 1;
+        break;
+      }
+      churn_apply(s, &ce, now);
+    }
+    uint64_t t = sim_churn_sched_peek_ns(s->churn);
+    if (t != UINT64_MAX) schedule(s, s->t0_ns + t, EV_CHURN, 0);
+    break;
+  }
+  case EV_GONE: {
+    uint32_t i = ev->arg;
+    if (s->sp[i].state != ST_DEPARTING) break;
+    sc_node_depart_finish(sim_world_node(s->w, i), now);
+    gone(s, i);
+    break;
+  }
+  case EV_TICK:
+    ts_push(s, now);
+    if (now + TICK_NS <= s->end_ns) schedule(s, now + TICK_NS, EV_TICK, 0);
+    break;
+  case EV_END:
+    s->done = true;
+    sim_world_stop(s->w);
+    break;
+  default:
+    break;
+  }
+}
+
+/* --------------------------------------------------------------- outputs */
+
+static FILE *open_out(stream_sim *s, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", s->prm->out_dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f && s->log)
+    fprintf(s->log, "stream: cannot write %s: %s\n", path, strerror(errno));
+  return f;
+}
+
+static int write_timeseries(stream_sim *s) {
+  FILE *f = open_out(s, "timeseries.csv");
+  if (!f) return -1;
+  fputs("t_s,peers_online,stripes_received_mean,continuity,gens_delivered,gens_lost,"
+        "repair_requests,uplink_drops\n",
+        f);
+  for (size_t i = 0; i < s->nts; i++) {
+    const ts_row *r = &s->ts[i];
+    uint64_t res = r->delivered + r->lost;
+    fprintf(f, "%.0f,%u,%.4f,", r->t_s, r->online, r->stripes_mean);
+    if (res)
+      fprintf(f, "%.6f", (double)r->delivered / (double)res);
+    fprintf(f, ",%llu,%llu,%llu,%llu\n", (unsigned long long)r->delivered,
+            (unsigned long long)r->lost, (unsigned long long)r->repair_asks,
+            (unsigned long long)r->uplink_drops);
+  }
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------- run */
+
+void sim_stream_params_default(sim_stream_params *p) {
+  memset(p, 0, sizeof(*p));
+  p->peers = 1000;
+  p->config = SIM_CAP_16X32;
+  p->topology = SIM_NET_SPHERE;
+  p->seed = 1;
+  p->stripes = 16;
+  p->fec_data = 12;
+  p->fec_parity = 4;
+  p->rate_kbps = 128;
+  p->chunk_bytes = 1024;
+  p->buffer_ms = 5000;
+  p->duration_s = 300;
+  p->repair = true;
+  p->repair_wait_ms = 1000;
+  p->uplink_headroom = 1.5;
+  p->grace_s = 5;
+  p->settle_s = 30;
+  p->spread_s = 5;
+  p->build_wait_s = 60;
+  p->refine_per_row = 4;
+}
+
+static void stream_free(stream_sim *s) {
+  sim_world_del(s->w);
+  sim_net_del(s->net);
+  sim_churn_sched_del(s->churn);
+  free(s->sp);
+  free(s->uplink_bps);
+  free(s->ts);
+  free(s->expect);
+  sim_samples_free(&s->cont);
+  sim_samples_free(&s->cont_surv);
+  sim_samples_free(&s->startup_ms);
+  sim_samples_free(&s->lag_ms);
+  if (s->sessions_csv) fclose(s->sessions_csv);
+}
+
+/* Builds the churn schedule; counts the peers it will bring (a dry run of
+ * the same pure schedule) so every slot exists up front. */
+static int make_churn(stream_sim *s, uint32_t *total) {
+  const sim_stream_params *p = s->prm;
+  sim_churn_spec spec;
+  char err[SIM_CHURN_ERR_MAX];
+  if (sim_churn_parse(p->churn ? p->churn : "none", &spec, err, sizeof err) != SC_OK) {
+    if (s->log) fprintf(s->log, "stripecast-sim stream: --churn: %s\n", err);
+    return 2;
+  }
+  uint64_t dur = (uint64_t)(p->duration_s * 1e9);
+  sim_churn_sched *dry;
+  if (sim_churn_sched_new(&dry, &spec, p->peers, dur, p->seed, err, sizeof err) != SC_OK) {
+    if (s->log) fprintf(s->log, "stripecast-sim stream: --churn: %s\n", err);
+    return 2;
+  }
+  sim_churn_event ev;
+  int rv;
+  while ((rv = sim_churn_sched_next(dry, &ev)) == 1) {
+  }
+  *total = sim_churn_sched_peers_total(dry);
+  sim_churn_sched_del(dry);
+  if (rv < 0) {
+    if (s->log) fprintf(s->log, "stripecast-sim stream: the churn schedule failed (%d)\n", rv);
+    return -1;
+  }
+  if (*total < p->peers) *total = p->peers;
+  if (sim_churn_sched_new(&s->churn, &spec, p->peers, dur, p->seed, err, sizeof err) !=
+      SC_OK)
+    return -1;
+  return 0;
+}
+
+int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) {
+  memset(r, 0, sizeof(*r));
+  stream_sim S, *s = &S;
+  memset(s, 0, sizeof(S));
+  s->prm = p;
+  s->res = r;
+  s->log = log;
+  s->k = p->stripes;
+  s->wall_start = s->wall_last = sim_wall_s();
+  sim_samples_init(&s->cont);
+  sim_samples_init(&s->cont_surv);
+  sim_samples_init(&s->startup_ms);
+  sim_samples_init(&s->lag_ms);
+  sc_rng_seed(&s->rng, p->seed ^ 0x57e4a3000000001ull);
+  if (p->peers < 2 || p->fec_data == 0 || p->fec_data + p->fec_parity != p->stripes ||
+      p->stripes > SC_STRIPES_MAX || p->chunk_bytes == 0 ||
+      p->chunk_bytes > SC_CHUNK_BYTES_MAX || p->rate_kbps <= 0) {
+    if (log)
+      fprintf(log, "stripecast-sim stream: need >= 2 peers, d + p = stripes <= 16, "
+                   "1..%u chunk bytes and a positive rate\n",
+              SC_CHUNK_BYTES_MAX);
+    return -1;
+  }
+  s->gen_ns = (uint64_t)((double)gen_bytes(s) * 8.0 / (p->rate_kbps * 1000.0) * 1e9);
+  if (s->gen_ns == 0) s->gen_ns = 1;
+  uint32_t total;
+  int rv = make_churn(s, &total);
+  if (rv != 0) {
+    stream_free(s);
+    return rv;
+  }
+  s->npeers = total;
+  r->peers_total = total;
+  sim_net_config nc = sim_net_config_default();
+  nc.kind = p->topology;
+  nc.seed = p->seed;
+  if (sim_net_new(&s->net, &nc, total) != 0) {
+    if (log) fprintf(log, "stream: cannot build the network model for %u peers\n", total);
+    stream_free(s);
+    return -1;
+  }
+  s->sp = calloc(total, sizeof(speer));
+  s->uplink_bps = calloc(total, sizeof(uint64_t));
+  if (p->payload) s->expect = malloc(gen_bytes(s));
+  if (!s->sp || !s->uplink_bps || (p->payload && !s->expect)) goto oom;
+  if (p->out_dir) {
+    s->sessions_csv = open_out(s, "sessions.csv");
+    if (!s->sessions_csv) {
+      stream_free(s);
+      return -1;
+    }
+    fputs("peer,join_s,gens_delivered,gens_lost,continuity,survivor\n", s->sessions_csv);
+  }
+
+  sim_world_config wc;
+  memset(&wc, 0, sizeof(wc));
+  wc.peers = total;
+  wc.seed = p->seed;
+  wc.loss = p->loss;
+  wc.wire_check = p->wire_check;
+  sc_node_config_default(&wc.node);
+  if (p->uplink_headroom > 0) {
+    if (sim_uplink_cfg_init(&wc.uplink, 0, 0, UPLINK_QUEUE_MAX_NS) != 0) goto oom;
+    wc.uplink_rate_bps = s->uplink_bps;
+  }
+  sim_world_hooks hooks = {.stripe_data = h_stripe_data,
+                           .stream_deliver = h_deliver,
+                           .stream_lost = h_lost,
+                           .event = h_event};
+  if (sim_world_new(&s->w, &wc, s->net, &hooks, s) != 0) goto oom;
+  for (uint32_t i = 0; i < p->peers; i++)
+    if (add_peer(s, i) != 0) goto oom;
+  double rate = p->join_rate;
+  if (rate <= 0) {
+    rate = p->peers / 100.0;
+    if (rate < 10) rate = 10;
+    if (rate > 2000) rate = 2000;
+  }
+  s->join_gap_ns = (uint64_t)(1e9 / rate);
+  schedule(s, 0, EV_JOIN, 0);
+  while (!s->done && !s->failed) {
+    if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;
+    progress(s, false);
+    if (sim_engine_pending(sim_world_engine(s->w)) == 0) break;
+  }
+  progress(s, true);
+  if (s->failed || !s->done) {
+    if (log) fprintf(log, "stream: the simulation failed (out of memory?)\n");
+    stream_free(s);
+    return -1;
+  }
+  /* Survivors close their sessions at the end. */
+  for (uint32_t i = 0; i < s->npeers; i++) {
+    uint8_t st = s->sp[i].state;
+    if (st == ST_PLAYING || st == ST_DEPARTING || (i == SOURCE && st != ST_NONE)) {
+      if (i != SOURCE) r->survivors++;
+      end_session(s, i, true);
+    }
+  }
+  r->gens_published = s->gens;
+  r->continuity_mean = sim_samples_mean(&s->cont);
+  r->continuity_p01 = sim_samples_quantile(&s->cont, 0.01);
+  r->continuity_min = sim_samples_quantile(&s->cont, 0.0);
+  r->survivors_continuity_mean = sim_samples_mean(&s->cont_surv);
+  r->survivors_continuity_p01 = sim_samples_quantile(&s->cont_surv, 0.01);
+  uint64_t resolved = s->sum_delivered + s->sum_lost;
+  r->generations_lost_fraction = resolved ? (double)s->sum_lost / (double)resolved : NAN;
+  r->complete_sessions_fraction =
+      r->sessions ? (double)s->complete_sessions / r->sessions : NAN;
+  r->startup_ms_p50 = sim_samples_quantile(&s->startup_ms, 0.5);
+  r->startup_ms_p95 = sim_samples_quantile(&s->startup_ms, 0.95);
+  r->lag_ms_p50 = sim_samples_quantile(&s->lag_ms, 0.5);
+  r->lag_ms_p95 = sim_samples_quantile(&s->lag_ms, 0.95);
+  r->repair_asks = s->repair_asks;
+  r->repair_chunks_got = s->repair_got;
+  r->chunks_stored = s->chunks_stored;
+  r->repair_pull_fraction =
+      s->chunks_stored ? (double)s->repair_got / (double)s->chunks_stored : 0;
+  const sim_world_counters *c = sim_world_counters_get(s->w);
+  uint64_t bytes = c->bytes - s->bytes0, payload = c->payload_bytes - s->payload0;
+  r->control_overhead_fraction = payload ? (double)(bytes - payload) / (double)payload : NAN;
+  r->messages = c->messages;
+  r->messages_lost = c->messages_lost;
+  r->uplink_drops = c->uplink_drops;
+  r->bytes = c->bytes;
+  r->payload_bytes = c->payload_bytes;
+  sim_engine *e = sim_world_engine(s->w);
+  r->sim_events = e->events_processed;
+  r->trace_digest = sim_world_digest(s->w);
+  r->sim_time_s = (double)e->now_ns / 1e9;
+  r->wall_s = sim_wall_s() - s->wall_start;
+  r->events_per_s = r->wall_s > 0 ? (double)r->sim_events / r->wall_s : 0;
+  r->peak_rss_mb = sim_peak_rss_mb();
+  rv = 0;
+  if (p->out_dir && write_timeseries(s) != 0) rv = -1;
+  stream_free(s);
+  return rv;
+oom:
+  if (log) fprintf(log, "stream: out of memory setting up %u peers\n", total);
+  stream_free(s);
+  return -1;
+}
+
+void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result *r,
+                            FILE *f, bool pretty) {
+  sim_json j;
+  sim_json_begin(&j, f, pretty);
+  sim_json_u64(&j, "peers", p->peers);
+  sim_json_str(&j, "config", sim_cap_name(p->config));
+  sim_json_str(&j, "topology", sim_net_kind_name(p->topology));
+  sim_json_u64(&j, "stripes", p->stripes);
+  char fec[32];
+  snprintf(fec, sizeof fec, "%u+%u", p->fec_data, p->fec_parity);
+  sim_json_str(&j, "fec", fec);
+  sim_json_f64(&j, "rate_kbps", p->rate_kbps);
+  sim_json_u64(&j, "chunk_bytes", p->chunk_bytes);
+  sim_json_f64(&j, "buffer_ms", p->buffer_ms);
+  sim_json_str(&j, "churn", p->churn ? p->churn : "none");
+  sim_json_f64(&j, "loss", p->loss);
+  sim_json_f64(&j, "duration_s", p->duration_s);
+  sim_json_bool(&j, "repair", p->repair);
+  sim_json_f64(&j, "uplink_headroom", p->uplink_headroom);
+  sim_json_bool(&j, "payload", p->payload);
+  sim_json_f64(&j, "continuity_mean", r->continuity_mean);
+  sim_json_f64(&j, "continuity_p01", r->continuity_p01);
+  sim_json_f64(&j, "continuity_min", r->continuity_min);
+  sim_json_f64(&j, "survivors_continuity_mean", r->survivors_continuity_mean);
+  sim_json_f64(&j, "survivors_continuity_p01", r->survivors_continuity_p01);
+  sim_json_f64(&j, "generations_lost_fraction", r->generations_lost_fraction);
+  sim_json_f64(&j, "complete_sessions_fraction", r->complete_sessions_fraction);
+  sim_json_f64(&j, "startup_ms_p50", r->startup_ms_p50);
+  sim_json_f64(&j, "startup_ms_p95", r->startup_ms_p95);
+  sim_json_f64(&j, "lag_ms_p50", r->lag_ms_p50);
+  sim_json_f64(&j, "lag_ms_p95", r->lag_ms_p95);
+  sim_json_f64(&j, "repair_pull_fraction", r->repair_pull_fraction);
+  sim_json_f64(&j, "control_overhead_fraction", r->control_overhead_fraction);
+  sim_json_u64(&j, "sessions", r->sessions);
+  sim_json_u64(&j, "survivors", r->survivors);
+  sim_json_u64(&j, "peers_total", r->peers_total);
+  sim_json_u64(&j, "arrivals", r->arrivals);
+  sim_json_u64(&j, "crashes", r->crashes);
+  if (p->cut_stripes) sim_json_u64(&j, "cut_crashes", r->cut_crashes);
+  sim_json_u64(&j, "polite_departures", r->polite_departures);
+  sim_json_u64(&j, "generations_published", r->gens_published);
+  sim_json_u64(&j, "repair_requests", r->repair_asks);
+  sim_json_u64(&j, "repair_chunks", r->repair_chunks_got);
+  sim_json_u64(&j, "chunks_stored", r->chunks_stored);
+  if (p->payload) sim_json_u64(&j, "payload_mismatches", r->payload_mismatches);
+  sim_json_u64(&j, "messages", r->messages);
+  sim_json_u64(&j, "messages_lost", r->messages_lost);
+  sim_json_u64(&j, "uplink_drops", r->uplink_drops);
+  sim_json_u64(&j, "bytes", r->bytes);
+  sim_json_u64(&j, "payload_bytes", r->payload_bytes);
+  sim_json_u64(&j, "sim_events", r->sim_events);
+  char dg[32];
+  snprintf(dg, sizeof dg, "%016llx", (unsigned long long)r->trace_digest);
+  sim_json_str(&j, "trace_digest", dg);
+  sim_json_u64(&j, "seed", p->seed);
+  sim_json_f64(&j, "sim_time_s", r->sim_time_s);
+  sim_json_f64(&j, "wall_s", r->wall_s);
+  sim_json_f64(&j, "events_per_s", r->events_per_s);
+  sim_json_f64(&j, "peak_rss_mb", r->peak_rss_mb);
+  sim_json_end(&j);
+}

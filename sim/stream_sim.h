@@ -1,0 +1,97 @@
+/*
+ * stream_sim.h — the `stripecast-sim stream` experiment: a live stream over
+ * the SplitStream forest with erasure coding across stripes, repair pulls,
+ * churn, loss and per-peer upstream queues (DESIGN.md §3–4; docs/stream.md,
+ * docs/churn.md).
+ *
+ * Timeline (simulated time):
+ *   overlay   N peers join Pastry (Poisson arrivals), then settle_s of quiet;
+ *   forest    every receiver subscribes to its stripes (spread over spread_s)
+ *             and the forest gets build_wait_s to build;
+ *   stream    at T0 peer 0, the source, starts publishing: one generation of
+ *             d data + p parity chunks every d * chunk_bytes * 8 / rate
+ *             seconds, each chunk down its own stripe tree. The churn
+ *             schedule (`--churn`, its times counted from T0) crashes peers,
+ *             lets them leave politely (grace_s of forwarding, then gone) and
+ *             brings new ones, who join Pastry, subscribe, and play;
+ *   end       at T0 + duration_s; generations still inside a receiver's
+ *             playout buffer then are not counted.
+ *
+ * Continuity is counted per session (a peer from its first chunk to its
+ * departure or the end): generations delivered whole before their deadline
+ * over generations resolved (delivered or lost).
+ */
+#ifndef SIM_STREAM_SIM_H
+#define SIM_STREAM_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/capacity.h"
+#include "sim/netmodel.h"
+
+typedef struct sim_stream_params {
+  uint32_t peers; /* N >= 2 at T0; peer 0 is the source */
+  sim_cap_kind config;
+  sim_net_kind topology;
+  uint64_t seed;
+  uint32_t stripes;           /* k = d + p */
+  uint32_t fec_data;          /* d */
+  uint32_t fec_parity;        /* p; 0: no coding */
+  double rate_kbps;           /* the stream's rate before coding */
+  uint32_t chunk_bytes;       /* payload per chunk */
+  double buffer_ms;           /* playout delay */
+  const char *churn;          /* churn spec (docs/churn.md); NULL: none */
+  double loss;                /* per-message loss probability */
+  double duration_s;          /* streaming time */
+  bool repair;                /* repair pulls on */
+  double repair_wait_ms;      /* lateness before asking */
+  double uplink_headroom;     /* uplink = headroom x (capacity/k) x coded rate
+                                 + control allowance; 0: unlimited */
+  double grace_s;             /* polite departure: forwarding after goodbye */
+  double settle_s, spread_s, build_wait_s, join_rate;
+  /* A stripe cut: at T0 + cut_at_s every peer that forwards only in stripes
+   * [0, cut_stripes) (and the roots of those stripes) crashes, so each
+   * receiver loses at most those stripes until the trees repair. 0: none. */
+  uint32_t cut_stripes;
+  double cut_at_s;
+  uint32_t refine_per_row;
+  bool payload;               /* real bytes (checked at delivery); else symbolic */
+  bool wire_check;
+  bool progress;
+  const char *out_dir;
+} sim_stream_params;
+
+void sim_stream_params_default(sim_stream_params *p);
+
+typedef struct sim_stream_result {
+  uint32_t peers_total;   /* sessions, source included */
+  uint32_t sessions;      /* receiver sessions that resolved a generation */
+  uint32_t survivors;     /* receivers online at the end */
+  uint32_t crashes, polite_departures, arrivals;
+  uint32_t cut_crashes; /* peers the stripe cut crashed */
+  uint64_t gens_published;
+  double continuity_mean, continuity_p01, continuity_min;
+  double survivors_continuity_mean, survivors_continuity_p01;
+  double generations_lost_fraction;
+  double complete_sessions_fraction; /* sessions that lost no generation */
+  double startup_ms_p50, startup_ms_p95;
+  double lag_ms_p50, lag_ms_p95;
+  double repair_pull_fraction;      /* chunks got by repair / chunks stored */
+  double control_overhead_fraction; /* non-payload bytes / payload bytes */
+  uint64_t repair_asks, repair_chunks_got, chunks_stored;
+  uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
+  uint64_t messages, messages_lost, uplink_drops, bytes, payload_bytes;
+  uint64_t sim_events, trace_digest;
+  double wall_s, events_per_s, peak_rss_mb, sim_time_s;
+} sim_stream_result;
+
+/* Runs the experiment; progress and errors on log (may be NULL). Returns 0,
+ * -1 on a failure (message on log), or 2 for a bad churn spec. */
+int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log);
+
+void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result *r,
+                            FILE *f, bool pretty);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * test_node_unit.c — the real runtime's pure parts: the address table and
+ * its wire map (node/addr.h), the send-path impairment model
+ * (node/impair.h) with literal times, and the command line (node/cli.h).
+ * Sockets and the loop are exercised by the loopback tests
+ * (test_node_cluster.c, test_node_garbage.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/wire.h"
+#include "node/addr.h"
+#include "node/cli.h"
+#include "node/impair.h"
+#include "node/peer.h"
+
+#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
+#define MS             1000000ull
+
+/* ------------------------------------------------------------- addr */
+
+static void test_addr_intern(void **state) {
+  (void)state;
+  rt_addr_table t;
+  assert_int_equal(rt_addr_init(&t, 4), 0);
+  sc_addr a, b, c;
+  assert_int_equal(rt_addr_intern(&t, IP(127, 0, 0, 1), 9000, &a), 0);
+  assert_int_equal(rt_addr_intern(&t, IP(127, 0, 0, 1), 9001, &b), 0);
+  assert_int_not_equal(a, b);
+  assert_int_equal(rt_addr_intern(&t, IP(127, 0, 0, 1), 9000, &c), 0);
+  assert_int_equal(a, c); /* the same address keeps its handle */
+  assert_int_equal(rt_addr_find(&t, IP(127, 0, 0, 1), 9001, &c), 0);
+  assert_int_equal(b, c);
+  assert_int_equal(rt_addr_find(&t, IP(127, 0, 0, 2), 9001, &c), SC_ERR_NOT_FOUND);
+  struct sockaddr_in sa;
+  assert_int_equal(rt_addr_sockaddr(&t, b, &sa), 0);
+  assert_int_equal(ntohl(sa.sin_addr.s_addr), IP(127, 0, 0, 1));
+  assert_int_equal(ntohs(sa.sin_port), 9001);
+  assert_int_equal(rt_addr_sockaddr(&t, 77, &sa), SC_ERR_NOT_FOUND);
+  /* Unreachable addresses are refused. */
+  assert_int_equal(rt_addr_intern(&t, 0, 9000, &c), SC_ERR_INVALID);
+  assert_int_equal(rt_addr_intern(&t, IP(10, 0, 0, 1), 0, &c), SC_ERR_INVALID);
+  /* The bound: two more fit, the fifth is refused and counted. */
+  assert_int_equal(rt_addr_intern(&t, IP(10, 0, 0, 1), 1, &c), 0);
+  assert_int_equal(rt_addr_intern(&t, IP(10, 0, 0, 2), 1, &c), 0);
+  assert_int_equal(rt_addr_intern(&t, IP(10, 0, 0, 3), 1, &c), SC_ERR_FULL);
+  assert_int_equal(t.full, 1);
+  assert_int_equal(rt_addr_intern(&t, IP(10, 0, 0, 2), 1, &c), 0); /* known: fine */
+  rt_addr_free(&t);
+  assert_int_equal(rt_addr_init(&t, 0), SC_ERR_INVALID);
+  assert_int_equal(rt_addr_init(&t, RT_ADDR_MAX + 1), SC_ERR_INVALID);
+}
+
+static void test_addr_many(void **state) {
+  (void)state;
+  rt_addr_table t;
+  assert_int_equal(rt_addr_init(&t, 5000), 0);
+  for (uint32_t i = 0; i < 5000; i++) {
+    sc_addr a;
+    assert_int_equal(
+        rt_addr_intern(&t, IP(10, 0, i >> 8, i & 255), (uint16_t)(i + 1), &a), 0);
+    assert_int_equal(a, i);
+  }
+  for (uint32_t i = 0; i < 5000; i++) {
+    sc_addr a;
+    assert_int_equal(rt_addr_find(&t, IP(10, 0, i >> 8, i & 255), (uint16_t)(i + 1), &a),
+                     0);
+    assert_int_equal(a, i);
+  }
+  rt_addr_free(&t);
+}
+
+static void test_addr_wire_map(void **state) {
+  (void)state;
+  rt_addr_table t;
+  assert_int_equal(rt_addr_init(&t, 8), 0);
+  const sc_wire_addr_map *m = rt_addr_map(&t);
+  sc_addr a;
+  assert_int_equal(rt_addr_intern(&t, IP(192, 168, 1, 2), 0x1234, &a), 0);
+  uint8_t out[SC_WIRE_ADDR_MAX];
+  assert_int_equal(m->to_bytes(m->user, a, out, sizeof out), RT_ADDR_WIRE_LEN);
+  const uint8_t want[] = {192, 168, 1, 2, 0x12, 0x34};
+  assert_memory_equal(out, want, sizeof want);
+  assert_true(m->to_bytes(m->user, 5, out, sizeof out) < 0); /* no such handle */
+  sc_addr b;
+  assert_int_equal(m->from_bytes(m->user, want, sizeof want, &b), 0);
+  assert_int_equal(a, b);
+  const uint8_t other[] = {10, 1, 2, 3, 0, 80};
+  assert_int_equal(m->from_bytes(m->user, other, sizeof other, &b), 0);
+  assert_int_not_equal(a, b);
+  assert_true(m->from_bytes(m->user, want, 5, &b) < 0); /* wrong length */
+  const uint8_t zero_port[] = {10, 1, 2, 3, 0, 0};
+  assert_true(m->from_bytes(m->user, zero_port, 6, &b) < 0);
+
+  /* A whole message through the codec with this map. */
+  sc_msg msg;
+  memset(&msg, 0, sizeof msg);
+  msg.type = SC_MSG_PING;
+  msg.sender.id = sc_id_hash("x", 1);
+  msg.sender.addr = a;
+  msg.u.ping.sent_ns = 12345;
+  uint8_t buf[SC_WIRE_DATAGRAM_MAX];
+  int n = sc_wire_encode(&msg, m, buf, sizeof buf);
+  assert_true(n > 0);
+  assert_int_equal((size_t)n, sc_wire_size(&msg, RT_ADDR_WIRE_LEN));
+  sc_msg back;
+  assert_int_equal(sc_wire_decode(buf, (size_t)n, m, &back), 0);
+  assert_int_equal(back.sender.addr, a);
+  assert_int_equal(back.u.ping.sent_ns, 12345);
+  rt_addr_free(&t);
+}
+
+static void test_addr_parse(void **state) {
+  (void)state;
+  uint32_t ip;
+  uint16_t port;
+  assert_int_equal(rt_addr_parse("127.0.0.1:9000", &ip, &port), 0);
+  assert_int_equal(ip, IP(127, 0, 0, 1));
+  assert_int_equal(port, 9000);
+  const char *bad[] = {"127.0.0.1",       "127.0.0.1:",   ":9000",          "127.0.0.1:0",
+                       "127.0.0.1:65536", "127.0.0.1:9x", "localhost:9000", "1.2.3:9",
+                       "127.0.0.1:-1",    "300.0.0.1:9",  "127.0.0.1: 9"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_int_equal(rt_addr_parse(bad[i], &ip, &port), SC_ERR_INVALID);
+  char s[RT_ADDR_STR_MAX];
+  rt_addr_format(IP(255, 255, 255, 255), 65535, s);
+  assert_string_equal(s, "255.255.255.255:65535");
+}
+
+/* ----------------------------------------------------------- impair */
+
+static struct sockaddr_in to_addr(void) {
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_port = htons(9);
+  return sa;
+}
+
+static void test_impair_off(void **state) {
+  (void)state;
+  rt_impair_config c;
+  rt_impair_config_default(&c);
+  assert_false(rt_impair_active(&c));
+  rt_impair q;
+  assert_int_equal(rt_impair_init(&q, &c, 1), 0);
+  struct sockaddr_in sa = to_addr();
+  uint8_t d[100] = {0};
+  assert_int_equal(rt_impair_submit(&q, 0, d, sizeof d, &sa), RT_IMPAIR_SEND_NOW);
+  assert_int_equal(rt_impair_next(&q), UINT64_MAX);
+  rt_impair_free(&q);
+  c.loss = 1.5;
+  assert_int_equal(rt_impair_init(&q, &c, 1), SC_ERR_INVALID);
+  c.loss = 0;
+  c.queue_max = RT_IMPAIR_QUEUE_MAX + 1;
+  assert_int_equal(rt_impair_init(&q, &c, 1), SC_ERR_INVALID);
+}
+
+static void test_impair_loss(void **state) {
+  (void)state;
+  rt_impair_config c;
+  rt_impair_config_default(&c);
+  c.loss = 0.25;
+  rt_impair q;
+  assert_int_equal(rt_impair_init(&q, &c, 42), 0);
+  struct sockaddr_in sa = to_addr();
+  uint8_t d[10] = {0};
+  unsigned lost = 0, sent = 0;
+  for (int i = 0; i < 20000; i++) {
+    int rv = rt_impair_submit(&q, 0, d, sizeof d, &sa);
+    if (rv == RT_IMPAIR_LOST) lost++;
+    if (rv == RT_IMPAIR_SEND_NOW) sent++; /* loss alone never queues */
+  }
+  assert_int_equal(lost + sent, 20000);
+  assert_int_equal(q.lost, lost);
+  /* 25% of 20,000 = 5,000; sd ~ 61: +-400 is over 6 sd. */
+  assert_in_range(lost, 4600, 5400);
+  rt_impair_free(&q);
+}
+
+static void test_impair_rate(void **state) {
+  (void)state;
+  rt_impair_config c;
+  rt_impair_config_default(&c);
+  c.rate_bps = 8000 * 100; /* 100,000 bytes/s: 1,000 wire bytes take 10 ms */
+  c.queue_ns_max = 35 * MS;
+  rt_impair q;
+  assert_int_equal(rt_impair_init(&q, &c, 1), 0);
+  struct sockaddr_in sa = to_addr();
+  uint8_t d[1000 - RT_IMPAIR_OVERHEAD];
+  for (size_t i = 0; i < sizeof d; i++)
+    d[i] = (uint8_t)i;
+  uint64_t t0 = 1000 * MS;
+  /* Three fit (waits 10, 20, 30 ms); the fourth would wait 40 > 35 ms. */
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(rt_impair_submit(&q, t0, d, sizeof d, &sa), RT_IMPAIR_QUEUED);
+  assert_int_equal(rt_impair_submit(&q, t0, d, sizeof d, &sa), RT_IMPAIR_OVERFLOW);
+  assert_int_equal(q.overflow, 1);
+  assert_int_equal(rt_impair_next(&q), t0 + 10 * MS);
+  assert_null(rt_impair_peek(&q, t0 + 10 * MS - 1));
+  const rt_impair_pkt *p = rt_impair_peek(&q, t0 + 10 * MS);
+  assert_non_null(p);
+  assert_int_equal(p->len, sizeof d);
+  assert_memory_equal(p->data, d, sizeof d);
+  rt_impair_done(&q);
+  assert_int_equal(rt_impair_next(&q), t0 + 20 * MS);
+  /* Once the uplink idles, a new datagram leaves 10 ms after its arrival. */
+  uint64_t t1 = t0 + 100 * MS;
+  while (rt_impair_peek(&q, t1))
+    rt_impair_done(&q);
+  assert_int_equal(rt_impair_submit(&q, t1, d, sizeof d, &sa), RT_IMPAIR_QUEUED);
+  assert_int_equal(rt_impair_next(&q), t1 + 10 * MS);
+  rt_impair_free(&q);
+}
+
+static void test_impair_delay_jitter(void **state) {
+  (void)state;
+  rt_impair_config c;
+  rt_impair_config_default(&c);
+  c.delay_ns = 50 * MS;
+  c.jitter_ns = 20 * MS;
+  c.queue_max = 64;
+  rt_impair q;
+  assert_int_equal(rt_impair_init(&q, &c, 7), 0);
+  struct sockaddr_in sa = to_addr();
+  uint8_t d[4];
+  for (int i = 0; i < 64; i++) {
+    memcpy(d, &i, sizeof d);
+    assert_int_equal(rt_impair_submit(&q, (uint64_t)i * MS, d, sizeof d, &sa),
+                     RT_IMPAIR_QUEUED);
+  }
+  /* The count bound. */
+  assert_int_equal(rt_impair_submit(&q, 64 * MS, d, sizeof d, &sa), RT_IMPAIR_OVERFLOW);
+  /* Every datagram leaves in [sent + 50, sent + 70) ms, in release order,
+   * and jitter reorders some of them. */
+  uint64_t last = 0;
+  unsigned reordered = 0, n = 0;
+  int prev = -1;
+  for (uint64_t now = 0; now < 200 * MS; now += MS / 4) {
+    const rt_impair_pkt *p;
+    while ((p = rt_impair_peek(&q, now)) != NULL) {
+      int i;
+      memcpy(&i, p->data, sizeof i);
+      assert_true(p->release_ns >= (uint64_t)i * MS + 50 * MS);
+      assert_true(p->release_ns < (uint64_t)i * MS + 70 * MS);
+      assert_true(p->release_ns >= last);
+      last = p->release_ns;
+      if (i < prev) reordered++;
+      prev = i;
+      n++;
+      rt_impair_done(&q);
+    }
+  }
+  assert_int_equal(n, 64);
+  assert_true(reordered > 0);
+  assert_int_equal(rt_impair_next(&q), UINT64_MAX);
+  rt_impair_free(&q);
+}
+
+/* -------------------------------------------------------------- cli */
+
+static int parse(rt_options *o, char *err, const char *a0, ...) {
+  char *argv[32];
+  int argc = 0;
+  argv[argc++] = (char *)"stripecast";
+  va_list ap;
+  va_start(ap, a0);
+  for (const char *a = a0; a; a = va_arg(ap, const char *))
+    argv[argc++] = (char *)a;
+  va_end(ap);
+  return rt_cli_parse(o, argc, argv, err, 256);
+}
+
+static void test_cli(void **state) {
+  (void)state;
+  rt_options o;
+  char err[256];
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", NULL), RT_CLI_RUN);
+  assert_int_equal(o.port, 9000);
+  assert_int_equal(o.peers, 1);
+  assert_true(o.stream);
+  assert_int_equal(parse(&o, err, "--help", NULL), RT_CLI_HELP);
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", "--peers", "30", "--join",
+                         "127.0.0.1:8000", "--loss", "0.02", "--delay-ms", "10",
+                         "--jitter-ms", "5", "--upload-kbps", "2000", "--output",
+                         "/tmp/o-%i", "--capacity", "8", NULL),
+                   RT_CLI_RUN);
+  assert_int_equal(o.peers, 30);
+  assert_true(o.join);
+  assert_int_equal(o.join_port, 8000);
+  assert_true(o.impair.loss > 0.0199 && o.impair.loss < 0.0201);
+  assert_int_equal(o.impair.delay_ns, 10 * MS);
+  assert_int_equal(o.impair.rate_bps, 2000000);
+  assert_int_equal(o.capacity, 8);
+
+  /* Usage errors name the problem. */
+  struct {
+    const char *a[6];
+    const char *says;
+  } bad[] = {
+      {{"--peers", "2", NULL}, "--listen"},
+      {{"--listen", "127.0.0.1:9000", "--bogus", NULL}, "unknown option"},
+      {{"--listen", "127.0.0.1:9000", "--peers", NULL}, "needs a value"},
+      {{"--listen", "127.0.0.1:9000", "--peers", "0", NULL}, "--peers"},
+      {{"--listen", "127.0.0.1:9000", "--loss", "2", NULL}, "--loss"},
+      {{"--listen", "0.0.0.0:9000", NULL}, "0.0.0.0"},
+      {{"--listen", "127.0.0.1:65535", "--peers", "2", NULL}, "65535"},
+      {{"--listen", "127.0.0.1:9000", "--peers", "2", "--output", "x"}, "%i"},
+      {{"--listen", "127.0.0.1:9000", "--join", "127.0.0.1:9000", NULL}, "own peers"},
+      {{"--listen", "127.0.0.1:9000", "--source", "f", "--no-stream", NULL}, "--source"},
+      {{"--listen", "127.0.0.1:9000", "stray", NULL}, "unexpected"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char **a = bad[i].a;
+    err[0] = '\0';
+    assert_int_equal(parse(&o, err, a[0], a[1], a[2], a[3], a[4], a[5], NULL),
+                     RT_CLI_ERROR);
+    assert_non_null(strstr(err, bad[i].says));
+  }
+}
+
+static void test_cli_output_path(void **state) {
+  (void)state;
+  char out[64];
+  assert_int_equal(rt_cli_output_path("d/out-%i-%p.bin", 3, 9103, out, sizeof out), 0);
+  assert_string_equal(out, "d/out-3-9103.bin");
+  assert_int_equal(rt_cli_output_path("100%%", 0, 1, out, sizeof out), 0);
+  assert_string_equal(out, "100%");
+  assert_int_equal(rt_cli_output_path("abcdefgh", 0, 1, out, 8), SC_ERR_NOBUF);
+}
+
+static void test_latency_pct(void **state) {
+  (void)state;
+  static uint32_t bins[RT_LAT_BINS_MS + 1];
+  memset(bins, 0, sizeof bins);
+  assert_int_equal(rt_peer_latency_pct_ms(bins, 50), -1);
+  for (int i = 1; i <= 100; i++)
+    bins[i] = 1; /* 1..100 ms, one each */
+  assert_int_equal(rt_peer_latency_pct_ms(bins, 50), 50);
+  assert_int_equal(rt_peer_latency_pct_ms(bins, 95), 95);
+  assert_int_equal(rt_peer_latency_pct_ms(bins, 100), 100);
+  bins[RT_LAT_BINS_MS] = 100; /* as many beyond the last bin */
+  assert_int_equal(rt_peer_latency_pct_ms(bins, 95), RT_LAT_BINS_MS);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_addr_intern),   cmocka_unit_test(test_addr_many),
+      cmocka_unit_test(test_addr_wire_map), cmocka_unit_test(test_addr_parse),
+      cmocka_unit_test(test_impair_off),    cmocka_unit_test(test_impair_loss),
+      cmocka_unit_test(test_impair_rate),   cmocka_unit_test(test_impair_delay_jitter),
+      cmocka_unit_test(test_cli),           cmocka_unit_test(test_cli_output_path),
+      cmocka_unit_test(test_latency_pct),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
