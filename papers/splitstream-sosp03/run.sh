@@ -5,10 +5,12 @@
 # the published ones.
 set -euo pipefail
 
+prog=run.sh
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-prog=run.sh
 all_parts="forest failure pastry churn"
+# shellcheck source=../../scripts/lib/paper.sh
+source "$root/scripts/lib/paper.sh"
 
 usage() {
   cat <<USAGE
@@ -23,103 +25,27 @@ Runs the SplitStream evaluation and draws its figures:
   failure   25% of the receivers crash at once (16x16, 40,000 peers, 3 seeds):
             attached fraction and repair traffic over time
   pastry    Pastry's mean hops against N (1,000 .. 100,000 peers, 3 seeds)
-  churn     stripes received under churn: needs 'stripecast-sim stream', which
-            does not exist yet; skipped with a message until it does
+  churn     stripes received by ~2,000 peers under churn for 600 s (3 seeds;
+            'stripecast-sim stream')
 
-Full size: about 30 minutes of CPU at -j2 and 0.7 GB of memory per job. Figures
-and tables go to figures/ (committed); raw runs to out/full/ (not committed).
-Finished runs are kept: running again only redoes what is missing.
+Full size: about an hour at -j2 on a shared 2-core machine, 1.2 GB of memory per
+40,000-peer job. Figures and tables go to figures/ (committed); raw runs to out/full/
+(not committed). Finished runs are kept: running again only redoes what is missing
+and redraws every figure.
 
 options:
-  --quick          the CI size (2,000-peer forests, 2 seeds; under a minute at -j2):
-                   raw runs and figures go to out/quick/ unless --out is given
+  --quick          the CI size (2,000-peer forests, 2 seeds; about a minute at
+                   -j2): raw runs and figures go to out/quick/ unless --out is given
   --only PARTS     comma-separated subset of: $all_parts (default: all)
-  -j, --jobs N     runs at once (default 2; this machine has $(nproc 2>/dev/null || echo '?') cores)
+  -j, --jobs N     runs at once (default 2)
   --out DIR        raw runs to DIR/, figures and tables to DIR/figures/
   --sim PATH       use this simulator instead of building build/stripecast-sim
   -h, --help       this help
 USAGE
 }
 
-die() { echo "$prog: $*" >&2; exit 2; }
-
-quick=0 jobs=2 out="" sim="" only="$all_parts"
-while (($#)); do
-  case "$1" in
-    --quick) quick=1; shift ;;
-    --only) (($# >= 2)) || die "--only needs PARTS"; only=${2//,/ }; shift 2 ;;
-    -j | --jobs) (($# >= 2)) || die "$1 needs N"; jobs=$2; shift 2 ;;
-    -j[0-9]*) jobs=${1#-j}; shift ;;
-    --out) (($# >= 2)) || die "--out needs DIR"; out=$2; shift 2 ;;
-    --sim) (($# >= 2)) || die "--sim needs PATH"; sim=$2; shift 2 ;;
-    -h | --help) usage; exit 0 ;;
-    *) die "unknown option '$1' (--help)" ;;
-  esac
-done
-[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs wants a positive integer"
-for p in $only; do
-  [[ " $all_parts " == *" $p "* ]] || die "--only: unknown part '$p' ($all_parts)"
-done
-want() { [[ " $only " == *" $1 "* ]]; }
-
-for tool in jq gnuplot parallel awk; do
-  command -v "$tool" >/dev/null 2>&1 || die "needs $tool: run scripts/deps.sh"
-done
-
-if ((quick)); then size=quick; else size=full; fi
-if [[ -n "$out" ]]; then
-  mkdir -p "$out"
-  raw=$(cd "$out" && pwd)
-  figs="$raw/figures"
-else
-  raw="$here/out/$size"
-  if ((quick)); then figs="$raw/figures"; else figs="$here/figures"; fi
-fi
-mkdir -p "$raw" "$figs"
-
-# The simulator: built from this checkout unless given.
-if [[ -z "$sim" ]]; then
-  echo "$prog: building the simulator (build/, RelWithDebInfo)" >&2
-  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$root/build" -j"$jobs" --target stripecast-sim >/dev/null
-  sim="$root/build/stripecast-sim"
-fi
-[[ -x "$sim" ]] || die "simulator '$sim' not found"
-
-sweep_args=(-j "$jobs" --sim "$sim")
-((quick)) && sweep_args+=(--quick)
-
-# run_sweep NAME [aggregate args...]: run sweeps/NAME.sweep into $raw/NAME, aggregate.
-run_sweep() {
-  local name=$1
-  shift
-  "$root/scripts/sweep" run "$here/sweeps/$name.sweep" --results "$raw/$name" "${sweep_args[@]}"
-  "$root/scripts/aggregate" "$raw/$name" "$@"
-}
-
-# ids_where DIR COLUMN VALUE: run ids of DIR's manifest whose COLUMN is VALUE.
-ids_where() {
-  awk -F '\t' -v col="$2" -v val="$3" '
-    NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; if (!c) exit 3; next }
-    $c == val { print $1 }' "$1/manifest.tsv"
-}
-
-# pool OUT FILE DIR IDS...: concatenate runs/ID/FILE of the given runs (one header).
-pool() {
-  local outf=$1 file=$2 dir=$3
-  shift 3
-  local files=()
-  for id in "$@"; do files+=("$dir/runs/$id/$file"); done
-  awk 'FNR == 1 && NR != 1 { next } { print }' "${files[@]}" >"$outf"
-}
-
-plot() { # plot SCRIPT 'gnuplot -e assignments'
-  gnuplot -e "$2" "$root/scripts/plot/$1.gp"
-}
-
-# The per-size facts that titles quote.
-peers_of() { awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "peers") c = i; next } c { print $c; exit }' "$1/manifest.tsv"; }
-seeds_of() { awk -F '\t' 'NR > 1 { s[$NF] = 1 } END { n = 0; for (k in s) n++; print n }' "$1/manifest.tsv"; }
+paper_args "$@"
+paper_setup
 
 configs="16x16 16x18 16x32 16xNB dxd gnutella"
 
@@ -175,7 +101,7 @@ if want failure; then
   echo "$prog: failure: 25% of receivers crash at once" >&2
   run_sweep failure --md build_s,crashed,repair_s,complete_fraction_after,repair_msgs_per_peer,tree_check.cycles,tree_check.unattached
   d="$raw/failure"
-  n=$(peers_of "$d") s=$(seeds_of "$d")
+  n=$(peers_of "$d")
   mkdir -p "$d/aligned"
   files="" titles=""
   while IFS=$'\t' read -r id rest; do
@@ -190,7 +116,7 @@ if want failure; then
   done < <(tail -n +2 "$d/manifest.tsv")
   plot timeseries "files=\"$files\"; titles=\"$titles\"; xcol=\"t_since_crash_s\";
     ycol=\"attached_fraction\"; y2col=\"forest_msgs\"; vline=0; vline_label=\"25% crash\"; xmin=-10;
-    outbase=\"$figs/failure\"; key_pos=\"below\";
+    outbase=\"$figs/failure\"; key_pos=\"bmargin center horizontal\";
     title=\"Catastrophic failure: 25% of $n peers crash at once (16x16)\";
     xlabel=\"time since the crash (s; aligned to 1 s)\";
     ylabel=\"attached (receiver, stripe) pairs (fraction)\";
@@ -220,14 +146,22 @@ fi
 # --------------------------------------------------------------------------------
 if want churn; then
   if ! "$sim" stream --help >/dev/null 2>&1; then
-    echo "$prog: churn: skipped: this simulator has no 'stream' command yet (README.md, 'Not produced')" >&2
-  else
-    echo "$prog: churn: stripes received under churn" >&2
-    run_sweep churn --md continuity_mean,continuity_p01,generations_lost_fraction
-    d="$raw/churn"
-    s=$(seeds_of "$d")
-    cp -f "$d/points.md" "$figs/churn.md"
+    die "churn: this simulator has no 'stream' command; build a newer checkout (or --only forest,failure,pastry)"
   fi
+  echo "$prog: churn: stripes received under churn" >&2
+  run_sweep churn --md continuity_mean,continuity_p01,generations_lost_fraction,survivors_continuity_mean,arrivals,crashes,polite_departures,uplink_drops,control_overhead_fraction
+  d="$raw/churn"
+  n=$(peers_of "$d")
+  files="" titles=""
+  while IFS=$'\t' read -r id rest; do
+    files+=" $d/runs/$id/timeseries.csv" titles+=" seed=${rest##*$'\t'}"
+  done < <(tail -n +2 "$d/manifest.tsv")
+  plot timeseries "files=\"$files\"; titles=\"$titles\"; xcol=\"t_s\"; ycol=\"stripes_received_mean\";
+    y2col=\"peers_online\"; ymin=0; ymax=16.5; outbase=\"$figs/churn\"; key_pos=\"bmargin center horizontal\";
+    title=\"Churn: stripes received per peer, ~$n peers online, Weibull sessions (median 10 min)\";
+    xlabel=\"time since the stream started (s)\";
+    ylabel=\"stripes received per peer in that second (mean of 16)\"; y2label=\"peers online\""
+  cp -f "$d/points.md" "$figs/churn.md"
 fi
 
 echo "$prog: figures and tables in $figs" >&2

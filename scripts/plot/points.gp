@@ -11,9 +11,14 @@
 # measure        the measure M: columns M_mean and M_ci95 are plotted
 # x_values       optional: the x values in order, space-separated. Given, xcol is a
 #                category (evenly spaced, labelled); else xcol must be numeric
-# series         optional: a column whose values give one line each ...
-# series_values  ... these values, space-separated (required with series)
-# series_label   optional: legend prefix for a series, e.g. "repair " (default: series."=")
+# series         optional: a column whose values give one line each ..., or two
+#                columns (space-separated), whose values are then joined with "/"
+# series_values  ... these values, space-separated (required with series), e.g.
+#                "off/0 off/0.01 on/0 on/0.01" for series="repair loss"
+# series_label   optional: legend prefix for a series (default: series."=")
+# series_dt      optional: dash type per series, space-separated (default all 1)
+# filter         optional: a gnuplot expression choosing rows, e.g.
+#                'strcol("loss") eq "0.01"' (default: every row)
 # title, xlabel, ylabel  texts (defaults: the column names); put units in the labels
 # logx, logy     1 for a log scale (default 0)
 # ymin           optional lower end of the y axis (default: automatic)
@@ -38,6 +43,9 @@ if (!exists("logx")) { logx = 0 }
 if (!exists("logy")) { logy = 0 }
 if (!exists("key_pos")) { key_pos = "top left" }
 if (!exists("extra")) { extra = "" }
+if (!exists("filter")) { filter = "1" }
+if (!exists("series_dt")) { series_dt = "" }
+sdt(i) = (words(series_dt) >= i) ? int(word(series_dt, i)) : 1
 
 set datafile separator ","
 set datafile missing ""
@@ -49,10 +57,11 @@ ncat = words(x_values)
 # Category index of a string (1-based; 0 if absent).
 catidx(s) = sum [cat_k=1:ncat] ((word(x_values, cat_k) eq s) ? cat_k : 0)
 # Series i's rows only; a small offset per series keeps their error bars apart.
-inser(i) = (strlen(series) == 0) ? 1 : (strcol(series) eq word(series_values, i))
+skey(dummy) = (words(series) > 1) ? strcol(word(series, 1)) . "/" . strcol(word(series, 2)) : strcol(series)
+inser(i) = (strlen(series) == 0) ? 1 : (skey(0) eq word(series_values, i))
 off(i) = (ncat > 0 && nser > 1) ? (i - (nser + 1) / 2.0) * 0.08 : 0
 xpos(i) = (ncat > 0) ? catidx(strcol(xcol)) - 1 + off(i) : column(xcol)
-ok(i) = inser(i) && strlen(strcol(ymean)) > 0 && (ncat == 0 || catidx(strcol(xcol)) > 0)
+ok(i) = inser(i) && (@filter) && strlen(strcol(ymean)) > 0 && (ncat == 0 || catidx(strcol(xcol)) > 0)
 ciof(dummy) = (strlen(strcol(yci)) > 0) ? column(yci) : 0
 sertitle(i) = (strlen(series) == 0) ? "mean, 95% CI" : series_label . word(series_values, i)
 
@@ -75,7 +84,7 @@ set pointsize 1.2
 set bars 2
 
 draw_plot = "plot for [ser_i=1:nser] infile using (ok(ser_i) ? xpos(ser_i) : NaN):(ok(ser_i) ? column(ymean) : NaN):(ok(ser_i) ? ciof(0) : NaN) \
-  with yerrorlines lw 2 pt (5 + ser_i) title sertitle(ser_i) " . extra
+  with yerrorlines lw 2 dt sdt(ser_i) pt (5 + ser_i) title sertitle(ser_i) " . extra
 
 if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
   set terminal pngcairo size 900,560 enhanced font "sans,11"

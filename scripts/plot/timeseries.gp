@@ -36,6 +36,8 @@ set xlabel xlabel
 set ylabel ylabel
 set grid lc rgb "#dddddd"
 eval "set key " . key_pos . " box opaque"
+# A key under the plot needs room beneath the x label.
+if (strstrt(key_pos, "bmargin") > 0 || strstrt(key_pos, "below") > 0) { set bmargin 7 }
 if (exists("ymin") && exists("ymax")) { set yrange [ymin:ymax] }
 if (exists("xmin") && exists("xmax")) { set xrange [xmin:xmax] }
 if (exists("xmin") && !exists("xmax")) { set xrange [xmin:*] }
