@@ -34,7 +34,7 @@ Full size: about an hour at -j2 on a shared 2-core machine, 1.2 GB of memory per
 and redraws every figure.
 
 options:
-  --quick          the CI size (2,000-peer forests, 2 seeds; about a minute at
+  --quick          the CI size (2,000-peer forests, 1,000 for the failure, 2 seeds; a minute at
                    -j2): raw runs and figures go to out/quick/ unless --out is given
   --only PARTS     comma-separated subset of: $all_parts (default: all)
   -j, --jobs N     runs at once (default 2)
@@ -134,7 +134,7 @@ if want pastry; then
     measure=\"hops_mean\"; logx=1; ymin=0; key_pos=\"top left\";
     title=\"Pastry: mean overlay hops per lookup against N (b = 4, l = 16; 95% CI over $s seeds)\";
     xlabel=\"peers N (log scale)\"; ylabel=\"overlay hops per lookup (mean)\";
-    extra=', \"$here/published_pastry_hops.csv\" using 1:2 with points pt 2 ps 2 lw 2 title \"Pastry paper (Middleware 2001)\", log(x)/log(16) with lines dt 2 lc rgb \"#777777\" title \"log_{16} N\"'"
+    extra=', log(x)/log(16) with lines dt 2 lw 2 lc rgb \"#555555\" title \"log_{16} N (the reference: mean hops close to it)\", ceil(log(x)/log(16)) with steps dt 3 lw 2 lc rgb \"#aa5500\" title \"ceil(log_{16} N) (the reference: mean hops below it)\"'"
   # The hop histogram at the largest N, seed 1.
   big=$(awk -F '\t' 'NR > 1 && $NF == 1 && $2 + 0 > m { m = $2 + 0; id = $1 } END { print id }' "$d/manifest.tsv")
   bign=$(awk -F '\t' -v id="$big" '$1 == id { print $2 }' "$d/manifest.tsv")
