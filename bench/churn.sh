@@ -71,7 +71,7 @@ for fec in 16+0 12+4; do
           tag="fec=$fec,repair=$repair,churn=$churn,loss=0,seed=$seed"
           args="--churn $churn"
         fi
-        f="$out/runs/$(echo "$tag" | tr '%:=,@' 'p_-._').json"
+        f="$out/runs/$(echo "$tag" | tr '%:=,@' 'p_._-').json"
         [ -s "$f" ] && continue
         echo "$sim stream --peers $peers --duration $duration --fec $fec --repair $repair $args --seed $seed > $f.tmp 2>/dev/null && mv $f.tmp $f"
       done
@@ -94,12 +94,15 @@ csv="$out/churn.csv"
 } > "$csv"
 echo "bench/churn.sh: $(($(wc -l < "$csv") - 1)) runs in $csv" >&2
 
-# Summary: mean over seeds of each point.
+# Summary: mean over seeds of each point (read as TSV: churn specs hold commas).
 echo "| churn | loss | fec | repair | runs | continuity_mean | continuity_p01 | survivors' mean | gens lost | repair pulls | control overhead | wall s |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-tail -n +2 "$csv" | tr -d '"' | awk -F, '
-  { k = $4 "|" $5 "|" $2 "|" $3; n[k]++; cm[k] += $7; cp[k] += $8; sm[k] += $9; gl[k] += $10;
-    rp[k] += $13; co[k] += $14; w[k] += $19; if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
-  END { for (i = 1; i <= m; i++) { k = order[i]; split(k, a, "|");
+for f in "$out"/runs/*.json; do
+  [ -s "$f" ] || continue
+  jq -r '[.churn,.loss,.fec,(if .repair then "on" else "off" end),.continuity_mean,.continuity_p01,.survivors_continuity_mean,.generations_lost_fraction,.repair_pull_fraction,.control_overhead_fraction,.wall_s] | @tsv' "$f"
+done | awk -F'\t' '
+  { k = $1 "\t" $2 "\t" $3 "\t" $4; n[k]++; cm[k] += $5; cp[k] += $6; sm[k] += $7; gl[k] += $8;
+    rp[k] += $9; co[k] += $10; w[k] += $11; if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
+  END { for (i = 1; i <= m; i++) { k = order[i]; split(k, a, "\t");
     printf "| %s | %s | %s | %s | %d | %.5f | %.4f | %.5f | %.5f | %.4f | %.3f | %.0f |\n",
       a[1], a[2], a[3], a[4], n[k], cm[k]/n[k], cp[k]/n[k], sm[k]/n[k], gl[k]/n[k], rp[k]/n[k], co[k]/n[k], w[k]/n[k] } }' | sort
