@@ -137,10 +137,11 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
    * must see every object. Besides the TLB, the arena saves memory: no
    * per-object header, and a freed object is reused by the next one of its
    * size class, where libc's heap fragments under a million peers' growing
-   * arrays. Address space only: ~8 KB a peer is used at 10^6, 32 KB
+   * arrays; the packed arena also rounds sizes to 16 bytes, not 64
+   * (arena.h). Address space only: ~8 KB a peer is used at 10^6, 32 KB
    * reserved. */
 #ifndef __SANITIZE_ADDRESS__
-  if (sim_arena_new(&w->arena, (size_t)cfg->peers * (32u << 10) + (256u << 20)) == 0)
+  if (sim_arena_new_packed(&w->arena, (size_t)cfg->peers * (32u << 10) + (256u << 20)) == 0)
     w->peer_alloc = sim_arena_alloc(w->arena);
 #endif
   if (!w->peers || !w->ids || !w->joined_list ||
