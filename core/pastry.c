@@ -127,7 +127,9 @@ struct sc_pastry {
   sc_addr bootstrap;
   uint32_t suspects_cap, acks_cap;
   uint8_t recent_ping_next[RECENT_SETS];
-  pastry_failed failed[FAILED_SET_MAX];
+  /* FAILED_SET_MAX slots, allocated at the first death this peer declares:
+   * most peers of a quiet overlay never need them (192 bytes a peer). */
+  pastry_failed *failed;
   struct { /* sc_pastry_stats' counters, less the hot two above */
     uint64_t msgs_dropped_invalid, routes_forwarded, routes_delivered, routes_dropped,
         reroutes, peers_declared_dead;
@@ -311,11 +313,15 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
   sc_ref d = *dead; /* dead may point into a table we are about to change */
   pastry_clear_suspect(p, &d.id);
   p->stats.peers_declared_dead++;
-  pastry_failed *f = &p->failed[p->failed_next];
-  f->id = d.id;
-  f->at_ns = now;
-  p->failed_next = (uint8_t)((p->failed_next + 1) % FAILED_SET_MAX);
-  if (p->nfailed < FAILED_SET_MAX) p->nfailed++;
+  if (p->failed == NULL)
+    p->failed = p->alloc->calloc(FAILED_SET_MAX, sizeof(pastry_failed), p->alloc->user);
+  if (p->failed != NULL) { /* out of memory: the death goes unremembered */
+    pastry_failed *f = &p->failed[p->failed_next];
+    f->id = d.id;
+    f->at_ns = now;
+    p->failed_next = (uint8_t)((p->failed_next + 1) % FAILED_SET_MAX);
+    if (p->nfailed < FAILED_SET_MAX) p->nfailed++;
+  }
   if (p->cb.peer_failed) p->cb.peer_failed(p->user, &d, now);
 
   bool in_ls = sc_leafset_remove(&p->ls, &d.id);
@@ -600,6 +606,7 @@ void sc_pastry_del(sc_pastry *p) {
   sc_rtable_free(&p->rt, a);
   a->free(p->suspects, a->user);
   a->free(p->acks, a->user);
+  a->free(p->failed, a->user);
   a->free(p, a->user);
 }
 
@@ -1077,6 +1084,7 @@ void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
 
 size_t sc_pastry_mem_bytes(const sc_pastry *p) {
   return sizeof(*p) + sc_rtable_mem_bytes(&p->rt) +
+         (p->failed ? FAILED_SET_MAX * sizeof(pastry_failed) : 0) +
          p->suspects_cap * sizeof(pastry_suspect) +
          p->acks_cap * sizeof(pastry_pending_ack);
 }
