@@ -268,6 +268,17 @@ static void pastry_forget_failed(sc_pastry *p, const sc_id *id) {
     if (sc_id_eq(&p->failed[i].id, id)) p->failed[i].at_ns = FAILED_CLEARED;
 }
 
+/* The pending-ack array goes back whenever it empties: a forest being built
+ * keeps most of a million peers routing, each with a few hops in flight at
+ * a time (104 bytes each), and an array kept per peer cost ~0.5 GB there.
+ * (It regrows from 4 slots, doubling, exactly as before, so nothing else
+ * changes.) */
+static void pastry_acks_release(sc_pastry *p) {
+  p->alloc->free(p->acks, p->alloc->user);
+  p->acks = NULL;
+  p->acks_cap = 0;
+}
+
 static int grow(sc_pastry *p, void **arr, uint32_t *cap, uint32_t cap_max, size_t elem) {
   if (*cap >= cap_max) return SC_ERR_FULL;
   uint32_t ncap = *cap ? *cap * 2 : 4;
@@ -809,6 +820,7 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
     for (uint32_t i = 0; i < p->nacks; i++) {
       if (p->acks[i].route.seq == m->u.route_ack.seq && p->acks[i].to.addr == from->addr) {
         p->acks[i] = p->acks[--p->nacks];
+        if (p->nacks == 0) pastry_acks_release(p);
         break;
       }
     }
@@ -894,13 +906,7 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
     if (now >= p->hb_next_ns) {
       pastry_heartbeat(p);
       p->hb_next_ns = now + p->cfg.heartbeat_ns;
-      /* A burst of routing (a forest being built) grows the pending-ack
-       * array; give it back once idle, so a million quiet peers stay small. */
-      if (p->nacks == 0 && p->acks_cap > 4) {
-        p->alloc->free(p->acks, p->alloc->user);
-        p->acks = NULL;
-        p->acks_cap = 0;
-      }
+      if (p->nacks == 0) pastry_acks_release(p);
     }
     if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->lease_ns) {
       p->heard_left_ns = now;
