@@ -128,7 +128,9 @@ struct sc_pastry {
   sc_addr bootstrap;
   uint32_t suspects_cap, acks_cap;
   uint8_t recent_ping_next[RECENT_SETS];
-  pastry_failed failed[FAILED_SET_MAX];
+  /* FAILED_SET_MAX slots, allocated at the first death this peer declares:
+   * most peers of a quiet overlay never need them (192 bytes a peer). */
+  pastry_failed *failed;
   struct { /* sc_pastry_stats' counters, less the hot two above */
     uint64_t msgs_dropped_invalid, routes_forwarded, routes_delivered, routes_dropped,
         reroutes, peers_declared_dead;
@@ -267,6 +269,17 @@ static void pastry_forget_failed(sc_pastry *p, const sc_id *id) {
     if (sc_id_eq(&p->failed[i].id, id)) p->failed[i].at_ns = FAILED_CLEARED;
 }
 
+/* The pending-ack array goes back whenever it empties: a forest being built
+ * keeps most of a million peers routing, each with a few hops in flight at
+ * a time (104 bytes each), and an array kept per peer cost ~0.5 GB there.
+ * (It regrows from 4 slots, doubling, exactly as before, so nothing else
+ * changes.) */
+static void pastry_acks_release(sc_pastry *p) {
+  p->alloc->free(p->acks, p->alloc->user);
+  p->acks = NULL;
+  p->acks_cap = 0;
+}
+
 static int grow(sc_pastry *p, void **arr, uint32_t *cap, uint32_t cap_max, size_t elem) {
   if (*cap >= cap_max) return SC_ERR_FULL;
   uint32_t ncap = *cap ? *cap * 2 : 4;
@@ -322,11 +335,15 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
   sc_ref d = *dead; /* dead may point into a table we are about to change */
   pastry_clear_suspect(p, &d.id);
   p->stats.peers_declared_dead++;
-  pastry_failed *f = &p->failed[p->failed_next];
-  f->id = d.id;
-  f->at_ns = now;
-  p->failed_next = (uint8_t)((p->failed_next + 1) % FAILED_SET_MAX);
-  if (p->nfailed < FAILED_SET_MAX) p->nfailed++;
+  if (p->failed == NULL)
+    p->failed = p->alloc->calloc(FAILED_SET_MAX, sizeof(pastry_failed), p->alloc->user);
+  if (p->failed != NULL) { /* out of memory: the death goes unremembered */
+    pastry_failed *f = &p->failed[p->failed_next];
+    f->id = d.id;
+    f->at_ns = now;
+    p->failed_next = (uint8_t)((p->failed_next + 1) % FAILED_SET_MAX);
+    if (p->nfailed < FAILED_SET_MAX) p->nfailed++;
+  }
   if (p->cb.peer_failed) p->cb.peer_failed(p->user, &d, now);
 
   bool in_ls = sc_leafset_remove(&p->ls, &d.id);
@@ -611,6 +628,7 @@ void sc_pastry_del(sc_pastry *p) {
   sc_rtable_free(&p->rt, a);
   a->free(p->suspects, a->user);
   a->free(p->acks, a->user);
+  a->free(p->failed, a->user);
   a->free(p, a->user);
 }
 
@@ -813,6 +831,7 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
     for (uint32_t i = 0; i < p->nacks; i++) {
       if (p->acks[i].route.seq == m->u.route_ack.seq && p->acks[i].to.addr == from->addr) {
         p->acks[i] = p->acks[--p->nacks];
+        if (p->nacks == 0) pastry_acks_release(p);
         break;
       }
     }
@@ -898,13 +917,7 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
     if (now >= p->hb_next_ns) {
       pastry_heartbeat(p);
       p->hb_next_ns = now + p->cfg.heartbeat_ns;
-      /* A burst of routing (a forest being built) grows the pending-ack
-       * array; give it back once idle, so a million quiet peers stay small. */
-      if (p->nacks == 0 && p->acks_cap > 4) {
-        p->alloc->free(p->acks, p->alloc->user);
-        p->acks = NULL;
-        p->acks_cap = 0;
-      }
+      if (p->nacks == 0) pastry_acks_release(p);
     }
     if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->lease_ns) {
       p->heard_left_ns = now;
@@ -1088,6 +1101,7 @@ void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
 
 size_t sc_pastry_mem_bytes(const sc_pastry *p) {
   return sizeof(*p) + sc_rtable_mem_bytes(&p->rt) +
+         (p->failed ? FAILED_SET_MAX * sizeof(pastry_failed) : 0) +
          p->suspects_cap * sizeof(pastry_suspect) +
          p->acks_cap * sizeof(pastry_pending_ack);
 }

@@ -38,6 +38,13 @@ typedef struct scribe_child {
 /* Children arrays grow by this many slots at first, then double. */
 #define CHILDREN_FIRST 2
 
+/*
+ * Memory: at a million peers Scribe's state is the largest part of a peer's
+ * (17 groups each in SplitStream), so a group is 96 bytes and its path to
+ * the root has no array of its own: the ancestors of all groups are packed
+ * into one array per peer (sc_scribe.anc), each group's exactly as long as
+ * its path, and this peer, the last entry of every path, is implied.
+ */
 typedef struct scribe_group {
   sc_id id;
   sc_ref parent; /* addr SC_ADDR_NONE: none */
@@ -45,18 +52,23 @@ typedef struct scribe_group {
   uint64_t parent_since_ns; /* attached to the current parent at */
   uint64_t retry_ns;        /* next find_parent while a parent is needed; NEVER */
   scribe_child *children;
-  uint64_t *path; /* ancestors nearest last, ending with this peer */
-  uint32_t nchildren, children_cap;
+  uint16_t nchildren, children_cap; /* bounded by SC_SCRIBE_CHILDREN_MAX */
   uint32_t last_seq;  /* the newest multicast seen */
-  uint64_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
+  uint32_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
   uint16_t depth;
-  uint8_t npath, path_cap;
-  uint8_t member, root, attempt, have_seq;
-  uint8_t changed; /* tree_changed owed (set where the hook may not run) */
-  uint8_t fresh;   /* the parent was just lost: search from attempt 0 */
+  /* The path to the root: npath entries (0: none), the npath - 1 ancestors
+   * at s->anc[path_off ..] (nearest last), then this peer. anc_n: entries
+   * of s->anc this group holds (npath - 1 since the last set_path; a
+   * detached group keeps its entries until the next one). */
+  uint16_t path_off;
+  uint8_t npath, anc_n;
+  uint8_t member, root, attempt;
+  uint8_t have_seq : 1;
+  uint8_t changed : 1; /* tree_changed owed (set where the hook may not run) */
+  uint8_t fresh : 1;   /* the parent was just lost: search from attempt 0 */
   /* The parent said it is leaving (a polite departure): search for another
    * while it keeps forwarding; the first one to accept us replaces it. */
-  uint8_t parent_leaving;
+  uint8_t parent_leaving : 1;
 } scribe_group;
 
 struct sc_scribe {
@@ -75,8 +87,16 @@ struct sc_scribe {
   uint8_t departing;   /* sc_scribe_depart() was called */
   scribe_group *groups;
   uint32_t ngroups, groups_cap;
+  uint64_t *anc;             /* every group's ancestors, packed (scribe_group) */
+  uint32_t anc_len, anc_cap; /* entries used, allocated */
   sc_scribe_stats stats;
 };
+
+/* The ancestors array grows and shrinks in steps of one cache line. */
+#define ANC_STEP (64 / sizeof(uint64_t))
+_Static_assert(sizeof(scribe_group) <= 96, "a group should stay within 96 bytes");
+_Static_assert(SC_SCRIBE_GROUPS_MAX * (SC_PATH_MAX - 1) <= UINT16_MAX,
+               "path_off is 16 bits");
 
 void sc_scribe_config_default(sc_scribe_config *c) {
   c->heartbeat_ns = 10ull * 1000000000ull;   /* FreePastry 2003: every 10 s */
@@ -111,6 +131,37 @@ static uint64_t retry_delay(sc_scribe *s, unsigned attempt) {
   return (uint64_t)((double)s->cfg.join_timeout_ns * f);
 }
 
+/* Resizes gr's share of s->anc to n entries, moving the shares after it. */
+static int anc_resize(sc_scribe *s, scribe_group *gr, unsigned n) {
+  int delta = (int)n - (int)gr->anc_n;
+  if (delta == 0) return SC_OK;
+  uint32_t len = (uint32_t)((int)s->anc_len + delta);
+  uint32_t cap = (uint32_t)((len + ANC_STEP - 1) / ANC_STEP * ANC_STEP);
+  if (delta > 0 && cap > s->anc_cap) {
+    void *np = s->alloc->realloc(s->anc, cap * sizeof(uint64_t), s->alloc->user);
+    if (np == NULL) return SC_ERR_NOMEM;
+    s->anc = np;
+    s->anc_cap = cap;
+  }
+  uint32_t end = (uint32_t)gr->path_off + gr->anc_n;
+  if (s->anc_len > end)
+    memmove(s->anc + (int)end + delta, s->anc + end,
+            (s->anc_len - end) * sizeof(uint64_t));
+  for (uint32_t h = 0; h < s->ngroups; h++)
+    if (&s->groups[h] != gr && s->groups[h].path_off >= end)
+      s->groups[h].path_off = (uint16_t)((int)s->groups[h].path_off + delta);
+  gr->anc_n = (uint8_t)n;
+  s->anc_len = len;
+  if (delta < 0 && cap < s->anc_cap && cap > 0) { /* give the space back */
+    void *np = s->alloc->realloc(s->anc, cap * sizeof(uint64_t), s->alloc->user);
+    if (np != NULL) {
+      s->anc = np;
+      s->anc_cap = cap;
+    }
+  }
+  return SC_OK;
+}
+
 static int set_path(sc_scribe *s, scribe_group *gr, const uint64_t *anc, unsigned n,
                     unsigned parent_depth) {
   /* Keep the deepest SC_PATH_MAX - 1 ancestors, then this peer. */
@@ -118,23 +169,25 @@ static int set_path(sc_scribe *s, scribe_group *gr, const uint64_t *anc, unsigne
     anc += n - (SC_PATH_MAX - 1);
     n = SC_PATH_MAX - 1;
   }
-  unsigned total = n + 1;
-  if (gr->path_cap < total) {
-    void *np = s->alloc->realloc(gr->path, total * sizeof(uint64_t), s->alloc->user);
-    if (np == NULL) return SC_ERR_NOMEM;
-    gr->path = np;
-    gr->path_cap = (uint8_t)total;
-  }
-  if (n) memmove(gr->path, anc, n * sizeof(uint64_t));
-  gr->path[n] = s->self64;
-  gr->npath = (uint8_t)total;
+  int rv = anc_resize(s, gr, n);
+  if (rv != SC_OK) return rv;
+  if (n) memmove(s->anc + gr->path_off, anc, n * sizeof(uint64_t));
+  gr->npath = (uint8_t)(n + 1);
   gr->depth = (uint16_t)(parent_depth < DEPTH_MAX ? parent_depth + 1 : DEPTH_MAX);
   return SC_OK;
 }
 
-static bool path_has(const scribe_group *gr, uint64_t p64) {
-  for (unsigned i = 0; i < gr->npath; i++)
-    if (gr->path[i] == p64) return true;
+/* Entry i < gr->npath of gr's path: an ancestor, or this peer (the last). */
+static uint64_t path_at(const sc_scribe *s, const scribe_group *gr, unsigned i) {
+  return i + 1u < gr->npath ? s->anc[gr->path_off + i] : s->self64;
+}
+
+static bool path_has(const sc_scribe *s, const scribe_group *gr, uint64_t p64) {
+  if (gr->npath == 0) return false;
+  if (p64 == s->self64) return true;
+  const uint64_t *a = s->anc + gr->path_off;
+  for (unsigned i = 0; i + 1u < gr->npath; i++)
+    if (a[i] == p64) return true;
   return false;
 }
 
@@ -150,7 +203,10 @@ static void fill_path_msg(const sc_scribe *s, const scribe_group *gr, sc_msg *m,
     return;
   }
   m->u.scribe_path.n = gr->npath;
-  memcpy(m->u.scribe_path.path, gr->path, gr->npath * sizeof(uint64_t));
+  if (gr->npath > 1)
+    memcpy(m->u.scribe_path.path, s->anc + gr->path_off,
+           (gr->npath - 1u) * sizeof(uint64_t));
+  m->u.scribe_path.path[gr->npath - 1] = s->self64;
   m->u.scribe_path.depth = gr->depth;
 }
 
@@ -279,7 +335,7 @@ int sc_scribe_new(sc_scribe **out, sc_pastry *pastry, const sc_scribe_config *cf
   else
     sc_scribe_config_default(&s->cfg);
   if (s->cfg.heartbeat_ns == 0 || s->cfg.join_timeout_ns == 0 ||
-      s->cfg.children_max == 0) {
+      s->cfg.children_max == 0 || s->cfg.children_max > SC_SCRIBE_CHILDREN_MAX) {
     alloc->free(s, alloc->user);
     return SC_ERR_INVALID;
   }
@@ -298,10 +354,9 @@ int sc_scribe_new(sc_scribe **out, sc_pastry *pastry, const sc_scribe_config *cf
 
 void sc_scribe_del(sc_scribe *s) {
   if (s == NULL) return;
-  for (uint32_t g = 0; g < s->ngroups; g++) {
+  for (uint32_t g = 0; g < s->ngroups; g++)
     s->alloc->free(s->groups[g].children, s->alloc->user);
-    s->alloc->free(s->groups[g].path, s->alloc->user);
-  }
+  s->alloc->free(s->anc, s->alloc->user);
   s->alloc->free(s->groups, s->alloc->user);
   s->alloc->free(s, s->alloc->user);
 }
@@ -330,6 +385,7 @@ int sc_scribe_group(sc_scribe *s, const sc_id *id) {
   gr->id = *id;
   gr->parent.addr = SC_ADDR_NONE;
   gr->retry_ns = NEVER;
+  gr->path_off = (uint16_t)s->anc_len;
   return (int)s->ngroups++;
 }
 
@@ -444,12 +500,13 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
       return SC_ERR_FULL;
     }
     if (gr->nchildren == gr->children_cap) {
-      uint32_t ncap = gr->children_cap ? gr->children_cap * 2 : 2;
+      uint32_t ncap = gr->children_cap ? gr->children_cap * 2u : CHILDREN_FIRST;
+      if (ncap > s->cfg.children_max) ncap = s->cfg.children_max;
       void *n =
           s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
       if (n == NULL) return SC_ERR_NOMEM;
       gr->children = n;
-      gr->children_cap = ncap;
+      gr->children_cap = (uint16_t)ncap;
     }
     i = (int)gr->nchildren++;
     gr->children[i].ref = *child;
@@ -491,7 +548,7 @@ static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool fo
     send_drop(s, gr, newcomer->addr, SC_ADDR_NONE);
     return SC_OK;
   }
-  if (path_has(gr, sc_id_prefix64(&newcomer->id))) {
+  if (path_has(s, gr, sc_id_prefix64(&newcomer->id))) {
     /* The newcomer is our ancestor: taking it would close a loop. */
     s->stats.loops_refused++;
     sc_msg m;
@@ -625,22 +682,22 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
                            uint64_t now) {
   scribe_group *gr = &s->groups[g];
   /* Duplicates (a publisher resending to a new root, two parents during a
-   * switch) stop here instead of flowing down the whole tree: the last 64
+   * switch) stop here instead of flowing down the whole tree: the last 32
    * sequence numbers are remembered, older ones dropped as stale. */
   if (gr->have_seq) {
     uint32_t back = gr->last_seq - in->seq; /* wraps for newer seqs */
-    if (back < 64) {
-      if (gr->seen_mask & (1ull << back)) {
+    if (back < 32) {
+      if (gr->seen_mask & (1u << back)) {
         s->stats.multicasts_dup++;
         return;
       }
-      gr->seen_mask |= 1ull << back;
+      gr->seen_mask |= 1u << back;
     } else if (back < (1u << 31)) {
       s->stats.multicasts_dup++; /* older than the window */
       return;
     } else {
       uint32_t ahead = in->seq - gr->last_seq;
-      gr->seen_mask = ahead < 64 ? (gr->seen_mask << ahead) | 1 : 1;
+      gr->seen_mask = ahead < 32 ? (gr->seen_mask << ahead) | 1 : 1;
       gr->last_seq = in->seq;
     }
   } else {
@@ -677,7 +734,7 @@ bool sc_scribe_forward(sc_scribe *s, const sc_msg *rm, uint64_t now) {
   if (r->kind == SC_ROUTE_SCRIBE_JOIN) {
     if (s->departing) return true; /* leaving: let the next peer take it */
     int have = sc_scribe_group_find(s, &r->key);
-    if (have >= 0 && path_has(&s->groups[have], sc_id_prefix64(&r->origin.id))) {
+    if (have >= 0 && path_has(s, &s->groups[have], sc_id_prefix64(&r->origin.id))) {
       /* We hang below the joiner: a repairing peer whose subtree holds the
        * peers on its route. Taking it would close a loop and refusing it
        * would leave it no way out of its own subtree, so the join travels on
@@ -786,8 +843,8 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   }
   uint16_t old_depth = gr->depth;
   uint8_t old_n = gr->npath;
-  uint64_t old_last = old_n >= 2 ? gr->path[old_n - 2] : 0;
-  uint64_t old_first = old_n ? gr->path[0] : 0;
+  uint64_t old_last = old_n >= 2 ? path_at(s, gr, old_n - 2u) : 0;
+  uint64_t old_first = old_n ? path_at(s, gr, 0) : 0;
   if (!from_parent) {
     /* Only a peer whose parent is leaving accepts a new one while it has
      * one: let the old parent stop sending now. */
@@ -803,8 +860,8 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   gr->parent_heard_ns = now;
   if (set_path(s, gr, p->path, p->n, p->depth) != SC_OK) return;
   bool changed = !from_parent || gr->depth != old_depth || gr->npath != old_n ||
-                 (gr->npath >= 2 && gr->path[gr->npath - 2] != old_last) ||
-                 gr->path[0] != old_first;
+                 (gr->npath >= 2 && path_at(s, gr, gr->npath - 2u) != old_last) ||
+                 path_at(s, gr, 0) != old_first;
   if (changed) push_path(s, gr);
   call_changed(s, g, now);
 }
@@ -1147,7 +1204,7 @@ unsigned sc_scribe_depth(const sc_scribe *s, unsigned g) {
   return s->groups[g].depth;
 }
 bool sc_scribe_on_path(const sc_scribe *s, unsigned g, uint64_t p64) {
-  return path_has(&s->groups[g], p64);
+  return path_has(s, &s->groups[g], p64);
 }
 
 void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) {
@@ -1155,9 +1212,9 @@ void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) {
 }
 
 size_t sc_scribe_mem_bytes(const sc_scribe *s) {
-  size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group);
+  size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group) +
+             s->anc_cap * sizeof(uint64_t);
   for (uint32_t g = 0; g < s->ngroups; g++)
-    n += s->groups[g].children_cap * sizeof(scribe_child) +
-         s->groups[g].path_cap * sizeof(uint64_t);
+    n += s->groups[g].children_cap * sizeof(scribe_child);
   return n;
 }

@@ -38,6 +38,7 @@
 #include "pastry.h"
 
 #define SC_SCRIBE_GROUPS_MAX SC_SCRIBE_HB_GROUPS /* groups one peer takes part in */
+#define SC_SCRIBE_CHILDREN_MAX 65535u /* the largest children_max */
 
 typedef struct sc_scribe sc_scribe;
 
@@ -49,7 +50,7 @@ typedef struct sc_scribe_config {
   /* First wait for an answer to a join, doubled on each retry: 5 s. */
   uint64_t join_timeout_ns;
   /* Children one group may hold (a bound on memory, even with no policy
-   * bound): 4,096. */
+   * bound): 4,096; at most SC_SCRIBE_CHILDREN_MAX. */
   uint32_t children_max;
 } sc_scribe_config;
 

@@ -21,6 +21,7 @@ SC_DEPS=(
   gnuplot-nox          # figures (scripts/plot/*.gp)
   parallel             # parameter sweeps
   jq                   # JSON summaries in scripts and benchmarks
+  python3              # scripts/cluster (real-peer clusters)
 )
 
 usage() {

@@ -7,10 +7,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define ARENA_CLASSES (SIM_ARENA_OBJECT_MAX / SIM_ARENA_GRAIN)
+#define ARENA_CLASSES (SIM_ARENA_OBJECT_MAX / SIM_ARENA_GRAIN_PACKED)
 
 struct sim_arena {
   sc_alloc iface;
+  size_t grain;        /* SIM_ARENA_GRAIN or SIM_ARENA_GRAIN_PACKED */
+  size_t classes;      /* SIM_ARENA_OBJECT_MAX / grain */
   uint8_t *base;       /* SIM_HUGE_PAGE aligned */
   size_t reserved;     /* bytes of address space from base */
   size_t used;         /* bytes handed to slabs, from base */
@@ -21,8 +23,8 @@ struct sim_arena {
   uint8_t *slab_cur[ARENA_CLASSES + 1], *slab_end[ARENA_CLASSES + 1];
 };
 
-static inline size_t arena_class(size_t size) {
-  return size == 0 ? 1 : (size + SIM_ARENA_GRAIN - 1) / SIM_ARENA_GRAIN;
+static inline size_t arena_class(const sim_arena *a, size_t size) {
+  return size == 0 ? 1 : (size + a->grain - 1) / a->grain;
 }
 
 static inline int arena_owns(const sim_arena *a, const void *p) {
@@ -31,14 +33,14 @@ static inline int arena_owns(const sim_arena *a, const void *p) {
 
 static void *arena_malloc(size_t size, void *user) {
   sim_arena *a = user;
-  size_t cls = arena_class(size);
-  if (cls > ARENA_CLASSES) return malloc(size);
+  size_t cls = arena_class(a, size);
+  if (cls > a->classes) return malloc(size);
   void *p = a->free_list[cls];
   if (p) {
     a->free_list[cls] = *(void **)p;
     return p;
   }
-  size_t bytes = cls * SIM_ARENA_GRAIN;
+  size_t bytes = cls * a->grain;
   if ((size_t)(a->slab_end[cls] - a->slab_cur[cls]) < bytes) {
     if (a->used + SIM_HUGE_PAGE > a->reserved) return NULL;
     uint8_t *page = a->base + a->used;
@@ -75,7 +77,7 @@ static void *arena_realloc(void *ptr, size_t size, void *user) {
   sim_arena *a = user;
   if (ptr == NULL) return arena_malloc(size, user);
   if (!arena_owns(a, ptr)) {
-    if (arena_class(size) > ARENA_CLASSES) return realloc(ptr, size);
+    if (arena_class(a, size) > a->classes) return realloc(ptr, size);
     /* From libc to the arena: the old size is unknown, but it was larger
      * than any class, hence larger than size. */
     void *n = arena_malloc(size, user);
@@ -85,19 +87,21 @@ static void *arena_realloc(void *ptr, size_t size, void *user) {
     return n;
   }
   size_t cls = a->page_class[((uint8_t *)ptr - a->base) / SIM_HUGE_PAGE];
-  if (arena_class(size) == cls) return ptr;
+  if (arena_class(a, size) == cls) return ptr;
   void *n = arena_malloc(size, user);
   if (n == NULL) return NULL;
-  size_t old = cls * SIM_ARENA_GRAIN;
+  size_t old = cls * a->grain;
   memcpy(n, ptr, old < size ? old : size);
   arena_free(ptr, user);
   return n;
 }
 
-int sim_arena_new(sim_arena **out, size_t reserve_bytes) {
+static int arena_new(sim_arena **out, size_t reserve_bytes, size_t grain) {
   *out = NULL;
   sim_arena *a = calloc(1, sizeof(*a));
   if (a == NULL) return -1;
+  a->grain = grain;
+  a->classes = SIM_ARENA_OBJECT_MAX / grain;
   size_t pages = (reserve_bytes + SIM_HUGE_PAGE - 1) / SIM_HUGE_PAGE;
   a->reserved = pages * SIM_HUGE_PAGE;
   a->map_bytes = a->reserved + SIM_HUGE_PAGE; /* room to align */
@@ -120,6 +124,14 @@ int sim_arena_new(sim_arena **out, size_t reserve_bytes) {
   a->iface.realloc = arena_realloc;
   *out = a;
   return 0;
+}
+
+int sim_arena_new(sim_arena **out, size_t reserve_bytes) {
+  return arena_new(out, reserve_bytes, SIM_ARENA_GRAIN);
+}
+
+int sim_arena_new_packed(sim_arena **out, size_t reserve_bytes) {
+  return arena_new(out, reserve_bytes, SIM_ARENA_GRAIN_PACKED);
 }
 
 void sim_arena_del(sim_arena *a) {

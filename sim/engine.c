@@ -100,6 +100,22 @@ static int bucket_reserve(sim_bucket *b, uint32_t n) {
   return 0;
 }
 
+/* A used-up bucket keeps its array for the next turn of the wheel, but not
+ * one far larger than this turn needed: otherwise every bucket keeps the
+ * largest burst it ever held, and the sum of those peaks is about ten times
+ * the events ever pending at once (10^5 peers, forest: 112 MB of arrays for
+ * ~10 MB of events). Arrays up to BUCKET_KEEP events always stay. */
+#define BUCKET_KEEP 256
+static void bucket_trim(sim_bucket *b) {
+  if (b->cap <= BUCKET_KEEP || b->cap / 4 <= b->n) return;
+  uint32_t need = 2 * b->n;
+  free(b->ev);
+  b->ev = NULL;
+  b->cap = 0;
+  b->n = 0;
+  (void)bucket_reserve(b, need > BUCKET_KEEP ? need : BUCKET_KEEP); /* else later */
+}
+
 /* Insertion sort on (time, seq): one comparison per event for a run already
  * in order. */
 static void ev_insertion_sort(sim_event *a, uint32_t n) {
@@ -231,6 +247,7 @@ static bool wheel_advance(sim_engine *e, uint64_t tm_ns, int *err) {
     /* An empty wheel: jump to the next overflow event. */
     uint64_t next = e->nwheel == 0 ? e->ov[0].t_ns >> SIM_BUCKET_SHIFT : e->cur_slot + 1;
     if ((tm_ns >> SIM_BUCKET_SHIFT) < next) return false; /* a timer comes first */
+    bucket_trim(b);
     b->n = 0;
     e->rd = 0;
     e->cur_slot = next;

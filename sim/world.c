@@ -7,9 +7,12 @@
 #include "core/err.h"
 #include "core/rng.h"
 #include "core/wire.h"
+#include "sim/arena.h"
 #include "sim/packet.h"
+#include "sim/topology.h"
 
 #define BOOTSTRAP_SAMPLES 64
+#define BOOTSTRAP_LOCAL 16 /* peers on the newcomer's own router considered */
 
 typedef struct world_peer {
   sc_node *node;
@@ -30,8 +33,12 @@ struct sim_world {
   world_peer *peers;
   sc_id *ids;
   uint32_t *joined_list; /* peers whose join started, in order */
+  uint32_t *router_first; /* transit-stub: peers by router (CSR), from the */
+  uint32_t *router_peers; /* first join on; NULL before or without routers */
   uint32_t njoined;
   sim_packet_pool pool;
+  sim_arena *arena;               /* peers' core state; NULL: libc */
+  const sc_alloc *peer_alloc;     /* the arena's, or NULL (libc) */
   sim_world_counters ctr;
   uint64_t digest;
   bool failed, stop;
@@ -158,6 +165,18 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
   w->peers = calloc(cfg->peers, sizeof(world_peer));
   w->ids = calloc(cfg->peers, sizeof(sc_id));
   w->joined_list = calloc(cfg->peers, sizeof(uint32_t));
+  /* Peers' core state from the huge-page slab arena, as in pastry_sim.c
+   * (arena.h says why), unless this is a sanitizer build, whose allocator
+   * must see every object. Besides the TLB, the arena saves memory: no
+   * per-object header, and a freed object is reused by the next one of its
+   * size class, where libc's heap fragments under a million peers' growing
+   * arrays; the packed arena also rounds sizes to 16 bytes, not 64
+   * (arena.h). Address space only: ~8 KB a peer is used at 10^6, 32 KB
+   * reserved. */
+#ifndef __SANITIZE_ADDRESS__
+  if (sim_arena_new_packed(&w->arena, (size_t)cfg->peers * (32u << 10) + (256u << 20)) == 0)
+    w->peer_alloc = sim_arena_alloc(w->arena);
+#endif
   if (!w->peers || !w->ids || !w->joined_list ||
       sim_engine_init(&w->eng, cfg->peers) != 0) {
     sim_world_del(w);
@@ -172,10 +191,13 @@ void sim_world_del(sim_world *w) {
   if (w->peers)
     for (uint32_t i = 0; i < w->cfg.peers; i++)
       sc_node_del(w->peers[i].node);
+  sim_arena_del(w->arena);
   sim_packet_pool_free(&w->pool);
   free(w->peers);
   free(w->ids);
   free(w->joined_list);
+  free(w->router_first);
+  free(w->router_peers);
   sim_engine_free(&w->eng);
   free(w);
 }
@@ -195,7 +217,7 @@ int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg) {
                           .stream_deliver = cb_stream_deliver,
                           .stream_lost = cb_stream_lost};
   int rv = sc_node_new(&wp->node, &self, sc_mix64(w->cfg.seed * 31 + i),
-                       cfg ? cfg : &w->cfg.node, &cb, NULL, wp, w->eng.now_ns);
+                       cfg ? cfg : &w->cfg.node, &cb, w->peer_alloc, wp, w->eng.now_ns);
   if (rv != 0) return rv;
   wp->alive = true;
   wp->timer_ns = SIM_TIME_NEVER;
@@ -212,10 +234,63 @@ void sim_world_rearm(sim_world *w, uint32_t i) {
   sim_engine_set_timer(&w->eng, i, t);
 }
 
+/* Indexes every peer by its stub router (a CSR array, by index within a
+ * router), placing them all first: placement is a pure function of (seed,
+ * peer). Returns -1 when out of memory. */
+static int index_routers(sim_world *w) {
+  const sim_topo *topo = sim_net_topo(w->net);
+  uint32_t routers = sim_topo_routers(topo), n = w->cfg.peers;
+  w->router_first = calloc((size_t)routers + 1, sizeof(uint32_t));
+  w->router_peers = malloc((size_t)n * sizeof(uint32_t));
+  uint32_t *fill = calloc(routers, sizeof(uint32_t));
+  if (!w->router_first || !w->router_peers || !fill) {
+    free(fill);
+    free(w->router_first);
+    free(w->router_peers);
+    w->router_first = w->router_peers = NULL;
+    return -1;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    sim_net_place(w->net, i);
+    w->router_first[sim_net_router(w->net, i) + 1]++;
+  }
+  for (uint32_t r = 0; r < routers; r++) w->router_first[r + 1] += w->router_first[r];
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t r = sim_net_router(w->net, i);
+    w->router_peers[w->router_first[r] + fill[r]++] = i;
+  }
+  free(fill);
+  return 0;
+}
+
+static bool bootstrap_ok(const sim_world *w, uint32_t j) {
+  return w->peers[j].alive && w->peers[j].joined &&
+         sc_pastry_is_joined(sc_node_pastry(w->peers[j].node));
+}
+
 int sim_world_join(sim_world *w, uint32_t i) {
   sc_addr best = SC_ADDR_NONE;
   uint64_t best_lat = UINT64_MAX;
-  for (unsigned k = 0; k < BOOTSTRAP_SAMPLES && w->njoined > 0; k++) {
+  /* A newcomer joins through a nearby peer (Pastry §2.4; the locality of
+   * every routing-table row it builds starts there): on transit-stub, the
+   * nearest of the first BOOTSTRAP_LOCAL joined peers on its own stub
+   * router (a LAN-scoped discovery, as pastry_sim.c's pick_bootstrap), and
+   * only when there is none, the nearest of a random sample. */
+  if (sim_net_topo(w->net) && !w->router_first && index_routers(w) != 0) return SC_ERR_NOMEM;
+  if (w->router_first) {
+    uint32_t r = sim_net_router(w->net, i);
+    unsigned found = 0;
+    for (uint32_t k = w->router_first[r]; k < w->router_first[r + 1] && found < BOOTSTRAP_LOCAL;
+         k++) {
+      uint32_t j = w->router_peers[k];
+      if (j == i || !bootstrap_ok(w, j)) continue;
+      found++;
+      uint64_t lat = sim_net_latency_ns(w->net, i, j);
+      if (lat < best_lat) best_lat = lat, best = j;
+    }
+  }
+  bool local = best != SC_ADDR_NONE;
+  for (unsigned k = 0; !local && k < BOOTSTRAP_SAMPLES && w->njoined > 0; k++) {
     uint32_t j = w->joined_list[sc_rng_below(&w->rng, w->njoined)];
     if (!w->peers[j].alive || !sc_pastry_is_joined(sc_node_pastry(w->peers[j].node)))
       continue;

@@ -97,6 +97,29 @@ static void test_reservation_used_up(void **state) {
   sim_arena_del(a);
 }
 
+/* A packed arena rounds to 16 bytes; sizes that are multiples of 64 still
+ * start on a cache line. */
+static void test_packed_grain(void **state) {
+  (void)state;
+  sim_arena *a;
+  assert_int_equal(sim_arena_new_packed(&a, 16u << 20), 0);
+  const sc_alloc *al = sim_arena_alloc(a);
+  uint8_t *x = al->malloc(70, al->user), *y = al->malloc(80, al->user); /* 80 bytes */
+  assert_int_equal((uintptr_t)x % SIM_ARENA_GRAIN_PACKED, 0);
+  assert_int_equal(y - x, 80);
+  for (unsigned i = 0; i < 10; i++) {
+    void *p = al->malloc(1536, al->user);
+    assert_int_equal((uintptr_t)p % 64, 0);
+  }
+  uint8_t *q = al->realloc(x, 96, al->user); /* another class: moved, contents kept */
+  memset(y, 7, 80);
+  assert_ptr_not_equal(q, x);
+  assert_ptr_equal(al->realloc(q, 90, al->user), q); /* same class */
+  al->free(q, al->user);
+  al->free(y, al->user);
+  sim_arena_del(a);
+}
+
 static void test_huge_calloc(void **state) {
   (void)state;
   uint8_t *p = sim_huge_calloc(3, SIM_HUGE_PAGE);
@@ -117,6 +140,7 @@ int main(void) {
       cmocka_unit_test(test_calloc_zeroes_recycled),
       cmocka_unit_test(test_realloc_keeps_contents),
       cmocka_unit_test(test_reservation_used_up),
+      cmocka_unit_test(test_packed_grain),
       cmocka_unit_test(test_huge_calloc),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1412,8 +1412,26 @@ static void test_invalid_arguments(void **state) {
   net_del(nt);
 }
 
+/* children_max is bounded: a group counts its children in 16 bits. */
+static void test_children_max_bounded(void **state) {
+  (void)state;
+  sc_ref self = {sc_id_hash("cm", 2), 0};
+  sc_pastry *p;
+  assert_int_equal(sc_pastry_new(&p, &self, 1, NULL, &sp_pastry_cb, NULL, NULL, 0), 0);
+  sc_scribe_config c;
+  sc_scribe_config_default(&c);
+  sc_scribe *s = NULL;
+  c.children_max = SC_SCRIBE_CHILDREN_MAX + 1;
+  assert_int_equal(sc_scribe_new(&s, p, &c, NULL, sp_send, NULL, NULL, 1, 0), SC_ERR_INVALID);
+  c.children_max = SC_SCRIBE_CHILDREN_MAX;
+  assert_int_equal(sc_scribe_new(&s, p, &c, NULL, sp_send, NULL, NULL, 1, 0), 0);
+  sc_scribe_del(s);
+  sc_pastry_del(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_children_max_bounded),
       cmocka_unit_test(test_join_builds_tree_rooted_at_closest),
       cmocka_unit_test(test_root_moves_to_a_closer_newcomer),
       cmocka_unit_test(test_multicast_reaches_every_member_once),
