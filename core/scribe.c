@@ -40,7 +40,7 @@ typedef struct scribe_child {
 
 /*
  * Memory: at a million peers Scribe's state is the largest part of a peer's
- * (17 groups each in SplitStream), so a group is 88 bytes and its path to
+ * (17 groups each in SplitStream), so a group is 96 bytes and its path to
  * the root has no array of its own: the ancestors of all groups are packed
  * into one array per peer (sc_scribe.anc), each group's exactly as long as
  * its path, and this peer, the last entry of every path, is implied.
@@ -61,14 +61,12 @@ typedef struct scribe_group {
    * detached group keeps its entries until the next one). */
   uint16_t path_off;
   uint8_t npath, anc_n;
-  uint8_t attempt;
-  /* One-bit flags, so that a group fits in 88 bytes. */
-  uint8_t member : 1, root : 1, have_seq : 1;
-  uint8_t changed : 1; /* tree_changed owed (set where the hook may not run) */
-  uint8_t fresh : 1;   /* the parent was just lost: search from attempt 0 */
+  uint8_t member, root, attempt, have_seq;
+  uint8_t changed; /* tree_changed owed (set where the hook may not run) */
+  uint8_t fresh;   /* the parent was just lost: search from attempt 0 */
   /* The parent said it is leaving (a polite departure): search for another
    * while it keeps forwarding; the first one to accept us replaces it. */
-  uint8_t parent_leaving : 1;
+  uint8_t parent_leaving;
 } scribe_group;
 
 struct sc_scribe {
@@ -94,7 +92,7 @@ struct sc_scribe {
 
 /* The ancestors array grows and shrinks in steps of one cache line. */
 #define ANC_STEP (64 / sizeof(uint64_t))
-_Static_assert(sizeof(scribe_group) <= 88, "a group should stay within 88 bytes");
+_Static_assert(sizeof(scribe_group) <= 96, "a group should stay within 96 bytes");
 _Static_assert(SC_SCRIBE_GROUPS_MAX * (SC_PATH_MAX - 1) <= UINT16_MAX,
                "path_off is 16 bits");
 
