@@ -348,36 +348,36 @@ void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast
   }
 }
 
+/* Appends r to out[0..*n) unless its address is there already. */
+static void add_candidate(sc_ref *out, unsigned *n, const sc_ref *r) {
+  for (unsigned k = 0; k < *n; k++)
+    if (out[k].addr == r->addr) return;
+  out[(*n)++] = *r;
+}
+
+#define CANDIDATES_MAX (SC_STRIPES_MAX + SC_LEAFSET_MAX)
+
 /* Peers to ask for chunks: parents in the stripes this peer is attached in,
  * then its leaf set (other receivers of the stream, close in id space and
- * unrelated to its trees). */
-static unsigned repair_candidates(const sc_channel *c, sc_ref *out, unsigned max) {
+ * unrelated to its trees). out holds CANDIDATES_MAX. */
+static unsigned repair_candidates(const sc_channel *c, sc_ref *out) {
   unsigned n = 0;
-  for (unsigned i = 0; i < c->stripes && n < max; i++) {
+  for (unsigned i = 0; i < c->stripes; i++) {
     sc_ref p;
-    if (sc_scribe_parent(c->host.scribe, sc_splitstream_group(c->host.forest, i), &p)) {
-      bool dup = false;
-      for (unsigned k = 0; k < n; k++)
-        if (out[k].addr == p.addr) dup = true;
-      if (!dup) out[n++] = p;
-    }
+    if (sc_scribe_parent(c->host.scribe, sc_splitstream_group(c->host.forest, i), &p))
+      add_candidate(out, &n, &p);
   }
   sc_ref ls[SC_LEAFSET_MAX];
   unsigned nl = sc_pastry_leafset(c->host.pastry, ls, SC_LEAFSET_MAX, NULL);
   if (nl > SC_LEAFSET_MAX) nl = SC_LEAFSET_MAX;
-  for (unsigned i = 0; i < nl && n < max; i++) {
-    bool dup = false;
-    for (unsigned k = 0; k < n; k++)
-      if (out[k].addr == ls[i].addr) dup = true;
-    if (!dup) out[n++] = ls[i];
-  }
+  for (unsigned i = 0; i < nl; i++)
+    add_candidate(out, &n, &ls[i]);
   return n;
 }
 
-static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks, uint64_t now) {
-  (void)now;
-  sc_ref cand[SC_STRIPES_MAX + SC_LEAFSET_MAX];
-  unsigned nc = repair_candidates(c, cand, SC_STRIPES_MAX + SC_LEAFSET_MAX);
+static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks) {
+  sc_ref cand[CANDIDATES_MAX];
+  unsigned nc = repair_candidates(c, cand);
   if (nc == 0) return;
   const sc_ref *to = &cand[c->ask_rr++ % nc];
   /* Ask for as many chunks as decoding needs, starting at a different
@@ -422,7 +422,7 @@ static void repair_check(sc_channel *c, uint64_t now) {
     }
     if (s->asks >= c->cfg.repair_ask_max) continue;
     if (s->next_ask_ns <= now) {
-      ask(c, &w[k], s->asks, now);
+      ask(c, &w[k], s->asks);
       s->asks++;
       s->next_ask_ns = now + c->cfg.repair_retry_ns;
       if (s->asks >= c->cfg.repair_ask_max) continue;
@@ -433,8 +433,7 @@ static void repair_check(sc_channel *c, uint64_t now) {
 }
 
 /* Answers a peer's REPAIR_REQ with the chunks this peer holds. */
-static void serve(sc_channel *c, const sc_msg *req, uint64_t now) {
-  (void)now;
+static void serve(sc_channel *c, const sc_msg *req) {
   if (c->rx == NULL) return;
   const sc_msg_repair_req *q = &req->u.repair_req;
   unsigned sent = 0;
@@ -559,7 +558,7 @@ int sc_channel_recv(sc_channel *c, const sc_msg *m, uint64_t now) {
       c->st.msgs_invalid++;
       return SC_ERR_INVALID;
     }
-    serve(c, m, now);
+    serve(c, m);
     return SC_OK;
   case SC_MSG_MULTICAST: {
     int i = stripe_of_group(c, &m->u.multicast.group);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <getopt.h>
 #include <sys/stat.h>
 
 bool sim_cli_f64(const char *flag, const char *s, double min, double max,
@@ -63,5 +64,42 @@ bool sim_cli_out_dir(const char *cmd, const char *dir) {
   struct stat st;
   if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return true;
   fprintf(stderr, "stripecast-sim %s: --out: cannot create directory '%s'\n", cmd, dir);
+  return false;
+}
+
+bool sim_cli_config(const char *cmd, const char *s, sim_cap_kind *out) {
+  if (sim_cap_parse(s, out) == 0) return true;
+  fprintf(stderr,
+          "stripecast-sim %s: --config: '%s' is not one of 16x16, 16x18, 16x32, 16xNB, dxd, "
+          "gnutella\n",
+          cmd, s);
+  return false;
+}
+
+bool sim_cli_stripes(const char *cmd, const char *s, uint32_t *out) {
+  uint64_t u;
+  if (!sim_cli_u64("--stripes", s, 1, 16, &u)) return false;
+  if (u != 1 && u != 2 && u != 4 && u != 8 && u != 16) {
+    fprintf(stderr, "stripecast-sim %s: --stripes: %llu is not 1, 2, 4, 8 or 16\n", cmd,
+            (unsigned long long)u);
+    return false;
+  }
+  *out = (uint32_t)u;
+  return true;
+}
+
+int sim_cli_getopt_error(const char *cmd, int c, char **argv) {
+  if (c == ':')
+    fprintf(stderr, "stripecast-sim %s: %s needs a value\n", cmd, argv[optind - 1]);
+  else
+    fprintf(stderr, "stripecast-sim %s: unknown option '%s' (try --help)\n", cmd,
+            argv[optind - 1]);
+  return 2;
+}
+
+bool sim_cli_no_operands(const char *cmd, int argc, char **argv) {
+  if (optind >= argc) return true;
+  fprintf(stderr, "stripecast-sim %s: unexpected argument '%s' (try --help)\n", cmd,
+          argv[optind]);
   return false;
 }

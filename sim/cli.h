@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim/capacity.h"
 #include "sim/netmodel.h"
 
 /* Parse s as an unsigned integer in [min, max] (accepts 1e6-style and
@@ -21,6 +22,17 @@ bool sim_cli_f64(const char *flag, const char *s, double min, double max,
 /* Parse s as a network model (--topology); on failure print the one-line
  * error naming the choices and return false. */
 bool sim_cli_topology(const char *s, sim_net_kind *out);
+/* Parse s as a capacity configuration (--config) or a stripe count (--stripes:
+ * 1, 2, 4, 8 or 16); on failure print "stripecast-sim CMD: --flag: ..." and
+ * return false. */
+bool sim_cli_config(const char *cmd, const char *s, sim_cap_kind *out);
+bool sim_cli_stripes(const char *cmd, const char *s, uint32_t *out);
+/* getopt_long's leftovers for command cmd: prints the one-line error for
+ * c (':' a missing value, anything else an unknown option) and returns 2. */
+int sim_cli_getopt_error(const char *cmd, int c, char **argv);
+/* Returns false (after the error line) if arguments remain after the
+ * options. */
+bool sim_cli_no_operands(const char *cmd, int argc, char **argv);
 /* Create dir (--out) unless it is already a directory; on failure print
  * "stripecast-sim CMD: --out: ..." and return false. */
 bool sim_cli_out_dir(const char *cmd, const char *dir);

@@ -92,13 +92,7 @@ int sim_cmd_forest(int argc, char **argv) {
       p.peers = (uint32_t)u;
       break;
     case O_CONFIG:
-      if (sim_cap_parse(optarg, &p.config) != 0) {
-        fprintf(stderr,
-                "stripecast-sim: --config: '%s' is not one of 16x16, 16x18, 16x32, 16xNB, "
-                "dxd, gnutella\n",
-                optarg);
-        return 2;
-      }
+      if (!sim_cli_config("forest", optarg, &p.config)) return 2;
       break;
     case O_TOPO:
       if (!sim_cli_topology(optarg, &p.topology)) return 2;
@@ -107,13 +101,7 @@ int sim_cmd_forest(int argc, char **argv) {
       if (!sim_cli_u64("--seed", optarg, 0, UINT64_MAX, &p.seed)) return 2;
       break;
     case O_STRIPES:
-      if (!sim_cli_u64("--stripes", optarg, 1, 16, &u)) return 2;
-      if (u != 1 && u != 2 && u != 4 && u != 8 && u != 16) {
-        fprintf(stderr, "stripecast-sim: --stripes: %llu is not 1, 2, 4, 8 or 16\n",
-                (unsigned long long)u);
-        return 2;
-      }
-      p.stripes = (uint32_t)u;
+      if (!sim_cli_stripes("forest", optarg, &p.stripes)) return 2;
       break;
     case O_BASE: p.baselines = true; break;
     case O_FAIL:
@@ -146,20 +134,10 @@ int sim_cmd_forest(int argc, char **argv) {
     case O_OUT: p.out_dir = optarg; break;
     case O_PRETTY: pretty = true; break;
     case 'h': forest_usage(stdout); return 0;
-    case ':':
-      fprintf(stderr, "stripecast-sim forest: %s needs a value\n", argv[optind - 1]);
-      return 2;
-    default:
-      fprintf(stderr, "stripecast-sim forest: unknown option '%s' (try --help)\n",
-              argv[optind - 1]);
-      return 2;
+    default: return sim_cli_getopt_error("forest", c, argv);
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "stripecast-sim forest: unexpected argument '%s' (try --help)\n",
-            argv[optind]);
-    return 2;
-  }
+  if (!sim_cli_no_operands("forest", argc, argv)) return 2;
   if (p.baselines && p.topology != SIM_NET_TRANSIT_STUB) {
     fputs("stripecast-sim forest: --baselines needs --topology transit-stub (link stress "
           "counts router links)\n",

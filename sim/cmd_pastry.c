@@ -133,20 +133,10 @@ int sim_cmd_pastry(int argc, char **argv) {
     case O_OUT: p.out_dir = optarg; break;
     case O_PRETTY: pretty = true; break;
     case 'h': pastry_usage(stdout); return 0;
-    case ':':
-      fprintf(stderr, "stripecast-sim pastry: %s needs a value\n", argv[optind - 1]);
-      return 2;
-    default:
-      fprintf(stderr, "stripecast-sim pastry: unknown option '%s' (try --help)\n",
-              argv[optind - 1]);
-      return 2;
+    default: return sim_cli_getopt_error("pastry", c, argv);
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "stripecast-sim pastry: unexpected argument '%s' (try --help)\n",
-            argv[optind]);
-    return 2;
-  }
+  if (!sim_cli_no_operands("pastry", argc, argv)) return 2;
   if (p.out_dir && !sim_cli_out_dir("pastry", p.out_dir)) return 2;
   sim_pastry_result r;
   if (sim_pastry_run(&p, &r, stderr) != 0) return 1;

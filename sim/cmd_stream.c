@@ -143,13 +143,7 @@ int sim_cmd_stream(int argc, char **argv) {
       p.peers = (uint32_t)u;
       break;
     case O_CONFIG:
-      if (sim_cap_parse(optarg, &p.config) != 0) {
-        fprintf(stderr,
-                "stripecast-sim stream: --config: '%s' is not one of 16x16, 16x18, 16x32, "
-                "16xNB, dxd, gnutella\n",
-                optarg);
-        return 2;
-      }
+      if (!sim_cli_config("stream", optarg, &p.config)) return 2;
       break;
     case O_TOPO:
       if (!sim_cli_topology(optarg, &p.topology)) return 2;
@@ -158,13 +152,7 @@ int sim_cmd_stream(int argc, char **argv) {
       if (!sim_cli_u64("--seed", optarg, 0, UINT64_MAX, &p.seed)) return 2;
       break;
     case O_STRIPES:
-      if (!sim_cli_u64("--stripes", optarg, 1, 16, &u)) return 2;
-      if (u != 1 && u != 2 && u != 4 && u != 8 && u != 16) {
-        fprintf(stderr, "stripecast-sim stream: --stripes: %llu is not 1, 2, 4, 8 or 16\n",
-                (unsigned long long)u);
-        return 2;
-      }
-      p.stripes = (uint32_t)u;
+      if (!sim_cli_stripes("stream", optarg, &p.stripes)) return 2;
       stripes_set = true;
       break;
     case O_FEC:
@@ -237,20 +225,10 @@ int sim_cmd_stream(int argc, char **argv) {
     case O_OUT: p.out_dir = optarg; break;
     case O_PRETTY: pretty = true; break;
     case 'h': stream_usage(stdout); return 0;
-    case ':':
-      fprintf(stderr, "stripecast-sim stream: %s needs a value\n", argv[optind - 1]);
-      return 2;
-    default:
-      fprintf(stderr, "stripecast-sim stream: unknown option '%s' (try --help)\n",
-              argv[optind - 1]);
-      return 2;
+    default: return sim_cli_getopt_error("stream", c, argv);
     }
   }
-  if (optind < argc) {
-    fprintf(stderr, "stripecast-sim stream: unexpected argument '%s' (try --help)\n",
-            argv[optind]);
-    return 2;
-  }
+  if (!sim_cli_no_operands("stream", argc, argv)) return 2;
   if (!stripes_set) p.stripes = p.fec_data + p.fec_parity;
   if (p.fec_data + p.fec_parity != p.stripes) {
     fprintf(stderr,

@@ -719,13 +719,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
     nc2.forest.capacity = cap == SIM_CAP_UNBOUNDED ? SC_CAPACITY_UNBOUNDED : cap;
     if (sim_world_add(s->w, i, &nc2) != 0) goto oom;
   }
-  double rate = p->join_rate;
-  if (rate <= 0) {
-    rate = n / 100.0;
-    if (rate < 10) rate = 10;
-    if (rate > 2000) rate = 2000;
-  }
-  s->join_gap_ns = (uint64_t)(1e9 / rate);
+  s->join_gap_ns = (uint64_t)(1e9 / sim_world_join_rate(n, p->join_rate));
   schedule(s, 0, EV_JOIN, 0);
   while (s->phase != PH_DONE && !s->failed) {
     if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;

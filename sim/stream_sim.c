@@ -277,8 +277,7 @@ static void progress(stream_sim *s, bool force) {
   double t = (double)e->now_ns / 1e9;
   if (s->streaming) {
     double done = ((double)e->now_ns - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
-    double eta = done > 0 ? (now - s->wall_last + (now - s->wall_start)) * (1 - done) / done
-                          : 0;
+    double eta = done > 0 ? (now - s->wall_start) * (1 - done) / done : 0;
     fprintf(s->log, "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
             "%.0fs eta %.0fs\n",
             t, 100 * done, (unsigned long long)s->gens, evs / 1e6, now - s->wall_start,
@@ -331,7 +330,7 @@ static void churn_apply(stream_sim *s, const sim_churn_event *ev, uint64_t now) 
 
 /* Crashes every peer whose forwarding lies only in the cut stripes: their
  * interior peers and roots. */
-static void stripe_cut(stream_sim *s, uint64_t now) {
+static void stripe_cut(stream_sim *s) {
   uint32_t cut = s->prm->cut_stripes;
   for (uint32_t i = 1; i < s->npeers; i++) {
     speer *p = &s->sp[i];
@@ -354,7 +353,6 @@ static void stripe_cut(stream_sim *s, uint64_t now) {
       gone(s, i);
     }
   }
-  (void)now;
 }
 
 /* ---------------------------------------------------------------- events */
@@ -413,7 +411,7 @@ static void h_event(void *ctx, const sim_event *ev) {
     break;
   }
   case EV_CUT:
-    stripe_cut(s, now);
+    stripe_cut(s);
     break;
   case EV_GEN: {
     if (now >= s->end_ns) break;
@@ -643,13 +641,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   if (sim_world_new(&s->w, &wc, s->net, &hooks, s) != 0) goto oom;
   for (uint32_t i = 0; i < p->peers; i++)
     if (add_peer(s, i) != 0) goto oom;
-  double rate = p->join_rate;
-  if (rate <= 0) {
-    rate = p->peers / 100.0;
-    if (rate < 10) rate = 10;
-    if (rate > 2000) rate = 2000;
-  }
-  s->join_gap_ns = (uint64_t)(1e9 / rate);
+  s->join_gap_ns = (uint64_t)(1e9 / sim_world_join_rate(p->peers, p->join_rate));
   schedule(s, 0, EV_JOIN, 0);
   while (!s->done && !s->failed) {
     if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;

@@ -268,6 +268,12 @@ static bool bootstrap_ok(const sim_world *w, uint32_t j) {
          sc_pastry_is_joined(sc_node_pastry(w->peers[j].node));
 }
 
+double sim_world_join_rate(uint32_t n, double rate) {
+  if (rate > 0) return rate;
+  rate = n / 100.0;
+  return rate < 10 ? 10 : rate > 2000 ? 2000 : rate;
+}
+
 int sim_world_join(sim_world *w, uint32_t i) {
   sc_addr best = SC_ADDR_NONE;
   uint64_t best_lat = UINT64_MAX;

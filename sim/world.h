@@ -69,6 +69,9 @@ void sim_world_del(sim_world *w);
 /* Creates peer i with cfg (NULL: the world's node config) and places it. Its
  * id is a pure function of (seed, i). Returns 0 or a negative error. */
 int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg);
+/* The overlay's default arrival rate for n peers (per second): n/100 within
+ * [10, 2000], or `rate` itself when positive (a --join-rate flag). */
+double sim_world_join_rate(uint32_t n, double rate);
 /* Peer i joins the overlay through a nearby joined peer (nearest of a sample;
  * Pastry §2.4), or alone when none is joined. */
 int sim_world_join(sim_world *w, uint32_t i);
