@@ -63,9 +63,11 @@ typedef struct scribe_group {
   uint16_t path_off;
   uint8_t npath, anc_n;
   uint8_t member, root, attempt;
-  /* The attempt of the search that found the current parent: a parent that
-   * drops us soon after continues that search (see SCRIBE_DROP). */
-  uint8_t attempt_found;
+  /* Failed searches carried over from brief parents: the policy sees
+   * attempt + carried (search_count), the retry schedule attempt alone. A
+   * parent that drops us soon after taking us continues the search that
+   * found it (see SCRIBE_DROP); found: its count then. */
+  uint8_t carried, found;
   uint8_t have_seq : 1;
   uint8_t changed : 1; /* tree_changed owed (set where the hook may not run) */
   uint8_t fresh : 1;   /* the parent was just lost: search from attempt 0 */
@@ -114,6 +116,12 @@ static void scribe_send(sc_scribe *s, sc_addr to, sc_msg *m) {
   m->sender = s->self;
   s->stats.msgs_sent++;
   s->send(s->user, to, m);
+}
+
+/* Failed searches since the last lasting parent (see scribe_group.carried). */
+static unsigned search_count(const scribe_group *gr) {
+  unsigned n = (unsigned)gr->attempt + gr->carried;
+  return n < UINT8_MAX ? n : UINT8_MAX;
 }
 
 static bool needs_parent(const scribe_group *gr) {
@@ -236,6 +244,7 @@ static void detach(scribe_group *gr) {
   gr->npath = 0;
   gr->changed = 1;
   gr->attempt = 0;
+  gr->carried = 0;
 }
 
 /* The parent is gone (dead, silent, or no longer counting us): search again
@@ -322,7 +331,7 @@ static int find_parent(sc_scribe *s, unsigned g, const sc_msg_scribe_drop *drop,
   scribe_group *gr = &s->groups[g];
   if (!needs_parent(gr)) return SC_OK;
   gr->retry_ns = now + retry_delay(s, gr->attempt);
-  unsigned attempt = gr->attempt;
+  unsigned attempt = search_count(gr);
   if (s->pol.find_parent && s->pol.find_parent(s->user, g, attempt, drop, now))
     return SC_OK;
   return sc_scribe_join_via(s, g, NULL, now);
@@ -471,7 +480,8 @@ int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now)
      * says it carries a subtree, so that a full peer drops a leaf instead of
      * it (sc_scribe_policy.admit). Not from the first attempt: with no spare
      * capacity at all (d x d), displacing leaves early churns the tree. */
-    uint64_t flags = gr->nchildren > 0 && gr->attempt >= 2 ? SC_SCRIBE_JOIN_FORWARDER : 0;
+    uint64_t flags =
+        gr->nchildren > 0 && search_count(gr) >= 2 ? SC_SCRIBE_JOIN_FORWARDER : 0;
     return sc_pastry_route(s->pastry, &gr->id, SC_ROUTE_SCRIBE_JOIN, flags, now);
   }
   s->stats.joins_direct++;
@@ -896,8 +906,9 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
     gr->parent = *from;
     gr->parent_since_ns = now;
     gr->fresh = 0;
-    gr->attempt_found = gr->attempt;
+    gr->found = (uint8_t)search_count(gr);
     gr->attempt = 0;
+    gr->carried = 0;
     gr->retry_ns = NEVER;
     gr->changed = 1;
   }
@@ -1058,17 +1069,19 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
       /* Our leaving parent refused a join: it still forwards, keep it. */
     } else if (gr->parent.addr == m->sender.addr) {
       /* Dropped by a parent that held us for less than the longest wait of
-       * the search schedule: that search goes on, one failure further,
-       * instead of starting again. Where the peers that want a full peer's
-       * last slot outnumber its slots, each drop makes room for another of
-       * them, and with the count restarted at every brief parent none would
-       * ever reach the last resort of the schedule (SplitStream §4.2's
-       * anycast inside the stripe tree after five failures). */
+       * the search schedule: the policy's count of failed searches goes on
+       * from the search that found that parent, one failure further, instead
+       * of starting again. Where the peers that want a full peer's last slot
+       * outnumber its slots, each drop makes room for another of them, and
+       * with the count restarted at every brief parent none would ever reach
+       * the last resort of the schedule (SplitStream §4.2's anycast inside
+       * the stripe tree after five failures). The waits restart: a longer
+       * wait would only slow the search down. */
       bool brief = now - gr->parent_since_ns <
                    2 * (s->cfg.join_timeout_ns << BACKOFF_DOUBLINGS_MAX);
-      unsigned resume = gr->attempt_found;
+      unsigned found = gr->found;
       detach(gr);
-      if (brief) gr->attempt = (uint8_t)(resume < UINT8_MAX ? resume + 1 : resume);
+      if (brief) gr->carried = (uint8_t)(found < UINT8_MAX ? found + 1 : found);
       gr->retry_ns = NEVER; /* find_parent below sets it */
       call_changed(s, (unsigned)g, now);
     } else if (gr->parent.addr != SC_ADDR_NONE || gr->root) {

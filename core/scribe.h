@@ -22,8 +22,9 @@
  * the joiner down to travels on toward the root instead of being refused
  * there, and so do a JOIN and an ANYCAST that reach a peer below their
  * origin. A parent that drops a child within the longest wait of the search
- * schedule (2 x 16 x join_timeout_ns) does not restart the child's count of
- * failed searches: the search it ended goes on, one failure further.
+ * schedule (2 x 16 x join_timeout_ns) does not restart the count of failed
+ * searches the child's policy sees (find_parent's attempt): the search it
+ * ended goes on, one failure further; the waits between searches restart.
  *
  * Every path message carries the sender's ancestors (64-bit id prefixes) so a
  * peer refuses a child that is its own ancestor and a peer that finds itself
