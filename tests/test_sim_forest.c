@@ -397,7 +397,8 @@ static void known_bug_16xnb_primary_stripe_rule(void **state) {
  * even attempts without a drop) fixes the first three; with the next bug fixed
  * too, all of N = 150..600 x seeds 1..20 x {16x16, 16x18, dxd, gnutella}
  * build, except one saturated dxd draw (N = 150, seed 13: stripe 13 has two
- * primary peers, both full). The fourth case needed the root to prefer a
+ * primary peers, both full; it builds since the fix of
+ * test_regression_displaced_orphans). The fourth case needed the root to prefer a
  * child that can forward: now a forwarder's routed JOIN from its second
  * search on says it carries a subtree (SC_SCRIBE_JOIN_FORWARDER) and a full
  * peer drops a leaf child instead of it (sc_splitstream_admit); and a peer
@@ -432,8 +433,9 @@ static void test_regression_tiny_root_capacity(void **state) {
  * same-router bootstrap of sim_world_join (branch forest-mem), which
  * changed every transit-stub history; seed 9 then hit a different, older
  * dxd liveness problem (a detached subtree that never re-attaches: seeds
- * 32 and 39 before that change, 9 and 13 after, of 1..70 at N = 150), so
- * this check runs seed 14, which builds both ways.
+ * 32 and 39 before that change, 9 and 13 after, of 1..70 at N = 150; fixed
+ * since, see test_regression_displaced_orphans), so this check runs seed 14,
+ * which builds both ways.
  */
 static void test_regression_build_declared_in_flight(void **state) {
   (void)state;
