@@ -63,6 +63,11 @@ typedef struct scribe_group {
   uint16_t path_off;
   uint8_t npath, anc_n;
   uint8_t member, root, attempt;
+  /* Failed searches carried over from brief parents: the policy sees
+   * attempt + carried (search_count), the retry schedule attempt alone. A
+   * parent that drops us soon after taking us continues the search that
+   * found it (see SCRIBE_DROP); found: its count then. */
+  uint8_t carried, found;
   uint8_t have_seq : 1;
   uint8_t changed : 1; /* tree_changed owed (set where the hook may not run) */
   uint8_t fresh : 1;   /* the parent was just lost: search from attempt 0 */
@@ -111,6 +116,12 @@ static void scribe_send(sc_scribe *s, sc_addr to, sc_msg *m) {
   m->sender = s->self;
   s->stats.msgs_sent++;
   s->send(s->user, to, m);
+}
+
+/* Failed searches since the last lasting parent (see scribe_group.carried). */
+static unsigned search_count(const scribe_group *gr) {
+  unsigned n = (unsigned)gr->attempt + gr->carried;
+  return n < UINT8_MAX ? n : UINT8_MAX;
 }
 
 static bool needs_parent(const scribe_group *gr) {
@@ -233,6 +244,7 @@ static void detach(scribe_group *gr) {
   gr->npath = 0;
   gr->changed = 1;
   gr->attempt = 0;
+  gr->carried = 0;
 }
 
 /* The parent is gone (dead, silent, or no longer counting us): search again
@@ -277,19 +289,26 @@ static void remove_child_at(scribe_group *gr, uint32_t i) {
   gr->changed = 1;
 }
 
-static void send_drop(sc_scribe *s, const scribe_group *gr, sc_addr to, sc_addr skip) {
+/* Drops `to` (or refuses it) in gr, naming push-down candidates: gr's other
+ * children and heir, the newcomer that takes to's place (NULL: none), which
+ * is one of the dropper's children by the time the orphan asks (SplitStream
+ * §4.2: the orphan tries its former siblings). */
+static void send_drop(sc_scribe *s, const scribe_group *gr, sc_addr to,
+                      const sc_ref *heir) {
   sc_msg m;
   m.type = SC_MSG_SCRIBE_DROP;
   m.u.scribe_drop.group = gr->id;
   unsigned n = 0;
   /* Push-down candidates: the children that share a digit with the group
    * first (they forward it as their primary stripe, SplitStream §4.2), each
-   * kind in random order. */
-  uint32_t start = gr->nchildren ? sc_rng_below(&s->rng, gr->nchildren) : 0;
+   * kind in random order; the heir counts as one more child. */
+  uint32_t nc = gr->nchildren + (heir != NULL);
+  uint32_t start = nc ? sc_rng_below(&s->rng, nc) : 0;
   for (int pass = 0; pass < 2; pass++) {
-    for (uint32_t k = 0; k < gr->nchildren && n < SC_DROP_CANDIDATES; k++) {
-      const sc_ref *c = &gr->children[(start + k) % gr->nchildren].ref;
-      if (c->addr == to || c->addr == skip) continue;
+    for (uint32_t k = 0; k < nc && n < SC_DROP_CANDIDATES; k++) {
+      uint32_t i = (start + k) % nc;
+      const sc_ref *c = i < gr->nchildren ? &gr->children[i].ref : heir;
+      if (c->addr == to) continue;
       bool match = sc_id_digit(&c->id, 0) == sc_id_digit(&gr->id, 0);
       if (match == (pass == 0)) m.u.scribe_drop.e[n++] = *c;
     }
@@ -312,7 +331,7 @@ static int find_parent(sc_scribe *s, unsigned g, const sc_msg_scribe_drop *drop,
   scribe_group *gr = &s->groups[g];
   if (!needs_parent(gr)) return SC_OK;
   gr->retry_ns = now + retry_delay(s, gr->attempt);
-  unsigned attempt = gr->attempt;
+  unsigned attempt = search_count(gr);
   if (s->pol.find_parent && s->pol.find_parent(s->user, g, attempt, drop, now))
     return SC_OK;
   return sc_scribe_join_via(s, g, NULL, now);
@@ -461,7 +480,8 @@ int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now)
      * says it carries a subtree, so that a full peer drops a leaf instead of
      * it (sc_scribe_policy.admit). Not from the first attempt: with no spare
      * capacity at all (d x d), displacing leaves early churns the tree. */
-    uint64_t flags = gr->nchildren > 0 && gr->attempt >= 2 ? SC_SCRIBE_JOIN_FORWARDER : 0;
+    uint64_t flags =
+        gr->nchildren > 0 && search_count(gr) >= 2 ? SC_SCRIBE_JOIN_FORWARDER : 0;
     return sc_pastry_route(s->pastry, &gr->id, SC_ROUTE_SCRIBE_JOIN, flags, now);
   }
   s->stats.joins_direct++;
@@ -496,7 +516,7 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
   int i = child_index(gr, child->addr);
   if (i < 0) {
     if (gr->nchildren >= s->cfg.children_max) {
-      send_drop(s, gr, child->addr, SC_ADDR_NONE);
+      send_drop(s, gr, child->addr, NULL);
       return SC_ERR_FULL;
     }
     if (gr->nchildren == gr->children_cap) {
@@ -526,7 +546,8 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
   return SC_OK;
 }
 
-int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now) {
+int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child,
+                         const sc_ref *heir, uint64_t now) {
   (void)now;
   assert(g < s->ngroups);
   scribe_group *gr = &s->groups[g];
@@ -534,18 +555,31 @@ int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t
   if (i < 0) return SC_ERR_NOT_FOUND;
   sc_addr a = child->addr;
   remove_child_at(gr, (uint32_t)i);
-  send_drop(s, gr, a, SC_ADDR_NONE);
+  send_drop(s, gr, a, heir != NULL && heir->addr != a ? heir : NULL);
   return SC_OK;
 }
 
-/* A join for g from newcomer reached this peer (routed or direct). */
+/* True if a drop from gr would name a useful push-down candidate: a child
+ * sharing the group's first digit (SplitStream §4.2; see find_parent). */
+static bool has_pushdown_candidate(const scribe_group *gr) {
+  for (uint32_t i = 0; i < gr->nchildren; i++)
+    if (sc_id_digit(&gr->children[i].ref.id, 0) == sc_id_digit(&gr->id, 0)) return true;
+  return false;
+}
+
+/* handle_join's answer when a routed join should travel on (see there). */
+#define JOIN_PASSED 1
+
+/* A join for g from newcomer reached this peer (routed or direct). may_pass:
+ * a routed join not at its last hop, which this peer may let travel on
+ * instead of refusing it. Returns 0, JOIN_PASSED or a negative error. */
 static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool forwarder,
-                       uint64_t now) {
+                       bool may_pass, uint64_t now) {
   scribe_group *gr = &s->groups[g];
   if (newcomer->addr == s->self.addr) return SC_OK;
   if (child_index(gr, newcomer->addr) >= 0) return sc_scribe_adopt(s, g, newcomer, now);
   if (s->departing) { /* leaving: take nobody new */
-    send_drop(s, gr, newcomer->addr, SC_ADDR_NONE);
+    send_drop(s, gr, newcomer->addr, NULL);
     return SC_OK;
   }
   if (path_has(s, gr, sc_id_prefix64(&newcomer->id))) {
@@ -560,7 +594,19 @@ static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool fo
     return SC_OK;
   }
   if (s->pol.admit && !s->pol.admit(s->user, g, newcomer, forwarder, now)) {
-    send_drop(s, &s->groups[g], newcomer->addr, SC_ADDR_NONE);
+    gr = &s->groups[g];
+    if (may_pass && !has_pushdown_candidate(gr)) {
+      /* Refused by a full peer with no child to push the newcomer down to:
+       * its drop would name nobody, and the newcomer, sent back to the
+       * spare capacity group, would meet this same peer first on its next
+       * routed join (a leaf that cannot forward, or a forwarder without
+       * room, sitting on every route to the root). The join travels on
+       * toward the root, where the drop rule of SplitStream §4.2 can make
+       * room for it. */
+      s->stats.joins_passed++;
+      return JOIN_PASSED;
+    }
+    send_drop(s, gr, newcomer->addr, NULL);
     return SC_OK;
   }
   int rv = sc_scribe_adopt(s, g, newcomer, now);
@@ -745,13 +791,20 @@ bool sc_scribe_forward(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     }
     int g = have >= 0 ? have : sc_scribe_group(s, &r->key);
     if (g < 0) return true; /* no room for the group here: let it pass */
-    (void)handle_join(s, (unsigned)g, &r->origin,
-                      (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, now);
-    return false;
+    return handle_join(s, (unsigned)g, &r->origin,
+                       (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, true,
+                       now) == JOIN_PASSED;
   }
   if (r->kind == SC_ROUTE_ANYCAST) {
     int g = sc_scribe_group_find(s, &r->key);
     if (g < 0 || !in_tree(&s->groups[g])) return true;
+    if (path_has(s, &s->groups[g], sc_id_prefix64(&r->origin.id))) {
+      /* We hang below the requester: a search started here could only
+       * wander its own subtree, where nobody may take it (no loops), so the
+       * anycast travels on toward the group, as a join does. */
+      s->stats.loops_passed++;
+      return true;
+    }
     anycast_start(s, g, r, now);
     return false;
   }
@@ -767,7 +820,7 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     call_changed(s, (unsigned)g, now);
     if (r->origin.addr != s->self.addr)
       (void)handle_join(s, (unsigned)g, &r->origin,
-                      (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, now);
+                        (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, false, now);
     return;
   }
   if (r->kind == SC_ROUTE_ANYCAST) {
@@ -853,7 +906,9 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
     gr->parent = *from;
     gr->parent_since_ns = now;
     gr->fresh = 0;
+    gr->found = (uint8_t)search_count(gr);
     gr->attempt = 0;
+    gr->carried = 0;
     gr->retry_ns = NEVER;
     gr->changed = 1;
   }
@@ -981,7 +1036,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
   case SC_MSG_SCRIBE_JOIN:
     if (g < 0) g = sc_scribe_group(s, gid);
     if (g < 0) return g == SC_ERR_NOMEM ? g : SC_OK;
-    return handle_join(s, (unsigned)g, &m->sender, false, now);
+    return handle_join(s, (unsigned)g, &m->sender, false, false, now);
   case SC_MSG_SCRIBE_LEAVE:
     if (g >= 0 && s->groups[g].parent.addr == m->sender.addr && !s->departing) {
       /* From our parent: it is leaving politely and forwards until we have
@@ -1013,7 +1068,20 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (gr->parent.addr == m->sender.addr && gr->parent_leaving) {
       /* Our leaving parent refused a join: it still forwards, keep it. */
     } else if (gr->parent.addr == m->sender.addr) {
+      /* Dropped by a parent that held us for less than the longest wait of
+       * the search schedule: the policy's count of failed searches goes on
+       * from the search that found that parent, one failure further, instead
+       * of starting again. Where the peers that want a full peer's last slot
+       * outnumber its slots, each drop makes room for another of them, and
+       * with the count restarted at every brief parent none would ever reach
+       * the last resort of the schedule (SplitStream §4.2's anycast inside
+       * the stripe tree after five failures). The waits restart: a longer
+       * wait would only slow the search down. */
+      bool brief = now - gr->parent_since_ns <
+                   2 * (s->cfg.join_timeout_ns << BACKOFF_DOUBLINGS_MAX);
+      unsigned found = gr->found;
       detach(gr);
+      if (brief) gr->carried = (uint8_t)(found < UINT8_MAX ? found + 1 : found);
       gr->retry_ns = NEVER; /* find_parent below sets it */
       call_changed(s, (unsigned)g, now);
     } else if (gr->parent.addr != SC_ADDR_NONE || gr->root) {
