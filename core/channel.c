@@ -615,6 +615,31 @@ int sc_channel_recv(sc_channel *c, const sc_msg *m, uint64_t now) {
   }
 }
 
+void sc_channel_prefetch(const sc_channel *c) {
+  /* What a chunk down a stripe and the expiry read: the configuration, the
+   * receiver and repair pointers, the newest generation and the stripes'
+   * last-chunk times (all 16: the stripe is not known yet), the counter. */
+  __builtin_prefetch(&c->cfg);
+  __builtin_prefetch(&c->stripes);
+  __builtin_prefetch(&c->rx);
+  __builtin_prefetch(&c->newest_gen);
+  __builtin_prefetch(&c->last_chunk_ns[SC_STRIPES_MAX / 2]);
+  __builtin_prefetch(&c->last_chunk_ns[SC_STRIPES_MAX - 1]);
+  __builtin_prefetch(&c->st.stripe_chunks);
+}
+
+void sc_channel_prefetch_msg(const sc_channel *c, const sc_msg *m) {
+  if (c->rx == NULL) return;
+  unsigned index = SC_FEC_CHUNKS_MAX; /* unknown: the receiver's common lines */
+  sc_stream_receiver_prefetch(c->rx, index);
+  (void)m;
+}
+
+void sc_channel_prefetch_gen(const sc_channel *c, const sc_msg *m) {
+  if (c->rx == NULL) return;
+  sc_stream_receiver_prefetch_gen(c->rx, m->type == SC_MSG_MULTICAST ? m->u.multicast.seq : 0);
+}
+
 uint64_t sc_channel_get_expiry(const sc_channel *c) {
   uint64_t t = NEVER;
   if (c->rx) {

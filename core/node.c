@@ -213,6 +213,42 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
   return sc_pastry_recv(n->pastry, m, now);
 }
 
+void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
+  bool stream_msg = sc_channel_handles(m);
+  bool scribe_msg = !stream_msg && m->type >= SC_MSG_MULTICAST && m->type < SC_MSG_TYPE_END;
+  switch (stage) {
+  case 0: {
+    /* The layers' own structs. Every message ends in a rearm, which reads
+     * all three expiries. */
+    sc_pastry_prefetch(n->pastry);
+    sc_scribe_prefetch(n->scribe);
+    if (n->chan) sc_channel_prefetch(n->chan);
+    if (m->type == SC_MSG_MULTICAST) {
+      /* SplitStream's callbacks and stripe map: its first three lines
+       * (the struct is opaque here and its module is not ours to touch). */
+      const char *f = (const char *)n->forest;
+      __builtin_prefetch(f);
+      __builtin_prefetch(f + 64);
+      __builtin_prefetch(f + 128);
+    }
+    break;
+  }
+  case 1:
+    if (scribe_msg)
+      sc_scribe_prefetch_msg(n->scribe, m);
+    else if (!stream_msg)
+      sc_pastry_prefetch_msg(n->pastry, m);
+    if (n->chan) sc_channel_prefetch_msg(n->chan, m);
+    break;
+  case 2:
+    if (scribe_msg) sc_scribe_prefetch_children(n->scribe, m);
+    if (n->chan) sc_channel_prefetch_gen(n->chan, m);
+    break;
+  default:
+    break;
+  }
+}
+
 int sc_node_depart(sc_node *n, uint64_t now) {
   return sc_scribe_depart(n->scribe, now);
 }

@@ -66,6 +66,19 @@ int sc_node_start_forest(sc_node *n, uint64_t now);
  * and dropped) or SC_ERR_NOMEM. */
 int sc_node_recv(sc_node *n, const sc_msg *msg, uint64_t now);
 
+/*
+ * Hints for a host that knows which peer gets which message next (the
+ * simulator's prefetch pipeline over its event queue): start loading what
+ * sc_node_recv(n, msg) and sc_node_get_expiry(n) will read. A peer's state
+ * is a chain of pointers (node, its layers, their tables), so the hint comes
+ * in stages, SC_NODE_PREFETCH_STAGES in all: stage s loads lines found
+ * through those stage s - 1 asked for, so a host calls stage 0 a few events
+ * ahead and each later stage closer to the message. n itself (its first
+ * lines) is the host's to prefetch before stage 0. No effect on behaviour.
+ */
+#define SC_NODE_PREFETCH_STAGES 3
+void sc_node_prefetch(const sc_node *n, const sc_msg *msg, unsigned stage);
+
 /* A polite departure (sc_scribe_depart): children are told and re-parent
  * while this peer keeps forwarding; after the host's grace period,
  * sc_node_depart_finish leaves the parents and the host stops the peer. */

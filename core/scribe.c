@@ -92,6 +92,10 @@ struct sc_scribe {
   uint8_t departing;   /* sc_scribe_depart() was called */
   scribe_group *groups;
   uint32_t ngroups, groups_cap;
+  /* A byte of each group's id (group_tag), so that finding a group reads
+   * this line and the one group, not every group's id (a MULTICAST, the
+   * simulator's most common message, looks its group up). */
+  uint8_t tags[SC_SCRIBE_GROUPS_MAX];
   uint64_t *anc;             /* every group's ancestors, packed (scribe_group) */
   uint32_t anc_len, anc_cap; /* entries used, allocated */
   sc_scribe_stats stats;
@@ -380,9 +384,17 @@ void sc_scribe_del(sc_scribe *s) {
   s->alloc->free(s, s->alloc->user);
 }
 
+/* SplitStream's stripe ids differ only in their first digit: the tag mixes
+ * it with bits the spare group's id differs in. Equal tags are compared in
+ * full. */
+static inline uint8_t group_tag(const sc_id *id) {
+  return (uint8_t)((id->hi >> 56) ^ (id->hi >> 24) ^ id->lo);
+}
+
 int sc_scribe_group_find(const sc_scribe *s, const sc_id *id) {
+  const uint8_t tag = group_tag(id);
   for (uint32_t g = 0; g < s->ngroups; g++)
-    if (sc_id_eq(&s->groups[g].id, id)) return (int)g;
+    if (s->tags[g] == tag && sc_id_eq(&s->groups[g].id, id)) return (int)g;
   return SC_ERR_NOT_FOUND;
 }
 
@@ -402,6 +414,7 @@ int sc_scribe_group(sc_scribe *s, const sc_id *id) {
   scribe_group *gr = &s->groups[s->ngroups];
   memset(gr, 0, sizeof(*gr));
   gr->id = *id;
+  s->tags[s->ngroups] = group_tag(id);
   gr->parent.addr = SC_ADDR_NONE;
   gr->retry_ns = NEVER;
   gr->path_off = (uint16_t)s->anc_len;
@@ -1171,6 +1184,37 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
       scribe_send(s, a, &m);
     }
   }
+}
+
+void sc_scribe_prefetch(const sc_scribe *s) {
+  /* What every message and the expiry read: the callbacks, the clocks, the
+   * group table's header and tags, and the counters a multicast bumps. */
+  __builtin_prefetch(&s->self);
+  __builtin_prefetch(&s->send);
+  __builtin_prefetch(&s->wake_ns);
+  __builtin_prefetch(&s->tags[SC_SCRIBE_GROUPS_MAX - 1]);
+  __builtin_prefetch(&s->stats.msgs_recv);
+  __builtin_prefetch(&s->stats.multicasts_recv);
+}
+
+void sc_scribe_prefetch_msg(const sc_scribe *s, const sc_msg *m) {
+  if (m->type != SC_MSG_MULTICAST) return;
+  const uint8_t tag = group_tag(&m->u.multicast.group);
+  for (uint32_t g = 0; g < s->ngroups; g++)
+    if (s->tags[g] == tag) {
+      const scribe_group *gr = &s->groups[g];
+      __builtin_prefetch(gr);
+      __builtin_prefetch((const char *)(gr + 1) - 1);
+      return;
+    }
+}
+
+void sc_scribe_prefetch_children(const sc_scribe *s, const sc_msg *m) {
+  if (m->type != SC_MSG_MULTICAST) return;
+  int g = sc_scribe_group_find(s, &m->u.multicast.group);
+  if (g < 0) return;
+  const scribe_group *gr = &s->groups[g];
+  if (gr->nchildren > 0) __builtin_prefetch(gr->children);
 }
 
 uint64_t sc_scribe_get_expiry(const sc_scribe *s) {

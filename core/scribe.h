@@ -195,6 +195,16 @@ unsigned sc_scribe_depth(const sc_scribe *s, unsigned g);
 bool sc_scribe_on_path(const sc_scribe *s, unsigned g, uint64_t p64);
 
 uint64_t sc_scribe_get_expiry(const sc_scribe *s);
+
+/* Hints for a host that knows which peer gets which message next (the
+ * simulator's prefetch pipeline), each once the lines the one before asked
+ * for are in cache; no effect on behaviour. sc_scribe_prefetch: the lines
+ * of s that every message and sc_scribe_get_expiry read;
+ * sc_scribe_prefetch_msg: the group a MULTICAST names;
+ * sc_scribe_prefetch_children: that group's children (whom it forwards to). */
+void sc_scribe_prefetch(const sc_scribe *s);
+void sc_scribe_prefetch_msg(const sc_scribe *s, const sc_msg *m);
+void sc_scribe_prefetch_children(const sc_scribe *s, const sc_msg *m);
 int sc_scribe_handle_expiry(sc_scribe *s, uint64_t now);
 
 /* Entry points for the owner (see the note on re-entrancy above). */

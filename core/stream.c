@@ -328,6 +328,19 @@ uint64_t sc_stream_receiver_get_expiry(const sc_stream_receiver *r) {
   return h == r->top ? NEVER : slot_deadline(r, slot_find(r, h));
 }
 
+void sc_stream_receiver_prefetch(const sc_stream_receiver *r, unsigned index) {
+  __builtin_prefetch(&r->cfg);
+  __builtin_prefetch(&r->top);
+  __builtin_prefetch(&r->stats.chunks_stored);
+  if (index < SC_FEC_CHUNKS_MAX) __builtin_prefetch(&r->stats.chunks_by_index[index]);
+}
+
+void sc_stream_receiver_prefetch_gen(const sc_stream_receiver *r, uint64_t gen) {
+  const uint32_t window = r->cfg.window_gens;
+  __builtin_prefetch(&r->slots[gen % window]);
+  __builtin_prefetch(&r->slots[r->next % window]);
+}
+
 /* Rebuilds the data chunks of a slot holding d chunks. */
 static void slot_decode(sc_stream_receiver *r, stream_slot *s) {
   const unsigned d = r->cfg.data_chunks;
