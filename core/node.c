@@ -249,6 +249,11 @@ void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
   }
 }
 
+unsigned sc_node_prefetch_targets(const sc_node *n, const sc_msg *m, sc_addr *out,
+                                  unsigned max) {
+  return sc_scribe_prefetch_targets(n->scribe, m, out, max);
+}
+
 int sc_node_depart(sc_node *n, uint64_t now) {
   return sc_scribe_depart(n->scribe, now);
 }

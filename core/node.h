@@ -78,6 +78,11 @@ int sc_node_recv(sc_node *n, const sc_msg *msg, uint64_t now);
  */
 #define SC_NODE_PREFETCH_STAGES 3
 void sc_node_prefetch(const sc_node *n, const sc_msg *msg, unsigned stage);
+/* After the last stage: up to max of the peers that sc_node_recv(n, msg)
+ * will forward msg to (a MULTICAST's children), into out, for a host that
+ * prefetches its own state of each; their number. */
+unsigned sc_node_prefetch_targets(const sc_node *n, const sc_msg *msg, sc_addr *out,
+                                  unsigned max);
 
 /* A polite departure (sc_scribe_depart): children are told and re-parent
  * while this peer keeps forwarding; after the host's grace period,

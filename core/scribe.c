@@ -96,6 +96,10 @@ struct sc_scribe {
    * this line and the one group, not every group's id (a MULTICAST, the
    * simulator's most common message, looks its group up). */
   uint8_t tags[SC_SCRIBE_GROUPS_MAX];
+  /* Bit g: groups[g].retry_ns != NEVER (group_set_retry keeps it), so that
+   * sc_scribe_get_expiry, which the host calls after every event, reads the
+   * few groups searching for a parent instead of all of them. */
+  uint32_t retry_mask;
   uint64_t *anc;             /* every group's ancestors, packed (scribe_group) */
   uint32_t anc_len, anc_cap; /* entries used, allocated */
   sc_scribe_stats stats;
@@ -131,6 +135,16 @@ static unsigned search_count(const scribe_group *gr) {
 static bool needs_parent(const scribe_group *gr) {
   return !gr->root && (gr->parent.addr == SC_ADDR_NONE || gr->parent_leaving) &&
          (gr->member || gr->nchildren > 0);
+}
+
+/* Every write of a group's retry_ns goes through here (retry_mask). */
+static void group_set_retry(sc_scribe *s, scribe_group *gr, uint64_t t) {
+  uint32_t bit = 1u << (uint32_t)(gr - s->groups);
+  gr->retry_ns = t;
+  if (t == NEVER)
+    s->retry_mask &= ~bit;
+  else
+    s->retry_mask |= bit;
 }
 
 static int child_index(const scribe_group *gr, sc_addr a) {
@@ -253,9 +267,9 @@ static void detach(scribe_group *gr) {
 
 /* The parent is gone (dead, silent, or no longer counting us): search again
  * at the next expiry, from the first attempt. */
-static void lose_parent(scribe_group *gr, uint64_t now) {
+static void lose_parent(sc_scribe *s, scribe_group *gr, uint64_t now) {
   detach(gr);
-  gr->retry_ns = now;
+  group_set_retry(s, gr, now);
   gr->fresh = 1;
 }
 
@@ -267,7 +281,7 @@ static void become_root(sc_scribe *s, scribe_group *gr) {
   bool was = gr->root;
   gr->root = 1;
   gr->attempt = 0;
-  gr->retry_ns = NEVER;
+  group_set_retry(s, gr, NEVER);
   if (set_path(s, gr, NULL, 0, 0) == SC_OK) gr->depth = 0;
   if (!was) {
     push_path(s, gr);
@@ -284,7 +298,7 @@ static void maybe_leave(sc_scribe *s, scribe_group *gr) {
   }
   gr->root = 0;
   gr->npath = 0;
-  gr->retry_ns = NEVER;
+  group_set_retry(s, gr, NEVER);
   gr->attempt = 0;
 }
 
@@ -334,7 +348,7 @@ static int find_parent(sc_scribe *s, unsigned g, const sc_msg_scribe_drop *drop,
                        uint64_t now) {
   scribe_group *gr = &s->groups[g];
   if (!needs_parent(gr)) return SC_OK;
-  gr->retry_ns = now + retry_delay(s, gr->attempt);
+  group_set_retry(s, gr, now + retry_delay(s, gr->attempt));
   unsigned attempt = search_count(gr);
   if (s->pol.find_parent && s->pol.find_parent(s->user, g, attempt, drop, now))
     return SC_OK;
@@ -416,7 +430,7 @@ int sc_scribe_group(sc_scribe *s, const sc_id *id) {
   gr->id = *id;
   s->tags[s->ngroups] = group_tag(id);
   gr->parent.addr = SC_ADDR_NONE;
-  gr->retry_ns = NEVER;
+  group_set_retry(s, gr, NEVER);
   gr->path_off = (uint16_t)s->anc_len;
   return (int)s->ngroups++;
 }
@@ -460,7 +474,7 @@ void sc_scribe_depart_finish(sc_scribe *s, uint64_t now) {
     scribe_group *gr = &s->groups[g];
     if (gr->parent.addr != SC_ADDR_NONE) send_leave(s, &gr->id, gr->parent.addr);
     detach(gr);
-    gr->retry_ns = NEVER;
+    group_set_retry(s, gr, NEVER);
     gr->member = 0;
   }
 }
@@ -480,7 +494,7 @@ int sc_scribe_unsubscribe(sc_scribe *s, unsigned g, uint64_t now) {
 int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now) {
   assert(g < s->ngroups);
   scribe_group *gr = &s->groups[g];
-  if (gr->retry_ns == NEVER) gr->retry_ns = now + retry_delay(s, gr->attempt);
+  if (gr->retry_ns == NEVER) group_set_retry(s, gr, now + retry_delay(s, gr->attempt));
   if (to == NULL) {
     s->stats.joins_routed++;
     if (sc_pastry_owns(s->pastry, &gr->id)) {
@@ -513,14 +527,14 @@ int sc_scribe_switch_parent(sc_scribe *s, unsigned g, uint64_t now) {
   gr->parent_leaving = 1;
   gr->attempt = 0;
   gr->fresh = 1;
-  gr->retry_ns = now;
+  group_set_retry(s, gr, now);
   s->stats.parents_switched++;
   return SC_OK;
 }
 
 void sc_scribe_retry_at(sc_scribe *s, unsigned g, uint64_t at_ns) {
   assert(g < s->ngroups);
-  s->groups[g].retry_ns = at_ns;
+  group_set_retry(s, &s->groups[g], at_ns);
 }
 
 int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now) {
@@ -904,7 +918,7 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
     /* We are on our would-be parent's path to the root. */
     s->stats.loops_broken++;
     send_leave(s, &gr->id, from->addr);
-    if (from_parent) lose_parent(gr, now);
+    if (from_parent) lose_parent(s, gr, now);
     return;
   }
   uint16_t old_depth = gr->depth;
@@ -922,7 +936,7 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
     gr->found = (uint8_t)search_count(gr);
     gr->attempt = 0;
     gr->carried = 0;
-    gr->retry_ns = NEVER;
+    group_set_retry(s, gr, NEVER);
     gr->changed = 1;
   }
   gr->parent_heard_ns = now;
@@ -957,7 +971,7 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
          * parent that adopted us after sending this heartbeat would not name
          * the group yet: over a network that reorders, its accept may have
          * overtaken the heartbeat, hence the grace period. */
-        lose_parent(gr, now);
+        lose_parent(s, gr, now);
         s->stats.parents_lost++;
       }
     }
@@ -1059,7 +1073,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
         gr->parent_leaving = 1;
         gr->attempt = 0;
         gr->fresh = 1;
-        gr->retry_ns = now;
+        group_set_retry(s, gr, now);
         s->stats.parents_leaving++;
       }
       return SC_OK;
@@ -1095,7 +1109,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
       unsigned found = gr->found;
       detach(gr);
       if (brief) gr->carried = (uint8_t)(found < UINT8_MAX ? found + 1 : found);
-      gr->retry_ns = NEVER; /* find_parent below sets it */
+      group_set_retry(s, gr, NEVER); /* find_parent below sets it */
       call_changed(s, (unsigned)g, now);
     } else if (gr->parent.addr != SC_ADDR_NONE || gr->root) {
       return SC_OK; /* a late refusal: we found a parent meanwhile */
@@ -1126,7 +1140,7 @@ void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
     if (gr->parent.addr == dead->addr) {
-      lose_parent(gr, now);
+      lose_parent(s, gr, now);
       s->stats.parents_lost++;
     }
     int i = child_index(gr, dead->addr);
@@ -1149,7 +1163,7 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
     if (gr->parent.addr != SC_ADDR_NONE && now - gr->parent_heard_ns > parent_dead) {
-      lose_parent(gr, now);
+      lose_parent(s, gr, now);
       s->stats.parents_lost++;
     }
     uint32_t before = gr->nchildren;
@@ -1214,13 +1228,26 @@ void sc_scribe_prefetch_children(const sc_scribe *s, const sc_msg *m) {
   int g = sc_scribe_group_find(s, &m->u.multicast.group);
   if (g < 0) return;
   const scribe_group *gr = &s->groups[g];
-  if (gr->nchildren > 0) __builtin_prefetch(gr->children);
+  const char *a = (const char *)gr->children;
+  const char *end = (const char *)(gr->children + gr->nchildren);
+  for (unsigned k = 0; a < end && k < 4; a += 64, k++) __builtin_prefetch(a);
+}
+
+unsigned sc_scribe_prefetch_targets(const sc_scribe *s, const sc_msg *m, sc_addr *out,
+                                    unsigned max) {
+  if (m->type != SC_MSG_MULTICAST || m->u.multicast.repair) return 0;
+  int g = sc_scribe_group_find(s, &m->u.multicast.group);
+  if (g < 0) return 0;
+  const scribe_group *gr = &s->groups[g];
+  unsigned n = gr->nchildren < max ? gr->nchildren : max;
+  for (unsigned i = 0; i < n; i++) out[i] = gr->children[i].ref.addr;
+  return n;
 }
 
 uint64_t sc_scribe_get_expiry(const sc_scribe *s) {
   uint64_t t = s->hb_next_ns < s->wake_ns ? s->hb_next_ns : s->wake_ns;
-  for (uint32_t g = 0; g < s->ngroups; g++) {
-    const scribe_group *gr = &s->groups[g];
+  for (uint32_t m = s->retry_mask; m; m &= m - 1) {
+    const scribe_group *gr = &s->groups[__builtin_ctz(m)];
     if (gr->retry_ns < t && needs_parent(gr)) t = gr->retry_ns;
   }
   return t;
@@ -1237,7 +1264,7 @@ static int check_roots(sc_scribe *s, uint64_t now) {
     gr->root = 0;
     gr->npath = 0;
     gr->attempt = 0;
-    gr->retry_ns = NEVER;
+    group_set_retry(s, gr, NEVER);
     gr->changed = 1;
     if (needs_parent(gr)) {
       int rv = sc_scribe_join_via(s, g, NULL, now);
@@ -1260,7 +1287,7 @@ int sc_scribe_handle_expiry(sc_scribe *s, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
     if (!needs_parent(gr)) {
-      gr->retry_ns = NEVER;
+      group_set_retry(s, gr, NEVER);
     } else if (gr->retry_ns <= now) {
       /* Each expiry without a parent is one more attempt: the next wait
        * doubles (SplitStream's 2003 schedule). */

@@ -205,6 +205,11 @@ uint64_t sc_scribe_get_expiry(const sc_scribe *s);
 void sc_scribe_prefetch(const sc_scribe *s);
 void sc_scribe_prefetch_msg(const sc_scribe *s, const sc_msg *m);
 void sc_scribe_prefetch_children(const sc_scribe *s, const sc_msg *m);
+/* Then, for a host that prefetches its own state of each peer a MULTICAST
+ * will be forwarded to: up to max of that group's children into out; their
+ * number. */
+unsigned sc_scribe_prefetch_targets(const sc_scribe *s, const sc_msg *m, sc_addr *out,
+                                    unsigned max);
 int sc_scribe_handle_expiry(sc_scribe *s, uint64_t now);
 
 /* Entry points for the owner (see the note on re-entrancy above). */

@@ -126,6 +126,11 @@ static void h_deliver(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *dat
   }
 }
 
+static void h_prefetch(void *ctx, uint32_t peer) {
+  stream_sim *s = ctx;
+  if (peer < s->npeers) __builtin_prefetch(&s->sp[peer]);
+}
+
 static void h_lost(void *ctx, uint32_t peer, uint64_t gen, uint64_t now) {
   (void)gen;
   (void)now;
@@ -640,6 +645,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   sim_world_hooks hooks = {.stripe_data = h_stripe_data,
                            .stream_deliver = h_deliver,
                            .stream_lost = h_lost,
+                           .prefetch = h_prefetch,
                            .event = h_event};
   if (sim_world_new(&s->w, &wc, s->net, &hooks, s) != 0) goto oom;
   for (uint32_t i = 0; i < p->peers; i++)

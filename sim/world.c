@@ -349,11 +349,13 @@ void sim_world_retire(sim_world *w, uint32_t i) {
  * lines the stage before asked for a couple of events earlier. Hints only:
  * nothing here changes what happens.
  */
-#define PREFETCH_PEER 8  /* the packet and the world_peer */
-#define PREFETCH_NODE 6  /* the sc_node, the receiver's placement */
-#define PREFETCH_CORE0 4 /* sc_node_prefetch stages 0, 1, 2 */
-#define PREFETCH_CORE1 2
-#define PREFETCH_CORE2 1
+#define PREFETCH_PEER 10   /* the packet's first line and the world_peer */
+#define PREFETCH_NODE 8    /* the sc_node, the packet's rest, the placement */
+#define PREFETCH_CORE0 6   /* sc_node_prefetch stages 0, 1, 2 */
+#define PREFETCH_CORE1 4
+#define PREFETCH_CORE2 2
+#define PREFETCH_TARGETS 1 /* the world_peers and placements of the targets */
+#define PREFETCH_TARGETS_MAX 16
 _Static_assert(SC_NODE_PREFETCH_STAGES == 3, "one distance per core stage");
 
 static inline const sim_packet *ahead_packet(const sim_world *w, unsigned k) {
@@ -374,13 +376,27 @@ static void prefetch_ahead(const sim_world *w) {
       __builtin_prefetch(n);
       __builtin_prefetch((const char *)n + 64);
     }
+    for (uint32_t off = 64; off < pk->size_class * SIM_PACKET_CLASS_BYTES; off += 64)
+      __builtin_prefetch((const char *)pk + off);
     sim_net_prefetch(w->net, pk->to);
+    if (w->hooks.prefetch) w->hooks.prefetch(w->ctx, pk->to);
   }
   static const unsigned dist[SC_NODE_PREFETCH_STAGES] = {PREFETCH_CORE0, PREFETCH_CORE1,
                                                          PREFETCH_CORE2};
   for (unsigned st = 0; st < SC_NODE_PREFETCH_STAGES; st++) {
     pk = ahead_packet(w, dist[st]);
     if (pk && w->peers[pk->to].node) sc_node_prefetch(w->peers[pk->to].node, &pk->msg, st);
+  }
+  pk = ahead_packet(w, PREFETCH_TARGETS);
+  if (pk && w->peers[pk->to].node) {
+    sc_addr t[PREFETCH_TARGETS_MAX];
+    unsigned n = sc_node_prefetch_targets(w->peers[pk->to].node, &pk->msg, t,
+                                          PREFETCH_TARGETS_MAX);
+    for (unsigned i = 0; i < n; i++) {
+      if (t[i] >= w->cfg.peers) continue;
+      __builtin_prefetch(&w->peers[t[i]]);
+      sim_net_prefetch(w->net, t[i]);
+    }
   }
 }
 

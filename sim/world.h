@@ -42,6 +42,9 @@ typedef struct sim_world_hooks {
   void (*stream_deliver)(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *data,
                          size_t datalen, uint64_t src_ts_ns, uint64_t now);
   void (*stream_lost)(void *ctx, uint32_t peer, uint64_t gen, uint64_t now);
+  /* A hint: a message for `peer` comes within a few events; prefetch the
+   * experiment's own state of it. Optional; must change nothing. */
+  void (*prefetch)(void *ctx, uint32_t peer);
   /* An event of an experiment's own kind. Required if any are scheduled. */
   void (*event)(void *ctx, const sim_event *ev);
 } sim_world_hooks;
