@@ -35,25 +35,28 @@ typedef struct repair_slot {
 } repair_slot;
 
 struct sc_channel {
+  /* First, together, what a chunk down a stripe and the expiry read (a
+   * simulator hands a peer a chunk hundreds of millions of times, and
+   * fetches these lines ahead: sc_channel_prefetch). */
+  sc_stream_receiver *rx;
+  repair_slot *slots; /* [SC_CHANNEL_REPAIR_SLOTS], with repair on */
+  uint64_t repair_check_ns;
+  uint64_t newest_gen; /* newest generation a stripe brought, +1 (0: none) */
+  uint32_t ahead_streak;
+  unsigned stripes;
+  bool source;
+  uint64_t last_chunk_ns[SC_STRIPES_MAX]; /* last chunk down each stripe */
   sc_channel_config cfg;
   sc_channel_host host;
   const sc_alloc *alloc;
-  bool source;
-  unsigned stripes;
   sc_id channel;
   sc_id stripe_id[SC_STRIPES_MAX];
   sc_stream_source *src;
-  sc_stream_receiver *rx;
   /* Source. */
   stripe_root roots[SC_STRIPES_MAX];
   pending_chunk *pending; /* [stripes][SC_CHANNEL_PENDING_MAX] */
   /* Receiver. */
-  repair_slot *slots; /* [SC_CHANNEL_REPAIR_SLOTS], with repair on */
-  uint64_t repair_check_ns;
-  uint32_t ask_rr; /* rotates the peers asked */
-  uint32_t ahead_streak;
-  uint64_t newest_gen; /* newest generation a stripe brought, +1 (0: none) */
-  uint64_t last_chunk_ns[SC_STRIPES_MAX]; /* last chunk down each stripe */
+  uint32_t ask_rr;                        /* rotates the peers asked */
   uint64_t probed_ns[SC_STRIPES_MAX];     /* last probe of each stripe's parent */
   sc_channel_stats st;
 };
@@ -616,28 +619,23 @@ int sc_channel_recv(sc_channel *c, const sc_msg *m, uint64_t now) {
 }
 
 void sc_channel_prefetch(const sc_channel *c) {
-  /* What a chunk down a stripe and the expiry read: the configuration, the
-   * receiver and repair pointers, the newest generation and the stripes'
-   * last-chunk times (all 16: the stripe is not known yet), the counter. */
-  __builtin_prefetch(&c->cfg);
-  __builtin_prefetch(&c->stripes);
-  __builtin_prefetch(&c->rx);
-  __builtin_prefetch(&c->newest_gen);
-  __builtin_prefetch(&c->last_chunk_ns[SC_STRIPES_MAX / 2]);
-  __builtin_prefetch(&c->last_chunk_ns[SC_STRIPES_MAX - 1]);
+  /* The hot fields and the configuration (the stripe is not known yet, so
+   * all 16 last-chunk times), and the counter a chunk bumps. */
+  const char *a = (const char *)c, *end = (const char *)(&c->cfg + 1);
+  for (; a < end; a += 64)
+    __builtin_prefetch(a);
+  __builtin_prefetch(end - 1);
   __builtin_prefetch(&c->st.stripe_chunks);
 }
 
-void sc_channel_prefetch_msg(const sc_channel *c, const sc_msg *m) {
-  if (c->rx == NULL) return;
-  unsigned index = SC_FEC_CHUNKS_MAX; /* unknown: the receiver's common lines */
-  sc_stream_receiver_prefetch(c->rx, index);
-  (void)m;
+void sc_channel_prefetch_rx(const sc_channel *c) {
+  if (c->rx) sc_stream_receiver_prefetch(c->rx);
 }
 
-void sc_channel_prefetch_gen(const sc_channel *c, const sc_msg *m) {
-  if (c->rx == NULL) return;
-  sc_stream_receiver_prefetch_gen(c->rx, m->type == SC_MSG_MULTICAST ? m->u.multicast.seq : 0);
+void sc_channel_prefetch_chunk(const sc_channel *c, const sc_msg *m, int stripe) {
+  if (c->rx == NULL || m->type != SC_MSG_MULTICAST) return;
+  sc_stream_receiver_prefetch_gen(c->rx, m->u.multicast.seq,
+                                  stripe >= 0 ? (unsigned)stripe : SC_FEC_CHUNKS_MAX);
 }
 
 uint64_t sc_channel_get_expiry(const sc_channel *c) {

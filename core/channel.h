@@ -149,11 +149,12 @@ uint64_t sc_channel_get_expiry(const sc_channel *c);
 /* Hints for a host that knows which peer gets which message next (the
  * simulator's prefetch pipeline), each once the lines the one before asked
  * for are in cache; no effect on behaviour: the channel's lines that a
- * chunk and the expiry read; its receiver's; the slots of m's generation
- * and of the next one to play. */
+ * chunk and the expiry read; its receiver's; for a chunk (a MULTICAST) of
+ * `stripe` (-1: unknown), the slots of its generation and of the next one
+ * to play and the stripe's counter. */
 void sc_channel_prefetch(const sc_channel *c);
-void sc_channel_prefetch_msg(const sc_channel *c, const sc_msg *m);
-void sc_channel_prefetch_gen(const sc_channel *c, const sc_msg *m);
+void sc_channel_prefetch_rx(const sc_channel *c);
+void sc_channel_prefetch_chunk(const sc_channel *c, const sc_msg *m, int stripe);
 void sc_channel_handle_expiry(sc_channel *c, uint64_t now);
 
 void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out);

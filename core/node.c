@@ -10,10 +10,10 @@ struct sc_node {
   sc_scribe *scribe;
   sc_splitstream *forest;
   sc_channel *chan; /* the stream, when configured */
+  void *user;       /* before cb: a chunk reads the first line and cb's head */
   bool source;
   sc_node_callbacks cb;
   const sc_alloc *alloc;
-  void *user;
 };
 
 void sc_node_config_default(sc_node_config *c) {
@@ -215,12 +215,16 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
 
 void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
   bool stream_msg = sc_channel_handles(m);
-  bool scribe_msg = !stream_msg && m->type >= SC_MSG_MULTICAST && m->type < SC_MSG_TYPE_END;
+  bool scribe_msg =
+      !stream_msg && m->type >= SC_MSG_MULTICAST && m->type < SC_MSG_TYPE_END;
   switch (stage) {
   case 0: {
     /* The layers' own structs. Every message ends in a rearm, which reads
      * all three expiries. */
-    sc_pastry_prefetch(n->pastry);
+    if (scribe_msg || stream_msg)
+      sc_pastry_prefetch_expiry(n->pastry);
+    else
+      sc_pastry_prefetch(n->pastry);
     sc_scribe_prefetch(n->scribe);
     if (n->chan) sc_channel_prefetch(n->chan);
     if (m->type == SC_MSG_MULTICAST) {
@@ -238,11 +242,17 @@ void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
       sc_scribe_prefetch_msg(n->scribe, m);
     else if (!stream_msg)
       sc_pastry_prefetch_msg(n->pastry, m);
-    if (n->chan) sc_channel_prefetch_msg(n->chan, m);
+    if (n->chan) sc_channel_prefetch_rx(n->chan);
     break;
   case 2:
     if (scribe_msg) sc_scribe_prefetch_children(n->scribe, m);
-    if (n->chan) sc_channel_prefetch_gen(n->chan, m);
+    if (n->chan && m->type == SC_MSG_MULTICAST) {
+      /* The stripe picks the receiver's counter line: the group (stage 1)
+       * and SplitStream's map (stage 0) are in cache. */
+      int g = sc_scribe_group_find(n->scribe, &m->u.multicast.group);
+      sc_channel_prefetch_chunk(
+          n->chan, m, g >= 0 ? sc_splitstream_stripe_of(n->forest, (unsigned)g) : -1);
+    }
     break;
   default:
     break;

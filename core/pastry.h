@@ -153,6 +153,9 @@ void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out);
  * simulator): start pulling the peer's state into the cache. No effect on
  * behaviour. */
 void sc_pastry_prefetch(const sc_pastry *p);
+/* The same for a message that is not Pastry's (the peer's expiry is read
+ * after it): only the lines sc_pastry_get_expiry reads. */
+void sc_pastry_prefetch_expiry(const sc_pastry *p);
 
 /* A second hint, once p's state is in cache: start loading the routing-table
  * slots that receiving m will look at (its sender's, a route's key's, and

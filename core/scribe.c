@@ -77,29 +77,36 @@ typedef struct scribe_group {
 } scribe_group;
 
 struct sc_scribe {
-  sc_pastry *pastry;
+  /* First, together, what every message and sc_scribe_get_expiry read (a
+   * simulator hands peers hundreds of millions of chunks and fetches these
+   * lines ahead: sc_scribe_prefetch). */
   sc_ref self;
-  uint64_t self64;
-  sc_scribe_config cfg;
-  sc_scribe_policy pol;
   sc_scribe_send_fn send;
-  const sc_alloc *alloc;
   void *user;
-  sc_rng rng;
-  uint64_t hb_next_ns;
-  uint64_t hb_last_ns; /* the last heartbeat tick: refreshes answer it */
-  uint64_t wake_ns;    /* deferred work (peer_failed) */
-  uint8_t departing;   /* sc_scribe_depart() was called */
+  sc_scribe_policy pol;
   scribe_group *groups;
   uint32_t ngroups, groups_cap;
-  /* A byte of each group's id (group_tag), so that finding a group reads
-   * this line and the one group, not every group's id (a MULTICAST, the
-   * simulator's most common message, looks its group up). */
-  uint8_t tags[SC_SCRIBE_GROUPS_MAX];
   /* Bit g: groups[g].retry_ns != NEVER (group_set_retry keeps it), so that
    * sc_scribe_get_expiry, which the host calls after every event, reads the
    * few groups searching for a parent instead of all of them. */
   uint32_t retry_mask;
+  uint8_t departing; /* sc_scribe_depart() was called */
+  /* A byte of each group's id (group_tag), so that finding a group reads
+   * this line and the one group, not every group's id (a MULTICAST, the
+   * simulator's most common message, looks its group up). */
+  uint8_t tags[SC_SCRIBE_GROUPS_MAX];
+  uint64_t hb_next_ns;
+  uint64_t wake_ns; /* deferred work (peer_failed) */
+  /* The counters every message bumps; sc_scribe_get_stats copies them into
+   * the rest, kept in stats. */
+  uint64_t msgs_sent, msgs_recv, multicasts_recv, multicasts_dup;
+  /* The rest. */
+  sc_pastry *pastry;
+  uint64_t self64;
+  sc_scribe_config cfg;
+  const sc_alloc *alloc;
+  sc_rng rng;
+  uint64_t hb_last_ns;       /* the last heartbeat tick: refreshes answer it */
   uint64_t *anc;             /* every group's ancestors, packed (scribe_group) */
   uint32_t anc_len, anc_cap; /* entries used, allocated */
   sc_scribe_stats stats;
@@ -122,7 +129,7 @@ void sc_scribe_config_default(sc_scribe_config *c) {
 
 static void scribe_send(sc_scribe *s, sc_addr to, sc_msg *m) {
   m->sender = s->self;
-  s->stats.msgs_sent++;
+  s->msgs_sent++;
   s->send(s->user, to, m);
 }
 
@@ -761,12 +768,12 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
     uint32_t back = gr->last_seq - in->seq; /* wraps for newer seqs */
     if (back < 32) {
       if (gr->seen_mask & (1u << back)) {
-        s->stats.multicasts_dup++;
+        s->multicasts_dup++;
         return;
       }
       gr->seen_mask |= 1u << back;
     } else if (back < (1u << 31)) {
-      s->stats.multicasts_dup++; /* older than the window */
+      s->multicasts_dup++; /* older than the window */
       return;
     } else {
       uint32_t ahead = in->seq - gr->last_seq;
@@ -778,7 +785,7 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
     gr->last_seq = in->seq;
     gr->seen_mask = 1;
   }
-  s->stats.multicasts_recv++;
+  s->multicasts_recv++;
   if (gr->member && s->pol.multicast) s->pol.multicast(s->user, g, in, now);
   gr = &s->groups[g];
   if (gr->nchildren == 0) return;
@@ -998,7 +1005,7 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
 }
 
 int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
-  s->stats.msgs_recv++;
+  s->msgs_recv++;
   const sc_id *gid;
   switch (m->type) {
   case SC_MSG_MULTICAST:
@@ -1201,14 +1208,11 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
 }
 
 void sc_scribe_prefetch(const sc_scribe *s) {
-  /* What every message and the expiry read: the callbacks, the clocks, the
-   * group table's header and tags, and the counters a multicast bumps. */
-  __builtin_prefetch(&s->self);
-  __builtin_prefetch(&s->send);
-  __builtin_prefetch(&s->wake_ns);
-  __builtin_prefetch(&s->tags[SC_SCRIBE_GROUPS_MAX - 1]);
-  __builtin_prefetch(&s->stats.msgs_recv);
-  __builtin_prefetch(&s->stats.multicasts_recv);
+  /* The hot fields: see struct sc_scribe. */
+  const char *a = (const char *)s, *end = (const char *)(&s->multicasts_dup + 1);
+  for (; a < end; a += 64)
+    __builtin_prefetch(a);
+  __builtin_prefetch(end - 1);
 }
 
 void sc_scribe_prefetch_msg(const sc_scribe *s, const sc_msg *m) {
@@ -1230,7 +1234,8 @@ void sc_scribe_prefetch_children(const sc_scribe *s, const sc_msg *m) {
   const scribe_group *gr = &s->groups[g];
   const char *a = (const char *)gr->children;
   const char *end = (const char *)(gr->children + gr->nchildren);
-  for (unsigned k = 0; a < end && k < 4; a += 64, k++) __builtin_prefetch(a);
+  for (unsigned k = 0; a < end && k < 4; a += 64, k++)
+    __builtin_prefetch(a);
 }
 
 unsigned sc_scribe_prefetch_targets(const sc_scribe *s, const sc_msg *m, sc_addr *out,
@@ -1240,7 +1245,8 @@ unsigned sc_scribe_prefetch_targets(const sc_scribe *s, const sc_msg *m, sc_addr
   if (g < 0) return 0;
   const scribe_group *gr = &s->groups[g];
   unsigned n = gr->nchildren < max ? gr->nchildren : max;
-  for (unsigned i = 0; i < n; i++) out[i] = gr->children[i].ref.addr;
+  for (unsigned i = 0; i < n; i++)
+    out[i] = gr->children[i].ref.addr;
   return n;
 }
 
@@ -1348,6 +1354,10 @@ bool sc_scribe_on_path(const sc_scribe *s, unsigned g, uint64_t p64) {
 
 void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) {
   *out = s->stats;
+  out->msgs_sent = s->msgs_sent;
+  out->msgs_recv = s->msgs_recv;
+  out->multicasts_recv = s->multicasts_recv;
+  out->multicasts_dup = s->multicasts_dup;
 }
 
 size_t sc_scribe_mem_bytes(const sc_scribe *s) {

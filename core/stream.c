@@ -171,6 +171,7 @@ struct sc_stream_receiver {
   bool resolved_any;  /* a generation was delivered or lost since the start */
   uint64_t offset_ns; /* playout clock: deadline = src_ts + offset (mod 2^64) */
   uint64_t tail;      /* oldest generation in the ring */
+  uint32_t tail_slot; /* tail % window_gens (set_tail), so slot_of divides not */
   uint64_t next;      /* next generation to deliver or lose */
   uint64_t top;       /* newest generation stored + 1 */
   uint64_t join_ns;
@@ -223,6 +224,7 @@ void sc_stream_receiver_set_join_time(sc_stream_receiver *r, uint64_t join_ns) {
 }
 
 static stream_slot *slot_find(const sc_stream_receiver *r, uint64_t g);
+static void set_tail(sc_stream_receiver *r, uint64_t tail);
 static void deliver(sc_stream_receiver *r, stream_slot *s, uint64_t now);
 static void lose(sc_stream_receiver *r, uint64_t g, uint64_t now);
 
@@ -241,13 +243,27 @@ void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now) {
   memset(r->slots, 0, (size_t)r->cfg.window_gens * sizeof(stream_slot));
   r->started = false;
   r->resolved_any = false;
-  r->tail = r->next = r->top = 0;
+  r->next = r->top = 0;
+  set_tail(r, 0);
 }
 
 /* Generation g's slot if the ring holds g, else NULL. */
+/* Generation g's slot, g % window_gens, for tail <= g < tail + window_gens:
+ * from tail's slot, without the 64-bit division (several per chunk). */
+static inline uint32_t slot_of(const sc_stream_receiver *r, uint64_t g) {
+  assert(g >= r->tail && g - r->tail < r->cfg.window_gens);
+  uint64_t i = r->tail_slot + (g - r->tail);
+  return (uint32_t)(i >= r->cfg.window_gens ? i - r->cfg.window_gens : i);
+}
+
+static void set_tail(sc_stream_receiver *r, uint64_t tail) {
+  r->tail = tail;
+  r->tail_slot = (uint32_t)(tail % r->cfg.window_gens);
+}
+
 static stream_slot *slot_find(const sc_stream_receiver *r, uint64_t g) {
   if (!r->started || g < r->tail || g - r->tail >= r->cfg.window_gens) return NULL;
-  stream_slot *s = &r->slots[g % r->cfg.window_gens];
+  stream_slot *s = &r->slots[slot_of(r, g)];
   return s->state != SLOT_EMPTY && s->gen == g ? s : NULL;
 }
 
@@ -328,17 +344,20 @@ uint64_t sc_stream_receiver_get_expiry(const sc_stream_receiver *r) {
   return h == r->top ? NEVER : slot_deadline(r, slot_find(r, h));
 }
 
-void sc_stream_receiver_prefetch(const sc_stream_receiver *r, unsigned index) {
+void sc_stream_receiver_prefetch(const sc_stream_receiver *r) {
   __builtin_prefetch(&r->cfg);
   __builtin_prefetch(&r->top);
   __builtin_prefetch(&r->stats.chunks_stored);
-  if (index < SC_FEC_CHUNKS_MAX) __builtin_prefetch(&r->stats.chunks_by_index[index]);
 }
 
-void sc_stream_receiver_prefetch_gen(const sc_stream_receiver *r, uint64_t gen) {
+void sc_stream_receiver_prefetch_gen(const sc_stream_receiver *r, uint64_t gen,
+                                     unsigned index) {
   const uint32_t window = r->cfg.window_gens;
-  __builtin_prefetch(&r->slots[gen % window]);
-  __builtin_prefetch(&r->slots[r->next % window]);
+  if (index < SC_FEC_CHUNKS_MAX) __builtin_prefetch(&r->stats.chunks_by_index[index]);
+  if (gen >= r->tail && gen - r->tail < window)
+    __builtin_prefetch(&r->slots[slot_of(r, gen)]);
+  if (r->next >= r->tail && r->next - r->tail < window)
+    __builtin_prefetch(&r->slots[slot_of(r, r->next)]);
 }
 
 /* Rebuilds the data chunks of a slot holding d chunks. */
@@ -393,7 +412,8 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
      * plus the buffer, the same for every later generation. */
     r->started = true;
     r->offset_ns = now + r->cfg.buffer_ns - c->src_ts_ns;
-    r->tail = r->next = r->top = g;
+    r->next = r->top = g;
+    set_tail(r, g);
     if (!st->started) {
       st->started = true;
       st->first_chunk_ns = now;
@@ -403,7 +423,8 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
     /* Chunks of the first generations race each other down different
      * trees: until playout resolves its first generation, an earlier one
      * may still become the first (the window bounds how far back). */
-    r->tail = r->next = g;
+    r->next = g;
+    set_tail(r, g);
   }
   if (g < r->tail) {
     st->chunks_late++;
@@ -437,10 +458,10 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
         deliver_ready(r, now);
       }
     }
-    r->tail = g - window + 1;
+    set_tail(r, g - window + 1);
   }
   if (s == NULL) {
-    s = &r->slots[g % window];
+    s = &r->slots[slot_of(r, g)];
     *s = (stream_slot){.gen = g,
                        .src_ts_ns = c->src_ts_ns,
                        .gen_bytes = c->gen_bytes,

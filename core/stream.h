@@ -160,11 +160,12 @@ void sc_stream_receiver_handle_expiry(sc_stream_receiver *r, uint64_t now);
 /* Hints for a host that knows which receiver gets which chunk next (the
  * simulator's prefetch pipeline); no effect on behaviour.
  * sc_stream_receiver_prefetch starts loading the receiver's own lines that
- * a chunk of stripe `index` reads; once they are in cache,
- * sc_stream_receiver_prefetch_gen loads the slots of generation `gen` and
- * of the next one to play (its expiry). */
-void sc_stream_receiver_prefetch(const sc_stream_receiver *r, unsigned index);
-void sc_stream_receiver_prefetch_gen(const sc_stream_receiver *r, uint64_t gen);
+ * every chunk reads; once they are in cache, sc_stream_receiver_prefetch_gen
+ * loads the slots of generation `gen` and of the next one to play (its
+ * expiry) and the counter of chunk index `index` (none if out of range). */
+void sc_stream_receiver_prefetch(const sc_stream_receiver *r);
+void sc_stream_receiver_prefetch_gen(const sc_stream_receiver *r, uint64_t gen,
+                                     unsigned index);
 
 /*
  * Resolves the waiting generations (decoded ones played, the others lost),

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/node.h"
 #include "core/rng.h"
+#include "sim/arena.h"
 #include "sim/churn.h"
 #include "sim/json.h"
 #include "sim/stats.h"
@@ -83,6 +84,8 @@ typedef struct stream_sim {
   FILE *sessions_csv;
   uint8_t *expect; /* payload mode: one generation's bytes, rebuilt per check */
   double wall_start, wall_last;
+  double wall_t0;     /* wall clock when the stream started */
+  uint64_t events_t0; /* events processed before it */
   bool streaming, done;
   int failed;
 } stream_sim;
@@ -402,6 +405,12 @@ static void h_event(void *ctx, const sim_event *ev) {
   }
   case EV_T0: {
     s->t0_ns = now;
+    s->wall_t0 = sim_wall_s();
+    s->events_t0 = sim_world_engine(s->w)->events_processed;
+    if (p->progress && s->log)
+      fprintf(s->log, "stream: forest built: t=%.0fs, %llu events in %.1fs wall\n",
+              (double)now / 1e9, (unsigned long long)s->events_t0,
+              s->wall_t0 - s->wall_start);
     s->end_ns = now + (uint64_t)(p->duration_s * 1e9);
     s->streaming = true;
     const sim_world_counters *c = sim_world_counters_get(s->w);
@@ -618,7 +627,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
     stream_free(s);
     return -1;
   }
-  s->sp = calloc(total, sizeof(speer));
+  s->sp = sim_huge_calloc(total, sizeof(speer)); /* every chunk touches it (arena.h) */
   s->uplink_bps = calloc(total, sizeof(uint64_t));
   if (p->payload) s->expect = malloc(gen_bytes(s));
   if (!s->sp || !s->uplink_bps || (p->payload && !s->expect)) goto oom;
@@ -658,6 +667,12 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
     if (sim_engine_pending(sim_world_engine(s->w)) == 0) break;
   }
   progress(s, true);
+  if (p->progress && s->log && s->streaming) {
+    uint64_t ev = sim_world_engine(s->w)->events_processed - s->events_t0;
+    double wall = sim_wall_s() - s->wall_t0;
+    fprintf(s->log, "stream: streaming: %llu events in %.1fs wall (%.2fM/s)\n",
+            (unsigned long long)ev, wall, wall > 0 ? (double)ev / wall / 1e6 : 0.0);
+  }
   if (s->failed || !s->done) {
     if (log) fprintf(log, "stream: the simulation failed (out of memory?)\n");
     stream_free(s);

@@ -162,7 +162,9 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
   w->ctx = ctx;
   w->net = net;
   sc_rng_seed(&w->rng, cfg->seed ^ 0x3077d00000000001ull);
-  w->peers = calloc(cfg->peers, sizeof(world_peer));
+  /* Read for every message (the receiver's, each target's): huge pages
+   * spare the TLB (arena.h). */
+  w->peers = sim_huge_calloc(cfg->peers, sizeof(world_peer));
   w->ids = calloc(cfg->peers, sizeof(sc_id));
   w->joined_list = calloc(cfg->peers, sizeof(uint32_t));
   /* Peers' core state from the huge-page slab arena, as in pastry_sim.c
@@ -349,12 +351,12 @@ void sim_world_retire(sim_world *w, uint32_t i) {
  * lines the stage before asked for a couple of events earlier. Hints only:
  * nothing here changes what happens.
  */
-#define PREFETCH_PEER 10   /* the packet's first line and the world_peer */
-#define PREFETCH_NODE 8    /* the sc_node, the packet's rest, the placement */
-#define PREFETCH_CORE0 6   /* sc_node_prefetch stages 0, 1, 2 */
-#define PREFETCH_CORE1 4
-#define PREFETCH_CORE2 2
-#define PREFETCH_TARGETS 1 /* the world_peers and placements of the targets */
+#define PREFETCH_PEER        10 /* the packet's first line and the world_peer */
+#define PREFETCH_NODE        8  /* the sc_node, the packet's rest, the placement */
+#define PREFETCH_CORE0       6  /* sc_node_prefetch stages 0, 1, 2 */
+#define PREFETCH_CORE1       4
+#define PREFETCH_CORE2       2
+#define PREFETCH_TARGETS     1 /* the world_peers and placements of the targets */
 #define PREFETCH_TARGETS_MAX 16
 _Static_assert(SC_NODE_PREFETCH_STAGES == 3, "one distance per core stage");
 
@@ -375,6 +377,7 @@ static void prefetch_ahead(const sim_world *w) {
     if (n) {
       __builtin_prefetch(n);
       __builtin_prefetch((const char *)n + 64);
+      __builtin_prefetch((const char *)n + 111); /* 112 bytes, 16-aligned */
     }
     for (uint32_t off = 64; off < pk->size_class * SIM_PACKET_CLASS_BYTES; off += 64)
       __builtin_prefetch((const char *)pk + off);
@@ -385,7 +388,8 @@ static void prefetch_ahead(const sim_world *w) {
                                                          PREFETCH_CORE2};
   for (unsigned st = 0; st < SC_NODE_PREFETCH_STAGES; st++) {
     pk = ahead_packet(w, dist[st]);
-    if (pk && w->peers[pk->to].node) sc_node_prefetch(w->peers[pk->to].node, &pk->msg, st);
+    if (pk && w->peers[pk->to].node)
+      sc_node_prefetch(w->peers[pk->to].node, &pk->msg, st);
   }
   pk = ahead_packet(w, PREFETCH_TARGETS);
   if (pk && w->peers[pk->to].node) {
