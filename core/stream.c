@@ -345,9 +345,11 @@ uint64_t sc_stream_receiver_get_expiry(const sc_stream_receiver *r) {
 }
 
 void sc_stream_receiver_prefetch(const sc_stream_receiver *r) {
-  __builtin_prefetch(&r->cfg);
-  __builtin_prefetch(&r->top);
-  __builtin_prefetch(&r->stats.chunks_stored);
+  /* The configuration, the ring's bounds and clock, the first counters. */
+  const char *a = (const char *)r, *end = (const char *)(&r->stats.chunks_dup + 1);
+  for (; a < end; a += 64)
+    __builtin_prefetch(a);
+  __builtin_prefetch(end - 1);
 }
 
 void sc_stream_receiver_prefetch_gen(const sc_stream_receiver *r, uint64_t gen,
