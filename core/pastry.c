@@ -1078,7 +1078,10 @@ static inline void pastry_prefetch_slot(const sc_pastry *p, const sc_id *id) {
 static void pastry_prefetch_row(const sc_pastry *p, unsigned row) {
   if (!sc_rtable_has_row(&p->rt, row)) return;
   const char *a = (const char *)sc_rtable_slot_at(&p->rt, row, 0);
-  for (unsigned off = 0; off < SC_ID_BASE * sizeof(sc_rt_entry); off += 64)
+  if (a == NULL) return; /* a sparse row, no entries */
+  size_t bytes = sc_rtable_row_dense(&p->rt, row) ? SC_ID_BASE * sizeof(sc_rt_entry)
+                                                  : p->rt.ntail * sizeof(sc_rt_entry);
+  for (unsigned off = 0; off < bytes; off += 64)
     __builtin_prefetch(a + off);
 }
 
