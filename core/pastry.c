@@ -52,7 +52,7 @@
  * entry has aged out (at a million peers, 0.5 GB that joining needs and a
  * built overlay does not; the forest's children arrays reuse them). */
 #define RECENT_TIME_SHIFT 20
-#define RECENT_UNITS (RECENT_PING_NS >> RECENT_TIME_SHIFT)
+#define RECENT_UNITS      (RECENT_PING_NS >> RECENT_TIME_SHIFT)
 #define REFINE_DELAY_NS (2ull * 1000000000ull)
 #define JOIN_RETRY_NS (30ull * 1000000000ull)
 #define ROUTE_HOPS_MAX 64 /* a route this long is looping through stale state */
@@ -214,7 +214,8 @@ static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
   unsigned set = pastry_recent_set(a);
   uint32_t now32 = (uint32_t)(now >> RECENT_TIME_SHIFT);
   for (unsigned i = 0; i < RECENT_WAYS; i++)
-    if (p->recent[set][i].addr == a && (uint32_t)(now32 - p->recent[set][i].t) < RECENT_UNITS)
+    if (p->recent[set][i].addr == a &&
+        (uint32_t)(now32 - p->recent[set][i].t) < RECENT_UNITS)
       return true;
   return false;
 }
@@ -939,8 +940,8 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
       pastry_heartbeat(p);
       p->hb_next_ns = now + p->cfg.heartbeat_ns;
       if (p->nacks == 0) pastry_acks_release(p);
-      if (p->recent &&
-          (uint32_t)((uint32_t)(now >> RECENT_TIME_SHIFT) - p->recent_last) >= RECENT_UNITS)
+      if (p->recent && (uint32_t)((uint32_t)(now >> RECENT_TIME_SHIFT) -
+                                  p->recent_last) >= RECENT_UNITS)
         pastry_recent_clear(p);
     }
     if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->lease_ns) {

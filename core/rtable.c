@@ -8,7 +8,7 @@
 #define RT_ROW_BYTES (SC_ID_BASE * sizeof(sc_rt_entry))
 
 _Static_assert(SC_RT_TAIL_MAX <= UINT8_MAX, "ntail and tail_cap are bytes");
-_Static_assert(SC_RT_ROWS_MAX * (SC_ID_BASE - 1) <= UINT16_MAX, "count is 16 bits");
+_Static_assert(SC_RT_ROWS_MAX *SC_ID_BASE <= UINT16_MAX, "count is 16 bits");
 
 static sc_rt_entry *rtable_slot_mut(sc_rtable *rt, unsigned row, unsigned col) {
   return &rt->block[(size_t)(rt->row_at[row] - 1) * SC_ID_BASE + col];
@@ -70,7 +70,8 @@ static int tail_resize(sc_rtable *rt, unsigned cap, const sc_alloc *alloc) {
  * its life, so the copies are cheap. */
 static int rtable_promote(sc_rtable *rt, unsigned row, const sc_alloc *alloc) {
   unsigned left = 0;
-  for (unsigned i = 0; i < rt->ntail; i++) left += sc_id_shl(&rt->self, &rt->tail[i].id) != row;
+  for (unsigned i = 0; i < rt->ntail; i++)
+    left += sc_id_shl(&rt->self, &rt->tail[i].id) != row;
   unsigned cap = (left + SC_RT_TAIL_STEP - 1) / SC_RT_TAIL_STEP * SC_RT_TAIL_STEP;
   sc_rt_entry *nb = alloc->malloc((rt->nrows + 1u) * RT_ROW_BYTES, alloc->user);
   if (nb == NULL) return SC_ERR_NOMEM;

@@ -33,9 +33,9 @@
 #define SC_RTT_UNKNOWN UINT32_MAX
 /* Entries a sparse row holds; one more makes it dense (16 slots). */
 #define SC_RT_SPARSE_MAX 4
-#define SC_RT_TAIL_STEP 2                                  /* tail growth, entries */
-#define SC_RT_TAIL_MAX (SC_RT_ROWS_MAX * SC_RT_SPARSE_MAX) /* tail bound */
-#define SC_RT_ROW_SPARSE 0xFF                              /* row_at: in the tail */
+#define SC_RT_TAIL_STEP  2                                   /* tail growth, entries */
+#define SC_RT_TAIL_MAX   (SC_RT_ROWS_MAX * SC_RT_SPARSE_MAX) /* tail bound */
+#define SC_RT_ROW_SPARSE 0xFF                                /* row_at: in the tail */
 
 typedef struct sc_rt_entry {
   sc_id id;
@@ -76,7 +76,8 @@ static inline bool sc_rtable_has_row(const sc_rtable *rt, unsigned row) {
 
 /* True if row is dense (a row of the block; it may be empty). */
 static inline bool sc_rtable_row_dense(const sc_rtable *rt, unsigned row) {
-  return row < SC_RT_ROWS_MAX && rt->row_at[row] != 0 && rt->row_at[row] != SC_RT_ROW_SPARSE;
+  return row < SC_RT_ROWS_MAX && rt->row_at[row] != 0 &&
+         rt->row_at[row] != SC_RT_ROW_SPARSE;
 }
 
 /* Where to prefetch for the entry at (row, col), row used (has_row): its

@@ -57,7 +57,9 @@ _Static_assert(sizeof(scribe_child) == 32, "a child should stay within 32 bytes"
 static inline uint64_t t48_age(uint64_t now, uint64_t t48) {
   return (now - t48) & T48_MASK;
 }
-static inline uint64_t child_heard(const scribe_child *c) { return c->heard_lo & T48_MASK; }
+static inline uint64_t child_heard(const scribe_child *c) {
+  return c->heard_lo & T48_MASK;
+}
 static inline uint64_t child_since(const scribe_child *c) {
   return (c->heard_lo >> 48) | ((uint64_t)c->since_hi << 16);
 }
@@ -88,12 +90,12 @@ static inline sc_ref child_ref(const scribe_child *c) {
  */
 typedef struct scribe_group {
   sc_id id;
-  sc_id parent_id;    /* the parent is (parent_id, parent_addr) */
+  sc_id parent_id; /* the parent is (parent_id, parent_addr) */
   uint64_t parent_heard_ns;
   uint64_t parent_since_ns; /* attached to the current parent at */
   uint64_t retry_ns;        /* next find_parent while a parent is needed; NEVER */
   scribe_child *children;
-  sc_addr parent_addr; /* SC_ADDR_NONE: none */
+  sc_addr parent_addr;              /* SC_ADDR_NONE: none */
   uint16_t nchildren, children_cap; /* bounded by SC_SCRIBE_CHILDREN_MAX */
   uint32_t last_seq;  /* the newest multicast seen */
   uint32_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
@@ -379,8 +381,9 @@ int sc_scribe_new(sc_scribe **out, sc_pastry *pastry, const sc_scribe_config *cf
   else
     sc_scribe_config_default(&s->cfg);
   if (s->cfg.heartbeat_ns == 0 || s->cfg.heartbeat_ns > SC_SCRIBE_HEARTBEAT_MAX_NS ||
-      s->cfg.heartbeat_misses > SC_SCRIBE_HEARTBEAT_MISSES_MAX || s->cfg.join_timeout_ns == 0 ||
-      s->cfg.children_max == 0 || s->cfg.children_max > SC_SCRIBE_CHILDREN_MAX) {
+      s->cfg.heartbeat_misses > SC_SCRIBE_HEARTBEAT_MISSES_MAX ||
+      s->cfg.join_timeout_ns == 0 || s->cfg.children_max == 0 ||
+      s->cfg.children_max > SC_SCRIBE_CHILDREN_MAX) {
     alloc->free(s, alloc->user);
     return SC_ERR_INVALID;
   }

@@ -27,7 +27,7 @@ static const sc_id kSelf = {0x0123456789abcdefULL, 0x0123456789abcdefULL};
 #define ROW_BYTES (SC_ID_BASE * sizeof(sc_rt_entry))
 #define ENTRY_BYTES sizeof(sc_rt_entry)
 /* Bytes of a tail holding n entries. */
-#define TAIL_BYTES(n) \
+#define TAIL_BYTES(n)                                                                    \
   (((n) + SC_RT_TAIL_STEP - 1) / SC_RT_TAIL_STEP * SC_RT_TAIL_STEP * ENTRY_BYTES)
 
 /* A peer sharing exactly `row` digits with kSelf, digit `row` = col; tail
@@ -484,8 +484,7 @@ static void test_count_mem_full_table(void **state) {
   }
   assert_int_equal(n, SC_RT_ROWS_MAX * (SC_ID_BASE - 1));
   /* Per row: the tail's steps to SC_RT_SPARSE_MAX, then the block. */
-  assert_int_equal(c.mallocs,
-                   SC_RT_ROWS_MAX * (SC_RT_SPARSE_MAX / SC_RT_TAIL_STEP + 1));
+  assert_int_equal(c.mallocs, SC_RT_ROWS_MAX * (SC_RT_SPARSE_MAX / SC_RT_TAIL_STEP + 1));
   assert_int_equal(c.live_bytes, sc_rtable_mem_bytes(&rt));
   for (unsigned r = 0; r < SC_RT_ROWS_MAX; r++)
     for (unsigned col = 0; col < SC_ID_BASE; col++)
@@ -558,9 +557,9 @@ static void test_nomem(void **state) {
 static void test_failmalloc_sweep(void **state) {
   (void)state;
   static const unsigned spec[][3] = {
-      {0, 5, 0}, {0, 7, 0}, {2, 0, 0}, {0, 5, 1}, {9, 3, 0}, {2, 1, 0},
+      {0, 5, 0},  {0, 7, 0}, {2, 0, 0}, {0, 5, 1}, {9, 3, 0},  {2, 1, 0},
       {15, 1, 0}, {9, 4, 0}, {4, 5, 0}, {2, 0, 2}, {15, 2, 0}, {1, 0, 0},
-      {9, 5, 0}, {9, 6, 0}, {9, 7, 0}, {9, 8, 0}, {0, 8, 0},
+      {9, 5, 0},  {9, 6, 0}, {9, 7, 0}, {9, 8, 0}, {0, 8, 0},
   };
   enum { N = sizeof(spec) / sizeof(spec[0]) };
   sc_ref refs[N];

@@ -728,7 +728,8 @@ static void dead_parent_detected(uint64_t start_ns, uint64_t quiet_ns) {
   if (quiet_ns) {
     /* Nothing is lost or dropped for heartbeats in a quiet tree. */
     unsigned children_before = 0, children_after = 0;
-    for (uint32_t i = 0; i < nt->n; i++) children_before += children_of(nt, i, &gid);
+    for (uint32_t i = 0; i < nt->n; i++)
+      children_before += children_of(nt, i, &gid);
     net_run(nt, nt->now_ns + quiet_ns);
     assert_tree(nt, &gid);
     for (uint32_t i = 0; i < nt->n; i++) {
@@ -1433,6 +1434,19 @@ static void test_invalid_arguments(void **state) {
   cfg.scribe.heartbeat_ns = 0;
   assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0),
                    SC_ERR_INVALID);
+  /* A child's times are kept modulo 2^48 ns: heartbeats are bounded. */
+  cfg.scribe.heartbeat_ns = SC_SCRIBE_HEARTBEAT_MAX_NS + 1;
+  assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0),
+                   SC_ERR_INVALID);
+  sc_node_config_default(&cfg);
+  cfg.scribe.heartbeat_misses = SC_SCRIBE_HEARTBEAT_MISSES_MAX + 1;
+  assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0),
+                   SC_ERR_INVALID);
+  sc_node_config_default(&cfg);
+  cfg.scribe.heartbeat_ns = SC_SCRIBE_HEARTBEAT_MAX_NS;
+  cfg.scribe.heartbeat_misses = SC_SCRIBE_HEARTBEAT_MISSES_MAX;
+  assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0), 0);
+  sc_node_del(n);
   sc_node_del(NULL);
 
   /* A peer takes part in at most SC_SCRIBE_GROUPS_MAX groups. */
