@@ -24,7 +24,7 @@ typedef struct stripe_root {
   sc_ref ref;            /* cached root; addr SC_ADDR_NONE while unknown */
   uint64_t refresh_ns;   /* next time to locate it again */
   uint64_t located_ns;   /* last time a locate was sent */
-  uint8_t npending;      /* chunks not yet acknowledged by the root */
+  uint16_t npending;     /* chunks not yet acknowledged by the root */
 } stripe_root;
 
 typedef struct repair_slot {
@@ -61,9 +61,13 @@ struct sc_channel {
 void sc_channel_config_default(sc_channel_config *c) {
   sc_stream_config_default(&c->stream);
   c->repair = true;
+  c->catchup = true;
   c->repair_wait_ns = 400000000ull;
   c->repair_retry_ns = 300000000ull;
-  c->repair_ask_max = 8;
+  /* Asks stop at the deadline; the count is a backstop. 8 asks (2.4 s) ran
+   * out while 8 of 30 real peers crashed at once and their stripes' trees
+   * re-formed (bench/RESULTS.md, "Crashes"); 32 outlast a 5 s buffer. */
+  c->repair_ask_max = 32;
   c->root_refresh_ns = 1000000000ull;
   c->stall_ns = 1000000000ull;
   c->probe_timeout_ns = 500000000ull;
@@ -298,7 +302,7 @@ static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
     /* Beyond the window: after a long gap, start playout afresh (a forged
      * chunk alone cannot do this: it takes a run of them). */
     if (++c->ahead_streak >= AHEAD_RESTART) {
-      sc_stream_receiver_restart(c->rx);
+      sc_stream_receiver_restart(c->rx, now);
       c->ahead_streak = 0;
       c->st.restarts++;
       rv = sc_stream_receiver_recv(c->rx, &ch, now);
@@ -401,6 +405,40 @@ static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks) {
   c->st.repair_asks++;
   c->st.repair_chunks_asked += got;
   c->host.send(c->host.user, to->addr, &m);
+}
+
+/*
+ * A peer that was cut from a stripe's tree (its parent crashed, or it was
+ * dropped) misses that stripe's chunks until it re-attaches, and Scribe's
+ * multicast sends the new parent's *next* chunks only. The generations still
+ * waiting are exactly what the new parent most likely holds (it is in the
+ * tree), so each is asked of it at once, for every chunk it misses (the
+ * parent holds its own stripe's chunk and often others, or has decoded the
+ * generation), instead of waiting for the repair pulls' timer and their
+ * rotation over other peers. 2,000 simulated peers, 25% crash: survivors'
+ * continuity 0.9983 -> 0.9992 asking for the stripe's chunk alone, 0.9997
+ * asking for all (bench/RESULTS.md). Not in the paper: SplitStream leaves
+ * losses to the application (§4).
+ */
+void sc_channel_on_attach(sc_channel *c, unsigned stripe, uint64_t now) {
+  if (c->rx == NULL || !c->cfg.repair || !c->cfg.catchup || stripe >= c->stripes) return;
+  unsigned g = sc_splitstream_group(c->host.forest, stripe);
+  sc_ref parent;
+  if (!sc_scribe_parent(c->host.scribe, g, &parent)) return;
+  sc_stream_want w[SC_CHANNEL_REPAIR_SLOTS];
+  size_t n = sc_stream_receiver_wants(c->rx, w, SC_CHANNEL_REPAIR_SLOTS, now);
+  for (size_t k = 0; k < n; k++) {
+    if (!(w[k].missing & (1u << stripe))) continue;
+    sc_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = SC_MSG_REPAIR_REQ;
+    m.sender = *sc_pastry_self(c->host.pastry);
+    m.u.repair_req.channel = c->channel;
+    m.u.repair_req.generation = (uint32_t)w[k].gen;
+    m.u.repair_req.want = w[k].missing;
+    c->st.catchup_asks++;
+    c->host.send(c->host.user, parent.addr, &m);
+  }
 }
 
 static void repair_check(sc_channel *c, uint64_t now) {

@@ -109,6 +109,7 @@ static void chan_lost(void *user, uint64_t gen, uint64_t now) {
 }
 static void ss_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
   sc_node *n = user;
+  if (n->chan && attached) sc_channel_on_attach(n->chan, stripe, now);
   if (n->cb.stripe_changed) n->cb.stripe_changed(n->user, stripe, attached, now);
 }
 

@@ -54,7 +54,12 @@
 #define RECENT_TIME_SHIFT 20
 #define RECENT_UNITS      (RECENT_PING_NS >> RECENT_TIME_SHIFT)
 #define REFINE_DELAY_NS (2ull * 1000000000ull)
-#define JOIN_RETRY_NS (30ull * 1000000000ull)
+/* A join whose answer does not come is sent again after 4 s, doubling up to
+ * 32 s: one lost datagram on the join's path (2% loss, several hops) must not
+ * keep a listener out of the stream for half a minute (it did, on real peers
+ * with a flat 30 s), and a slow overlay is not flooded with retries. */
+#define JOIN_RETRY_NS (4ull * 1000000000ull)
+#define JOIN_RETRY_DOUBLINGS_MAX 3
 #define ROUTE_HOPS_MAX 64 /* a route this long is looping through stale state */
 #define ACK_MARGIN_NS (100ull * 1000000ull)
 
@@ -130,6 +135,7 @@ struct sc_pastry {
   sc_pastry_callbacks cb;
   uint32_t seq_next;
   uint8_t failed_next;
+  uint8_t join_attempts; /* joins sent without an answer, for the backoff */
   sc_rng rng;
   sc_addr bootstrap;
   uint32_t suspects_cap, acks_cap;
@@ -682,6 +688,7 @@ int sc_pastry_join(sc_pastry *p, sc_addr bootstrap, uint64_t now) {
   }
   p->state = STATE_JOINING;
   p->bootstrap = bootstrap;
+  p->join_attempts = 0;
   p->join_deadline_ns = now + JOIN_RETRY_NS;
   pastry_send_join(p);
   return SC_OK;
@@ -928,7 +935,8 @@ static void pastry_heartbeat(sc_pastry *p) {
 int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
   int rv;
   if (p->state == STATE_JOINING && now >= p->join_deadline_ns) {
-    p->join_deadline_ns = now + JOIN_RETRY_NS;
+    if (p->join_attempts < JOIN_RETRY_DOUBLINGS_MAX) p->join_attempts++;
+    p->join_deadline_ns = now + (JOIN_RETRY_NS << p->join_attempts);
     pastry_send_join(p);
   }
   if (p->state == STATE_JOINED) {

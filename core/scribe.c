@@ -78,8 +78,8 @@ static inline sc_ref child_ref(const scribe_child *c) {
   return r;
 }
 
-/* Children arrays grow by this many slots at first, then double. */
-#define CHILDREN_FIRST 2
+/* Children arrays grow to 2^CHILDREN_FIRST_LOG slots at first, then double. */
+#define CHILDREN_FIRST_LOG 1
 
 /*
  * Memory: at a million peers Scribe's state is the largest part of a peer's
@@ -95,18 +95,21 @@ typedef struct scribe_group {
   uint64_t parent_since_ns; /* attached to the current parent at */
   uint64_t retry_ns;        /* next find_parent while a parent is needed; NEVER */
   scribe_child *children;
-  sc_addr parent_addr;              /* SC_ADDR_NONE: none */
-  uint16_t nchildren, children_cap; /* bounded by SC_SCRIBE_CHILDREN_MAX */
-  uint32_t last_seq;  /* the newest multicast seen */
-  uint32_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
-  uint16_t depth;
+  sc_addr parent_addr; /* SC_ADDR_NONE: none */
+  uint16_t nchildren;  /* bounded by SC_SCRIBE_CHILDREN_MAX */
   /* The path to the root: npath entries (0: none), the npath - 1 ancestors
    * at s->anc[path_off ..] (nearest last), then this peer. anc_n: entries
    * of s->anc this group holds (npath - 1 since the last set_path; a
    * detached group keeps its entries until the next one). */
   uint16_t path_off;
-  uint8_t npath, anc_n;
+  uint32_t last_seq;  /* the newest multicast seen */
+  uint32_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
   uint8_t attempt;
+  /* Failed searches carried over from brief parents: the policy sees
+   * attempt + carried (search_count), the retry schedule attempt alone. A
+   * parent that drops us soon after taking us continues the search that
+   * found it (see SCRIBE_DROP); found: its count then. */
+  uint8_t carried, found;
   uint8_t member : 1;
   uint8_t root : 1;
   uint8_t have_seq : 1;
@@ -115,6 +118,11 @@ typedef struct scribe_group {
   /* The parent said it is leaving (a polite departure): search for another
    * while it keeps forwarding; the first one to accept us replaces it. */
   uint8_t parent_leaving : 1;
+  uint32_t depth : 15;  /* <= DEPTH_MAX */
+  uint32_t npath : 6;   /* <= SC_PATH_MAX */
+  uint32_t anc_n : 5;   /* <= SC_PATH_MAX - 1 */
+  /* The children array holds min(2^children_log, children_max) (0: none). */
+  uint32_t children_log : 5;
 } scribe_group;
 
 struct sc_scribe {
@@ -141,6 +149,15 @@ struct sc_scribe {
 /* The ancestors array grows and shrinks in steps of one cache line. */
 #define ANC_STEP (64 / sizeof(uint64_t))
 _Static_assert(sizeof(scribe_group) <= 88, "a group should stay within 88 bytes");
+_Static_assert(SC_PATH_MAX < 64 && DEPTH_MAX < (1u << 15), "npath and depth bit fields");
+_Static_assert(SC_SCRIBE_CHILDREN_MAX < (1u << 16), "children_log counts to 16");
+
+/* Slots of gr's children array. */
+static inline uint32_t children_cap(const sc_scribe *s, const scribe_group *gr) {
+  if (gr->children_log == 0) return 0;
+  uint32_t cap = 1u << gr->children_log;
+  return cap < s->cfg.children_max ? cap : s->cfg.children_max;
+}
 _Static_assert(SC_SCRIBE_GROUPS_MAX * (SC_PATH_MAX - 1) <= UINT16_MAX,
                "path_off is 16 bits");
 
@@ -157,6 +174,12 @@ static void scribe_send(sc_scribe *s, sc_addr to, sc_msg *m) {
   m->sender = s->self;
   s->stats.msgs_sent++;
   s->send(s->user, to, m);
+}
+
+/* Failed searches since the last lasting parent (see scribe_group.carried). */
+static unsigned search_count(const scribe_group *gr) {
+  unsigned n = (unsigned)gr->attempt + gr->carried;
+  return n < UINT8_MAX ? n : UINT8_MAX;
 }
 
 static bool needs_parent(const scribe_group *gr) {
@@ -279,6 +302,7 @@ static void detach(scribe_group *gr) {
   gr->npath = 0;
   gr->changed = 1;
   gr->attempt = 0;
+  gr->carried = 0;
 }
 
 /* The parent is gone (dead, silent, or no longer counting us): search again
@@ -323,21 +347,28 @@ static void remove_child_at(scribe_group *gr, uint32_t i) {
   gr->changed = 1;
 }
 
-static void send_drop(sc_scribe *s, const scribe_group *gr, sc_addr to, sc_addr skip) {
+/* Drops `to` (or refuses it) in gr, naming push-down candidates: gr's other
+ * children and heir, the newcomer that takes to's place (NULL: none), which
+ * is one of the dropper's children by the time the orphan asks (SplitStream
+ * §4.2: the orphan tries its former siblings). */
+static void send_drop(sc_scribe *s, const scribe_group *gr, sc_addr to,
+                      const sc_ref *heir) {
   sc_msg m;
   m.type = SC_MSG_SCRIBE_DROP;
   m.u.scribe_drop.group = gr->id;
   unsigned n = 0;
   /* Push-down candidates: the children that share a digit with the group
    * first (they forward it as their primary stripe, SplitStream §4.2), each
-   * kind in random order. */
-  uint32_t start = gr->nchildren ? sc_rng_below(&s->rng, gr->nchildren) : 0;
+   * kind in random order; the heir counts as one more child. */
+  uint32_t nc = gr->nchildren + (heir != NULL);
+  uint32_t start = nc ? sc_rng_below(&s->rng, nc) : 0;
   for (int pass = 0; pass < 2; pass++) {
-    for (uint32_t k = 0; k < gr->nchildren && n < SC_DROP_CANDIDATES; k++) {
-      const scribe_child *c = &gr->children[(start + k) % gr->nchildren];
-      if (c->addr == to || c->addr == skip) continue;
-      bool match = sc_id_digit(&c->id, 0) == sc_id_digit(&gr->id, 0);
-      if (match == (pass == 0)) m.u.scribe_drop.e[n++] = child_ref(c);
+    for (uint32_t k = 0; k < nc && n < SC_DROP_CANDIDATES; k++) {
+      uint32_t i = (start + k) % nc;
+      sc_ref c = i < gr->nchildren ? child_ref(&gr->children[i]) : *heir;
+      if (c.addr == to) continue;
+      bool match = sc_id_digit(&c.id, 0) == sc_id_digit(&gr->id, 0);
+      if (match == (pass == 0)) m.u.scribe_drop.e[n++] = c;
     }
   }
   m.u.scribe_drop.n = (uint8_t)n;
@@ -358,7 +389,7 @@ static int find_parent(sc_scribe *s, unsigned g, const sc_msg_scribe_drop *drop,
   scribe_group *gr = &s->groups[g];
   if (!needs_parent(gr)) return SC_OK;
   gr->retry_ns = now + retry_delay(s, gr->attempt);
-  unsigned attempt = gr->attempt;
+  unsigned attempt = search_count(gr);
   if (s->pol.find_parent && s->pol.find_parent(s->user, g, attempt, drop, now))
     return SC_OK;
   return sc_scribe_join_via(s, g, NULL, now);
@@ -509,7 +540,8 @@ int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now)
      * says it carries a subtree, so that a full peer drops a leaf instead of
      * it (sc_scribe_policy.admit). Not from the first attempt: with no spare
      * capacity at all (d x d), displacing leaves early churns the tree. */
-    uint64_t flags = gr->nchildren > 0 && gr->attempt >= 2 ? SC_SCRIBE_JOIN_FORWARDER : 0;
+    uint64_t flags =
+        gr->nchildren > 0 && search_count(gr) >= 2 ? SC_SCRIBE_JOIN_FORWARDER : 0;
     return sc_pastry_route(s->pastry, &gr->id, SC_ROUTE_SCRIBE_JOIN, flags, now);
   }
   s->stats.joins_direct++;
@@ -544,17 +576,19 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
   int i = child_index(gr, child->addr);
   if (i < 0) {
     if (gr->nchildren >= s->cfg.children_max) {
-      send_drop(s, gr, child->addr, SC_ADDR_NONE);
+      send_drop(s, gr, child->addr, NULL);
       return SC_ERR_FULL;
     }
-    if (gr->nchildren == gr->children_cap) {
-      uint32_t ncap = gr->children_cap ? gr->children_cap * 2u : CHILDREN_FIRST;
+    if (gr->nchildren == children_cap(s, gr)) {
+      /* 2^CHILDREN_FIRST_LOG, then doubling, at most children_max. */
+      unsigned log = gr->children_log ? gr->children_log + 1u : CHILDREN_FIRST_LOG;
+      uint32_t ncap = 1u << log;
       if (ncap > s->cfg.children_max) ncap = s->cfg.children_max;
       void *n =
           s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
       if (n == NULL) return SC_ERR_NOMEM;
       gr->children = n;
-      gr->children_cap = (uint16_t)ncap;
+      gr->children_log = log & 31u;
     }
     i = (int)gr->nchildren++;
     gr->children[i].id = child->id;
@@ -575,7 +609,8 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
   return SC_OK;
 }
 
-int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now) {
+int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child,
+                         const sc_ref *heir, uint64_t now) {
   (void)now;
   assert(g < s->ngroups);
   scribe_group *gr = &s->groups[g];
@@ -583,18 +618,31 @@ int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t
   if (i < 0) return SC_ERR_NOT_FOUND;
   sc_addr a = child->addr;
   remove_child_at(gr, (uint32_t)i);
-  send_drop(s, gr, a, SC_ADDR_NONE);
+  send_drop(s, gr, a, heir != NULL && heir->addr != a ? heir : NULL);
   return SC_OK;
 }
 
-/* A join for g from newcomer reached this peer (routed or direct). */
+/* True if a drop from gr would name a useful push-down candidate: a child
+ * sharing the group's first digit (SplitStream §4.2; see find_parent). */
+static bool has_pushdown_candidate(const scribe_group *gr) {
+  for (uint32_t i = 0; i < gr->nchildren; i++)
+    if (sc_id_digit(&gr->children[i].id, 0) == sc_id_digit(&gr->id, 0)) return true;
+  return false;
+}
+
+/* handle_join's answer when a routed join should travel on (see there). */
+#define JOIN_PASSED 1
+
+/* A join for g from newcomer reached this peer (routed or direct). may_pass:
+ * a routed join not at its last hop, which this peer may let travel on
+ * instead of refusing it. Returns 0, JOIN_PASSED or a negative error. */
 static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool forwarder,
-                       uint64_t now) {
+                       bool may_pass, uint64_t now) {
   scribe_group *gr = &s->groups[g];
   if (newcomer->addr == s->self.addr) return SC_OK;
   if (child_index(gr, newcomer->addr) >= 0) return sc_scribe_adopt(s, g, newcomer, now);
   if (s->departing) { /* leaving: take nobody new */
-    send_drop(s, gr, newcomer->addr, SC_ADDR_NONE);
+    send_drop(s, gr, newcomer->addr, NULL);
     return SC_OK;
   }
   if (path_has(s, gr, sc_id_prefix64(&newcomer->id))) {
@@ -609,7 +657,19 @@ static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool fo
     return SC_OK;
   }
   if (s->pol.admit && !s->pol.admit(s->user, g, newcomer, forwarder, now)) {
-    send_drop(s, &s->groups[g], newcomer->addr, SC_ADDR_NONE);
+    gr = &s->groups[g];
+    if (may_pass && !has_pushdown_candidate(gr)) {
+      /* Refused by a full peer with no child to push the newcomer down to:
+       * its drop would name nobody, and the newcomer, sent back to the
+       * spare capacity group, would meet this same peer first on its next
+       * routed join (a leaf that cannot forward, or a forwarder without
+       * room, sitting on every route to the root). The join travels on
+       * toward the root, where the drop rule of SplitStream §4.2 can make
+       * room for it. */
+      s->stats.joins_passed++;
+      return JOIN_PASSED;
+    }
+    send_drop(s, gr, newcomer->addr, NULL);
     return SC_OK;
   }
   int rv = sc_scribe_adopt(s, g, newcomer, now);
@@ -800,13 +860,20 @@ bool sc_scribe_forward(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     }
     int g = have >= 0 ? have : sc_scribe_group(s, &r->key);
     if (g < 0) return true; /* no room for the group here: let it pass */
-    (void)handle_join(s, (unsigned)g, &r->origin,
-                      (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, now);
-    return false;
+    return handle_join(s, (unsigned)g, &r->origin,
+                       (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, true,
+                       now) == JOIN_PASSED;
   }
   if (r->kind == SC_ROUTE_ANYCAST) {
     int g = sc_scribe_group_find(s, &r->key);
     if (g < 0 || !in_tree(&s->groups[g])) return true;
+    if (path_has(s, &s->groups[g], sc_id_prefix64(&r->origin.id))) {
+      /* We hang below the requester: a search started here could only
+       * wander its own subtree, where nobody may take it (no loops), so the
+       * anycast travels on toward the group, as a join does. */
+      s->stats.loops_passed++;
+      return true;
+    }
     anycast_start(s, g, r, now);
     return false;
   }
@@ -822,7 +889,7 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
     call_changed(s, (unsigned)g, now);
     if (r->origin.addr != s->self.addr)
       (void)handle_join(s, (unsigned)g, &r->origin,
-                      (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, now);
+                        (r->app_id & SC_SCRIBE_JOIN_FORWARDER) != 0, false, now);
     return;
   }
   if (r->kind == SC_ROUTE_ANYCAST) {
@@ -909,7 +976,9 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
     gr->parent_addr = from->addr;
     gr->parent_since_ns = now;
     gr->fresh = 0;
+    gr->found = (uint8_t)search_count(gr);
     gr->attempt = 0;
+    gr->carried = 0;
     gr->retry_ns = NEVER;
     gr->changed = 1;
   }
@@ -1037,7 +1106,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
   case SC_MSG_SCRIBE_JOIN:
     if (g < 0) g = sc_scribe_group(s, gid);
     if (g < 0) return g == SC_ERR_NOMEM ? g : SC_OK;
-    return handle_join(s, (unsigned)g, &m->sender, false, now);
+    return handle_join(s, (unsigned)g, &m->sender, false, false, now);
   case SC_MSG_SCRIBE_LEAVE:
     if (g >= 0 && s->groups[g].parent_addr == m->sender.addr && !s->departing) {
       /* From our parent: it is leaving politely and forwards until we have
@@ -1069,7 +1138,20 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (gr->parent_addr == m->sender.addr && gr->parent_leaving) {
       /* Our leaving parent refused a join: it still forwards, keep it. */
     } else if (gr->parent_addr == m->sender.addr) {
+      /* Dropped by a parent that held us for less than the longest wait of
+       * the search schedule: the policy's count of failed searches goes on
+       * from the search that found that parent, one failure further, instead
+       * of starting again. Where the peers that want a full peer's last slot
+       * outnumber its slots, each drop makes room for another of them, and
+       * with the count restarted at every brief parent none would ever reach
+       * the last resort of the schedule (SplitStream §4.2's anycast inside
+       * the stripe tree after five failures). The waits restart: a longer
+       * wait would only slow the search down. */
+      bool brief = now - gr->parent_since_ns <
+                   2 * (s->cfg.join_timeout_ns << BACKOFF_DOUBLINGS_MAX);
+      unsigned found = gr->found;
       detach(gr);
+      if (brief) gr->carried = (uint8_t)(found < UINT8_MAX ? found + 1 : found);
       gr->retry_ns = NEVER; /* find_parent below sets it */
       call_changed(s, (unsigned)g, now);
     } else if (gr->parent_addr != SC_ADDR_NONE || gr->root) {
@@ -1279,6 +1361,6 @@ size_t sc_scribe_mem_bytes(const sc_scribe *s) {
   size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group) +
              s->anc_cap * sizeof(uint64_t);
   for (uint32_t g = 0; g < s->ngroups; g++)
-    n += s->groups[g].children_cap * sizeof(scribe_child);
+    n += children_cap(s, &s->groups[g]) * sizeof(scribe_child);
   return n;
 }

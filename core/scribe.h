@@ -18,6 +18,14 @@
  * without one, every join is accepted and a lost parent is found again by a
  * new JOIN, with the retry schedule of the config.
  *
+ * A routed JOIN refused by a full peer that has no child in the group to push
+ * the joiner down to travels on toward the root instead of being refused
+ * there, and so do a JOIN and an ANYCAST that reach a peer below their
+ * origin. A parent that drops a child within the longest wait of the search
+ * schedule (2 x 16 x join_timeout_ns) does not restart the count of failed
+ * searches the child's policy sees (find_parent's attempt): the search it
+ * ended goes on, one failure further; the waits between searches restart.
+ *
  * Every path message carries the sender's ancestors (64-bit id prefixes) so a
  * peer refuses a child that is its own ancestor and a peer that finds itself
  * on its new path leaves that parent: trees stay acyclic (SplitStream §4.2).
@@ -154,8 +162,12 @@ int sc_scribe_anycast(sc_scribe *s, const sc_id *group, uint64_t app_id, uint64_
 /* Takes child into g and tells it (a path message with accept). */
 int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now);
 /* Removes child from g and tells it (a drop naming g's other children, for
- * push-down). */
-int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now);
+ * push-down). heir, if not NULL, is the newcomer the policy makes room for: it
+ * is named among the candidates too, since it is the dropper's child by the
+ * time the orphan asks (SplitStream §4.2's push-down to former siblings).
+ * Returns 0 or SC_ERR_NOT_FOUND. */
+int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child,
+                         const sc_ref *heir, uint64_t now);
 /* Sends a join for g straight to peer `to` (push-down), or routes one toward
  * g's id when to is NULL. Either way g waits for an answer until the
  * current attempt's timeout. */
@@ -201,6 +213,7 @@ void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now);
 typedef struct sc_scribe_stats {
   uint64_t msgs_sent, msgs_recv, msgs_invalid;
   uint64_t joins_routed, joins_direct, adoptions, drops_sent, drops_recv;
+  uint64_t joins_passed; /* refused with no push-down candidate, passed on */
   uint64_t parents_lost, parents_leaving, loops_refused, loops_passed, loops_broken;
   uint64_t anycasts_started, anycast_steps, anycasts_taken, anycasts_failed;
   uint64_t multicasts_recv, multicasts_dup;

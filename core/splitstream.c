@@ -130,23 +130,24 @@ static bool forwards_as_primary(const sc_splitstream *ss, unsigned stripe) {
 }
 
 /* Makes room for one more child in a full peer (SplitStream §4.2): drops a
- * random child of a non-primary stripe. Returns true if it did. */
-static bool drop_nonprimary(sc_splitstream *ss, uint64_t now) {
+ * random child of a non-primary stripe other than `keep` (the stripe the room
+ * is for; NO_STRIPE: none). Returns true if it did. */
+static bool drop_nonprimary(sc_splitstream *ss, unsigned keep, uint64_t now) {
   unsigned total = 0;
   for (unsigned i = 0; i < ss->cfg.stripes; i++)
-    if (!forwards_as_primary(ss, i))
+    if (!forwards_as_primary(ss, i) && i != keep)
       total += sc_scribe_children(ss->scribe, ss->group_of[i]);
   if (total == 0) return false;
   unsigned pick = sc_rng_below(&ss->rng, total);
   for (unsigned i = 0; i < ss->cfg.stripes; i++) {
-    if (forwards_as_primary(ss, i)) continue;
+    if (forwards_as_primary(ss, i) || i == keep) continue;
     unsigned g = ss->group_of[i];
     unsigned n = sc_scribe_children(ss->scribe, g);
     if (pick < n) {
       sc_ref victim;
       sc_scribe_child_at(ss->scribe, g, pick, &victim);
       ss->stats.drops_nonprimary++;
-      sc_scribe_drop_child(ss->scribe, g, &victim, now);
+      sc_scribe_drop_child(ss->scribe, g, &victim, NULL, now);
       return true;
     }
     pick -= n;
@@ -163,7 +164,7 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
   unsigned stripe = ss->stripe_of[g];
   if (has_room(ss)) return true;
   if (!forwards_as_primary(ss, stripe)) return false;
-  if (drop_nonprimary(ss, now)) return true;
+  if (drop_nonprimary(ss, stripe, now)) return true;
   if (sc_scribe_is_root(ss->scribe, g) && sc_scribe_children(ss->scribe, g) == 0) {
     /* The root of a stripe is where the source's data enters its tree, so
      * it forwards the stripe to one child even with no capacity left (a
@@ -198,7 +199,7 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
   sc_ref v;
   sc_scribe_child_at(ss->scribe, g, (unsigned)victim, &v);
   ss->stats.drops_primary++;
-  sc_scribe_drop_child(ss->scribe, g, &v, now);
+  sc_scribe_drop_child(ss->scribe, g, &v, newcomer, now);
   return true;
 }
 
@@ -219,10 +220,15 @@ bool sc_splitstream_anycast_take(sc_splitstream *ss, unsigned g, const sc_msg_an
   if (!sc_scribe_attached(ss->scribe, sg)) return false;
   if (sc_scribe_on_path(ss->scribe, sg, sc_id_prefix64(&a->requester.id))) return false;
   if (!has_room(ss)) {
-    /* Inside the stripe tree, a full peer of that primary stripe makes room
-     * as for a join; in the spare capacity group, room is the condition. */
-    if (!in_stripe_tree || !forwards_as_primary(ss, stripe) || !drop_nonprimary(ss, now))
-      return false;
+    /* Inside the stripe tree (the last resort), a full peer makes room by
+     * dropping a child of another stripe that is not its primary, as a full
+     * peer does for a join (SplitStream §4.2); in the spare capacity group,
+     * room is the condition. Ours: not only a forwarder of the stripe as its
+     * primary. When no peer with spare capacity receives the stripe (d x d:
+     * the peers with room want other stripes), only a receiver of the
+     * stripe can make room in it, and the child it drops goes to the spare
+     * capacity group of its own stripe, where there is room. */
+    if (!in_stripe_tree || !drop_nonprimary(ss, stripe, now)) return false;
   }
   ss->stats.adoptions++;
   sc_scribe_adopt(ss->scribe, sg, &a->requester, now);
@@ -252,7 +258,14 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
    * search that can leave the orphan's own subtree when only the stripe's
    * root has room for it. */
   if (drop == NULL && attempt % 2 == 0) return false;
-  if (attempt >= ss->cfg.tree_anycast_after && attempt % 2 == 1) {
+  /* An orphan that carries a subtree in this stripe searches inside the
+   * stripe tree from its first anycast retry on, not after five failures:
+   * when the spare capacity group has no room in this stripe outside its own
+   * subtree, only a full forwarder of the stripe that drops a non-primary
+   * child (SplitStream §4.2) can take it, and the routed join reaches only
+   * the first tree member on its route. */
+  unsigned after = sc_scribe_children(ss->scribe, g) > 0 ? 1 : ss->cfg.tree_anycast_after;
+  if (attempt >= after && attempt % 2 == 1) {
     ss->stats.tree_anycasts++;
     sc_scribe_anycast(ss->scribe, sc_scribe_group_id(ss->scribe, g), stripe, now);
     return true;

@@ -16,14 +16,20 @@
  *    id (possibly the newcomer). (Ours, not the paper's: the root of a stripe
  *    takes one child in it even when full, or a stripe whose id falls next to
  *    a peer without capacity could never be built.) A dropped peer (an orphan) first
- * tries the dropper's children (push-down), then anycasts to the spare capacity group,
+ * tries the dropper's children, the newcomer it made room for included (push-down),
+ * then anycasts to the spare capacity group,
  * which every peer with free capacity joins; a member adopts an orphan only if it
  * receives that stripe, has room, and the orphan is not on its own path to the stripe's
  * root.
  *  - The authors' 2003 timers: a parent search times out after
  *    (1 + U[0,1)) x 5 s, doubling each retry (scribe.h's schedule); after five
  *    failures the orphan also anycasts inside the stripe tree itself, where a
- *    full peer of that primary stripe makes room as above.
+ *    full peer makes room by dropping a child of another non-primary stripe.
+ *    (Ours: any receiver of the stripe, not only its primary forwarders, so
+ *    that room can be made where no peer with spare capacity receives the
+ *    stripe; and an orphan that carries a subtree in the stripe does this from
+ *    its first retry on. A parent that drops a peer soon after taking it does
+ *    not restart its count of failures, see scribe.h.)
  *
  * The owner (core/node.h) wires Scribe's policy hooks to the sc_splitstream_*
  * policy functions below.

@@ -222,7 +222,22 @@ void sc_stream_receiver_set_join_time(sc_stream_receiver *r, uint64_t join_ns) {
   r->stats.joined = true;
 }
 
-void sc_stream_receiver_restart(sc_stream_receiver *r) {
+static stream_slot *slot_find(const sc_stream_receiver *r, uint64_t g);
+static void deliver(sc_stream_receiver *r, stream_slot *s, uint64_t now);
+static void lose(sc_stream_receiver *r, uint64_t g, uint64_t now);
+
+void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now) {
+  /* The waiting generations are resolved, not forgotten: decoded ones are
+   * played, the rest counted lost, so continuity stays honest. */
+  if (r->started) {
+    while (r->next < r->top) {
+      stream_slot *s = slot_find(r, r->next);
+      if (s != NULL && s->state == SLOT_DECODED)
+        deliver(r, s, now);
+      else
+        lose(r, r->next, now);
+    }
+  }
   memset(r->slots, 0, (size_t)r->cfg.window_gens * sizeof(stream_slot));
   r->started = false;
   r->resolved_any = false;
@@ -387,11 +402,27 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
     return SC_STREAM_LATE;
   }
   if (g - r->tail >= window) {
-    /* Make room by forgetting resolved generations, never waiting ones: a
-     * forged far-future generation must not push the buffer out. */
+    /* Make room by forgetting resolved generations. Waiting ones go only
+     * for a chunk in sequence (at most SC_STREAM_AHEAD_SLACK past the
+     * newest generation seen): then the stream itself outruns a window
+     * smaller than rate x buffer, and the oldest waiting generations are
+     * resolved early, played if decoded and lost if not, so the window
+     * bounds the buffer instead of stalling playout. A forged far-future
+     * generation still cannot push the buffer out. */
     if (g - window + 1 > r->next) {
-      st->chunks_ahead++;
-      return SC_ERR_TOO_LARGE;
+      if (g >= r->top + SC_STREAM_AHEAD_SLACK) {
+        st->chunks_ahead++;
+        return SC_ERR_TOO_LARGE;
+      }
+      while (r->next < g - window + 1) {
+        stream_slot *old = slot_find(r, r->next);
+        st->gens_early++;
+        if (old != NULL && old->state == SLOT_DECODED)
+          deliver(r, old, now);
+        else
+          lose(r, r->next, now);
+        deliver_ready(r, now);
+      }
     }
     r->tail = g - window + 1;
   }

@@ -31,6 +31,10 @@
 #include "fec.h"
 
 #define SC_STREAM_WINDOW_MAX 4096 /* bound on config.window_gens */
+/* A chunk at most this far past the newest generation seen is "in
+ * sequence": when the window is full of waiting generations, it makes the
+ * oldest play early (stats.gens_early) instead of being refused. */
+#define SC_STREAM_AHEAD_SLACK 16
 /* Bound on generation numbers (far beyond any stream: 2^48 generations of
  * 10 ms are 89,000 years), so that gen + window never wraps. */
 #define SC_STREAM_GEN_MAX ((1ull << 48) - 1)
@@ -154,13 +158,14 @@ uint64_t sc_stream_receiver_get_expiry(const sc_stream_receiver *r);
 void sc_stream_receiver_handle_expiry(sc_stream_receiver *r, uint64_t now);
 
 /*
- * Forgets every generation and the playout clock; the next chunk starts
- * playout afresh (stats are kept). For a host that sees the stream gone for
- * longer than the window (chunks_ahead growing, nothing delivered): a
- * receiver never jumps ahead on its own, because a forged far-future
- * generation must not wipe its buffer.
+ * Resolves the waiting generations (decoded ones played, the others lost),
+ * then forgets every generation and the playout clock; the next chunk
+ * starts playout afresh (stats are kept). For a host that sees the stream
+ * gone for longer than the window (chunks_ahead growing, nothing
+ * delivered): a receiver never jumps far ahead on its own, because a forged
+ * far-future generation must not wipe its buffer.
  */
-void sc_stream_receiver_restart(sc_stream_receiver *r);
+void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now);
 
 /* What a generation still within its deadline misses. */
 typedef struct sc_stream_want {
@@ -204,6 +209,7 @@ typedef struct sc_stream_stats {
   uint64_t chunks_late;
   uint64_t chunks_invalid;
   uint64_t chunks_ahead; /* beyond the window */
+  uint64_t gens_early;   /* resolved before their deadline: the window was full */
   /* Valid chunks (stored, dup, late or ahead) by index: which stripes flow. */
   uint64_t chunks_by_index[SC_FEC_CHUNKS_MAX];
   /* Playout. */

@@ -50,12 +50,13 @@ void rt_cli_usage(FILE *f) {
       "  --buffer-ms MS         playout buffer: how long a generation may take\n"
       "                         (default: the core's 5000)\n"
       "  --window-gens N        generations a receiver holds (1..4096; default: the\n"
-      "                         core's 128); must cover --buffer-ms of stream at\n"
-      "                         the source's rate (12 KB a generation by default)\n"
+      "                         core's 128); should cover --buffer-ms of stream at\n"
+      "                         the source's rate (12 KB a generation by default),\n"
+      "                         or the window bounds the buffer\n"
       "  --root-refresh-ms MS   the source re-locates each stripe's root this often\n"
-      "                         (default: the core's 2000)\n"
+      "                         (default: the core's 1000)\n"
       "  --repair-asks N        repair requests a receiver sends for one generation\n"
-      "                         (1..1000; default: the core's 8)\n"
+      "                         (1..1000; default: the core's 32)\n"
       "  --no-stream            build the forest only (no data plane)\n"
       "\n",
       f);

@@ -137,7 +137,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
     fprintf(f,
             ",\"gens_decoded\":%" PRIu64 ",\"chunks_stored\":%" PRIu64
             ",\"chunks_dup\":%" PRIu64 ",\"chunks_late\":%" PRIu64
-            ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64
+            ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64 ",\"gens_early\":%" PRIu64
             ",\"startup_ms\":%.3f,\"chunks_published\":%" PRIu64
             ",\"publishes_routed\":%" PRIu64 ",\"root_changes\":%" PRIu64
             ",\"repair_asks\":%" PRIu64 ",\"repair_chunks_asked\":%" PRIu64
@@ -145,6 +145,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             ",\"repair_chunks_sent\":%" PRIu64 ",\"stripe_chunks\":%" PRIu64 "}",
             cs.stream.gens_decoded, cs.stream.chunks_stored, cs.stream.chunks_dup,
             cs.stream.chunks_late, cs.stream.chunks_invalid, cs.stream.chunks_ahead,
+            cs.stream.gens_early,
             (double)cs.stream.startup_ns / 1e6, cs.chunks_published, cs.publishes_routed,
             cs.root_changes, cs.repair_asks, cs.repair_chunks_asked, cs.repair_chunks_got,
             cs.repair_reqs_served, cs.repair_chunks_sent, cs.stripe_chunks);

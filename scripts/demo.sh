@@ -57,7 +57,7 @@ if [[ "${1:-}" == "--real-peers" ]]; then
   echo "== scripts/cluster: 30 receivers, 5 MB at 3 Mbit/s, 4 SIGKILLs"
   status=0
   ./scripts/cluster --peers 30 --bytes 5000000 --rate-kbps 3000 --out "$out/cluster" \
-    --peer-args "--window-gens 256 --repair-asks 40" --source-args "--root-refresh-ms 250" \
+    --peer-args "--window-gens 256" --source-args "--root-refresh-ms 250" \
     --kill 3:1 --kill 4:1 --kill 5:1 --kill 6:1 "$@" >"$out/cluster/run.json" || status=$?
   if command -v jq >/dev/null 2>&1; then jq . "$out/cluster/run.json"; else cat "$out/cluster/run.json"; fi
   echo "== done (exit $status). Outputs, counters and logs in $out/cluster/"

@@ -41,6 +41,8 @@ static void stream_usage(FILE *f) {
       "  --duration S         seconds of streaming (default 300)\n"
       "  --repair on|off      pull missing chunks from other peers (default on)\n"
       "  --repair-wait-ms M   lateness before a chunk is asked for (default 1000)\n"
+      "  --catchup on|off     a peer that finds a new parent in a stripe asks it at\n"
+      "                       once for the chunks it missed (default on; needs repair)\n"
       "  --uplink-headroom H  each peer's uplink: H x its forwarding share of the coded\n"
       "                       stream + 32 kbit/s for control; 0 = unlimited (default 1.5)\n"
       "  --grace-s S          a polite leaver forwards this long after its goodbye\n"
@@ -98,7 +100,7 @@ int sim_cmd_stream(int argc, char **argv) {
     O_PEERS = 256, O_CONFIG, O_TOPO, O_SEED, O_STRIPES, O_FEC, O_RATE, O_CHUNK, O_BUF,
     O_CHURN, O_LOSS, O_DUR, O_REPAIR, O_RWAIT, O_UPLINK, O_GRACE, O_SETTLE, O_SPREAD,
     O_BWAIT, O_JRATE, O_REFINE, O_PAYLOAD, O_WIRE, O_PROGRESS, O_OUT, O_PRETTY, O_CUT,
-    O_CUT_AT
+    O_CUT_AT, O_CATCHUP
   };
   static const struct option opts[] = {
       {"peers", required_argument, 0, O_PEERS},
@@ -114,6 +116,7 @@ int sim_cmd_stream(int argc, char **argv) {
       {"loss", required_argument, 0, O_LOSS},
       {"duration", required_argument, 0, O_DUR},
       {"repair", required_argument, 0, O_REPAIR},
+      {"catchup", required_argument, 0, O_CATCHUP},
       {"repair-wait-ms", required_argument, 0, O_RWAIT},
       {"uplink-headroom", required_argument, 0, O_UPLINK},
       {"grace-s", required_argument, 0, O_GRACE},
@@ -174,6 +177,16 @@ int sim_cmd_stream(int argc, char **argv) {
       break;
     case O_DUR:
       if (!sim_cli_f64("--duration", optarg, 1, 1e7, true, &p.duration_s)) return 2;
+      break;
+    case O_CATCHUP:
+      if (strcmp(optarg, "on") == 0) {
+        p.catchup = true;
+      } else if (strcmp(optarg, "off") == 0) {
+        p.catchup = false;
+      } else {
+        fprintf(stderr, "stripecast-sim stream: --catchup: '%s' is not on or off\n", optarg);
+        return 2;
+      }
       break;
     case O_REPAIR:
       if (strcmp(optarg, "on") == 0) {

@@ -79,7 +79,7 @@ typedef struct stream_sim {
   /* per session */
   sim_samples cont, cont_surv, startup_ms, lag_ms;
   uint64_t sum_delivered, sum_lost, complete_sessions;
-  uint64_t repair_asks, repair_got, chunks_stored;
+  uint64_t repair_asks, repair_got, chunks_stored, catchup_asks;
   FILE *sessions_csv;
   uint8_t *expect; /* payload mode: one generation's bytes, rebuilt per check */
   double wall_start, wall_last;
@@ -179,6 +179,7 @@ static int add_peer(stream_sim *s, uint32_t i) {
   cc->stream.window_gens = window > SC_STREAM_WINDOW_MAX ? SC_STREAM_WINDOW_MAX : window;
   cc->stream.symbolic = !p->payload;
   cc->repair = p->repair;
+  cc->catchup = p->catchup;
   cc->repair_wait_ns = (uint64_t)(p->repair_wait_ms * 1e6);
   if (p->uplink_headroom > 0 && cap != SIM_CAP_UNBOUNDED) {
     /* Forwarding cap children costs cap/k of the coded stream; the source
@@ -200,6 +201,7 @@ static void end_session(stream_sim *s, uint32_t i, bool survivor) {
     sc_channel_stats cs;
     sc_node_stream_stats(nd, &cs);
     s->repair_asks += cs.repair_asks;
+    s->catchup_asks += cs.catchup_asks;
     s->repair_got += cs.repair_chunks_got;
     s->chunks_stored += cs.stream.chunks_stored;
   }
@@ -512,6 +514,7 @@ void sim_stream_params_default(sim_stream_params *p) {
   p->buffer_ms = 5000;
   p->duration_s = 300;
   p->repair = true;
+  p->catchup = true;
   p->repair_wait_ms = 1000;
   p->uplink_headroom = 1.5;
   p->grace_s = 5;
@@ -677,6 +680,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   r->lag_ms_p50 = sim_samples_quantile(&s->lag_ms, 0.5);
   r->lag_ms_p95 = sim_samples_quantile(&s->lag_ms, 0.95);
   r->repair_asks = s->repair_asks;
+  r->catchup_asks = s->catchup_asks;
   r->repair_chunks_got = s->repair_got;
   r->chunks_stored = s->chunks_stored;
   r->repair_pull_fraction =
@@ -724,6 +728,7 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   sim_json_f64(&j, "loss", p->loss);
   sim_json_f64(&j, "duration_s", p->duration_s);
   sim_json_bool(&j, "repair", p->repair);
+  sim_json_bool(&j, "catchup", p->catchup);
   sim_json_f64(&j, "uplink_headroom", p->uplink_headroom);
   sim_json_bool(&j, "payload", p->payload);
   sim_json_f64(&j, "continuity_mean", r->continuity_mean);
@@ -748,6 +753,7 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   sim_json_u64(&j, "polite_departures", r->polite_departures);
   sim_json_u64(&j, "generations_published", r->gens_published);
   sim_json_u64(&j, "repair_requests", r->repair_asks);
+  sim_json_u64(&j, "catchup_requests", r->catchup_asks);
   sim_json_u64(&j, "repair_chunks", r->repair_chunks_got);
   sim_json_u64(&j, "chunks_stored", r->chunks_stored);
   if (p->payload) sim_json_u64(&j, "payload_mismatches", r->payload_mismatches);

@@ -46,6 +46,7 @@ typedef struct sim_stream_params {
   double loss;                /* per-message loss probability */
   double duration_s;          /* streaming time */
   bool repair;                /* repair pulls on */
+  bool catchup;               /* asks of a new parent on re-attaching (needs repair) */
   double repair_wait_ms;      /* lateness before asking */
   double uplink_headroom;     /* uplink = headroom x (capacity/k) x coded rate
                                  + control allowance; 0: unlimited */
@@ -80,7 +81,7 @@ typedef struct sim_stream_result {
   double lag_ms_p50, lag_ms_p95;
   double repair_pull_fraction;      /* chunks got by repair / chunks stored */
   double control_overhead_fraction; /* non-payload bytes / payload bytes */
-  uint64_t repair_asks, repair_chunks_got, chunks_stored;
+  uint64_t repair_asks, repair_chunks_got, chunks_stored, catchup_asks;
   uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
   uint64_t messages, messages_lost, uplink_drops, bytes, payload_bytes;
   uint64_t sim_events, trace_digest;

@@ -1025,7 +1025,8 @@ static void test_full_peer_drops_by_the_paper_rule(void **state) {
 
   /* Only primary children now (shl 1, 2, 3, 4). A newcomer with shl 5: the
    * child with the shortest prefix (p1, shl 1) goes, and its drop names the
-   * other children for push-down. */
+   * other children for push-down, the newcomer that took its place among
+   * them (it is p1's former sibling by the time p1 asks). */
   sc_ref p5 = {id_with_shl(&s3, 5, 8), PHANTOM_BASE + 5};
   mark = nt->nphantom;
   phantom_join(nt, x, &p5, &s3);
@@ -1034,9 +1035,13 @@ static void test_full_peer_drops_by_the_paper_rule(void **state) {
   for (size_t k = mark; k < nt->nphantom; k++) {
     const sc_msg *m = &nt->phantom[k].msg;
     if (nt->phantom[k].to != p1.addr || m->type != SC_MSG_SCRIBE_DROP) continue;
-    assert_int_equal(m->u.scribe_drop.n, 3); /* p2, p3, p4 (p5: just adopted) */
-    for (unsigned c = 0; c < m->u.scribe_drop.n; c++)
+    assert_int_equal(m->u.scribe_drop.n, 4); /* p2, p3, p4 and p5 */
+    bool heir = false;
+    for (unsigned c = 0; c < m->u.scribe_drop.n; c++) {
       assert_true(m->u.scribe_drop.e[c].addr != p1.addr);
+      heir |= m->u.scribe_drop.e[c].addr == p5.addr;
+    }
+    assert_true(heir);
   }
   for (sc_addr a = PHANTOM_BASE + 2; a <= PHANTOM_BASE + 4; a++)
     assert_int_equal(phantom_answer(nt, mark, a, &s3), 0);

@@ -397,7 +397,8 @@ static void known_bug_16xnb_primary_stripe_rule(void **state) {
  * even attempts without a drop) fixes the first three; with the next bug fixed
  * too, all of N = 150..600 x seeds 1..20 x {16x16, 16x18, dxd, gnutella}
  * build, except one saturated dxd draw (N = 150, seed 13: stripe 13 has two
- * primary peers, both full). The fourth case needed the root to prefer a
+ * primary peers, both full; it builds since the fix of
+ * test_regression_displaced_orphans). The fourth case needed the root to prefer a
  * child that can forward: now a forwarder's routed JOIN from its second
  * search on says it carries a subtree (SC_SCRIBE_JOIN_FORWARDER) and a full
  * peer drops a leaf child instead of it (sc_splitstream_admit); and a peer
@@ -432,8 +433,9 @@ static void test_regression_tiny_root_capacity(void **state) {
  * same-router bootstrap of sim_world_join (branch forest-mem), which
  * changed every transit-stub history; seed 9 then hit a different, older
  * dxd liveness problem (a detached subtree that never re-attaches: seeds
- * 32 and 39 before that change, 9 and 13 after, of 1..70 at N = 150), so
- * this check runs seed 14, which builds both ways.
+ * 32 and 39 before that change, 9 and 13 after, of 1..70 at N = 150; fixed
+ * since, see test_regression_displaced_orphans), so this check runs seed 14,
+ * which builds both ways.
  */
 static void test_regression_build_declared_in_flight(void **state) {
   (void)state;
@@ -441,6 +443,68 @@ static void test_regression_build_declared_in_flight(void **state) {
   sim_forest_result r;
   run(&p, &r);
   assert_forest_built(&p, &r);
+}
+
+/*
+ * Regression (fixed on branch forest-live). Was a liveness bug (core/scribe.c
+ * and core/splitstream.c): where the peers that want a full peer's last
+ * slots in a stripe outnumber them, orphans displaced one another for good
+ * and a detached subtree never re-attached (40,000 peers, gnutella, seed 1:
+ * complete_fraction 0.8998 after 900 s, 27 detached subtrees).
+ *
+ *  - dxd, N = 150, seed 9: stripe 0's root (C = 1) has one slot; peers 43
+ *    and 68, both carrying subtrees, took it from each other every ~30 s. The
+ *    one dropped got no push-down candidate (the newcomer that took its place
+ *    was not named), and each brief parent restarted its search count, so
+ *    neither ever reached the in-tree anycast after five failures.
+ *  - gnutella, N = 300, seed 28: stripe 15's root (C = 0) holds one leaf of
+ *    C = 0; the forwarder of the rest of the stripe (C = 123) meets that leaf
+ *    first on every routed join, which could only refuse it (no child to push
+ *    down to), so the join never reached the root, which would have dropped
+ *    the leaf for it.
+ *  - dxd, N = 150, seed 13: stripe 13 has two primary peers (C = 3 each),
+ *    and no peer with spare capacity receives stripe 13: only a receiver of
+ *    the stripe that drops a child of another stripe can make room, and the
+ *    in-tree anycast let only the stripe's primary forwarders do that.
+ *    Three leaves took turns at the last slots, restarting their counts.
+ *
+ * Also failing before the fix: dxd N = 150 seeds 32, 39, 54, 65 (of 1..70),
+ * dxd N = 300 seeds 5, 9, 30 (of 1..40), gnutella N = 2000 seeds 29, 31 (of
+ * 1..40). The fix: a drop names the newcomer among the push-down candidates;
+ * a full peer with no push-down candidate lets a routed join travel on
+ * toward the root (and a peer below an anycast's requester lets the anycast
+ * travel on); a parent that drops us within the longest wait of the schedule
+ * continues the search count; an orphan that carries a subtree searches
+ * inside the stripe tree from its first retry; there, any full receiver of
+ * the stripe drops a child of another non-primary stripe to make room.
+ */
+static void test_regression_displaced_orphans(void **state) {
+  (void)state;
+  static const uint64_t dxd_seeds[] = {9, 13, 54, 65};
+  for (size_t i = 0; i < sizeof(dxd_seeds) / sizeof(dxd_seeds[0]); i++) {
+    sim_forest_params p =
+        params(PEERS_SMALL, SIM_CAP_DXD, SIM_NET_TRANSIT_STUB, dxd_seeds[i]);
+    sim_forest_result r;
+    run(&p, &r);
+    assert_forest_built(&p, &r);
+  }
+  sim_forest_params p = params(PEERS, SIM_CAP_GNUTELLA, SIM_NET_TRANSIT_STUB, 28);
+  sim_forest_result r;
+  run(&p, &r);
+  assert_forest_built(&p, &r);
+}
+
+/* The same, as a sweep: dxd at N = 150 (the tightest configuration: spare
+ * capacity is the source's alone, and the peers with room often want other
+ * stripes) builds for every seed of 1..40. */
+static void test_dxd_seed_sweep(void **state) {
+  (void)state;
+  for (uint64_t seed = 1; seed <= 40; seed++) {
+    sim_forest_params p = params(PEERS_SMALL, SIM_CAP_DXD, SIM_NET_TRANSIT_STUB, seed);
+    sim_forest_result r;
+    run(&p, &r);
+    assert_forest_built(&p, &r);
+  }
 }
 
 int main(void) {
@@ -459,6 +523,8 @@ int main(void) {
       cmocka_unit_test(known_bug_16xnb_primary_stripe_rule),
       cmocka_unit_test(test_regression_tiny_root_capacity),
       cmocka_unit_test(test_regression_build_declared_in_flight),
+      cmocka_unit_test(test_regression_displaced_orphans),
+      cmocka_unit_test(test_dxd_seed_sweep),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,6 +116,26 @@ static void test_repair_recovers_random_loss(void **state) {
   assert_true(on.generations_lost_fraction < off.generations_lost_fraction / 10);
 }
 
+/* A peer re-attaching after its parent crashed asks the new parent at once
+ * for what it missed (sc_channel_on_attach): fewer generations lost than
+ * with the repair pulls alone, after 40% of 1,000 peers crash at once. */
+static void test_catchup_after_crash(void **state) {
+  (void)state;
+  sim_stream_params p = params(1000, 12, 4, 3);
+  p.churn = "fail:40%@20s";
+  sim_stream_result off, on;
+  p.catchup = false;
+  run(&p, &off);
+  p.catchup = true;
+  run(&p, &on);
+  assert_int_equal(off.catchup_asks, 0);
+  assert_true(on.catchup_asks > 0);
+  assert_true(off.generations_lost_fraction > 0.0);
+  if (!(on.generations_lost_fraction < off.generations_lost_fraction))
+    fail_msg("catch-up on lost %.5f of generations, off %.5f",
+             on.generations_lost_fraction, off.generations_lost_fraction);
+}
+
 static void test_churn_is_deterministic(void **state) {
   (void)state;
   sim_stream_params p = params(120, 12, 4, 5);
@@ -144,6 +164,7 @@ int main(void) {
       cmocka_unit_test(test_cut_within_parity_loses_nothing),
       cmocka_unit_test(test_cut_beyond_parity_loses),
       cmocka_unit_test(test_repair_recovers_random_loss),
+      cmocka_unit_test(test_catchup_after_crash),
       cmocka_unit_test(test_churn_is_deterministic),
       cmocka_unit_test(test_bad_churn_spec_refused),
   };

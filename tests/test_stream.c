@@ -648,7 +648,7 @@ static void test_malformed(void **state) {
   assert_int_equal(sc_stream_receiver_recv(r, &c, t), SC_ERR_INVALID);
   /* Far future: beyond the window while generation 2 waits. */
   c = *chunk_at(h, 2, 1);
-  c.gen = 2 + h->cfg.window_gens;
+  c.gen = 2 + h->cfg.window_gens + SC_STREAM_AHEAD_SLACK;
   assert_int_equal(sc_stream_receiver_recv(r, &c, t), SC_ERR_TOO_LARGE);
   c.gen = SC_STREAM_GEN_MAX;
   assert_int_equal(sc_stream_receiver_recv(r, &c, t), SC_ERR_TOO_LARGE);
@@ -678,8 +678,9 @@ static void test_malformed(void **state) {
   h_del(h);
 }
 
-/* The ring: old generations are served until room is needed; a waiting
- * generation is never pushed out. */
+/* The ring: old generations are served until room is needed. A waiting
+ * generation is pushed out only by the stream outrunning the window (a chunk
+ * in sequence): it is then resolved early, never by a far-future chunk. */
 static void test_window(void **state) {
   (void)state;
   harness *h = h_new(4, 2, 64, false);
@@ -693,7 +694,11 @@ static void test_window(void **state) {
   for (uint64_t g = 1; g < 4; g++)
     for (unsigned i = 0; i < 4; i++)
       sc_stream_receiver_recv(r, chunk_at(h, g, i), t);
-  assert_int_equal(sc_stream_receiver_recv(r, chunk_at(h, 4, 0), t), SC_ERR_TOO_LARGE);
+  assert_int_equal(h->ndel, 0);
+  /* Far ahead of the newest generation (3): refused, nothing moves. */
+  sc_chunk far = *chunk_at(h, 3, 0);
+  far.gen = 3 + SC_STREAM_AHEAD_SLACK + 1;
+  assert_int_equal(sc_stream_receiver_recv(r, &far, t), SC_ERR_TOO_LARGE);
   assert_int_equal(h->ndel, 0);
   sc_stream_receiver_recv(r, chunk_at(h, 0, 4), t);
   assert_int_equal(h->ndel, 4);
@@ -715,6 +720,36 @@ static void test_window(void **state) {
   h_del(h);
 }
 
+/* A window smaller than rate x buffer: the stream outruns it while a
+ * generation waits. The oldest waiting generation is resolved early (lost:
+ * it cannot decode) and playout goes on, instead of stalling until a restart
+ * (seen on real peers at 3 Mbit/s with a 128-generation window and 5 s of
+ * buffer). */
+static void test_window_outrun(void **state) {
+  (void)state;
+  harness *h = h_new(4, 2, 64, false);
+  h->cfg.window_gens = 4;
+  h->cfg.buffer_ns = 100 * S;
+  h_source(h, 256 * 10, 17);
+  sc_stream_receiver *r = h_receiver(h);
+  const uint64_t t = chunk_at(h, 9, 0)->src_ts_ns + 10 * MS;
+  for (unsigned i = 0; i < 3; i++) /* 0 never decodes */
+    sc_stream_receiver_recv(r, chunk_at(h, 0, i), t);
+  for (uint64_t g = 1; g < 10; g++)
+    for (unsigned i = 0; i < 4; i++)
+      assert_int_equal(sc_stream_receiver_recv(r, chunk_at(h, g, i), t),
+                       SC_STREAM_STORED);
+  assert_int_equal(h->ndel, 9);
+  assert_memory_equal(h->out, h->in + 256, 9 * 256);
+  sc_stream_stats st;
+  sc_stream_receiver_get_stats(r, &st);
+  assert_int_equal(st.gens_lost, 1);
+  assert_int_equal(st.gens_early, 1);
+  assert_int_equal(st.chunks_ahead, 0);
+  sc_stream_receiver_del(r);
+  h_del(h);
+}
+
 /* Restart: a new playout clock from the next chunk; stats carry on. */
 static void test_restart(void **state) {
   (void)state;
@@ -726,7 +761,7 @@ static void test_restart(void **state) {
     sc_stream_receiver_recv(r, chunk_at(h, 0, i), t);
   for (unsigned i = 0; i < 2; i++)
     sc_stream_receiver_recv(r, chunk_at(h, 1, i), t);
-  sc_stream_receiver_restart(r);
+  sc_stream_receiver_restart(r, t);
   assert_int_equal(sc_stream_receiver_get_expiry(r), NEVER);
   /* Generation 1 is gone; 6 starts playout at a later time. */
   const uint64_t t2 = t + 100 * S;
@@ -738,6 +773,7 @@ static void test_restart(void **state) {
   sc_stream_stats st;
   sc_stream_receiver_get_stats(r, &st);
   assert_int_equal(st.gens_delivered, 3);
+  assert_int_equal(st.gens_lost, 1); /* 1 was waiting at the restart */
   assert_int_equal(st.first_chunk_ns, t);
   sc_stream_receiver_del(r);
   h_del(h);
@@ -887,6 +923,7 @@ int main(void) {
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_window),
       cmocka_unit_test(test_restart),
+      cmocka_unit_test(test_window_outrun),
       cmocka_unit_test(test_accounting),
       cmocka_unit_test(test_no_parity),
       cmocka_unit_test(test_invalid_config),
