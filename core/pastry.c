@@ -46,8 +46,13 @@
 #define RECENT_WAYS 8
 #define RECENT_PING_NS (2ull * 1000000000ull)
 /* Their times are kept in units of 2^20 ns (~1 ms), 32 bits: a stale entry
- * could look recent again only after 52 days, and then cost one probe. */
+ * could look recent again only after 52 days, and then cost one probe.
+ * The sets (512 bytes) exist only while an entry is recent: allocated by
+ * the first probe, given back at the leaf-set heartbeat once the newest
+ * entry has aged out (at a million peers, 0.5 GB that joining needs and a
+ * built overlay does not; the forest's children arrays reuse them). */
 #define RECENT_TIME_SHIFT 20
+#define RECENT_UNITS      (RECENT_PING_NS >> RECENT_TIME_SHIFT)
 #define REFINE_DELAY_NS (2ull * 1000000000ull)
 /* A join whose answer does not come is sent again after 4 s, doubling up to
  * 32 s: one lost datagram on the join's path (2% loss, several hops) must not
@@ -116,15 +121,16 @@ struct sc_pastry {
   void (*send)(void *user, sc_addr to, const sc_msg *msg); /* cb.send */
   const sc_alloc *alloc;
   uint64_t lease_ns; /* cfg.lease_ns */
-  sc_rtable rt;
-  sc_leafset ls; /* its header is hot, its members less so */
   /* A joiner hears of the same neighbours from a dozen leaf sets before the
    * first answers return; these sets keep it from probing each a dozen
    * times. Each message reads one set, one line (prefetched with the slots,
-   * sc_pastry_prefetch_msg). Right after the leaf set, which ends on a line
-   * (asserted below), so fields added to the cold part do not move it. */
-  pastry_recent recent[RECENT_SETS][RECENT_WAYS];
+   * sc_pastry_prefetch_msg). RECENT_SETS sets of RECENT_WAYS, or NULL while
+   * none is recent (RECENT_TIME_SHIFT). */
+  pastry_recent (*recent)[RECENT_WAYS];
+  sc_rtable rt;
+  sc_leafset ls; /* its header is hot, its members less so */
   /* Cold. */
+  uint32_t recent_last; /* the newest entry's time, RECENT_TIME_SHIFT units */
   sc_pastry_config cfg;
   sc_pastry_callbacks cb;
   uint32_t seq_next;
@@ -145,11 +151,6 @@ struct sc_pastry {
 
 /* The hot part: up to and including the leaf set's header. */
 _Static_assert(sizeof(pastry_recent) * RECENT_WAYS == 64, "one set, one cache line");
-/* A performance guard only: fields added before the leaf set move the hot
- * lines and the recent-ping sets off their cache lines (gdb's `ptype /o
- * struct sc_pastry` shows the offsets); add them to the cold part. */
-_Static_assert(offsetof(struct sc_pastry, recent) % 64 == 0,
-               "recent should start a cache line: add fields to the cold part");
 #define PASTRY_HOT_BYTES (offsetof(struct sc_pastry, ls) + offsetof(sc_leafset, left))
 
 void sc_pastry_config_default(sc_pastry_config *c) {
@@ -182,10 +183,25 @@ static inline unsigned pastry_recent_set(sc_addr a) {
  * (announcements only; 0: none) makes the PING a one-way announcement. */
 static void pastry_send_ping_rtt(sc_pastry *p, sc_addr to, bool announce, uint32_t rtt_us,
                                  uint64_t now) {
-  unsigned set = pastry_recent_set(to), way = p->recent_ping_next[set];
-  p->recent[set][way].addr = to;
-  p->recent[set][way].t = (uint32_t)(now >> RECENT_TIME_SHIFT);
-  p->recent_ping_next[set] = (uint8_t)((way + 1) % RECENT_WAYS);
+  if (p->recent == NULL) {
+    /* Out of memory, the probe still goes; only its duplicates may too. */
+    p->recent = p->alloc->malloc(RECENT_SETS * sizeof(*p->recent), p->alloc->user);
+    if (p->recent) {
+      for (unsigned k = 0; k < RECENT_SETS; k++) {
+        p->recent_ping_next[k] = 0;
+        for (unsigned i = 0; i < RECENT_WAYS; i++) {
+          p->recent[k][i].addr = SC_ADDR_NONE;
+          p->recent[k][i].t = 0;
+        }
+      }
+    }
+  }
+  if (p->recent) {
+    unsigned set = pastry_recent_set(to), way = p->recent_ping_next[set];
+    p->recent[set][way].addr = to;
+    p->recent[set][way].t = p->recent_last = (uint32_t)(now >> RECENT_TIME_SHIFT);
+    p->recent_ping_next[set] = (uint8_t)((way + 1) % RECENT_WAYS);
+  }
   sc_msg m;
   m.type = SC_MSG_PING;
   m.u.ping.sent_ns = now;
@@ -200,13 +216,20 @@ static void pastry_send_ping(sc_pastry *p, sc_addr to, bool announce, uint64_t n
 }
 
 static bool pastry_pinged_lately(const sc_pastry *p, sc_addr a, uint64_t now) {
+  if (p->recent == NULL) return false;
   unsigned set = pastry_recent_set(a);
   uint32_t now32 = (uint32_t)(now >> RECENT_TIME_SHIFT);
   for (unsigned i = 0; i < RECENT_WAYS; i++)
     if (p->recent[set][i].addr == a &&
-        (uint32_t)(now32 - p->recent[set][i].t) < (RECENT_PING_NS >> RECENT_TIME_SHIFT))
+        (uint32_t)(now32 - p->recent[set][i].t) < RECENT_UNITS)
       return true;
   return false;
+}
+
+/* Forgets every recent probe: the sets go back to the allocator. */
+static void pastry_recent_clear(sc_pastry *p) {
+  p->alloc->free(p->recent, p->alloc->user);
+  p->recent = NULL;
 }
 
 enum { LS_PLAIN = 0, LS_WANT_REPLY = 1, LS_JOIN_REPLY = 2, LS_REPLY = 4 };
@@ -620,8 +643,7 @@ int sc_pastry_new(sc_pastry **pp, const sc_ref *self, uint64_t seed,
   p->state = STATE_IDLE;
   p->bootstrap = SC_ADDR_NONE;
   p->watched_left = p->watched_right = SC_ADDR_NONE;
-  for (unsigned k = 0; k < RECENT_SETS; k++)
-    for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent[k][i].addr = SC_ADDR_NONE;
+  p->recent = NULL;
   sc_leafset_init(&p->ls, &self->id, cfg->leafset_size / 2);
   sc_rtable_init(&p->rt, &self->id);
   *pp = p;
@@ -635,6 +657,7 @@ void sc_pastry_del(sc_pastry *p) {
   a->free(p->suspects, a->user);
   a->free(p->acks, a->user);
   a->free(p->failed, a->user);
+  a->free(p->recent, a->user);
   a->free(p, a->user);
 }
 
@@ -752,8 +775,7 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
     /* Probes sent while joining told nobody about us: they must not keep
      * the announcing probes below, or those of the next seconds, from going
      * out. */
-    for (unsigned k = 0; k < RECENT_SETS; k++)
-      for (unsigned i = 0; i < RECENT_WAYS; i++) p->recent[k][i].addr = SC_ADDR_NONE;
+    pastry_recent_clear(p);
     pastry_announce(p, now);
   }
   for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
@@ -926,6 +948,9 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
       pastry_heartbeat(p);
       p->hb_next_ns = now + p->cfg.heartbeat_ns;
       if (p->nacks == 0) pastry_acks_release(p);
+      if (p->recent && (uint32_t)((uint32_t)(now >> RECENT_TIME_SHIFT) -
+                                  p->recent_last) >= RECENT_UNITS)
+        pastry_recent_clear(p);
     }
     if (p->watched_left != SC_ADDR_NONE && now >= p->heard_left_ns + p->lease_ns) {
       p->heard_left_ns = now;
@@ -1071,12 +1096,15 @@ static inline void pastry_prefetch_slot(const sc_pastry *p, const sc_id *id) {
 static void pastry_prefetch_row(const sc_pastry *p, unsigned row) {
   if (!sc_rtable_has_row(&p->rt, row)) return;
   const char *a = (const char *)sc_rtable_slot_at(&p->rt, row, 0);
-  for (unsigned off = 0; off < SC_ID_BASE * sizeof(sc_rt_entry); off += 64)
+  if (a == NULL) return; /* a sparse row, no entries */
+  size_t bytes = sc_rtable_row_dense(&p->rt, row) ? SC_ID_BASE * sizeof(sc_rt_entry)
+                                                  : p->rt.ntail * sizeof(sc_rt_entry);
+  for (unsigned off = 0; off < bytes; off += 64)
     __builtin_prefetch(a + off);
 }
 
 static inline void pastry_prefetch_recent(const sc_pastry *p, sc_addr a) {
-  __builtin_prefetch(p->recent[pastry_recent_set(a)]);
+  if (p->recent) __builtin_prefetch(p->recent[pastry_recent_set(a)]);
 }
 
 void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
@@ -1119,6 +1147,7 @@ void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
 size_t sc_pastry_mem_bytes(const sc_pastry *p) {
   return sizeof(*p) + sc_rtable_mem_bytes(&p->rt) +
          (p->failed ? FAILED_SET_MAX * sizeof(pastry_failed) : 0) +
+         (p->recent ? RECENT_SETS * sizeof(*p->recent) : 0) +
          p->suspects_cap * sizeof(pastry_suspect) +
          p->acks_cap * sizeof(pastry_pending_ack);
 }

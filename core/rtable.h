@@ -10,6 +10,14 @@
  * log16(N) rows, so a million peers cost five rows each, not 32. The rows
  * live in one block, grown a row at a time: one allocation per peer, not one
  * per row, and no pointer chase to a row scattered elsewhere in the heap.
+ *
+ * The deepest row is nearly empty (at 10^6 peers the sixth holds about one
+ * peer, at 10^5 the fifth one or two): a row starts *sparse*, its entries in
+ * a small second array (the tail, shared by all sparse rows, in no order),
+ * and becomes a dense row of the block when it would hold more than
+ * SC_RT_SPARSE_MAX. Both arrays grow in coarse steps, so that a million
+ * tables growing together leave few freed sizes behind. Lookups are the same
+ * either way.
  */
 #ifndef SC_RTABLE_H
 #define SC_RTABLE_H
@@ -23,6 +31,11 @@
  * overlay below 16^16 peers. */
 #define SC_RT_ROWS_MAX 16
 #define SC_RTT_UNKNOWN UINT32_MAX
+/* Entries a sparse row holds; one more makes it dense (16 slots). */
+#define SC_RT_SPARSE_MAX 4
+#define SC_RT_TAIL_STEP  2                                   /* tail growth, entries */
+#define SC_RT_TAIL_MAX   (SC_RT_ROWS_MAX * SC_RT_SPARSE_MAX) /* tail bound */
+#define SC_RT_ROW_SPARSE 0xFF                                /* row_at: in the tail */
 
 typedef struct sc_rt_entry {
   sc_id id;
@@ -32,11 +45,14 @@ typedef struct sc_rt_entry {
 
 typedef struct sc_rtable {
   sc_id self;
-  uint32_t count;  /* occupied slots */
-  uint32_t nrows;  /* rows allocated in block */
   sc_rt_entry *block; /* nrows rows of SC_ID_BASE entries, in allocation order */
-  /* Row r is block row row_at[r] - 1; 0: not allocated. Bytes, not
-   * pointers, so the whole header stays within one cache line. */
+  sc_rt_entry *tail;  /* ntail entries of the sparse rows, any order */
+  uint16_t count;     /* occupied slots */
+  uint8_t nrows;      /* rows in block */
+  uint8_t ntail, tail_cap; /* tail entries used, allocated */
+  /* Row r is block row row_at[r] - 1; SC_RT_ROW_SPARSE: in the tail; 0: never
+   * used. Bytes, not pointers, so the whole header stays within one cache
+   * line. */
   uint8_t row_at[SC_RT_ROWS_MAX];
 } sc_rtable;
 
@@ -53,21 +69,33 @@ static inline bool sc_rtable_slot(const sc_rtable *rt, const sc_id *id, unsigned
   return true;
 }
 
-/* True if row has been allocated (it may still be empty). */
+/* True if row has ever held an entry (it may be empty again). */
 static inline bool sc_rtable_has_row(const sc_rtable *rt, unsigned row) {
   return row < SC_RT_ROWS_MAX && rt->row_at[row] != 0;
 }
 
-/* Where the entry at (row, col) lives, occupied or not; row must be allocated. */
+/* True if row is dense (a row of the block; it may be empty). */
+static inline bool sc_rtable_row_dense(const sc_rtable *rt, unsigned row) {
+  return row < SC_RT_ROWS_MAX && rt->row_at[row] != 0 &&
+         rt->row_at[row] != SC_RT_ROW_SPARSE;
+}
+
+/* Where to prefetch for the entry at (row, col), row used (has_row): its
+ * slot in a dense row, occupied or not, else the tail (NULL if empty). */
 static inline const sc_rt_entry *sc_rtable_slot_at(const sc_rtable *rt, unsigned row,
                                                    unsigned col) {
+  if (rt->row_at[row] == SC_RT_ROW_SPARSE) return rt->tail;
   return &rt->block[(size_t)(rt->row_at[row] - 1) * SC_ID_BASE + (col & 15)];
 }
+
+/* The entry at (row, col) of a sparse row, or NULL. */
+const sc_rt_entry *sc_rtable_tail_get(const sc_rtable *rt, unsigned row, unsigned col);
 
 /* The entry at (row, col), or NULL if empty. */
 static inline const sc_rt_entry *sc_rtable_get(const sc_rtable *rt, unsigned row,
                                                unsigned col) {
   if (!sc_rtable_has_row(rt, row)) return NULL;
+  if (rt->row_at[row] == SC_RT_ROW_SPARSE) return sc_rtable_tail_get(rt, row, col);
   const sc_rt_entry *e = sc_rtable_slot_at(rt, row, col);
   return e->addr == SC_ADDR_NONE ? NULL : e;
 }
@@ -94,7 +122,7 @@ int sc_rtable_consider(sc_rtable *rt, const sc_ref *r, uint32_t rtt_us, bool pns
 /* Empties the slot holding id. Returns its row, or -1 if id was absent. */
 int sc_rtable_remove(sc_rtable *rt, const sc_id *id);
 
-/* Bytes of rows allocated. */
+/* Bytes of rows and tail allocated. */
 size_t sc_rtable_mem_bytes(const sc_rtable *rt);
 
 #endif

@@ -29,51 +29,100 @@
 #define DEPTH_MAX             0x7FFFu
 #define BACKOFF_DOUBLINGS_MAX 4 /* the join timeout grows to 16x at most */
 
+/*
+ * A child: its id and address, when it was last heard and when it was
+ * adopted. 32 bytes, not 40 (sc_ref's padding and two 64-bit times): the
+ * times are kept modulo 2^48 ns (78 hours), the adoption time split across
+ * since_hi and the top of heard_lo. Differences modulo 2^48 are exact while
+ * the true age is below 2^48 ns; heartbeat_tick forgets children silent
+ * for child_dead and moves adoption times older than CHILD_AGE_CLAMP_NS up
+ * to that age, so no age stored here ever comes near it (see child_since).
+ */
 typedef struct scribe_child {
-  sc_ref ref;
-  uint64_t heard_ns;
-  uint64_t since_ns; /* adopted at */
+  sc_id id;
+  sc_addr addr;
+  uint32_t since_hi; /* bits 16..47 of the adoption time */
+  uint64_t heard_lo; /* bits 0..47: last heard; 48..63: adoption bits 0..15 */
 } scribe_child;
+_Static_assert(sizeof(scribe_child) == 32, "a child should stay within 32 bytes");
 
-/* Children arrays grow by this many slots at first, then double. */
-#define CHILDREN_FIRST 2
+#define T48_MASK ((1ull << 48) - 1)
+/* Adoption times matter only against the last heartbeat tick (a child not
+ * named in the answer to a tick before its adoption is kept): an age beyond
+ * this says "long before the last tick" as well as the true one, and ticks
+ * come every heartbeat_ns, so an age never grows past this + an hour. */
+#define CHILD_AGE_CLAMP_NS (1ull << 44) /* ~4.9 hours, > SC_SCRIBE_HEARTBEAT_MAX_NS */
+
+/* now - t for a time t kept modulo 2^48. */
+static inline uint64_t t48_age(uint64_t now, uint64_t t48) {
+  return (now - t48) & T48_MASK;
+}
+static inline uint64_t child_heard(const scribe_child *c) {
+  return c->heard_lo & T48_MASK;
+}
+static inline uint64_t child_since(const scribe_child *c) {
+  return (c->heard_lo >> 48) | ((uint64_t)c->since_hi << 16);
+}
+static inline void child_set_heard(scribe_child *c, uint64_t t) {
+  c->heard_lo = (c->heard_lo & ~T48_MASK) | (t & T48_MASK);
+}
+static inline void child_set_since(scribe_child *c, uint64_t t) {
+  c->heard_lo = (c->heard_lo & T48_MASK) | (t << 48);
+  c->since_hi = (uint32_t)((t & T48_MASK) >> 16);
+}
+static inline sc_ref child_ref(const scribe_child *c) {
+  sc_ref r;
+  memset(&r, 0, sizeof(r));
+  r.id = c->id;
+  r.addr = c->addr;
+  return r;
+}
+
+/* Children arrays grow to 2^CHILDREN_FIRST_LOG slots at first, then double. */
+#define CHILDREN_FIRST_LOG 1
 
 /*
  * Memory: at a million peers Scribe's state is the largest part of a peer's
- * (17 groups each in SplitStream), so a group is 96 bytes and its path to
+ * (17 groups each in SplitStream), so a group is 88 bytes and its path to
  * the root has no array of its own: the ancestors of all groups are packed
  * into one array per peer (sc_scribe.anc), each group's exactly as long as
  * its path, and this peer, the last entry of every path, is implied.
  */
 typedef struct scribe_group {
   sc_id id;
-  sc_ref parent; /* addr SC_ADDR_NONE: none */
+  sc_id parent_id; /* the parent is (parent_id, parent_addr) */
   uint64_t parent_heard_ns;
   uint64_t parent_since_ns; /* attached to the current parent at */
   uint64_t retry_ns;        /* next find_parent while a parent is needed; NEVER */
   scribe_child *children;
-  uint16_t nchildren, children_cap; /* bounded by SC_SCRIBE_CHILDREN_MAX */
-  uint32_t last_seq;  /* the newest multicast seen */
-  uint32_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
-  uint16_t depth;
+  sc_addr parent_addr; /* SC_ADDR_NONE: none */
+  uint16_t nchildren;  /* bounded by SC_SCRIBE_CHILDREN_MAX */
   /* The path to the root: npath entries (0: none), the npath - 1 ancestors
    * at s->anc[path_off ..] (nearest last), then this peer. anc_n: entries
    * of s->anc this group holds (npath - 1 since the last set_path; a
    * detached group keeps its entries until the next one). */
   uint16_t path_off;
-  uint8_t npath, anc_n;
-  uint8_t member, root, attempt;
+  uint32_t last_seq;  /* the newest multicast seen */
+  uint32_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
+  uint8_t attempt;
   /* Failed searches carried over from brief parents: the policy sees
    * attempt + carried (search_count), the retry schedule attempt alone. A
    * parent that drops us soon after taking us continues the search that
    * found it (see SCRIBE_DROP); found: its count then. */
   uint8_t carried, found;
+  uint8_t member : 1;
+  uint8_t root : 1;
   uint8_t have_seq : 1;
   uint8_t changed : 1; /* tree_changed owed (set where the hook may not run) */
   uint8_t fresh : 1;   /* the parent was just lost: search from attempt 0 */
   /* The parent said it is leaving (a polite departure): search for another
    * while it keeps forwarding; the first one to accept us replaces it. */
   uint8_t parent_leaving : 1;
+  uint32_t depth : 15;  /* <= DEPTH_MAX */
+  uint32_t npath : 6;   /* <= SC_PATH_MAX */
+  uint32_t anc_n : 5;   /* <= SC_PATH_MAX - 1 */
+  /* The children array holds min(2^children_log, children_max) (0: none). */
+  uint32_t children_log : 5;
 } scribe_group;
 
 struct sc_scribe {
@@ -114,7 +163,16 @@ struct sc_scribe {
 
 /* The ancestors array grows and shrinks in steps of one cache line. */
 #define ANC_STEP (64 / sizeof(uint64_t))
-_Static_assert(sizeof(scribe_group) <= 96, "a group should stay within 96 bytes");
+_Static_assert(sizeof(scribe_group) <= 88, "a group should stay within 88 bytes");
+_Static_assert(SC_PATH_MAX < 64 && DEPTH_MAX < (1u << 15), "npath and depth bit fields");
+_Static_assert(SC_SCRIBE_CHILDREN_MAX < (1u << 16), "children_log counts to 16");
+
+/* Slots of gr's children array. */
+static inline uint32_t children_cap(const sc_scribe *s, const scribe_group *gr) {
+  if (gr->children_log == 0) return 0;
+  uint32_t cap = 1u << gr->children_log;
+  return cap < s->cfg.children_max ? cap : s->cfg.children_max;
+}
 _Static_assert(SC_SCRIBE_GROUPS_MAX * (SC_PATH_MAX - 1) <= UINT16_MAX,
                "path_off is 16 bits");
 
@@ -140,7 +198,7 @@ static unsigned search_count(const scribe_group *gr) {
 }
 
 static bool needs_parent(const scribe_group *gr) {
-  return !gr->root && (gr->parent.addr == SC_ADDR_NONE || gr->parent_leaving) &&
+  return !gr->root && (gr->parent_addr == SC_ADDR_NONE || gr->parent_leaving) &&
          (gr->member || gr->nchildren > 0);
 }
 
@@ -156,7 +214,7 @@ static void group_set_retry(sc_scribe *s, scribe_group *gr, uint64_t t) {
 
 static int child_index(const scribe_group *gr, sc_addr a) {
   for (uint32_t i = 0; i < gr->nchildren; i++)
-    if (gr->children[i].ref.addr == a) return (int)i;
+    if (gr->children[i].addr == a) return (int)i;
   return -1;
 }
 
@@ -252,7 +310,7 @@ static void push_path(sc_scribe *s, scribe_group *gr) {
   sc_msg m;
   fill_path_msg(s, gr, &m, false);
   for (uint32_t i = 0; i < gr->nchildren; i++)
-    scribe_send(s, gr->children[i].ref.addr, &m);
+    scribe_send(s, gr->children[i].addr, &m);
 }
 
 static void send_leave(sc_scribe *s, const sc_id *group, sc_addr to) {
@@ -264,7 +322,7 @@ static void send_leave(sc_scribe *s, const sc_id *group, sc_addr to) {
 
 /* Forgets gr's parent (and so its path); the caller decides when to search. */
 static void detach(scribe_group *gr) {
-  gr->parent.addr = SC_ADDR_NONE;
+  gr->parent_addr = SC_ADDR_NONE;
   gr->parent_leaving = 0;
   gr->npath = 0;
   gr->changed = 1;
@@ -281,9 +339,9 @@ static void lose_parent(sc_scribe *s, scribe_group *gr, uint64_t now) {
 }
 
 static void become_root(sc_scribe *s, scribe_group *gr) {
-  if (gr->parent.addr != SC_ADDR_NONE) {
-    send_leave(s, &gr->id, gr->parent.addr);
-    gr->parent.addr = SC_ADDR_NONE;
+  if (gr->parent_addr != SC_ADDR_NONE) {
+    send_leave(s, &gr->id, gr->parent_addr);
+    gr->parent_addr = SC_ADDR_NONE;
   }
   bool was = gr->root;
   gr->root = 1;
@@ -299,9 +357,9 @@ static void become_root(sc_scribe *s, scribe_group *gr) {
 /* Ends this peer's part in gr's tree when nothing needs it there any more. */
 static void maybe_leave(sc_scribe *s, scribe_group *gr) {
   if (gr->member || gr->nchildren > 0) return;
-  if (gr->parent.addr != SC_ADDR_NONE) {
-    send_leave(s, &gr->id, gr->parent.addr);
-    gr->parent.addr = SC_ADDR_NONE;
+  if (gr->parent_addr != SC_ADDR_NONE) {
+    send_leave(s, &gr->id, gr->parent_addr);
+    gr->parent_addr = SC_ADDR_NONE;
   }
   gr->root = 0;
   gr->npath = 0;
@@ -332,10 +390,10 @@ static void send_drop(sc_scribe *s, const scribe_group *gr, sc_addr to,
   for (int pass = 0; pass < 2; pass++) {
     for (uint32_t k = 0; k < nc && n < SC_DROP_CANDIDATES; k++) {
       uint32_t i = (start + k) % nc;
-      const sc_ref *c = i < gr->nchildren ? &gr->children[i].ref : heir;
-      if (c->addr == to) continue;
-      bool match = sc_id_digit(&c->id, 0) == sc_id_digit(&gr->id, 0);
-      if (match == (pass == 0)) m.u.scribe_drop.e[n++] = *c;
+      sc_ref c = i < gr->nchildren ? child_ref(&gr->children[i]) : *heir;
+      if (c.addr == to) continue;
+      bool match = sc_id_digit(&c.id, 0) == sc_id_digit(&gr->id, 0);
+      if (match == (pass == 0)) m.u.scribe_drop.e[n++] = c;
     }
   }
   m.u.scribe_drop.n = (uint8_t)n;
@@ -378,8 +436,10 @@ int sc_scribe_new(sc_scribe **out, sc_pastry *pastry, const sc_scribe_config *cf
     s->cfg = *cfg;
   else
     sc_scribe_config_default(&s->cfg);
-  if (s->cfg.heartbeat_ns == 0 || s->cfg.join_timeout_ns == 0 ||
-      s->cfg.children_max == 0 || s->cfg.children_max > SC_SCRIBE_CHILDREN_MAX) {
+  if (s->cfg.heartbeat_ns == 0 || s->cfg.heartbeat_ns > SC_SCRIBE_HEARTBEAT_MAX_NS ||
+      s->cfg.heartbeat_misses > SC_SCRIBE_HEARTBEAT_MISSES_MAX ||
+      s->cfg.join_timeout_ns == 0 || s->cfg.children_max == 0 ||
+      s->cfg.children_max > SC_SCRIBE_CHILDREN_MAX) {
     alloc->free(s, alloc->user);
     return SC_ERR_INVALID;
   }
@@ -436,7 +496,7 @@ int sc_scribe_group(sc_scribe *s, const sc_id *id) {
   memset(gr, 0, sizeof(*gr));
   gr->id = *id;
   s->tags[s->ngroups] = group_tag(id);
-  gr->parent.addr = SC_ADDR_NONE;
+  gr->parent_addr = SC_ADDR_NONE;
   group_set_retry(s, gr, NEVER);
   gr->path_off = (uint16_t)s->anc_len;
   return (int)s->ngroups++;
@@ -468,7 +528,7 @@ int sc_scribe_depart(sc_scribe *s, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
     for (uint32_t i = 0; i < gr->nchildren; i++, sent++)
-      send_leave(s, &gr->id, gr->children[i].ref.addr);
+      send_leave(s, &gr->id, gr->children[i].addr);
   }
   return (int)sent;
 }
@@ -479,7 +539,7 @@ void sc_scribe_depart_finish(sc_scribe *s, uint64_t now) {
   s->departing = 1;
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
-    if (gr->parent.addr != SC_ADDR_NONE) send_leave(s, &gr->id, gr->parent.addr);
+    if (gr->parent_addr != SC_ADDR_NONE) send_leave(s, &gr->id, gr->parent_addr);
     detach(gr);
     group_set_retry(s, gr, NEVER);
     gr->member = 0;
@@ -529,7 +589,7 @@ int sc_scribe_join_via(sc_scribe *s, unsigned g, const sc_ref *to, uint64_t now)
 int sc_scribe_switch_parent(sc_scribe *s, unsigned g, uint64_t now) {
   assert(g < s->ngroups);
   scribe_group *gr = &s->groups[g];
-  if (gr->parent.addr == SC_ADDR_NONE || gr->parent_leaving || s->departing) return SC_OK;
+  if (gr->parent_addr == SC_ADDR_NONE || gr->parent_leaving || s->departing) return SC_OK;
   /* As when the parent leaves politely: keep it until another accepts. */
   gr->parent_leaving = 1;
   gr->attempt = 0;
@@ -553,22 +613,25 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
       send_drop(s, gr, child->addr, NULL);
       return SC_ERR_FULL;
     }
-    if (gr->nchildren == gr->children_cap) {
-      uint32_t ncap = gr->children_cap ? gr->children_cap * 2u : CHILDREN_FIRST;
+    if (gr->nchildren == children_cap(s, gr)) {
+      /* 2^CHILDREN_FIRST_LOG, then doubling, at most children_max. */
+      unsigned log = gr->children_log ? gr->children_log + 1u : CHILDREN_FIRST_LOG;
+      uint32_t ncap = 1u << log;
       if (ncap > s->cfg.children_max) ncap = s->cfg.children_max;
       void *n =
           s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
       if (n == NULL) return SC_ERR_NOMEM;
       gr->children = n;
-      gr->children_cap = (uint16_t)ncap;
+      gr->children_log = log & 31u;
     }
     i = (int)gr->nchildren++;
-    gr->children[i].ref = *child;
-    gr->children[i].since_ns = now;
+    gr->children[i].id = child->id;
+    gr->children[i].addr = child->addr;
+    child_set_since(&gr->children[i], now);
     gr->changed = 1;
     s->stats.adoptions++;
   }
-  gr->children[i].heard_ns = now;
+  child_set_heard(&gr->children[i], now);
   sc_msg m;
   fill_path_msg(s, gr, &m, true);
   scribe_send(s, child->addr, &m);
@@ -597,7 +660,7 @@ int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child,
  * sharing the group's first digit (SplitStream §4.2; see find_parent). */
 static bool has_pushdown_candidate(const scribe_group *gr) {
   for (uint32_t i = 0; i < gr->nchildren; i++)
-    if (sc_id_digit(&gr->children[i].ref.id, 0) == sc_id_digit(&gr->id, 0)) return true;
+    if (sc_id_digit(&gr->children[i].id, 0) == sc_id_digit(&gr->id, 0)) return true;
   return false;
 }
 
@@ -691,14 +754,20 @@ static void anycast_visit(sc_scribe *s, int g, sc_msg_anycast *a, uint64_t now) 
     }
     scribe_group *gr = &s->groups[g];
     /* The stack pops from the end: push the parent first, children after. */
-    if (gr->parent.addr != SC_ADDR_NONE) visit_push(a, &gr->parent);
+    if (gr->parent_addr != SC_ADDR_NONE) {
+      sc_ref pr;
+      memset(&pr, 0, sizeof(pr));
+      pr.id = gr->parent_id;
+      pr.addr = gr->parent_addr;
+      visit_push(a, &pr);
+    }
     uint32_t n = gr->nchildren;
     uint32_t start = n ? sc_rng_below(&s->rng, n) : 0;
     for (int pass = 0; pass < 2; pass++) {
       for (uint32_t k = 0; k < n; k++) {
-        const sc_ref *c = &gr->children[(start + k) % n].ref;
-        bool match = sc_id_digit(&c->id, 0) == sc_id_digit(&gr->id, 0);
-        if (match == (pass == 1)) visit_push(a, c);
+        sc_ref c = child_ref(&gr->children[(start + k) % n]);
+        bool match = sc_id_digit(&c.id, 0) == sc_id_digit(&gr->id, 0);
+        if (match == (pass == 1)) visit_push(a, &c);
       }
     }
   }
@@ -717,7 +786,7 @@ static void anycast_visit(sc_scribe *s, int g, sc_msg_anycast *a, uint64_t now) 
 }
 
 static bool in_tree(const scribe_group *gr) {
-  return gr->root || gr->member || gr->nchildren > 0 || gr->parent.addr != SC_ADDR_NONE;
+  return gr->root || gr->member || gr->nchildren > 0 || gr->parent_addr != SC_ADDR_NONE;
 }
 
 static void anycast_start(sc_scribe *s, int g, const sc_msg_route *r, uint64_t now) {
@@ -794,7 +863,7 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
   m.u.multicast = *in;
   m.u.multicast.depth = (uint16_t)(in->depth + 1);
   for (uint32_t i = 0; i < gr->nchildren; i++)
-    scribe_send(s, gr->children[i].ref.addr, &m);
+    scribe_send(s, gr->children[i].addr, &m);
 }
 
 int sc_scribe_publish_local(sc_scribe *s, const sc_msg_multicast *mc, uint64_t now) {
@@ -906,7 +975,7 @@ void sc_scribe_deliver(sc_scribe *s, const sc_msg *rm, uint64_t now) {
 static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
                         const sc_msg_scribe_path *p, uint64_t now) {
   scribe_group *gr = &s->groups[g];
-  bool from_parent = gr->parent.addr == from->addr;
+  bool from_parent = gr->parent_addr == from->addr;
   if (!from_parent) {
     if (!p->accept) return; /* stale: not our parent any more */
     if (!needs_parent(gr)) {
@@ -935,9 +1004,10 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   if (!from_parent) {
     /* Only a peer whose parent is leaving accepts a new one while it has
      * one: let the old parent stop sending now. */
-    if (gr->parent.addr != SC_ADDR_NONE) send_leave(s, &gr->id, gr->parent.addr);
+    if (gr->parent_addr != SC_ADDR_NONE) send_leave(s, &gr->id, gr->parent_addr);
     gr->parent_leaving = 0;
-    gr->parent = *from;
+    gr->parent_id = from->id;
+    gr->parent_addr = from->addr;
     gr->parent_since_ns = now;
     gr->fresh = 0;
     gr->found = (uint8_t)search_count(gr);
@@ -969,7 +1039,7 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
     unsigned n = 0;
     for (uint32_t g = 0; g < s->ngroups; g++) {
       scribe_group *gr = &s->groups[g];
-      if (gr->parent.addr != from->addr) continue;
+      if (gr->parent_addr != from->addr) continue;
       if (listed[g]) {
         gr->parent_heard_ns = now;
         m.u.scribe_hb.groups[n++] = gr->id;
@@ -990,8 +1060,8 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
       int i = child_index(gr, from->addr);
       if (i < 0) continue;
       if (listed[g]) {
-        gr->children[i].heard_ns = now;
-      } else if (gr->children[i].since_ns < s->hb_last_ns) {
+        child_set_heard(&gr->children[i], now);
+      } else if (t48_age(now, child_since(&gr->children[i])) > now - s->hb_last_ns) {
         /* Not listed in the answer to a heartbeat that named this group: the
          * child left. (A child adopted since that heartbeat may simply not
          * have heard of its adoption when it answered.) */
@@ -1044,7 +1114,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
   switch (m->type) {
   case SC_MSG_MULTICAST:
     if (m->u.multicast.repair) return SC_OK; /* the stream's business (node) */
-    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr) {
+    if (g >= 0 && s->groups[g].parent_addr == m->sender.addr) {
       multicast_down(s, (unsigned)g, &m->u.multicast, now);
     } else if (m->u.multicast.depth == 0) {
       /* A publisher sending straight to the root it located (Scribe §2.2).
@@ -1072,7 +1142,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (g < 0) return g == SC_ERR_NOMEM ? g : SC_OK;
     return handle_join(s, (unsigned)g, &m->sender, false, false, now);
   case SC_MSG_SCRIBE_LEAVE:
-    if (g >= 0 && s->groups[g].parent.addr == m->sender.addr && !s->departing) {
+    if (g >= 0 && s->groups[g].parent_addr == m->sender.addr && !s->departing) {
       /* From our parent: it is leaving politely and forwards until we have
        * found another (sc_scribe_depart). Search now, from attempt 0. */
       scribe_group *gr = &s->groups[g];
@@ -1099,9 +1169,9 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
     if (g < 0) return SC_OK;
     scribe_group *gr = &s->groups[g];
     s->stats.drops_recv++;
-    if (gr->parent.addr == m->sender.addr && gr->parent_leaving) {
+    if (gr->parent_addr == m->sender.addr && gr->parent_leaving) {
       /* Our leaving parent refused a join: it still forwards, keep it. */
-    } else if (gr->parent.addr == m->sender.addr) {
+    } else if (gr->parent_addr == m->sender.addr) {
       /* Dropped by a parent that held us for less than the longest wait of
        * the search schedule: the policy's count of failed searches goes on
        * from the search that found that parent, one failure further, instead
@@ -1118,7 +1188,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
       if (brief) gr->carried = (uint8_t)(found < UINT8_MAX ? found + 1 : found);
       group_set_retry(s, gr, NEVER); /* find_parent below sets it */
       call_changed(s, (unsigned)g, now);
-    } else if (gr->parent.addr != SC_ADDR_NONE || gr->root) {
+    } else if (gr->parent_addr != SC_ADDR_NONE || gr->root) {
       return SC_OK; /* a late refusal: we found a parent meanwhile */
     }
     if (!needs_parent(&s->groups[g])) return SC_OK;
@@ -1146,7 +1216,7 @@ invalid:
 void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
-    if (gr->parent.addr == dead->addr) {
+    if (gr->parent_addr == dead->addr) {
       lose_parent(s, gr, now);
       s->stats.parents_lost++;
     }
@@ -1169,16 +1239,20 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
   uint64_t child_dead = period * (s->cfg.heartbeat_misses + 1) + period / 2;
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
-    if (gr->parent.addr != SC_ADDR_NONE && now - gr->parent_heard_ns > parent_dead) {
+    if (gr->parent_addr != SC_ADDR_NONE && now - gr->parent_heard_ns > parent_dead) {
       lose_parent(s, gr, now);
       s->stats.parents_lost++;
     }
     uint32_t before = gr->nchildren;
     for (uint32_t i = 0; i < gr->nchildren;) {
-      if (now - gr->children[i].heard_ns > child_dead)
+      scribe_child *c = &gr->children[i];
+      if (t48_age(now, child_heard(c)) > child_dead) {
         remove_child_at(gr, i);
-      else
-        i++;
+        continue;
+      }
+      if (t48_age(now, child_since(c)) > CHILD_AGE_CLAMP_NS)
+        child_set_since(c, now - CHILD_AGE_CLAMP_NS);
+      i++;
     }
     if (gr->nchildren < before) maybe_leave(s, gr);
   }
@@ -1189,7 +1263,7 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
     for (uint32_t i = 0; i < gr->nchildren; i++) {
-      sc_addr a = gr->children[i].ref.addr;
+      sc_addr a = gr->children[i].addr;
       bool sent = false;
       for (uint32_t h = 0; h < g && !sent; h++)
         sent = child_index(&s->groups[h], a) >= 0;
@@ -1246,7 +1320,7 @@ unsigned sc_scribe_prefetch_targets(const sc_scribe *s, const sc_msg *m, sc_addr
   const scribe_group *gr = &s->groups[g];
   unsigned n = gr->nchildren < max ? gr->nchildren : max;
   for (unsigned i = 0; i < n; i++)
-    out[i] = gr->children[i].ref.addr;
+    out[i] = gr->children[i].addr;
   return n;
 }
 
@@ -1324,11 +1398,15 @@ bool sc_scribe_is_root(const sc_scribe *s, unsigned g) {
   return s->groups[g].root;
 }
 bool sc_scribe_attached(const sc_scribe *s, unsigned g) {
-  return s->groups[g].root || s->groups[g].parent.addr != SC_ADDR_NONE;
+  return s->groups[g].root || s->groups[g].parent_addr != SC_ADDR_NONE;
 }
 bool sc_scribe_parent(const sc_scribe *s, unsigned g, sc_ref *out) {
-  if (s->groups[g].parent.addr == SC_ADDR_NONE) return false;
-  if (out) *out = s->groups[g].parent;
+  if (s->groups[g].parent_addr == SC_ADDR_NONE) return false;
+  if (out) {
+    memset(out, 0, sizeof(*out));
+    out->id = s->groups[g].parent_id;
+    out->addr = s->groups[g].parent_addr;
+  }
   return true;
 }
 unsigned sc_scribe_children(const sc_scribe *s, unsigned g) {
@@ -1336,7 +1414,7 @@ unsigned sc_scribe_children(const sc_scribe *s, unsigned g) {
 }
 bool sc_scribe_child_at(const sc_scribe *s, unsigned g, unsigned i, sc_ref *out) {
   if (i >= s->groups[g].nchildren) return false;
-  *out = s->groups[g].children[i].ref;
+  *out = child_ref(&s->groups[g].children[i]);
   return true;
 }
 unsigned sc_scribe_children_total(const sc_scribe *s) {
@@ -1364,6 +1442,6 @@ size_t sc_scribe_mem_bytes(const sc_scribe *s) {
   size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group) +
              s->anc_cap * sizeof(uint64_t);
   for (uint32_t g = 0; g < s->ngroups; g++)
-    n += s->groups[g].children_cap * sizeof(scribe_child);
+    n += children_cap(s, &s->groups[g]) * sizeof(scribe_child);
   return n;
 }

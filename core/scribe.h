@@ -47,13 +47,19 @@
 
 #define SC_SCRIBE_GROUPS_MAX SC_SCRIBE_HB_GROUPS /* groups one peer takes part in */
 #define SC_SCRIBE_CHILDREN_MAX 65535u /* the largest children_max */
+/* The largest heartbeat_ns and heartbeat_misses: a child's times are kept
+ * modulo 2^48 ns (78 hours), and its silence must stay far below that. */
+#define SC_SCRIBE_HEARTBEAT_MAX_NS     (3600ull * 1000000000ull)
+#define SC_SCRIBE_HEARTBEAT_MISSES_MAX 16u
 
 typedef struct sc_scribe sc_scribe;
 
 typedef struct sc_scribe_config {
-  /* Parent -> child heartbeat period; FreePastry's 2003 Scribe: 10 s. */
+  /* Parent -> child heartbeat period; FreePastry's 2003 Scribe: 10 s. At
+   * most SC_SCRIBE_HEARTBEAT_MAX_NS (an hour). */
   uint64_t heartbeat_ns;
-  /* Heartbeat periods without word before a tree neighbour is dead: 2. */
+  /* Heartbeat periods without word before a tree neighbour is dead: 2. At
+   * most SC_SCRIBE_HEARTBEAT_MISSES_MAX. */
   uint32_t heartbeat_misses;
   /* First wait for an answer to a join, doubled on each retry: 5 s. */
   uint64_t join_timeout_ns;

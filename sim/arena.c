@@ -36,6 +36,17 @@ static void *arena_malloc(size_t size, void *user) {
   size_t cls = arena_class(a, size);
   if (cls > a->classes) return malloc(size);
   void *p = a->free_list[cls];
+  if (p == NULL) {
+    /* Lend a free object of a slightly larger class (at most a quarter
+     * larger) rather than carve new memory: it stays in its own class (its
+     * page says which) and goes back there when freed. A million peers
+     * growing their arrays together leave whole classes free behind them
+     * (at 10^6 peers 0.25 GB of 4-row routing tables once every table has
+     * five), which the next growing arrays can use this way. */
+    size_t last = cls + cls / 4 < a->classes ? cls + cls / 4 : a->classes;
+    for (size_t c = cls + 1; c <= last && p == NULL; c++)
+      if (a->free_list[c]) p = a->free_list[cls = c];
+  }
   if (p) {
     a->free_list[cls] = *(void **)p;
     return p;

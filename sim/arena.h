@@ -9,7 +9,9 @@
  * the kernel to back it with transparent huge pages (MADV_HUGEPAGE), and
  * hands out objects from per-size-class slabs: sizes rounded up to 64 bytes,
  * so every object starts on a cache line (the core lays out its hot fields
- * by line). Larger objects go to libc. Not thread-safe; one per run.
+ * by line). A request whose class has nothing free takes a free object of a
+ * class at most a quarter larger, if there is one, before new memory is
+ * carved. Larger objects go to libc. Not thread-safe; one per run.
  */
 #ifndef SIM_ARENA_H
 #define SIM_ARENA_H

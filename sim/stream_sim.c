@@ -712,6 +712,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   r->messages = c->messages;
   r->messages_lost = c->messages_lost;
   r->uplink_drops = c->uplink_drops;
+  r->repair_shed = c->repair_shed;
   r->bytes = c->bytes;
   r->payload_bytes = c->payload_bytes;
   sim_engine *e = sim_world_engine(s->w);
@@ -775,6 +776,7 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   sim_json_u64(&j, "generations_published", r->gens_published);
   sim_json_u64(&j, "repair_requests", r->repair_asks);
   sim_json_u64(&j, "catchup_requests", r->catchup_asks);
+  sim_json_u64(&j, "repair_shed", r->repair_shed);
   sim_json_u64(&j, "repair_chunks", r->repair_chunks_got);
   sim_json_u64(&j, "chunks_stored", r->chunks_stored);
   if (p->payload) sim_json_u64(&j, "payload_mismatches", r->payload_mismatches);

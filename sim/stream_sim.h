@@ -83,7 +83,7 @@ typedef struct sim_stream_result {
   double control_overhead_fraction; /* non-payload bytes / payload bytes */
   uint64_t repair_asks, repair_chunks_got, chunks_stored, catchup_asks;
   uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
-  uint64_t messages, messages_lost, uplink_drops, bytes, payload_bytes;
+  uint64_t messages, messages_lost, uplink_drops, repair_shed, bytes, payload_bytes;
   uint64_t sim_events, trace_digest;
   double wall_s, events_per_s, peak_rss_mb, sim_time_s;
 } sim_stream_result;

@@ -58,6 +58,18 @@ static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m,
       up.queue_bytes_max = 0;
       up.queue_drain_ns = 0;
     }
+    /* Repair answers are the scavenger class: a host sends them only from
+     * an uplink that is nearly idle, never queued behind (and delaying) the
+     * tree's own chunks; past SIM_REPAIR_BACKLOG_MAX_NS of backlog they are
+     * shed, and the asker asks someone else. Without this, repair traffic
+     * after a crash queued ahead of tree chunks at the very peers that
+     * serve both, and an uncoded stream lost every generation for good. */
+    if (m->type == SC_MSG_MULTICAST && m->u.multicast.repair &&
+        sim_uplink_backlog_ns(w->peers[from].uplink_free_ns, depart) >
+            SIM_REPAIR_BACKLOG_MAX_NS) {
+      w->ctr.repair_shed++;
+      return;
+    }
     depart = sim_uplink_send(&up, &w->peers[from].uplink_free_ns, depart, (uint32_t)bytes);
     if (depart == SIM_UPLINK_DROP) {
       w->ctr.uplink_drops++;

@@ -20,6 +20,9 @@
 #include "sim/uplink.h"
 
 #define SIM_WORLD_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
+/* A repair answer (MULTICAST with repair set) is shed, not queued, when the
+ * sender's uplink already holds more than this much work. */
+#define SIM_REPAIR_BACKLOG_MAX_NS (250ull * 1000000ull)
 
 enum {
   SIM_WORLD_EV_MSG = SIM_EV_USER,
@@ -102,6 +105,7 @@ uint32_t sim_world_joined(const sim_world *w);
 typedef struct sim_world_counters {
   uint64_t messages, messages_lost, bytes, wire_errors;
   uint64_t uplink_drops; /* tail drops at a full upstream queue */
+  uint64_t repair_shed;  /* repair answers not sent: the uplink was busy */
   uint64_t by_type[SC_MSG_TYPE_END];
   uint64_t bytes_by_type[SC_MSG_TYPE_END];
   uint64_t payload_bytes; /* stream chunks' payload bytes within `bytes` */

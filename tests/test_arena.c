@@ -120,6 +120,37 @@ static void test_packed_grain(void **state) {
   sim_arena_del(a);
 }
 
+/* A class with nothing free borrows a free object of a class at most a
+ * quarter larger before carving new memory; the object goes back to its own
+ * class when freed. */
+static void test_lends_larger_free_objects(void **state) {
+  (void)state;
+  sim_arena *a;
+  assert_int_equal(sim_arena_new_packed(&a, 256u << 20), 0);
+  const sc_alloc *al = sim_arena_alloc(a);
+  uint8_t *big = al->malloc(1536, al->user);
+  assert_non_null(big);
+  al->free(big, al->user);
+  size_t used = sim_arena_used_bytes(a);
+  /* 1,536 is more than a quarter above 1,200: new memory. */
+  uint8_t *small = al->malloc(1200, al->user);
+  assert_ptr_not_equal(small, big);
+  assert_int_equal(sim_arena_used_bytes(a), used + SIM_HUGE_PAGE);
+  used = sim_arena_used_bytes(a);
+  /* Within a quarter: the free 1,536-byte object, no new memory. */
+  uint8_t *lent = al->malloc(1300, al->user);
+  assert_ptr_equal(lent, big);
+  assert_int_equal(sim_arena_used_bytes(a), used);
+  memset(lent, 3, 1300);
+  /* Growing it within its own class keeps it in place. */
+  assert_ptr_equal(al->realloc(lent, 1536, al->user), big);
+  al->free(lent, al->user);
+  /* Back in its own class: the next 1,536-byte request takes it. */
+  assert_ptr_equal(al->malloc(1536, al->user), big);
+  al->free(small, al->user);
+  sim_arena_del(a);
+}
+
 static void test_huge_calloc(void **state) {
   (void)state;
   uint8_t *p = sim_huge_calloc(3, SIM_HUGE_PAGE);
@@ -141,6 +172,7 @@ int main(void) {
       cmocka_unit_test(test_realloc_keeps_contents),
       cmocka_unit_test(test_reservation_used_up),
       cmocka_unit_test(test_packed_grain),
+      cmocka_unit_test(test_lends_larger_free_objects),
       cmocka_unit_test(test_huge_calloc),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

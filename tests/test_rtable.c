@@ -25,6 +25,10 @@
 static const sc_id kSelf = {0x0123456789abcdefULL, 0x0123456789abcdefULL};
 
 #define ROW_BYTES (SC_ID_BASE * sizeof(sc_rt_entry))
+#define ENTRY_BYTES sizeof(sc_rt_entry)
+/* Bytes of a tail holding n entries. */
+#define TAIL_BYTES(n)                                                                    \
+  (((n) + SC_RT_TAIL_STEP - 1) / SC_RT_TAIL_STEP * SC_RT_TAIL_STEP * ENTRY_BYTES)
 
 /* A peer sharing exactly `row` digits with kSelf, digit `row` = col; tail
  * varies the last two digits so one slot can hold different peers. */
@@ -157,12 +161,12 @@ static void test_insert_empty_slot(void **state) {
   assert_int_equal(sc_rtable_consider(&rt, &p, 100, true, a), SC_RTABLE_INSERTED);
   check_entry(&rt, &p, 100);
   assert_int_equal(rt.count, 1);
-  assert_int_equal(sc_rtable_mem_bytes(&rt), ROW_BYTES);
+  /* A new row starts sparse: one tail step, not a row of 16 slots. */
+  assert_int_equal(sc_rtable_mem_bytes(&rt), TAIL_BYTES(1));
   for (unsigned c = 0; c < SC_ID_BASE; c++)
     if (c != 5) assert_null(sc_rtable_get(&rt, 0, c));
 
-  /* Same row: no new allocation. Unknown RTT and pns=false still fill an
-   * empty slot. */
+  /* Same row. Unknown RTT and pns=false still fill an empty slot. */
   sc_ref q = peer(0, 6, 1);
   assert_int_equal(sc_rtable_consider(&rt, &q, SC_RTT_UNKNOWN, true, a),
                    SC_RTABLE_INSERTED);
@@ -171,14 +175,14 @@ static void test_insert_empty_slot(void **state) {
   assert_int_equal(sc_rtable_consider(&rt, &s, 70, false, a), SC_RTABLE_INSERTED);
   check_entry(&rt, &s, 70);
   assert_int_equal(rt.count, 3);
-  assert_int_equal(sc_rtable_mem_bytes(&rt), ROW_BYTES);
+  assert_int_equal(sc_rtable_mem_bytes(&rt), TAIL_BYTES(3));
 
-  /* Another row: one more row's worth. */
+  /* Another row: one more entry in the tail. */
   sc_ref t = peer(4, 2, 0);
   assert_int_equal(sc_rtable_consider(&rt, &t, 5, true, a), SC_RTABLE_INSERTED);
   check_entry(&rt, &t, 5);
   assert_int_equal(rt.count, 4);
-  assert_int_equal(sc_rtable_mem_bytes(&rt), 2 * ROW_BYTES);
+  assert_int_equal(sc_rtable_mem_bytes(&rt), TAIL_BYTES(4));
 
   /* A peer that merely shares the slot's prefix is not found. */
   sc_id other = peer_id(0, 5, 2);
@@ -366,6 +370,91 @@ static void test_remove(void **state) {
   sc_rtable_free(&rt, a);
 }
 
+/* ---- sparse rows ---- */
+
+static void test_sparse_rows(void **state) {
+  (void)state;
+  sc_rtable rt;
+  sc_rtable_init(&rt, &kSelf);
+  counting c = {0, 0, UINT32_MAX, false, 0};
+  sc_alloc a = counting_alloc(&c);
+
+  /* Rows 3 and 5 share the tail, their entries interleaved. */
+  static const unsigned cols3[] = {0, 4, 9, 0xe}, cols5[] = {1, 2};
+  for (unsigned i = 0; i < 4; i++) {
+    sc_ref p = peer(3, cols3[i], 0);
+    assert_int_equal(sc_rtable_consider(&rt, &p, 50 + i, true, &a), SC_RTABLE_INSERTED);
+    if (i < 2) {
+      sc_ref q = peer(5, cols5[i], 0);
+      assert_int_equal(sc_rtable_consider(&rt, &q, 80 + i, true, &a), SC_RTABLE_INSERTED);
+    }
+  }
+  assert_int_equal(rt.count, 6);
+  assert_true(sc_rtable_has_row(&rt, 3));
+  assert_false(sc_rtable_row_dense(&rt, 3));
+  assert_false(sc_rtable_row_dense(&rt, 5));
+  assert_false(sc_rtable_has_row(&rt, 4));
+  assert_int_equal(sc_rtable_mem_bytes(&rt), TAIL_BYTES(6));
+  assert_int_equal(c.live_bytes, sc_rtable_mem_bytes(&rt));
+  for (unsigned col = 0; col < SC_ID_BASE; col++) {
+    bool in3 = col == 0 || col == 4 || col == 9 || col == 0xe;
+    assert_int_equal(sc_rtable_get(&rt, 3, col) != NULL, in3);
+    assert_int_equal(sc_rtable_get(&rt, 5, col) != NULL, col == 1 || col == 2);
+  }
+  /* In a sparse row as in a dense one: PNS replaces, the same peer
+   * updates, a farther one does not get in. */
+  sc_ref near = peer(3, 4, 7), far = peer(3, 9, 7), same = peer(3, 0, 0);
+  assert_int_equal(sc_rtable_consider(&rt, &near, 10, true, &a), SC_RTABLE_REPLACED);
+  assert_int_equal(sc_rtable_consider(&rt, &far, 999, true, &a), SC_RTABLE_UNCHANGED);
+  assert_int_equal(sc_rtable_consider(&rt, &same, 20, true, &a), SC_RTABLE_UPDATED);
+  check_entry(&rt, &near, 10);
+  check_entry(&rt, &same, 20);
+  assert_int_equal(rt.count, 6);
+
+  /* Row 3's fifth entry makes it dense; row 5 stays in the tail, which
+   * shrinks to fit. */
+  sc_ref fifth = peer(3, 0xf, 0);
+  assert_int_equal(sc_rtable_consider(&rt, &fifth, 60, true, &a), SC_RTABLE_INSERTED);
+  assert_true(sc_rtable_row_dense(&rt, 3));
+  assert_false(sc_rtable_row_dense(&rt, 5));
+  assert_int_equal(rt.count, 7);
+  assert_int_equal(sc_rtable_mem_bytes(&rt), ROW_BYTES + TAIL_BYTES(2));
+  assert_int_equal(c.live_bytes, sc_rtable_mem_bytes(&rt));
+  check_entry(&rt, &near, 10);
+  check_entry(&rt, &same, 20);
+  check_entry(&rt, &fifth, 60);
+  sc_ref p39 = peer(3, 9, 0), q51 = peer(5, 1, 0), q52 = peer(5, 2, 0);
+  check_entry(&rt, &p39, 52);
+  check_entry(&rt, &q51, 80);
+  check_entry(&rt, &q52, 81);
+
+  /* Removing from a sparse row: the row stays known (has_row), the tail
+   * keeps its size, and the slot takes a new peer. */
+  assert_int_equal(sc_rtable_remove(&rt, &q51.id), 5);
+  assert_int_equal(sc_rtable_remove(&rt, &q51.id), -1);
+  sc_id other = peer_id(5, 2, 9); /* same slot, not the occupant */
+  assert_int_equal(sc_rtable_remove(&rt, &other), -1);
+  assert_int_equal(rt.count, 6);
+  assert_true(sc_rtable_has_row(&rt, 5));
+  assert_null(sc_rtable_get(&rt, 5, 1));
+  check_entry(&rt, &q52, 81);
+  assert_int_equal(sc_rtable_remove(&rt, &q52.id), 5);
+  assert_true(sc_rtable_has_row(&rt, 5));
+  assert_int_equal(sc_rtable_mem_bytes(&rt), ROW_BYTES + TAIL_BYTES(2));
+  sc_ref q53 = peer(5, 3, 0);
+  assert_int_equal(sc_rtable_consider(&rt, &q53, 5, true, &a), SC_RTABLE_INSERTED);
+  check_entry(&rt, &q53, 5);
+  assert_int_equal(rt.count, 6);
+
+  /* A dense row that was sparse keeps its slots when emptied. */
+  assert_int_equal(sc_rtable_remove(&rt, &fifth.id), 3);
+  assert_true(sc_rtable_row_dense(&rt, 3));
+  assert_null(sc_rtable_get(&rt, 3, 0xf));
+  sc_rtable_free(&rt, &a);
+  assert_int_equal(c.frees, c.mallocs);
+  assert_int_equal(c.live_bytes, 0);
+}
+
 /* ---- count, memory, free ---- */
 
 static void test_count_mem_full_table(void **state) {
@@ -384,13 +473,18 @@ static void test_count_mem_full_table(void **state) {
                        SC_RTABLE_INSERTED);
       n++;
       assert_int_equal(rt.count, n);
-      assert_int_equal(sc_rtable_mem_bytes(&rt), (r + 1) * ROW_BYTES);
+      /* SC_RT_SPARSE_MAX entries in the tail, then a dense row. */
+      unsigned in_row = n - r * (SC_ID_BASE - 1);
+      size_t want = in_row <= SC_RT_SPARSE_MAX ? r * ROW_BYTES + TAIL_BYTES(in_row)
+                                               : (r + 1) * ROW_BYTES;
+      assert_int_equal(sc_rtable_mem_bytes(&rt), want);
     }
     /* The owner's own column stays empty in every row. */
     assert_null(sc_rtable_get(&rt, r, sc_id_digit(&kSelf, r)));
   }
   assert_int_equal(n, SC_RT_ROWS_MAX * (SC_ID_BASE - 1));
-  assert_int_equal(c.mallocs, SC_RT_ROWS_MAX); /* one allocation per row */
+  /* Per row: the tail's steps to SC_RT_SPARSE_MAX, then the block. */
+  assert_int_equal(c.mallocs, SC_RT_ROWS_MAX * (SC_RT_SPARSE_MAX / SC_RT_TAIL_STEP + 1));
   assert_int_equal(c.live_bytes, sc_rtable_mem_bytes(&rt));
   for (unsigned r = 0; r < SC_RT_ROWS_MAX; r++)
     for (unsigned col = 0; col < SC_ID_BASE; col++)
@@ -432,14 +526,15 @@ static void test_nomem(void **state) {
   assert_null(sc_rtable_find(&rt, &p.id));
   assert_null(sc_rtable_get(&rt, 0, 5));
 
-  /* With row 0 in place, row 0 needs no allocation; row 1 still fails. */
+  /* With room in the tail, row 0 needs no allocation; row 1, a second tail
+   * step, still fails. */
   sc_ref q = peer(0, 6, 0);
   assert_int_equal(sc_rtable_consider(&rt, &q, 10, true, good), SC_RTABLE_INSERTED);
   assert_int_equal(sc_rtable_consider(&rt, &p, 20, true, &bad), SC_RTABLE_INSERTED);
   sc_ref s = peer(1, 0, 0);
   assert_int_equal(sc_rtable_consider(&rt, &s, 10, true, &bad), SC_ERR_NOMEM);
   assert_int_equal(rt.count, 2);
-  assert_int_equal(sc_rtable_mem_bytes(&rt), ROW_BYTES);
+  assert_int_equal(sc_rtable_mem_bytes(&rt), TAIL_BYTES(2));
   assert_null(sc_rtable_find(&rt, &s.id));
   assert_null(sc_rtable_get(&rt, 1, 0));
   check_entry(&rt, &p, 20);
@@ -462,8 +557,9 @@ static void test_nomem(void **state) {
 static void test_failmalloc_sweep(void **state) {
   (void)state;
   static const unsigned spec[][3] = {
-      {0, 5, 0}, {0, 7, 0}, {2, 0, 0}, {0, 5, 1}, {9, 3, 0}, {2, 1, 0},
+      {0, 5, 0},  {0, 7, 0}, {2, 0, 0}, {0, 5, 1}, {9, 3, 0},  {2, 1, 0},
       {15, 1, 0}, {9, 4, 0}, {4, 5, 0}, {2, 0, 2}, {15, 2, 0}, {1, 0, 0},
+      {9, 5, 0},  {9, 6, 0}, {9, 7, 0}, {9, 8, 0}, {0, 8, 0},
   };
   enum { N = sizeof(spec) / sizeof(spec[0]) };
   sc_ref refs[N];
@@ -479,7 +575,12 @@ static void test_failmalloc_sweep(void **state) {
     want_rc[i] = sc_rtable_consider(&want, &refs[i], 100 - i, true, &a0);
     assert_true(want_rc[i] >= 0);
   }
-  assert_int_equal(c0.mallocs, 6); /* rows 0, 1, 2, 4, 9, 15 */
+  /* Tail steps at 0, 2, 4, 6, 8 and 10 entries; row 9's fifth entry makes
+   * it dense (the block, and the tail shrunk from 12 slots to 8), then one
+   * more tail step. */
+  assert_int_equal(c0.mallocs, 9);
+  assert_true(sc_rtable_row_dense(&want, 9));
+  assert_false(sc_rtable_row_dense(&want, 0));
 
   for (unsigned k = 0; k < c0.mallocs; k++) {
     sc_rtable rt;
@@ -531,6 +632,7 @@ int main(void) {
       cmocka_unit_test(test_no_replacement_without_pns),
       cmocka_unit_test(test_update_same_peer),
       cmocka_unit_test(test_remove),
+      cmocka_unit_test(test_sparse_rows),
       cmocka_unit_test(test_count_mem_full_table),
       cmocka_unit_test(test_nomem),
       cmocka_unit_test(test_failmalloc_sweep),

@@ -708,12 +708,38 @@ static uint32_t busiest_forwarder(net *nt, const sc_id *gid, uint32_t *orphans,
   return f;
 }
 
-static void test_dead_parent_detected_by_heartbeats(void **state) {
-  (void)state;
+/* A silent parent is replaced; with start_ns given, the peers' clocks start
+ * there and run for `quiet_ns` before the parent falls silent. */
+static void dead_parent_detected(uint64_t start_ns, uint64_t quiet_ns) {
   sc_id gid;
   uint64_t members;
-  net *nt = scribe_net_with_group(6, "group-repair", true, &gid, &members);
+  const char *name = "group-repair";
+  gid = sc_id_hash(name, strlen(name));
+  net *nt = net_alloc(KIND_SCRIBE, SCRIBE_PEERS, 6);
+  nt->now_ns = start_ns;
+  for (uint32_t i = 1; i < nt->n; i += 2)
+    nt->ids[i] = sc_id_with_digit(&nt->ids[i], 0, sc_id_digit(&gid, 0));
+  net_create(nt, 6);
+  net_build(nt);
+  members = member_mask(nt->n);
+  subscribe_mask(nt, &gid, members);
+  net_run(nt, nt->now_ns + 30 * S);
   assert_tree(nt, &gid);
+  if (quiet_ns) {
+    /* Nothing is lost or dropped for heartbeats in a quiet tree. */
+    unsigned children_before = 0, children_after = 0;
+    for (uint32_t i = 0; i < nt->n; i++)
+      children_before += children_of(nt, i, &gid);
+    net_run(nt, nt->now_ns + quiet_ns);
+    assert_tree(nt, &gid);
+    for (uint32_t i = 0; i < nt->n; i++) {
+      children_after += children_of(nt, i, &gid);
+      sc_scribe_stats st;
+      sc_scribe_get_stats(peer_scribe(nt, i), &st);
+      assert_int_equal(st.parents_lost, 0);
+    }
+    assert_int_equal(children_after, children_before);
+  }
   /* The non-root peer with the most children falls silent. */
   uint32_t orphans[NET_PEERS_MAX], norphans;
   uint32_t victim = busiest_forwarder(nt, &gid, orphans, &norphans);
@@ -738,6 +764,19 @@ static void test_dead_parent_detected_by_heartbeats(void **state) {
   for (uint32_t i = 0; i < nt->n; i++)
     if (nt->alive[i]) assert_int_equal(nt->mc_count[i][3], members >> i & 1);
   net_del(nt);
+}
+
+static void test_dead_parent_detected_by_heartbeats(void **state) {
+  (void)state;
+  dead_parent_detected(0, 0);
+}
+
+/* Scribe keeps a child's times modulo 2^48 ns and moves adoption times older
+ * than ~4.9 hours up: clocks that cross 2^48 during the build, and a tree
+ * quiet for six hours, change nothing. */
+static void test_heartbeats_across_clock_wrap_and_hours(void **state) {
+  (void)state;
+  dead_parent_detected((1ull << 48) - 100 * S, 6ull * 3600 * S);
 }
 
 /* A polite departure: the children find new parents while the leaving peer
@@ -1400,6 +1439,19 @@ static void test_invalid_arguments(void **state) {
   cfg.scribe.heartbeat_ns = 0;
   assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0),
                    SC_ERR_INVALID);
+  /* A child's times are kept modulo 2^48 ns: heartbeats are bounded. */
+  cfg.scribe.heartbeat_ns = SC_SCRIBE_HEARTBEAT_MAX_NS + 1;
+  assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0),
+                   SC_ERR_INVALID);
+  sc_node_config_default(&cfg);
+  cfg.scribe.heartbeat_misses = SC_SCRIBE_HEARTBEAT_MISSES_MAX + 1;
+  assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0),
+                   SC_ERR_INVALID);
+  sc_node_config_default(&cfg);
+  cfg.scribe.heartbeat_ns = SC_SCRIBE_HEARTBEAT_MAX_NS;
+  cfg.scribe.heartbeat_misses = SC_SCRIBE_HEARTBEAT_MISSES_MAX;
+  assert_int_equal(sc_node_new(&n, &self, 1, &cfg, &node_cb, NULL, NULL, 0), 0);
+  sc_node_del(n);
   sc_node_del(NULL);
 
   /* A peer takes part in at most SC_SCRIBE_GROUPS_MAX groups. */
@@ -1442,6 +1494,7 @@ int main(void) {
       cmocka_unit_test(test_multicast_reaches_every_member_once),
       cmocka_unit_test(test_unsubscribe_prunes_forwarders),
       cmocka_unit_test(test_dead_parent_detected_by_heartbeats),
+      cmocka_unit_test(test_heartbeats_across_clock_wrap_and_hours),
       cmocka_unit_test(test_polite_departure_loses_nothing),
       cmocka_unit_test(test_anycast),
       cmocka_unit_test(test_forest_delivers_every_stripe_once),
