@@ -382,6 +382,18 @@ static unsigned repair_candidates(const sc_channel *c, sc_ref *out) {
   return n;
 }
 
+/* Asks peer `to` for the chunks of generation gen whose bits are in want. */
+static void send_repair_req(sc_channel *c, sc_addr to, uint64_t gen, uint32_t want) {
+  sc_msg m;
+  memset(&m, 0, sizeof(m));
+  m.type = SC_MSG_REPAIR_REQ;
+  m.sender = *sc_pastry_self(c->host.pastry);
+  m.u.repair_req.channel = c->channel;
+  m.u.repair_req.generation = (uint32_t)gen;
+  m.u.repair_req.want = want;
+  c->host.send(c->host.user, to, &m);
+}
+
 static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks) {
   sc_ref cand[CANDIDATES_MAX];
   unsigned nc = repair_candidates(c, cand);
@@ -398,16 +410,9 @@ static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks) {
     }
   }
   if (want == 0) return;
-  sc_msg m;
-  memset(&m, 0, sizeof(m));
-  m.type = SC_MSG_REPAIR_REQ;
-  m.sender = *sc_pastry_self(c->host.pastry);
-  m.u.repair_req.channel = c->channel;
-  m.u.repair_req.generation = (uint32_t)w->gen;
-  m.u.repair_req.want = want;
   c->st.repair_asks++;
   c->st.repair_chunks_asked += got;
-  c->host.send(c->host.user, to->addr, &m);
+  send_repair_req(c, to->addr, w->gen, want);
 }
 
 /*
@@ -420,7 +425,9 @@ static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks) {
  * generation), instead of waiting for the repair pulls' timer and their
  * rotation over other peers. 2,000 simulated peers, 25% crash: survivors'
  * continuity 0.9983 -> 0.9992 asking for the stripe's chunk alone, 0.9997
- * asking for all (bench/RESULTS.md). Not in the paper: SplitStream leaves
+ * asking for all (bench/RESULTS.md). The answers are repair answers, which
+ * a busy uplink sheds (the simulator's scavenger class), so the burst after
+ * a crash cannot starve the tree. Not in the paper: SplitStream leaves
  * losses to the application (§4).
  */
 void sc_channel_on_attach(sc_channel *c, unsigned stripe, uint64_t now) {
@@ -432,15 +439,8 @@ void sc_channel_on_attach(sc_channel *c, unsigned stripe, uint64_t now) {
   size_t n = sc_stream_receiver_wants(c->rx, w, SC_CHANNEL_REPAIR_SLOTS, now);
   for (size_t k = 0; k < n; k++) {
     if (!(w[k].missing & (1u << stripe))) continue;
-    sc_msg m;
-    memset(&m, 0, sizeof(m));
-    m.type = SC_MSG_REPAIR_REQ;
-    m.sender = *sc_pastry_self(c->host.pastry);
-    m.u.repair_req.channel = c->channel;
-    m.u.repair_req.generation = (uint32_t)w[k].gen;
-    m.u.repair_req.want = w[k].missing;
     c->st.catchup_asks++;
-    c->host.send(c->host.user, parent.addr, &m);
+    send_repair_req(c, parent.addr, w[k].gen, w[k].missing);
   }
 }
 

@@ -225,20 +225,14 @@ void sc_stream_receiver_set_join_time(sc_stream_receiver *r, uint64_t join_ns) {
 
 static stream_slot *slot_find(const sc_stream_receiver *r, uint64_t g);
 static void set_tail(sc_stream_receiver *r, uint64_t tail);
-static void deliver(sc_stream_receiver *r, stream_slot *s, uint64_t now);
-static void lose(sc_stream_receiver *r, uint64_t g, uint64_t now);
+static void resolve_next(sc_stream_receiver *r, uint64_t now);
 
 void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now) {
   /* The waiting generations are resolved, not forgotten: decoded ones are
    * played, the rest counted lost, so continuity stays honest. */
   if (r->started) {
-    while (r->next < r->top) {
-      stream_slot *s = slot_find(r, r->next);
-      if (s != NULL && s->state == SLOT_DECODED)
-        deliver(r, s, now);
-      else
-        lose(r, r->next, now);
-    }
+    while (r->next < r->top)
+      resolve_next(r, now);
   }
   memset(r->slots, 0, (size_t)r->cfg.window_gens * sizeof(stream_slot));
   r->started = false;
@@ -314,6 +308,15 @@ static void lose(sc_stream_receiver *r, uint64_t g, uint64_t now) {
   if (r->cb.lost) r->cb.lost(r->user, g, now);
 }
 
+/* Resolves the next generation to play now: played if decoded, else lost. */
+static void resolve_next(sc_stream_receiver *r, uint64_t now) {
+  stream_slot *s = slot_find(r, r->next);
+  if (s != NULL && s->state == SLOT_DECODED)
+    deliver(r, s, now);
+  else
+    lose(r, r->next, now);
+}
+
 /* Delivers every decoded generation that is next in order. */
 static void deliver_ready(sc_stream_receiver *r, uint64_t now) {
   stream_slot *s;
@@ -331,10 +334,7 @@ void sc_stream_receiver_handle_expiry(sc_stream_receiver *r, uint64_t now) {
      * generation of which nothing arrived had its deadline by h's. */
     while (r->next < h)
       lose(r, r->next, now);
-    if (s->state == SLOT_DECODED)
-      deliver(r, s, now);
-    else
-      lose(r, h, now);
+    resolve_next(r, now);
     deliver_ready(r, now);
   }
 }
@@ -451,12 +451,8 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
         return SC_ERR_TOO_LARGE;
       }
       while (r->next < g - window + 1) {
-        stream_slot *old = slot_find(r, r->next);
         st->gens_early++;
-        if (old != NULL && old->state == SLOT_DECODED)
-          deliver(r, old, now);
-        else
-          lose(r, r->next, now);
+        resolve_next(r, now);
         deliver_ready(r, now);
       }
     }

@@ -60,7 +60,8 @@ typedef struct sc_stream_config {
   uint64_t buffer_ns;
   /* Receiver: generations held in the ring (those awaiting playout plus
    * recent ones kept to serve repairs); 1..SC_STREAM_WINDOW_MAX. It should
-   * cover more than buffer_ns of stream. Default 128. */
+   * cover more than buffer_ns of stream; if it does not, the window bounds the
+   * buffer (stats.gens_early). Default 128. */
   uint32_t window_gens;
   bool symbolic; /* no payload bytes (see above); default false */
 } sc_stream_config;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <getopt.h>
 #include <sys/stat.h>
 
@@ -86,6 +87,15 @@ bool sim_cli_stripes(const char *cmd, const char *s, uint32_t *out) {
   }
   *out = (uint32_t)u;
   return true;
+}
+
+bool sim_cli_on_off(const char *cmd, const char *flag, const char *s, bool *out) {
+  if (strcmp(s, "on") == 0 || strcmp(s, "off") == 0) {
+    *out = s[1] == 'n';
+    return true;
+  }
+  fprintf(stderr, "stripecast-sim %s: %s: '%s' is not on or off\n", cmd, flag, s);
+  return false;
 }
 
 int sim_cli_getopt_error(const char *cmd, int c, char **argv) {

@@ -27,6 +27,9 @@ bool sim_cli_topology(const char *s, sim_net_kind *out);
  * return false. */
 bool sim_cli_config(const char *cmd, const char *s, sim_cap_kind *out);
 bool sim_cli_stripes(const char *cmd, const char *s, uint32_t *out);
+/* Parse s as "on" or "off" for flag (e.g. "--repair"); on failure print
+ * "stripecast-sim CMD: --flag: ..." and return false. */
+bool sim_cli_on_off(const char *cmd, const char *flag, const char *s, bool *out);
 /* getopt_long's leftovers for command cmd: prints the one-line error for
  * c (':' a missing value, anything else an unknown option) and returns 2. */
 int sim_cli_getopt_error(const char *cmd, int c, char **argv);

@@ -179,24 +179,10 @@ int sim_cmd_stream(int argc, char **argv) {
       if (!sim_cli_f64("--duration", optarg, 1, 1e7, true, &p.duration_s)) return 2;
       break;
     case O_CATCHUP:
-      if (strcmp(optarg, "on") == 0) {
-        p.catchup = true;
-      } else if (strcmp(optarg, "off") == 0) {
-        p.catchup = false;
-      } else {
-        fprintf(stderr, "stripecast-sim stream: --catchup: '%s' is not on or off\n", optarg);
-        return 2;
-      }
+      if (!sim_cli_on_off("stream", "--catchup", optarg, &p.catchup)) return 2;
       break;
     case O_REPAIR:
-      if (strcmp(optarg, "on") == 0) {
-        p.repair = true;
-      } else if (strcmp(optarg, "off") == 0) {
-        p.repair = false;
-      } else {
-        fprintf(stderr, "stripecast-sim stream: --repair: '%s' is not on or off\n", optarg);
-        return 2;
-      }
+      if (!sim_cli_on_off("stream", "--repair", optarg, &p.repair)) return 2;
       break;
     case O_RWAIT:
       if (!sim_cli_f64("--repair-wait-ms", optarg, 0, 1e6, true, &p.repair_wait_ms))

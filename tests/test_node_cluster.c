@@ -170,6 +170,17 @@ static void test_stream(void **state) {
   cleanup_out();
 }
 
+/* Runs the cluster and checks that `killed` receivers died and every one
+ * of the `survivors` wrote the input byte for byte. */
+static void run_and_check_kills(const char *const *args, int killed, int survivors) {
+  assert_int_equal(cluster_wait(cluster_spawn(args)), 0);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/killed.txt", g_out);
+  assert_int_equal(count_lines(path), killed);
+  assert_int_equal(check_outputs(), survivors);
+  cleanup_out();
+}
+
 static void test_kill(void **state) {
   (void)state;
   make_out("kill");
@@ -208,12 +219,7 @@ static void test_kill(void **state) {
                         "--kill",
                         "9:1",
                         NULL};
-  assert_int_equal(cluster_wait(cluster_spawn(args)), 0);
-  char path[1024];
-  snprintf(path, sizeof path, "%s/killed.txt", g_out);
-  assert_int_equal(count_lines(path), 8);
-  assert_int_equal(check_outputs(), 22);
-  cleanup_out();
+  run_and_check_kills(args, 8, 22);
 }
 
 /* 8 of 30 SIGKILLed in the same second, the core's defaults otherwise:
@@ -228,12 +234,7 @@ static void test_kill_at_once(void **state) {
                         "--rate-kbps", "3000",       "--settle-s",  "15",
                         "--timeout-s", "40",         "--peer-args", "--window-gens 256",
                         "--kill",      "3:8",        NULL};
-  assert_int_equal(cluster_wait(cluster_spawn(args)), 0);
-  char path[1024];
-  snprintf(path, sizeof path, "%s/killed.txt", g_out);
-  assert_int_equal(count_lines(path), 8);
-  assert_int_equal(check_outputs(), 22);
-  cleanup_out();
+  run_and_check_kills(args, 8, 22);
 }
 
 /* ------------------------------------------------------------- garbage */
