@@ -20,6 +20,7 @@ SC_DEPS=(
   clang                # fuzz targets (libFuzzer), SC_FUZZ=ON
   gnuplot-nox          # figures (scripts/plot/*.gp)
   parallel             # parameter sweeps
+  openssh-server       # tests/check_sweep_ssh.sh: sweeps over ssh (a private sshd on 127.0.0.1)
   jq                   # JSON summaries in scripts and benchmarks
   python3              # scripts/cluster (real-peer clusters)
 )
