@@ -156,13 +156,31 @@ struct sc_scribe {
   const sc_alloc *alloc;
   sc_rng rng;
   uint64_t hb_last_ns;       /* the last heartbeat tick: refreshes answer it */
-  uint64_t *anc;             /* every group's ancestors, packed (scribe_group) */
+  uint32_t *anc;             /* every group's ancestors, packed (scribe_group) */
   uint32_t anc_len, anc_cap; /* entries used, allocated */
   sc_scribe_stats stats;
 };
 
 /* The ancestors array grows and shrinks in steps of one cache line. */
-#define ANC_STEP (64 / sizeof(uint64_t))
+#define ANC_STEP (64 / sizeof(uint32_t))
+
+/*
+ * A path holds each ancestor as the top 32 bits of its id (path32). A path
+ * exists to find loops (SplitStream §4.2: no adoption of a peer on one's own
+ * path to the root), and a loop is a peer meeting itself; two peers of a
+ * million share a 32-bit prefix with odds of about 1 in 4,300 per pair met,
+ * and such a collision only refuses one adoption or breaks one attachment,
+ * which the orphan's next search repairs. Half the bytes of 64-bit entries
+ * matter at 10^6 peers, where paths are the part of Scribe's state that
+ * grows while a forest builds. Path messages carry the 64-bit field of the
+ * wire format with the low 32 bits zero.
+ */
+static inline uint32_t path32(uint64_t p64) {
+  return (uint32_t)(p64 >> 32);
+}
+static inline uint64_t path64(uint32_t p32) {
+  return (uint64_t)p32 << 32;
+}
 _Static_assert(sizeof(scribe_group) <= 88, "a group should stay within 88 bytes");
 _Static_assert(SC_PATH_MAX < 64 && DEPTH_MAX < (1u << 15), "npath and depth bit fields");
 _Static_assert(SC_SCRIBE_CHILDREN_MAX < (1u << 16), "children_log counts to 16");
@@ -232,7 +250,7 @@ static int anc_resize(sc_scribe *s, scribe_group *gr, unsigned n) {
   uint32_t len = (uint32_t)((int)s->anc_len + delta);
   uint32_t cap = (uint32_t)((len + ANC_STEP - 1) / ANC_STEP * ANC_STEP);
   if (delta > 0 && cap > s->anc_cap) {
-    void *np = s->alloc->realloc(s->anc, cap * sizeof(uint64_t), s->alloc->user);
+    void *np = s->alloc->realloc(s->anc, cap * sizeof(*s->anc), s->alloc->user);
     if (np == NULL) return SC_ERR_NOMEM;
     s->anc = np;
     s->anc_cap = cap;
@@ -240,14 +258,14 @@ static int anc_resize(sc_scribe *s, scribe_group *gr, unsigned n) {
   uint32_t end = (uint32_t)gr->path_off + gr->anc_n;
   if (s->anc_len > end)
     memmove(s->anc + (int)end + delta, s->anc + end,
-            (s->anc_len - end) * sizeof(uint64_t));
+            (s->anc_len - end) * sizeof(*s->anc));
   for (uint32_t h = 0; h < s->ngroups; h++)
     if (&s->groups[h] != gr && s->groups[h].path_off >= end)
       s->groups[h].path_off = (uint16_t)((int)s->groups[h].path_off + delta);
   gr->anc_n = (uint8_t)n;
   s->anc_len = len;
   if (delta < 0 && cap < s->anc_cap && cap > 0) { /* give the space back */
-    void *np = s->alloc->realloc(s->anc, cap * sizeof(uint64_t), s->alloc->user);
+    void *np = s->alloc->realloc(s->anc, cap * sizeof(*s->anc), s->alloc->user);
     if (np != NULL) {
       s->anc = np;
       s->anc_cap = cap;
@@ -265,7 +283,7 @@ static int set_path(sc_scribe *s, scribe_group *gr, const uint64_t *anc, unsigne
   }
   int rv = anc_resize(s, gr, n);
   if (rv != SC_OK) return rv;
-  if (n) memmove(s->anc + gr->path_off, anc, n * sizeof(uint64_t));
+  for (unsigned i = 0; i < n; i++) s->anc[gr->path_off + i] = path32(anc[i]);
   gr->npath = (uint8_t)(n + 1);
   gr->depth = (uint16_t)(parent_depth < DEPTH_MAX ? parent_depth + 1 : DEPTH_MAX);
   return SC_OK;
@@ -273,15 +291,16 @@ static int set_path(sc_scribe *s, scribe_group *gr, const uint64_t *anc, unsigne
 
 /* Entry i < gr->npath of gr's path: an ancestor, or this peer (the last). */
 static uint64_t path_at(const sc_scribe *s, const scribe_group *gr, unsigned i) {
-  return i + 1u < gr->npath ? s->anc[gr->path_off + i] : s->self64;
+  return path64(i + 1u < gr->npath ? s->anc[gr->path_off + i] : path32(s->self64));
 }
 
 static bool path_has(const sc_scribe *s, const scribe_group *gr, uint64_t p64) {
   if (gr->npath == 0) return false;
-  if (p64 == s->self64) return true;
-  const uint64_t *a = s->anc + gr->path_off;
+  uint32_t p = path32(p64);
+  if (p == path32(s->self64)) return true;
+  const uint32_t *a = s->anc + gr->path_off;
   for (unsigned i = 0; i + 1u < gr->npath; i++)
-    if (a[i] == p64) return true;
+    if (a[i] == p) return true;
   return false;
 }
 
@@ -292,15 +311,12 @@ static void fill_path_msg(const sc_scribe *s, const scribe_group *gr, sc_msg *m,
   m->u.scribe_path.accept = accept ? 1 : 0;
   if (gr->npath == 0) { /* not attached yet: the path is this peer alone */
     m->u.scribe_path.n = 1;
-    m->u.scribe_path.path[0] = s->self64;
+    m->u.scribe_path.path[0] = path64(path32(s->self64));
     m->u.scribe_path.depth = gr->root ? 0 : DEPTH_FLOATING;
     return;
   }
   m->u.scribe_path.n = gr->npath;
-  if (gr->npath > 1)
-    memcpy(m->u.scribe_path.path, s->anc + gr->path_off,
-           (gr->npath - 1u) * sizeof(uint64_t));
-  m->u.scribe_path.path[gr->npath - 1] = s->self64;
+  for (unsigned i = 0; i < gr->npath; i++) m->u.scribe_path.path[i] = path_at(s, gr, i);
   m->u.scribe_path.depth = gr->depth;
 }
 
@@ -367,9 +383,25 @@ static void maybe_leave(sc_scribe *s, scribe_group *gr) {
   gr->attempt = 0;
 }
 
-static void remove_child_at(scribe_group *gr, uint32_t i) {
+/* Removes gr's child i (the last child takes its slot). An array that falls
+ * to a quarter full is halved: children move between stripes while a large
+ * forest builds, and arrays that kept their largest size held 0.2 GB at 10^6
+ * peers (bench/RESULTS.md, forest memory). Halving at a quarter, not at a
+ * half, keeps one adoption and one drop from resizing back and forth. */
+static void remove_child_at(sc_scribe *s, scribe_group *gr, uint32_t i) {
   gr->children[i] = gr->children[--gr->nchildren];
   gr->changed = 1;
+  if (gr->children_log <= CHILDREN_FIRST_LOG) return;
+  uint32_t cap = children_cap(s, gr);
+  if ((uint32_t)gr->nchildren * 4u > cap) return;
+  unsigned log = gr->children_log - 1u;
+  uint32_t ncap = 1u << log;
+  if (ncap > s->cfg.children_max) ncap = s->cfg.children_max;
+  if (ncap >= cap) return;
+  void *n = s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
+  if (n == NULL) return; /* keep the larger array */
+  gr->children = n;
+  gr->children_log = log & 31u;
 }
 
 /* Drops `to` (or refuses it) in gr, naming push-down candidates: gr's other
@@ -651,7 +683,7 @@ int sc_scribe_drop_child(sc_scribe *s, unsigned g, const sc_ref *child,
   int i = child_index(gr, child->addr);
   if (i < 0) return SC_ERR_NOT_FOUND;
   sc_addr a = child->addr;
-  remove_child_at(gr, (uint32_t)i);
+  remove_child_at(s, gr, (uint32_t)i);
   send_drop(s, gr, a, heir != NULL && heir->addr != a ? heir : NULL);
   return SC_OK;
 }
@@ -987,7 +1019,7 @@ static void handle_path(sc_scribe *s, unsigned g, const sc_ref *from,
   }
   bool loop = false;
   for (unsigned i = 0; i < p->n; i++)
-    if (p->path[i] == s->self64) loop = true;
+    if (path32(p->path[i]) == path32(s->self64)) loop = true;
   unsigned rel = p->depth >= DEPTH_FLOATING ? p->depth - DEPTH_FLOATING : p->depth;
   if (rel >= DEPTH_LOOP) loop = true;
   if (loop) {
@@ -1065,7 +1097,7 @@ static void handle_heartbeat(sc_scribe *s, const sc_ref *from,
         /* Not listed in the answer to a heartbeat that named this group: the
          * child left. (A child adopted since that heartbeat may simply not
          * have heard of its adoption when it answered.) */
-        remove_child_at(gr, (uint32_t)i);
+        remove_child_at(s, gr, (uint32_t)i);
         maybe_leave(s, gr);
       }
     }
@@ -1159,7 +1191,7 @@ int sc_scribe_recv(sc_scribe *s, const sc_msg *m, uint64_t now) {
       scribe_group *gr = &s->groups[g];
       int i = child_index(gr, m->sender.addr);
       if (i >= 0) {
-        remove_child_at(gr, (uint32_t)i);
+        remove_child_at(s, gr, (uint32_t)i);
         maybe_leave(s, gr);
         call_changed(s, (unsigned)g, now);
       }
@@ -1222,7 +1254,7 @@ void sc_scribe_peer_failed(sc_scribe *s, const sc_ref *dead, uint64_t now) {
     }
     int i = child_index(gr, dead->addr);
     if (i >= 0) {
-      remove_child_at(gr, (uint32_t)i);
+      remove_child_at(s, gr, (uint32_t)i);
       maybe_leave(s, gr); /* a forwarder whose last child died */
     }
   }
@@ -1247,7 +1279,7 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
     for (uint32_t i = 0; i < gr->nchildren;) {
       scribe_child *c = &gr->children[i];
       if (t48_age(now, child_heard(c)) > child_dead) {
-        remove_child_at(gr, i);
+        remove_child_at(s, gr, i);
         continue;
       }
       if (t48_age(now, child_since(c)) > CHILD_AGE_CLAMP_NS)
@@ -1440,7 +1472,7 @@ void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) {
 
 size_t sc_scribe_mem_bytes(const sc_scribe *s) {
   size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group) +
-             s->anc_cap * sizeof(uint64_t);
+             s->anc_cap * sizeof(*s->anc);
   for (uint32_t g = 0; g < s->ngroups; g++)
     n += children_cap(s, &s->groups[g]) * sizeof(scribe_child);
   return n;
