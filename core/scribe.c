@@ -167,10 +167,11 @@ struct sc_scribe {
 /*
  * A path holds each ancestor as the top 32 bits of its id (path32). A path
  * exists to find loops (SplitStream §4.2: no adoption of a peer on one's own
- * path to the root), and a loop is a peer meeting itself; two peers of a
- * million share a 32-bit prefix with odds of about 1 in 4,300 per pair met,
- * and such a collision only refuses one adoption or breaks one attachment,
- * which the orphan's next search repairs. Half the bytes of 64-bit entries
+ * path to the root), and a loop is a peer meeting itself; two peers share a
+ * 32-bit prefix with odds of 1 in 4.3 x 10^9 per comparison (a whole
+ * 10^6-peer build makes a few 10^9: about one false loop), and such a
+ * collision only refuses one adoption or breaks one attachment, which the
+ * orphan's next search repairs. Half the bytes of 64-bit entries
  * matter at 10^6 peers, where paths are the part of Scribe's state that
  * grows while a forest builds. Path messages carry the 64-bit field of the
  * wire format with the low 32 bits zero.
