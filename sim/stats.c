@@ -32,6 +32,15 @@ int sim_samples_add(sim_samples *s, double x) {
   return 0;
 }
 
+int sim_samples_reserve(sim_samples *s, size_t cap) {
+  if (cap <= s->cap) return 0;
+  double *n = realloc(s->v, cap * sizeof(double));
+  if (n == NULL) return -1;
+  s->v = n;
+  s->cap = cap;
+  return 0;
+}
+
 double sim_samples_mean(const sim_samples *s) { return s->n ? s->sum / (double)s->n : NAN; }
 
 static int cmp_double(const void *a, const void *b) {

@@ -18,6 +18,8 @@ typedef struct sim_samples {
 void sim_samples_init(sim_samples *s);
 void sim_samples_free(sim_samples *s);
 int sim_samples_add(sim_samples *s, double x); /* 0 or -1 (out of memory) */
+/* Room for cap samples in one allocation (no doubling later): 0 or -1. */
+int sim_samples_reserve(sim_samples *s, size_t cap);
 double sim_samples_mean(const sim_samples *s); /* NaN when empty */
 /* The q-quantile (0..1), nearest-rank; sorts in place. NaN when empty. */
 double sim_samples_quantile(sim_samples *s, double q);
