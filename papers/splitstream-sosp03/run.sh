@@ -28,7 +28,7 @@ Runs the SplitStream evaluation and draws its figures:
   churn     stripes received by ~2,000 peers under churn for 600 s (3 seeds;
             'stripecast-sim stream')
 
-Full size: about an hour at -j2 on a shared 2-core machine, 1.2 GB of memory per
+Full size: 25 minutes to an hour at -j2 on a 2-core machine (quiet to shared), 1.2 GB of memory per
 40,000-peer job. Figures and tables go to figures/ (committed); raw runs to out/full/
 (not committed). Finished runs are kept: running again only redoes what is missing
 and redraws every figure.
