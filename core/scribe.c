@@ -186,11 +186,26 @@ _Static_assert(sizeof(scribe_group) <= 88, "a group should stay within 88 bytes"
 _Static_assert(SC_PATH_MAX < 64 && DEPTH_MAX < (1u << 15), "npath and depth bit fields");
 _Static_assert(SC_SCRIBE_CHILDREN_MAX < (1u << 16), "children_log counts to 16");
 
+/* Slots of a children array of size exponent log (0: none). */
+static inline uint32_t children_cap_of(const sc_scribe *s, unsigned log) {
+  if (log == 0) return 0;
+  uint32_t cap = 1u << log;
+  return cap < s->cfg.children_max ? cap : s->cfg.children_max;
+}
 /* Slots of gr's children array. */
 static inline uint32_t children_cap(const sc_scribe *s, const scribe_group *gr) {
-  if (gr->children_log == 0) return 0;
-  uint32_t cap = 1u << gr->children_log;
-  return cap < s->cfg.children_max ? cap : s->cfg.children_max;
+  return children_cap_of(s, gr->children_log);
+}
+/* Reallocates gr's children array to children_cap_of(log) slots (grow or
+ * shrink; the children it holds must fit): SC_OK, or SC_ERR_NOMEM with the
+ * array unchanged. */
+static int children_resize(sc_scribe *s, scribe_group *gr, unsigned log) {
+  void *n = s->alloc->realloc(gr->children, children_cap_of(s, log) * sizeof(scribe_child),
+                              s->alloc->user);
+  if (n == NULL) return SC_ERR_NOMEM;
+  gr->children = n;
+  gr->children_log = log & 31u;
+  return SC_OK;
 }
 _Static_assert(SC_SCRIBE_GROUPS_MAX * (SC_PATH_MAX - 1) <= UINT16_MAX,
                "path_off is 16 bits");
@@ -394,15 +409,9 @@ static void remove_child_at(sc_scribe *s, scribe_group *gr, uint32_t i) {
   gr->changed = 1;
   if (gr->children_log <= CHILDREN_FIRST_LOG) return;
   uint32_t cap = children_cap(s, gr);
-  if ((uint32_t)gr->nchildren * 4u > cap) return;
   unsigned log = gr->children_log - 1u;
-  uint32_t ncap = 1u << log;
-  if (ncap > s->cfg.children_max) ncap = s->cfg.children_max;
-  if (ncap >= cap) return;
-  void *n = s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
-  if (n == NULL) return; /* keep the larger array */
-  gr->children = n;
-  gr->children_log = log & 31u;
+  if ((uint32_t)gr->nchildren * 4u > cap || children_cap_of(s, log) >= cap) return;
+  (void)children_resize(s, gr, log); /* out of memory: keep the larger array */
 }
 
 /* Drops `to` (or refuses it) in gr, naming push-down candidates: gr's other
@@ -649,13 +658,7 @@ int sc_scribe_adopt(sc_scribe *s, unsigned g, const sc_ref *child, uint64_t now)
     if (gr->nchildren == children_cap(s, gr)) {
       /* 2^CHILDREN_FIRST_LOG, then doubling, at most children_max. */
       unsigned log = gr->children_log ? gr->children_log + 1u : CHILDREN_FIRST_LOG;
-      uint32_t ncap = 1u << log;
-      if (ncap > s->cfg.children_max) ncap = s->cfg.children_max;
-      void *n =
-          s->alloc->realloc(gr->children, ncap * sizeof(scribe_child), s->alloc->user);
-      if (n == NULL) return SC_ERR_NOMEM;
-      gr->children = n;
-      gr->children_log = log & 31u;
+      if (children_resize(s, gr, log) != SC_OK) return SC_ERR_NOMEM;
     }
     i = (int)gr->nchildren++;
     gr->children[i].id = child->id;

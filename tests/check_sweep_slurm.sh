@@ -28,15 +28,8 @@ fails=0
 ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 
-cat >"$tmp/tiny.sweep" <<'SWEEP'
-name     tiny
-command  pastry
-args     --topology sphere --lookups 200
-param    peers    100 200
-seeds    1..2
-SWEEP
 res="$tmp/results"
-"$root/scripts/sweep" slurm "$tmp/tiny.sweep" --results "$res" --sim "$sim" \
+"$root/scripts/sweep" slurm "$root/tests/tiny.sweep" --results "$res" --sim "$sim" \
   --slurm-opts "--mem=500M --time=00:05:00" --max-parallel 2 >"$tmp/submit" 2>"$tmp/err"
 grep -q '^#SBATCH --array=1-4%2$' "$res/slurm.sh" && ok "array of 4 tasks, 2 at once" ||
   bad "no '--array=1-4%2' in $res/slurm.sh"
@@ -54,9 +47,9 @@ n=$(find "$res/runs" -maxdepth 1 -name '*.json' -size +0 | wc -l)
 ((n == 4)) && ok "4 runs' JSON written by the array's tasks" || bad "expected 4 JSON files, found $n"
 logs=$(find "$res" -maxdepth 1 -name "slurm-${job}_*.log" | wc -l)
 ((logs == 4)) && ok "4 task logs" || bad "expected 4 task logs, found $logs"
-"$root/scripts/sweep" status "$tmp/tiny.sweep" --results "$res" 2>&1 | grep -q '4 finished, 0 pending' &&
+"$root/scripts/sweep" status "$root/tests/tiny.sweep" --results "$res" 2>&1 | grep -q '4 finished, 0 pending' &&
   ok "status: 4 finished" || bad "status does not count 4 finished"
-"$root/scripts/sweep" slurm "$tmp/tiny.sweep" --results "$res" --sim "$sim" 2>&1 | grep -q 'all 4 runs have finished; nothing to submit' &&
+"$root/scripts/sweep" slurm "$root/tests/tiny.sweep" --results "$res" --sim "$sim" 2>&1 | grep -q 'all 4 runs have finished; nothing to submit' &&
   ok "a second 'slurm' finds nothing left" || bad "a second 'slurm' still finds runs pending"
 
 if ((fails)); then

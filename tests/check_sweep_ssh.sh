@@ -73,19 +73,11 @@ if [[ -z "$ssh_cmd" ]]; then
 fi
 ok "private sshd on 127.0.0.1:$port accepts the test key"
 
-cat >"$tmp/tiny.sweep" <<'SWEEP'
-# four small Pastry runs
-name     tiny
-command  pastry
-args     --topology sphere --lookups 200
-param    peers    100 200
-seeds    1..2
-SWEEP
 # GNU parallel's sshlogin format: "N/ssh command user@host", N jobs at once there.
 echo "2/$ssh_cmd" >"$tmp/hosts"
 res="$tmp/results"
 rc=0
-"$root/scripts/sweep" run "$tmp/tiny.sweep" --results "$res" --sshloginfile "$tmp/hosts" \
+"$root/scripts/sweep" run "$root/tests/tiny.sweep" --results "$res" --sshloginfile "$tmp/hosts" \
   --sim "$sim" >"$tmp/out" 2>"$tmp/err" || rc=$?
 if ((rc == 0)); then ok "sweep run over ssh exits 0"; else
   bad "sweep run over ssh exited $rc: $(tail -c 600 "$tmp/err")"
@@ -105,7 +97,7 @@ logins=$(grep -c 'Accepted publickey' "$tmp/sshd.log" || true)
 if ((logins >= 5)); then ok "sshd accepted $logins logins (1 probe + 4 runs)"; else
   bad "sshd accepted only $logins logins"
 fi
-"$root/scripts/sweep" run "$tmp/tiny.sweep" --results "$res" --sshloginfile "$tmp/hosts" \
+"$root/scripts/sweep" run "$root/tests/tiny.sweep" --results "$res" --sshloginfile "$tmp/hosts" \
   --sim "$sim" >"$tmp/out" 2>"$tmp/err2" || bad "second run exited non-zero"
 if grep -q '4 finished, 0 to run' "$tmp/err2"; then ok "a second run skips the finished runs"; else
   bad "second run did not skip: $(cat "$tmp/err2")"
