@@ -456,18 +456,26 @@ static void h_event(void *ctx, const sim_event *ev) {
 
 /* --------------------------------------------------------------- results */
 
+/* Tree delay over direct unicast delay from the source, of message 1 on the
+ * (peer, stripe) pair at. */
+static double penalty(const forest_sim *s, size_t at, uint64_t direct_ns) {
+  return (double)s->arr_us[at] * 1000.0 / (double)direct_ns;
+}
+
 static void collect(forest_sim *s) {
   sim_forest_result *r = s->res;
   const sim_forest_params *p = s->prm;
   uint32_t n = p->peers;
   r->peers = n;
   r->receivers = n - 1;
-  /* Delay penalties need their quantiles: one array, sized once for every
-   * (receiver, stripe) pair (16 M doubles at 10^6 peers; grown by doubling
-   * it briefly took twice that). Depths need only a mean and a maximum. */
-  sim_samples pen;
-  sim_samples_init(&pen);
-  if (n > 1 && sim_samples_reserve(&pen, (size_t)(n - 1) * s->k) != 0) s->failed = 1;
+  /* Delay penalties need their quantiles, over every (receiver, stripe)
+   * pair: 16 M of them at 10^6 peers, 128 MB as doubles, which was most of
+   * what the run held above the forest itself. sim_select gets the same
+   * answers from two passes over them and a few MB. Depths need only a mean
+   * and a maximum. */
+  static const double pen_q[] = {0.5, 0.9};
+  sim_select pen;
+  if (sim_select_init(&pen, pen_q, 2) != 0) s->failed = 1;
   double dep_sum = 0;
   uint64_t dep_n = 0;
   unsigned dep_max = 0;
@@ -491,9 +499,18 @@ static void collect(forest_sim *s) {
       dep_sum += s->depth[at];
       dep_n++;
       if (s->depth[at] > dep_max) dep_max = s->depth[at];
-      if (direct > 0 &&
-          sim_samples_add(&pen, (double)s->arr_us[at] * 1000.0 / (double)direct) != 0)
-        s->failed = 1;
+      if (direct > 0 && !s->failed) sim_select_offer(&pen, penalty(s, at, direct));
+    }
+  }
+  if (!s->failed) {
+    sim_select_second_pass(&pen);
+    for (uint32_t i = 1; i < n; i++) {
+      uint64_t direct = sim_net_latency_ns(s->net, SOURCE, i);
+      for (unsigned st = 0; st < s->k && direct > 0; st++) {
+        size_t at = (size_t)i * s->k + st;
+        if (!(s->fp[i].wants & (1u << st)) || s->arr_us[at] == NO_ARRIVAL) continue;
+        if (sim_select_offer(&pen, penalty(s, at, direct)) != 0) s->failed = 1;
+      }
     }
   }
   r->complete_peers = complete;
@@ -506,11 +523,11 @@ static void collect(forest_sim *s) {
       p->fail_fraction > 0 && survivors ? (double)rep_sum / survivors : NAN;
   r->depth_mean = dep_n ? dep_sum / (double)dep_n : NAN;
   r->depth_max = dep_max;
-  r->delay_penalty_mean = sim_samples_mean(&pen);
-  r->delay_penalty_p50 = sim_samples_quantile(&pen, 0.5);
-  r->delay_penalty_p90 = sim_samples_quantile(&pen, 0.9);
-  r->delay_penalty_max = sim_samples_max(&pen);
-  sim_samples_free(&pen);
+  r->delay_penalty_mean = sim_select_mean(&pen);
+  r->delay_penalty_p50 = sim_select_quantile(&pen, 0);
+  r->delay_penalty_p90 = sim_select_quantile(&pen, 1);
+  r->delay_penalty_max = sim_select_max(&pen);
+  sim_select_free(&pen);
 
   for (uint32_t i = 0; i < n; i++) {
     if (s->fp[i].dead && i != SOURCE) continue;

@@ -430,8 +430,7 @@ static void prefetch_ahead(pastry_sim *s) {
     const sim_packet *pk = b->ptr;
     if (sp->p) sc_pastry_prefetch(sp->p);
     /* The rest of a long packet (a leaf set or a row). */
-    for (uint32_t off = 64; off < pk->size_class * SIM_PACKET_CLASS_BYTES; off += 64)
-      __builtin_prefetch((const char *)pk + off);
+    sim_packet_prefetch_rest(pk);
     sim_net_prefetch(s->net, b->arg);
     sim_net_prefetch(s->net, pk->msg.sender.addr);
   }

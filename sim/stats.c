@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -41,7 +42,9 @@ int sim_samples_reserve(sim_samples *s, size_t cap) {
   return 0;
 }
 
-double sim_samples_mean(const sim_samples *s) { return s->n ? s->sum / (double)s->n : NAN; }
+double sim_samples_mean(const sim_samples *s) {
+  return s->n ? s->sum / (double)s->n : NAN;
+}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -61,7 +64,92 @@ double sim_samples_quantile(sim_samples *s, double q) {
   return s->v[rank - 1];
 }
 
-double sim_samples_max(sim_samples *s) { return sim_samples_quantile(s, 1.0); }
+double sim_samples_max(sim_samples *s) {
+  return sim_samples_quantile(s, 1.0);
+}
+
+/* Nearest rank of quantile q among n values, 1-based (sim_samples_quantile). */
+static uint64_t rank_of(double q, uint64_t n) {
+  if (q <= 0) return 1;
+  uint64_t rank = (uint64_t)ceil(q * (double)n);
+  if (rank < 1) rank = 1;
+  if (rank > n) rank = n;
+  return rank;
+}
+
+#define SELECT_BIN_BITS 20
+
+/* The top bits of x's bits, mapped so that unsigned order is numeric order
+ * (negatives flipped whole, positives with the sign bit set). */
+static uint32_t select_bin(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  b = (b >> 63) ? ~b : b | (1ull << 63);
+  return (uint32_t)(b >> (64 - SELECT_BIN_BITS));
+}
+
+int sim_select_init(sim_select *s, const double *q, unsigned nq) {
+  memset(s, 0, sizeof *s);
+  if (nq > SIM_SELECT_QUANTILES_MAX) return -1;
+  s->bins = calloc((size_t)1 << SELECT_BIN_BITS, sizeof(uint64_t));
+  if (!s->bins) return -1;
+  s->pass = 1;
+  s->nq = nq;
+  for (unsigned i = 0; i < nq; i++) {
+    s->q[i] = q[i];
+    sim_samples_init(&s->kept[i]);
+  }
+  return 0;
+}
+
+int sim_select_offer(sim_select *s, double x) {
+  uint32_t b = select_bin(x);
+  if (s->pass == 1) {
+    s->bins[b]++;
+    if (s->n == 0 || x > s->max) s->max = x;
+    s->n++;
+    s->sum += x;
+    return 0;
+  }
+  for (unsigned i = 0; i < s->nq; i++)
+    if (b == s->bin[i] && sim_samples_add(&s->kept[i], x) != 0) return -1;
+  return 0;
+}
+
+void sim_select_second_pass(sim_select *s) {
+  s->pass = 2;
+  for (unsigned i = 0; i < s->nq; i++) {
+    if (s->n == 0) continue;
+    uint64_t rank = rank_of(s->q[i], s->n), below = 0;
+    uint32_t b = 0;
+    while (below + s->bins[b] < rank)
+      below += s->bins[b++];
+    s->bin[i] = b;
+    s->rank_in_bin[i] = rank - below;
+  }
+}
+
+double sim_select_mean(const sim_select *s) {
+  return s->n ? s->sum / (double)s->n : NAN;
+}
+double sim_select_max(const sim_select *s) {
+  return s->n ? s->max : NAN;
+}
+
+double sim_select_quantile(sim_select *s, unsigned i) {
+  if (i >= s->nq || s->n == 0 || s->pass != 2) return NAN;
+  sim_samples *k = &s->kept[i];
+  if (k->n < s->rank_in_bin[i]) return NAN; /* not offered the same values */
+  sim_samples_quantile(k, 0);               /* sorts */
+  return k->v[s->rank_in_bin[i] - 1];
+}
+
+void sim_select_free(sim_select *s) {
+  free(s->bins);
+  for (unsigned i = 0; i < s->nq; i++)
+    sim_samples_free(&s->kept[i]);
+  memset(s, 0, sizeof *s);
+}
 
 double sim_peak_rss_mb(void) {
   struct rusage ru;

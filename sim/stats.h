@@ -25,6 +25,37 @@ double sim_samples_mean(const sim_samples *s); /* NaN when empty */
 double sim_samples_quantile(sim_samples *s, double q);
 double sim_samples_max(sim_samples *s);
 
+/* Exact quantiles of more values than are worth keeping (16 M delay
+ * penalties at 10^6 peers: 128 MB as doubles), for a caller that can offer
+ * them twice in the same order. The first pass counts them in 2^20 bins of
+ * their order-preserving IEEE-754 bits and sums them; the second keeps only
+ * the values in the bins that hold the wanted ranks. Each answer, the mean
+ * and the maximum are those sim_samples would give for the same values. */
+#define SIM_SELECT_QUANTILES_MAX 4
+typedef struct sim_select {
+  uint64_t *bins; /* counts, first pass */
+  uint64_t n;
+  double sum, max;
+  int pass; /* 1 or 2 */
+  unsigned nq;
+  double q[SIM_SELECT_QUANTILES_MAX];
+  uint32_t bin[SIM_SELECT_QUANTILES_MAX];         /* the bin holding each rank */
+  uint64_t rank_in_bin[SIM_SELECT_QUANTILES_MAX]; /* 1-based */
+  sim_samples kept[SIM_SELECT_QUANTILES_MAX];
+} sim_select;
+
+/* For the nq (<= SIM_SELECT_QUANTILES_MAX) quantiles q (0..1); 0 or -1. */
+int sim_select_init(sim_select *s, const double *q, unsigned nq);
+/* Offer one value (not NaN) in the current pass; 0 or -1 (out of memory). */
+int sim_select_offer(sim_select *s, double x);
+/* End the first pass; then offer the same values again. */
+void sim_select_second_pass(sim_select *s);
+double sim_select_mean(const sim_select *s); /* NaN when empty */
+double sim_select_max(const sim_select *s);  /* NaN when empty */
+/* After the second pass: quantile i, nearest-rank, as sim_samples_quantile. */
+double sim_select_quantile(sim_select *s, unsigned i);
+void sim_select_free(sim_select *s);
+
 /* Peak resident set size of this process, in MiB. */
 double sim_peak_rss_mb(void);
 /* Monotonic wall-clock seconds (the simulator, not the core, may read it). */

@@ -391,8 +391,7 @@ static void prefetch_ahead(const sim_world *w) {
       __builtin_prefetch((const char *)n + 64);
       __builtin_prefetch((const char *)n + 111); /* 112 bytes, 16-aligned */
     }
-    for (uint32_t off = 64; off < pk->size_class * SIM_PACKET_CLASS_BYTES; off += 64)
-      __builtin_prefetch((const char *)pk + off);
+    sim_packet_prefetch_rest(pk);
     sim_net_prefetch(w->net, pk->to);
     if (w->hooks.prefetch) w->hooks.prefetch(w->ctx, pk->to);
   }
