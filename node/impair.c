@@ -79,6 +79,10 @@ static void heap_down(rt_impair *q, uint32_t i) {
   q->heap[i] = p;
 }
 
+uint64_t rt_impair_backlog_ns(const rt_impair *q, uint64_t now) {
+  return q->cfg.rate_bps > 0 && q->uplink_free_ns > now ? q->uplink_free_ns - now : 0;
+}
+
 int rt_impair_submit(rt_impair *q, uint64_t now, const uint8_t *data, size_t len,
                      const struct sockaddr_in *to) {
   if (q->cfg.loss > 0 && sc_rng_unit(&q->rng) < q->cfg.loss) {

@@ -85,6 +85,9 @@ enum {
  * the values above, or SC_ERR_NOMEM (counted as overflow by the caller). */
 int rt_impair_submit(rt_impair *q, uint64_t now, const uint8_t *data, size_t len,
                      const struct sockaddr_in *to);
+/* How long the rate-limited uplink needs, from now, to send what it holds
+ * (0 without a rate limit). */
+uint64_t rt_impair_backlog_ns(const rt_impair *q, uint64_t now);
 /* The release time of the earliest held datagram, UINT64_MAX if none. */
 uint64_t rt_impair_next(const rt_impair *q);
 /* The earliest held datagram if its release time is <= now, else NULL. It

@@ -39,6 +39,10 @@
 /* Socket buffers asked of the kernel: a generation's burst of chunks to
  * every child fits with room to spare. */
 #define RT_PEER_SOCKBUF_BYTES (1 << 20)
+/* A repair answer is shed when the peer's own rate-limited uplink
+ * (--upload-kbps) holds more than this much work (sim/world.h has the same
+ * rule at the same 250 ms: bench/RESULTS.md, session 5). */
+#define RT_REPAIR_BACKLOG_MAX_NS (250ull * 1000000ull)
 /* Latency histogram: 1 ms bins up to this, then one overflow bin. */
 #define RT_LAT_BINS_MS 4096
 
@@ -61,6 +65,7 @@ typedef struct rt_counters {
   uint64_t tx_sock_err;     /* sendto failed (EAGAIN, ENOBUFS, ...) */
   uint64_t tx_impair_lost;  /* the loss model */
   uint64_t tx_impair_queue; /* the uplink queue was full */
+  uint64_t tx_repair_shed;  /* repair answers not sent: the uplink was busy */
   uint64_t core_nomem;      /* the core ran out of memory in a call */
 } rt_counters;
 

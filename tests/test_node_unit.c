@@ -153,6 +153,7 @@ static void test_impair_off(void **state) {
   uint8_t d[100] = {0};
   assert_int_equal(rt_impair_submit(&q, 0, d, sizeof d, &sa), RT_IMPAIR_SEND_NOW);
   assert_int_equal(rt_impair_next(&q), UINT64_MAX);
+  assert_int_equal(rt_impair_backlog_ns(&q, 0), 0);
   rt_impair_free(&q);
   c.loss = 1.5;
   assert_int_equal(rt_impair_init(&q, &c, 1), SC_ERR_INVALID);
@@ -201,6 +202,10 @@ static void test_impair_rate(void **state) {
     assert_int_equal(rt_impair_submit(&q, t0, d, sizeof d, &sa), RT_IMPAIR_QUEUED);
   assert_int_equal(rt_impair_submit(&q, t0, d, sizeof d, &sa), RT_IMPAIR_OVERFLOW);
   assert_int_equal(q.overflow, 1);
+  /* The backlog a peer reads to shed repair answers (RT_REPAIR_BACKLOG_MAX_NS). */
+  assert_int_equal(rt_impair_backlog_ns(&q, t0), 30 * MS);
+  assert_int_equal(rt_impair_backlog_ns(&q, t0 + 25 * MS), 5 * MS);
+  assert_int_equal(rt_impair_backlog_ns(&q, t0 + 31 * MS), 0);
   assert_int_equal(rt_impair_next(&q), t0 + 10 * MS);
   assert_null(rt_impair_peek(&q, t0 + 10 * MS - 1));
   const rt_impair_pkt *p = rt_impair_peek(&q, t0 + 10 * MS);
