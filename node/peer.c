@@ -64,11 +64,16 @@ static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
    * (sim/world.c): sent only from an uplink with less than
    * RT_REPAIR_BACKLOG_MAX_NS of work queued, never ahead of (and delaying)
    * the tree's own chunks; the asker asks another peer. Only a peer that
-   * limits its own upload rate knows its backlog. */
-  if (p->impaired && msg->type == SC_MSG_MULTICAST && msg->u.multicast.repair &&
-      rt_impair_backlog_ns(&p->imp, rt_now_ns()) > RT_REPAIR_BACKLOG_MAX_NS) {
-    p->c.tx_repair_shed++;
-    return;
+   * limits its own upload rate knows its backlog. With a queue shorter than
+   * twice the threshold, at half the queue: before tree chunks are
+   * tail-dropped. */
+  if (p->impaired && msg->type == SC_MSG_MULTICAST && msg->u.multicast.repair) {
+    uint64_t max = p->imp.cfg.queue_ns_max / 2;
+    if (max > RT_REPAIR_BACKLOG_MAX_NS) max = RT_REPAIR_BACKLOG_MAX_NS;
+    if (rt_impair_backlog_ns(&p->imp, rt_now_ns()) > max) {
+      p->c.tx_repair_shed++;
+      return;
+    }
   }
   uint8_t buf[SC_WIRE_DATAGRAM_MAX];
   int len = sc_wire_encode(msg, rt_addr_map(p->addrs), buf, sizeof buf);
