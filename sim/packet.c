@@ -21,9 +21,9 @@ static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
   }
   /* Borrow a free packet up to 64 bytes larger (it keeps its class, and
    * goes back to it) before carving new memory: the classes are 32 bytes
-   * apart, and the 10^6-peer forest's data phase would otherwise carve
-   * ~0.5 GB of new 96-byte chunk packets while the build's 128-byte ones
-   * (routed joins) lie free. */
+   * apart, and a burst of one type (the forest's 96-byte chunk packets)
+   * should not carve new slabs while a slightly larger class (the build's
+   * 128-byte routed joins) lies free. */
   for (size_t up = cls + 1; up <= cls + 2 && up < SIM_PACKET_CLASSES; up++) {
     pk = pl->free_list[up];
     if (pk) {
