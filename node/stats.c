@@ -46,7 +46,7 @@ static void stats_counters(FILE *f, const rt_counters *c) {
            {"rx_errors", c->rx_errors},           {"tx_encode_err", c->tx_encode_err},
            {"tx_no_addr", c->tx_no_addr},         {"tx_sock_err", c->tx_sock_err},
            {"tx_impair_lost", c->tx_impair_lost}, {"tx_impair_queue", c->tx_impair_queue},
-           {"tx_repair_shed", c->tx_repair_shed},   {"core_nomem", c->core_nomem}};
+           {"tx_repair_shed", c->tx_repair_shed}, {"core_nomem", c->core_nomem}};
   for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
     if (i) fputc(',', f);
     U64(f, d[i].name, d[i].v);
