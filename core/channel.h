@@ -45,6 +45,13 @@
  * held then, or it never enters any tree. 128 generations are 4.2 s of a
  * 3 Mbit/s stream (12 KB generations); 2.3 MB a source at 16 x 1 KB. */
 #define SC_CHANNEL_PENDING_MAX 128
+/* Hosts send a repair answer (MULTICAST with repair set) only from an uplink
+ * holding at most this much work, and shed it otherwise: repair is a
+ * scavenger class that never queues ahead of the trees' chunks, and the
+ * asker asks another peer (bench/RESULTS.md, session 5). The core sends;
+ * the simulator (sim/world.c) and the runtime (node/peer.c) apply it. */
+#define SC_REPAIR_SHED_BACKLOG_NS (250ull * 1000000ull)
+
 /* Generations whose repair asks a receiver tracks at once (a ring). */
 #define SC_CHANNEL_REPAIR_SLOTS 64
 

@@ -60,16 +60,13 @@ static void peer_qtimer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
   rt_peer *p = user;
   if (!p->open) return;
-  /* Repair answers are the scavenger class, as in the simulator
-   * (sim/world.c): sent only from an uplink with less than
-   * RT_REPAIR_BACKLOG_MAX_NS of work queued, never ahead of (and delaying)
-   * the tree's own chunks; the asker asks another peer. Only a peer that
-   * limits its own upload rate knows its backlog. With a queue shorter than
-   * twice the threshold, at half the queue: before tree chunks are
-   * tail-dropped. */
+  /* Repair answers are the scavenger class (SC_REPAIR_SHED_BACKLOG_NS), as
+   * in the simulator. Only a peer that limits its own upload rate knows its
+   * backlog. With a queue shorter than twice the threshold, shed at half the
+   * queue: before tree chunks are tail-dropped. */
   if (p->impaired && msg->type == SC_MSG_MULTICAST && msg->u.multicast.repair) {
     uint64_t max = p->imp.cfg.queue_ns_max / 2;
-    if (max > RT_REPAIR_BACKLOG_MAX_NS) max = RT_REPAIR_BACKLOG_MAX_NS;
+    if (max > SC_REPAIR_SHED_BACKLOG_NS) max = SC_REPAIR_SHED_BACKLOG_NS;
     if (rt_impair_backlog_ns(&p->imp, rt_now_ns()) > max) {
       p->c.tx_repair_shed++;
       return;

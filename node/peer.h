@@ -39,10 +39,6 @@
 /* Socket buffers asked of the kernel: a generation's burst of chunks to
  * every child fits with room to spare. */
 #define RT_PEER_SOCKBUF_BYTES (1 << 20)
-/* A repair answer is shed when the peer's own rate-limited uplink
- * (--upload-kbps) holds more than this much work (sim/world.h has the same
- * rule at the same 250 ms: bench/RESULTS.md, session 5). */
-#define RT_REPAIR_BACKLOG_MAX_NS (250ull * 1000000ull)
 /* Latency histogram: 1 ms bins up to this, then one overflow bin. */
 #define RT_LAT_BINS_MS 4096
 

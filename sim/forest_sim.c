@@ -456,10 +456,21 @@ static void h_event(void *ctx, const sim_event *ev) {
 
 /* --------------------------------------------------------------- results */
 
-/* Tree delay over direct unicast delay from the source, of message 1 on the
- * (peer, stripe) pair at. */
-static double penalty(const forest_sim *s, size_t at, uint64_t direct_ns) {
-  return (double)s->arr_us[at] * 1000.0 / (double)direct_ns;
+/* Offers sel, in one pass of its two, the delay penalty of message 1 on
+ * every (receiver, wanted stripe) pair it reached: tree delay over direct
+ * unicast delay from the source. 0, or -1 when out of memory. */
+static int offer_penalties(forest_sim *s, sim_select *sel) {
+  for (uint32_t i = 1; i < s->prm->peers; i++) {
+    uint64_t direct = sim_net_latency_ns(s->net, SOURCE, i);
+    if (direct == 0) continue;
+    for (unsigned st = 0; st < s->k; st++) {
+      size_t at = (size_t)i * s->k + st;
+      if (!(s->fp[i].wants & (1u << st)) || s->arr_us[at] == NO_ARRIVAL) continue;
+      if (sim_select_offer(sel, (double)s->arr_us[at] * 1000.0 / (double)direct) != 0)
+        return -1;
+    }
+  }
+  return 0;
 }
 
 static void collect(forest_sim *s) {
@@ -475,7 +486,12 @@ static void collect(forest_sim *s) {
    * and a maximum. */
   static const double pen_q[] = {0.5, 0.9};
   sim_select pen;
-  if (sim_select_init(&pen, pen_q, 2) != 0) s->failed = 1;
+  if (sim_select_init(&pen, pen_q, 2) != 0 || offer_penalties(s, &pen) != 0) {
+    s->failed = 1;
+  } else {
+    sim_select_second_pass(&pen);
+    if (offer_penalties(s, &pen) != 0) s->failed = 1;
+  }
   double dep_sum = 0;
   uint64_t dep_n = 0;
   unsigned dep_max = 0;
@@ -492,25 +508,12 @@ static void collect(forest_sim *s) {
       rep_sum += f->msgs_repair;
       if ((f->got2 & f->wants) == f->wants) complete2++;
     }
-    uint64_t direct = sim_net_latency_ns(s->net, SOURCE, i);
     for (unsigned st = 0; st < s->k; st++) {
       size_t at = (size_t)i * s->k + st;
       if (!(f->wants & (1u << st)) || s->arr_us[at] == NO_ARRIVAL) continue;
       dep_sum += s->depth[at];
       dep_n++;
       if (s->depth[at] > dep_max) dep_max = s->depth[at];
-      if (direct > 0 && !s->failed) sim_select_offer(&pen, penalty(s, at, direct));
-    }
-  }
-  if (!s->failed) {
-    sim_select_second_pass(&pen);
-    for (uint32_t i = 1; i < n; i++) {
-      uint64_t direct = sim_net_latency_ns(s->net, SOURCE, i);
-      for (unsigned st = 0; st < s->k && direct > 0; st++) {
-        size_t at = (size_t)i * s->k + st;
-        if (!(s->fp[i].wants & (1u << st)) || s->arr_us[at] == NO_ARRIVAL) continue;
-        if (sim_select_offer(&pen, penalty(s, at, direct)) != 0) s->failed = 1;
-      }
     }
   }
   r->complete_peers = complete;

@@ -19,18 +19,6 @@ static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
     if (pk->next_free) __builtin_prefetch(pk->next_free, 1);
     return pk;
   }
-  /* Borrow a free packet up to 64 bytes larger (it keeps its class, and
-   * goes back to it) before carving new memory: the classes are 32 bytes
-   * apart, and a burst of one type (the forest's 96-byte chunk packets)
-   * should not carve new slabs while a slightly larger class (the build's
-   * 128-byte routed joins) lies free. */
-  for (size_t up = cls + 1; up <= cls + 2 && up < SIM_PACKET_CLASSES; up++) {
-    pk = pl->free_list[up];
-    if (pk) {
-      pl->free_list[up] = pk->next_free;
-      return pk;
-    }
-  }
   size_t size = cls * SIM_PACKET_CLASS_BYTES;
   if (pl->cur_left < size) {
     if (pl->nslabs == pl->slabs_cap) {

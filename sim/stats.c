@@ -51,30 +51,30 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-double sim_samples_quantile(sim_samples *s, double q) {
-  if (s->n == 0) return NAN;
+static void samples_sort(sim_samples *s) {
   if (!s->sorted) {
     qsort(s->v, s->n, sizeof(double), cmp_double);
     s->sorted = 1;
   }
-  if (q <= 0) return s->v[0];
-  size_t rank = (size_t)ceil(q * (double)s->n);
-  if (rank < 1) rank = 1;
-  if (rank > s->n) rank = s->n;
-  return s->v[rank - 1];
 }
 
-double sim_samples_max(sim_samples *s) {
-  return sim_samples_quantile(s, 1.0);
-}
-
-/* Nearest rank of quantile q among n values, 1-based (sim_samples_quantile). */
+/* Nearest rank of quantile q among n > 0 values, 1-based. */
 static uint64_t rank_of(double q, uint64_t n) {
   if (q <= 0) return 1;
   uint64_t rank = (uint64_t)ceil(q * (double)n);
   if (rank < 1) rank = 1;
   if (rank > n) rank = n;
   return rank;
+}
+
+double sim_samples_quantile(sim_samples *s, double q) {
+  if (s->n == 0) return NAN;
+  samples_sort(s);
+  return s->v[rank_of(q, s->n) - 1];
+}
+
+double sim_samples_max(sim_samples *s) {
+  return sim_samples_quantile(s, 1.0);
 }
 
 #define SELECT_BIN_BITS 20
@@ -140,7 +140,7 @@ double sim_select_quantile(sim_select *s, unsigned i) {
   if (i >= s->nq || s->n == 0 || s->pass != 2) return NAN;
   sim_samples *k = &s->kept[i];
   if (k->n < s->rank_in_bin[i]) return NAN; /* not offered the same values */
-  sim_samples_quantile(k, 0);               /* sorts */
+  samples_sort(k);
   return k->v[s->rank_in_bin[i] - 1];
 }
 

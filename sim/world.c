@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/channel.h"
 #include "core/err.h"
 #include "core/rng.h"
 #include "core/wire.h"
@@ -60,13 +61,13 @@ static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m,
     }
     /* Repair answers are the scavenger class: a host sends them only from
      * an uplink that is nearly idle, never queued behind (and delaying) the
-     * tree's own chunks; past SIM_REPAIR_BACKLOG_MAX_NS of backlog they are
+     * tree's own chunks; past SC_REPAIR_SHED_BACKLOG_NS of backlog they are
      * shed, and the asker asks someone else. Without this, repair traffic
      * after a crash queued ahead of tree chunks at the very peers that
      * serve both, and an uncoded stream lost every generation for good. */
     if (m->type == SC_MSG_MULTICAST && m->u.multicast.repair &&
         sim_uplink_backlog_ns(w->peers[from].uplink_free_ns, depart) >
-            SIM_REPAIR_BACKLOG_MAX_NS) {
+            SC_REPAIR_SHED_BACKLOG_NS) {
       w->ctr.repair_shed++;
       return;
     }

@@ -20,9 +20,6 @@
 #include "sim/uplink.h"
 
 #define SIM_WORLD_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
-/* A repair answer (MULTICAST with repair set) is shed, not queued, when the
- * sender's uplink already holds more than this much work. */
-#define SIM_REPAIR_BACKLOG_MAX_NS (250ull * 1000000ull)
 
 enum {
   SIM_WORLD_EV_MSG = SIM_EV_USER,

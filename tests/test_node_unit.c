@@ -202,7 +202,7 @@ static void test_impair_rate(void **state) {
     assert_int_equal(rt_impair_submit(&q, t0, d, sizeof d, &sa), RT_IMPAIR_QUEUED);
   assert_int_equal(rt_impair_submit(&q, t0, d, sizeof d, &sa), RT_IMPAIR_OVERFLOW);
   assert_int_equal(q.overflow, 1);
-  /* The backlog a peer reads to shed repair answers (RT_REPAIR_BACKLOG_MAX_NS). */
+  /* The backlog a peer reads to shed repair answers (SC_REPAIR_SHED_BACKLOG_NS). */
   assert_int_equal(rt_impair_backlog_ns(&q, t0), 30 * MS);
   assert_int_equal(rt_impair_backlog_ns(&q, t0 + 25 * MS), 5 * MS);
   assert_int_equal(rt_impair_backlog_ns(&q, t0 + 31 * MS), 0);
