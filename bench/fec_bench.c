@@ -4,7 +4,7 @@
  *
  *   build/bench/fec_bench [seconds_per_case]     (default 0.3)
  *
- * For a 12+4 code (DESIGN.md §3: 16 stripes) with 1 KB and 8 KB chunks it
+ * For a 12+4 code (docs/ARCHITECTURE.md §3: 16 stripes) with 1 KB and 8 KB chunks it
  * measures encode (12 data chunks -> 4 parity chunks) and decode with 4 data
  * chunks missing (rebuilt from 8 data + 4 parity; sc_fec's tables cached,
  * as under cut stripes). GB/s counts the d data chunks of a generation
@@ -15,7 +15,7 @@
  * generation. It uses the same Cauchy generator, so its output must equal
  * sc_fec's byte for byte; the bench checks that before timing anything.
  *
- * Benchmarks measure, tests assert (DESIGN.md §6): nothing here is a
+ * Benchmarks measure, tests assert (docs/ARCHITECTURE.md §6): nothing here is a
  * pass/fail criterion. Results go to bench/RESULTS.md.
  */
 #include <stdint.h>

@@ -39,7 +39,7 @@
  * relay's CPU seconds (CLOCK_PROCESS_CPUTIME_ID over the feed), CPU
  * seconds per GB relayed (bytes the relay handed to its socket), CPU use,
  * what the sink received and, for stream, generations delivered. Benchmarks
- * measure, tests assert (DESIGN.md §6). Results go to bench/RESULTS.md.
+ * measure, tests assert (docs/ARCHITECTURE.md §6). Results go to bench/RESULTS.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * alloc.h — the one allocator interface the core uses (DESIGN.md §6).
+ * alloc.h — the one allocator interface the core uses (docs/ARCHITECTURE.md §6).
  *
  * Tests inject failures through it (nghttp2's failmalloc); the simulator
  * counts bytes per peer through it. Every call passes the user pointer back.

@@ -1,7 +1,7 @@
 /*
  * channel.h — the stream on one peer: the glue between the SplitStream forest
  * (one chunk per stripe per generation) and core/stream (source, receiver),
- * plus the two mechanisms that live between them, sans I/O (DESIGN.md §2):
+ * plus the two mechanisms that live between them, sans I/O (docs/ARCHITECTURE.md §2):
  *
  *  - publishing: the source sends chunk i of every generation to the root of
  *    stripe i. Like Scribe §2.2's sources it locates the root by routing to

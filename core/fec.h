@@ -2,7 +2,7 @@
  * fec.h — a systematic Reed–Solomon erasure code over GF(2^8), sans I/O.
  *
  * A generation is d data chunks and p parity chunks of chunk_bytes each
- * (DESIGN.md §3, "Stream": one chunk per stripe). The code is systematic
+ * (docs/ARCHITECTURE.md §3, "Stream": one chunk per stripe). The code is systematic
  * (chunks 0..d-1 are the data itself) and MDS: any d of the d+p chunks
  * rebuild the data. The arithmetic is ISA-L's (ec_encode_data); the
  * generator is ISA-L's Cauchy matrix (gf_gen_cauchy1_matrix), whose every

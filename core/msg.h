@@ -3,7 +3,7 @@
  *
  * Inside the core (and inside the simulator) messages travel as these structs;
  * core/wire converts them to and from protobuf-c bytes for real sockets
- * (DESIGN.md §2, "Messages: structs inside, protobuf on the wire").
+ * (docs/ARCHITECTURE.md §2, "Messages: structs inside, protobuf on the wire").
  *
  * Addresses are opaque handles: the simulator uses peer indices, the runtime
  * maps handles to socket addresses. Every message names its sender (id and
@@ -54,7 +54,7 @@ enum sc_msg_type {
   SC_MSG_SCRIBE_DROP = 14,     /* parent -> child: dropped; try these peers */
   SC_MSG_ANYCAST = 15,         /* one step of an anycast's depth-first search */
   SC_MSG_ANYCAST_FAIL = 16,    /* the search found no taker */
-  /* The stream (DESIGN.md §3): chunks travel as SC_MSG_MULTICAST with a
+  /* The stream (docs/ARCHITECTURE.md §3): chunks travel as SC_MSG_MULTICAST with a
    * payload; a receiver pulls what its trees did not bring. */
   SC_MSG_REPAIR_REQ = 17, /* "send me these chunks of this generation" */
   SC_MSG_SCRIBE_ROOT = 18, /* "I am (not) the root of this group", to a publisher */
@@ -145,7 +145,7 @@ typedef struct sc_msg_row {
 #define SC_ANYCAST_SEEN_MAX 48  /* peers an anycast remembers having visited */
 
 /* A chunk's payload is at most this long: with its headers a MULTICAST stays
- * under a 1,200-byte path MTU (DESIGN.md §5). */
+ * under a 1,200-byte path MTU (docs/ARCHITECTURE.md §5). */
 #define SC_CHUNK_BYTES_MAX 1100
 
 typedef struct sc_msg_multicast {

@@ -1,6 +1,6 @@
 /*
  * node.h — one whole peer: Pastry, Scribe and the SplitStream forest wired
- * together behind the seam of DESIGN.md §2 (time in, messages in, one expiry,
+ * together behind the seam of docs/ARCHITECTURE.md §2 (time in, messages in, one expiry,
  * callbacks out). The simulator and the real runtime both drive peers
  * through this type; each layer stays usable (and tested) on its own.
  */

@@ -4,7 +4,7 @@
  * The peer never reads a clock, opens a socket or prints: every entry point is
  * told the time (`now`, integer nanoseconds of a monotonic clock), messages are
  * handed in with sc_pastry_recv(), and everything the peer wants done goes out
- * through the callbacks given at creation (DESIGN.md §2, after ngtcp2).
+ * through the callbacks given at creation (docs/ARCHITECTURE.md §2, after ngtcp2).
  *
  * The peer keeps its own timers (heartbeats, leases, liveness probes, per-hop
  * acknowledgements) and exposes the earliest as one expiry: the owner arms one

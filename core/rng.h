@@ -1,7 +1,7 @@
 /*
  * rng.h — a small per-peer PRNG (splitmix64 seeding a xorshift64*).
  *
- * Randomness enters the core once, as a seed (DESIGN.md §2); each peer owns
+ * Randomness enters the core once, as a seed (docs/ARCHITECTURE.md §2); each peer owns
  * one of these, so adding a peer never perturbs another peer's stream.
  */
 #ifndef SC_RNG_H

@@ -1,7 +1,7 @@
 /*
  * stream.h — the streaming data plane: source and receiver, sans I/O.
  *
- * DESIGN.md §3, "Stream": the source cuts the byte stream into generations of
+ * docs/ARCHITECTURE.md §3, "Stream": the source cuts the byte stream into generations of
  * d data chunks plus p parity chunks (d + p = number of stripes), one chunk
  * per stripe, coded with a systematic Reed–Solomon code (fec.h). A receiver
  * decodes a generation from any d of its chunks, keeps a playout buffer with
@@ -12,7 +12,7 @@
  * fields, the playout clock and the accounting definitions.
  *
  * Both sides take time as an argument and push output through callbacks
- * (DESIGN.md §2); neither knows about messages or peers: the host (node or
+ * (docs/ARCHITECTURE.md §2); neither knows about messages or peers: the host (node or
  * simulator) carries sc_chunk in its own chunk message.
  *
  * Symbolic mode (config.symbolic): chunks carry no payload and a generation
@@ -54,7 +54,7 @@ typedef struct sc_stream_config {
   uint32_t data_chunks;   /* d: 1..SC_FEC_CHUNKS_MAX; default 12 */
   uint32_t parity_chunks; /* p: d + p <= SC_FEC_CHUNKS_MAX; default 4 */
   uint32_t chunk_bytes;   /* payload per chunk; default 1,024 (fits a
-                           * 1,200-byte path MTU with headers, DESIGN.md §5) */
+                           * 1,200-byte path MTU with headers, docs/ARCHITECTURE.md §5) */
   /* Receiver: playout delay added to the first chunk's one-way delay to
    * give every generation's deadline (docs/stream.md); default 5 s. */
   uint64_t buffer_ns;

@@ -4,7 +4,7 @@
  * A datagram is one version byte (SC_WIRE_VERSION) followed by one packed
  * protobuf Envelope (proto/stripecast.proto): the sender's NodeRef and a oneof
  * body, one member per sc_msg type, its field number given by a table in the
- * proto and in wire.c (DESIGN.md §2, "Messages: structs inside, protobuf on
+ * proto and in wire.c (docs/ARCHITECTURE.md §2, "Messages: structs inside, protobuf on
  * the wire").
  *
  * The runtime encodes on send and decodes on receive; decoding checks the

@@ -1,6 +1,6 @@
 /*
  * addr.h — the runtime's address table: the core's opaque sc_addr handles
- * (DESIGN.md §2, "Addresses are opaque handles") to IPv4:port and back.
+ * (docs/ARCHITECTURE.md §2, "Addresses are opaque handles") to IPv4:port and back.
  *
  * An IPv4 address and a port are 48 bits, more than an sc_addr holds, so the
  * table hands out handles 0, 1, 2, ... in the order it first meets each

@@ -1,5 +1,5 @@
 /*
- * impair.h — network impairment on a peer's send path (DESIGN.md §5): random
+ * impair.h — network impairment on a peer's send path (docs/ARCHITECTURE.md §5): random
  * loss, a fixed delay plus uniform jitter, and an upload rate limit with a
  * bounded queue. Kernel emulation (netem) is not available everywhere, so
  * experiments and tests impair in the runtime instead.

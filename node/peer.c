@@ -56,7 +56,7 @@ static void peer_qtimer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   peer_qtimer_arm(p, now);
 }
 
-/* The core's send callback: must not re-enter the core (DESIGN.md §2). */
+/* The core's send callback: must not re-enter the core (docs/ARCHITECTURE.md §2). */
 static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
   rt_peer *p = user;
   if (!p->open) return;

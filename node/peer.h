@@ -1,6 +1,6 @@
 /*
  * peer.h — one real peer: an sc_node behind a UDP socket in a libev loop
- * (DESIGN.md §5). The runtime side of the seam of DESIGN.md §2:
+ * (docs/ARCHITECTURE.md §5). The runtime side of the seam of docs/ARCHITECTURE.md §2:
  *
  *  - time: every call into the core gets CLOCK_MONOTONIC in ns (rt_now_ns);
  *  - one expiry: one ev_timer, re-armed after every call into the core to

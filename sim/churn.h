@@ -1,5 +1,5 @@
 /*
- * churn.h — the simulator's churn models (DESIGN.md §4): session-length
+ * churn.h — the simulator's churn models (docs/ARCHITECTURE.md §4): session-length
  * samplers and a deterministic schedule of membership events, made from a
  * parsed `--churn SPEC` (sim/churn_spec.h).
  *

@@ -10,7 +10,7 @@
  * million peers; a bucket being consumed is a short sorted array read in
  * order, so it also tells the owner which events come next
  * (sim_engine_peek_ahead). Each peer's single timer (its core's expiry,
- * DESIGN.md §2) sits in an indexed binary heap with one slot per peer, so a
+ * docs/ARCHITECTURE.md §2) sits in an indexed binary heap with one slot per peer, so a
  * million peers cost a million timer slots, not one per protocol timer.
  * Ties break by a global insertion sequence, so one seed gives one history.
  */

@@ -1,5 +1,5 @@
 /*
- * netmodel.h — peer-to-peer one-way latency for the simulator (DESIGN.md §4).
+ * netmodel.h — peer-to-peer one-way latency for the simulator (docs/ARCHITECTURE.md §4).
  *
  * The engine asks for a latency on every message, so sim_net_latency_ns is
  * O(1), allocation-free and a handful of loads and flops. Three models:

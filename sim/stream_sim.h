@@ -1,7 +1,7 @@
 /*
  * stream_sim.h — the `stripecast-sim stream` experiment: a live stream over
  * the SplitStream forest with erasure coding across stripes, repair pulls,
- * churn, loss and per-peer upstream queues (DESIGN.md §3–4; docs/stream.md,
+ * churn, loss and per-peer upstream queues (docs/ARCHITECTURE.md §3–4; docs/stream.md,
  * docs/churn.md).
  *
  * Timeline (simulated time):

@@ -1,6 +1,6 @@
 /*
  * topology.h — a GT-ITM-style transit-stub router graph with all-pairs
- * shortest-path latencies and router-level paths (DESIGN.md §4).
+ * shortest-path latencies and router-level paths (docs/ARCHITECTURE.md §4).
  *
  * The default shape is "GATech", the 5,050-router graph of the Pastry, Scribe
  * and SplitStream evaluations (splitstream-pastry-scribe.md, "The SplitStream

@@ -1,5 +1,5 @@
 /*
- * uplink.h — a peer's upstream link in the simulator (DESIGN.md §4, "per-peer
+ * uplink.h — a peer's upstream link in the simulator (docs/ARCHITECTURE.md §4, "per-peer
  * upstream bandwidth with queueing; random loss").
  *
  * The link is a FIFO that serialises packets at rate_bps. Its whole state

@@ -1,6 +1,6 @@
 /*
  * world.h — a population of whole peers (core/node.h) over a network model,
- * driven by the event engine: the simulator side of DESIGN.md §2's seam for
+ * driven by the event engine: the simulator side of docs/ARCHITECTURE.md §2's seam for
  * every experiment above plain Pastry (forest now, streaming next).
  *
  * The world owns the peers, the messages in flight (a size-classed pool: a

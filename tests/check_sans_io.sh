@@ -3,7 +3,7 @@
 #
 # Fails when any object in LIBRARY (the sc_core static library, or one object file)
 # has an undefined reference to the world: a clock, a socket, libev, stdio, a global
-# PRNG, the process id, or threads. The core is sans-I/O (DESIGN.md §2): time comes in
+# PRNG, the process id, or threads. The core is sans-I/O (docs/ARCHITECTURE.md §2): time comes in
 # as an argument, output goes out through callbacks, randomness comes in as a seed.
 #
 # A check that cannot fail is a defect, so this also fails when LIBRARY is missing,
@@ -91,7 +91,7 @@ violations=$(printf '%s\n' "$report" | grep '^forbidden reference ' || true)
 if [[ -n "$violations" ]]; then
   mapfile -t lines <<<"$violations"
   printf 'check_sans_io: FAIL: %s\n' "${lines[@]}" >&2
-  echo "check_sans_io: the core must stay sans-I/O (DESIGN.md §2): pass time in," \
+  echo "check_sans_io: the core must stay sans-I/O (docs/ARCHITECTURE.md §2): pass time in," \
     "push output through the callbacks, take randomness from the seed" >&2
   exit 1
 fi

@@ -1,6 +1,6 @@
 /*
  * failalloc.h — an sc_alloc for tests that fails on demand (nghttp2's
- * failmalloc, STYLE.md): run a scenario once to count its allocations, then
+ * failmalloc): run a scenario once to count its allocations, then
  * rerun it failing each one in turn. It also counts live blocks, so a test
  * can assert that every failure path freed what it took.
  */
