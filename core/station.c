@@ -1,0 +1,386 @@
+/*
+ * station.c — records inside generations (station.h).
+ */
+#include "station.h"
+
+#include <string.h>
+
+#include "err.h"
+
+#define RECORD_HEADER_MAX 5 /* type + LEB128 length of at most 4 bytes */
+#define LENGTH_BYTES_MAX  4 /* 28 bits cover SC_STATION_RECORD_MAX */
+
+static bool type_known(unsigned type) {
+  return type >= SC_STATION_MEDIA && type <= SC_STATION_END;
+}
+
+/* ------------------------------------------------------------ writer */
+
+int sc_station_writer_init(sc_station_writer *w, size_t gen_bytes,
+                           const sc_station_sink *sink) {
+  if (!w || !sink || !sink->write || !sink->flush ||
+      gen_bytes <= SC_STATION_PREFIX_BYTES + RECORD_HEADER_MAX ||
+      gen_bytes >= SC_STATION_NO_RECORD)
+    return SC_ERR_INVALID;
+  memset(w, 0, sizeof *w);
+  w->sink = *sink;
+  w->gen_bytes = gen_bytes;
+  return SC_OK;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Opens a generation: its prefix says where the first record starts, given
+ * that `rest` bytes of the current record (0: a record starts here) still
+ * come first. */
+static int writer_open_gen(sc_station_writer *w, size_t rest) {
+  uint8_t prefix[SC_STATION_PREFIX_BYTES];
+  size_t first = SC_STATION_PREFIX_BYTES + rest;
+  put_be32(prefix, first < w->gen_bytes ? (uint32_t)first : SC_STATION_NO_RECORD);
+  w->fill = SC_STATION_PREFIX_BYTES;
+  return w->sink.write(w->sink.user, prefix, sizeof prefix);
+}
+
+/* Writes n bytes of a record of `total` bytes of which `rest` (these
+ * included) remain. */
+static int writer_bytes(sc_station_writer *w, const uint8_t *p, size_t n, size_t rest,
+                        size_t total) {
+  while (n > 0) {
+    if (w->fill == 0) {
+      int rc = writer_open_gen(w, rest == total ? 0 : rest);
+      if (rc != SC_OK) return rc;
+    }
+    size_t room = w->gen_bytes - w->fill;
+    size_t take = n < room ? n : room;
+    int rc = w->sink.write(w->sink.user, p, take);
+    if (rc != SC_OK) return rc;
+    p += take;
+    n -= take;
+    rest -= take;
+    w->fill += take;
+    if (w->fill == w->gen_bytes) w->fill = 0; /* the stream cut the generation */
+  }
+  return SC_OK;
+}
+
+int sc_station_writer_put(sc_station_writer *w, sc_station_record_type type,
+                          const uint8_t *data, size_t datalen) {
+  if (!type_known(type) || (datalen > 0 && !data)) return SC_ERR_INVALID;
+  if (datalen > SC_STATION_RECORD_MAX) return SC_ERR_TOO_LARGE;
+  uint8_t hdr[RECORD_HEADER_MAX];
+  size_t hdrlen = 0;
+  hdr[hdrlen++] = (uint8_t)type;
+  size_t v = datalen;
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    hdr[hdrlen++] = v ? (uint8_t)(b | 0x80) : b;
+  } while (v);
+  size_t total = hdrlen + datalen;
+  int rc = writer_bytes(w, hdr, hdrlen, total, total);
+  if (rc == SC_OK && datalen > 0) rc = writer_bytes(w, data, datalen, datalen, total);
+  if (rc != SC_OK) return rc;
+  w->records++;
+  w->bytes += total;
+  return SC_OK;
+}
+
+int sc_station_writer_flush(sc_station_writer *w) {
+  if (w->fill == 0) return SC_OK;
+  w->fill = 0;
+  return w->sink.flush(w->sink.user);
+}
+
+/* ------------------------------------------------------------ reader */
+
+typedef enum { PARSE_TYPE, PARSE_LENGTH, PARSE_PAYLOAD } parse_state;
+
+struct sc_station_reader {
+  const sc_alloc *alloc;
+  sc_station_record_fn fn;
+  void *user;
+  bool have_next; /* next_gen is known */
+  uint64_t next_gen;
+  bool resync; /* skip to the next generation's first record */
+  /* The record being assembled. */
+  parse_state state;
+  uint8_t type;
+  size_t length;
+  unsigned length_bytes;
+  uint8_t *buf;
+  size_t buflen, bufcap;
+  /* Station state. */
+  uint8_t *headers;
+  size_t headerslen;
+  char title[SC_STATION_TITLE_MAX + 1];
+  char info[SC_STATION_INFO_MAX + 1];
+  bool ended;
+  sc_station_reader_stats stats;
+};
+
+int sc_station_reader_new(sc_station_reader **out, sc_station_record_fn fn, void *user,
+                          const sc_alloc *alloc) {
+  if (!out || !fn) return SC_ERR_INVALID;
+  if (!alloc) alloc = sc_alloc_default();
+  sc_station_reader *r = alloc->calloc(1, sizeof *r, alloc->user);
+  if (!r) return SC_ERR_NOMEM;
+  r->alloc = alloc;
+  r->fn = fn;
+  r->user = user;
+  r->resync = true; /* a late joiner's first generation may start mid-record */
+  *out = r;
+  return SC_OK;
+}
+
+void sc_station_reader_del(sc_station_reader *r) {
+  if (!r) return;
+  r->alloc->free(r->buf, r->alloc->user);
+  r->alloc->free(r->headers, r->alloc->user);
+  r->alloc->free(r, r->alloc->user);
+}
+
+static bool reader_mid_record(const sc_station_reader *r) {
+  return r->state != PARSE_TYPE;
+}
+
+/* Bytes of the current record still to come (when mid-record). */
+static size_t reader_record_rest(const sc_station_reader *r) {
+  if (r->state == PARSE_PAYLOAD) return r->length - r->buflen;
+  return SIZE_MAX; /* inside the length field: unknown */
+}
+
+static void reader_drop_record(sc_station_reader *r) {
+  if (reader_mid_record(r)) {
+    r->stats.records_cut++;
+    r->stats.bytes_dropped += r->buflen;
+  }
+  r->state = PARSE_TYPE;
+  r->buflen = 0;
+}
+
+static void copy_text(char *dst, size_t max, const uint8_t *src, size_t len) {
+  if (len > max) len = max;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
+/* Keeps what a whole record says about the station, then hands it on. */
+static void reader_emit(sc_station_reader *r) {
+  const uint8_t *p = r->buf;
+  size_t n = r->buflen;
+  switch ((sc_station_record_type)r->type) {
+  case SC_STATION_HEADERS:
+    if (n <= SC_STATION_HEADERS_MAX) {
+      uint8_t *h = r->alloc->realloc(r->headers, n ? n : 1, r->alloc->user);
+      if (h) {
+        memcpy(h, p, n);
+        r->headers = h;
+        r->headerslen = n;
+      }
+    }
+    break;
+  case SC_STATION_TITLE:
+    copy_text(r->title, SC_STATION_TITLE_MAX, p, n);
+    break;
+  case SC_STATION_INFO:
+    copy_text(r->info, SC_STATION_INFO_MAX, p, n);
+    break;
+  case SC_STATION_END:
+    r->ended = true;
+    break;
+  case SC_STATION_MEDIA:
+  case SC_STATION_MEDIA_SYNC:
+    r->ended = false;
+    r->stats.media_bytes += n;
+    break;
+  }
+  r->stats.records++;
+  r->fn(r->user, (sc_station_record_type)r->type, p, n);
+}
+
+/* Parses bytes of records; returns SC_ERR_NOMEM if a payload could not be
+ * held (the record is dropped). */
+static int reader_parse(sc_station_reader *r, const uint8_t *p, size_t n) {
+  while (n > 0) {
+    switch (r->state) {
+    case PARSE_TYPE:
+      r->type = *p++;
+      n--;
+      r->length = 0;
+      r->length_bytes = 0;
+      r->buflen = 0;
+      r->state = PARSE_LENGTH;
+      break;
+    case PARSE_LENGTH: {
+      uint8_t b = *p++;
+      n--;
+      r->length |= (size_t)(b & 0x7f) << (7 * r->length_bytes);
+      r->length_bytes++;
+      if (b & 0x80) {
+        if (r->length_bytes == LENGTH_BYTES_MAX) {
+          r->stats.records_invalid++;
+          r->state = PARSE_TYPE;
+          r->resync = true; /* the rest of this generation is not trusted */
+          r->stats.bytes_dropped += n;
+          return SC_OK;
+        }
+        break;
+      }
+      if (!type_known(r->type) || r->length > SC_STATION_RECORD_MAX) {
+        r->stats.records_invalid++;
+        r->state = PARSE_TYPE;
+        r->resync = true;
+        r->stats.bytes_dropped += n;
+        return SC_OK;
+      }
+      r->state = PARSE_PAYLOAD;
+      if (r->length > r->bufcap) {
+        uint8_t *b2 = r->alloc->realloc(r->buf, r->length, r->alloc->user);
+        if (!b2) {
+          r->state = PARSE_TYPE;
+          r->resync = true;
+          r->stats.records_cut++;
+          return SC_ERR_NOMEM;
+        }
+        r->buf = b2;
+        r->bufcap = r->length;
+      }
+      if (r->length == 0) {
+        reader_emit(r);
+        r->state = PARSE_TYPE;
+      }
+      break;
+    }
+    case PARSE_PAYLOAD: {
+      size_t take = r->length - r->buflen;
+      if (take > n) take = n;
+      memcpy(r->buf + r->buflen, p, take);
+      r->buflen += take;
+      p += take;
+      n -= take;
+      if (r->buflen == r->length) {
+        reader_emit(r);
+        r->state = PARSE_TYPE;
+        r->buflen = 0;
+      }
+      break;
+    }
+    }
+  }
+  return SC_OK;
+}
+
+int sc_station_reader_gen(sc_station_reader *r, uint64_t gen, const uint8_t *data,
+                          size_t datalen) {
+  if (r->have_next && gen < r->next_gen) return SC_OK; /* old or repeated: already read */
+  r->stats.gens++;
+  if (r->have_next && gen > r->next_gen) {
+    r->stats.gens_lost += gen - r->next_gen;
+    reader_drop_record(r);
+    r->resync = true;
+  }
+  r->have_next = true;
+  r->next_gen = gen + 1;
+  if (datalen < SC_STATION_PREFIX_BYTES) {
+    reader_drop_record(r);
+    r->resync = true;
+    r->stats.bytes_dropped += datalen;
+    return SC_OK;
+  }
+  uint32_t first = get_be32(data);
+  size_t start = SC_STATION_PREFIX_BYTES;
+  if (!r->resync) {
+    /* The prefix must agree with where the record being read ends; if it
+     * does not, the stream is corrupt here and the prefix wins. */
+    bool agrees;
+    if (!reader_mid_record(r))
+      agrees = first == SC_STATION_PREFIX_BYTES;
+    else if (reader_record_rest(r) == SIZE_MAX)
+      agrees = true; /* inside a length field: cannot tell */
+    else {
+      size_t end = SC_STATION_PREFIX_BYTES + reader_record_rest(r);
+      agrees = end >= datalen ? (first == SC_STATION_NO_RECORD || first >= datalen)
+                              : first == end;
+    }
+    if (!agrees) {
+      reader_drop_record(r);
+      r->resync = true;
+    }
+  }
+  if (r->resync) {
+    if (first == SC_STATION_NO_RECORD || first >= datalen || first < start) {
+      r->stats.bytes_dropped += datalen - start;
+      return SC_OK;
+    }
+    r->stats.bytes_dropped += first - start;
+    start = first;
+    r->resync = false;
+    r->state = PARSE_TYPE;
+    r->buflen = 0;
+  }
+  return reader_parse(r, data + start, datalen - start);
+}
+
+void sc_station_reader_lost(sc_station_reader *r, uint64_t gen) {
+  if (r->have_next && gen < r->next_gen) return;
+  r->stats.gens_lost += r->have_next ? gen - r->next_gen + 1 : 1;
+  r->have_next = true;
+  r->next_gen = gen + 1;
+  reader_drop_record(r);
+  r->resync = true;
+}
+
+void sc_station_reader_restart(sc_station_reader *r) {
+  reader_drop_record(r);
+  r->have_next = false;
+  r->resync = true;
+}
+
+void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,
+                               size_t *datalen) {
+  *data = r->headerslen ? r->headers : NULL;
+  *datalen = r->headerslen;
+}
+
+const char *sc_station_reader_title(const sc_station_reader *r) {
+  return r->title;
+}
+const char *sc_station_reader_info(const sc_station_reader *r) {
+  return r->info;
+}
+bool sc_station_reader_ended(const sc_station_reader *r) {
+  return r->ended;
+}
+
+void sc_station_reader_get_stats(const sc_station_reader *r,
+                                 sc_station_reader_stats *out) {
+  *out = r->stats;
+}
+
+bool sc_station_info_get(const char *info, const char *key, char *out, size_t outlen) {
+  size_t keylen = strlen(key);
+  const char *line = info;
+  while (line && *line) {
+    const char *nl = strchr(line, '\n');
+    size_t linelen = nl ? (size_t)(nl - line) : strlen(line);
+    if (linelen > keylen && line[keylen] == '=' && memcmp(line, key, keylen) == 0) {
+      size_t vlen = linelen - keylen - 1;
+      if (outlen == 0) return true;
+      if (vlen > outlen - 1) vlen = outlen - 1;
+      memcpy(out, line + keylen + 1, vlen);
+      out[vlen] = '\0';
+      return true;
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  return false;
+}

@@ -1,0 +1,138 @@
+/*
+ * station.h — a station's stream as records inside the generations of
+ * core/stream, sans I/O.
+ *
+ * A station is more than bytes: its listeners need the codec headers before
+ * any media (an Ogg stream without its header pages cannot be decoded), a
+ * decoder must start at a sync point, and a generation lost beyond repair
+ * must cost whole pages or frames, not a corrupt stream. So the source
+ * writes records (one media unit, the codec headers, the title, the station's
+ * description, the end of the broadcast), and every generation begins with
+ * the offset of the first record that starts in it — MPEG-TS's pointer_field
+ * idea (ISO/IEC 13818-1 §2.4.4.2) — so that a receiver that lost the
+ * generation before resynchronises at the next record boundary.
+ *
+ *   generation = offset (u32, big-endian; SC_STATION_NO_RECORD if no record
+ *                starts here) | record bytes ...
+ *   record     = type (u8) | length (LEB128, at most 4 bytes) | payload
+ *
+ * The writer knows where generations end because it is the only writer of
+ * the source (core/stream cuts every d * chunk_bytes bytes, and a flush cuts
+ * early). The reader is handed generations in order and told of losses; it
+ * emits only whole records and keeps the station's state (headers, title,
+ * description) for late listeners.
+ */
+#ifndef SC_STATION_H
+#define SC_STATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc.h"
+
+/* Bytes at the start of every generation. */
+#define SC_STATION_PREFIX_BYTES 4
+#define SC_STATION_NO_RECORD    0xffffffffu
+/* The largest record (a Matroska block of a high-rate video; an Ogg page is
+ * 65,307 bytes at most). Larger records are refused by the writer and, when
+ * a forged length claims more, dropped by the reader. */
+#define SC_STATION_RECORD_MAX ((size_t)1 << 24)
+#define SC_STATION_TITLE_MAX  1024 /* bytes of UTF-8 */
+#define SC_STATION_INFO_MAX   4096 /* bytes of "key=value\n" lines */
+/* The codec headers kept for late listeners (as media.h's bound). */
+#define SC_STATION_HEADERS_MAX ((size_t)1 << 20)
+
+typedef enum {
+  SC_STATION_MEDIA = 1,      /* one media unit, as the container framer cut it */
+  SC_STATION_MEDIA_SYNC = 2, /* one media unit at which a decoder can start */
+  SC_STATION_HEADERS = 3,    /* the whole current codec header set (replaces) */
+  SC_STATION_TITLE = 4,      /* now playing, UTF-8 */
+  SC_STATION_INFO = 5,       /* "key=value\n" lines: content-type, name, ... */
+  SC_STATION_END = 6,        /* the broadcast ended: listeners may close */
+} sc_station_record_type;
+
+/* ------------------------------------------------------------ writer */
+
+/* Where the writer's bytes go: the station source's sc_stream_source (write
+ * and flush), which cuts a generation every gen_bytes bytes. */
+typedef struct sc_station_sink {
+  int (*write)(void *user, const uint8_t *data, size_t datalen);
+  int (*flush)(void *user); /* cut the partial generation now */
+  void *user;
+} sc_station_sink;
+
+typedef struct sc_station_writer {
+  sc_station_sink sink;
+  size_t gen_bytes; /* d * chunk_bytes */
+  size_t fill;      /* bytes written into the current generation */
+  uint64_t records; /* records written */
+  uint64_t bytes;   /* record bytes written (headers and payloads) */
+} sc_station_writer;
+
+/* gen_bytes must exceed SC_STATION_PREFIX_BYTES + the longest record
+ * header (5 bytes). Returns 0 or SC_ERR_INVALID. */
+int sc_station_writer_init(sc_station_writer *w, size_t gen_bytes,
+                           const sc_station_sink *sink);
+
+/* Writes one record. Returns 0, SC_ERR_INVALID (unknown type),
+ * SC_ERR_TOO_LARGE (over SC_STATION_RECORD_MAX) or the sink's error. */
+int sc_station_writer_put(sc_station_writer *w, sc_station_record_type type,
+                          const uint8_t *data, size_t datalen);
+
+/* Cuts the partial generation (the latency bound of a slow stream): the
+ * next record starts a new generation. Nothing to cut is not an error. */
+int sc_station_writer_flush(sc_station_writer *w);
+
+/* ------------------------------------------------------------ reader */
+
+typedef struct sc_station_reader sc_station_reader;
+
+/* One whole record; data valid only during the call. */
+typedef void (*sc_station_record_fn)(void *user, sc_station_record_type type,
+                                     const uint8_t *data, size_t datalen);
+
+typedef struct sc_station_reader_stats {
+  uint64_t gens;            /* generations read */
+  uint64_t gens_lost;       /* generations reported lost or skipped over */
+  uint64_t records;         /* whole records emitted */
+  uint64_t records_cut;     /* records cut by a loss: their bytes are dropped */
+  uint64_t bytes_dropped;   /* bytes of cut records and of generations read
+                             * while resynchronising */
+  uint64_t media_bytes;     /* payload bytes of MEDIA and MEDIA_SYNC records */
+  uint64_t records_invalid; /* unknown type or a length over the bound */
+} sc_station_reader_stats;
+
+/* Creates a reader; alloc NULL is libc. Returns 0 or SC_ERR_NOMEM. */
+int sc_station_reader_new(sc_station_reader **out, sc_station_record_fn fn, void *user,
+                          const sc_alloc *alloc);
+void sc_station_reader_del(sc_station_reader *r);
+
+/* A delivered generation (core/stream delivers in order). A generation
+ * number that skips ahead counts the ones between as lost. Returns 0 or
+ * SC_ERR_NOMEM (the record being assembled is dropped). */
+int sc_station_reader_gen(sc_station_reader *r, uint64_t gen, const uint8_t *data,
+                          size_t datalen);
+/* Generation gen was lost: the record it cut is dropped and reading
+ * resumes at the next record boundary. */
+void sc_station_reader_lost(sc_station_reader *r, uint64_t gen);
+/* The stream restarted (a new source epoch): forget position and any
+ * partial record; state (headers, title, info) is kept until replaced. */
+void sc_station_reader_restart(sc_station_reader *r);
+
+/* The station's state as last received (empty when none). Valid until the
+ * next call on r. */
+void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,
+                               size_t *datalen);
+const char *sc_station_reader_title(const sc_station_reader *r);
+const char *sc_station_reader_info(const sc_station_reader *r);
+/* True once an END record arrived (and no media since). */
+bool sc_station_reader_ended(const sc_station_reader *r);
+void sc_station_reader_get_stats(const sc_station_reader *r,
+                                 sc_station_reader_stats *out);
+
+/* The value of key in "key=value\n" lines (info), copied NUL-terminated into
+ * out (at most outlen - 1 bytes). Returns false when absent. */
+bool sc_station_info_get(const char *info, const char *key, char *out, size_t outlen);
+
+#endif
