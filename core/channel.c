@@ -175,6 +175,7 @@ static void source_emit(void *user, const sc_chunk *ch, uint64_t now) {
   m.depth = 0;
   m.sent_ns = ch->src_ts_ns;
   m.gen_bytes = ch->gen_bytes;
+  m.epoch = ch->epoch;
   m.len = (uint16_t)c->cfg.stream.chunk_bytes;
   m.data = ch->data; /* NULL in symbolic mode: a payload nobody reads */
   c->st.chunks_published++;
@@ -289,6 +290,11 @@ static void rx_lost(void *user, uint64_t gen, uint64_t now) {
   if (c->host.lost) c->host.lost(c->host.user, gen, now);
 }
 
+static void rx_restarted(void *user, uint64_t now) {
+  sc_channel *c = user;
+  if (c->host.restarted) c->host.restarted(c->host.user, now);
+}
+
 /* Hands a chunk to the receiver; returns its verdict. */
 static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
                       uint64_t now) {
@@ -296,6 +302,7 @@ static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
       .gen = m->seq,
       .src_ts_ns = m->sent_ns,
       .gen_bytes = m->gen_bytes,
+      .epoch = m->epoch,
       .index = (uint8_t)index,
       .data = c->cfg.stream.symbolic ? NULL : m->data,
       .datalen = c->cfg.stream.symbolic ? 0 : m->len,
@@ -490,6 +497,7 @@ static void serve(sc_channel *c, const sc_msg *req) {
     m.u.multicast.seq = (uint32_t)ch.gen;
     m.u.multicast.sent_ns = ch.src_ts_ns;
     m.u.multicast.gen_bytes = ch.gen_bytes;
+    m.u.multicast.epoch = ch.epoch;
     m.u.multicast.repair = 1;
     m.u.multicast.len = (uint16_t)c->cfg.stream.chunk_bytes;
     m.u.multicast.data = ch.data;
@@ -542,7 +550,8 @@ int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
     }
     rv = sc_stream_source_new(&c->src, &cfg->stream, source_emit, c, alloc);
   } else {
-    sc_stream_receiver_callbacks rcb = {.deliver = rx_deliver, .lost = rx_lost};
+    sc_stream_receiver_callbacks rcb = {
+        .deliver = rx_deliver, .lost = rx_lost, .restarted = rx_restarted};
     rv = sc_stream_receiver_new(&c->rx, &cfg->stream, &rcb, c, alloc);
     if (rv == SC_OK && cfg->repair) {
       c->slots = alloc->calloc(SC_CHANNEL_REPAIR_SLOTS, sizeof(repair_slot), alloc->user);

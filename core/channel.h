@@ -119,6 +119,7 @@ typedef struct sc_channel_host {
   void (*deliver)(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
                   uint64_t src_ts_ns, uint64_t now);
   void (*lost)(void *user, uint64_t gen, uint64_t now);
+  void (*restarted)(void *user, uint64_t now); /* optional */
   void *user;
 } sc_channel_host;
 

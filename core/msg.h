@@ -152,10 +152,14 @@ typedef struct sc_msg_multicast {
   sc_id group;
   uint32_t seq;     /* the publisher's sequence number (a stream: the generation) */
   uint16_t depth;   /* tree edges from the root to the receiver */
-  uint8_t repair;   /* non-zero: an answer to a REPAIR_REQ, not forwarded down */
-  uint16_t len;     /* payload bytes, <= SC_CHUNK_BYTES_MAX */
+  uint16_t len : 15; /* payload bytes, <= SC_CHUNK_BYTES_MAX */
+  uint16_t repair : 1; /* an answer to a REPAIR_REQ, not forwarded down */
   uint32_t gen_bytes; /* a stream chunk: the stream bytes its generation
                        * holds (the rest is padding); 0 otherwise */
+  /* A stream chunk: the source's epoch (sc_chunk.epoch); 0 in the
+   * simulator. Fits what was padding: the struct stays 48 bytes, which
+   * the simulator's packet classes depend on. */
+  uint32_t epoch;
   uint64_t sent_ns; /* the publisher's clock at publish */
   /* The payload, immutable, owned by whoever handed the message over and
    * valid for that call only (the receiver copies what it keeps). NULL with

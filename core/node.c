@@ -107,6 +107,10 @@ static void chan_lost(void *user, uint64_t gen, uint64_t now) {
   sc_node *n = user;
   if (n->cb.stream_lost) n->cb.stream_lost(n->user, gen, now);
 }
+static void chan_restarted(void *user, uint64_t now) {
+  sc_node *n = user;
+  if (n->cb.stream_restarted) n->cb.stream_restarted(n->user, now);
+}
 static void ss_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
   sc_node *n = user;
   if (n->chan && attached) sc_channel_on_attach(n->chan, stripe, now);
@@ -155,6 +159,7 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
                             .send = node_send,
                             .deliver = chan_deliver,
                             .lost = chan_lost,
+                            .restarted = chan_restarted,
                             .user = n};
     rv = sc_channel_new(&n->chan, &c.stream_cfg, c.stream_source, &c.channel, &host, alloc);
     if (rv < 0) goto fail;

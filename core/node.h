@@ -49,6 +49,9 @@ typedef struct sc_node_callbacks {
                          uint64_t src_ts_ns, uint64_t now);
   /* A generation missed its deadline and is skipped. Optional. */
   void (*stream_lost)(void *user, uint64_t gen, uint64_t now);
+  /* Playout restarted: the generations that follow are a new stream
+   * (a later source epoch, or a gap beyond the window). Optional. */
+  void (*stream_restarted)(void *user, uint64_t now);
 } sc_node_callbacks;
 
 /* Creates the peer; like sc_pastry_new. Returns 0, SC_ERR_INVALID, SC_ERR_NOMEM. */

@@ -108,7 +108,10 @@ static void source_cut(sc_stream_source *s, uint64_t now) {
       parity[i - d] = s->buf + i * cb;
     sc_fec_encode(s->fec, data, parity);
   }
-  sc_chunk c = {.gen = s->gen, .src_ts_ns = now, .gen_bytes = (uint32_t)s->fill};
+  sc_chunk c = {.gen = s->gen,
+                .src_ts_ns = now,
+                .gen_bytes = (uint32_t)s->fill,
+                .epoch = s->cfg.epoch};
   for (unsigned i = 0; i < n; i++) {
     c.index = (uint8_t)i;
     c.data = s->buf != NULL ? s->buf + i * cb : NULL;
@@ -175,6 +178,7 @@ struct sc_stream_receiver {
   uint64_t next;      /* next generation to deliver or lose */
   uint64_t top;       /* newest generation stored + 1 */
   uint64_t join_ns;
+  uint32_t epoch; /* of the stream playing (valid once started) */
   sc_stream_stats stats;
 };
 
@@ -239,6 +243,7 @@ void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now) {
   r->resolved_any = false;
   r->next = r->top = 0;
   set_tail(r, 0);
+  if (r->cb.restarted) r->cb.restarted(r->user, now);
 }
 
 /* Generation g's slot if the ring holds g, else NULL. */
@@ -399,6 +404,18 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
     st->chunks_invalid++;
     return SC_ERR_INVALID;
   }
+  if (r->started && c->epoch != r->epoch) {
+    /* A replaced source keeps sending for a while (or a second one sends at
+     * once): only the latest epoch plays. A later one restarts playout at
+     * once instead of waiting out the old numbering (RFC 1982 comparison).
+     * Nothing here authenticates an epoch: signed chunks must. */
+    if ((int32_t)(c->epoch - r->epoch) < 0) {
+      st->chunks_stale++;
+      return SC_STREAM_STALE;
+    }
+    st->epoch_changes++;
+    sc_stream_receiver_restart(r, now);
+  }
   const uint64_t g = c->gen;
   const uint32_t window = r->cfg.window_gens;
   stream_slot *s = slot_find(r, g);
@@ -413,6 +430,7 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
     /* The playout clock (docs/stream.md): the first chunk's one-way delay
      * plus the buffer, the same for every later generation. */
     r->started = true;
+    r->epoch = c->epoch;
     r->offset_ns = now + r->cfg.buffer_ns - c->src_ts_ns;
     r->next = r->top = g;
     set_tail(r, g);
@@ -517,6 +535,7 @@ int sc_stream_receiver_chunk(const sc_stream_receiver *r, uint64_t gen, unsigned
       (sc_chunk){.gen = gen,
                  .src_ts_ns = s->src_ts_ns,
                  .gen_bytes = s->gen_bytes,
+                 .epoch = r->epoch,
                  .index = (uint8_t)index,
                  .data = base != NULL ? base + (size_t)index * r->cfg.chunk_bytes : NULL,
                  .datalen = base != NULL ? r->cfg.chunk_bytes : 0};

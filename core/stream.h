@@ -45,6 +45,11 @@ typedef struct sc_chunk {
   uint64_t src_ts_ns;  /* source clock when the generation was cut */
   uint32_t gen_bytes;  /* payload bytes in the whole generation, 1..d*chunk_bytes;
                         * the rest of the last data chunk(s) is zero padding */
+  /* The source's epoch: a source that starts anew (a restarted process, a
+   * second broadcaster) numbers its generations from 0 again under a later
+   * epoch, which receivers follow at once. Epochs compare in serial-number
+   * arithmetic (RFC 1982), so they may wrap. */
+  uint32_t epoch;
   uint8_t index;       /* 0..d+p-1: the stripe it travels on; < d data, >= d parity */
   const uint8_t *data; /* chunk_bytes bytes; NULL in symbolic mode */
   size_t datalen;      /* chunk_bytes; 0 in symbolic mode */
@@ -64,6 +69,9 @@ typedef struct sc_stream_config {
    * buffer (stats.gens_early). Default 128. */
   uint32_t window_gens;
   bool symbolic; /* no payload bytes (see above); default false */
+  /* Source: the epoch stamped on every chunk (sc_chunk.epoch); default 0.
+   * The runtime uses its start time in tenths of a second. */
+  uint32_t epoch;
 } sc_stream_config;
 
 void sc_stream_config_default(sc_stream_config *c);
@@ -111,6 +119,9 @@ typedef struct sc_stream_receiver_callbacks {
   /* Generation gen reached its deadline without d chunks and is skipped.
    * Optional. */
   void (*lost)(void *user, uint64_t gen, uint64_t now);
+  /* Playout restarted (sc_stream_receiver_restart, or a later epoch): the
+   * generations that follow start a new stream, numbered afresh. Optional. */
+  void (*restarted)(void *user, uint64_t now);
 } sc_stream_receiver_callbacks;
 
 /* Results of sc_stream_receiver_recv() that are not errors. */
@@ -119,6 +130,8 @@ enum {
   SC_STREAM_DUP = 1,    /* already held: counted, dropped */
   SC_STREAM_LATE = 2,   /* its deadline passed, or its generation left the
                          * window: counted, dropped */
+  SC_STREAM_STALE = 3,  /* from an earlier epoch than the one playing: a
+                         * source that was replaced; counted, dropped */
 };
 
 /*
@@ -221,6 +234,8 @@ typedef struct sc_stream_stats {
   uint64_t chunks_invalid;
   uint64_t chunks_ahead; /* beyond the window */
   uint64_t gens_early;   /* resolved before their deadline: the window was full */
+  uint64_t chunks_stale; /* from an earlier epoch (SC_STREAM_STALE) */
+  uint64_t epoch_changes; /* later epochs followed (each a restart) */
   /* Valid chunks (stored, dup, late or ahead) by index: which stripes flow. */
   uint64_t chunks_by_index[SC_FEC_CHUNKS_MAX];
   /* Playout. */

@@ -359,6 +359,7 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     if (m->len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
     b->multicast.repair = m->repair != 0;
     b->multicast.gen_bytes = m->gen_bytes;
+    b->multicast.epoch = m->epoch;
     b->multicast.data.len = m->len;
     b->multicast.data.data = (uint8_t *)(m->data ? m->data : sc_wire_zero_payload);
     env->multicast = &b->multicast;
@@ -622,6 +623,7 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->sent_ns = c->sent_ns;
     m->repair = c->repair != 0;
     m->gen_bytes = c->gen_bytes;
+    m->epoch = c->epoch;
     if (c->data.len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
     m->len = (uint16_t)c->data.len;
     m->data = c->data.len ? c->data.data : NULL; /* re-pointed by sc_wire_decode */
@@ -811,7 +813,8 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
     const sc_msg_multicast *m = &msg->u.multicast;
     body = id_field + wire_uint_len(m->seq) + wire_uint_len(m->depth) +
            wire_fixed64_len(m->sent_ns) + wire_bool_len(m->repair) +
-           wire_uint_len(m->gen_bytes) + (m->len ? wire_ld_len(m->len) : 0);
+           wire_uint_len(m->gen_bytes) + wire_uint_len(m->epoch) +
+           (m->len ? wire_ld_len(m->len) : 0);
     break;
   }
   case SC_MSG_SCRIBE_HEARTBEAT: {

@@ -821,6 +821,87 @@ static void test_restart(void **state) {
   h_del(h);
 }
 
+/* A source that starts anew (a restarted process, or a second broadcaster)
+ * numbers its generations from 0 under a later epoch: the receiver follows
+ * it at once, and chunks of the earlier epoch that still arrive are dropped
+ * and counted, never interleaved with the new stream. */
+typedef struct epoch_log {
+  uint64_t gen[64];
+  uint8_t first_byte[64];
+  size_t n;
+  unsigned restarts;
+} epoch_log;
+
+static void epoch_deliver(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
+                          uint64_t src_ts_ns, uint64_t now) {
+  (void)datalen, (void)src_ts_ns, (void)now;
+  epoch_log *l = user;
+  assert_true(l->n < 64);
+  l->gen[l->n] = gen;
+  l->first_byte[l->n++] = data[0];
+}
+
+static void epoch_restarted(void *user, uint64_t now) {
+  (void)now;
+  ((epoch_log *)user)->restarts++;
+}
+
+static void test_epoch(void **state) {
+  (void)state;
+  harness *old = h_new(4, 2, 64, false);
+  old->cfg.epoch = 0xfffffff0u; /* the next epoch wraps: RFC 1982 order */
+  h_source(old, 256 * 8, 21);
+  harness *fresh = h_new(4, 2, 64, false);
+  fresh->cfg.epoch = 5;
+  h_source(fresh, 256 * 4, 22);
+  assert_int_equal(chunk_at(old, 3, 0)->epoch, 0xfffffff0u);
+  assert_int_equal(chunk_at(fresh, 0, 0)->epoch, 5);
+
+  epoch_log log = {0};
+  const sc_stream_receiver_callbacks cb = {.deliver = epoch_deliver,
+                                           .restarted = epoch_restarted};
+  sc_stream_receiver *r = NULL;
+  assert_int_equal(sc_stream_receiver_new(&r, &old->cfg, &cb, &log, NULL), SC_OK);
+  uint64_t t = chunk_at(old, 0, 0)->src_ts_ns + 10 * MS;
+  for (uint64_t g = 0; g < 4; g++)
+    for (unsigned i = 0; i < 4; i++)
+      assert_int_equal(sc_stream_receiver_recv(r, chunk_at(old, g, i), t),
+                       SC_STREAM_STORED);
+  assert_int_equal(log.n, 4);
+  /* The new source's generation 0, 100 ms later: played at once, although
+   * the old numbering is at 4. */
+  t += 100 * MS;
+  for (uint64_t g = 0; g < 4; g++)
+    for (unsigned i = 0; i < 4; i++)
+      assert_int_equal(sc_stream_receiver_recv(r, chunk_at(fresh, g, i), t),
+                       SC_STREAM_STORED);
+  assert_int_equal(log.n, 8);
+  assert_int_equal(log.restarts, 1);
+  for (size_t k = 0; k < 4; k++) {
+    assert_int_equal(log.gen[4 + k], k);
+    assert_int_equal(log.first_byte[4 + k], fresh->in[k * 256]);
+  }
+  /* The old source still sends: dropped, counted, nothing played. */
+  for (uint64_t g = 4; g < 8; g++)
+    for (unsigned i = 0; i < 6; i++)
+      assert_int_equal(sc_stream_receiver_recv(r, chunk_at(old, g, i), t),
+                       SC_STREAM_STALE);
+  assert_int_equal(log.n, 8);
+  sc_stream_stats st;
+  sc_stream_receiver_get_stats(r, &st);
+  assert_int_equal(st.epoch_changes, 1);
+  assert_int_equal(st.chunks_stale, 24);
+  assert_int_equal(st.gens_delivered, 8);
+  assert_int_equal(st.gens_lost, 0);
+  /* What a peer serves for repair carries the playing epoch. */
+  sc_chunk c;
+  assert_int_equal(sc_stream_receiver_chunk(r, 2, 1, &c), SC_OK);
+  assert_int_equal(c.epoch, 5);
+  sc_stream_receiver_del(r);
+  h_del(old);
+  h_del(fresh);
+}
+
 /* Start-up delay, join time, lag and per-stripe counts. */
 static void test_accounting(void **state) {
   (void)state;
@@ -966,6 +1047,7 @@ int main(void) {
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_window),
       cmocka_unit_test(test_restart),
+      cmocka_unit_test(test_epoch),
       cmocka_unit_test(test_window_outrun),
       cmocka_unit_test(test_accounting),
       cmocka_unit_test(test_no_parity),

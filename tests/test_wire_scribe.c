@@ -72,6 +72,7 @@ static void max_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.multicast.sent_ns = UINT64_MAX;
     m->u.multicast.repair = 1;
     m->u.multicast.gen_bytes = UINT32_MAX;
+    m->u.multicast.epoch = UINT32_MAX;
     m->u.multicast.len = SC_CHUNK_BYTES_MAX;
     m->u.multicast.data = NULL;
     break;
@@ -255,7 +256,7 @@ static void test_scribe_largest(void **state) {
     unsigned type;
     size_t bytes_max; /* with SC_WIRE_ADDR_MAX-byte addresses */
   } largest[] = {
-      {SC_MSG_MULTICAST, 1206}, {SC_MSG_SCRIBE_HEARTBEAT, 636}, {SC_MSG_SCRIBE_PATH, 342},
+      {SC_MSG_MULTICAST, 1212}, {SC_MSG_SCRIBE_HEARTBEAT, 636}, {SC_MSG_SCRIBE_PATH, 342},
       {SC_MSG_SCRIBE_JOIN, 76}, {SC_MSG_SCRIBE_LEAVE, 76},      {SC_MSG_SCRIBE_DROP, 941},
       {SC_MSG_ANYCAST, 1393},   {SC_MSG_ANYCAST_FAIL, 87},   {SC_MSG_REPAIR_REQ, 87},
       {SC_MSG_SCRIBE_ROOT, 85},

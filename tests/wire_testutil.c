@@ -147,6 +147,7 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.multicast.sent_ns = rand_wide(r);
     m->u.multicast.repair = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.multicast.gen_bytes = sc_rng_below(r, 2) ? (uint32_t)rand_wide(r) : 0;
+    m->u.multicast.epoch = sc_rng_below(r, 2) ? (uint32_t)rand_wide(r) : 0;
     /* Payloads: none, symbolic (NULL: zeros on the wire) or random bytes,
      * up to the bound. */
     switch (sc_rng_below(r, 3)) {
@@ -299,6 +300,7 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.multicast.repair = m->u.multicast.repair != 0;
     c->u.multicast.len = m->u.multicast.len;
     c->u.multicast.gen_bytes = m->u.multicast.gen_bytes;
+    c->u.multicast.epoch = m->u.multicast.epoch;
     c->u.multicast.data = m->u.multicast.data; /* compared by content */
     break;
   case SC_MSG_REPAIR_REQ:
@@ -428,6 +430,7 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(!!a->u.multicast.repair, !!b->u.multicast.repair);
     assert_int_equal(a->u.multicast.len, b->u.multicast.len);
     assert_int_equal(a->u.multicast.gen_bytes, b->u.multicast.gen_bytes);
+    assert_int_equal(a->u.multicast.epoch, b->u.multicast.epoch);
     /* Content equal; a symbolic payload (NULL) reads as zeros. */
     for (unsigned i = 0; i < a->u.multicast.len; i++) {
       uint8_t x = a->u.multicast.data ? a->u.multicast.data[i] : 0;
