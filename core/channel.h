@@ -49,7 +49,7 @@
  * holding at most this much work, and shed it otherwise: repair is a
  * scavenger class that never queues ahead of the trees' chunks, and the
  * asker asks another peer (bench/RESULTS.md, session 5). The core sends;
- * the simulator (sim/world.c) and the runtime (node/peer.c) apply it. */
+ * the simulator (sim/world.c) and the runtime (runtime/peer.c) apply it. */
 #define SC_REPAIR_SHED_BACKLOG_NS (250ull * 1000000ull)
 
 /* Generations whose repair asks a receiver tracks at once (a ring). */

@@ -1,9 +1,9 @@
 /*
- * test_node_unit.c — the real runtime's pure parts: the address table and
- * its wire map (node/addr.h), the send-path impairment model
- * (node/impair.h) with literal times, and the command line (node/cli.h).
+ * test_runtime_unit.c — the real runtime's pure parts: the address table and
+ * its wire map (runtime/addr.h), the send-path impairment model
+ * (runtime/impair.h) with literal times, and the command line (runtime/cli.h).
  * Sockets and the loop are exercised by the loopback tests
- * (test_node_cluster.c, test_node_garbage.c).
+ * (test_runtime_cluster.c: the stream, kill and garbage scenarios).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,10 +16,10 @@
 
 #include "core/err.h"
 #include "core/wire.h"
-#include "node/addr.h"
-#include "node/cli.h"
-#include "node/impair.h"
-#include "node/peer.h"
+#include "runtime/addr.h"
+#include "runtime/cli.h"
+#include "runtime/impair.h"
+#include "runtime/peer.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 #define MS             1000000ull

@@ -1,6 +1,6 @@
 /*
- * main.c — the stripecast program: parse the command line (node/cli.c) and
- * run the process (node/host.c). Usage errors exit 2 with one line and a
+ * main.c — the stripecast program: parse the command line (runtime/cli.c) and
+ * run the process (runtime/host.c). Usage errors exit 2 with one line and a
  * pointer to --help.
  */
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * cli.h — the stripecast program's command line: parsed into rt_options,
  * checked, and documented in one usage text (rt_cli_usage).
  */
-#ifndef SC_NODE_CLI_H
-#define SC_NODE_CLI_H
+#ifndef SC_RUNTIME_CLI_H
+#define SC_RUNTIME_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
