@@ -56,6 +56,8 @@ static void check_entry(const flags_opt *o) {
   }
   case FLAGS_F64:
     assert(o->size == sizeof(double) && o->fmin < o->fmax);
+    for (const flags_unit *u = o->units; u && u->suffix; u++)
+      assert(u->factor > 0);
     break;
   case FLAGS_STR:
     assert(o->size == sizeof(const char *));
@@ -155,16 +157,37 @@ int flags_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *er
   return 0;
 }
 
-int flags_f64(const char *s, double min, double max, bool open_max, double *out,
-              char *err, size_t errlen) {
+/* The units' suffixes as "a, b, c" for messages and help. */
+static void unit_list(const flags_unit *units, char *out, size_t outlen) {
+  size_t n = 0;
+  out[0] = '\0';
+  for (const flags_unit *u = units; u && u->suffix && n < outlen; u++)
+    n += (size_t)snprintf(out + n, outlen - n, "%s%s", n ? ", " : "", u->suffix);
+}
+
+int flags_f64_units(const char *s, const flags_unit *units, double min, double max,
+                    bool open_max, double *out, char *err, size_t errlen) {
   char *end = NULL;
   double v = 0;
   if (s[0] != '\0' && !isspace((unsigned char)s[0]) && !strpbrk(s, "xX")) {
     errno = 0;
     v = strtod(s, &end);
   }
-  if (!end || end == s || *end != '\0' || !isfinite(v))
+  if (end && end != s && *end != '\0' && units) {
+    const flags_unit *u = units;
+    while (u->suffix && strcmp(u->suffix, end) != 0)
+      u++;
+    if (u->suffix) {
+      v *= u->factor;
+      end += strlen(end);
+    }
+  }
+  if (!end || end == s || *end != '\0' || !isfinite(v)) {
+    char list[96];
+    unit_list(units, list, sizeof list);
+    if (units) return why(err, errlen, "'%s' is not a number (units: %s)", s, list);
     return why(err, errlen, "'%s' is not a number", s);
+  }
   char a[32], b[32], c[32];
   fmt_f64(a, sizeof a, v);
   fmt_f64(b, sizeof b, min);
@@ -175,6 +198,11 @@ int flags_f64(const char *s, double min, double max, bool open_max, double *out,
     return why(err, errlen, "%s is not below %s (the range is [%s, %s))", a, c, b, c);
   *out = v;
   return 0;
+}
+
+int flags_f64(const char *s, double min, double max, bool open_max, double *out,
+              char *err, size_t errlen) {
+  return flags_f64_units(s, NULL, min, max, open_max, out, err, errlen);
 }
 
 /* --------------------------------------------------------------- fields */
@@ -241,7 +269,8 @@ static int apply(const flags_opt *o, char *base, const char *value, char *err,
   }
   case FLAGS_F64: {
     double v;
-    if (flags_f64(value, o->fmin, o->fmax, o->attrs & FLAGS_OPEN, &v, err, errlen) != 0)
+    if (flags_f64_units(value, o->units, o->fmin, o->fmax, o->attrs & FLAGS_OPEN, &v, err,
+                        errlen) != 0)
       return -1;
     memcpy(field, &v, sizeof v);
     return 0;
@@ -418,6 +447,12 @@ static void describe(const flags_opt *o, const char *base, char *out, size_t out
     snprintf(range, sizeof range, "[%s,%c%s%c", fmt_f64(a, sizeof a, o->fmin), NBSP,
              fmt_f64(b, sizeof b, o->fmax), (o->attrs & FLAGS_OPEN) ? ')' : ']');
     fmt_f64(dflt, sizeof dflt, v);
+    if (o->units) {
+      char list[96];
+      unit_list(o->units, list, sizeof list);
+      size_t at = strlen(range);
+      snprintf(range + at, sizeof range - at, "; units %s", list);
+    }
     break;
   }
   case FLAGS_STR: {

@@ -55,6 +55,13 @@ typedef struct flags_choice {
   int value;
 } flags_choice;
 
+/* A unit a FLAGS_F64 value may carry ("10min"): the value times factor is
+ * in the field's unit. A bare number is in the field's unit. */
+typedef struct flags_unit {
+  const char *suffix;
+  double factor;
+} flags_unit;
+
 /* Parses value into the caller's options; 0, or nonzero with why (what is
  * wrong with the value, without the flag's name) filled. */
 typedef int (*flags_parse_fn)(void *opts, const char *value, char *why, size_t whylen);
@@ -73,6 +80,7 @@ typedef struct flags_opt {
   uint64_t scale;              /* FLAGS_U64: stored value = given value x scale (0: 1) */
   double fmin, fmax;           /* FLAGS_F64 bounds */
   const flags_choice *choices; /* FLAGS_CHOICE: ends with a NULL name */
+  const flags_unit *units;     /* FLAGS_F64, optional: ends with a NULL suffix */
   flags_parse_fn parse;        /* FLAGS_CUSTOM */
   const struct flags_opt *sub; /* FLAGS_INCLUDE */
 } flags_opt;
@@ -125,5 +133,8 @@ int flags_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *wh
               size_t whylen);
 int flags_f64(const char *s, double min, double max, bool open_max, double *out,
               char *why, size_t whylen);
+/* flags_f64 with an optional unit after the number (units may be NULL). */
+int flags_f64_units(const char *s, const flags_unit *units, double min, double max,
+                    bool open_max, double *out, char *why, size_t whylen);
 
 #endif

@@ -13,6 +13,10 @@ static const flags_choice topology_choices[] = {
     {NULL, 0},
 };
 
+const flags_unit sim_seconds_units[] = {
+    {"s", 1}, {"ms", 1e-3}, {"min", 60}, {"h", 3600}, {NULL, 0},
+};
+
 const flags_choice sim_config_choices[] = {
     {"16x16", SIM_CAP_16X16},
     {"16x18", SIM_CAP_16X18},

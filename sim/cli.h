@@ -47,6 +47,10 @@ typedef struct sim_common_opts {
 /* The shared options' table (a section of its own in each command's --help). */
 extern const flags_opt sim_common_flags[];
 
+/* Units of a time in seconds, as the churn grammar has them (sim/churn_spec.h):
+ * "600", "600s" and "10min" are the same --duration. */
+extern const flags_unit sim_seconds_units[];
+
 /* --config (sim/capacity.h) and --stripes (1, 2, 4, 8 or 16). */
 extern const flags_choice sim_config_choices[];
 extern const flags_choice sim_stripes_choices[];

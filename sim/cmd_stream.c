@@ -74,7 +74,14 @@ static const flags_opt stream_flags[] = {
      .dflt = "none",
      .help = "churn, times counted from the stream's start; the grammar is below and "
              "in docs/churn.md"},
-    STREAM_F64("duration", "S", duration_s, 1, 1e7, "seconds of streaming"),
+    {.kind = FLAGS_F64,
+     .name = "duration",
+     .meta = "T",
+     FLAGS_AT(stream_cli, p.duration_s),
+     .fmin = 1,
+     .fmax = 1e7,
+     .units = sim_seconds_units,
+     .help = "time of streaming, in seconds unless a unit follows"},
     {.kind = FLAGS_ON_OFF,
      .name = "repair",
      .meta = "on|off",
@@ -111,7 +118,14 @@ static const flags_opt stream_flags[] = {
      .help = "at --cut-at, crash every peer that forwards only in stripes 0..C-1 (and "
              "their roots): receivers lose at most those C stripes while the trees "
              "repair; 0: no cut"},
-    STREAM_F64("cut-at", "S", cut_at_s, 0, 1e7, "seconds into the stream of the cut"),
+    {.kind = FLAGS_F64,
+     .name = "cut-at",
+     .meta = "T",
+     FLAGS_AT(stream_cli, p.cut_at_s),
+     .fmin = 0,
+     .fmax = 1e7,
+     .units = sim_seconds_units,
+     .help = "time into the stream of the cut, in seconds unless a unit follows"},
     {.kind = FLAGS_INCLUDE, .sub = sim_common_flags, .off = offsetof(stream_cli, c)},
     {.kind = FLAGS_END},
 };

@@ -40,6 +40,8 @@ expect_usage_error stream --stripes 8
 expect_usage_error stream --repair maybe
 expect_usage_error stream --peers 2e7
 expect_usage_error stream --pretty=yes
+expect_usage_error stream --duration 600x
+expect_usage_error stream --duration 1ms
 
 # The error line names the command, the flag and the bound, and points to --help.
 err=$("$sim" forest --peers 0 2>&1 >/dev/null)
@@ -75,4 +77,7 @@ for k in peers lookups correct_fraction hops_mean hops_p99 rdp_mean messages_per
   [[ $out == *"\"$k\":"* ]] || { echo "FAIL: JSON lacks $k"; fail=1; }
 done
 [[ $out == *'"correct_fraction":1,'* ]] || { echo "FAIL: small run not fully correct: $out"; fail=1; }
+# A time flag takes the churn grammar's units: 0.05min is 3 s.
+out=$("$sim" stream --peers 20 --duration 0.05min --settle-s 5 --build-wait-s 20 2>/dev/null)
+[[ $out == *'"duration_s":3,'* ]] || { echo "FAIL: --duration 0.05min: $out"; fail=1; }
 exit $fail

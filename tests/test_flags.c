@@ -28,6 +28,7 @@ typedef struct opts {
   uint64_t delay_ns;
   double frac;
   double rate;
+  double dur_s;
   const char *name;
   shape shape;
   bool repair;
@@ -47,6 +48,8 @@ static int parse_pair(void *o, const char *v, char *why, size_t whylen) {
   snprintf(why, whylen, "'%s' is not A/B", v);
   return -1;
 }
+
+static const flags_unit time_units[] = {{"s", 1}, {"ms", 1e-3}, {"min", 60}, {NULL, 0}};
 
 static const flags_opt common_flags[] = {
     {.kind = FLAGS_SECTION, .name = "shared"},
@@ -102,6 +105,14 @@ static const flags_opt table[] = {
      .fmax = 1e6,
      .dflt = "N/100",
      .help = "a rate"},
+    {.kind = FLAGS_F64,
+     .name = "dur",
+     .meta = "T",
+     FLAGS_AT(opts, dur_s),
+     .fmin = 1,
+     .fmax = 3600,
+     .units = time_units,
+     .help = "a time"},
     {.kind = FLAGS_STR,
      .name = "name",
      .meta = "NAME",
@@ -259,6 +270,20 @@ static void test_f64(void **state) {
   const char *bad[] = {"nan", "inf", "-inf", "", "1x", " 1"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     assert_error(&o, "is not a number", "--frac", bad[i]);
+  /* Units: the value times the unit's factor, bounds after the conversion. */
+  static const struct {
+    const char *in;
+    double want;
+  } ok[] = {{"90", 90}, {"90s", 90}, {"1.5min", 90}, {"2000ms", 2}, {"60min", 3600}};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    assert_int_equal(parse(&o, "--port", "9", "--dur", ok[i].in, NULL), FLAGS_RUN);
+    assert_true(o.dur_s == ok[i].want);
+  }
+  assert_error(&o, "--dur: 0.5 is below the minimum 1", "--dur", "500ms");
+  assert_error(&o, "--dur: 3660 is above the maximum 3600", "--dur", "61min");
+  assert_error(&o, "--dur: '5h' is not a number (units: s, ms, min)", "--dur", "5h");
+  assert_error(&o, "--dur: 'min' is not a number", "--dur", "min");
+  assert_error(&o, "--frac: '1s' is not a number", "--frac", "1s"); /* no units */
 }
 
 static void test_choices_and_switches(void **state) {
@@ -335,6 +360,7 @@ static void test_help_generated(void **state) {
   assert_has(h, "added delay (0..60000; default 0)");
   assert_has(h, "a fraction ([0, 1); default 0)");
   assert_has(h, "a rate ([0.5, 1000000]; default N/100)"); /* dflt overrides the field */
+  assert_has(h, "a time ([1, 3600]; units s, ms, min; default 0)");
   assert_has(h, "the shape (round, square, star; default square)");
   assert_has(h, "repair or not (default on)");
   assert_has(h, "  --repair on|off");
