@@ -89,7 +89,7 @@ const flags_opt sim_common_flags[] = {
      .max = 16,
      .help = "Pastry's locality refinement: after joining, ask K entries of each "
              "routing-table row for their row and probe the peers named; 0 turns it "
-             "off (faster very large runs)"},
+             "off, which makes very large runs faster"},
     {.kind = FLAGS_SET,
      .name = "wire-check",
      FLAGS_AT(sim_common_opts, wire_check),

@@ -33,8 +33,8 @@ static const flags_opt pastry_flags[] = {
      FLAGS_AT(pastry_cli, p.repair_s),
      .fmin = 0,
      .fmax = 1e6,
-     .help = "quiet repair time after the crash before lookups start (a 30 s lease, "
-             "20 s heartbeats and 3 one-second probes detect a crash within ~55 s)"},
+     .help = "quiet repair time after the crash before lookups start; a 30 s lease, "
+             "20 s heartbeats and 3 one-second probes detect a crash within ~55 s"},
     {.kind = FLAGS_F64,
      .name = "lookup-rate",
      .meta = "R",
