@@ -12,8 +12,8 @@
  * The feeder plays the source: every generation it sends 16 chunks (12 data
  * + 4 Reed–Solomon parity, coded by core/fec), one per stripe, as depth-0
  * MULTICAST datagrams encoded by core/wire, in one burst as the real source
- * does, paced to the stream rate. The relay is the node runtime's rt_peer
- * (node/peer.c: recvmsg, length check, decode, sender check, sc_node_recv,
+ * does, paced to the stream rate. The relay is the runtime's rt_peer
+ * (runtime/peer.c: recvmsg, length check, decode, sender check, sc_node_recv,
  * and per copy encode + sendto) alone in its overlay, so it is the root of
  * every stripe; it has N children in stripe 0 (sc_scribe_adopt, the sink's
  * sockets): the SplitStream picture of a peer that receives all 16 stripes
@@ -63,8 +63,8 @@
 #include "core/scribe.h"
 #include "core/splitstream.h"
 #include "core/wire.h"
-#include "node/addr.h"
-#include "node/peer.h"
+#include "runtime/addr.h"
+#include "runtime/peer.h"
 
 #define STRIPES     16
 #define DATA_CHUNKS 12
@@ -440,7 +440,7 @@ static void usage(FILE *f) {
           "                     [--modes LIST] [--chunk-bytes B] [--help]\n"
           "\n"
           "One real peer's forwarding rate over loopback UDP: a feeder sends the\n"
-          "16-stripe stream (12+4) to a relay (node/peer.c, alone in its overlay,\n"
+          "16-stripe stream (12+4) to a relay (runtime/peer.c, alone in its overlay,\n"
           "so the root of every stripe) that forwards stripe 0 to N children.\n"
           "\n"
           "  --children N     children in stripe 0 (default 16, at most %d)\n"

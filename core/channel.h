@@ -48,8 +48,9 @@
 /* Hosts send a repair answer (MULTICAST with repair set) only from an uplink
  * holding at most this much work, and shed it otherwise: repair is a
  * scavenger class that never queues ahead of the trees' chunks, and the
- * asker asks another peer (bench/RESULTS.md, "Catch-up and repair as a scavenger class"). The core sends;
- * the simulator (sim/world.c) and the runtime (node/peer.c) apply it. */
+ * asker asks another peer (bench/RESULTS.md, "Catch-up and repair as a
+ * scavenger class"). The core sends; the simulator (sim/world.c) and the
+ * runtime (runtime/peer.c) apply it. */
 #define SC_REPAIR_SHED_BACKLOG_NS (250ull * 1000000ull)
 
 /* Generations whose repair asks a receiver tracks at once (a ring). */

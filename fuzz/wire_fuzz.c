@@ -1,6 +1,6 @@
 /*
  * wire_fuzz.c — libFuzzer target for the datagram decoder (core/wire.h)
- * with the runtime's address table (node/addr.h), i.e. exactly what a
+ * with the runtime's address table (runtime/addr.h), i.e. exactly what a
  * stripecast peer runs on every datagram it reads.
  *
  * For every input: decoding must never crash, leak, read out of bounds or
@@ -18,7 +18,7 @@
 
 #include "core/err.h"
 #include "core/wire.h"
-#include "node/addr.h"
+#include "runtime/addr.h"
 
 #define RT_FUZZ_ADDRS 64
 

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node/addr.h"
+#include "runtime/addr.h"
 #include "tests/wire_testutil.h"
 
 #define SEEDS_PER_TYPE 4

@@ -45,7 +45,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 out=${DEMO_OUT:-demo-out}
 
-# The real-peer demo: stripecast processes on loopback (docs/node.md).
+# The real-peer demo: stripecast processes on loopback (docs/runtime.md).
 if [[ "${1:-}" == "--real-peers" ]]; then
   shift
   bash ./scripts/deps.sh

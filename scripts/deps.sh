@@ -12,7 +12,7 @@ SC_DEPS=(
   cmake                # the build (>= 3.25)
   pkg-config           # finds cmocka and protobuf-c
   binutils             # nm for the sans-I/O check (tests/check_sans_io.sh)
-  libev-dev            # node/: the real runtime's event loop
+  libev-dev            # runtime/: the real peers' event loop
   libprotobuf-c-dev    # core/wire: the wire codec
   protobuf-c-compiler  # protoc-c generates proto/*.pb-c.[ch] into the build tree
   libisal-dev          # stream FEC: Reed-Solomon from ISA-L

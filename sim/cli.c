@@ -1,115 +1,122 @@
-/* cli.c — flag value parsing (see cli.h). */
+/* cli.c — the options every stripecast-sim command shares (see cli.h). */
 #include "sim/cli.h"
 
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <getopt.h>
 #include <sys/stat.h>
 
-bool sim_cli_f64(const char *flag, const char *s, double min, double max,
-                 bool max_inclusive, double *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = s ? strtod(s, &end) : NAN;
-  if (!s || end == s || *end != '\0' || errno != 0 || !isfinite(v)) {
-    fprintf(stderr, "stripecast-sim: %s: '%s' is not a number\n", flag, s ? s : "");
-    return false;
-  }
-  if (v < min || v > max || (!max_inclusive && v == max)) {
-    fprintf(stderr, "stripecast-sim: %s: %g is outside [%g, %g%c\n", flag, v, min, max,
-            max_inclusive ? ']' : ')');
-    return false;
-  }
-  *out = v;
-  return true;
-}
+#include "sim/capacity.h"
 
-bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
-                 uint64_t *out) {
-  char *end = NULL;
-  errno = 0;
-  double v = s ? strtod(s, &end) : NAN;
-  double mult = 1;
-  if (s && end != s && (*end == 'k' || *end == 'K'))
-    mult = 1e3, end++;
-  else if (s && end != s && *end == 'M')
-    mult = 1e6, end++;
-  v *= mult;
-  if (!s || end == s || *end != '\0' || errno != 0 || !isfinite(v) || v != floor(v) ||
-      v < 0) {
-    fprintf(stderr, "stripecast-sim: %s: '%s' is not a whole number\n", flag, s ? s : "");
-    return false;
-  }
-  if (v < (double)min || v > (double)max) {
-    fprintf(stderr, "stripecast-sim: %s: %s is outside [%llu, %llu]\n", flag, s,
-            (unsigned long long)min, (unsigned long long)max);
-    return false;
-  }
-  *out = (uint64_t)v;
-  return true;
-}
+static const flags_choice topology_choices[] = {
+    {"transit-stub", SIM_NET_TRANSIT_STUB},
+    {"sphere", SIM_NET_SPHERE},
+    {"plane", SIM_NET_PLANE},
+    {NULL, 0},
+};
 
-bool sim_cli_topology(const char *s, sim_net_kind *out) {
-  if (sim_net_kind_parse(s, out) == 0) return true;
-  fprintf(stderr,
-          "stripecast-sim: --topology: '%s' is not one of transit-stub, sphere, plane\n",
-          s ? s : "");
-  return false;
-}
+const flags_unit sim_seconds_units[] = {
+    {"s", 1}, {"ms", 1e-3}, {"min", 60}, {"h", 3600}, {NULL, 0},
+};
 
-bool sim_cli_out_dir(const char *cmd, const char *dir) {
+const flags_choice sim_config_choices[] = {
+    {"16x16", SIM_CAP_16X16},
+    {"16x18", SIM_CAP_16X18},
+    {"16x32", SIM_CAP_16X32},
+    {"16xNB", SIM_CAP_16XNB},
+    {"dxd", SIM_CAP_DXD},
+    {"gnutella", SIM_CAP_GNUTELLA},
+    {NULL, 0},
+};
+
+/* SplitStream's stripe counts: a power of two up to 16, so that a stripe is
+ * one digit (or part of one) of an id in base 16 (Castro et al., SOSP 2003). */
+const flags_choice sim_stripes_choices[] = {
+    {"1", 1}, {"2", 2}, {"4", 4}, {"8", 8}, {"16", 16}, {NULL, 0},
+};
+
+const flags_opt sim_common_flags[] = {
+    {.kind = FLAGS_SECTION, .name = "options of every command"},
+    {.kind = FLAGS_U64,
+     .name = "peers",
+     .meta = "N",
+     FLAGS_AT(sim_common_opts, peers),
+     .min = 2,
+     .max = SIM_NET_PEERS_MAX,
+     .help = "peers in the overlay when the experiment starts (in forest and stream "
+             "peer 0 is the source); 100k, 1M and 1e6 work"},
+    {.kind = FLAGS_U64,
+     .name = "seed",
+     .meta = "S",
+     FLAGS_AT(sim_common_opts, seed),
+     .max = UINT64_MAX,
+     .help = "run seed; one seed gives one history"},
+    {.kind = FLAGS_CHOICE,
+     .name = "topology",
+     .meta = "T",
+     FLAGS_AT(sim_common_opts, topology),
+     .choices = topology_choices,
+     .help = "the network model: transit-stub (GT-ITM style, 5,050 routers; link "
+             "stress needs it), or sphere or plane (coordinates + access delay). The "
+             "router graph is the same in every run, like the papers' one GATech "
+             "graph; the seed places the peers"},
+    {.kind = FLAGS_F64,
+     .name = "loss",
+     .meta = "P",
+     FLAGS_AT(sim_common_opts, loss),
+     .fmin = 0,
+     .fmax = 1,
+     .attrs = FLAGS_OPEN,
+     .help = "probability that any message is lost"},
+    {.kind = FLAGS_F64,
+     .name = "settle-s",
+     .meta = "S",
+     FLAGS_AT(sim_common_opts, settle_s),
+     .fmin = 0,
+     .fmax = 1e6,
+     .help = "quiet time after the last Pastry join"},
+    {.kind = FLAGS_F64,
+     .name = "join-rate",
+     .meta = "R",
+     FLAGS_AT(sim_common_opts, join_rate),
+     .fmin = 1e-3,
+     .fmax = 1e7,
+     .dflt = "N/100 within [10, 2000]",
+     .help = "Pastry arrivals per simulated second"},
+    {.kind = FLAGS_U64,
+     .name = "refine-per-row",
+     .meta = "K",
+     FLAGS_AT(sim_common_opts, refine_per_row),
+     .min = 0,
+     .max = 16,
+     .help = "Pastry's locality refinement: after joining, ask K entries of each "
+             "routing-table row for their row and probe the peers named; 0 turns it "
+             "off, which makes very large runs faster"},
+    {.kind = FLAGS_SET,
+     .name = "wire-check",
+     FLAGS_AT(sim_common_opts, wire_check),
+     .help = "send every message through the protobuf encoder and decoder and check "
+             "the charged size (slower)"},
+    {.kind = FLAGS_SET,
+     .name = "progress",
+     FLAGS_AT(sim_common_opts, progress),
+     .dflt = "on when stderr is a terminal",
+     .help = "progress on stderr"},
+    {.kind = FLAGS_STR,
+     .name = "out",
+     .meta = "DIR",
+     FLAGS_AT(sim_common_opts, out_dir),
+     .help = "write the command's CSV files (named above) into DIR, created if "
+             "missing"},
+    {.kind = FLAGS_SET,
+     .name = "pretty",
+     FLAGS_AT(sim_common_opts, pretty),
+     .help = "indent the JSON"},
+    {.kind = FLAGS_END},
+};
+
+bool sim_cli_out_dir(const flags_cmd *cmd, const char *dir) {
   if (mkdir(dir, 0777) == 0) return true;
   struct stat st;
   if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return true;
-  fprintf(stderr, "stripecast-sim %s: --out: cannot create directory '%s'\n", cmd, dir);
-  return false;
-}
-
-bool sim_cli_config(const char *cmd, const char *s, sim_cap_kind *out) {
-  if (sim_cap_parse(s, out) == 0) return true;
-  fprintf(stderr,
-          "stripecast-sim %s: --config: '%s' is not one of 16x16, 16x18, 16x32, 16xNB, dxd, "
-          "gnutella\n",
-          cmd, s);
-  return false;
-}
-
-bool sim_cli_stripes(const char *cmd, const char *s, uint32_t *out) {
-  uint64_t u;
-  if (!sim_cli_u64("--stripes", s, 1, 16, &u)) return false;
-  if (u != 1 && u != 2 && u != 4 && u != 8 && u != 16) {
-    fprintf(stderr, "stripecast-sim %s: --stripes: %llu is not 1, 2, 4, 8 or 16\n", cmd,
-            (unsigned long long)u);
-    return false;
-  }
-  *out = (uint32_t)u;
-  return true;
-}
-
-bool sim_cli_on_off(const char *cmd, const char *flag, const char *s, bool *out) {
-  if (strcmp(s, "on") == 0 || strcmp(s, "off") == 0) {
-    *out = s[1] == 'n';
-    return true;
-  }
-  fprintf(stderr, "stripecast-sim %s: %s: '%s' is not on or off\n", cmd, flag, s);
-  return false;
-}
-
-int sim_cli_getopt_error(const char *cmd, int c, char **argv) {
-  if (c == ':')
-    fprintf(stderr, "stripecast-sim %s: %s needs a value\n", cmd, argv[optind - 1]);
-  else
-    fprintf(stderr, "stripecast-sim %s: unknown option '%s' (try --help)\n", cmd,
-            argv[optind - 1]);
-  return 2;
-}
-
-bool sim_cli_no_operands(const char *cmd, int argc, char **argv) {
-  if (optind >= argc) return true;
-  fprintf(stderr, "stripecast-sim %s: unexpected argument '%s' (try --help)\n", cmd,
-          argv[optind]);
+  flags_fail(cmd, stderr, "--out: cannot create directory '%s'", dir);
   return false;
 }

@@ -1,6 +1,7 @@
 /*
- * cli.h — strict number parsing for the simulator's flags: a value is taken
- * whole or rejected with a one-line error naming the flag (exit code 2).
+ * cli.h — what stripecast-sim's commands share on the command line: the
+ * options every experiment has (one flag table, included by each command's
+ * own table; cli/flags.h), the choice lists, and the --out directory.
  */
 #ifndef SIM_CLI_H
 #define SIM_CLI_H
@@ -8,36 +9,54 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sim/capacity.h"
+#include "cli/flags.h"
 #include "sim/netmodel.h"
 
-/* Parse s as an unsigned integer in [min, max] (accepts 1e6-style and
- * k/M suffixes); on failure print "stripecast-sim: --flag: ..." and return false. */
-bool sim_cli_u64(const char *flag, const char *s, uint64_t min, uint64_t max,
-                 uint64_t *out);
-/* Parse s as a finite double in [min, max) (or [min, max] if max_inclusive). */
-bool sim_cli_f64(const char *flag, const char *s, double min, double max,
-                 bool max_inclusive, double *out);
+/* The options of every command. Each command's parameters have fields of
+ * the same names: SIM_COMMON_COPY(c, p) takes a command's defaults into c,
+ * SIM_COMMON_COPY(p, c) hands the parsed values back. */
+typedef struct sim_common_opts {
+  uint32_t peers;
+  uint64_t seed;
+  sim_net_kind topology;
+  double loss;
+  double settle_s;
+  double join_rate;
+  uint32_t refine_per_row;
+  bool wire_check;
+  bool progress;
+  const char *out_dir;
+  bool pretty; /* the JSON's layout, not a parameter of the run: not copied */
+} sim_common_opts;
 
-/* Parse s as a network model (--topology); on failure print the one-line
- * error naming the choices and return false. */
-bool sim_cli_topology(const char *s, sim_net_kind *out);
-/* Parse s as a capacity configuration (--config) or a stripe count (--stripes:
- * 1, 2, 4, 8 or 16); on failure print "stripecast-sim CMD: --flag: ..." and
- * return false. */
-bool sim_cli_config(const char *cmd, const char *s, sim_cap_kind *out);
-bool sim_cli_stripes(const char *cmd, const char *s, uint32_t *out);
-/* Parse s as "on" or "off" for flag (e.g. "--repair"); on failure print
- * "stripecast-sim CMD: --flag: ..." and return false. */
-bool sim_cli_on_off(const char *cmd, const char *flag, const char *s, bool *out);
-/* getopt_long's leftovers for command cmd: prints the one-line error for
- * c (':' a missing value, anything else an unknown option) and returns 2. */
-int sim_cli_getopt_error(const char *cmd, int c, char **argv);
-/* Returns false (after the error line) if arguments remain after the
- * options. */
-bool sim_cli_no_operands(const char *cmd, int argc, char **argv);
-/* Create dir (--out) unless it is already a directory; on failure print
- * "stripecast-sim CMD: --out: ..." and return false. */
-bool sim_cli_out_dir(const char *cmd, const char *dir);
+#define SIM_COMMON_COPY_1(dst, src, f) (dst).f = (src).f;
+#define SIM_COMMON_COPY(dst, src)                                                        \
+  do {                                                                                   \
+    SIM_COMMON_COPY_1(dst, src, peers)                                                   \
+    SIM_COMMON_COPY_1(dst, src, seed)                                                    \
+    SIM_COMMON_COPY_1(dst, src, topology)                                                \
+    SIM_COMMON_COPY_1(dst, src, loss)                                                    \
+    SIM_COMMON_COPY_1(dst, src, settle_s)                                                \
+    SIM_COMMON_COPY_1(dst, src, join_rate)                                               \
+    SIM_COMMON_COPY_1(dst, src, refine_per_row)                                          \
+    SIM_COMMON_COPY_1(dst, src, wire_check)                                              \
+    SIM_COMMON_COPY_1(dst, src, progress)                                                \
+    SIM_COMMON_COPY_1(dst, src, out_dir)                                                 \
+  } while (0)
+
+/* The shared options' table (a section of its own in each command's --help). */
+extern const flags_opt sim_common_flags[];
+
+/* Units of a time in seconds, as the churn grammar has them (sim/churn_spec.h):
+ * "600", "600s" and "10min" are the same --duration. */
+extern const flags_unit sim_seconds_units[];
+
+/* --config (sim/capacity.h) and --stripes (1, 2, 4, 8 or 16). */
+extern const flags_choice sim_config_choices[];
+extern const flags_choice sim_stripes_choices[];
+
+/* Creates dir (--out) unless it is already a directory; on failure prints
+ * the one-line error and returns false. */
+bool sim_cli_out_dir(const flags_cmd *cmd, const char *dir);
 
 #endif

@@ -2,9 +2,12 @@
  * main.c — `stripecast-sim`: the discrete-event simulator's front door.
  * One subcommand per experiment; each prints one JSON object on stdout.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/flags.h"
+#include "sim/cli.h"
 #include "sim/commands.h"
 
 static void usage(FILE *f) {
@@ -18,14 +21,32 @@ static void usage(FILE *f) {
         "  forest     peers build a SplitStream forest of stripe trees\n"
         "  stream     a live stream over the forest: coding, repair, churn, loss\n"
         "\n"
-        "Run 'stripecast-sim COMMAND --help' for a command's options.\n",
+        "Run 'stripecast-sim COMMAND --help' for a command's options. Every command\n"
+        "takes",
         f);
+  /* The shared options, as their one table names them. */
+  size_t col = 5;
+  bool first = true;
+  for (const flags_opt *o = sim_common_flags; o->kind != FLAGS_END; o++) {
+    if (o->kind == FLAGS_SECTION) continue;
+    bool last = o[1].kind == FLAGS_END;
+    const char *sep = first ? " " : last ? " and " : ", ";
+    if (col + strlen(sep) + strlen(o->name) + 3 > 78) {
+      fputs(first ? "\n" : (last ? " and\n" : ",\n"), f);
+      sep = "";
+      col = 0;
+    }
+    col += (size_t)fprintf(f, "%s--%s%s", sep, o->name, last ? ".\n" : "");
+    first = false;
+  }
+  fputs("\nExit status: 0 on success, 1 when a run fails, 2 on a usage error.\n", f);
 }
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    fputs("stripecast-sim: missing command (try 'stripecast-sim --help')\n", stderr);
-    return 2;
+    fputs("stripecast-sim: missing command (pastry, forest or stream); see --help\n",
+          stderr);
+    return FLAGS_EXIT_USAGE;
   }
   const char *cmd = argv[1];
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
@@ -39,7 +60,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "pastry") == 0) return sim_cmd_pastry(argc - 1, argv + 1);
   if (strcmp(cmd, "forest") == 0) return sim_cmd_forest(argc - 1, argv + 1);
   if (strcmp(cmd, "stream") == 0) return sim_cmd_stream(argc - 1, argv + 1);
-  fprintf(stderr, "stripecast-sim: unknown command '%s' (try 'stripecast-sim --help')\n",
+  fprintf(stderr,
+          "stripecast-sim: unknown command '%s' (pastry, forest or stream); see --help\n",
           cmd);
-  return 2;
+  return FLAGS_EXIT_USAGE;
 }

@@ -17,8 +17,8 @@
  * to decode and is counted and dropped (rx_addr_full), and the peers keep
  * talking to the addresses they know.
  */
-#ifndef SC_NODE_ADDR_H
-#define SC_NODE_ADDR_H
+#ifndef SC_RUNTIME_ADDR_H
+#define SC_RUNTIME_ADDR_H
 
 #include <netinet/in.h>
 #include <stdbool.h>

@@ -1,9 +1,9 @@
 /*
- * test_node_unit.c — the real runtime's pure parts: the address table and
- * its wire map (node/addr.h), the send-path impairment model
- * (node/impair.h) with literal times, and the command line (node/cli.h).
+ * test_runtime_unit.c — the real runtime's pure parts: the address table and
+ * its wire map (runtime/addr.h), the send-path impairment model
+ * (runtime/impair.h) with literal times, and the command line (runtime/cli.h).
  * Sockets and the loop are exercised by the loopback tests
- * (test_node_cluster.c, test_node_garbage.c).
+ * (test_runtime_cluster.c: the stream, kill and garbage scenarios).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,10 +16,10 @@
 
 #include "core/err.h"
 #include "core/wire.h"
-#include "node/addr.h"
-#include "node/cli.h"
-#include "node/impair.h"
-#include "node/peer.h"
+#include "runtime/addr.h"
+#include "runtime/cli.h"
+#include "runtime/impair.h"
+#include "runtime/peer.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 #define MS             1000000ull
@@ -329,6 +329,107 @@ static void test_cli(void **state) {
   }
 }
 
+/* Every flag of the program, its value landing in its field, and the
+ * defaults of the ones not given. */
+static void test_cli_every_flag(void **state) {
+  (void)state;
+  rt_options o;
+  char err[256];
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", NULL), RT_CLI_RUN);
+  assert_string_equal(o.channel, "stripecast");
+  assert_int_equal(o.rate_kbps, 1000);
+  assert_int_equal(o.flush_ms, 500);
+  assert_true(o.eof_exit_ms == -1);
+  assert_int_equal(o.grace_ms, 3000);
+  assert_int_equal(o.join_spread_ms, 20);
+  assert_int_equal(o.impair.queue_ns_max, 200 * MS);
+  assert_false(o.join || o.capacity_set || o.seed_set || o.verbose);
+  assert_null(o.source);
+
+  static const char *const args[] = {"stripecast",
+                                     "--listen=127.0.0.1:9000",
+                                     "--source",
+                                     "in.ts",
+                                     "--rate-kbps",
+                                     "2k",
+                                     "--flush-ms",
+                                     "250",
+                                     "--start-delay-ms",
+                                     "5000",
+                                     "--eof-exit-ms",
+                                     "0",
+                                     "--stats",
+                                     "s.json",
+                                     "--stats-interval-ms",
+                                     "1000",
+                                     "--loss",
+                                     "0.5",
+                                     "--delay-ms",
+                                     "3",
+                                     "--jitter-ms",
+                                     "4",
+                                     "--upload-kbps",
+                                     "500",
+                                     "--queue-ms",
+                                     "50",
+                                     "--heartbeat-ms",
+                                     "100",
+                                     "--buffer-ms",
+                                     "3000",
+                                     "--window-gens",
+                                     "256",
+                                     "--root-refresh-ms",
+                                     "200",
+                                     "--repair-asks",
+                                     "8",
+                                     "--grace-ms",
+                                     "0",
+                                     "--join-spread-ms",
+                                     "5",
+                                     "--seed",
+                                     "18446744073709551615",
+                                     "--capacity",
+                                     "0",
+                                     "--channel",
+                                     "tv",
+                                     "--join",
+                                     "10.0.0.1:7000",
+                                     "--verbose"};
+  char *argv[sizeof args / sizeof args[0]];
+  int argc = (int)(sizeof args / sizeof args[0]);
+  for (int i = 0; i < argc; i++)
+    argv[i] = (char *)args[i];
+  assert_int_equal(rt_cli_parse(&o, argc, argv, err, sizeof err), RT_CLI_RUN);
+  assert_int_equal(o.ip, IP(127, 0, 0, 1));
+  assert_string_equal(o.source, "in.ts");
+  assert_int_equal(o.rate_kbps, 2000);
+  assert_int_equal(o.flush_ms, 250);
+  assert_int_equal(o.start_delay_ms, 5000);
+  assert_true(o.eof_exit_ms == 0);
+  assert_string_equal(o.stats, "s.json");
+  assert_int_equal(o.stats_interval_ms, 1000);
+  assert_true(o.impair.loss == 0.5);
+  assert_int_equal(o.impair.delay_ns, 3 * MS);
+  assert_int_equal(o.impair.jitter_ns, 4 * MS);
+  assert_int_equal(o.impair.rate_bps, 500000);
+  assert_int_equal(o.impair.queue_ns_max, 50 * MS);
+  assert_int_equal(o.heartbeat_ms, 100);
+  assert_int_equal(o.buffer_ms, 3000);
+  assert_int_equal(o.window_gens, 256);
+  assert_int_equal(o.root_refresh_ms, 200);
+  assert_int_equal(o.repair_asks, 8);
+  assert_int_equal(o.grace_ms, 0);
+  assert_int_equal(o.join_spread_ms, 5);
+  assert_true(o.seed_set && o.seed == UINT64_MAX);
+  assert_true(o.capacity_set && o.capacity == 0);
+  assert_string_equal(o.channel, "tv");
+  assert_true(o.join && o.join_ip == IP(10, 0, 0, 1) && o.join_port == 7000);
+  assert_true(o.verbose && o.stream);
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", "--no-stream", NULL),
+                   RT_CLI_RUN);
+  assert_false(o.stream);
+}
+
 static void test_cli_output_path(void **state) {
   (void)state;
   char out[64];
@@ -355,11 +456,17 @@ static void test_latency_pct(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_addr_intern),   cmocka_unit_test(test_addr_many),
-      cmocka_unit_test(test_addr_wire_map), cmocka_unit_test(test_addr_parse),
-      cmocka_unit_test(test_impair_off),    cmocka_unit_test(test_impair_loss),
-      cmocka_unit_test(test_impair_rate),   cmocka_unit_test(test_impair_delay_jitter),
-      cmocka_unit_test(test_cli),           cmocka_unit_test(test_cli_output_path),
+      cmocka_unit_test(test_addr_intern),
+      cmocka_unit_test(test_addr_many),
+      cmocka_unit_test(test_addr_wire_map),
+      cmocka_unit_test(test_addr_parse),
+      cmocka_unit_test(test_impair_off),
+      cmocka_unit_test(test_impair_loss),
+      cmocka_unit_test(test_impair_rate),
+      cmocka_unit_test(test_impair_delay_jitter),
+      cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_cli_every_flag),
+      cmocka_unit_test(test_cli_output_path),
       cmocka_unit_test(test_latency_pct),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,8 @@
  * The peer starts the forest (sc_node_start_forest) as soon as Pastry says
  * it has joined.
  */
-#ifndef SC_NODE_PEER_H
-#define SC_NODE_PEER_H
+#ifndef SC_RUNTIME_PEER_H
+#define SC_RUNTIME_PEER_H
 
 #include <ev.h>
 #include <stdbool.h>

@@ -1,19 +1,19 @@
 /*
- * test_node_cluster.c — real peers on loopback: the stripecast program run by
+ * test_runtime_cluster.c — real peers on loopback: the stripecast program run by
  * scripts/cluster (separate processes, real UDP, the real clock), checked
  * here independently of the script's own verdict.
  *
- *   test_node_cluster stream   30 receivers, a source streams 5 MB of random
- *                              bytes at 3 Mbit/s: every output is
- *                              byte-identical to the input.
- *   test_node_cluster kill     the same, with 8 of the 30 receivers (27%)
- *                              SIGKILLed mid-stream, one a second: every
- *                              survivor's output is byte-identical.
- *   test_node_cluster garbage  12 receivers stream 2 MB while this test sends
- *                              one receiver truncated, oversized, wrong-version,
- *                              malformed, random and spoofed datagrams: each
- *                              is counted by reason and dropped, and that
- *                              receiver's output is still byte-identical.
+ *   test_runtime_cluster stream   30 receivers, a source streams 5 MB of random
+ *                                 bytes at 3 Mbit/s: every output is
+ *                                 byte-identical to the input.
+ *   test_runtime_cluster kill     the same, with 8 of the 30 receivers (27%)
+ *                                 SIGKILLed mid-stream, one a second: every
+ *                                 survivor's output is byte-identical.
+ *   test_runtime_cluster garbage  12 receivers stream 2 MB while this test sends
+ *                                 one receiver truncated, oversized, wrong-version,
+ *                                 malformed, random and spoofed datagrams: each
+ *                                 is counted by reason and dropped, and that
+ *                                 receiver's output is still byte-identical.
  *
  * Every run also requires each surviving process to exit 0 after SIGTERM (a
  * polite departure), which in the ASan build includes the leak check.
@@ -38,7 +38,7 @@
 
 #include "core/rng.h"
 #include "core/wire.h"
-#include "node/addr.h"
+#include "runtime/addr.h"
 
 #ifndef SC_STRIPECAST_BIN
 #error "SC_STRIPECAST_BIN must name the stripecast program"
@@ -154,7 +154,7 @@ static void cleanup_out(void) {
 }
 
 static void make_out(const char *name) {
-  snprintf(g_out, sizeof g_out, "%s/node-%s-%d", SC_TEST_TMPDIR, name, (int)getpid());
+  snprintf(g_out, sizeof g_out, "%s/runtime-%s-%d", SC_TEST_TMPDIR, name, (int)getpid());
 }
 
 static void test_stream(void **state) {
@@ -262,7 +262,7 @@ static void test_garbage(void **state) {
   g_base_port = pick_base_port(2);
   /* 12 receivers, not fewer: with a handful of peers the source itself is
    * often closest to several stripe ids, and the core then loses those
-   * stripes (docs/node.md, "Known limits"). */
+   * stripes (docs/runtime.md, "Known limits"). */
   const char *args[] = {"--peers",     "12",   "--bytes",    "2000000",
                         "--rate-kbps", "1500", "--settle-s", "15",
                         "--timeout-s", "40",   NULL};
@@ -380,6 +380,6 @@ int main(int argc, char **argv) {
   if (strcmp(which, "kill_at_once") == 0)
     return cmocka_run_group_tests(kill_at_once, NULL, NULL);
   if (strcmp(which, "garbage") == 0) return cmocka_run_group_tests(garbage, NULL, NULL);
-  fprintf(stderr, "usage: test_node_cluster stream|kill|kill_at_once|garbage\n");
+  fprintf(stderr, "usage: test_runtime_cluster stream|kill|kill_at_once|garbage\n");
   return 2;
 }

@@ -1,7 +1,7 @@
 /*
  * stats.c — the JSON counters of a stripecast process (rt_stats_write in
  * host.h): one object with the process (pid, uptime, CPU, peak RSS), one
- * entry per hosted peer and totals. docs/node.md lists every field.
+ * entry per hosted peer and totals. docs/runtime.md lists every field.
  */
 #include <errno.h>
 #include <inttypes.h>

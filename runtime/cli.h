@@ -1,9 +1,10 @@
 /*
- * cli.h — the stripecast program's command line: parsed into rt_options,
- * checked, and documented in one usage text (rt_cli_usage).
+ * cli.h — the stripecast program's command line: one flag table
+ * (cli/flags.h) parses into rt_options and generates the usage text
+ * (rt_cli_usage); rt_cli_parse adds the checks between flags.
  */
-#ifndef SC_NODE_CLI_H
-#define SC_NODE_CLI_H
+#ifndef SC_RUNTIME_CLI_H
+#define SC_RUNTIME_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,10 +49,15 @@ typedef struct rt_options {
 
 enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };
 
+/* The defaults of every flag. */
+void rt_options_default(rt_options *o);
 /* Parses argv. Returns RT_CLI_RUN, RT_CLI_HELP (--help), or RT_CLI_ERROR with
  * a one-line reason in err. */
 int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen);
+/* --help, generated from the flag table with the defaults. */
 void rt_cli_usage(FILE *f);
+/* Writes a usage error from rt_cli_parse as one line: "stripecast: ERR; see --help". */
+void rt_cli_report(const char *err, FILE *f);
 
 /* The output path of peer index at port: pattern with %i (index), %p
  * (port) and %% replaced. Returns 0, or SC_ERR_NOBUF if out is too small. */

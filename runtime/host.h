@@ -1,11 +1,11 @@
 /*
  * host.h — one stripecast process: the libev loop, the address table, the
- * peers it hosts (node/peer.h), the source's pacing, the receivers'
+ * peers it hosts (runtime/peer.h), the source's pacing, the receivers'
  * outputs, signals (polite departure, counters on SIGUSR1) and the JSON
- * counters (node/stats.c).
+ * counters (runtime/stats.c).
  */
-#ifndef SC_NODE_HOST_H
-#define SC_NODE_HOST_H
+#ifndef SC_RUNTIME_HOST_H
+#define SC_RUNTIME_HOST_H
 
 #include <ev.h>
 #include <stdbool.h>

@@ -16,11 +16,11 @@
  *      (jitter can reorder datagrams, as on a real path).
  *
  * Pure logic: time is an argument and the owner sends what rt_impair_pop()
- * returns (node/peer.c arms one timer at rt_impair_next()). Randomness comes
+ * returns (runtime/peer.c arms one timer at rt_impair_next()). Randomness comes
  * from a seed.
  */
-#ifndef SC_NODE_IMPAIR_H
-#define SC_NODE_IMPAIR_H
+#ifndef SC_RUNTIME_IMPAIR_H
+#define SC_RUNTIME_IMPAIR_H
 
 #include <netinet/in.h>
 #include <stdbool.h>

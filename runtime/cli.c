@@ -1,0 +1,320 @@
+/* cli.c — the stripecast program's flags as one table (cli/flags.h) and
+ * the checks between flags that the table cannot say (see cli.h). */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "addr.h"
+#include "cli/flags.h"
+#include "core/err.h"
+#include "core/stream.h"
+
+#define MS_MAX   86400000u /* one day: a bound on every duration flag */
+#define MS_TO_NS 1000000u
+
+static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
+  rt_options *o = opts;
+  if (rt_addr_parse(v, &o->ip, &o->port) == 0) return 0;
+  snprintf(why, whylen, "expected IPv4:PORT, got '%s'", v);
+  return -1;
+}
+
+static int parse_join(void *opts, const char *v, char *why, size_t whylen) {
+  rt_options *o = opts;
+  if (rt_addr_parse(v, &o->join_ip, &o->join_port) == 0) return 0;
+  snprintf(why, whylen, "expected IPv4:PORT, got '%s'", v);
+  return -1;
+}
+
+#define MS_FLAG(name_, field_, lo, hi, dflt_, help_)                                     \
+  {                                                                                      \
+    .kind = FLAGS_U64, .name = name_, .meta = "MS", FLAGS_AT(rt_options, field_),        \
+    .min = lo, .max = hi, .dflt = dflt_, .help = help_                                   \
+  }
+
+static const flags_opt rt_flags[] = {
+    {.kind = FLAGS_SECTION, .name = "Overlay"},
+    {.kind = FLAGS_CUSTOM,
+     .name = "listen",
+     .meta = "ADDR:PORT",
+     .parse = parse_listen,
+     .attrs = FLAGS_REQUIRED,
+     .help = "the (first) peer's IPv4 address and UDP port, as other peers reach it"},
+    {.kind = FLAGS_CUSTOM,
+     .name = "join",
+     .meta = "ADDR:PORT",
+     .parse = parse_join,
+     .attrs = FLAGS_GIVEN,
+     .given = offsetof(rt_options, join),
+     .help = "a peer already in the overlay; without it the first peer starts a new "
+             "overlay"},
+    {.kind = FLAGS_U64,
+     .name = "peers",
+     .meta = "N",
+     FLAGS_AT(rt_options, peers),
+     .min = 1,
+     .max = RT_PEERS_MAX,
+     .help = "host N peers in this process on ports PORT..PORT+N-1; peer 0 joins "
+             "--join, the others join peer 0"},
+    MS_FLAG("join-spread-ms", join_spread_ms, 0, 60000, NULL,
+            "pause between the joins of hosted peers"),
+    {.kind = FLAGS_U64,
+     .name = "capacity",
+     .meta = "N",
+     FLAGS_AT(rt_options, capacity),
+     .min = 0,
+     .max = 4096,
+     .attrs = FLAGS_GIVEN,
+     .given = offsetof(rt_options, capacity_set),
+     .dflt = "16, the number of stripes",
+     .help = "children a peer forwards to over all stripes"},
+    {.kind = FLAGS_STR,
+     .name = "channel",
+     .meta = "NAME",
+     FLAGS_AT(rt_options, channel),
+     .help = "the channel; its id is a hash of the name"},
+    MS_FLAG(
+        "heartbeat-ms", heartbeat_ms, 10, 3600000, "the core's 10000",
+        "Scribe heartbeat period; Pastry's leaf-set heartbeat is 2x, its lease 3x, its "
+        "probe and per-hop ack timeouts 1/2 (at most 1 s); a tree notices a crashed "
+        "parent after 2.5 periods"),
+    {.kind = FLAGS_U64,
+     .name = "seed",
+     .meta = "N",
+     FLAGS_AT(rt_options, seed),
+     .max = UINT64_MAX,
+     .attrs = FLAGS_GIVEN,
+     .given = offsetof(rt_options, seed_set),
+     .dflt = "from the OS",
+     .help = "seed of ids and randomness"},
+
+    {.kind = FLAGS_SECTION, .name = "Stream"},
+    {.kind = FLAGS_STR,
+     .name = "source",
+     .meta = "FILE|-",
+     FLAGS_AT(rt_options, source),
+     .help = "be the source: stream FILE (or stdin) to the channel"},
+    {.kind = FLAGS_U64,
+     .name = "rate-kbps",
+     .meta = "R",
+     FLAGS_AT(rt_options, rate_kbps),
+     .min = 1,
+     .max = 10000000,
+     .help = "the source's rate in kbit/s"},
+    MS_FLAG("start-delay-ms", start_delay_ms, 0, MS_MAX, NULL,
+            "the source starts this long after its join"),
+    MS_FLAG("flush-ms", flush_ms, 0, MS_MAX, NULL,
+            "cut a partial generation once bytes waited this long; 0: only at EOF"),
+    MS_FLAG("eof-exit-ms", eof_exit_ms, 0, MS_MAX,
+            "never: it stays until signalled, serving repairs",
+            "the source leaves MS after EOF"),
+    {.kind = FLAGS_STR,
+     .name = "output",
+     .meta = "FILE|-",
+     FLAGS_AT(rt_options, output),
+     .help = "write the received stream (in order, exactly the source's bytes) to FILE "
+             "or stdout; with --peers > 1 FILE must contain %i (peer index) or %p "
+             "(port)"},
+    MS_FLAG("buffer-ms", buffer_ms, 1, 600000, "the core's 5000",
+            "playout buffer: how long a generation may take"),
+    {.kind = FLAGS_U64,
+     .name = "window-gens",
+     .meta = "N",
+     FLAGS_AT(rt_options, window_gens),
+     .min = 1,
+     .max = SC_STREAM_WINDOW_MAX,
+     .dflt = "the core's 128",
+     .help = "generations a receiver holds; should cover --buffer-ms of stream at the "
+             "source's rate (12 KB a generation by default), or the window bounds the "
+             "buffer"},
+    MS_FLAG("root-refresh-ms", root_refresh_ms, 10, 3600000, "the core's 1000",
+            "the source re-locates each stripe's root this often"),
+    {.kind = FLAGS_U64,
+     .name = "repair-asks",
+     .meta = "N",
+     FLAGS_AT(rt_options, repair_asks),
+     .min = 1,
+     .max = 1000,
+     .dflt = "the core's 32",
+     .help = "repair requests a receiver sends for one generation"},
+    {.kind = FLAGS_CLEAR,
+     .name = "no-stream",
+     FLAGS_AT(rt_options, stream),
+     .help = "build the forest only (no data plane)"},
+
+    {.kind = FLAGS_SECTION,
+     .name = "Impairment of every hosted peer's sends (for "
+             "experiments)"},
+    {.kind = FLAGS_F64,
+     .name = "loss",
+     .meta = "P",
+     FLAGS_AT(rt_options, impair.loss),
+     .fmin = 0,
+     .fmax = 1,
+     .help = "drop each datagram with probability P"},
+    {.kind = FLAGS_U64,
+     .name = "delay-ms",
+     .meta = "D",
+     FLAGS_AT(rt_options, impair.delay_ns),
+     .max = 60000,
+     .scale = MS_TO_NS,
+     .help = "add D ms to every datagram"},
+    {.kind = FLAGS_U64,
+     .name = "jitter-ms",
+     .meta = "J",
+     FLAGS_AT(rt_options, impair.jitter_ns),
+     .max = 60000,
+     .scale = MS_TO_NS,
+     .help = "plus uniform 0..J ms, which may reorder"},
+    {.kind = FLAGS_U64,
+     .name = "upload-kbps",
+     .meta = "R",
+     FLAGS_AT(rt_options, impair.rate_bps),
+     .min = 1,
+     .max = 100000000,
+     .scale = 1000,
+     .dflt = "unlimited",
+     .help = "upload limit in kbit/s (28 bytes of IP+UDP counted per datagram), FIFO "
+             "queue"},
+    {.kind = FLAGS_U64,
+     .name = "queue-ms",
+     .meta = "Q",
+     FLAGS_AT(rt_options, impair.queue_ns_max),
+     .min = 1,
+     .max = 60000,
+     .scale = MS_TO_NS,
+     .help = "longest wait in that queue before tail drop; it holds at most 4096 "
+             "datagrams"},
+
+    {.kind = FLAGS_SECTION, .name = "Counters and departure"},
+    {.kind = FLAGS_STR,
+     .name = "stats",
+     .meta = "FILE|-",
+     FLAGS_AT(rt_options, stats),
+     .help = "JSON counters of every hosted peer (peers known, stripes attached, stream "
+             "continuity and latency, datagrams and bytes in/out, drops by reason), "
+             "written on SIGUSR1, every --stats-interval-ms, and at exit"},
+    MS_FLAG("stats-interval-ms", stats_interval_ms, 0, MS_MAX, "0, never",
+            "also write them this often"),
+    MS_FLAG(
+        "grace-ms", grace_ms, 0, MS_MAX, NULL,
+        "on SIGINT/SIGTERM: leave politely (children are told and re-parent), keep "
+        "forwarding MS, then leave the parents and exit; a second signal exits at once"),
+    {.kind = FLAGS_SET,
+     .name = "verbose",
+     FLAGS_AT(rt_options, verbose),
+     .help = "log joins, attachments and departures to stderr"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_cmd rt_cmd = {
+    .prog = "stripecast",
+    .synopsis = "--listen ADDR:PORT [options]",
+    .about = "Runs stripecast peers: Pastry + Scribe + the SplitStream forest, "
+             "streaming an erasure-coded byte stream over UDP (one libev loop, one "
+             "socket a peer).",
+    .opts = rt_flags,
+    .epilog =
+        "Exit status: 0 after a clean exit, 1 on a runtime error (e.g. a port in use),\n"
+        "2 on a usage error.\n"
+        "\n"
+        "Example (one source, 30 receivers in one process, loopback):\n"
+        "  stripecast --listen 127.0.0.1:9000 --source movie.ts --rate-kbps 2000 \\\n"
+        "      --start-delay-ms 5000 &\n"
+        "  stripecast --listen 127.0.0.1:9100 --peers 30 --join 127.0.0.1:9000 \\\n"
+        "      --output out-%i.ts --stats stats.json\n",
+};
+
+void rt_options_default(rt_options *o) {
+  memset(o, 0, sizeof *o);
+  o->peers = 1;
+  o->channel = "stripecast";
+  o->stream = true;
+  o->rate_kbps = 1000;
+  o->flush_ms = 500;
+  o->eof_exit_ms = -1;
+  o->grace_ms = 3000;
+  o->join_spread_ms = 20;
+  rt_impair_config_default(&o->impair);
+}
+
+void rt_cli_usage(FILE *f) {
+  rt_options d;
+  rt_options_default(&d);
+  flags_help(&rt_cmd, &d, f);
+}
+
+void rt_cli_report(const char *err, FILE *f) {
+  flags_report(&rt_cmd, err, f);
+}
+
+static int cli_err(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return RT_CLI_ERROR;
+}
+
+int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen) {
+  rt_options_default(o);
+  int rv = flags_parse(&rt_cmd, o, argc, argv, err, errlen);
+  if (rv == FLAGS_HELP) return RT_CLI_HELP;
+  if (rv != FLAGS_RUN) return RT_CLI_ERROR;
+  if (o->ip == 0)
+    return cli_err(err, errlen,
+                   "--listen: give the address peers reach this one at, not 0.0.0.0");
+  if ((uint32_t)o->port + o->peers - 1 > 65535)
+    return cli_err(err, errlen, "--peers %u from port %u runs past port 65535", o->peers,
+                   o->port);
+  if (o->join && o->join_ip == o->ip && o->join_port >= o->port &&
+      o->join_port < o->port + o->peers)
+    return cli_err(err, errlen, "--join names one of this process's own peers");
+  if (o->source && o->peers != 1)
+    return cli_err(err, errlen, "--source hosts exactly one peer (drop --peers)");
+  if (o->source && !o->stream)
+    return cli_err(err, errlen, "--source needs the stream (drop --no-stream)");
+  if (o->source && o->output)
+    return cli_err(err, errlen, "--source and --output: the source receives nothing");
+  if (o->output && !o->stream)
+    return cli_err(err, errlen, "--output needs the stream (drop --no-stream)");
+  if (o->output && o->peers > 1 &&
+      (strcmp(o->output, "-") == 0 ||
+       (!strstr(o->output, "%i") && !strstr(o->output, "%p"))))
+    return cli_err(err, errlen, "--output with --peers %u must contain %%i or %%p",
+                   o->peers);
+  if (o->stats && o->stats_interval_ms > 0 && strcmp(o->stats, "-") == 0)
+    return cli_err(err, errlen, "--stats-interval-ms needs --stats FILE, not '-'");
+  return RT_CLI_RUN;
+}
+
+int rt_cli_output_path(const char *pattern, unsigned index, unsigned port, char *out,
+                       size_t outlen) {
+  size_t n = 0;
+  for (const char *s = pattern; *s; s++) {
+    char tmp[16];
+    const char *piece = tmp;
+    size_t len;
+    if (s[0] == '%' && s[1] == 'i') {
+      len = (size_t)snprintf(tmp, sizeof tmp, "%u", index);
+      s++;
+    } else if (s[0] == '%' && s[1] == 'p') {
+      len = (size_t)snprintf(tmp, sizeof tmp, "%u", port);
+      s++;
+    } else if (s[0] == '%' && s[1] == '%') {
+      piece = "%";
+      len = 1;
+      s++;
+    } else {
+      piece = s;
+      len = 1;
+    }
+    if (n + len + 1 > outlen) return SC_ERR_NOBUF;
+    memcpy(out + n, piece, len);
+    n += len;
+  }
+  if (n + 1 > outlen) return SC_ERR_NOBUF;
+  out[n] = '\0';
+  return 0;
+}
