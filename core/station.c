@@ -14,6 +14,22 @@ static bool type_known(unsigned type) {
   return type >= SC_STATION_MEDIA && type <= SC_STATION_END;
 }
 
+int sc_station_id(const char *name, sc_id *out) {
+  static const char tag[] = "stripecast station ";
+  uint8_t buf[sizeof tag + 1 + SC_STATION_NAME_MAX];
+  size_t len = name ? strlen(name) : 0;
+  if (len == 0 || len > SC_STATION_NAME_MAX || (len == 1 && name[0] == '/'))
+    return SC_ERR_INVALID;
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char)name[i] < 0x21 || name[i] == 0x7f) return SC_ERR_INVALID;
+  size_t n = sizeof tag - 1;
+  memcpy(buf, tag, n);
+  if (name[0] != '/') buf[n++] = '/';
+  memcpy(buf + n, name, len);
+  *out = sc_id_hash(buf, n + len);
+  return SC_OK;
+}
+
 /* ------------------------------------------------------------ writer */
 
 int sc_station_writer_init(sc_station_writer *w, size_t gen_bytes,

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "id.h"
 
 /* Bytes at the start of every generation. */
 #define SC_STATION_PREFIX_BYTES 4
@@ -51,6 +52,16 @@ typedef enum {
   SC_STATION_INFO = 5,       /* "key=value\n" lines: content-type, name, ... */
   SC_STATION_END = 6,        /* the broadcast ended: listeners may close */
 } sc_station_record_type;
+
+/* The largest station name (an Icecast mount such as "/live.opus"). */
+#define SC_STATION_NAME_MAX 255
+
+/* A station's id, from which its stripe groups derive: the hash of its name
+ * with a leading '/' added when missing ("live.opus" and "/live.opus" are one
+ * station). Returns SC_ERR_INVALID for an empty name, one over
+ * SC_STATION_NAME_MAX bytes, or one with bytes below 0x21 (spaces, control
+ * characters), as Icecast's mount names have none. */
+int sc_station_id(const char *name, sc_id *out);
 
 /* ------------------------------------------------------------ writer */
 

@@ -300,11 +300,26 @@ static void test_bounds(void **state) {
   assert_int_equal(sc_station_writer_put(&w, SC_STATION_MEDIA, NULL, 3), SC_ERR_INVALID);
 }
 
+static void test_station_id(void **state) {
+  (void)state;
+  sc_id a, b, c;
+  assert_int_equal(sc_station_id("/live.opus", &a), SC_OK);
+  assert_int_equal(sc_station_id("live.opus", &b), SC_OK);
+  assert_int_equal(sc_station_id("/other.mp3", &c), SC_OK);
+  assert_memory_equal(&a, &b, sizeof a);
+  assert_memory_not_equal(&a, &c, sizeof a);
+  assert_int_equal(sc_station_id("", &a), SC_ERR_INVALID);
+  assert_int_equal(sc_station_id("/", &a), SC_ERR_INVALID);
+  assert_int_equal(sc_station_id("/a b", &a), SC_ERR_INVALID);
+  assert_int_equal(sc_station_id(NULL, &a), SC_ERR_INVALID);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip), cmocka_unit_test(test_each_loss),
-      cmocka_unit_test(test_late_join), cmocka_unit_test(test_state),
-      cmocka_unit_test(test_hostile),   cmocka_unit_test(test_bounds),
+      cmocka_unit_test(test_roundtrip),  cmocka_unit_test(test_each_loss),
+      cmocka_unit_test(test_late_join),  cmocka_unit_test(test_state),
+      cmocka_unit_test(test_hostile),    cmocka_unit_test(test_bounds),
+      cmocka_unit_test(test_station_id),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
