@@ -2,11 +2,9 @@
 # icecast_oracle.sh — record how a real Icecast 2.4 server answers the source,
 # admin and SHOUTcast v1 requests that sc_http models.
 #
-# Runs icecast2 on 127.0.0.1 with a generated minimal configuration in a temp
-# directory (no chroot; as "nobody" when started as root, because Icecast
-# refuses to run as root), sends a fixed list of raw requests, and writes what
-# the server sent back to tests/data/icecast/answers.txt (or the file given as
-# $1). tests/test_http.c replays the same requests through sc_http and checks
+# Runs icecast2 on 127.0.0.1 (tests/icecast_server.sh), sends a fixed list
+# of raw requests, and writes what the server sent back to
+# tests/data/icecast/answers.txt (or the file given as $1). tests/test_http.c replays the same requests through sc_http and checks
 # the answers against that file, so regenerate and commit it together.
 #
 # Usage: tests/icecast_oracle.sh [OUT]   (needs icecast2 and python3)
@@ -14,88 +12,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/data/icecast/answers.txt}
-icecast=${ICECAST:-icecast2}
-command -v "$icecast" >/dev/null || { echo "icecast_oracle: $icecast not found" >&2; exit 77; }
 
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-  if [[ -n $pid ]]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# A free port pair (Icecast also listens on port+1 for SHOUTcast v1 sources).
-port=$(python3 - <<'PY'
-import socket
-for p in range(18100, 19000, 2):
-    ok = True
-    for q in (p, p + 1):
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", q))
-        except OSError:
-            ok = False
-        finally:
-            s.close()
-    if ok:
-        print(p)
-        break
-PY
-)
-
-mkdir -p "$tmp/log" "$tmp/web" "$tmp/admin"
-cat >"$tmp/icecast.xml" <<XML
-<icecast>
-  <location>oracle</location>
-  <admin>oracle@localhost</admin>
-  <limits>
-    <clients>16</clients>
-    <sources>8</sources>
-    <queue-size>524288</queue-size>
-    <client-timeout>30</client-timeout>
-    <header-timeout>5</header-timeout>
-    <source-timeout>10</source-timeout>
-    <burst-size>0</burst-size>
-  </limits>
-  <authentication>
-    <source-password>hackme</source-password>
-    <relay-password>relaypw</relay-password>
-    <admin-user>admin</admin-user>
-    <admin-password>adminpw</admin-password>
-  </authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket>
-    <port>$port</port>
-    <bind-address>127.0.0.1</bind-address>
-    <shoutcast-mount>/sc</shoutcast-mount>
-  </listen-socket>
-  <fileserve>1</fileserve>
-  <paths>
-    <basedir>$tmp</basedir>
-    <logdir>$tmp/log</logdir>
-    <webroot>$tmp/web</webroot>
-    <adminroot>$tmp/admin</adminroot>
-    <pidfile>$tmp/icecast.pid</pidfile>
-  </paths>
-  <logging>
-    <accesslog>access.log</accesslog>
-    <errorlog>error.log</errorlog>
-    <loglevel>4</loglevel>
-  </logging>
-  <security>
-    <chroot>0</chroot>
-  </security>
-</icecast>
-XML
-
-run=()
-if [[ $(id -u) == 0 ]]; then
-  chown -R nobody "$tmp"
-  run=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
-fi
-"${run[@]}" "$icecast" -c "$tmp/icecast.xml" >"$tmp/stdout" 2>&1 &
-pid=$!
+source "$here/icecast_server.sh"
 
 python3 - "$port" "$out" "$("$icecast" -v)" <<'PY'
 import socket, sys, time
