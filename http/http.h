@@ -136,7 +136,8 @@ typedef struct {
 } sc_http_basic_auth;
 
 /* Parse an Authorization value "Basic <base64(user:password)>". The scheme
- * name is case-insensitive (RFC 7617 §2); the user ends at the first ':'.
+ * name is case-insensitive (RFC 7617 §2; Icecast 2.4 accepts only "Basic "
+ * and is lenient with bad Base64 instead); the user ends at the first ':'.
  * Decoded bytes 0x00 are refused. Returns SC_OK, SC_ERR_NOT_FOUND (another
  * scheme), SC_ERR_INVALID or SC_ERR_TOO_LARGE. */
 int sc_http_basic_auth_parse(sc_http_slice value, sc_http_basic_auth *out);

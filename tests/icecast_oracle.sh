@@ -103,6 +103,14 @@ case("source_legacy", b"SOURCE /m9 HTTP/1.0\r\n" + OK + b"Content-Type: audio/mp
 case("source_legacy_no_content_type", b"SOURCE /m10 HTTP/1.0\r\n" + OK + b"\r\n")
 case("source_lf_only", (b"SOURCE /m11 HTTP/1.0\n" + OK.replace(b"\r\n", b"\n") +
      b"Content-Type: audio/mpeg\nice-name: LF Radio\n\n"))
+# DarkIce 1.4's login (IceCast2.cpp): bare LF line ends, CR LF CR LF at the end.
+case("darkice_login", b"SOURCE /darkice HTTP/1.0\nContent-type: audio/mpeg\n" +
+     OK.replace(b"\r\n", b"\n") + b"User-Agent: DarkIce/1.4 (http://code.google.com/p/darkice/)\n"
+     b"ice-bitrate: 128\nice-public: 0\nice-name: DarkIce Radio\nice-description: Live\n"
+     b"ice-url: http://example.org/\nice-genre: Rock\r\n\r\n")
+case("source_ice_protocol", b"SOURCE /m14 ICE/1.0\r\n" + OK + b"Content-Type: audio/ogg\r\n\r\n")
+case("source_double_slash", b"SOURCE //m15 HTTP/1.0\r\n" + OK + b"Content-Type: audio/ogg\r\n\r\n")
+case("source_dot_segment", b"SOURCE /a/../m16 HTTP/1.0\r\n" + OK + b"Content-Type: audio/ogg\r\n\r\n")
 case("libshout_probe", b"SOURCE /m12 HTTP/1.0\r\nHost: 127.0.0.1:8000\r\nUser-Agent: libshout/2.4.6\r\n"
      b"Content-Type: audio/mpeg\r\nContent-Length: 0\r\nConnection: Keep-Alive\r\nice-public: 0\r\n\r\n")
 case("busy_mount", b"PUT /m1 HTTP/1.1\r\n" + OK + b"Content-Type: audio/mpeg\r\n\r\n")

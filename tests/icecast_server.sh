@@ -40,8 +40,8 @@ cat >"$tmp/icecast.xml" <<XML
   <location>oracle</location>
   <admin>oracle@localhost</admin>
   <limits>
-    <clients>16</clients>
-    <sources>8</sources>
+    <clients>64</clients>
+    <sources>32</sources>
     <queue-size>524288</queue-size>
     <client-timeout>30</client-timeout>
     <header-timeout>5</header-timeout>
