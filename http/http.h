@@ -302,6 +302,38 @@ int sc_http_write_admin_html(const sc_http_server_info *srv, const char *message
                              char *out, size_t cap);
 
 /* ------------------------------------------------------------------------ */
+/* Players (listeners)                                                       */
+
+/* Icecast's default ICY metadata interval (format_mp3.c). */
+#define SC_HTTP_ICY_METAINT_DEFAULT_BYTES 16000
+
+/* The player sent "Icy-MetaData: <n>" with n != 0. */
+bool sc_http_wants_icy_metadata(const sc_http_request *listener);
+
+/* Whether Icecast 2.4 would insert ICY metadata into a stream of this
+ * Content-Type: every type but the Ogg and Matroska/WebM ones (those have
+ * their own format handlers; all else goes through the MP3 one). */
+bool sc_http_content_type_has_icy(const char *content_type);
+
+/* The head Icecast 2.4 sends a player of a live mount: 200, Server,
+ * Connection: Close, Date, the stream's Content-Type (no charset), the
+ * no-cache headers, then the source's ice-* and icy-* headers relayed in
+ * Icecast's order and spelling (ice-name -> icy-name:, ice-public ->
+ * icy-pub:, ice-bitrate -> icy-br:, other ice-x / icy-x -> icy-x:, a
+ * bitrate= inside ice-audio-info -> icy-br: plus ice-audio-info itself;
+ * never ice-password or icy-metaint), Content-Length: 221183499 for Flash
+ * and MSIE players of ICY-capable types, and icy-metaint when the player
+ * asked for metadata, the type carries it and metaint_bytes > 0 (the
+ * mount's interval: the source's icy-metaint, else
+ * SC_HTTP_ICY_METAINT_DEFAULT_BYTES). source is the source's parsed head
+ * (SHOUTcast heads too); content_type what the source sent, "audio/mpeg" if
+ * nothing. Sets *metaint_out to the interval to use (0: no metadata). */
+int sc_http_write_listener_head(const sc_http_server_info *srv,
+                                const sc_http_request *source, const char *content_type,
+                                const sc_http_request *listener, int metaint_bytes,
+                                int *metaint_out, char *out, size_t cap);
+
+/* ------------------------------------------------------------------------ */
 /* Admin metadata updates                                                    */
 
 typedef enum {

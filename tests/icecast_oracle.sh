@@ -98,7 +98,8 @@ case("put_no_content_type", b"PUT /m5 HTTP/1.1\r\n" + OK + b"\r\n")
 case("put_odd_content_type", b"PUT /m6 HTTP/1.1\r\n" + OK + b"Content-Type: application/x-foo\r\n\r\n")
 case("put_mount_no_slash", b"PUT m7 HTTP/1.1\r\n" + OK + b"Content-Type: audio/mpeg\r\n\r\n")
 case("put_expect_100", b"PUT /m8 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n" + OK +
-     b"Content-Type: audio/ogg\r\nExpect: 100-continue\r\nice-public: 1\r\n\r\n")
+     b"Content-Type: audio/ogg\r\nExpect: 100-continue\r\nice-public: 1\r\n"
+     b"ice-audio-info: samplerate=44100;bitrate=96;channels=2\r\n\r\n")
 case("source_legacy", b"SOURCE /m9 HTTP/1.0\r\n" + OK + b"Content-Type: audio/mpeg\r\n\r\n")
 case("source_legacy_no_content_type", b"SOURCE /m10 HTTP/1.0\r\n" + OK + b"\r\n")
 case("source_lf_only", (b"SOURCE /m11 HTTP/1.0\n" + OK.replace(b"\r\n", b"\n") +
@@ -133,6 +134,11 @@ case("shoutcast_admin_wrong_password", b"GET /admin.cgi?pass=nope&mode=updinfo&s
 case("shoutcast_admin_no_pass", b"GET /admin.cgi?mode=updinfo&song=x HTTP/1.0\r\n\r\n")
 case("admin_cgi_on_http_source", b"GET /admin.cgi?pass=hackme&mode=updinfo&song=x&mount=/m1 HTTP/1.0\r\n\r\n")
 case("shoutcast_admin_bad_mode", b"GET /admin.cgi?pass=hackme&mode=foo&song=x HTTP/1.0\r\n\r\n")
+case("listener_live_mp3_icy", b"GET /m1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: mpv 0.35.1\r\nIcy-MetaData: 1\r\n\r\n")
+case("listener_live_mp3", b"GET /m1 HTTP/1.0\r\nUser-Agent: curl/7.88.1\r\n\r\n")
+case("listener_live_ogg", b"GET /m8 HTTP/1.1\r\nHost: 127.0.0.1\r\nIcy-MetaData: 1\r\n\r\n")
+case("listener_darkice_msie", b"GET /darkice HTTP/1.0\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 6.0)\r\nIcy-MetaData: 1\r\n\r\n")
+case("listener_shoutcast_source", b"GET /sc HTTP/1.0\r\nIcy-MetaData: 0\r\n\r\n")
 case("listener_missing_mount", b"GET /nosuch HTTP/1.0\r\n\r\n")
 
 held = []  # sockets of accepted sources, kept open so their mounts stay busy

@@ -45,7 +45,7 @@ cat >"$tmp/icecast.xml" <<XML
     <queue-size>524288</queue-size>
     <client-timeout>30</client-timeout>
     <header-timeout>5</header-timeout>
-    <source-timeout>10</source-timeout>
+    <source-timeout>120</source-timeout>
     <burst-size>0</burst-size>
   </limits>
   <authentication>
