@@ -4,7 +4,8 @@
  *
  * The first input byte chooses the parser (modulo 6), the rest is its input:
  *   0  request head, then classification, station info, the source and
- *      metadata decisions and the answer writers, as a server runs them;
+ *      metadata decisions and the answer writers (a player's head too, with
+ *      the request as its own source), as a server runs them;
  *   1  SHOUTcast v1 source head;
  *   2  query string and percent-decoding of every value;
  *   3  ICY metadata block, and the builder on the same bytes;
@@ -96,9 +97,20 @@ static void serve(const sc_http_request *req) {
     }
     break;
   }
+  case SC_HTTP_KIND_LISTENER: {
+    /* The request serves as both the source's head and the player's. */
+    int metaint;
+    int n = sc_http_write_listener_head(
+        &srv, req, si.content_type[0] ? si.content_type : "audio/mpeg", req,
+        SC_HTTP_ICY_METAINT_DEFAULT_BYTES, &metaint, out, sizeof out);
+    CHECK(n == SC_ERR_NOBUF || (n > 0 && (size_t)n == strlen(out)));
+    CHECK(metaint == 0 || metaint == SC_HTTP_ICY_METAINT_DEFAULT_BYTES);
+    CHECK(sc_http_write_listener_head(&srv, req, "audio/mpeg", req, 1, &metaint, tiny,
+                                      sizeof tiny) == SC_ERR_NOBUF);
+    break;
+  }
   case SC_HTTP_KIND_DROP:
   case SC_HTTP_KIND_STATS:
-  case SC_HTTP_KIND_LISTENER:
   case SC_HTTP_KIND_UNKNOWN:
     break;
   }

@@ -545,6 +545,50 @@ static void test_writers_nobuf(void **state) {
                       "\r\nm");
 }
 
+static void test_listener_head(void **state) {
+  (void)state;
+  sc_http_request src, player;
+  assert_true(
+      parse("PUT /m HTTP/1.1\r\nICE-Name: N\r\nice-name: Last\r\nIce-Password: x\r\n"
+            "icy-metaint: 8192\r\nice-genre:\r\nIcy-MetaData: 1\r\n"
+            "ice-audio-info: bitrate=64;channels=1\r\nice-bitrate: 65\r\n"
+            "Authorization: Basic c291cmNlOmhhY2ttZQ==\r\n\r\n",
+            &src) > 0);
+  assert_true(parse("GET /m HTTP/1.1\r\nIcy-MetaData: 01\r\nX-Flash-Version: 9\r\n\r\n",
+                    &player) > 0);
+  sc_http_server_info srv = {"S", NULL};
+  char out[1024];
+  int metaint;
+  int n = sc_http_write_listener_head(&srv, &src, "audio/aac", &player, 8192, &metaint,
+                                      out, sizeof out);
+  assert_true(n > 0);
+  assert_int_equal(metaint, 8192);
+  /* Name order, last of a repeated name, no password, no metaint, no empty
+   * value, ffmpeg's Icy-MetaData relayed as Icecast does. */
+  assert_string_equal(out,
+                      "HTTP/1.0 200 OK\r\nServer: S\r\nConnection: Close\r\n"
+                      "Content-Type: audio/aac\r\nCache-Control: no-cache, no-store\r\n"
+                      "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\nPragma: no-cache\r\n"
+                      "icy-br:64\r\nice-audio-info: bitrate=64;channels=1\r\n"
+                      "icy-br:65\r\nicy-name:Last\r\nicy-metadata:1\r\n"
+                      "Content-Length: 221183499\r\nicy-metaint:8192\r\n\r\n");
+  /* Ogg: no metadata, no length. */
+  n = sc_http_write_listener_head(&srv, &src, "audio/ogg", &player, 8192, &metaint, out,
+                                  sizeof out);
+  assert_true(n > 0);
+  assert_int_equal(metaint, 0);
+  assert_null(strstr(out, "icy-metaint"));
+  assert_null(strstr(out, "Content-Length"));
+  assert_false(sc_http_content_type_has_icy("application/ogg"));
+  assert_true(sc_http_content_type_has_icy("audio/mpeg"));
+  assert_true(parse("GET /m HTTP/1.1\r\nIcy-MetaData: 0\r\n\r\n", &player) > 0);
+  assert_false(sc_http_wants_icy_metadata(&player));
+  for (size_t cap = 0; cap < 200; cap++)
+    assert_int_equal(sc_http_write_listener_head(&srv, &src, "audio/mpeg", &player, 8192,
+                                                 &metaint, out, cap),
+                     SC_ERR_NOBUF);
+}
+
 /* ------------------------------------------------------------------------ */
 /* metadata updates                                                          */
 
@@ -1023,6 +1067,7 @@ int main(void) {
       cmocka_unit_test(test_station_info),
       cmocka_unit_test(test_source_decide_order),
       cmocka_unit_test(test_writers_nobuf),
+      cmocka_unit_test(test_listener_head),
       cmocka_unit_test(test_meta_decide),
       cmocka_unit_test(test_shoutcast_lines),
       cmocka_unit_test(test_shoutcast_head),
