@@ -272,7 +272,8 @@ void sc_http_source_decide(const sc_http_request *req,
 
 typedef struct {
   const char *server_id; /* Server header value, e.g. "Icecast 2.4.4" */
-  const char *date;      /* Date header value (RFC 9110 §5.6.7), or NULL: no Date */
+  const char *date;      /* Date header value (RFC 9110 §5.6.7, under 100 bytes), or
+                          * NULL: no Date header */
 } sc_http_server_info;
 
 /* Every writer below writes into out[0..cap), returns the number of bytes
@@ -388,7 +389,14 @@ typedef struct {
  * (or artist= and title=, joined "artist - title"; charset= optional) with
  * the source's or the admin's Basic credentials, or GET
  * /admin.cgi?pass=&mode=updinfo&song= (SHOUTcast; the password alone, on the
- * SHOUTcast mount). req must be of kind ADMIN or SHOUTCAST_ADMIN. */
+ * SHOUTcast mount). req must be of kind ADMIN or SHOUTCAST_ADMIN. Every
+ * /admin/ command but metadata gets UNKNOWN_COMMAND, Icecast's answer to a
+ * command it does not know (libshout's "GET /admin/!POKE" probe gets it);
+ * a server that implements more commands dispatches them first. Not
+ * modelled: Icecast's refusal ("Mountpoint will not accept URL updates")
+ * of an update from another address than the source's without admin
+ * credentials, and its conversion of the title from charset= to the
+ * mount's charset (ISO8859-1 for MP3 unless configured). */
 void sc_http_meta_decide(const sc_http_request *req, const sc_http_meta_policy *policy,
                          sc_http_meta_request *out);
 
