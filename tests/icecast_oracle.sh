@@ -109,6 +109,7 @@ case("darkice_login", b"SOURCE /darkice HTTP/1.0\nContent-type: audio/mpeg\n" +
      OK.replace(b"\r\n", b"\n") + b"User-Agent: DarkIce/1.4 (http://code.google.com/p/darkice/)\n"
      b"ice-bitrate: 128\nice-public: 0\nice-name: DarkIce Radio\nice-description: Live\n"
      b"ice-url: http://example.org/\nice-genre: Rock\r\n\r\n")
+case("put_lowercase_method", b"put /m17 HTTP/1.1\r\n" + OK + b"Content-Type: audio/mpeg\r\n\r\n")
 case("source_ice_protocol", b"SOURCE /m14 ICE/1.0\r\n" + OK + b"Content-Type: audio/ogg\r\n\r\n")
 case("source_double_slash", b"SOURCE //m15 HTTP/1.0\r\n" + OK + b"Content-Type: audio/ogg\r\n\r\n")
 case("source_dot_segment", b"SOURCE /a/../m16 HTTP/1.0\r\n" + OK + b"Content-Type: audio/ogg\r\n\r\n")
@@ -124,6 +125,9 @@ case("admin_metadata_admin_user", b"GET /admin/metadata?mount=/m1&mode=updinfo&s
 case("admin_metadata_wrong_password", b"GET /admin/metadata?mount=/m1&mode=updinfo&song=x HTTP/1.0\r\n" + BAD + b"\r\n")
 case("admin_metadata_no_source", b"GET /admin/metadata?mount=/none&mode=updinfo&song=x HTTP/1.0\r\n" + OK + b"\r\n")
 case("admin_metadata_bad_mode", b"GET /admin/metadata?mount=/m1&mode=foo&song=x HTTP/1.0\r\n" + OK + b"\r\n")
+case("admin_metadata_no_mode", b"GET /admin/metadata?mount=/m1&song=x HTTP/1.0\r\n" + OK + b"\r\n")
+case("admin_metadata_no_mount", b"GET /admin/metadata?mode=updinfo&song=x HTTP/1.0\r\n" + basic("admin", "adminpw") + b"\r\n")
+case("admin_metadata_no_mount_source_login", b"GET /admin/metadata?mode=updinfo&song=x HTTP/1.0\r\n" + OK + b"\r\n")
 case("admin_unknown_command", b"GET /admin/nosuch HTTP/1.0\r\n" + OK + b"\r\n")
 case("shoutcast_wrong_password", b"wrong\r\nicy-name:SC\r\n\r\n", 1)
 case("shoutcast_mount_suffix", b"hackme:#/other\r\nicy-name:SC\r\n\r\n", 1)
