@@ -16,6 +16,12 @@
  * strings are NUL-terminated within their bounds, a head's length is a
  * stable prefix (parsing just that prefix gives the same length, one byte
  * less is incomplete), strict Base64 round-trips exactly.
+ *
+ * Needs only sc_http and core/err.c:
+ *   clang -std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -I. \
+ *     -fsanitize=fuzzer,address,undefined fuzz/http_fuzz.c http/\*.c core/err.c
+ * Seeds: fuzz/corpus/http/ (the recorded requests and client heads, each
+ * behind its selector byte).
  */
 #include <stdint.h>
 #include <stdlib.h>
