@@ -425,13 +425,24 @@ int sc_http_shoutcast_line(const char *buf, size_t len, sc_http_slice *line);
  * removed). Returns SC_OK or SC_ERR_INVALID (no ':' or empty name). */
 int sc_http_shoutcast_header(sc_http_slice line, sc_http_header *out);
 
-/* The SHOUTcast v1 source head in one go: the password line into *password,
- * then header lines up to an empty line into req->headers (method, target
- * and protocol stay empty). Returns the head's length (the stream starts
- * there), SC_HTTP_INCOMPLETE, SC_HTTP_ERR_LINE_TOO_LONG,
- * SC_HTTP_ERR_TOO_MANY_HEADERS, or SC_HTTP_ERR_HEAD_TOO_LARGE beyond
- * head_max_bytes (0: SC_HTTP_HEAD_MAX_BYTES). Lines without ':' are skipped,
- * as Icecast's parser skips them. */
+/* The header lines after the password line, up to and including the empty
+ * line, into req->headers (method, target and protocol stay empty). Returns
+ * their length (the stream starts there), SC_HTTP_INCOMPLETE,
+ * SC_HTTP_ERR_LINE_TOO_LONG, SC_HTTP_ERR_TOO_MANY_HEADERS, or
+ * SC_HTTP_ERR_HEAD_TOO_LARGE beyond head_max_bytes (0:
+ * SC_HTTP_HEAD_MAX_BYTES). Lines without ':' are skipped, as Icecast's
+ * parser skips them. On an error or INCOMPLETE, req is untouched.
+ *
+ * A server reads the password line alone (sc_http_shoutcast_line), answers
+ * SC_HTTP_SHOUTCAST_OK at once when it matches (SHOUTcast encoders wait for
+ * it before they send their header lines; libshout sends everything at
+ * once), then reads the header lines with this function. */
+int sc_http_shoutcast_headers(const char *buf, size_t len, size_t head_max_bytes,
+                              sc_http_request *req);
+
+/* Both steps on a buffer that holds the whole head: the password line into
+ * *password, then sc_http_shoutcast_headers. Returns the head's length or
+ * the first error; head_max_bytes bounds the whole head. */
 int sc_http_shoutcast_parse(const char *buf, size_t len, size_t head_max_bytes,
                             sc_http_slice *password, sc_http_request *req);
 

@@ -41,21 +41,20 @@ int sc_http_shoutcast_header(sc_http_slice line, sc_http_header *out) {
   return SC_OK;
 }
 
-int sc_http_shoutcast_parse(const char *buf, size_t len, size_t head_max_bytes,
-                            sc_http_slice *password, sc_http_request *req) {
+int sc_http_shoutcast_headers(const char *buf, size_t len, size_t head_max_bytes,
+                              sc_http_request *req) {
   if (head_max_bytes == 0 || head_max_bytes > SC_HTTP_HEAD_MAX_BYTES)
     head_max_bytes = SC_HTTP_HEAD_MAX_BYTES;
   size_t scan = len < head_max_bytes ? len : head_max_bytes;
   size_t pos = 0, count = 0;
-  sc_http_slice line, pass;
-  int rc = sc_http_shoutcast_line(buf, scan, &pass);
-  if (rc < 0) goto short_or_bad;
-  pos = (size_t)rc;
+  sc_http_slice line;
   /* A first pass finds the end without writing req, so that an incomplete
    * or bad head leaves req as it was. */
   for (;;) {
-    rc = sc_http_shoutcast_line(buf + pos, scan - pos, &line);
-    if (rc < 0) goto short_or_bad;
+    int rc = sc_http_shoutcast_line(buf + pos, scan - pos, &line);
+    if (rc == SC_HTTP_INCOMPLETE && len >= head_max_bytes)
+      return SC_HTTP_ERR_HEAD_TOO_LARGE;
+    if (rc < 0) return rc;
     pos += (size_t)rc;
     if (line.len == 0) break;
     sc_http_header h;
@@ -63,18 +62,31 @@ int sc_http_shoutcast_parse(const char *buf, size_t len, size_t head_max_bytes,
       return SC_HTTP_ERR_TOO_MANY_HEADERS;
   }
   *req = (sc_http_request){0};
-  *password = pass;
-  size_t p = (size_t)sc_http_shoutcast_line(buf, scan, &line);
-  for (;;) {
+  for (size_t p = 0;;) {
     p += (size_t)sc_http_shoutcast_line(buf + p, scan - p, &line);
     if (line.len == 0) break;
     if (sc_http_shoutcast_header(line, &req->headers[req->header_count]) == SC_OK)
       req->header_count++;
   }
   return (int)pos;
+}
 
-short_or_bad:
+int sc_http_shoutcast_parse(const char *buf, size_t len, size_t head_max_bytes,
+                            sc_http_slice *password, sc_http_request *req) {
+  if (head_max_bytes == 0 || head_max_bytes > SC_HTTP_HEAD_MAX_BYTES)
+    head_max_bytes = SC_HTTP_HEAD_MAX_BYTES;
+  size_t scan = len < head_max_bytes ? len : head_max_bytes;
+  sc_http_slice pass;
+  int rc = sc_http_shoutcast_line(buf, scan, &pass);
   if (rc == SC_HTTP_INCOMPLETE && len >= head_max_bytes)
     return SC_HTTP_ERR_HEAD_TOO_LARGE;
-  return rc;
+  if (rc < 0) return rc;
+  size_t first = (size_t)rc;
+  if (first == head_max_bytes) /* no room left for the empty line */
+    return SC_HTTP_ERR_HEAD_TOO_LARGE;
+  int n =
+      sc_http_shoutcast_headers(buf + first, len - first, head_max_bytes - first, req);
+  if (n < 0) return n;
+  *password = pass;
+  return (int)first + n;
 }

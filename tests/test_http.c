@@ -730,6 +730,22 @@ static void test_shoutcast_head(void **state) {
   assert_string_equal(si.genre, "icecast");
   assert_string_equal(si.bitrate, "128");
   assert_int_equal(si.public_flag, 1);
+  /* Two steps, as a server answers OK2 between them. */
+  sc_http_slice line;
+  int first = sc_http_shoutcast_line(s, strlen(s), &line);
+  assert_int_equal(first, 7);
+  const char *rest = s + first;
+  for (size_t len = 0; len < total - (size_t)first; len++)
+    assert_int_equal(sc_http_shoutcast_headers(rest, len, 0, &req), SC_HTTP_INCOMPLETE);
+  assert_int_equal(sc_http_shoutcast_headers(rest, strlen(rest), 0, &req),
+                   (int)(total - (size_t)first));
+  assert_int_equal(req.header_count, 6);
+  assert_int_equal(sc_http_shoutcast_headers("\r\nxyz", 5, 0, &req), 2); /* no headers */
+  assert_int_equal(req.header_count, 0);
+  /* A password line that fills the bound leaves no room for the head's end. */
+  assert_int_equal(sc_http_shoutcast_parse("pw\n\n", 4, 3, &pw, &req),
+                   SC_HTTP_ERR_HEAD_TOO_LARGE);
+  assert_int_equal(sc_http_shoutcast_parse("pw\n\n", 4, 4, &pw, &req), 4);
   /* Bounds. */
   static char big[SC_HTTP_HEAD_MAX_BYTES + 64];
   size_t o = (size_t)snprintf(big, sizeof big, "pw\r\n");
