@@ -1,0 +1,90 @@
+/*
+ * station_source.h — the broadcasting side of a station on its peer: bytes
+ * from whatever feeds it (a file or stdin, an Icecast/SHOUTcast source
+ * connection, a relayed stream, the built-in encoder) go through the
+ * container framer (media/) into station records (core/station.h), which the
+ * peer's stream source cuts into generations.
+ *
+ * Sources come and go; the station stays. Each connected source is a
+ * "session" (begin ... end): a new session re-probes the container and its
+ * codec headers replace the old ones, while the generation numbering, the
+ * epoch and the listeners carry on. Only the end of the broadcast (the peer
+ * leaving, or --source's end of input) writes the END record that lets
+ * listeners close.
+ *
+ * Pacing is not done here: a live feed is paced by its arrival, a file by its
+ * container's timestamps (rt_station_source_media_us says how far the fed
+ * media reaches) or by --rate-kbps where the container has none.
+ */
+#ifndef SC_RUNTIME_STATION_SOURCE_H
+#define SC_RUNTIME_STATION_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/node.h"
+#include "core/station.h"
+#include "media/media.h"
+
+/* How often the station's state (INFO, HEADERS, TITLE) is written again for
+ * listeners that joined since, by default. */
+#define RT_STATION_STATE_EVERY_NS (5ull * 1000000000ull)
+
+typedef struct rt_station_source_config {
+  /* A partial generation is cut once its first byte waited this long
+   * (the latency bound of a slow or bursty feed); 0: only when full. */
+  uint64_t flush_ns;
+  uint64_t state_every_ns; /* RT_STATION_STATE_EVERY_NS by default */
+} rt_station_source_config;
+
+typedef struct rt_station_source_stats {
+  uint64_t sessions;      /* sources that connected */
+  uint64_t bytes_in;      /* bytes fed, all sessions */
+  uint64_t units;         /* media units written as records */
+  uint64_t sync_units;
+  uint64_t garbage_bytes; /* bytes the framer could not place (still relayed) */
+  uint64_t header_sets;   /* codec header sets seen */
+  uint64_t titles;        /* title updates written */
+  uint64_t state_repeats; /* state records written again for late listeners */
+  uint64_t flushes;       /* partial generations cut by flush_ns */
+  uint64_t write_errors;  /* the node refused bytes */
+} rt_station_source_stats;
+
+typedef struct rt_station_source rt_station_source;
+
+/* node must be a stream source (sc_node_config.stream_source). Returns 0,
+ * SC_ERR_INVALID or SC_ERR_NOMEM. */
+int rt_station_source_new(rt_station_source **out, sc_node *node,
+                          const rt_station_source_config *cfg);
+void rt_station_source_del(rt_station_source *s);
+
+/* A source connected. kind: from its Content-Type, or SC_MEDIA_UNKNOWN to
+ * probe the first bytes. info: "key=value\n" lines for listeners
+ * (content-type, name, description, genre, url, bitrate, public, ...), at
+ * most SC_STATION_INFO_MAX bytes. Ends a session still open. */
+int rt_station_source_begin(rt_station_source *s, sc_media_kind kind, const char *info,
+                            uint64_t now);
+/* Bytes of the current session, exactly as the source sent them. */
+int rt_station_source_feed(rt_station_source *s, const uint8_t *data, size_t datalen,
+                           uint64_t now);
+/* Now playing (ICY StreamTitle, /admin/metadata, a comment header). */
+int rt_station_source_title(rt_station_source *s, const char *title, uint64_t now);
+/* The session ended (the source disconnected). station_over: the broadcast
+ * ends too (an END record; listeners may close). */
+void rt_station_source_end(rt_station_source *s, bool station_over, uint64_t now);
+
+/* Timers: cut a waiting partial generation, repeat the state. The next
+ * moment that needs a call, UINT64_MAX if none. */
+uint64_t rt_station_source_get_expiry(const rt_station_source *s);
+void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now);
+
+/* Media time the fed units reach, from the container's timestamps
+ * (sc_media_unit.end_us), -1 when the container has none: a file source
+ * reads ahead of the clock by at most the playout it wants. */
+int64_t rt_station_source_media_us(const rt_station_source *s);
+bool rt_station_source_in_session(const rt_station_source *s);
+void rt_station_source_get_stats(const rt_station_source *s,
+                                 rt_station_source_stats *out);
+
+#endif
