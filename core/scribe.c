@@ -450,15 +450,35 @@ static void call_changed(sc_scribe *s, unsigned g, uint64_t now) {
   if (s->pol.tree_changed) s->pol.tree_changed(s->user, g, now);
 }
 
-/* Looks for a parent for g now: the policy's way, or a routed JOIN. */
+/* Looks for a parent for g now: the policy's way, or a routed JOIN. drop:
+ * the refusal this search answers (NULL: the retry timer's search).
+ *
+ * A refusal is answered at once only by the policy's searches elsewhere
+ * (push-down to the refuser's children, an anycast). A routed join is not
+ * sent again at once: routes are deterministic, so it would end at the
+ * same refuser and be refused again, one join, acknowledgement and refusal
+ * every round trip for as long as the refuser refuses (a peer leaving
+ * politely refuses every join for its whole grace period, and the spare
+ * capacity group, whose policy has no other search, repeated its join that
+ * way at ~19,000 messages/s on loopback). The retry timer set here sends
+ * it, later each time (SplitStream's find-parent schedule). */
 static int find_parent(sc_scribe *s, unsigned g, const sc_msg_scribe_drop *drop,
                        uint64_t now) {
   scribe_group *gr = &s->groups[g];
   if (!needs_parent(gr)) return SC_OK;
+  if (s->departing) {
+    /* Leaving: no parent is worth finding, and no peer would take us. */
+    group_set_retry(s, gr, NEVER);
+    return SC_OK;
+  }
   group_set_retry(s, gr, now + retry_delay(s, gr->attempt));
   unsigned attempt = search_count(gr);
   if (s->pol.find_parent && s->pol.find_parent(s->user, g, attempt, drop, now))
     return SC_OK;
+  if (drop != NULL) {
+    s->stats.joins_deferred++;
+    return SC_OK;
+  }
   return sc_scribe_join_via(s, g, NULL, now);
 }
 
@@ -569,6 +589,7 @@ int sc_scribe_depart(sc_scribe *s, uint64_t now) {
   unsigned sent = 0;
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
+    group_set_retry(s, gr, NEVER); /* a leaving peer searches no more */
     for (uint32_t i = 0; i < gr->nchildren; i++, sent++)
       send_leave(s, &gr->id, gr->children[i].addr);
   }

@@ -235,6 +235,7 @@ typedef struct sc_scribe_stats {
   uint64_t roots_located;    /* publishers told "I am the root" */
   uint64_t parents_switched; /* sc_scribe_switch_parent searches */
   uint64_t publishes_direct; /* MULTICASTs a publisher sent straight here */
+  uint64_t joins_deferred;   /* refused routed joins left to the retry timer */
 } sc_scribe_stats;
 
 void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out);
