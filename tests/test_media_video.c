@@ -92,7 +92,7 @@ static void headers_are(const sc_media_framer *f, const uint8_t *want, size_t wa
   size_t n;
   sc_media_framer_headers(f, &h, &n);
   assert_int_equal(n, wantlen);
-  assert_memory_equal(h, want, wantlen);
+  if (wantlen) assert_memory_equal(h, want, wantlen);
 }
 
 /* Offsets of the units flagged SYNC must be exactly want[0..n). */
@@ -111,6 +111,16 @@ static bool is_cluster(const uint8_t *p, size_t n) {
   return n >= 4 && p[0] == 0x1F && p[1] == 0x43 && p[2] == 0xB6 && p[3] == 0x75;
 }
 
+/* Where the flags byte of the SimpleBlock unit q is: after the ID, the
+ * size, a one-byte track number (these samples have two tracks) and the
+ * 16-bit timecode. */
+static size_t block_flags_offset(const uint8_t *q) {
+  size_t sl = 1;
+  while (sl < 8 && !(q[1] & (0x80 >> (sl - 1))))
+    sl++;
+  return 1 + sl + 3;
+}
+
 /* An independent look at the WebM blocks: every Cluster unit is SYNC exactly
  * when the first SimpleBlock of track 1 (the VP8 track in these samples)
  * after it has the keyframe flag, and every block is a unit of its own. */
@@ -123,11 +133,9 @@ static void webm_sync_is_keyframe(const mv_out *o) {
       const uint8_t *q = o->bytes + o->units[j].offset;
       if (is_cluster(q, o->units[j].len)) break;
       if (q[0] != 0xA3) continue;
-      size_t sl = 1;
-      while (!(q[1] & (0x80 >> (sl - 1))))
-        sl++;
-      if (q[1 + sl] == 0x81) /* track number 1 */
-        key = (q[1 + sl + 3] & 0x80) != 0;
+      size_t fo = block_flags_offset(q);
+      if (q[fo - 3] == 0x81) /* track number 1 */
+        key = (q[fo] & 0x80) != 0;
     }
     assert_int_not_equal(key, -1);
     assert_int_equal((o->units[i].flags & SC_MEDIA_UNIT_SYNC) != 0, key);
@@ -292,6 +300,56 @@ static void test_webm_garbage(void **state) {
   free(s.data);
 }
 
+/* The sync rule: the first block of a video track decides, not the first
+ * block (an Opus block, a keyframe of its own, opens every Cluster here). */
+static void test_webm_sync_rule(void **state) {
+  (void)state;
+  sample s = load("vp8_opus_live.webm");
+  mv_out o;
+  sc_media_framer *f = frame_all(SC_MEDIA_WEBM, s.data, s.len, &o);
+  sc_media_framer_del(f);
+  /* Clear the keyframe flag of the first VP8 block of the third Cluster. */
+  size_t i = 0;
+  while (o.units[i].offset != 10495)
+    i++;
+  uint8_t *q;
+  for (i++;; i++) {
+    assert_true(i < o.nunits);
+    q = s.data + o.units[i].offset;
+    if (q[0] == 0xA3 && q[block_flags_offset(q) - 3] == 0x81) break;
+  }
+  assert_true(q[block_flags_offset(q)] & 0x80);
+  q[block_flags_offset(q)] &= 0x7F;
+  mv_out_free(&o);
+  f = frame_all(SC_MEDIA_WEBM, s.data, s.len, &o);
+  const size_t want[] = {508, 5245, 15683};
+  sync_at(&o, want, 3);
+  webm_sync_is_keyframe(&o);
+  sc_media_framer_del(f);
+  mv_out_free(&o);
+
+  /* Joined at the first Cluster, without the Tracks: the first block of each
+   * Cluster decides, and that is an Opus block here. */
+  f = frame_all(SC_MEDIA_WEBM, s.data + 508, s.len - 508, &o);
+  const size_t want_first_block[] = {0, 5245 - 508, 10495 - 508, 15683 - 508};
+  sync_at(&o, want_first_block, 4);
+  headers_are(f, NULL, 0);
+  assert_int_equal(sc_media_framer_stats(f)->garbage_bytes, 0);
+  sc_media_framer_del(f);
+  mv_out_free(&o);
+  free(s.data);
+
+  /* Audio only: every Cluster is a sync point. */
+  s = load("opus_live.webm");
+  f = frame_all(SC_MEDIA_WEBM, s.data, s.len, &o);
+  headers_are(f, s.data, 391);
+  const size_t want_audio[] = {391, 2407, 4136, 5973};
+  sync_at(&o, want_audio, 4);
+  sc_media_framer_del(f);
+  mv_out_free(&o);
+  free(s.data);
+}
+
 /* A source that reconnects sends a new EBML header: a new header set, and
  * time goes on from where it was. */
 static void test_webm_new_source(void **state) {
@@ -383,6 +441,29 @@ static void test_ts_audio_only(void **state) {
   free(s.data);
 }
 
+/* An encoder that leaves random_access_indicator clear: the H.264 IDR and
+ * SPS in the PES payload still mark the keyframes. */
+static void test_ts_without_rai(void **state) {
+  (void)state;
+  sample s = load("h264_mp2.ts");
+  size_t cleared = 0;
+  for (size_t off = 0; off + 188 <= s.len; off += 188) {
+    uint8_t *p = s.data + off;
+    if ((p[3] & 0x20) && p[4] >= 1 && (p[5] & 0x40)) {
+      p[5] &= (uint8_t)~0x40;
+      cleared++;
+    }
+  }
+  assert_true(cleared >= 4);
+  mv_out o;
+  sc_media_framer *f = frame_all(SC_MEDIA_MPEGTS, s.data, s.len, &o);
+  const size_t want[] = {564, 11092, 20492, 31396};
+  sync_at(&o, want, 4);
+  sc_media_framer_del(f);
+  mv_out_free(&o);
+  free(s.data);
+}
+
 static void test_ts_garbage(void **state) {
   (void)state;
   sample s = load("h264_mp2.ts");
@@ -452,9 +533,11 @@ int main(void) {
       cmocka_unit_test(test_webm_live),
       cmocka_unit_test(test_webm_unknown_size_clusters),
       cmocka_unit_test(test_webm_garbage),
+      cmocka_unit_test(test_webm_sync_rule),
       cmocka_unit_test(test_webm_new_source),
       cmocka_unit_test(test_ts_h264),
       cmocka_unit_test(test_ts_audio_only),
+      cmocka_unit_test(test_ts_without_rai),
       cmocka_unit_test(test_ts_garbage),
       cmocka_unit_test(test_ts_pmt_change),
   };
