@@ -27,7 +27,8 @@ static int write_file(const char *path, const uint8_t *a, size_t alen, const uin
                       size_t blen) {
   FILE *fp = fopen(path, "wb");
   if (!fp) return -1;
-  int ok = fwrite(a, 1, alen, fp) == alen && fwrite(b, 1, blen, fp) == blen;
+  int ok = (alen == 0 || fwrite(a, 1, alen, fp) == alen) &&
+           (blen == 0 || fwrite(b, 1, blen, fp) == blen);
   return fclose(fp) == 0 && ok ? 0 : -1;
 }
 
@@ -79,6 +80,9 @@ int main(int argc, char **argv) {
              u->flags & SC_MEDIA_UNIT_SYNC ? "S" : "-",
              u->flags & SC_MEDIA_UNIT_GARBAGE ? "G" : "-", (long long)u->end_us);
     }
+    sc_media_framer_del(f);
+    mv_out_free(&o);
+    free(data);
     return 0;
   }
   /* The headers are the framer's state after the whole stream; with one
