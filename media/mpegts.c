@@ -372,7 +372,8 @@ static void packet(ts_state *s, const uint8_t *p, sc_media_cut *cut) {
   }
   if (cut->flags & SC_MEDIA_UNIT_HEADER) return;
 
-  if (!pusi || n == 0) return;
+  /* A scrambled payload (transport_scrambling_control) cannot be read. */
+  if (!pusi || n == 0 || (p[3] & 0xC0)) return;
   const ts_stream *sync = sync_stream(s);
   if (!sync || sync->pid != pid) return;
   bool have_pts;

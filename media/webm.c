@@ -579,8 +579,10 @@ static void webm_cut(void *state, const uint8_t *buf, size_t buflen, bool at_end
     cut_cluster(s, buf, buflen, at_end, hl, size, cut);
     return;
   }
-  if (!s->in_segment || !(is_level1(id) || id == ID_VOID || id == ID_CRC32) ||
-      size == SIZE_UNKNOWN) {
+  /* Level-1 elements belong in a Segment (or after a Cluster, in a stream
+   * joined in the middle). */
+  if (!(s->in_segment || s->seen_cluster) ||
+      !(is_level1(id) || id == ID_VOID || id == ID_CRC32) || size == SIZE_UNKNOWN) {
     cut_garbage(s, buf, buflen, at_end, cut);
     return;
   }
