@@ -350,6 +350,37 @@ static void test_webm_sync_rule(void **state) {
   free(s.data);
 }
 
+/* An element too large to be one unit (a 5 MiB Void here) passes in pieces,
+ * none of them garbage, and the stream goes on after it. */
+static void test_webm_large_element(void **state) {
+  (void)state;
+  sample s = load("vp8_opus_live.webm");
+  const size_t body = (size_t)5 << 20, last = 15683;
+  size_t tail = s.len - last, len = s.len + 5 + body + tail;
+  uint8_t *d = calloc(1, len);
+  assert_non_null(d);
+  memcpy(d, s.data, s.len);
+  static const uint8_t void_head[] = {0xEC, 0x10, 0x50, 0x00, 0x00};
+  memcpy(d + s.len, void_head, sizeof void_head);
+  memcpy(d + s.len + 5 + body, s.data + last, tail);
+  mv_out o;
+  sc_media_framer *f = frame_all(SC_MEDIA_WEBM, d, len, &o);
+  const sc_media_stats *st = sc_media_framer_stats(f);
+  assert_int_equal(st->garbage_bytes, 0);
+  assert_int_equal(st->sync_units, 5);
+  size_t pieces = 0;
+  for (size_t i = 0; i < o.nunits; i++) {
+    assert_true(o.units[i].len <= ((size_t)64 << 10));
+    if (o.units[i].offset >= s.len + 5 && o.units[i].offset < s.len + 5 + body) pieces++;
+  }
+  assert_int_equal(pieces, 80);
+  headers_are(f, s.data, 508);
+  sc_media_framer_del(f);
+  mv_out_free(&o);
+  free(d);
+  free(s.data);
+}
+
 /* A source that reconnects sends a new EBML header: a new header set, and
  * time goes on from where it was. */
 static void test_webm_new_source(void **state) {
@@ -534,6 +565,7 @@ int main(void) {
       cmocka_unit_test(test_webm_unknown_size_clusters),
       cmocka_unit_test(test_webm_garbage),
       cmocka_unit_test(test_webm_sync_rule),
+      cmocka_unit_test(test_webm_large_element),
       cmocka_unit_test(test_webm_new_source),
       cmocka_unit_test(test_ts_h264),
       cmocka_unit_test(test_ts_audio_only),
