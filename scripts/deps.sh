@@ -23,6 +23,7 @@ SC_DEPS=(
   openssh-server       # tests/check_sweep_ssh.sh: sweeps over ssh (a private sshd on 127.0.0.1)
   jq                   # JSON summaries in scripts and benchmarks
   python3              # scripts/cluster (real-peer clusters)
+  ffmpeg               # tests/check_media_video_late_start.sh: decodes a late listener's WebM / MPEG-TS
 )
 
 usage() {
