@@ -22,7 +22,7 @@ SC_DEPS=(
   parallel             # parameter sweeps
   openssh-server       # tests/check_sweep_ssh.sh: sweeps over ssh (a private sshd on 127.0.0.1)
   jq                   # JSON summaries in scripts and benchmarks
-  python3              # scripts/cluster (real-peer clusters)
+  python3              # scripts/cluster (real-peer clusters); scripts/test.sh reads ctest's JUnit file
 )
 
 usage() {
