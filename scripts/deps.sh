@@ -18,6 +18,7 @@ SC_DEPS=(
   libisal-dev          # stream FEC: Reed-Solomon from ISA-L
   libcmocka-dev        # unit tests
   clang                # fuzz targets (libFuzzer), SC_FUZZ=ON
+  clang-format         # scripts/format.sh and ctest format: version 14 (Debian 12's), pinned
   gnuplot-nox          # figures (scripts/plot/*.gp)
   parallel             # parameter sweeps
   openssh-server       # tests/check_sweep_ssh.sh: sweeps over ssh (a private sshd on 127.0.0.1)
