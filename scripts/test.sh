@@ -73,8 +73,9 @@ build_tree() {
 
 # run_ctest DIR LABEL : run every test in DIR and count each one once as passed,
 # failed or skipped. ctest's closing "N% tests passed" counts skipped tests as
-# passed, so the counts come from its JUnit file (scripts/lib/ctest_junit.py), which
-# also catches a CMocka program whose cases were skipped (it exits 0). A skipped
+# passed, so the counts come from its JUnit file and its list of failed tests
+# (scripts/lib/ctest_junit.py), which also catches a CMocka program whose cases
+# were skipped (it exits 0). A skipped
 # test does not fail the run; it is listed with its reason and never counted as
 # passed.
 run_ctest() {
@@ -94,7 +95,7 @@ run_ctest() {
   set -e
   # ctest closes with "NN% tests passed, F tests failed out of T".
   total=$(sed -n 's/.*tests passed, [0-9][0-9]* tests* failed out of \([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
-  if [[ -z "$total" ]] || ! report=$(python3 "$root/scripts/lib/ctest_junit.py" "$junit" "$total"); then
+  if [[ -z "$total" ]] || ! report=$(python3 "$root/scripts/lib/ctest_junit.py" "$junit" "$log"); then
     summary+=("$label: ctest ran no tests or crashed (exit $rc); see $dir/ctest.log")
     status=1
     return

@@ -1,22 +1,27 @@
 #!/usr/bin/env python3
-"""ctest_junit.py JUNIT_XML [CTEST_TOTAL]
+"""ctest_junit.py JUNIT_XML CTEST_LOG
 
-Reads the JUnit file that `ctest --output-junit` writes and counts each test
-exactly once as passed, failed or skipped (scripts/test.sh's summary).
+Counts each test of one ctest run exactly once as passed, failed or skipped
+(scripts/test.sh's summary), from the JUnit file that `ctest --output-junit`
+wrote and ctest's console output (CTEST_LOG).
 
 ctest's own closing line ("100% tests passed, 0 tests failed out of 64")
 counts a skipped test as passed, and a CMocka program whose cases call skip()
 exits 0, so ctest reports it as passed too. Here:
 
-  failed   status "fail" (a failure, a crash, a timeout, a missing program)
-  skipped  status "notrun" (SKIP_RETURN_CODE, a disabled test), or status
-           "run" with CMocka's "[  SKIPPED ] case" in the output: some of
+  failed   listed under ctest's "The following tests FAILED:" (with its reason:
+           Failed, Timeout, SEGFAULT, Not Run, ...) or status "fail" in the
+           JUnit file. A test whose program is missing is "Not Run" there but
+           "notrun" in the JUnit file: it counts as failed.
+  skipped  status "notrun" otherwise (SKIP_RETURN_CODE, a disabled test), or
+           status "run" with CMocka's "[  SKIPPED ] case" in its output: some of
            its cases did not run, so the program did not pass
   passed   everything else that ran
 
 Prints one line per failed or skipped test ("failed NAME: WHY" or
-"skipped NAME: WHY") and last "counts PASSED FAILED SKIPPED". Exits 1 when
-the file cannot be read or, with CTEST_TOTAL, when its test count differs.
+"skipped NAME: WHY") and last "counts PASSED FAILED SKIPPED". Exits 1 when a
+file cannot be read, or when the JUnit file's count of tests differs from
+ctest's closing line.
 """
 import re
 import sys
@@ -37,25 +42,42 @@ def skip_reason(out, fallback):
     return lines[-1] if lines else fallback
 
 
+def ctest_log(path):
+    """(total from the closing line, {name: reason} of the FAILED list)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    totals = re.findall(r"tests passed, \d+ tests? failed out of (\d+)", text)
+    failed = {}
+    at = text.rfind("The following tests FAILED:")
+    if at >= 0:
+        for m in re.finditer(r"^\s*\d+ - (\S+) \((.*)\)\s*$", text[at:], re.M):
+            failed[m.group(1)] = m.group(2)
+    return (int(totals[-1]) if totals else None), failed
+
+
 def main(argv):
-    if len(argv) not in (2, 3):
-        print("usage: ctest_junit.py JUNIT_XML [CTEST_TOTAL]", file=sys.stderr)
+    if len(argv) != 3:
+        print("usage: ctest_junit.py JUNIT_XML CTEST_LOG", file=sys.stderr)
         return 2
     try:
         root = ET.parse(argv[1]).getroot()
+        total, ctest_failed = ctest_log(argv[2])
     except (OSError, ET.ParseError) as e:
-        print(f"ctest_junit: cannot read {argv[1]}: {e}", file=sys.stderr)
+        print(f"ctest_junit: {e}", file=sys.stderr)
+        return 1
+    if total is None:
+        print(f"ctest_junit: no closing line in {argv[2]}", file=sys.stderr)
         return 1
     passed = failed = skipped = 0
+    seen = set()
     for case in root.iter("testcase"):
         name = case.get("name", "?")
+        seen.add(name)
         status = case.get("status", "")
         out = case.findtext("system-out") or ""
-        if status == "fail":
+        if name in ctest_failed or status == "fail":
             failed += 1
-            fail = case.find("failure")
-            why = fail.get("message", "") if fail is not None else ""
-            print(f"failed {name}: {why or 'failed'}")
+            print(f"failed {name}: {ctest_failed.get(name, 'Failed')}")
         elif status == "notrun":
             skipped += 1
             sk = case.find("skipped")
@@ -69,10 +91,10 @@ def main(argv):
                 print(f"skipped {name}: CMocka skipped {', '.join(uniq)}")
             else:
                 passed += 1
-    total = passed + failed + skipped
-    if len(argv) == 3 and str(total) != argv[2]:
-        print(f"ctest_junit: {argv[1]} lists {total} tests, ctest said {argv[2]}",
-              file=sys.stderr)
+    missing = sorted(set(ctest_failed) - seen)
+    if missing or passed + failed + skipped != total:
+        print(f"ctest_junit: {argv[1]} lists {passed + failed + skipped} tests "
+              f"(not {', '.join(missing) or '-'}), ctest said {total}", file=sys.stderr)
         return 1
     print(f"counts {passed} {failed} {skipped}")
     return 0
