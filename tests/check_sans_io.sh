@@ -98,7 +98,7 @@ list_banned() { printf '%s\n' "${banned[@]}"; }
 canary_names() {
   local kind=$1 k n
   for entry in "${banned[@]}"; do
-    read -r k n <<<"$entry"
+    k=${entry%% *} n=${entry#* }
     [[ "$k" == "$kind" ]] || continue
     case "$n" in
       weak:) echo "sc_sans_io_canary_weak_fn"; echo "sc_sans_io_canary_weak_obj" ;;
@@ -112,7 +112,7 @@ canary_names() {
 canary_source() {
   local kind=$1 k n decls="" refs="" found=0
   for entry in "${banned[@]}"; do
-    read -r k n <<<"$entry"
+    k=${entry%% *} n=${entry#* }
     [[ "$k" == "$kind" ]] || continue
     found=1
     case "$n" in
