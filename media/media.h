@@ -50,10 +50,10 @@ enum {
 typedef struct {
   const uint8_t *data; /* valid only during the callback */
   size_t datalen;
-  uint32_t flags;      /* SC_MEDIA_UNIT_* */
-  int64_t end_us;      /* media time at the unit's end from the container's own
-                        * timestamps, microseconds from the stream's start; -1
-                        * where the container says nothing */
+  uint32_t flags; /* SC_MEDIA_UNIT_* */
+  int64_t end_us; /* media time at the unit's end from the container's own
+                   * timestamps, microseconds from the stream's start; -1
+                   * where the container says nothing */
 } sc_media_unit;
 
 typedef void (*sc_media_unit_cb)(void *user, const sc_media_unit *unit);
@@ -88,8 +88,7 @@ const char *sc_media_kind_name(sc_media_kind kind);
 sc_media_kind sc_media_probe(const uint8_t *data, size_t datalen);
 
 /* Create a framer for kind. Returns SC_OK, SC_ERR_INVALID or SC_ERR_NOMEM. */
-int sc_media_framer_new(sc_media_framer **out, sc_media_kind kind,
-                        const sc_alloc *alloc);
+int sc_media_framer_new(sc_media_framer **out, sc_media_kind kind, const sc_alloc *alloc);
 void sc_media_framer_del(sc_media_framer *f);
 
 /* Feed datalen bytes; every unit completed by them goes to cb, in stream
@@ -108,5 +107,21 @@ void sc_media_framer_headers(const sc_media_framer *f, const uint8_t **data,
                              size_t *datalen);
 sc_media_kind sc_media_framer_kind(const sc_media_framer *f);
 const sc_media_stats *sc_media_framer_stats(const sc_media_framer *f);
+
+/* The longest "now playing" line sc_media_now_playing writes, NUL included. */
+#define SC_MEDIA_NOW_PLAYING_MAX 1024
+
+/* The "now playing" line of a station, "ARTIST - TITLE", from the Vorbis
+ * comment (OpusTags, the Vorbis or Theora comment header, FLAC's VORBIS_COMMENT
+ * block, Speex's comment packet) of the first audio stream of an Ogg header
+ * set as sc_media_framer_headers returns it; only the title or only the artist
+ * when just one is there. Writes at most min(outcap, SC_MEDIA_NOW_PLAYING_MAX)
+ * - 1 bytes and a NUL to out: control characters become spaces (the line ends
+ * up in HTTP headers and ICY metadata) and a cut never splits a UTF-8
+ * character. Pure: reads nothing but headers. Returns the length written,
+ * SC_ERR_NOT_FOUND when the headers carry neither field (any other format's
+ * headers included), SC_ERR_INVALID when out is NULL or outcap is 0. */
+int sc_media_now_playing(const uint8_t *headers, size_t headerslen, char *out,
+                         size_t outcap);
 
 #endif
