@@ -75,15 +75,13 @@ void sc_audioframe_cut(const sc_audioframe_kind *k, sc_audioframe_state *s,
     if (tag && tag <= SC_AUDIOFRAME_TAG_MAX) {
       if (tag > SC_AUDIOFRAME_TAG_UNIT_MAX) {
         if (buflen < SC_AUDIOFRAME_TAG_UNIT_MAX && !at_end) return;
-        s->tag_left = tag;
-        s->fresh = false;
+        s->tag_left = tag; /* fresh stays: another tag may follow this one */
         s->locked = false; /* the frame after it is checked afresh */
         sc_audioframe_cut(k, s, buf, buflen, at_end, cut);
         return;
       }
       if (buflen >= tag) {
         cut->len = (size_t)tag;
-        s->fresh = false;
         s->locked = false;
         return;
       }
@@ -132,9 +130,12 @@ garbage:
 
 bool sc_audioframe_probe(const sc_audioframe_kind *k, const uint8_t *data, size_t datalen,
                          bool tag_alone) {
-  bool more;
-  uint64_t tag = datalen ? id3_len(data, datalen, &more) : 0;
-  if (tag && tag <= SC_AUDIOFRAME_TAG_MAX) {
+  /* Skip the tags at the start (a few: a stream may begin with more than one). */
+  for (int i = 0; i < 4 && datalen; i++) {
+    bool more;
+    uint64_t tag = id3_len(data, datalen, &more);
+    if (more) return tag_alone;
+    if (!tag || tag > SC_AUDIOFRAME_TAG_MAX) break;
     if (tag >= datalen)
       return tag_alone; /* nothing after the tag tells MPEG audio from ADTS */
     data += tag;

@@ -34,7 +34,7 @@ typedef struct {
 } sc_audioframe_kind;
 
 typedef struct {
-  bool fresh;        /* no unit cut since init: a tag may begin here */
+  bool fresh;        /* only tags cut since init: a tag may begin here */
   bool locked;       /* the last unit was a frame (or a tag): no look-ahead needed */
   uint32_t key;      /* the locked stream's key */
   uint64_t tag_left; /* bytes of a long tag still to pass */
