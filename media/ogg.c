@@ -220,6 +220,32 @@ static bool theora_keyframe_begins(const ogg_page *pg) {
   return false;
 }
 
+/* Does a page of a stream still in its headers begin an audio or video packet
+ * instead? Then a header page was lost (or the stream is malformed): the
+ * headers end here rather than take in data. Vorbis header packets have an odd
+ * type byte and audio packets an even one (Vorbis I §4.2.1, §4.3.1); Theora
+ * header packets have the top bit set, data packets not (Theora §6.1); FLAC
+ * frames begin with the 0xff of their sync code (FLAC format, FRAME_HEADER);
+ * Opus's second packet must be OpusTags (RFC 7845 §5.2). */
+static bool begins_data(const ogg_stream *st, const ogg_page *pg) {
+  if ((pg->flags & OGG_FLAG_CONTINUED) || pg->nseg == 0 || pg->lacing[0] == 0)
+    return false;
+  uint8_t b = pg->body[0];
+  switch (st->codec) {
+  case CODEC_VORBIS:
+    return (b & 1) == 0;
+  case CODEC_THEORA:
+    return (b & 0x80) == 0;
+  case CODEC_FLAC:
+    return b == 0xff;
+  case CODEC_OPUS:
+    return st->packets_done == 1 &&
+           (pg->bodylen < 8 || memcmp(pg->body, "OpusTags", 8) != 0);
+  default:
+    return false;
+  }
+}
+
 static bool all_ended(const ogg_state *s) {
   for (unsigned i = 0; i < s->nstreams; i++)
     if (!s->streams[i].eos) return false;
@@ -253,10 +279,13 @@ static void classify(ogg_state *s, const ogg_page *pg, sc_media_cut *cut) {
     identify(st, pg->body, first);
     if (st->codec == CODEC_THEORA) s->link_has_theora = true;
     count_headers(st, pg);
-  } else if (st && !st->headers_done && !st->eos) {
+    if (st->codec == CODEC_UNKNOWN)
+      st->headers_done = true; /* how many more there are is the codec's secret */
+  } else if (st && !st->headers_done && !st->eos && !begins_data(st, pg)) {
     cut->flags |= SC_MEDIA_UNIT_HEADER;
     count_headers(st, pg);
   } else {
+    if (st) st->headers_done = true;
     s->link_has_data = true;
     bool sync;
     if (s->link_has_theora)

@@ -563,6 +563,33 @@ static void test_flac_unknown_count(void **state) {
   free(data);
 }
 
+/* A lost header page (here: cut out of the stream) does not pull data pages
+ * into the header set: the first data page still ends the headers. */
+static void test_lost_header_page(void **state) {
+  (void)state;
+  const char *files[] = {"opus.opus", "vorbis.ogg", "flac.oga", "theora.ogv"};
+  for (size_t s = 0; s < 4; s++) {
+    size_t len;
+    uint8_t *data = load(files[s], &len);
+    run_out clean, r;
+    run(&clean, SC_MEDIA_OGG, data, len, 0);
+    /* Drop the last header page. */
+    size_t last = 0;
+    for (size_t i = 0; i < clean.n; i++)
+      if (clean.units[i].flags & SC_MEDIA_UNIT_HEADER) last = i;
+    size_t off = clean.units[last].off, plen = clean.units[last].len;
+    memmove(data + off, data + off + plen, len - off - plen);
+    run_both(&r, SC_MEDIA_OGG, data, len - plen);
+    assert_int_equal(r.headerslen, off);
+    assert_int_equal(count_flag(&r, SC_MEDIA_UNIT_HEADER), last);
+    assert_int_equal(count_flag(&r, SC_MEDIA_UNIT_SYNC),
+                     count_flag(&clean, SC_MEDIA_UNIT_SYNC));
+    run_free(&r);
+    run_free(&clean);
+    free(data);
+  }
+}
+
 /* --- now playing --- */
 
 static size_t put_le32(uint8_t *p, uint32_t v) {
@@ -812,6 +839,7 @@ int main(void) {
       cmocka_unit_test(test_chained),
       cmocka_unit_test(test_theora),
       cmocka_unit_test(test_flac_unknown_count),
+      cmocka_unit_test(test_lost_header_page),
       cmocka_unit_test(test_now_playing),
       cmocka_unit_test(test_mp3_damage),
       cmocka_unit_test(test_probe),
