@@ -68,8 +68,8 @@ typedef struct {
 } sc_media_stats;
 
 /* The largest header set a framer keeps (a Vorbis comment with cover art can
- * be large); a longer set is truncated, counted as garbage, and late listeners
- * then start without headers. */
+ * be large); a longer set is dropped whole (its units still pass), and late
+ * listeners start without headers until the next set. */
 #define SC_MEDIA_HEADERS_MAX ((size_t)1 << 20)
 
 typedef struct sc_media_framer sc_media_framer;
