@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #define SIM_TIME_NEVER UINT64_MAX
+#define SIM_NS_PER_S   1000000000ull /* the clock counts nanoseconds */
 
 enum sim_event_kind {
   SIM_EV_TIMER = 0, /* a peer's timer: arg = peer index */

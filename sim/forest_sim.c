@@ -14,14 +14,13 @@
 #include "sim/stats.h"
 #include "sim/world.h"
 
-#define NS_PER_S      1000000000ull
-#define CHECK_NS      NS_PER_S           /* completion checks and time-series rows */
-#define DATA_PHASE_NS (20ull * NS_PER_S) /* for one message to reach everyone */
+#define CHECK_NS      SIM_NS_PER_S           /* completion checks and time-series rows */
+#define DATA_PHASE_NS (20ull * SIM_NS_PER_S) /* for one message to reach everyone */
 #define NO_ARRIVAL    UINT32_MAX
 /* A complete forest must still be complete this much later, with no peer's
  * attachment changed in between, before it counts as built: a drop may be on
  * the wire when the check first passes. */
-#define STABLE_NS (2ull * NS_PER_S)
+#define STABLE_NS (2ull * SIM_NS_PER_S)
 #define SOURCE    0u
 
 enum {
@@ -267,7 +266,13 @@ static const char *phase_name(int ph) {
   return names[ph];
 }
 
-static void progress(forest_sim *s, bool force) {
+static bool more(void *ctx) {
+  const forest_sim *s = ctx;
+  return s->phase != PH_DONE && !s->failed;
+}
+
+static void progress(void *ctx, bool force) {
+  forest_sim *s = ctx;
   if (!s->prm->progress || !s->log) return;
   double now = sim_wall_s();
   if (!force && now - s->wall_last < 2.0) return;
@@ -748,12 +753,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
   }
   s->join_gap_ns = (uint64_t)(1e9 / sim_world_join_rate(n, p->join_rate));
   schedule(s, 0, EV_JOIN, 0);
-  while (s->phase != PH_DONE && !s->failed) {
-    if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;
-    progress(s, false);
-    if (sim_engine_pending(sim_world_engine(s->w)) == 0) break;
-  }
-  progress(s, true);
+  if (sim_world_run_all(s->w, more, progress, s) != 0) s->failed = 1;
   if (s->failed) {
     if (log) fprintf(log, "forest: the simulation failed (out of memory?)\n");
     forest_free(s);

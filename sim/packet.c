@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
 #include "sim/arena.h"
 
 #define SLAB_BYTES SIM_HUGE_PAGE
@@ -69,10 +68,4 @@ void sim_packet_pool_free(sim_packet_pool *pl) {
     free(pl->slabs[i]);
   free(pl->slabs);
   memset(pl, 0, sizeof(*pl));
-}
-
-sc_id sim_peer_id(uint64_t seed, uint32_t i) {
-  uint64_t base = sc_mix64(seed ^ sc_mix64(0x1d000000ull + i));
-  sc_id id = {sc_mix64(base + 1), sc_mix64(base + 2)};
-  return id;
 }

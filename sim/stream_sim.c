@@ -15,8 +15,7 @@
 #include "sim/stats.h"
 #include "sim/world.h"
 
-#define NS_PER_S  1000000000ull
-#define TICK_NS   NS_PER_S /* time-series rows */
+#define TICK_NS   SIM_NS_PER_S /* time-series rows */
 #define SOURCE    0u
 /* Control traffic a peer's uplink is given on top of its share of the
  * stream (heartbeats, Pastry maintenance, repair requests). */
@@ -277,7 +276,13 @@ static void ts_push(stream_sim *s, uint64_t now) {
   s->tick_delivered = s->tick_lost = 0;
 }
 
-static void progress(stream_sim *s, bool force) {
+static bool more(void *ctx) {
+  const stream_sim *s = ctx;
+  return !s->done && !s->failed;
+}
+
+static void progress(void *ctx, bool force) {
+  stream_sim *s = ctx;
   if (!s->prm->progress || !s->log) return;
   double now = sim_wall_s();
   if (!force && now - s->wall_last < 2.0) return;
@@ -316,7 +321,7 @@ static void churn_apply(stream_sim *s, const sim_churn_event *ev, uint64_t now) 
       s->failed = 1;
       break;
     }
-    schedule(s, now + NS_PER_S, EV_START, i);
+    schedule(s, now + SIM_NS_PER_S, EV_START, i);
     break;
   case SIM_CHURN_CRASH:
     if (p->state == ST_NONE || p->state == ST_GONE || i == SOURCE) break;
@@ -394,7 +399,7 @@ static void h_event(void *ctx, const sim_event *ev) {
     if (sp->state != ST_JOINING) break;
     sc_node *nd = sim_world_node(s->w, i);
     if (!sc_pastry_is_joined(sc_node_pastry(nd))) {
-      schedule(s, now + NS_PER_S, EV_START, i); /* not in the overlay yet */
+      schedule(s, now + SIM_NS_PER_S, EV_START, i); /* not in the overlay yet */
       break;
     }
     if (sc_node_start_forest(nd, now) == SC_ERR_NOMEM) s->failed = 1;
@@ -661,12 +666,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
     if (add_peer(s, i) != 0) goto oom;
   s->join_gap_ns = (uint64_t)(1e9 / sim_world_join_rate(p->peers, p->join_rate));
   schedule(s, 0, EV_JOIN, 0);
-  while (!s->done && !s->failed) {
-    if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;
-    progress(s, false);
-    if (sim_engine_pending(sim_world_engine(s->w)) == 0) break;
-  }
-  progress(s, true);
+  if (sim_world_run_all(s->w, more, progress, s) != 0) s->failed = 1;
   if (p->progress && s->log && s->streaming) {
     uint64_t ev = sim_world_engine(s->w)->events_processed - s->events_t0;
     double wall = sim_wall_s() - s->wall_t0;
