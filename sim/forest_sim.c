@@ -773,45 +773,81 @@ oom:
   return -1;
 }
 
+/* ------------------------------------------------------------------- JSON */
+
+enum { SRC_PRM, SRC_RES, SRC_ROW };
+#define PRM(m) SIM_JSON_FIELD(sim_forest_params, SRC_PRM, m)
+#define RES(m) SIM_JSON_FIELD(sim_forest_result, SRC_RES, m)
+
+static const sim_json_field json_head[] = {RES(peers), RES(receivers)};
+static const sim_json_field json_build[] = {PRM(stripes),
+                                            RES(build_s),
+                                            RES(complete_fraction),
+                                            RES(complete_peers),
+                                            RES(msgs_per_peer_mean),
+                                            RES(msgs_per_peer_max),
+                                            RES(children_max),
+                                            RES(children_mean),
+                                            RES(capacity_violations),
+                                            RES(multi_interior_fraction),
+                                            RES(nonprimary_children),
+                                            RES(nonprimary_interior),
+                                            RES(root_overflows),
+                                            RES(depth_mean),
+                                            RES(depth_max),
+                                            RES(delay_penalty_mean),
+                                            RES(delay_penalty_p50),
+                                            RES(delay_penalty_p90),
+                                            RES(delay_penalty_max)};
+static const sim_json_field json_link_stress[] = {
+    SIM_JSON_FIELD_AS(sim_forest_result, SRC_RES, link_stress.mean, "link_stress_mean"),
+    SIM_JSON_FIELD_AS(sim_forest_result, SRC_RES, link_stress.max, "link_stress_max"),
+    SIM_JSON_FIELD_AS(sim_forest_result, SRC_RES, link_stress.links,
+                      "link_stress_links")};
+static const sim_json_field json_ls_row[] = {
+    SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, mean),
+    SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, max),
+    SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, links)};
+static const sim_json_field json_protocol[] = {
+    RES(anycast_failures), RES(pushdowns),     RES(spare_anycasts),
+    RES(tree_anycasts),    RES(drops_primary), RES(drops_nonprimary),
+    RES(loops_refused),    RES(loops_passed),  RES(loops_broken)};
+static const sim_json_field json_tree_check[] = {RES(cycles), RES(wrong_roots),
+                                                 RES(unattached)};
+static const sim_json_field json_repair[] = {PRM(fail_fraction), RES(crashed),
+                                             RES(repair_s), RES(complete_fraction_after),
+                                             RES(repair_msgs_per_peer)};
+static const sim_json_field json_tail[] = {
+    RES(messages),
+    RES(bytes),
+    RES(state_bytes_per_peer),
+    RES(scribe_bytes_per_peer),
+    RES(sim_events),
+    RES(sim_time_s),
+    SIM_JSON_DIGEST(sim_forest_result, SRC_RES, trace_digest),
+    PRM(seed),
+    RES(wall_s),
+    RES(events_per_s),
+    RES(peak_rss_mb)};
+
 static void ls_json(sim_json *j, const char *key, const sim_linkstress_row *row) {
+  const void *srcs[] = {[SRC_ROW] = row};
   sim_json_object(j, key);
-  sim_json_f64(j, "mean", row->mean);
-  sim_json_u64(j, "max", row->max);
-  sim_json_u64(j, "links", row->links);
+  SIM_JSON_FIELDS(j, json_ls_row, srcs);
   sim_json_object_end(j);
 }
 
 void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result *r,
                             FILE *f, bool pretty) {
+  const void *srcs[] = {[SRC_PRM] = p, [SRC_RES] = r};
   sim_json j;
   sim_json_begin(&j, f, pretty);
-  sim_json_u64(&j, "peers", r->peers);
-  sim_json_u64(&j, "receivers", r->receivers);
+  SIM_JSON_FIELDS(&j, json_head, srcs);
   sim_json_str(&j, "config", sim_cap_name(p->config));
   sim_json_str(&j, "topology", sim_net_kind_name(p->topology));
-  sim_json_u64(&j, "stripes", p->stripes);
-  sim_json_f64(&j, "build_s", r->build_s);
-  sim_json_f64(&j, "complete_fraction", r->complete_fraction);
-  sim_json_u64(&j, "complete_peers", r->complete_peers);
-  sim_json_f64(&j, "msgs_per_peer_mean", r->msgs_per_peer_mean);
-  sim_json_u64(&j, "msgs_per_peer_max", r->msgs_per_peer_max);
-  sim_json_u64(&j, "children_max", r->children_max);
-  sim_json_f64(&j, "children_mean", r->children_mean);
-  sim_json_u64(&j, "capacity_violations", r->capacity_violations);
-  sim_json_f64(&j, "multi_interior_fraction", r->multi_interior_fraction);
-  sim_json_u64(&j, "nonprimary_children", r->nonprimary_children);
-  sim_json_u64(&j, "nonprimary_interior", r->nonprimary_interior);
-  sim_json_u64(&j, "root_overflows", r->root_overflows);
-  sim_json_f64(&j, "depth_mean", r->depth_mean);
-  sim_json_u64(&j, "depth_max", r->depth_max);
-  sim_json_f64(&j, "delay_penalty_mean", r->delay_penalty_mean);
-  sim_json_f64(&j, "delay_penalty_p50", r->delay_penalty_p50);
-  sim_json_f64(&j, "delay_penalty_p90", r->delay_penalty_p90);
-  sim_json_f64(&j, "delay_penalty_max", r->delay_penalty_max);
+  SIM_JSON_FIELDS(&j, json_build, srcs);
   if (r->have_link_stress) {
-    sim_json_f64(&j, "link_stress_mean", r->link_stress.mean);
-    sim_json_u64(&j, "link_stress_max", r->link_stress.max);
-    sim_json_u64(&j, "link_stress_links", r->link_stress.links);
+    SIM_JSON_FIELDS(&j, json_link_stress, srcs);
     if (p->baselines) {
       ls_json(&j, "central_server", &r->central_server);
       ls_json(&j, "ip_multicast", &r->ip_multicast);
@@ -820,39 +856,11 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
     sim_json_f64(&j, "link_stress_mean", NAN);
     sim_json_f64(&j, "link_stress_max", NAN);
   }
-  sim_json_u64(&j, "anycast_failures", r->anycast_failures);
-  sim_json_u64(&j, "pushdowns", r->pushdowns);
-  sim_json_u64(&j, "spare_anycasts", r->spare_anycasts);
-  sim_json_u64(&j, "tree_anycasts", r->tree_anycasts);
-  sim_json_u64(&j, "drops_primary", r->drops_primary);
-  sim_json_u64(&j, "drops_nonprimary", r->drops_nonprimary);
-  sim_json_u64(&j, "loops_refused", r->loops_refused);
-  sim_json_u64(&j, "loops_passed", r->loops_passed);
-  sim_json_u64(&j, "loops_broken", r->loops_broken);
+  SIM_JSON_FIELDS(&j, json_protocol, srcs);
   sim_json_object(&j, "tree_check");
-  sim_json_u64(&j, "cycles", r->cycles);
-  sim_json_u64(&j, "wrong_roots", r->wrong_roots);
-  sim_json_u64(&j, "unattached", r->unattached);
+  SIM_JSON_FIELDS(&j, json_tree_check, srcs);
   sim_json_object_end(&j);
-  if (p->fail_fraction > 0) {
-    sim_json_f64(&j, "fail_fraction", p->fail_fraction);
-    sim_json_u64(&j, "crashed", r->crashed);
-    sim_json_f64(&j, "repair_s", r->repair_s);
-    sim_json_f64(&j, "complete_fraction_after", r->complete_fraction_after);
-    sim_json_f64(&j, "repair_msgs_per_peer", r->repair_msgs_per_peer);
-  }
-  sim_json_u64(&j, "messages", r->messages);
-  sim_json_u64(&j, "bytes", r->bytes);
-  sim_json_f64(&j, "state_bytes_per_peer", r->state_bytes_per_peer);
-  sim_json_f64(&j, "scribe_bytes_per_peer", r->scribe_bytes_per_peer);
-  sim_json_u64(&j, "sim_events", r->sim_events);
-  sim_json_f64(&j, "sim_time_s", r->sim_time_s);
-  char digest[32];
-  snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)r->trace_digest);
-  sim_json_str(&j, "trace_digest", digest);
-  sim_json_u64(&j, "seed", p->seed);
-  sim_json_f64(&j, "wall_s", r->wall_s);
-  sim_json_f64(&j, "events_per_s", r->events_per_s);
-  sim_json_f64(&j, "peak_rss_mb", r->peak_rss_mb);
+  if (p->fail_fraction > 0) SIM_JSON_FIELDS(&j, json_repair, srcs);
+  SIM_JSON_FIELDS(&j, json_tail, srcs);
   sim_json_end(&j);
 }

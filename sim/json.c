@@ -2,13 +2,15 @@
 #include "json.h"
 
 #include <math.h>
+#include <string.h>
 
 static void json_sep(sim_json *j, const char *key) {
   if (!j->first[j->depth]) fputc(',', j->f);
   j->first[j->depth] = false;
   if (j->pretty) {
     fputc('\n', j->f);
-    for (int i = 0; i < j->depth; i++) fputs("  ", j->f);
+    for (int i = 0; i < j->depth; i++)
+      fputs("  ", j->f);
   }
   if (key) {
     fputc('"', j->f);
@@ -32,7 +34,8 @@ static void json_close(sim_json *j, char c) {
   if (j->depth > 0) j->depth--;
   if (j->pretty && !empty) {
     fputc('\n', j->f);
-    for (int i = 0; i < j->depth; i++) fputs("  ", j->f);
+    for (int i = 0; i < j->depth; i++)
+      fputs("  ", j->f);
   }
   fputc(c, j->f);
 }
@@ -52,10 +55,18 @@ void sim_json_end(sim_json *j) {
   fflush(j->f);
 }
 
-void sim_json_object(sim_json *j, const char *key) { json_open(j, key, '{'); }
-void sim_json_object_end(sim_json *j) { json_close(j, '}'); }
-void sim_json_array(sim_json *j, const char *key) { json_open(j, key, '['); }
-void sim_json_array_end(sim_json *j) { json_close(j, ']'); }
+void sim_json_object(sim_json *j, const char *key) {
+  json_open(j, key, '{');
+}
+void sim_json_object_end(sim_json *j) {
+  json_close(j, '}');
+}
+void sim_json_array(sim_json *j, const char *key) {
+  json_open(j, key, '[');
+}
+void sim_json_array_end(sim_json *j) {
+  json_close(j, ']');
+}
 
 void sim_json_str(sim_json *j, const char *key, const char *v) {
   json_sep(j, key);
@@ -92,4 +103,43 @@ void sim_json_f64(sim_json *j, const char *key, double v) {
 void sim_json_bool(sim_json *j, const char *key, bool v) {
   json_sep(j, key);
   fputs(v ? "true" : "false", j->f);
+}
+
+void sim_json_hex64(sim_json *j, const char *key, uint64_t v) {
+  char hex[17];
+  snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)v);
+  sim_json_str(j, key, hex);
+}
+
+void sim_json_fields(sim_json *j, const sim_json_field *f, size_t n,
+                     const void *const *srcs) {
+  for (size_t i = 0; i < n; i++) {
+    const char *at = (const char *)srcs[f[i].src] + f[i].off;
+    uint32_t u32;
+    uint64_t u64;
+    double d;
+    bool b;
+    switch ((sim_json_kind)f[i].kind) {
+    case SIM_JSON_U32:
+      memcpy(&u32, at, sizeof(u32));
+      sim_json_u64(j, f[i].key, u32);
+      break;
+    case SIM_JSON_U64:
+      memcpy(&u64, at, sizeof(u64));
+      sim_json_u64(j, f[i].key, u64);
+      break;
+    case SIM_JSON_F64:
+      memcpy(&d, at, sizeof(d));
+      sim_json_f64(j, f[i].key, d);
+      break;
+    case SIM_JSON_BOOL:
+      memcpy(&b, at, sizeof(b));
+      sim_json_bool(j, f[i].key, b);
+      break;
+    case SIM_JSON_HEX64:
+      memcpy(&u64, at, sizeof(u64));
+      sim_json_hex64(j, f[i].key, u64);
+      break;
+    }
+  }
 }

@@ -462,61 +462,69 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
   return rv;
 }
 
+/* ------------------------------------------------------------------- JSON */
+
+enum { SRC_PRM, SRC_RES };
+#define PRM(m) SIM_JSON_FIELD(sim_pastry_params, SRC_PRM, m)
+#define RES(m) SIM_JSON_FIELD(sim_pastry_result, SRC_RES, m)
+
+static const sim_json_field json_head[] = {RES(peers), RES(lookups), PRM(seed)};
+static const sim_json_field json_results[] = {PRM(fail_fraction),
+                                              PRM(pns),
+                                              PRM(refine_per_row),
+                                              PRM(rt_maintenance_s),
+                                              PRM(loss),
+                                              RES(correct_fraction),
+                                              RES(lookups_delivered),
+                                              RES(lookups_correct),
+                                              RES(hops_mean),
+                                              RES(hops_p50),
+                                              RES(hops_p99),
+                                              RES(hops_max),
+                                              RES(rdp_mean),
+                                              RES(rdp_p50),
+                                              RES(rdp_p95),
+                                              RES(lookup_latency_ms_mean),
+                                              RES(messages_per_peer),
+                                              RES(bytes_per_peer_sent),
+                                              RES(messages),
+                                              RES(messages_lost)};
+static const sim_json_field json_overlay[] = {
+    RES(peers_alive),
+    RES(peers_crashed),
+    RES(peers_not_joined),
+    RES(leafset_errors_settled),
+    RES(leafset_errors_final),
+    RES(rt_entries_mean),
+    RES(state_bytes_per_peer),
+    RES(peers_declared_dead),
+    RES(false_deaths),
+    RES(reroutes),
+    RES(routes_dropped),
+    PRM(wire_check),
+    RES(wire_errors),
+    RES(join_end_s),
+    RES(lookup_start_s),
+    RES(sim_time_s),
+    RES(sim_events),
+    SIM_JSON_DIGEST(sim_pastry_result, SRC_RES, trace_digest),
+    RES(wall_s),
+    RES(events_per_s),
+    RES(peak_rss_mb)};
+
 void sim_pastry_result_json(const sim_pastry_params *p, const sim_pastry_result *r,
                             FILE *f, bool pretty) {
+  const void *srcs[] = {[SRC_PRM] = p, [SRC_RES] = r};
   sim_json j;
   sim_json_begin(&j, f, pretty);
   sim_json_str(&j, "command", "pastry");
-  sim_json_u64(&j, "peers", r->peers);
-  sim_json_u64(&j, "lookups", r->lookups);
-  sim_json_u64(&j, "seed", p->seed);
+  SIM_JSON_FIELDS(&j, json_head, srcs);
   sim_json_str(&j, "topology", sim_net_kind_name(p->topology));
-  sim_json_f64(&j, "fail_fraction", p->fail_fraction);
-  sim_json_bool(&j, "pns", p->pns);
-  sim_json_u64(&j, "refine_per_row", p->refine_per_row);
-  sim_json_f64(&j, "rt_maintenance_s", p->rt_maintenance_s);
-  sim_json_f64(&j, "loss", p->loss);
-  sim_json_f64(&j, "correct_fraction", r->correct_fraction);
-  sim_json_u64(&j, "lookups_delivered", r->lookups_delivered);
-  sim_json_u64(&j, "lookups_correct", r->lookups_correct);
-  sim_json_f64(&j, "hops_mean", r->hops_mean);
-  sim_json_f64(&j, "hops_p50", r->hops_p50);
-  sim_json_f64(&j, "hops_p99", r->hops_p99);
-  sim_json_f64(&j, "hops_max", r->hops_max);
-  sim_json_f64(&j, "rdp_mean", r->rdp_mean);
-  sim_json_f64(&j, "rdp_p50", r->rdp_p50);
-  sim_json_f64(&j, "rdp_p95", r->rdp_p95);
-  sim_json_f64(&j, "lookup_latency_ms_mean", r->lookup_latency_ms_mean);
-  sim_json_f64(&j, "messages_per_peer", r->messages_per_peer);
-  sim_json_f64(&j, "bytes_per_peer_sent", r->bytes_per_peer_sent);
-  sim_json_u64(&j, "messages", r->messages);
-  sim_json_u64(&j, "messages_lost", r->messages_lost);
+  SIM_JSON_FIELDS(&j, json_results, srcs);
   sim_json_object(&j, "messages_by_type");
   for (unsigned t = 1; t < SC_MSG_TYPE_END; t++)
     sim_json_u64(&j, sc_msg_type_name(t), r->messages_by_type[t]);
   sim_json_object_end(&j);
-  sim_json_u64(&j, "peers_alive", r->peers_alive);
-  sim_json_u64(&j, "peers_crashed", r->peers_crashed);
-  sim_json_u64(&j, "peers_not_joined", r->peers_not_joined);
-  sim_json_u64(&j, "leafset_errors_settled", r->leafset_errors_settled);
-  sim_json_u64(&j, "leafset_errors_final", r->leafset_errors_final);
-  sim_json_f64(&j, "rt_entries_mean", r->rt_entries_mean);
-  sim_json_f64(&j, "state_bytes_per_peer", r->state_bytes_per_peer);
-  sim_json_u64(&j, "peers_declared_dead", r->peers_declared_dead);
-  sim_json_u64(&j, "false_deaths", r->false_deaths);
-  sim_json_u64(&j, "reroutes", r->reroutes);
-  sim_json_u64(&j, "routes_dropped", r->routes_dropped);
-  sim_json_bool(&j, "wire_check", p->wire_check);
-  sim_json_u64(&j, "wire_errors", r->wire_errors);
-  sim_json_f64(&j, "join_end_s", r->join_end_s);
-  sim_json_f64(&j, "lookup_start_s", r->lookup_start_s);
-  sim_json_f64(&j, "sim_time_s", r->sim_time_s);
-  sim_json_u64(&j, "sim_events", r->sim_events);
-  char digest[17];
-  snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)r->trace_digest);
-  sim_json_str(&j, "trace_digest", digest);
-  sim_json_f64(&j, "wall_s", r->wall_s);
-  sim_json_f64(&j, "events_per_s", r->events_per_s);
-  sim_json_f64(&j, "peak_rss_mb", r->peak_rss_mb);
+  SIM_JSON_FIELDS(&j, json_overlay, srcs);
   sim_json_end(&j);
 }

@@ -15,8 +15,8 @@
 #include "sim/stats.h"
 #include "sim/world.h"
 
-#define TICK_NS   SIM_NS_PER_S /* time-series rows */
-#define SOURCE    0u
+#define TICK_NS SIM_NS_PER_S /* time-series rows */
+#define SOURCE  0u
 /* Control traffic a peer's uplink is given on top of its share of the
  * stream (heartbeats, Pastry maintenance, repair requests). */
 #define CONTROL_ALLOWANCE_BPS 32000.0
@@ -192,8 +192,8 @@ static int add_peer(stream_sim *s, uint32_t i) {
     /* Forwarding cap children costs cap/k of the coded stream; the source
      * also sends every chunk once, to the stripe roots. */
     double share = (double)(cap > 0 ? cap : 1) / (double)s->k + (i == SOURCE ? 1.0 : 0.0);
-    s->uplink_bps[i] =
-        (uint64_t)(p->uplink_headroom * share * coded_rate_bps(p) + CONTROL_ALLOWANCE_BPS);
+    s->uplink_bps[i] = (uint64_t)(p->uplink_headroom * share * coded_rate_bps(p) +
+                                  CONTROL_ALLOWANCE_BPS);
   }
   int rv = sim_world_add(s->w, i, &nc);
   if (rv == 0) s->sp[i].state = ST_JOINING;
@@ -224,10 +224,12 @@ static void end_session(stream_sim *s, uint32_t i, bool survivor) {
   if (survivor && sim_samples_add(&s->cont_surv, c) != 0) s->failed = 1;
   if (p->first_deliver_ns) {
     uint64_t from = p->join_ns > s->t0_ns ? p->join_ns : s->t0_ns;
-    double st = p->first_deliver_ns > from ? (double)(p->first_deliver_ns - from) / 1e6 : 0;
+    double st =
+        p->first_deliver_ns > from ? (double)(p->first_deliver_ns - from) / 1e6 : 0;
     if (sim_samples_add(&s->startup_ms, st) != 0) s->failed = 1;
   }
-  if (p->delivered && sim_samples_add(&s->lag_ms, (double)p->lag_sum_ns / p->delivered / 1e6))
+  if (p->delivered &&
+      sim_samples_add(&s->lag_ms, (double)p->lag_sum_ns / p->delivered / 1e6))
     s->failed = 1;
   if (s->sessions_csv)
     fprintf(s->sessions_csv, "%u,%.3f,%u,%u,%.6f,%d\n", i,
@@ -293,7 +295,8 @@ static void progress(void *ctx, bool force) {
   if (s->streaming) {
     double done = ((double)e->now_ns - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
     double eta = done > 0 ? (now - s->wall_start) * (1 - done) / done : 0;
-    fprintf(s->log, "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
+    fprintf(s->log,
+            "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
             "%.0fs eta %.0fs\n",
             t, 100 * done, (unsigned long long)s->gens, evs / 1e6, now - s->wall_start,
             eta);
@@ -508,8 +511,7 @@ static int write_timeseries(stream_sim *s) {
     const ts_row *r = &s->ts[i];
     uint64_t res = r->delivered + r->lost;
     fprintf(f, "%.0f,%u,%.4f,", r->t_s, r->online, r->stripes_mean);
-    if (res)
-      fprintf(f, "%.6f", (double)r->delivered / (double)res);
+    if (res) fprintf(f, "%.6f", (double)r->delivered / (double)res);
     fprintf(f, ",%llu,%llu,%llu,%llu\n", (unsigned long long)r->delivered,
             (unsigned long long)r->lost, (unsigned long long)r->repair_asks,
             (unsigned long long)r->uplink_drops);
@@ -570,7 +572,8 @@ static int make_churn(stream_sim *s, uint32_t *total) {
   }
   uint64_t dur = (uint64_t)(p->duration_s * 1e9);
   sim_churn_sched *dry;
-  if (sim_churn_sched_new(&dry, &spec, p->peers, dur, p->seed, err, sizeof err) != SC_OK) {
+  if (sim_churn_sched_new(&dry, &spec, p->peers, dur, p->seed, err, sizeof err) !=
+      SC_OK) {
     if (s->log) fprintf(s->log, "stripecast-sim stream: --churn: %s\n", err);
     return 2;
   }
@@ -581,7 +584,8 @@ static int make_churn(stream_sim *s, uint32_t *total) {
   *total = sim_churn_sched_peers_total(dry);
   sim_churn_sched_del(dry);
   if (rv < 0) {
-    if (s->log) fprintf(s->log, "stripecast-sim stream: the churn schedule failed (%d)\n", rv);
+    if (s->log)
+      fprintf(s->log, "stripecast-sim stream: the churn schedule failed (%d)\n", rv);
     return -1;
   }
   if (*total < p->peers) *total = p->peers;
@@ -609,8 +613,9 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
       p->stripes > SC_STRIPES_MAX || p->chunk_bytes == 0 ||
       p->chunk_bytes > SC_CHUNK_BYTES_MAX || p->rate_kbps <= 0) {
     if (log)
-      fprintf(log, "stripecast-sim stream: need >= 2 peers, d + p = stripes <= 16, "
-                   "1..%u chunk bytes and a positive rate\n",
+      fprintf(log,
+              "stripecast-sim stream: need >= 2 peers, d + p = stripes <= 16, "
+              "1..%u chunk bytes and a positive rate\n",
               SC_CHUNK_BYTES_MAX);
     return -1;
   }
@@ -708,7 +713,8 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
       s->chunks_stored ? (double)s->repair_got / (double)s->chunks_stored : 0;
   const sim_world_counters *c = sim_world_counters_get(s->w);
   uint64_t bytes = c->bytes - s->bytes0, payload = c->payload_bytes - s->payload0;
-  r->control_overhead_fraction = payload ? (double)(bytes - payload) / (double)payload : NAN;
+  r->control_overhead_fraction =
+      payload ? (double)(bytes - payload) / (double)payload : NAN;
   r->messages = c->messages;
   r->messages_lost = c->messages_lost;
   r->uplink_drops = c->uplink_drops;
@@ -732,8 +738,66 @@ oom:
   return -1;
 }
 
+/* ------------------------------------------------------------------- JSON */
+
+enum { SRC_PRM, SRC_RES };
+#define PRM(m)         SIM_JSON_FIELD(sim_stream_params, SRC_PRM, m)
+#define RES(m)         SIM_JSON_FIELD(sim_stream_result, SRC_RES, m)
+#define RES_AS(m, key) SIM_JSON_FIELD_AS(sim_stream_result, SRC_RES, m, key)
+
+static const sim_json_field json_rate[] = {PRM(rate_kbps), PRM(chunk_bytes),
+                                           PRM(buffer_ms)};
+static const sim_json_field json_quality[] = {PRM(loss),
+                                              PRM(duration_s),
+                                              PRM(repair),
+                                              PRM(catchup),
+                                              PRM(uplink_headroom),
+                                              PRM(payload),
+                                              RES(continuity_mean),
+                                              RES(continuity_p01),
+                                              RES(continuity_min),
+                                              RES(survivors_continuity_mean),
+                                              RES(survivors_continuity_p01),
+                                              RES(generations_lost_fraction),
+                                              RES(complete_sessions_fraction),
+                                              RES(startup_ms_p50),
+                                              RES(startup_ms_p95),
+                                              RES(lag_ms_p50),
+                                              RES(lag_ms_p95),
+                                              RES(repair_pull_fraction),
+                                              RES(control_overhead_fraction),
+                                              RES(sessions),
+                                              RES(survivors),
+                                              RES(peers_total),
+                                              RES(arrivals),
+                                              RES(crashes)};
+static const sim_json_field json_cut[] = {RES(cut_crashes)};
+static const sim_json_field json_repair[] = {
+    RES(polite_departures),
+    RES_AS(gens_published, "generations_published"),
+    RES_AS(repair_asks, "repair_requests"),
+    RES_AS(catchup_asks, "catchup_requests"),
+    RES(repair_shed),
+    RES_AS(repair_chunks_got, "repair_chunks"),
+    RES(chunks_stored)};
+static const sim_json_field json_payload[] = {RES(payload_mismatches)};
+static const sim_json_field json_tail[] = {
+    RES(messages),
+    RES(messages_lost),
+    RES(uplink_drops),
+    RES(bytes),
+    RES(payload_bytes),
+    RES(sim_events),
+    SIM_JSON_DIGEST(sim_stream_result, SRC_RES, trace_digest),
+    PRM(seed),
+    RES(sim_time_s),
+    RES(wall_s),
+    RES(events_per_s),
+    RES(peak_rss_mb)};
+
 void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result *r,
                             FILE *f, bool pretty) {
+  const void *srcs[] = {[SRC_PRM] = p, [SRC_RES] = r};
   sim_json j;
   sim_json_begin(&j, f, pretty);
   sim_json_u64(&j, "peers", p->peers);
@@ -743,56 +807,12 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   char fec[32];
   snprintf(fec, sizeof fec, "%u+%u", p->fec_data, p->fec_parity);
   sim_json_str(&j, "fec", fec);
-  sim_json_f64(&j, "rate_kbps", p->rate_kbps);
-  sim_json_u64(&j, "chunk_bytes", p->chunk_bytes);
-  sim_json_f64(&j, "buffer_ms", p->buffer_ms);
+  SIM_JSON_FIELDS(&j, json_rate, srcs);
   sim_json_str(&j, "churn", p->churn ? p->churn : "none");
-  sim_json_f64(&j, "loss", p->loss);
-  sim_json_f64(&j, "duration_s", p->duration_s);
-  sim_json_bool(&j, "repair", p->repair);
-  sim_json_bool(&j, "catchup", p->catchup);
-  sim_json_f64(&j, "uplink_headroom", p->uplink_headroom);
-  sim_json_bool(&j, "payload", p->payload);
-  sim_json_f64(&j, "continuity_mean", r->continuity_mean);
-  sim_json_f64(&j, "continuity_p01", r->continuity_p01);
-  sim_json_f64(&j, "continuity_min", r->continuity_min);
-  sim_json_f64(&j, "survivors_continuity_mean", r->survivors_continuity_mean);
-  sim_json_f64(&j, "survivors_continuity_p01", r->survivors_continuity_p01);
-  sim_json_f64(&j, "generations_lost_fraction", r->generations_lost_fraction);
-  sim_json_f64(&j, "complete_sessions_fraction", r->complete_sessions_fraction);
-  sim_json_f64(&j, "startup_ms_p50", r->startup_ms_p50);
-  sim_json_f64(&j, "startup_ms_p95", r->startup_ms_p95);
-  sim_json_f64(&j, "lag_ms_p50", r->lag_ms_p50);
-  sim_json_f64(&j, "lag_ms_p95", r->lag_ms_p95);
-  sim_json_f64(&j, "repair_pull_fraction", r->repair_pull_fraction);
-  sim_json_f64(&j, "control_overhead_fraction", r->control_overhead_fraction);
-  sim_json_u64(&j, "sessions", r->sessions);
-  sim_json_u64(&j, "survivors", r->survivors);
-  sim_json_u64(&j, "peers_total", r->peers_total);
-  sim_json_u64(&j, "arrivals", r->arrivals);
-  sim_json_u64(&j, "crashes", r->crashes);
-  if (p->cut_stripes) sim_json_u64(&j, "cut_crashes", r->cut_crashes);
-  sim_json_u64(&j, "polite_departures", r->polite_departures);
-  sim_json_u64(&j, "generations_published", r->gens_published);
-  sim_json_u64(&j, "repair_requests", r->repair_asks);
-  sim_json_u64(&j, "catchup_requests", r->catchup_asks);
-  sim_json_u64(&j, "repair_shed", r->repair_shed);
-  sim_json_u64(&j, "repair_chunks", r->repair_chunks_got);
-  sim_json_u64(&j, "chunks_stored", r->chunks_stored);
-  if (p->payload) sim_json_u64(&j, "payload_mismatches", r->payload_mismatches);
-  sim_json_u64(&j, "messages", r->messages);
-  sim_json_u64(&j, "messages_lost", r->messages_lost);
-  sim_json_u64(&j, "uplink_drops", r->uplink_drops);
-  sim_json_u64(&j, "bytes", r->bytes);
-  sim_json_u64(&j, "payload_bytes", r->payload_bytes);
-  sim_json_u64(&j, "sim_events", r->sim_events);
-  char dg[32];
-  snprintf(dg, sizeof dg, "%016llx", (unsigned long long)r->trace_digest);
-  sim_json_str(&j, "trace_digest", dg);
-  sim_json_u64(&j, "seed", p->seed);
-  sim_json_f64(&j, "sim_time_s", r->sim_time_s);
-  sim_json_f64(&j, "wall_s", r->wall_s);
-  sim_json_f64(&j, "events_per_s", r->events_per_s);
-  sim_json_f64(&j, "peak_rss_mb", r->peak_rss_mb);
+  SIM_JSON_FIELDS(&j, json_quality, srcs);
+  if (p->cut_stripes) SIM_JSON_FIELDS(&j, json_cut, srcs);
+  SIM_JSON_FIELDS(&j, json_repair, srcs);
+  if (p->payload) SIM_JSON_FIELDS(&j, json_payload, srcs);
+  SIM_JSON_FIELDS(&j, json_tail, srcs);
   sim_json_end(&j);
 }
