@@ -1,7 +1,6 @@
 /* forest_sim.c — the SplitStream forest experiment (see forest_sim.h). */
 #include "sim/forest_sim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,12 +597,7 @@ static void collect(forest_sim *s) {
 }
 
 static FILE *open_out(forest_sim *s, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof(path), "%s/%s", s->prm->out_dir, name);
-  FILE *f = fopen(path, "w");
-  if (!f && s->log)
-    fprintf(s->log, "forest: cannot write %s: %s\n", path, strerror(errno));
-  return f;
+  return sim_out_open(s->prm->out_dir, name, s->log, "forest");
 }
 
 static int write_outputs(forest_sim *s) {
@@ -701,10 +695,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
     if (log) fprintf(log, "forest: need at least 2 peers and 1..16 stripes\n");
     return -1;
   }
-  sim_net_config nc = sim_net_config_default();
-  nc.kind = p->topology;
-  nc.seed = p->seed;
-  if (sim_net_new(&s->net, &nc, p->peers) != 0) {
+  if (sim_net_new_kind(&s->net, p->topology, p->seed, p->peers) != 0) {
     if (log) fprintf(log, "forest: cannot build the network model\n");
     return -1;
   }
@@ -720,12 +711,9 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
     goto oom;
 
   sim_world_config wc;
-  memset(&wc, 0, sizeof(wc));
-  wc.peers = n;
-  wc.seed = p->seed;
+  sim_world_config_init(&wc, SIM_WORLD_NODES, n, p->seed);
   wc.loss = p->loss;
   wc.wire_check = p->wire_check;
-  sc_node_config_default(&wc.node);
   wc.node.forest.stripes = s->k;
   wc.node.pastry.refine_per_row = p->refine_per_row;
   sim_world_hooks hooks = {.sent = h_sent,
@@ -760,9 +748,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
     return -1;
   }
   collect(s);
-  r->wall_s = sim_wall_s() - s->wall_start;
-  r->events_per_s = r->wall_s > 0 ? (double)r->sim_events / r->wall_s : 0;
-  r->peak_rss_mb = sim_peak_rss_mb();
+  r->machine = sim_machine_measure(s->wall_start, r->sim_events);
   int rv = 0;
   if (p->out_dir && write_outputs(s) != 0) rv = -1;
   forest_free(s);
@@ -825,10 +811,7 @@ static const sim_json_field json_tail[] = {
     RES(sim_events),
     RES(sim_time_s),
     SIM_JSON_DIGEST(sim_forest_result, SRC_RES, trace_digest),
-    PRM(seed),
-    RES(wall_s),
-    RES(events_per_s),
-    RES(peak_rss_mb)};
+    PRM(seed)};
 
 static void ls_json(sim_json *j, const char *key, const sim_linkstress_row *row) {
   const void *srcs[] = {[SRC_ROW] = row};
@@ -862,5 +845,6 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
   sim_json_object_end(&j);
   if (p->fail_fraction > 0) SIM_JSON_FIELDS(&j, json_repair, srcs);
   SIM_JSON_FIELDS(&j, json_tail, srcs);
+  sim_json_machine(&j, &r->machine);
   sim_json_end(&j);
 }

@@ -143,3 +143,9 @@ void sim_json_fields(sim_json *j, const sim_json_field *f, size_t n,
     }
   }
 }
+
+void sim_json_machine(sim_json *j, const sim_machine_stats *m) {
+  sim_json_f64(j, "wall_s", m->wall_s);
+  sim_json_f64(j, "events_per_s", m->events_per_s);
+  sim_json_f64(j, "peak_rss_mb", m->peak_rss_mb);
+}

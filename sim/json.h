@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/stats.h"
+
 typedef struct sim_json {
   FILE *f;
   int depth;
@@ -67,6 +69,9 @@ typedef struct sim_json_field {
 /* A uint64_t hash member, written by sim_json_hex64. */
 #define SIM_JSON_DIGEST(T, src, m)                                                       \
   { #m, SIM_JSON_HEX64, src, (uint32_t)offsetof(T, m) }
+
+/* wall_s, events_per_s and peak_rss_mb, the last fields of every summary. */
+void sim_json_machine(sim_json *j, const sim_machine_stats *m);
 
 /* Writes fields f[0 .. n-1], each from srcs[f->src]. */
 void sim_json_fields(sim_json *j, const sim_json_field *f, size_t n,

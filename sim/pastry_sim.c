@@ -1,7 +1,6 @@
 /* pastry_sim.c — the Pastry experiment (see pastry_sim.h). */
 #include "sim/pastry_sim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,13 +347,8 @@ static void collect(pastry_sim *s) {
 static int write_outputs(pastry_sim *s) {
   const char *dir = s->prm->out_dir;
   if (!dir) return 0;
-  char path[4096];
-  snprintf(path, sizeof(path), "%s/hops.csv", dir);
-  FILE *f = fopen(path, "w");
-  if (!f) {
-    fprintf(s->log, "stripecast-sim: cannot write %s: %s\n", path, strerror(errno));
-    return -1;
-  }
+  FILE *f = sim_out_open(dir, "hops.csv", s->log, "stripecast-sim");
+  if (!f) return -1;
   unsigned last = 0;
   for (unsigned h = 0; h <= SIM_PASTRY_HOPS_MAX; h++)
     if (s->res->hop_hist[h]) last = h;
@@ -365,8 +359,7 @@ static int write_outputs(pastry_sim *s) {
                 ? (double)s->res->hop_hist[h] / (double)s->res->lookups_delivered
                 : 0.0);
   fclose(f);
-  snprintf(path, sizeof(path), "%s/summary.json", dir);
-  f = fopen(path, "w");
+  f = sim_out_open(dir, "summary.json", s->log, "stripecast-sim");
   if (!f) return -1;
   sim_pastry_result_json(s->prm, s->res, f, true);
   fclose(f);
@@ -397,18 +390,11 @@ static void sim_destroy(pastry_sim *s) {
 /* The world of bare Pastry peers the experiment runs in. Returns 0 or -1. */
 static int make_world(pastry_sim *s) {
   const sim_pastry_params *prm = s->prm;
-  sim_net_config ncfg = sim_net_config_default();
-  ncfg.kind = prm->topology;
-  ncfg.seed = prm->seed;
-  if (sim_net_new(&s->net, &ncfg, prm->peers) != 0) return -1;
+  if (sim_net_new_kind(&s->net, prm->topology, prm->seed, prm->peers) != 0) return -1;
   sim_world_config wc;
-  memset(&wc, 0, sizeof(wc));
-  wc.kind = SIM_WORLD_PASTRY;
-  wc.peers = prm->peers;
-  wc.seed = prm->seed;
+  sim_world_config_init(&wc, SIM_WORLD_PASTRY, prm->peers, prm->seed);
   wc.loss = prm->loss;
   wc.wire_check = prm->wire_check;
-  sc_pastry_config_default(&wc.node.pastry);
   wc.node.pastry.pns = prm->pns;
   wc.node.pastry.refine_per_row = prm->refine_per_row;
   wc.node.pastry.rt_maintenance_ns = (uint64_t)(prm->rt_maintenance_s * 1e9);
@@ -452,9 +438,7 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
   schedule(&s, 0, EV_JOIN);
   if (sim_world_run_all(s.w, more, progress_line, &s) != 0) s.failed = true;
   collect(&s);
-  r->wall_s = sim_wall_s() - wall0;
-  r->events_per_s = r->wall_s > 0 ? (double)r->sim_events / r->wall_s : NAN;
-  r->peak_rss_mb = sim_peak_rss_mb();
+  r->machine = sim_machine_measure(wall0, r->sim_events);
   int rv = s.failed ? -1 : 0;
   if (s.failed) fprintf(s.log, "stripecast-sim: the run failed (out of memory?)\n");
   if (rv == 0 && write_outputs(&s) != 0) rv = -1;
@@ -490,27 +474,15 @@ static const sim_json_field json_results[] = {PRM(fail_fraction),
                                               RES(messages),
                                               RES(messages_lost)};
 static const sim_json_field json_overlay[] = {
-    RES(peers_alive),
-    RES(peers_crashed),
-    RES(peers_not_joined),
-    RES(leafset_errors_settled),
-    RES(leafset_errors_final),
-    RES(rt_entries_mean),
-    RES(state_bytes_per_peer),
-    RES(peers_declared_dead),
-    RES(false_deaths),
-    RES(reroutes),
-    RES(routes_dropped),
-    PRM(wire_check),
-    RES(wire_errors),
-    RES(join_end_s),
-    RES(lookup_start_s),
-    RES(sim_time_s),
-    RES(sim_events),
-    SIM_JSON_DIGEST(sim_pastry_result, SRC_RES, trace_digest),
-    RES(wall_s),
-    RES(events_per_s),
-    RES(peak_rss_mb)};
+    RES(peers_alive),          RES(peers_crashed),
+    RES(peers_not_joined),     RES(leafset_errors_settled),
+    RES(leafset_errors_final), RES(rt_entries_mean),
+    RES(state_bytes_per_peer), RES(peers_declared_dead),
+    RES(false_deaths),         RES(reroutes),
+    RES(routes_dropped),       PRM(wire_check),
+    RES(wire_errors),          RES(join_end_s),
+    RES(lookup_start_s),       RES(sim_time_s),
+    RES(sim_events),           SIM_JSON_DIGEST(sim_pastry_result, SRC_RES, trace_digest)};
 
 void sim_pastry_result_json(const sim_pastry_params *p, const sim_pastry_result *r,
                             FILE *f, bool pretty) {
@@ -526,5 +498,6 @@ void sim_pastry_result_json(const sim_pastry_params *p, const sim_pastry_result 
     sim_json_u64(&j, sc_msg_type_name(t), r->messages_by_type[t]);
   sim_json_object_end(&j);
   SIM_JSON_FIELDS(&j, json_overlay, srcs);
+  sim_json_machine(&j, &r->machine);
   sim_json_end(&j);
 }

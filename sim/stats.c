@@ -1,6 +1,7 @@
 /* stats.c — measurement helpers (see stats.h). */
 #include "stats.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,4 +162,20 @@ double sim_wall_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+sim_machine_stats sim_machine_measure(double wall_start, uint64_t events) {
+  sim_machine_stats m;
+  m.wall_s = sim_wall_s() - wall_start;
+  m.events_per_s = m.wall_s > 0 ? (double)events / m.wall_s : 0;
+  m.peak_rss_mb = sim_peak_rss_mb();
+  return m;
+}
+
+FILE *sim_out_open(const char *dir, const char *name, FILE *log, const char *who) {
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f && log) fprintf(log, "%s: cannot write %s: %s\n", who, path, strerror(errno));
+  return f;
 }

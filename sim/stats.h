@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct sim_samples {
   double *v;
@@ -55,6 +56,19 @@ double sim_select_max(const sim_select *s);  /* NaN when empty */
 /* After the second pass: quantile i, nearest-rank, as sim_samples_quantile. */
 double sim_select_quantile(sim_select *s, unsigned i);
 void sim_select_free(sim_select *s);
+
+/* What a run cost the machine: measured, not part of the run's history. */
+typedef struct sim_machine_stats {
+  double wall_s;       /* wall-clock seconds of the run */
+  double events_per_s; /* simulated events per wall-clock second */
+  double peak_rss_mb;  /* the process's peak resident set */
+} sim_machine_stats;
+/* The run that started at wall_start (sim_wall_s) and processed `events`. */
+sim_machine_stats sim_machine_measure(double wall_start, uint64_t events);
+
+/* Opens dir/name for writing; on failure says so on log (may be NULL),
+ * prefixed by who, and returns NULL. */
+FILE *sim_out_open(const char *dir, const char *name, FILE *log, const char *who);
 
 /* Peak resident set size of this process, in MiB. */
 double sim_peak_rss_mb(void);

@@ -1,7 +1,6 @@
 /* stream_sim.c — the streaming experiment (see stream_sim.h). */
 #include "sim/stream_sim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,12 +492,7 @@ static void h_event(void *ctx, const sim_event *ev) {
 /* --------------------------------------------------------------- outputs */
 
 static FILE *open_out(stream_sim *s, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", s->prm->out_dir, name);
-  FILE *f = fopen(path, "w");
-  if (!f && s->log)
-    fprintf(s->log, "stream: cannot write %s: %s\n", path, strerror(errno));
-  return f;
+  return sim_out_open(s->prm->out_dir, name, s->log, "stream");
 }
 
 static int write_timeseries(stream_sim *s) {
@@ -629,10 +623,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   }
   s->npeers = total;
   r->peers_total = total;
-  sim_net_config nc = sim_net_config_default();
-  nc.kind = p->topology;
-  nc.seed = p->seed;
-  if (sim_net_new(&s->net, &nc, total) != 0) {
+  if (sim_net_new_kind(&s->net, p->topology, p->seed, total) != 0) {
     if (log) fprintf(log, "stream: cannot build the network model for %u peers\n", total);
     stream_free(s);
     return -1;
@@ -651,12 +642,9 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   }
 
   sim_world_config wc;
-  memset(&wc, 0, sizeof(wc));
-  wc.peers = total;
-  wc.seed = p->seed;
+  sim_world_config_init(&wc, SIM_WORLD_NODES, total, p->seed);
   wc.loss = p->loss;
   wc.wire_check = p->wire_check;
-  sc_node_config_default(&wc.node);
   if (p->uplink_headroom > 0) {
     if (sim_uplink_cfg_init(&wc.uplink, 0, 0, UPLINK_QUEUE_MAX_NS) != 0) goto oom;
     wc.uplink_rate_bps = s->uplink_bps;
@@ -725,9 +713,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   r->sim_events = e->events_processed;
   r->trace_digest = sim_world_digest(s->w);
   r->sim_time_s = (double)e->now_ns / 1e9;
-  r->wall_s = sim_wall_s() - s->wall_start;
-  r->events_per_s = r->wall_s > 0 ? (double)r->sim_events / r->wall_s : 0;
-  r->peak_rss_mb = sim_peak_rss_mb();
+  r->machine = sim_machine_measure(s->wall_start, r->sim_events);
   rv = 0;
   if (p->out_dir && write_timeseries(s) != 0) rv = -1;
   stream_free(s);
@@ -790,10 +776,7 @@ static const sim_json_field json_tail[] = {
     RES(sim_events),
     SIM_JSON_DIGEST(sim_stream_result, SRC_RES, trace_digest),
     PRM(seed),
-    RES(sim_time_s),
-    RES(wall_s),
-    RES(events_per_s),
-    RES(peak_rss_mb)};
+    RES(sim_time_s)};
 
 void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result *r,
                             FILE *f, bool pretty) {
@@ -814,5 +797,6 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   SIM_JSON_FIELDS(&j, json_repair, srcs);
   if (p->payload) SIM_JSON_FIELDS(&j, json_payload, srcs);
   SIM_JSON_FIELDS(&j, json_tail, srcs);
+  sim_json_machine(&j, &r->machine);
   sim_json_end(&j);
 }

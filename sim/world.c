@@ -271,6 +271,18 @@ static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64
 
 /* ----------------------------------------------------------------- peers */
 
+void sim_world_config_init(sim_world_config *cfg, sim_world_kind kind, uint32_t peers,
+                           uint64_t seed) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->kind = kind;
+  cfg->peers = peers;
+  cfg->seed = seed;
+  if (kind == SIM_WORLD_PASTRY)
+    sc_pastry_config_default(&cfg->node.pastry);
+  else
+    sc_node_config_default(&cfg->node);
+}
+
 int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
                   const sim_world_hooks *hooks, void *ctx) {
   if (cfg->peers == 0 || cfg->peers > sim_net_peers_max(net)) return -1;

@@ -80,6 +80,12 @@ typedef struct sim_world_config {
  * same in every experiment. */
 sc_id sim_peer_id(uint64_t seed, uint32_t i);
 
+/* cfg for `peers` peers of `kind` from seed, with the kind's default peer
+ * config (sc_node_config_default, or sc_pastry_config_default in
+ * node.pastry), no loss, no wire check and no uplinks. */
+void sim_world_config_init(sim_world_config *cfg, sim_world_kind kind, uint32_t peers,
+                           uint64_t seed);
+
 /* Creates the world over net (borrowed; placed peers only). Returns 0 or -1. */
 int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
                   const sim_world_hooks *hooks, void *ctx);
