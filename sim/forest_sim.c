@@ -142,8 +142,7 @@ static void h_stripe_changed(void *ctx, uint32_t peer, unsigned stripe, bool att
   if (s->attached_pairs == s->wanted_pairs && !s->check_pending &&
       (s->phase == PH_BUILD || s->phase == PH_REPAIR)) {
     s->check_pending = true;
-    if (sim_engine_schedule(sim_world_engine(s->w), now, EV_CHECK_NOW, 0, NULL) != 0)
-      s->failed = 1;
+    sim_world_schedule(s->w, now, EV_CHECK_NOW, 0);
   }
 }
 
@@ -291,13 +290,7 @@ static void progress(void *ctx, bool force) {
 /* ---------------------------------------------------------------- events */
 
 static void schedule(forest_sim *s, uint64_t t, int kind, uint32_t arg) {
-  if (sim_engine_schedule(sim_world_engine(s->w), t, (uint32_t)kind, arg, NULL) != 0)
-    s->failed = 1;
-}
-
-static uint64_t exp_gap_ns(forest_sim *s, uint64_t mean_ns) {
-  double u = sc_rng_unit(&s->rng);
-  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+  sim_world_schedule(s->w, t, (uint32_t)kind, arg);
 }
 
 static void ts_push(forest_sim *s, uint64_t now) {
@@ -399,7 +392,7 @@ static void h_event(void *ctx, const sim_event *ev) {
     uint32_t i = ev->arg;
     if (sim_world_join(s->w, i) != 0) s->failed = 1;
     if (i + 1 < s->prm->peers)
-      schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
+      schedule(s, now + sim_exp_gap_ns(&s->rng, s->join_gap_ns), EV_JOIN, i + 1);
     else
       schedule(s, now + (uint64_t)(s->prm->settle_s * 1e9), EV_BUILD, 0);
     break;
@@ -590,10 +583,7 @@ static void collect(forest_sim *s) {
   const sim_world_counters *c = sim_world_counters_get(s->w);
   r->messages = c->messages;
   r->bytes = c->bytes;
-  sim_engine *e = sim_world_engine(s->w);
-  r->sim_events = e->events_processed;
-  r->sim_time_s = (double)e->now_ns / 1e9;
-  r->trace_digest = sim_world_digest(s->w);
+  r->run = sim_world_run_stats(s->w);
 }
 
 static FILE *open_out(forest_sim *s, const char *name) {
@@ -655,17 +645,16 @@ static int write_outputs(forest_sim *s) {
 /* ------------------------------------------------------------------- run */
 
 void sim_forest_params_default(sim_forest_params *p) {
-  memset(p, 0, sizeof(*p));
-  p->peers = 1000;
-  p->config = SIM_CAP_16X16;
-  p->topology = SIM_NET_TRANSIT_STUB;
-  p->seed = 1;
-  p->stripes = 16;
-  p->settle_s = 60;
-  p->spread_s = 1;
-  p->build_max_s = 900;
-  p->repair_max_s = 600;
-  p->refine_per_row = 4;
+  *p = (sim_forest_params){.peers = 1000,
+                           .config = SIM_CAP_16X16,
+                           .topology = SIM_NET_TRANSIT_STUB,
+                           .seed = 1,
+                           .stripes = 16,
+                           .settle_s = 60,
+                           .spread_s = 1,
+                           .build_max_s = 900,
+                           .repair_max_s = 600,
+                           .refine_per_row = 4};
 }
 
 static void forest_free(forest_sim *s) {
@@ -748,7 +737,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
     return -1;
   }
   collect(s);
-  r->machine = sim_machine_measure(s->wall_start, r->sim_events);
+  r->machine = sim_machine_measure(s->wall_start, r->run.sim_events);
   int rv = 0;
   if (p->out_dir && write_outputs(s) != 0) rv = -1;
   forest_free(s);
@@ -764,6 +753,7 @@ oom:
 enum { SRC_PRM, SRC_RES, SRC_ROW };
 #define PRM(m) SIM_JSON_FIELD(sim_forest_params, SRC_PRM, m)
 #define RES(m) SIM_JSON_FIELD(sim_forest_result, SRC_RES, m)
+#define RUN(m) SIM_JSON_RUN(sim_forest_result, SRC_RES, m)
 
 static const sim_json_field json_head[] = {RES(peers), RES(receivers)};
 static const sim_json_field json_build[] = {PRM(stripes),
@@ -808,9 +798,9 @@ static const sim_json_field json_tail[] = {
     RES(bytes),
     RES(state_bytes_per_peer),
     RES(scribe_bytes_per_peer),
-    RES(sim_events),
-    RES(sim_time_s),
-    SIM_JSON_DIGEST(sim_forest_result, SRC_RES, trace_digest),
+    RUN(sim_events),
+    RUN(sim_time_s),
+    SIM_JSON_RUN_DIGEST(sim_forest_result, SRC_RES),
     PRM(seed)};
 
 static void ls_json(sim_json *j, const char *key, const sim_linkstress_row *row) {

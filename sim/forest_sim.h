@@ -86,9 +86,10 @@ typedef struct sim_forest_result {
   double repair_s;                /* NaN: not repaired within repair_max_s */
   double complete_fraction_after; /* survivors with every stripe, 2nd message */
   double repair_msgs_per_peer;
-  uint64_t messages, bytes, sim_events, trace_digest;
-  double sim_time_s, state_bytes_per_peer;
+  uint64_t messages, bytes;
+  double state_bytes_per_peer;
   double scribe_bytes_per_peer; /* of which Scribe and SplitStream */
+  sim_run_stats run;
   sim_machine_stats machine;
 } sim_forest_result;
 

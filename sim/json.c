@@ -111,36 +111,36 @@ void sim_json_hex64(sim_json *j, const char *key, uint64_t v) {
   sim_json_str(j, key, hex);
 }
 
+/* A member's value, read by memcpy (a table's offsets carry no type) and
+ * widened to 64 bits; a double's bits as they are. */
+static uint64_t load_bits(const char *at, sim_json_kind kind) {
+  uint32_t u32;
+  bool b;
+  uint64_t u64;
+  switch (kind) {
+  case SIM_JSON_U32:
+    return *(uint32_t *)memcpy(&u32, at, sizeof(u32));
+  case SIM_JSON_BOOL:
+    return *(bool *)memcpy(&b, at, sizeof(b));
+  default:
+    return *(uint64_t *)memcpy(&u64, at, sizeof(u64));
+  }
+}
+
 void sim_json_fields(sim_json *j, const sim_json_field *f, size_t n,
                      const void *const *srcs) {
   for (size_t i = 0; i < n; i++) {
-    const char *at = (const char *)srcs[f[i].src] + f[i].off;
-    uint32_t u32;
-    uint64_t u64;
+    sim_json_kind kind = (sim_json_kind)f[i].kind;
+    uint64_t v = load_bits((const char *)srcs[f[i].src] + f[i].off, kind);
     double d;
-    bool b;
-    switch ((sim_json_kind)f[i].kind) {
-    case SIM_JSON_U32:
-      memcpy(&u32, at, sizeof(u32));
-      sim_json_u64(j, f[i].key, u32);
-      break;
-    case SIM_JSON_U64:
-      memcpy(&u64, at, sizeof(u64));
-      sim_json_u64(j, f[i].key, u64);
-      break;
-    case SIM_JSON_F64:
-      memcpy(&d, at, sizeof(d));
-      sim_json_f64(j, f[i].key, d);
-      break;
-    case SIM_JSON_BOOL:
-      memcpy(&b, at, sizeof(b));
-      sim_json_bool(j, f[i].key, b);
-      break;
-    case SIM_JSON_HEX64:
-      memcpy(&u64, at, sizeof(u64));
-      sim_json_hex64(j, f[i].key, u64);
-      break;
-    }
+    if (kind == SIM_JSON_F64)
+      sim_json_f64(j, f[i].key, *(double *)memcpy(&d, &v, sizeof(d)));
+    else if (kind == SIM_JSON_BOOL)
+      sim_json_bool(j, f[i].key, v != 0);
+    else if (kind == SIM_JSON_HEX64)
+      sim_json_hex64(j, f[i].key, v);
+    else
+      sim_json_u64(j, f[i].key, v);
   }
 }
 

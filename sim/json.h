@@ -66,9 +66,10 @@ typedef struct sim_json_field {
   { key, SIM_JSON_KIND_OF(((T *)0)->m), src, (uint32_t)offsetof(T, m) }
 /* The same under the member's own name. */
 #define SIM_JSON_FIELD(T, src, m) SIM_JSON_FIELD_AS(T, src, m, #m)
-/* A uint64_t hash member, written by sim_json_hex64. */
-#define SIM_JSON_DIGEST(T, src, m)                                                       \
-  { #m, SIM_JSON_HEX64, src, (uint32_t)offsetof(T, m) }
+/* Member m of T's sim_run_stats `run`, under m's name; its digest in hex. */
+#define SIM_JSON_RUN(T, src, m) SIM_JSON_FIELD_AS(T, src, run.m, #m)
+#define SIM_JSON_RUN_DIGEST(T, src)                                                      \
+  { "trace_digest", SIM_JSON_HEX64, src, (uint32_t)offsetof(T, run.trace_digest) }
 
 /* wall_s, events_per_s and peak_rss_mb, the last fields of every summary. */
 void sim_json_machine(sim_json *j, const sim_machine_stats *m);

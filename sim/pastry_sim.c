@@ -78,11 +78,6 @@ static void h_peer_failed(void *ctx, uint32_t peer, const sc_ref *dead, uint64_t
     s->res->false_deaths++;
 }
 
-static uint64_t exp_gap_ns(pastry_sim *s, uint64_t mean_ns) {
-  double u = sc_rng_unit(s->rng);
-  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
-}
-
 /* ----------------------------------------------------------------- oracle */
 
 static int cmp_id_index(const void *a, const void *b) {
@@ -136,10 +131,7 @@ static uint32_t oracle_leafset_errors(const pastry_sim *s) {
 /* --------------------------------------------------------------- scenario */
 
 static void schedule(pastry_sim *s, uint64_t t, int kind) {
-  if (sim_engine_schedule(sim_world_engine(s->w), t, (uint32_t)kind, 0, NULL) != 0) {
-    s->failed = true;
-    sim_world_stop(s->w);
-  }
+  sim_world_schedule(s->w, t, (uint32_t)kind, 0);
 }
 
 static void start_lookups(pastry_sim *s, uint64_t now) {
@@ -180,7 +172,7 @@ static void on_join(pastry_sim *s, uint64_t now) {
     return;
   }
   if (s->joined_count < s->prm->peers) {
-    schedule(s, now + exp_gap_ns(s, s->join_gap_mean_ns), EV_JOIN);
+    schedule(s, now + sim_exp_gap_ns(s->rng, s->join_gap_mean_ns), EV_JOIN);
   } else {
     s->res->join_end_s = (double)now / 1e9;
     schedule(s, now + (uint64_t)(s->prm->settle_s * 1e9), EV_SETTLED);
@@ -338,10 +330,7 @@ static void collect(pastry_sim *s) {
   memcpy(r->messages_by_type, c->by_type, sizeof(r->messages_by_type));
   r->messages_per_peer = (double)r->messages / prm->peers;
   r->bytes_per_peer_sent = (double)r->bytes / prm->peers;
-  const sim_engine *e = sim_world_engine(s->w);
-  r->sim_time_s = (double)e->now_ns / 1e9;
-  r->sim_events = e->events_processed;
-  r->trace_digest = sim_world_digest(s->w);
+  r->run = sim_world_run_stats(s->w);
 }
 
 static int write_outputs(pastry_sim *s) {
@@ -369,15 +358,14 @@ static int write_outputs(pastry_sim *s) {
 /* -------------------------------------------------------------------- run */
 
 void sim_pastry_params_default(sim_pastry_params *p) {
-  memset(p, 0, sizeof(*p));
-  p->peers = 1000;
-  p->lookups = 1000;
-  p->seed = 1;
-  p->topology = SIM_NET_TRANSIT_STUB;
-  p->settle_s = 60;
-  p->repair_s = 120;
-  p->pns = true;
-  p->refine_per_row = 8;
+  *p = (sim_pastry_params){.peers = 1000,
+                           .lookups = 1000,
+                           .seed = 1,
+                           .topology = SIM_NET_TRANSIT_STUB,
+                           .settle_s = 60,
+                           .repair_s = 120,
+                           .pns = true,
+                           .refine_per_row = 8};
 }
 
 static void sim_destroy(pastry_sim *s) {
@@ -438,7 +426,7 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
   schedule(&s, 0, EV_JOIN);
   if (sim_world_run_all(s.w, more, progress_line, &s) != 0) s.failed = true;
   collect(&s);
-  r->machine = sim_machine_measure(wall0, r->sim_events);
+  r->machine = sim_machine_measure(wall0, r->run.sim_events);
   int rv = s.failed ? -1 : 0;
   if (s.failed) fprintf(s.log, "stripecast-sim: the run failed (out of memory?)\n");
   if (rv == 0 && write_outputs(&s) != 0) rv = -1;
@@ -451,6 +439,7 @@ int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log
 enum { SRC_PRM, SRC_RES };
 #define PRM(m) SIM_JSON_FIELD(sim_pastry_params, SRC_PRM, m)
 #define RES(m) SIM_JSON_FIELD(sim_pastry_result, SRC_RES, m)
+#define RUN(m) SIM_JSON_RUN(sim_pastry_result, SRC_RES, m)
 
 static const sim_json_field json_head[] = {RES(peers), RES(lookups), PRM(seed)};
 static const sim_json_field json_results[] = {PRM(fail_fraction),
@@ -481,8 +470,8 @@ static const sim_json_field json_overlay[] = {
     RES(false_deaths),         RES(reroutes),
     RES(routes_dropped),       PRM(wire_check),
     RES(wire_errors),          RES(join_end_s),
-    RES(lookup_start_s),       RES(sim_time_s),
-    RES(sim_events),           SIM_JSON_DIGEST(sim_pastry_result, SRC_RES, trace_digest)};
+    RES(lookup_start_s),       RUN(sim_time_s),
+    RUN(sim_events),           SIM_JSON_RUN_DIGEST(sim_pastry_result, SRC_RES)};
 
 void sim_pastry_result_json(const sim_pastry_params *p, const sim_pastry_result *r,
                             FILE *f, bool pretty) {

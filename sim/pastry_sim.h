@@ -67,9 +67,8 @@ typedef struct sim_pastry_result {
   uint64_t false_deaths; /* live peers some peer declared dead */
   uint64_t reroutes, routes_dropped;
   uint64_t wire_errors; /* --wire-check disagreements */
-  double sim_time_s, join_end_s, lookup_start_s;
-  uint64_t sim_events;
-  uint64_t trace_digest; /* hash of the event history */
+  double join_end_s, lookup_start_s;
+  sim_run_stats run;
   sim_machine_stats machine;
 } sim_pastry_result;
 

@@ -179,3 +179,8 @@ FILE *sim_out_open(const char *dir, const char *name, FILE *log, const char *who
   if (!f && log) fprintf(log, "%s: cannot write %s: %s\n", who, path, strerror(errno));
   return f;
 }
+
+uint64_t sim_exp_gap_ns(sc_rng *r, uint64_t mean_ns) {
+  double u = sc_rng_unit(r);
+  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+}

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/rng.h"
+
 typedef struct sim_samples {
   double *v;
   size_t n, cap;
@@ -57,6 +59,13 @@ double sim_select_max(const sim_select *s);  /* NaN when empty */
 double sim_select_quantile(sim_select *s, unsigned i);
 void sim_select_free(sim_select *s);
 
+/* A run's history in brief: equal for runs that did the same things. */
+typedef struct sim_run_stats {
+  uint64_t sim_events;   /* events processed */
+  uint64_t trace_digest; /* a hash of the event history */
+  double sim_time_s;     /* the simulated clock at the end */
+} sim_run_stats;
+
 /* What a run cost the machine: measured, not part of the run's history. */
 typedef struct sim_machine_stats {
   double wall_s;       /* wall-clock seconds of the run */
@@ -69,6 +78,9 @@ sim_machine_stats sim_machine_measure(double wall_start, uint64_t events);
 /* Opens dir/name for writing; on failure says so on log (may be NULL),
  * prefixed by who, and returns NULL. */
 FILE *sim_out_open(const char *dir, const char *name, FILE *log, const char *who);
+
+/* An exponential gap with mean mean_ns (Poisson arrivals), at least 1 ns. */
+uint64_t sim_exp_gap_ns(sc_rng *r, uint64_t mean_ns);
 
 /* Peak resident set size of this process, in MiB. */
 double sim_peak_rss_mb(void);

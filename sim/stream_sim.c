@@ -143,13 +143,7 @@ static void h_lost(void *ctx, uint32_t peer, uint64_t gen, uint64_t now) {
 /* --------------------------------------------------------------- helpers */
 
 static void schedule(stream_sim *s, uint64_t t, int kind, uint32_t arg) {
-  if (sim_engine_schedule(sim_world_engine(s->w), t, (uint32_t)kind, arg, NULL) != 0)
-    s->failed = 1;
-}
-
-static uint64_t exp_gap_ns(stream_sim *s, uint64_t mean_ns) {
-  double u = sc_rng_unit(&s->rng);
-  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+  sim_world_schedule(s->w, t, (uint32_t)kind, arg);
 }
 
 static double coded_rate_bps(const sim_stream_params *p) {
@@ -383,7 +377,7 @@ static void h_event(void *ctx, const sim_event *ev) {
     uint32_t i = ev->arg;
     if (sim_world_join(s->w, i) != 0) s->failed = 1;
     if (i + 1 < p->peers)
-      schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
+      schedule(s, now + sim_exp_gap_ns(&s->rng, s->join_gap_ns), EV_JOIN, i + 1);
     else
       schedule(s, now + (uint64_t)(p->settle_s * 1e9), EV_BUILD, 0);
     break;
@@ -516,27 +510,26 @@ static int write_timeseries(stream_sim *s) {
 /* ------------------------------------------------------------------- run */
 
 void sim_stream_params_default(sim_stream_params *p) {
-  memset(p, 0, sizeof(*p));
-  p->peers = 1000;
-  p->config = SIM_CAP_16X32;
-  p->topology = SIM_NET_SPHERE;
-  p->seed = 1;
-  p->stripes = 16;
-  p->fec_data = 12;
-  p->fec_parity = 4;
-  p->rate_kbps = 128;
-  p->chunk_bytes = 1024;
-  p->buffer_ms = 5000;
-  p->duration_s = 300;
-  p->repair = true;
-  p->catchup = true;
-  p->repair_wait_ms = 1000;
-  p->uplink_headroom = 1.5;
-  p->grace_s = 5;
-  p->settle_s = 30;
-  p->spread_s = 5;
-  p->build_wait_s = 60;
-  p->refine_per_row = 4;
+  *p = (sim_stream_params){.peers = 1000,
+                           .config = SIM_CAP_16X32,
+                           .topology = SIM_NET_SPHERE,
+                           .seed = 1,
+                           .stripes = 16,
+                           .fec_data = 12,
+                           .fec_parity = 4,
+                           .rate_kbps = 128,
+                           .chunk_bytes = 1024,
+                           .buffer_ms = 5000,
+                           .duration_s = 300,
+                           .repair = true,
+                           .catchup = true,
+                           .repair_wait_ms = 1000,
+                           .uplink_headroom = 1.5,
+                           .grace_s = 5,
+                           .settle_s = 30,
+                           .spread_s = 5,
+                           .build_wait_s = 60,
+                           .refine_per_row = 4};
 }
 
 static void stream_free(stream_sim *s) {
@@ -709,11 +702,8 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   r->repair_shed = c->repair_shed;
   r->bytes = c->bytes;
   r->payload_bytes = c->payload_bytes;
-  sim_engine *e = sim_world_engine(s->w);
-  r->sim_events = e->events_processed;
-  r->trace_digest = sim_world_digest(s->w);
-  r->sim_time_s = (double)e->now_ns / 1e9;
-  r->machine = sim_machine_measure(s->wall_start, r->sim_events);
+  r->run = sim_world_run_stats(s->w);
+  r->machine = sim_machine_measure(s->wall_start, r->run.sim_events);
   rv = 0;
   if (p->out_dir && write_timeseries(s) != 0) rv = -1;
   stream_free(s);
@@ -729,6 +719,7 @@ oom:
 enum { SRC_PRM, SRC_RES };
 #define PRM(m)         SIM_JSON_FIELD(sim_stream_params, SRC_PRM, m)
 #define RES(m)         SIM_JSON_FIELD(sim_stream_result, SRC_RES, m)
+#define RUN(m)         SIM_JSON_RUN(sim_stream_result, SRC_RES, m)
 #define RES_AS(m, key) SIM_JSON_FIELD_AS(sim_stream_result, SRC_RES, m, key)
 
 static const sim_json_field json_rate[] = {PRM(rate_kbps), PRM(chunk_bytes),
@@ -773,10 +764,10 @@ static const sim_json_field json_tail[] = {
     RES(uplink_drops),
     RES(bytes),
     RES(payload_bytes),
-    RES(sim_events),
-    SIM_JSON_DIGEST(sim_stream_result, SRC_RES, trace_digest),
+    RUN(sim_events),
+    SIM_JSON_RUN_DIGEST(sim_stream_result, SRC_RES),
     PRM(seed),
-    RES(sim_time_s)};
+    RUN(sim_time_s)};
 
 void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result *r,
                             FILE *f, bool pretty) {

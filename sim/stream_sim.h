@@ -85,8 +85,7 @@ typedef struct sim_stream_result {
   uint64_t repair_asks, repair_chunks_got, chunks_stored, catchup_asks;
   uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
   uint64_t messages, messages_lost, uplink_drops, repair_shed, bytes, payload_bytes;
-  uint64_t sim_events, trace_digest;
-  double sim_time_s;
+  sim_run_stats run;
   sim_machine_stats machine;
 } sim_stream_result;
 

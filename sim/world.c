@@ -605,6 +605,10 @@ static uint64_t digest_step(const sim_world *w, uint64_t h, const sim_event *ev)
   return sc_mix64(h ^ (ev->t_ns * 0x9e3779b97f4a7c15ull + ev->kind * 131 + ev->arg));
 }
 
+void sim_world_schedule(sim_world *w, uint64_t t_ns, uint32_t kind, uint32_t arg) {
+  if (sim_engine_schedule(&w->eng, t_ns, kind, arg, NULL) != 0) w->failed = true;
+}
+
 int sim_world_run(sim_world *w, uint64_t until_ns) {
   sim_event ev;
   w->stop = false;
@@ -695,4 +699,10 @@ const sim_world_counters *sim_world_counters_get(const sim_world *w) {
 }
 uint64_t sim_world_digest(const sim_world *w) {
   return w->digest;
+}
+sim_run_stats sim_world_run_stats(const sim_world *w) {
+  sim_run_stats rs = {.sim_events = w->eng.events_processed,
+                      .trace_digest = w->digest,
+                      .sim_time_s = (double)w->eng.now_ns / 1e9};
+  return rs;
 }

@@ -21,6 +21,7 @@
 #include "core/rng.h"
 #include "sim/engine.h"
 #include "sim/netmodel.h"
+#include "sim/stats.h"
 #include "sim/uplink.h"
 
 #define SIM_WORLD_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
@@ -107,6 +108,10 @@ void sim_world_retire(sim_world *w, uint32_t i);
 /* Re-reads peer i's expiry after the experiment touched it directly. */
 void sim_world_rearm(sim_world *w, uint32_t i);
 
+/* Schedules an event of the experiment's (kind >= SIM_WORLD_EV_USER); when
+ * that fails (out of memory) the world fails: sim_world_run returns -1. */
+void sim_world_schedule(sim_world *w, uint64_t t_ns, uint32_t kind, uint32_t arg);
+
 /* Runs events until the queue is empty or the clock would pass until_ns.
  * Returns 0, or -1 on an internal failure (out of memory). */
 int sim_world_run(sim_world *w, uint64_t until_ns);
@@ -143,5 +148,7 @@ typedef struct sim_world_counters {
 const sim_world_counters *sim_world_counters_get(const sim_world *w);
 /* A hash of the event history: equal for runs that did the same things. */
 uint64_t sim_world_digest(const sim_world *w);
+/* Events so far, their hash, and the clock. */
+sim_run_stats sim_world_run_stats(const sim_world *w);
 
 #endif
