@@ -271,10 +271,9 @@ static bool more(void *ctx) {
 
 static void progress(void *ctx, bool force) {
   forest_sim *s = ctx;
-  if (!s->prm->progress || !s->log) return;
-  double now = sim_wall_s();
-  if (!force && now - s->wall_last < 2.0) return;
-  s->wall_last = now;
+  double now;
+  if (!s->prm->progress || !s->log || !sim_progress_due(&s->wall_last, 2.0, force, &now))
+    return;
   sim_engine *e = sim_world_engine(s->w);
   double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
   fprintf(s->log,
@@ -294,16 +293,12 @@ static void schedule(forest_sim *s, uint64_t t, int kind, uint32_t arg) {
 }
 
 static void ts_push(forest_sim *s, uint64_t now) {
-  if (s->nts == s->ts_cap) {
-    size_t ncap = s->ts_cap ? 2 * s->ts_cap : 256;
-    ts_row *n = realloc(s->ts, ncap * sizeof(ts_row));
-    if (!n) {
-      s->failed = 1;
-      return;
-    }
-    s->ts = n;
-    s->ts_cap = ncap;
+  void *ts = s->ts;
+  if (sim_array_grow(&ts, &s->ts_cap, s->nts, sizeof(ts_row), 256) != 0) {
+    s->failed = 1;
+    return;
   }
+  s->ts = ts;
   uint32_t live = 0;
   for (uint32_t i = 0; i < s->prm->peers; i++)
     live += !s->fp[i].dead;
@@ -714,14 +709,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
   for (uint32_t i = 0; i < n; i++) {
     sc_node_config nc2 = wc.node;
     uint32_t in, cap;
-    if (i == SOURCE) {
-      /* The source wants nothing but forwards up to k children: it must be
-       * able to serve a stripe it happens to be the root of. */
-      in = 0;
-      cap = p->config == SIM_CAP_16XNB ? SIM_CAP_UNBOUNDED : s->k;
-    } else {
-      sim_cap_draw(p->config, p->seed, i, s->k, &in, &cap);
-    }
+    sim_cap_draw_or_source(p->config, p->seed, i, SOURCE, s->k, &in, &cap);
     s->fp[i].in_degree = in;
     s->fp[i].capacity = cap;
     nc2.forest.in_degree = in;

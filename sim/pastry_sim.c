@@ -240,10 +240,10 @@ static bool more(void *ctx) {
 
 static void progress_line(void *ctx, bool final) {
   pastry_sim *s = ctx;
-  if (!s->prm->progress) return;
-  double now_wall = sim_wall_s();
-  if (!final && now_wall - s->wall_last_progress < 1.0) return;
-  s->wall_last_progress = now_wall;
+  double now_wall;
+  if (!s->prm->progress ||
+      !sim_progress_due(&s->wall_last_progress, 1.0, final, &now_wall))
+    return;
   const sim_engine *e = sim_world_engine(s->w);
   double el = now_wall - s->wall_start;
   double evs = el > 0 ? (double)e->events_processed / el : 0;

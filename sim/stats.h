@@ -5,6 +5,7 @@
 #ifndef SIM_STATS_H
 #define SIM_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +79,15 @@ sim_machine_stats sim_machine_measure(double wall_start, uint64_t events);
 /* Opens dir/name for writing; on failure says so on log (may be NULL),
  * prefixed by who, and returns NULL. */
 FILE *sim_out_open(const char *dir, const char *name, FILE *log, const char *who);
+
+/* Makes room for one more element in a growable array *v of *cap elements
+ * of elem_size bytes holding n: doubles *cap (from first_cap) when full.
+ * Returns 0, or -1 with *v untouched when out of memory. */
+int sim_array_grow(void **v, size_t *cap, size_t n, size_t elem_size, size_t first_cap);
+
+/* Paces progress lines: true, with *last_s set to the wall clock (sim_wall_s)
+ * in *now_s, when forced or interval_s has passed since *last_s. */
+bool sim_progress_due(double *last_s, double interval_s, bool force, double *now_s);
 
 /* An exponential gap with mean mean_ns (Poisson arrivals), at least 1 ns. */
 uint64_t sim_exp_gap_ns(sc_rng *r, uint64_t mean_ns);

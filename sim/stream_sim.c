@@ -158,13 +158,8 @@ static int add_peer(stream_sim *s, uint32_t i) {
   nc.forest.stripes = s->k;
   nc.pastry.refine_per_row = p->refine_per_row;
   uint32_t in, cap;
-  if (i == SOURCE) {
-    in = 0;
-    cap = p->config == SIM_CAP_16XNB ? SIM_CAP_UNBOUNDED : s->k;
-  } else {
-    sim_cap_draw(p->config, p->seed, i, s->k, &in, &cap);
-    in = s->k; /* a listener wants every stripe of its stream */
-  }
+  sim_cap_draw_or_source(p->config, p->seed, i, SOURCE, s->k, &in, &cap);
+  if (i != SOURCE) in = s->k; /* a listener wants every stripe of its stream */
   nc.forest.in_degree = in;
   nc.forest.capacity = cap == SIM_CAP_UNBOUNDED ? SC_CAPACITY_UNBOUNDED : cap;
   nc.stream = true;
@@ -237,16 +232,12 @@ static void gone(stream_sim *s, uint32_t i) {
 }
 
 static void ts_push(stream_sim *s, uint64_t now) {
-  if (s->nts == s->ts_cap) {
-    size_t ncap = s->ts_cap ? 2 * s->ts_cap : 256;
-    ts_row *n = realloc(s->ts, ncap * sizeof(ts_row));
-    if (!n) {
-      s->failed = 1;
-      return;
-    }
-    s->ts = n;
-    s->ts_cap = ncap;
+  void *ts = s->ts;
+  if (sim_array_grow(&ts, &s->ts_cap, s->nts, sizeof(ts_row), 256) != 0) {
+    s->failed = 1;
+    return;
   }
+  s->ts = ts;
   uint32_t online = 0;
   uint64_t stripes = 0;
   for (uint32_t i = 1; i < s->npeers; i++) {
@@ -278,10 +269,9 @@ static bool more(void *ctx) {
 
 static void progress(void *ctx, bool force) {
   stream_sim *s = ctx;
-  if (!s->prm->progress || !s->log) return;
-  double now = sim_wall_s();
-  if (!force && now - s->wall_last < 2.0) return;
-  s->wall_last = now;
+  double now;
+  if (!s->prm->progress || !s->log || !sim_progress_due(&s->wall_last, 2.0, force, &now))
+    return;
   sim_engine *e = sim_world_engine(s->w);
   double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
   double t = (double)e->now_ns / 1e9;
