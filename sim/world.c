@@ -613,18 +613,13 @@ int sim_world_run(sim_world *w, uint64_t until_ns) {
   sim_event ev;
   w->stop = false;
   while (!w->stop && !w->failed) {
-    /* Peek at the clock: stop before the first event past until_ns. */
-    uint64_t next = sim_engine_next_time(&w->eng);
-    if (w->eng.failed) {
-      w->failed = true;
-      break;
-    }
-    if (next == SIM_TIME_NEVER || next > until_ns) {
-      if (until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns)
+    /* Stop before the first event past until_ns, with the clock there. */
+    if (!sim_engine_next_before(&w->eng, until_ns, &ev)) {
+      if (w->eng.failed) w->failed = true;
+      if (!w->failed && until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns)
         w->eng.now_ns = until_ns;
       break;
     }
-    if (!sim_engine_next(&w->eng, &ev)) break;
     prefetch_ahead(w);
     w->digest = digest_step(w, w->digest, &ev);
     if (ev.kind == SIM_EV_TIMER) {
