@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/capacity.h"
 
@@ -68,6 +69,13 @@ const flags_opt sim_common_flags[] = {
     {FLAGS_OPT_SET(sim_common_opts, pretty, "pretty", "indent the JSON")},
     {.kind = FLAGS_END},
 };
+
+int sim_cli_parse(const flags_cmd *cmd, void *opts, sim_common_opts *c, int argc,
+                  char **argv) {
+  c->progress = isatty(STDERR_FILENO);
+  c->pretty = false;
+  return flags_main(cmd, opts, argc, argv, stdout, stderr);
+}
 
 bool sim_cli_out_dir(const flags_cmd *cmd, const char *dir) {
   if (mkdir(dir, 0777) == 0) return true;

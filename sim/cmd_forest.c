@@ -1,6 +1,5 @@
 /* cmd_forest.c — `stripecast-sim forest`: flags in, one JSON object out. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "sim/cli.h"
 #include "sim/commands.h"
@@ -52,10 +51,8 @@ static const flags_cmd forest_cmd = {
 int sim_cmd_forest(int argc, char **argv) {
   forest_cli o;
   sim_forest_params_default(&o.p);
-  o.p.progress = isatty(STDERR_FILENO);
   SIM_COMMON_COPY(o.c, o.p);
-  o.c.pretty = false;
-  int rv = flags_main(&forest_cmd, &o, argc, argv, stdout, stderr);
+  int rv = sim_cli_parse(&forest_cmd, &o, &o.c, argc, argv);
   if (rv >= 0) return rv;
   SIM_COMMON_COPY(o.p, o.c);
   if (o.p.baselines && o.p.topology != SIM_NET_TRANSIT_STUB)

@@ -1,6 +1,5 @@
 /* cmd_pastry.c — `stripecast-sim pastry`: flags in, one JSON object out. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "sim/cli.h"
 #include "sim/commands.h"
@@ -48,10 +47,8 @@ static const flags_cmd pastry_cmd = {
 int sim_cmd_pastry(int argc, char **argv) {
   pastry_cli o;
   sim_pastry_params_default(&o.p);
-  o.p.progress = isatty(STDERR_FILENO);
   SIM_COMMON_COPY(o.c, o.p);
-  o.c.pretty = false;
-  int rv = flags_main(&pastry_cmd, &o, argc, argv, stdout, stderr);
+  int rv = sim_cli_parse(&pastry_cmd, &o, &o.c, argc, argv);
   if (rv >= 0) return rv;
   SIM_COMMON_COPY(o.p, o.c);
   if (o.p.out_dir && !sim_cli_out_dir(&pastry_cmd, o.p.out_dir)) return FLAGS_EXIT_USAGE;

@@ -1,6 +1,5 @@
 /* cmd_stream.c — `stripecast-sim stream`: flags in, one JSON object out. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "sim/churn_spec.h"
 #include "sim/cli.h"
@@ -31,6 +30,7 @@ static int parse_fec(void *opts, const char *s, char *why, size_t whylen) {
 }
 
 static const flags_opt stream_flags[] = {
+    {.kind = FLAGS_SECTION, .name = "the stream"},
     {FLAGS_OPT_CHOICE(stream_cli, p.config, "config", "C", sim_config_choices,
                       "capacities (docs/capacity.md); every listener wants all stripes")},
     {FLAGS_OPT_CHOICE(stream_cli, p.stripes, "stripes", "K", sim_stripes_choices,
@@ -48,13 +48,18 @@ static const flags_opt stream_flags[] = {
     {FLAGS_OPT_U64(stream_cli, p.chunk_bytes, "chunk-bytes", "B", 1, 1100,
                    "payload per chunk")},
     {FLAGS_OPT_F64(stream_cli, p.buffer_ms, "buffer-ms", "M", 1, 1e6, "playout delay")},
-    {FLAGS_OPT_STR(stream_cli, p.churn, "churn", "SPEC",
-                   "churn, times counted from the stream's start; the grammar is below "
-                   "and in docs/churn.md"),
-     .dflt = "none"},
     {FLAGS_OPT_F64(stream_cli, p.duration_s, "duration", "T", 1, 1e7,
                    "time of streaming, in seconds unless a unit follows"),
      .units = sim_seconds_units},
+    {FLAGS_OPT_SET(stream_cli, p.payload, "payload",
+                   "real bytes, checked at every receiver, for small runs; without it "
+                   "chunks are symbolic: sizes without bytes")},
+    {.kind = FLAGS_SECTION, .name = "the forest before it"},
+    {FLAGS_OPT_F64(stream_cli, p.spread_s, "spread-s", "S", 0, 1e6,
+                   "subscriptions spread over this window")},
+    {FLAGS_OPT_F64(stream_cli, p.build_wait_s, "build-wait-s", "S", 0, 1e6,
+                   "time the forest gets before the stream starts")},
+    {.kind = FLAGS_SECTION, .name = "repair and uplinks"},
     {FLAGS_OPT_ON_OFF(stream_cli, p.repair, "repair",
                       "pull missing chunks from other peers")},
     {FLAGS_OPT_F64(stream_cli, p.repair_wait_ms, "repair-wait-ms", "M", 0, 1e6,
@@ -65,15 +70,13 @@ static const flags_opt stream_flags[] = {
     {FLAGS_OPT_F64(stream_cli, p.uplink_headroom, "uplink-headroom", "H", 0, 1e3,
                    "each peer's uplink: H x its forwarding share of the coded stream + "
                    "32 kbit/s for control; 0 = unlimited")},
+    {.kind = FLAGS_SECTION, .name = "churn and failures"},
+    {FLAGS_OPT_STR(stream_cli, p.churn, "churn", "SPEC",
+                   "churn, times counted from the stream's start; the grammar is below "
+                   "and in docs/churn.md"),
+     .dflt = "none"},
     {FLAGS_OPT_F64(stream_cli, p.grace_s, "grace-s", "S", 0, 1e4,
                    "a polite leaver forwards this long after its goodbye")},
-    {FLAGS_OPT_F64(stream_cli, p.spread_s, "spread-s", "S", 0, 1e6,
-                   "subscriptions spread over this window")},
-    {FLAGS_OPT_F64(stream_cli, p.build_wait_s, "build-wait-s", "S", 0, 1e6,
-                   "time the forest gets before the stream starts")},
-    {FLAGS_OPT_SET(stream_cli, p.payload, "payload",
-                   "real bytes, checked at every receiver, for small runs; without it "
-                   "chunks are symbolic: sizes without bytes")},
     {FLAGS_OPT_U64(stream_cli, p.cut_stripes, "cut-stripes", "C", 0, 16,
                    "at --cut-at, crash every peer that forwards only in stripes 0..C-1 "
                    "(and their roots): receivers lose at most those C stripes while the "
@@ -110,11 +113,9 @@ static const flags_cmd stream_cmd = {
 int sim_cmd_stream(int argc, char **argv) {
   stream_cli o;
   sim_stream_params_default(&o.p);
-  o.p.progress = isatty(STDERR_FILENO);
   SIM_COMMON_COPY(o.c, o.p);
-  o.c.pretty = false;
   o.stripes_set = false;
-  int rv = flags_main(&stream_cmd, &o, argc, argv, stdout, stderr);
+  int rv = sim_cli_parse(&stream_cmd, &o, &o.c, argc, argv);
   if (rv >= 0) return rv;
   SIM_COMMON_COPY(o.p, o.c);
   sim_stream_params *p = &o.p;
