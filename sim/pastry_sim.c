@@ -240,13 +240,11 @@ static bool more(void *ctx) {
 
 static void progress_line(void *ctx, bool final) {
   pastry_sim *s = ctx;
-  double now_wall;
+  sim_world_progress pg;
   if (!s->prm->progress ||
-      !sim_progress_due(&s->wall_last_progress, 1.0, final, &now_wall))
+      !sim_world_progress_due(s->w, s->wall_start, &s->wall_last_progress, 1.0, final,
+                              &pg))
     return;
-  const sim_engine *e = sim_world_engine(s->w);
-  double el = now_wall - s->wall_start;
-  double evs = el > 0 ? (double)e->events_processed / el : 0;
   const char *phase = s->joined_count < s->prm->peers ? "join"
                       : s->lookups_issued == 0        ? "settle/repair"
                                                       : "lookups";
@@ -254,13 +252,13 @@ static void progress_line(void *ctx, bool final) {
                     ? 0.8 * s->joined_count / (double)s->prm->peers
                     : 0.8 + 0.2 * (double)s->lookups_issued /
                                 (double)(s->prm->lookups ? s->prm->lookups : 1);
-  double eta = frac > 0.01 ? el * (1 - frac) / frac : NAN;
+  double eta = frac > 0.01 ? pg.wall_s * (1 - frac) / frac : NAN;
   fprintf(s->log,
           "\r[sim] t=%8.1fs  phase=%-13s  peers=%u/%u  lookups=%llu  events=%.1fM  "
           "%.2fM ev/s  ETA %4.0fs%s",
-          (double)e->now_ns / 1e9, phase, s->joined_count, s->prm->peers,
-          (unsigned long long)s->lookups_issued, (double)e->events_processed / 1e6,
-          evs / 1e6, eta, final ? "\n" : "");
+          pg.sim_s, phase, s->joined_count, s->prm->peers,
+          (unsigned long long)s->lookups_issued, (double)pg.events / 1e6,
+          pg.events_per_s / 1e6, eta, final ? "\n" : "");
   fflush(s->log);
 }
 

@@ -269,23 +269,23 @@ static bool more(void *ctx) {
 
 static void progress(void *ctx, bool force) {
   stream_sim *s = ctx;
-  double now;
-  if (!s->prm->progress || !s->log || !sim_progress_due(&s->wall_last, 2.0, force, &now))
+  sim_world_progress pg;
+  if (!s->prm->progress || !s->log ||
+      !sim_world_progress_due(s->w, s->wall_start, &s->wall_last, 2.0, force, &pg))
     return;
-  sim_engine *e = sim_world_engine(s->w);
-  double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
-  double t = (double)e->now_ns / 1e9;
   if (s->streaming) {
-    double done = ((double)e->now_ns - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
-    double eta = done > 0 ? (now - s->wall_start) * (1 - done) / done : 0;
+    double done =
+        ((double)sim_world_now(s->w) - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
+    double eta = done > 0 ? pg.wall_s * (1 - done) / done : 0;
     fprintf(s->log,
             "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
             "%.0fs eta %.0fs\n",
-            t, 100 * done, (unsigned long long)s->gens, evs / 1e6, now - s->wall_start,
-            eta);
+            pg.sim_s, 100 * done, (unsigned long long)s->gens, pg.events_per_s / 1e6,
+            pg.wall_s, eta);
   } else {
     fprintf(s->log, "stream: setting up t=%.0fs joined %u/%u events %.2fM/s wall %.0fs\n",
-            t, sim_world_joined(s->w), s->prm->peers, evs / 1e6, now - s->wall_start);
+            pg.sim_s, sim_world_joined(s->w), s->prm->peers, pg.events_per_s / 1e6,
+            pg.wall_s);
   }
   fflush(s->log);
 }
