@@ -355,17 +355,6 @@ static int write_outputs(pastry_sim *s) {
 
 /* -------------------------------------------------------------------- run */
 
-void sim_pastry_params_default(sim_pastry_params *p) {
-  *p = (sim_pastry_params){.peers = 1000,
-                           .lookups = 1000,
-                           .seed = 1,
-                           .topology = SIM_NET_TRANSIT_STUB,
-                           .settle_s = 60,
-                           .repair_s = 120,
-                           .pns = true,
-                           .refine_per_row = 8};
-}
-
 static void sim_destroy(pastry_sim *s) {
   sim_world_del(s->w);
   sim_net_del(s->net);
@@ -390,6 +379,17 @@ static int make_world(pastry_sim *s) {
   if (sim_world_new(&s->w, &wc, s->net, &hooks, s) != 0) return -1;
   s->rng = sim_world_rng(s->w);
   return 0;
+}
+
+void sim_pastry_params_default(sim_pastry_params *p) {
+  *p = (sim_pastry_params){.peers = 1000,
+                           .lookups = 1000,
+                           .seed = 1,
+                           .topology = SIM_NET_TRANSIT_STUB,
+                           .settle_s = 60,
+                           .repair_s = 120,
+                           .pns = true,
+                           .refine_per_row = 8};
 }
 
 int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log) {
