@@ -473,6 +473,82 @@ static int offer_penalties(forest_sim *s, sim_select *sel) {
   return 0;
 }
 
+/* How the trees got their depth: every wanting receiver's path to the root
+ * of each stripe, its edges counted by how the child found the parent
+ * (sc_splitstream_parent_via) and by whether the parent forwards the stripe
+ * as its primary. A per-stripe pass, memoised as forest_check walks. */
+static void depth_breakdown(forest_sim *s) {
+  sim_forest_result *r = s->res;
+  uint32_t n = s->prm->peers;
+  uint8_t *cnt = calloc((size_t)n, SC_VIA_KINDS + 1); /* +1: non-primary */
+  if (!cnt) return;
+  double sum[SC_VIA_KINDS + 1] = {0}, own[SC_VIA_KINDS] = {0};
+  uint64_t paths = 0;
+  for (unsigned st = 0; st < s->k; st++) {
+    memset(s->walk_state, W_NEW, n);
+    memset(cnt, 0, (size_t)n * (SC_VIA_KINDS + 1));
+    for (uint32_t i = 1; i < n; i++) {
+      if (s->fp[i].dead || !(s->fp[i].wants & (1u << st))) continue;
+      uint32_t len = 0, cur = i;
+      bool good = false;
+      for (;;) { /* up to a peer already counted, or the root */
+        if (s->walk_state[cur] == W_GOOD) {
+          good = true;
+          break;
+        }
+        if (s->walk_state[cur] != W_NEW) break;
+        s->walk_state[cur] = W_ON;
+        s->walk_buf[len++] = cur;
+        const sc_scribe *sc = sc_node_scribe_c(sim_world_node(s->w, cur));
+        unsigned g =
+            sc_splitstream_group(sc_node_forest_c(sim_world_node(s->w, cur)), st);
+        sc_ref parent;
+        if (sc_scribe_is_root(sc, g)) {
+          good = true;
+          memset(cnt + (size_t)cur * (SC_VIA_KINDS + 1), 0, SC_VIA_KINDS + 1);
+          s->walk_state[cur] = W_GOOD;
+          len--;
+          break;
+        }
+        if (!sc_scribe_parent(sc, g, &parent) || parent.addr >= n) break;
+        cur = parent.addr;
+      }
+      /* Down the walk: each peer's counts are its parent's plus its edge. */
+      while (len > 0) {
+        uint32_t c = s->walk_buf[--len];
+        if (!good) {
+          s->walk_state[c] = W_BAD;
+          continue;
+        }
+        sc_node *nd = sim_world_node(s->w, c);
+        const sc_splitstream *ss = sc_node_forest_c(nd);
+        sc_ref parent;
+        sc_scribe_parent(sc_node_scribe_c(nd), sc_splitstream_group(ss, st), &parent);
+        uint8_t *mine = cnt + (size_t)c * (SC_VIA_KINDS + 1);
+        memcpy(mine, cnt + (size_t)parent.addr * (SC_VIA_KINDS + 1), SC_VIA_KINDS + 1);
+        unsigned via = sc_splitstream_parent_via(ss, st);
+        if (mine[via] < UINT8_MAX) mine[via]++;
+        if (sc_splitstream_primary(sim_world_id(s->w, parent.addr), s->k) != st &&
+            mine[SC_VIA_KINDS] < UINT8_MAX)
+          mine[SC_VIA_KINDS]++;
+        s->walk_state[c] = W_GOOD;
+      }
+      if (!good) continue;
+      const uint8_t *mine = cnt + (size_t)i * (SC_VIA_KINDS + 1);
+      for (unsigned v = 0; v <= SC_VIA_KINDS; v++)
+        sum[v] += mine[v];
+      own[sc_splitstream_parent_via(sc_node_forest_c(sim_world_node(s->w, i)), st)]++;
+      paths++;
+    }
+  }
+  free(cnt);
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++) {
+    r->depth_via_mean[v] = paths ? sum[v] / (double)paths : NAN;
+    r->parent_via_fraction[v] = paths ? own[v] / (double)paths : NAN;
+  }
+  r->depth_nonprimary_mean = paths ? sum[SC_VIA_KINDS] / (double)paths : NAN;
+}
+
 static void collect(forest_sim *s) {
   sim_forest_result *r = s->res;
   const sim_forest_params *p = s->prm;
@@ -549,6 +625,7 @@ static void collect(forest_sim *s) {
     r->loops_refused += sst.loops_refused;
     r->loops_passed += sst.loops_passed;
     r->loops_broken += sst.loops_broken;
+    r->anycast_steps += sst.anycast_steps;
     r->state_bytes_per_peer += (double)sc_node_mem_bytes(nd);
     r->scribe_bytes_per_peer += (double)sc_scribe_mem_bytes(sc_node_scribe_c(nd));
   }
@@ -590,6 +667,7 @@ static void collect(forest_sim *s) {
   r->sim_events = e->events_processed;
   r->sim_time_s = (double)e->now_ns / 1e9;
   r->trace_digest = sim_world_digest(s->w);
+  depth_breakdown(s);
 }
 
 static FILE *open_out(forest_sim *s, const char *name) {
@@ -829,6 +907,18 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
   sim_json_u64(&j, "loops_refused", r->loops_refused);
   sim_json_u64(&j, "loops_passed", r->loops_passed);
   sim_json_u64(&j, "loops_broken", r->loops_broken);
+  sim_json_u64(&j, "anycast_steps", r->anycast_steps);
+  static const char *via_names[SC_VIA_KINDS] = {"none", "routed", "pushdown", "spare",
+                                                "tree"};
+  sim_json_object(&j, "depth_via");
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    sim_json_f64(&j, via_names[v], r->depth_via_mean[v]);
+  sim_json_f64(&j, "nonprimary", r->depth_nonprimary_mean);
+  sim_json_object_end(&j);
+  sim_json_object(&j, "parent_via");
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    sim_json_f64(&j, via_names[v], r->parent_via_fraction[v]);
+  sim_json_object_end(&j);
   sim_json_object(&j, "tree_check");
   sim_json_u64(&j, "cycles", r->cycles);
   sim_json_u64(&j, "wrong_roots", r->wrong_roots);
