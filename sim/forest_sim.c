@@ -477,16 +477,24 @@ static int offer_penalties(forest_sim *s, sim_select *sel) {
  * of each stripe, its edges counted by how the child found the parent
  * (sc_splitstream_parent_via) and by whether the parent forwards the stripe
  * as its primary. A per-stripe pass, memoised as forest_check walks. */
+/* Path counters: SC_VIA_KINDS kinds of edge, then parents that do not
+ * forward the stripe as their primary, then edges between two primary
+ * forwarders where the parent shares no longer a prefix with the stripe id
+ * than the child (a forwarder below another of its own level, not on a
+ * Pastry route's way to the root). */
+#define BD_NONPRIMARY SC_VIA_KINDS
+#define BD_FLAT       (SC_VIA_KINDS + 1)
+#define BD_W          (SC_VIA_KINDS + 2)
 static void depth_breakdown(forest_sim *s) {
   sim_forest_result *r = s->res;
   uint32_t n = s->prm->peers;
-  uint8_t *cnt = calloc((size_t)n, SC_VIA_KINDS + 1); /* +1: non-primary */
+  uint8_t *cnt = calloc((size_t)n, BD_W); /* +1: non-primary */
   if (!cnt) return;
-  double sum[SC_VIA_KINDS + 1] = {0}, own[SC_VIA_KINDS] = {0};
+  double sum[BD_W] = {0}, own[SC_VIA_KINDS] = {0};
   uint64_t paths = 0;
   for (unsigned st = 0; st < s->k; st++) {
     memset(s->walk_state, W_NEW, n);
-    memset(cnt, 0, (size_t)n * (SC_VIA_KINDS + 1));
+    memset(cnt, 0, (size_t)n * BD_W);
     for (uint32_t i = 1; i < n; i++) {
       if (s->fp[i].dead || !(s->fp[i].wants & (1u << st))) continue;
       uint32_t len = 0, cur = i;
@@ -505,7 +513,7 @@ static void depth_breakdown(forest_sim *s) {
         sc_ref parent;
         if (sc_scribe_is_root(sc, g)) {
           good = true;
-          memset(cnt + (size_t)cur * (SC_VIA_KINDS + 1), 0, SC_VIA_KINDS + 1);
+          memset(cnt + (size_t)cur * BD_W, 0, BD_W);
           s->walk_state[cur] = W_GOOD;
           len--;
           break;
@@ -524,18 +532,25 @@ static void depth_breakdown(forest_sim *s) {
         const sc_splitstream *ss = sc_node_forest_c(nd);
         sc_ref parent;
         sc_scribe_parent(sc_node_scribe_c(nd), sc_splitstream_group(ss, st), &parent);
-        uint8_t *mine = cnt + (size_t)c * (SC_VIA_KINDS + 1);
-        memcpy(mine, cnt + (size_t)parent.addr * (SC_VIA_KINDS + 1), SC_VIA_KINDS + 1);
+        uint8_t *mine = cnt + (size_t)c * BD_W;
+        memcpy(mine, cnt + (size_t)parent.addr * BD_W, BD_W);
         unsigned via = sc_splitstream_parent_via(ss, st);
         if (mine[via] < UINT8_MAX) mine[via]++;
         if (sc_splitstream_primary(sim_world_id(s->w, parent.addr), s->k) != st &&
-            mine[SC_VIA_KINDS] < UINT8_MAX)
-          mine[SC_VIA_KINDS]++;
+            mine[BD_NONPRIMARY] < UINT8_MAX)
+          mine[BD_NONPRIMARY]++;
+        const sc_id *sid =
+            sc_scribe_group_id(sc_node_scribe_c(nd), sc_splitstream_group(ss, st));
+        if (sc_id_shl(sim_world_id(s->w, parent.addr), sid) <=
+                sc_id_shl(sim_world_id(s->w, c), sid) &&
+            sc_splitstream_primary(sim_world_id(s->w, c), s->k) == st &&
+            mine[BD_FLAT] < UINT8_MAX)
+          mine[BD_FLAT]++;
         s->walk_state[c] = W_GOOD;
       }
       if (!good) continue;
-      const uint8_t *mine = cnt + (size_t)i * (SC_VIA_KINDS + 1);
-      for (unsigned v = 0; v <= SC_VIA_KINDS; v++)
+      const uint8_t *mine = cnt + (size_t)i * BD_W;
+      for (unsigned v = 0; v < BD_W; v++)
         sum[v] += mine[v];
       own[sc_splitstream_parent_via(sc_node_forest_c(sim_world_node(s->w, i)), st)]++;
       paths++;
@@ -546,7 +561,8 @@ static void depth_breakdown(forest_sim *s) {
     r->depth_via_mean[v] = paths ? sum[v] / (double)paths : NAN;
     r->parent_via_fraction[v] = paths ? own[v] / (double)paths : NAN;
   }
-  r->depth_nonprimary_mean = paths ? sum[SC_VIA_KINDS] / (double)paths : NAN;
+  r->depth_nonprimary_mean = paths ? sum[BD_NONPRIMARY] / (double)paths : NAN;
+  r->depth_flat_mean = paths ? sum[BD_FLAT] / (double)paths : NAN;
 }
 
 static void collect(forest_sim *s) {
@@ -914,6 +930,7 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
   for (unsigned v = 0; v < SC_VIA_KINDS; v++)
     sim_json_f64(&j, via_names[v], r->depth_via_mean[v]);
   sim_json_f64(&j, "nonprimary", r->depth_nonprimary_mean);
+  sim_json_f64(&j, "flat", r->depth_flat_mean);
   sim_json_object_end(&j);
   sim_json_object(&j, "parent_via");
   for (unsigned v = 0; v < SC_VIA_KINDS; v++)

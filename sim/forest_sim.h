@@ -84,8 +84,11 @@ typedef struct sim_forest_result {
   /* Tree edges on a receiver's path to the stripe's root, mean over
    * (receiver, stripe): by how the child found that parent (index:
    * sc_splitstream_via), and those whose parent does not forward the stripe
-   * as its primary. parent_via_fraction: the receiver's own edge. */
-  double depth_via_mean[5], depth_nonprimary_mean, parent_via_fraction[5];
+   * as its primary, or between two primary forwarders where the parent
+   * shares no longer a prefix with the stripe id (flat). parent_via_fraction:
+   * the receiver's own edge. */
+  double depth_via_mean[5], depth_nonprimary_mean, depth_flat_mean;
+  double parent_via_fraction[5];
   /* failure phase */
   uint32_t crashed;
   double repair_s;                /* NaN: not repaired within repair_max_s */
