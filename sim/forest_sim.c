@@ -484,11 +484,11 @@ static int offer_penalties(forest_sim *s, sim_select *sel) {
  * Pastry route's way to the root). */
 #define BD_NONPRIMARY SC_VIA_KINDS
 #define BD_FLAT       (SC_VIA_KINDS + 1)
-#define BD_W          (SC_VIA_KINDS + 2)
+#define BD_W          (2 * SC_VIA_KINDS + 1) /* flat edges by kind */
 static void depth_breakdown(forest_sim *s) {
   sim_forest_result *r = s->res;
   uint32_t n = s->prm->peers;
-  uint8_t *cnt = calloc((size_t)n, BD_W); /* +1: non-primary */
+  uint8_t *cnt = calloc((size_t)n, BD_W);
   if (!cnt) return;
   double sum[BD_W] = {0}, own[SC_VIA_KINDS] = {0};
   uint64_t paths = 0;
@@ -544,8 +544,8 @@ static void depth_breakdown(forest_sim *s) {
         if (sc_id_shl(sim_world_id(s->w, parent.addr), sid) <=
                 sc_id_shl(sim_world_id(s->w, c), sid) &&
             sc_splitstream_primary(sim_world_id(s->w, c), s->k) == st &&
-            mine[BD_FLAT] < UINT8_MAX)
-          mine[BD_FLAT]++;
+            mine[BD_FLAT + via] < UINT8_MAX)
+          mine[BD_FLAT + via]++;
         s->walk_state[c] = W_GOOD;
       }
       if (!good) continue;
@@ -562,7 +562,8 @@ static void depth_breakdown(forest_sim *s) {
     r->parent_via_fraction[v] = paths ? own[v] / (double)paths : NAN;
   }
   r->depth_nonprimary_mean = paths ? sum[BD_NONPRIMARY] / (double)paths : NAN;
-  r->depth_flat_mean = paths ? sum[BD_FLAT] / (double)paths : NAN;
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    r->depth_flat_mean[v] = paths ? sum[BD_FLAT + v] / (double)paths : NAN;
 }
 
 static void collect(forest_sim *s) {
@@ -930,7 +931,10 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
   for (unsigned v = 0; v < SC_VIA_KINDS; v++)
     sim_json_f64(&j, via_names[v], r->depth_via_mean[v]);
   sim_json_f64(&j, "nonprimary", r->depth_nonprimary_mean);
-  sim_json_f64(&j, "flat", r->depth_flat_mean);
+  sim_json_object_end(&j);
+  sim_json_object(&j, "depth_flat");
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    sim_json_f64(&j, via_names[v], r->depth_flat_mean[v]);
   sim_json_object_end(&j);
   sim_json_object(&j, "parent_via");
   for (unsigned v = 0; v < SC_VIA_KINDS; v++)

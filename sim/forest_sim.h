@@ -85,9 +85,9 @@ typedef struct sim_forest_result {
    * (receiver, stripe): by how the child found that parent (index:
    * sc_splitstream_via), and those whose parent does not forward the stripe
    * as its primary, or between two primary forwarders where the parent
-   * shares no longer a prefix with the stripe id (flat). parent_via_fraction:
-   * the receiver's own edge. */
-  double depth_via_mean[5], depth_nonprimary_mean, depth_flat_mean;
+   * shares no longer a prefix with the stripe id (flat, by kind).
+   * parent_via_fraction: the receiver's own edge. */
+  double depth_via_mean[5], depth_nonprimary_mean, depth_flat_mean[5];
   double parent_via_fraction[5];
   /* failure phase */
   uint32_t crashed;
