@@ -179,25 +179,29 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
     return true;
   }
   /* Drop the primary-stripe child sharing the shortest prefix with the
-   * stripe id, the newcomer included; ties broken at random. Ours: a
-   * newcomer that carries a subtree (a routed join of a repairing forwarder)
-   * is not a candidate. Refused, it would orphan its whole subtree again,
-   * and when that subtree holds all the spare capacity left no search can
-   * place it; a dropped leaf finds a place in the spare capacity group. */
+   * stripe id, the newcomer included. Ours: ties go to the child adopted
+   * last, the newcomer before all. The paper leaves ties open; broken at
+   * random, they pushed peers of long standing down below a sibling, each
+   * with the subtree it had gathered, and at scale repeatedly: chains of
+   * forwarders one level apart, what made 10^5-peer trees deep (bench/
+   * RESULTS.md, "Tree depth at scale"). The youngest child has gathered
+   * the least below it. Ours too: a newcomer that carries a subtree (a routed join of a
+   * repairing forwarder) is not a candidate. Refused, it would orphan its whole subtree
+   * again, and when that subtree holds all the spare capacity left no search can place
+   * it; a dropped leaf finds a place in the spare capacity group. */
   const sc_id *sid = sc_scribe_group_id(ss->scribe, g);
   unsigned n = sc_scribe_children(ss->scribe, g);
   unsigned best = forwarder && n > 0 ? UINT_MAX : sc_id_shl(&newcomer->id, sid);
-  unsigned ties = forwarder && n > 0 ? 0 : 1;
-  int victim = -1; /* -1: the newcomer */
+  uint64_t best_age = 0; /* the newcomer's */
+  int victim = -1;       /* -1: the newcomer */
   for (unsigned i = 0; i < n; i++) {
     sc_ref c;
     sc_scribe_child_at(ss->scribe, g, i, &c);
     unsigned l = sc_id_shl(&c.id, sid);
-    if (l < best) {
+    uint64_t age = sc_scribe_child_age_ns(ss->scribe, g, i, now);
+    if (l < best || (l == best && age < best_age)) {
       best = l;
-      ties = 1;
-      victim = (int)i;
-    } else if (l == best && sc_rng_below(&ss->rng, ++ties) == 0) {
+      best_age = age;
       victim = (int)i;
     }
   }

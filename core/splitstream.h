@@ -13,7 +13,8 @@
  *    that is asked to take a child in its primary stripe makes room: it drops
  *    a child of a non-primary stripe if it has one (chosen at random), else the
  *    primary-stripe child whose id shares the shortest prefix with the stripe
- *    id (possibly the newcomer). (Ours, not the paper's: the root of a stripe
+ *    id (possibly the newcomer; ours: of those, the one adopted last, the
+ *    newcomer first). (Ours, not the paper's: the root of a stripe
  *    takes one child in it even when full, or a stripe whose id falls next to
  *    a peer without capacity could never be built.) A dropped peer (an orphan) first
  * tries the dropper's children, the newcomer it made room for included (push-down),
