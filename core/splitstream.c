@@ -182,13 +182,14 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
    * stripe id, the newcomer included. Ours: ties go to the child adopted
    * last, the newcomer before all. The paper leaves ties open; broken at
    * random, they pushed peers of long standing down below a sibling, each
-   * with the subtree it had gathered, and at scale repeatedly: chains of
-   * forwarders one level apart, what made 10^5-peer trees deep (bench/
-   * RESULTS.md, "Tree depth at scale"). The youngest child has gathered
-   * the least below it. Ours too: a newcomer that carries a subtree (a routed join of a
-   * repairing forwarder) is not a candidate. Refused, it would orphan its whole subtree
-   * again, and when that subtree holds all the spare capacity left no search can place
-   * it; a dropped leaf finds a place in the spare capacity group. */
+   * with the subtree it had gathered, and at scale again and again: chains
+   * of forwarders one level apart, what made 10^5-peer trees deep (bench/
+   * RESULTS.md, "Tree depth at scale"). The youngest child has gathered the
+   * least below it. Ours too: a newcomer that carries a subtree (a routed
+   * join of a repairing forwarder) is not a candidate. Refused, it would
+   * orphan its whole subtree again, and when that subtree holds all the
+   * spare capacity left no search can place it; a dropped leaf finds a
+   * place in the spare capacity group. */
   const sc_id *sid = sc_scribe_group_id(ss->scribe, g);
   unsigned n = sc_scribe_children(ss->scribe, g);
   unsigned best = forwarder && n > 0 ? UINT_MAX : sc_id_shl(&newcomer->id, sid);
