@@ -1495,6 +1495,11 @@ bool sc_scribe_child_at(const sc_scribe *s, unsigned g, unsigned i, sc_ref *out)
   *out = child_ref(&s->groups[g].children[i]);
   return true;
 }
+uint64_t sc_scribe_child_age_ns(const sc_scribe *s, unsigned g, unsigned i,
+                                uint64_t now) {
+  if (i >= s->groups[g].nchildren) return 0;
+  return t48_age(now, child_since(&s->groups[g].children[i]));
+}
 unsigned sc_scribe_children_total(const sc_scribe *s) {
   unsigned n = 0;
   for (uint32_t g = 0; g < s->ngroups; g++)

@@ -192,6 +192,8 @@ bool sc_scribe_parent(const sc_scribe *s, unsigned g, sc_ref *out);
 unsigned sc_scribe_children(const sc_scribe *s, unsigned g);
 /* Child i of g into out; false if i is out of range. */
 bool sc_scribe_child_at(const sc_scribe *s, unsigned g, unsigned i, sc_ref *out);
+/* How long ago (ns) child i of g was adopted; 0 if i is out of range. */
+uint64_t sc_scribe_child_age_ns(const sc_scribe *s, unsigned g, unsigned i, uint64_t now);
 /* Children summed over all groups. */
 unsigned sc_scribe_children_total(const sc_scribe *s);
 /* Depth of this peer in g's tree as it knows it (root 0). */

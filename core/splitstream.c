@@ -13,6 +13,7 @@
  * forwarding that stripe as their primary may take it (the first pass). */
 #define ANY_STRIPE_MASK  0xFFull
 #define ANY_PRIMARY_ONLY 0x100ull
+#define VIA_PENDING      0x80u
 
 struct sc_splitstream {
   sc_scribe *scribe;
@@ -29,6 +30,11 @@ struct sc_splitstream {
   uint8_t wants[SC_STRIPES_MAX];
   uint8_t attached[SC_STRIPES_MAX];
   uint8_t pushdowns[SC_STRIPES_MAX]; /* in the current search */
+  /* How the search under way found (via) and how the current parent was
+   * found (parent_via), sc_splitstream_via values; VIA_PENDING marks a
+   * search started since the last parent. Measurement only. */
+  uint8_t via[SC_STRIPES_MAX];
+  uint8_t parent_via[SC_STRIPES_MAX];
   bool in_spare;
   sc_splitstream_stats stats;
 };
@@ -173,25 +179,30 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
     return true;
   }
   /* Drop the primary-stripe child sharing the shortest prefix with the
-   * stripe id, the newcomer included; ties broken at random. Ours: a
-   * newcomer that carries a subtree (a routed join of a repairing forwarder)
-   * is not a candidate. Refused, it would orphan its whole subtree again,
-   * and when that subtree holds all the spare capacity left no search can
-   * place it; a dropped leaf finds a place in the spare capacity group. */
+   * stripe id, the newcomer included. Ours: ties go to the child adopted
+   * last, the newcomer before all. The paper leaves ties open; broken at
+   * random, they pushed peers of long standing down below a sibling, each
+   * with the subtree it had gathered, and at scale again and again: chains
+   * of forwarders one level apart, what made 10^5-peer trees deep (bench/
+   * RESULTS.md, "Tree depth at scale"). The youngest child has gathered the
+   * least below it. Ours too: a newcomer that carries a subtree (a routed
+   * join of a repairing forwarder) is not a candidate. Refused, it would
+   * orphan its whole subtree again, and when that subtree holds all the
+   * spare capacity left no search can place it; a dropped leaf finds a
+   * place in the spare capacity group. */
   const sc_id *sid = sc_scribe_group_id(ss->scribe, g);
   unsigned n = sc_scribe_children(ss->scribe, g);
   unsigned best = forwarder && n > 0 ? UINT_MAX : sc_id_shl(&newcomer->id, sid);
-  unsigned ties = forwarder && n > 0 ? 0 : 1;
-  int victim = -1; /* -1: the newcomer */
+  uint64_t best_age = 0; /* the newcomer's */
+  int victim = -1;       /* -1: the newcomer */
   for (unsigned i = 0; i < n; i++) {
     sc_ref c;
     sc_scribe_child_at(ss->scribe, g, i, &c);
     unsigned l = sc_id_shl(&c.id, sid);
-    if (l < best) {
+    uint64_t age = sc_scribe_child_age_ns(ss->scribe, g, i, now);
+    if (l < best || (l == best && age < best_age)) {
       best = l;
-      ties = 1;
-      victim = (int)i;
-    } else if (l == best && sc_rng_below(&ss->rng, ++ties) == 0) {
+      best_age = age;
       victim = (int)i;
     }
   }
@@ -249,6 +260,7 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
     if (sc_id_digit(&drop->e[0].id, 0) == sc_id_digit(sid, 0)) {
       ss->pushdowns[stripe]++;
       ss->stats.pushdowns++;
+      ss->via[stripe] = SC_VIA_PUSHDOWN | VIA_PENDING;
       sc_scribe_join_via(ss->scribe, g, &drop->e[0], now);
       return true;
     }
@@ -257,7 +269,10 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
   /* A routed join first, and again on every other retry: it is the one
    * search that can leave the orphan's own subtree when only the stripe's
    * root has room for it. */
-  if (drop == NULL && attempt % 2 == 0) return false;
+  if (drop == NULL && attempt % 2 == 0) {
+    ss->via[stripe] = SC_VIA_ROUTED | VIA_PENDING;
+    return false;
+  }
   /* An orphan that carries a subtree in this stripe searches inside the
    * stripe tree from its first anycast retry on, not after five failures:
    * when the spare capacity group has no room in this stripe outside its own
@@ -267,10 +282,12 @@ bool sc_splitstream_find_parent(sc_splitstream *ss, unsigned g, unsigned attempt
   unsigned after = sc_scribe_children(ss->scribe, g) > 0 ? 1 : ss->cfg.tree_anycast_after;
   if (attempt >= after && attempt % 2 == 1) {
     ss->stats.tree_anycasts++;
+    ss->via[stripe] = SC_VIA_TREE_ANYCAST | VIA_PENDING;
     sc_scribe_anycast(ss->scribe, sc_scribe_group_id(ss->scribe, g), stripe, now);
     return true;
   }
   ss->stats.spare_anycasts++;
+  ss->via[stripe] = SC_VIA_SPARE_ANYCAST | VIA_PENDING;
   sc_scribe_anycast(ss->scribe, sc_scribe_group_id(ss->scribe, ss->spare_group),
                     stripe | ANY_PRIMARY_ONLY, now);
   return true;
@@ -304,6 +321,10 @@ void sc_splitstream_tree_changed(sc_splitstream *ss, unsigned g, uint64_t now) {
       ss->attached[stripe] = att;
       if (att) ss->pushdowns[stripe] = 0;
       if (ss->cb.stripe_changed) ss->cb.stripe_changed(ss->user, stripe, att, now);
+    }
+    if (att && (ss->via[stripe] & VIA_PENDING)) {
+      ss->via[stripe] &= (uint8_t)~VIA_PENDING;
+      ss->parent_via[stripe] = ss->via[stripe];
     }
   }
   /* Peers with free forwarding capacity belong to the spare capacity group
@@ -387,6 +408,11 @@ const sc_splitstream_config *sc_splitstream_config_get(const sc_splitstream *ss)
 }
 size_t sc_splitstream_mem_bytes(const sc_splitstream *ss) {
   return sizeof(*ss);
+}
+
+sc_splitstream_via sc_splitstream_parent_via(const sc_splitstream *ss, unsigned stripe) {
+  if (stripe >= ss->cfg.stripes) return SC_VIA_NONE;
+  return (sc_splitstream_via)ss->parent_via[stripe];
 }
 
 void sc_splitstream_get_stats(const sc_splitstream *ss, sc_splitstream_stats *out) {

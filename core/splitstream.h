@@ -13,7 +13,8 @@
  *    that is asked to take a child in its primary stripe makes room: it drops
  *    a child of a non-primary stripe if it has one (chosen at random), else the
  *    primary-stripe child whose id shares the shortest prefix with the stripe
- *    id (possibly the newcomer). (Ours, not the paper's: the root of a stripe
+ *    id (possibly the newcomer; ours: of those, the one adopted last, the
+ *    newcomer first). (Ours, not the paper's: the root of a stripe
  *    takes one child in it even when full, or a stripe whose id falls next to
  *    a peer without capacity could never be built.) A dropped peer (an orphan) first
  * tries the dropper's children, the newcomer it made room for included (push-down),
@@ -135,6 +136,18 @@ typedef struct sc_splitstream_stats {
   uint64_t adoptions;        /* orphans adopted through an anycast */
   uint64_t root_overflows;   /* children a full root took in its own stripe */
 } sc_splitstream_stats;
+
+/* How a peer found its current parent in a stripe (the search that ended
+ * with the parent's acceptance); for measurement. */
+typedef enum sc_splitstream_via {
+  SC_VIA_NONE = 0,          /* never attached, or the stripe's root */
+  SC_VIA_ROUTED = 1,        /* a routed join toward the stripe id */
+  SC_VIA_PUSHDOWN = 2,      /* a join sent to a dropper's child (§4.2) */
+  SC_VIA_SPARE_ANYCAST = 3, /* the spare capacity group (§4.3) */
+  SC_VIA_TREE_ANYCAST = 4,  /* the anycast inside the stripe tree */
+} sc_splitstream_via;
+#define SC_VIA_KINDS 5
+sc_splitstream_via sc_splitstream_parent_via(const sc_splitstream *ss, unsigned stripe);
 
 void sc_splitstream_get_stats(const sc_splitstream *ss, sc_splitstream_stats *out);
 /* Bytes this peer's forest state holds (its Scribe groups not included). */

@@ -463,6 +463,99 @@ static int offer_penalties(forest_sim *s, sim_select *sel) {
   return 0;
 }
 
+/* How the trees got their depth: every wanting receiver's path to the root
+ * of each stripe, its edges counted by how the child found the parent
+ * (sc_splitstream_parent_via) and by whether the parent forwards the stripe
+ * as its primary. A per-stripe pass, memoised as forest_check walks. */
+/* Path counters: SC_VIA_KINDS kinds of edge, then parents that do not
+ * forward the stripe as their primary, then edges between two primary
+ * forwarders where the parent shares no longer a prefix with the stripe id
+ * than the child (a forwarder below another of its own level, not on a
+ * Pastry route's way to the root). */
+#define BD_NONPRIMARY SC_VIA_KINDS
+#define BD_FLAT       (SC_VIA_KINDS + 1)
+#define BD_W          (2 * SC_VIA_KINDS + 1) /* flat edges by kind */
+static void depth_breakdown(forest_sim *s) {
+  sim_forest_result *r = s->res;
+  uint32_t n = s->prm->peers;
+  uint8_t *cnt = calloc((size_t)n, BD_W);
+  if (!cnt) return;
+  double sum[BD_W] = {0}, own[SC_VIA_KINDS] = {0};
+  uint64_t paths = 0;
+  for (unsigned st = 0; st < s->k; st++) {
+    memset(s->walk_state, W_NEW, n);
+    memset(cnt, 0, (size_t)n * BD_W);
+    for (uint32_t i = 1; i < n; i++) {
+      if (s->fp[i].dead || !(s->fp[i].wants & (1u << st))) continue;
+      uint32_t len = 0, cur = i;
+      bool good = false;
+      for (;;) { /* up to a peer already counted, or the root */
+        if (s->walk_state[cur] == W_GOOD) {
+          good = true;
+          break;
+        }
+        if (s->walk_state[cur] != W_NEW) break;
+        s->walk_state[cur] = W_ON;
+        s->walk_buf[len++] = cur;
+        const sc_scribe *sc = sc_node_scribe_c(sim_world_node(s->w, cur));
+        unsigned g =
+            sc_splitstream_group(sc_node_forest_c(sim_world_node(s->w, cur)), st);
+        sc_ref parent;
+        if (sc_scribe_is_root(sc, g)) {
+          good = true;
+          memset(cnt + (size_t)cur * BD_W, 0, BD_W);
+          s->walk_state[cur] = W_GOOD;
+          len--;
+          break;
+        }
+        if (!sc_scribe_parent(sc, g, &parent) || parent.addr >= n) break;
+        cur = parent.addr;
+      }
+      /* Down the walk: each peer's counts are its parent's plus its edge. */
+      while (len > 0) {
+        uint32_t c = s->walk_buf[--len];
+        if (!good) {
+          s->walk_state[c] = W_BAD;
+          continue;
+        }
+        sc_node *nd = sim_world_node(s->w, c);
+        const sc_splitstream *ss = sc_node_forest_c(nd);
+        sc_ref parent;
+        sc_scribe_parent(sc_node_scribe_c(nd), sc_splitstream_group(ss, st), &parent);
+        uint8_t *mine = cnt + (size_t)c * BD_W;
+        memcpy(mine, cnt + (size_t)parent.addr * BD_W, BD_W);
+        unsigned via = sc_splitstream_parent_via(ss, st);
+        if (mine[via] < UINT8_MAX) mine[via]++;
+        if (sc_splitstream_primary(sim_world_id(s->w, parent.addr), s->k) != st &&
+            mine[BD_NONPRIMARY] < UINT8_MAX)
+          mine[BD_NONPRIMARY]++;
+        const sc_id *sid =
+            sc_scribe_group_id(sc_node_scribe_c(nd), sc_splitstream_group(ss, st));
+        if (sc_id_shl(sim_world_id(s->w, parent.addr), sid) <=
+                sc_id_shl(sim_world_id(s->w, c), sid) &&
+            sc_splitstream_primary(sim_world_id(s->w, c), s->k) == st &&
+            mine[BD_FLAT + via] < UINT8_MAX)
+          mine[BD_FLAT + via]++;
+        s->walk_state[c] = W_GOOD;
+      }
+      if (!good) continue;
+      const uint8_t *mine = cnt + (size_t)i * BD_W;
+      for (unsigned v = 0; v < BD_W; v++)
+        sum[v] += mine[v];
+      own[sc_splitstream_parent_via(sc_node_forest_c(sim_world_node(s->w, i)), st)]++;
+      paths++;
+    }
+  }
+  free(cnt);
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++) {
+    r->depth_via_mean[v] = paths ? sum[v] / (double)paths : NAN;
+    r->parent_via_fraction[v] = paths ? own[v] / (double)paths : NAN;
+  }
+  r->depth_nonprimary_mean = paths ? sum[BD_NONPRIMARY] / (double)paths : NAN;
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    r->depth_flat_mean[v] = paths ? sum[BD_FLAT + v] / (double)paths : NAN;
+}
+
 static void collect(forest_sim *s) {
   sim_forest_result *r = s->res;
   const sim_forest_params *p = s->prm;
@@ -539,6 +632,7 @@ static void collect(forest_sim *s) {
     r->loops_refused += sst.loops_refused;
     r->loops_passed += sst.loops_passed;
     r->loops_broken += sst.loops_broken;
+    r->anycast_steps += sst.anycast_steps;
     r->state_bytes_per_peer += (double)sc_node_mem_bytes(nd);
     r->scribe_bytes_per_peer += (double)sc_scribe_mem_bytes(sc_node_scribe_c(nd));
   }
@@ -577,6 +671,7 @@ static void collect(forest_sim *s) {
   r->messages = c->messages;
   r->bytes = c->bytes;
   r->run = sim_world_run_stats(s->w);
+  depth_breakdown(s);
 }
 
 static FILE *open_out(forest_sim *s, const char *name) {
@@ -773,7 +868,8 @@ static const sim_json_field json_ls_row[] = {
 static const sim_json_field json_protocol[] = {
     RES(anycast_failures), RES(pushdowns),     RES(spare_anycasts),
     RES(tree_anycasts),    RES(drops_primary), RES(drops_nonprimary),
-    RES(loops_refused),    RES(loops_passed),  RES(loops_broken)};
+    RES(loops_refused),    RES(loops_passed),  RES(loops_broken),
+    RES(anycast_steps)};
 static const sim_json_field json_tree_check[] = {RES(cycles), RES(wrong_roots),
                                                  RES(unattached)};
 static const sim_json_field json_repair[] = {PRM(fail_fraction), RES(crashed),
@@ -816,6 +912,21 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
     sim_json_f64(&j, "link_stress_max", NAN);
   }
   SIM_JSON_FIELDS(&j, json_protocol, srcs);
+  static const char *via_names[SC_VIA_KINDS] = {"none", "routed", "pushdown", "spare",
+                                                "tree"};
+  sim_json_object(&j, "depth_via");
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    sim_json_f64(&j, via_names[v], r->depth_via_mean[v]);
+  sim_json_f64(&j, "nonprimary", r->depth_nonprimary_mean);
+  sim_json_object_end(&j);
+  sim_json_object(&j, "depth_flat");
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    sim_json_f64(&j, via_names[v], r->depth_flat_mean[v]);
+  sim_json_object_end(&j);
+  sim_json_object(&j, "parent_via");
+  for (unsigned v = 0; v < SC_VIA_KINDS; v++)
+    sim_json_f64(&j, via_names[v], r->parent_via_fraction[v]);
+  sim_json_object_end(&j);
   sim_json_object(&j, "tree_check");
   SIM_JSON_FIELDS(&j, json_tree_check, srcs);
   sim_json_object_end(&j);

@@ -83,6 +83,15 @@ typedef struct sim_forest_result {
   uint32_t cycles, wrong_roots, unattached; /* tree checks at the end of the build */
   uint64_t anycast_failures, pushdowns, spare_anycasts, tree_anycasts;
   uint64_t drops_primary, drops_nonprimary, loops_refused, loops_passed, loops_broken;
+  uint64_t anycast_steps; /* peers an anycast visited after the first */
+  /* Tree edges on a receiver's path to the stripe's root, mean over
+   * (receiver, stripe): by how the child found that parent (index:
+   * sc_splitstream_via), and those whose parent does not forward the stripe
+   * as its primary, or between two primary forwarders where the parent
+   * shares no longer a prefix with the stripe id (flat, by kind).
+   * parent_via_fraction: the receiver's own edge. */
+  double depth_via_mean[5], depth_nonprimary_mean, depth_flat_mean[5];
+  double parent_via_fraction[5];
   /* failure phase */
   uint32_t crashed;
   double repair_s;                /* NaN: not repaired within repair_max_s */

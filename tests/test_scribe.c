@@ -1059,6 +1059,63 @@ static void test_full_peer_drops_by_the_paper_rule(void **state) {
   net_del(nt);
 }
 
+static void test_full_peer_drops_the_youngest_of_tied_children(void **state) {
+  (void)state;
+  /* Ties on the prefix (SplitStream §4.2 leaves them open) go to the child
+   * adopted last, the newcomer first: the youngest has gathered the least
+   * below it, so pushing it down deepens the tree least (bench/RESULTS.md,
+   * "Tree depth at scale"). Peer X: capacity 4, primary stripe 3; three
+   * children share one digit with the stripe id, adopted a second apart. */
+  const uint32_t x = 5;
+  net *nt = net_alloc(KIND_NODE, 16, 12);
+  nt->ids[x] = sc_id_with_digit(&nt->ids[x], 0, 3);
+  nt->node_cfg[x].forest.capacity = 4;
+  nt->node_cfg[x].forest.in_degree = 0;
+  net_create(nt, 12);
+  net_build(nt);
+  sc_id s3 = sc_splitstream_stripe_id(&nt->node_cfg[x].channel, 16, 3);
+  sc_scribe *sx = sc_node_scribe(nt->node[x]);
+  int g3 = sc_scribe_group_find(sx, &s3);
+  assert_true(g3 >= 0);
+  sc_ref kids[4] = {
+      {id_with_shl(&s3, 1, 11), PHANTOM_BASE + 11}, /* oldest */
+      {id_with_shl(&s3, 1, 12), PHANTOM_BASE + 12},
+      {id_with_shl(&s3, 3, 13), PHANTOM_BASE + 13},
+      {id_with_shl(&s3, 1, 14), PHANTOM_BASE + 14}, /* youngest of shl 1 */
+  };
+  size_t mark = nt->nphantom;
+  for (unsigned k = 0; k < 4; k++) {
+    phantom_join(nt, x, &kids[k], &s3);
+    nt->now_ns += S;
+  }
+  for (unsigned k = 0; k < 4; k++)
+    assert_int_equal(phantom_answer(nt, mark, kids[k].addr, &s3), 'A');
+  assert_int_equal(sc_scribe_children(sx, (unsigned)g3), 4);
+
+  /* A newcomer with a longer prefix: the youngest of the three tied at shl 1
+   * goes, the older two stay. */
+  sc_ref p5 = {id_with_shl(&s3, 5, 15), PHANTOM_BASE + 15};
+  mark = nt->nphantom;
+  phantom_join(nt, x, &p5, &s3);
+  assert_int_equal(phantom_answer(nt, mark, p5.addr, &s3), 'A');
+  assert_int_equal(phantom_answer(nt, mark, kids[3].addr, &s3), 'D');
+  for (unsigned k = 0; k < 3; k++)
+    assert_int_equal(phantom_answer(nt, mark, kids[k].addr, &s3), 0);
+  nt->now_ns += S;
+
+  /* A newcomer tied with the shortest children: it is the youngest, so it is
+   * refused and nobody is dropped. */
+  sc_ref q = {id_with_shl(&s3, 1, 16), PHANTOM_BASE + 16};
+  mark = nt->nphantom;
+  phantom_join(nt, x, &q, &s3);
+  assert_int_equal(phantom_answer(nt, mark, q.addr, &s3), 'D');
+  for (unsigned k = 0; k < 3; k++)
+    assert_int_equal(phantom_answer(nt, mark, kids[k].addr, &s3), 0);
+  assert_int_equal(phantom_answer(nt, mark, p5.addr, &s3), 0);
+  assert_int_equal(sc_scribe_children(sx, (unsigned)g3), 4);
+  net_del(nt);
+}
+
 static void test_stripe_ids(void **state) {
   (void)state;
   sc_id ch = sc_id_hash("stripecast", 10);
@@ -1563,6 +1620,7 @@ int main(void) {
       cmocka_unit_test(test_anycast),
       cmocka_unit_test(test_forest_delivers_every_stripe_once),
       cmocka_unit_test(test_full_peer_drops_by_the_paper_rule),
+      cmocka_unit_test(test_full_peer_drops_the_youngest_of_tied_children),
       cmocka_unit_test(test_stripe_ids),
       cmocka_unit_test(test_malformed_messages_change_nothing),
       cmocka_unit_test(test_refusals_answered_at_once_are_bounded),

@@ -100,6 +100,23 @@ static void assert_forest_built(const sim_forest_params *p, const sim_forest_res
   assert_true(r->messages > 0 && r->bytes > 0);
 }
 
+/* The depth breakdown (sim/forest_sim.h) accounts for every edge: its kinds
+ * sum to the depth the data measured, the flat edges of a kind are among that
+ * kind's edges, and every receiver's own edge has one kind. */
+static void assert_depth_breakdown(const sim_forest_result *r) {
+  double sum = 0, own = 0;
+  for (unsigned v = 0; v < 5; v++) {
+    assert_true(r->depth_via_mean[v] >= 0);
+    assert_true(r->depth_flat_mean[v] <= r->depth_via_mean[v] + 1e-9);
+    sum += r->depth_via_mean[v];
+    own += r->parent_via_fraction[v];
+  }
+  assert_true(fabs(sum - r->depth_mean) < 1e-6);
+  assert_true(fabs(own - 1.0) < 1e-6);
+  assert_true(r->depth_via_mean[0] == 0); /* every edge's search recorded */
+  assert_true(r->depth_nonprimary_mean >= 0 && r->depth_nonprimary_mean <= sum);
+}
+
 /* ----------------------------------------------------- per configuration */
 
 static void test_16x16_transit_stub_link_stress(void **state) {
@@ -109,6 +126,7 @@ static void test_16x16_transit_stub_link_stress(void **state) {
   sim_forest_result r;
   run(&p, &r);
   assert_forest_built(&p, &r);
+  assert_depth_breakdown(&r);
   /* Link stress of one message per stripe (SplitStream §5.3, Figure 4). */
   assert_true(r.have_link_stress);
   /* A central server sends every stripe to every receiver over its own
@@ -136,6 +154,7 @@ static void test_16x18_sphere(void **state) {
   sim_forest_result r;
   run(&p, &r);
   assert_forest_built(&p, &r);
+  assert_depth_breakdown(&r);
   assert_false(r.have_link_stress); /* link stress needs routers */
 }
 
