@@ -335,12 +335,25 @@ static void stats_tick(struct ev_loop *loop, ev_timer *w, int revents) {
 
 /* ------------------------------------------------------------ the run */
 
+/* A source's epoch (sc_stream_config.epoch): its start time in tenths of a
+ * second on the realtime clock, so a restarted source, or a second one
+ * started later, has the later epoch, which receivers follow at once. It
+ * wraps every 13.6 years; epochs compare in serial-number arithmetic. */
+static uint32_t host_epoch(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint32_t)((uint64_t)ts.tv_sec * 10u + (uint64_t)ts.tv_nsec / 100000000u);
+}
+
 static void host_config(rt_host *h) {
   const rt_options *o = &h->opt;
   sc_node_config *c = &h->cfg;
   memset(c, 0, sizeof *c);
   sc_node_config_default(c);
-  c->channel = sc_id_hash(o->channel, strlen(o->channel));
+  if (o->cmd != RT_CMD_PEER)
+    c->channel = o->station_id;
+  else
+    c->channel = sc_id_hash(o->channel, strlen(o->channel));
   if (o->capacity_set) c->forest.capacity = o->capacity;
   if (o->heartbeat_ms > 0) {
     uint64_t hb = o->heartbeat_ms * 1000000ull;
@@ -355,6 +368,7 @@ static void host_config(rt_host *h) {
   }
   c->stream = o->stream;
   c->stream_source = o->source != NULL;
+  c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;
