@@ -13,7 +13,9 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "output.h"
 #include "peer.h"
+#include "station_source.h"
 
 /* Bytes the source reads from its input per tick at most (its read buffer). */
 #define RT_SOURCE_READ_MAX (64 * 1024)
@@ -23,12 +25,6 @@
 #define RT_DRAIN_MAX_S 1.0
 
 enum rt_host_state { RT_RUNNING, RT_DEPARTING, RT_DRAINING, RT_DONE };
-
-typedef struct rt_output {
-  int fd; /* -1: none */
-  bool failed;
-  uint64_t bytes;
-} rt_output;
 
 typedef struct rt_source {
   int fd;
@@ -41,9 +37,17 @@ typedef struct rt_source {
   uint64_t gen_size; /* d * chunk_bytes: a full generation */
   uint64_t pending;  /* bytes of the generation being filled */
   uint64_t pending_since_ns;
-  uint64_t flushes;      /* partial generations cut by --flush-ms or EOF */
-  uint64_t write_errors; /* sc_node_source_write/flush failures */
+  uint64_t flushes;           /* partial generations cut by --flush-ms or EOF */
+  uint64_t write_errors;      /* sc_node_source_write/flush failures */
+  rt_station_source *station; /* broadcast: the records' writer */
 } rt_source;
+
+/* A broadcast FILE is read ahead of its container's timestamps by this
+ * much media time: the playout it wants, and no more. */
+#define RT_SOURCE_LOOKAHEAD_US 1000000
+/* Bytes read from a FILE at a time when paced by its timestamps, so the
+ * read-ahead overshoots by little. */
+#define RT_SOURCE_READ_STEP 4096
 
 typedef struct rt_host {
   struct ev_loop *loop;
@@ -53,10 +57,11 @@ typedef struct rt_host {
   rt_peer *peers;
   uint32_t npeers;
   uint32_t njoin_next; /* next hosted peer to join */
-  rt_output *out;      /* one per peer, when --output */
+  rt_output *out;      /* one per peer, with --output or as a listener */
   rt_source src;
   rt_peer_hooks hooks;
   ev_timer join_timer, grace_timer, drain_timer, stats_timer, source_timer, eof_timer;
+  ev_timer end_timer; /* the broadcast ended: leave (outside core callbacks) */
   ev_signal sig_int, sig_term, sig_usr1;
   int state;
   int exit_code;
