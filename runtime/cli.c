@@ -23,9 +23,8 @@ static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
 
 static int parse_join(void *opts, const char *v, char *why, size_t whylen) {
   rt_options *o = opts;
-  if (rt_addr_parse(v, &o->join_ip, &o->join_port) == 0) return 0;
-  snprintf(why, whylen, "expected IPv4:PORT, got '%s'", v);
-  return -1;
+  o->join_name = v;
+  return rt_addr_resolve(v, &o->join_ip, &o->join_port, why, whylen) == 0 ? 0 : -1;
 }
 
 #define MS_FLAG(name_, field_, lo, hi, dflt_, help_)                                     \
@@ -52,12 +51,12 @@ static const flags_opt f_listen[] = {
 static const flags_opt f_join[] = {
     {.kind = FLAGS_CUSTOM,
      .name = "join",
-     .meta = "ADDR:PORT",
+     .meta = "HOST:PORT",
      .parse = parse_join,
      .attrs = FLAGS_GIVEN,
      .given = offsetof(rt_options, join),
-     .help = "a peer already in the overlay; without it the first peer starts a new "
-             "overlay"},
+     .help = "a peer already in the overlay, by IPv4 address or host name (resolved "
+             "once, to IPv4); without it the first peer starts a new overlay"},
     {.kind = FLAGS_END},
 };
 
@@ -375,7 +374,7 @@ static const flags_cmd rt_cmd = {
 
 static const flags_cmd listen_cmd = {
     .prog = "stripecast listen",
-    .synopsis = "--station NAME --listen ADDR:PORT [--join ADDR:PORT] [--output FILE|-] "
+    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] [--output FILE|-] "
                 "[options]",
     .about = "Listens to a station: joins the overlay, receives the station's stream "
              "and relays it to the peers below in its trees. With --output it writes "
@@ -395,7 +394,7 @@ static const flags_cmd listen_cmd = {
 
 static const flags_cmd broadcast_cmd = {
     .prog = "stripecast broadcast",
-    .synopsis = "--station NAME --listen ADDR:PORT [--join ADDR:PORT] --source FILE|- "
+    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] --source FILE|- "
                 "[options]",
     .about = "Broadcasts a station: its peer is the station's source. The bytes fed "
              "(an Ogg, MP3, AAC, WebM or MPEG-TS stream, or opaque bytes) are cut into "
@@ -510,6 +509,10 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
        (!strstr(o->output, "%i") && !strstr(o->output, "%p"))))
     return cli_err(err, errlen, "--output with --peers %u must contain %%i or %%p",
                    o->peers);
+  if (o->stats && o->output && strcmp(o->stats, "-") == 0 && strcmp(o->output, "-") == 0)
+    return cli_err(err, errlen,
+                   "--output - and --stats -: both on stdout would mix the counters "
+                   "into the stream; give --stats a FILE");
   if (o->stats && o->stats_interval_ms > 0 && strcmp(o->stats, "-") == 0)
     return cli_err(err, errlen, "--stats-interval-ms needs --stats FILE, not '-'");
   return RT_CLI_RUN;

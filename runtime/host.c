@@ -365,6 +365,11 @@ static void join_next_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   }
   int rv = rt_peer_join(&h->peers[i], ip, port);
   if (rv != 0) fprintf(stderr, "stripecast: peer %u: join: %s\n", i, sc_strerror(rv));
+  if (i == 0 && ip != 0) {
+    /* Poll quickly, report after RT_JOIN_WARN_S. */
+    ev_timer_set(&h->join_watch, RT_JOIN_WARN_S, RT_JOIN_WARN_S);
+    ev_timer_start(h->loop, &h->join_watch);
+  }
   h->njoin_next++;
   if (h->njoin_next >= h->npeers) ev_timer_stop(h->loop, &h->join_timer);
 }
@@ -425,11 +430,41 @@ static void sig_exit_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   }
 }
 
-static void host_write_stats(rt_host *h) {
-  if (!h->opt.stats) return;
+static int host_write_stats(rt_host *h) {
+  if (!h->opt.stats) return 0;
   int rv = rt_stats_write(h, h->opt.stats);
   if (rv != 0)
     fprintf(stderr, "stripecast: --stats %s: %s\n", h->opt.stats, strerror(-rv));
+  return rv;
+}
+
+/* Until peer 0 has joined through --join: say so when it does not answer
+ * (a wrong address, nobody there, a firewall), and keep trying. */
+static void join_watch_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_host *h = w->data;
+  rt_peer *p = &h->peers[0];
+  double waited = (double)(rt_now_ns() - p->join_ns) / 1e9;
+  char a[RT_ADDR_STR_MAX];
+  rt_addr_format(h->opt.join_ip, h->opt.join_port, a);
+  if (!p->node || h->state != RT_RUNNING) {
+    ev_timer_stop(h->loop, w);
+    return;
+  }
+  if (sc_pastry_is_joined(sc_node_pastry(p->node))) {
+    if (h->join_warned)
+      fprintf(stderr, "stripecast: joined through --join %s after %.1f s\n",
+              h->opt.join_name ? h->opt.join_name : a, waited);
+    ev_timer_stop(h->loop, w);
+    return;
+  }
+  fprintf(stderr,
+          "stripecast: no answer from --join %s (%s) after %.1f s; still trying\n",
+          h->opt.join_name ? h->opt.join_name : a, a, waited);
+  h->join_warned++;
+  w->repeat = RT_JOIN_WARN_EVERY_S;
+  ev_timer_again(h->loop, w);
 }
 
 static void sig_usr1_cb(struct ev_loop *loop, ev_signal *w, int revents) {
@@ -500,6 +535,15 @@ int rt_host_run(const rt_options *opt) {
   h->src.fd = -1;
   host_config(h);
   signal(SIGPIPE, SIG_IGN); /* a closed output pipe is an error on write */
+  if (opt->stats) {
+    /* A --stats that cannot be written fails now, not after the run. */
+    int rv = rt_stats_check(opt->stats);
+    if (rv != 0) {
+      fprintf(stderr, "stripecast: --stats %s: %s\n", opt->stats, strerror(-rv));
+      free(h);
+      return RT_EXIT_USAGE;
+    }
+  }
   uint64_t seed = host_seed(opt);
   int rv = rt_addr_init(&h->addrs, RT_ADDR_MAX);
   if (rv == 0) {
@@ -541,6 +585,8 @@ int rt_host_run(const rt_options *opt) {
   h->eof_timer.data = h;
   ev_timer_init(&h->end_timer, end_cb, 0.0, 0.0);
   h->end_timer.data = h;
+  ev_timer_init(&h->join_watch, join_watch_cb, RT_JOIN_WARN_S, RT_JOIN_WARN_S);
+  h->join_watch.data = h;
   if (opt->stats_interval_ms > 0) {
     double iv = (double)opt->stats_interval_ms / 1e3;
     ev_timer_init(&h->stats_timer, stats_tick, iv, iv);
@@ -561,8 +607,8 @@ int rt_host_run(const rt_options *opt) {
   }
 
   ev_run(h->loop, 0);
-  host_write_stats(h);
-  h->exit_code = 0;
+  /* Counters that could not be written are a failed run. */
+  h->exit_code = host_write_stats(h) == 0 ? 0 : 1;
 
 out:
   ev_timer_stop(h->loop, &h->join_timer);
@@ -570,6 +616,7 @@ out:
   ev_timer_stop(h->loop, &h->drain_timer);
   ev_timer_stop(h->loop, &h->eof_timer);
   ev_timer_stop(h->loop, &h->end_timer);
+  ev_timer_stop(h->loop, &h->join_watch);
   ev_timer_stop(h->loop, &h->stats_timer);
   ev_timer_stop(h->loop, &h->source_timer);
   ev_signal_stop(h->loop, &h->sig_int);

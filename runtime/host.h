@@ -23,6 +23,10 @@
 /* After the grace period, how long datagrams held by the impairment layer
  * may take to leave before the process exits anyway. */
 #define RT_DRAIN_MAX_S 1.0
+/* A --join that has not answered after this long is reported (and tried
+ * on), then every RT_JOIN_WARN_EVERY_S. */
+#define RT_JOIN_WARN_S       1.0
+#define RT_JOIN_WARN_EVERY_S 10.0
 
 enum rt_host_state { RT_RUNNING, RT_DEPARTING, RT_DRAINING, RT_DONE };
 
@@ -61,7 +65,9 @@ typedef struct rt_host {
   rt_source src;
   rt_peer_hooks hooks;
   ev_timer join_timer, grace_timer, drain_timer, stats_timer, source_timer, eof_timer;
-  ev_timer end_timer; /* the broadcast ended: leave (outside core callbacks) */
+  ev_timer end_timer;   /* the broadcast ended: leave (outside core callbacks) */
+  ev_timer join_watch;  /* says so while --join does not answer */
+  uint64_t join_warned; /* warnings given */
   ev_signal sig_int, sig_term, sig_usr1;
   int state;
   int exit_code;
@@ -70,12 +76,19 @@ typedef struct rt_host {
   uint64_t drain_deadline_ns;
 } rt_host;
 
-/* Runs a process as the options say; returns its exit status (0 or 1). */
+/* The exit status of an unusable flag found at start-up (as a usage error). */
+#define RT_EXIT_USAGE 2
+
+/* Runs a process as the options say; returns its exit status: 0, 1 (a
+ * runtime error) or RT_EXIT_USAGE (a --stats that cannot be written). */
 int rt_host_run(const rt_options *opt);
 
 /* Writes the JSON counters of every hosted peer to path ("-": stdout),
  * through a temporary file and a rename so a reader never sees half of it.
  * Returns 0 or -errno. */
 int rt_stats_write(rt_host *h, const char *path);
+/* Whether rt_stats_write can write path (its temporary file is made and
+ * removed; a folder is refused). Returns 0 or -errno. */
+int rt_stats_check(const char *path);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -245,6 +246,20 @@ static void stats_doc(FILE *f, rt_host *h) {
   fputc(',', f);
   stats_latency(f, lat);
   fputs("}}\n", f);
+}
+
+int rt_stats_check(const char *path) {
+  if (strcmp(path, "-") == 0) return 0;
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
+  char tmp[4200];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= sizeof tmp)
+    return -ENAMETOOLONG;
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -errno;
+  fclose(f);
+  unlink(tmp);
+  return 0;
 }
 
 int rt_stats_write(rt_host *h, const char *path) {

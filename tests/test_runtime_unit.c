@@ -487,6 +487,32 @@ static void test_cli_commands(void **state) {
     if (!strstr(err, bad[i].says))
       fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i].says);
   }
+  /* stdout cannot carry both the stream and the counters. */
+  assert_int_equal(parse(&o, err, "listen", "--station", "s", "--listen",
+                         "127.0.0.1:9000", "--output", "-", "--stats", "-", NULL),
+                   RT_CLI_ERROR);
+  assert_non_null(strstr(err, "--stats"));
+  assert_int_equal(
+      parse(&o, err, "--listen", "127.0.0.1:9000", "--output", "-", "--stats", "-", NULL),
+      RT_CLI_ERROR);
+  assert_int_equal(parse(&o, err, "listen", "--station", "s", "--listen",
+                         "127.0.0.1:9000", "--output", "-", "--stats", "s.json", NULL),
+                   RT_CLI_RUN);
+  /* --join by host name (IPv4), and a clear error when it does not
+   * resolve (.invalid never does, RFC 2606). */
+  assert_int_equal(
+      parse(&o, err, "--listen", "127.0.0.1:9000", "--join", "localhost:8000", NULL),
+      RT_CLI_RUN);
+  assert_true(o.join && o.join_ip == IP(127, 0, 0, 1) && o.join_port == 8000);
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", "--join",
+                         "no-such-host.invalid:8000", NULL),
+                   RT_CLI_ERROR);
+  assert_non_null(strstr(err, "cannot resolve 'no-such-host.invalid'"));
+  assert_int_equal(
+      parse(&o, err, "--listen", "127.0.0.1:9000", "--join", "localhost:0", NULL),
+      RT_CLI_ERROR);
+  assert_non_null(strstr(err, "PORT"));
+
   /* Each command's help is its own. */
   char *buf = NULL;
   size_t len = 0;
