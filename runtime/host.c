@@ -607,6 +607,10 @@ int rt_host_run(const rt_options *opt) {
   }
 
   ev_run(h->loop, 0);
+  /* What the outputs still hold is written first (a paused reader reads
+   * on), so the counters at exit say what reached them. */
+  for (uint32_t i = 0; h->out && i < h->npeers; i++)
+    rt_output_close(&h->out[i]);
   /* Counters that could not be written are a failed run. */
   h->exit_code = host_write_stats(h) == 0 ? 0 : 1;
 

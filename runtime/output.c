@@ -43,6 +43,7 @@ static void out_drain(rt_output *o) {
   } else if (ev_is_active(&o->wio)) {
     ev_io_stop(o->loop, &o->wio);
   }
+  if (o->ended && (o->qlen == 0 || o->failed) && !o->closed) rt_output_close(o);
 }
 
 static void out_wio_cb(struct ev_loop *loop, ev_io *w, int revents) {
@@ -125,9 +126,11 @@ static void out_write_headers(rt_output *o) {
   o->new_link = false;
 }
 
+/* END: the output closes once what is queued is written (a player at the
+ * end of a pipe then sees EOF); the process's exit writes the rest. */
 static void out_end(rt_output *o) {
   o->ended = true;
-  rt_output_close(o);
+  if (o->qlen == 0) rt_output_close(o);
 }
 
 static void on_record(void *user, sc_station_record_type type, const uint8_t *data,
@@ -249,6 +252,8 @@ int rt_output_open(rt_output *o, struct ev_loop *loop, const char *path, bool st
 }
 
 void rt_output_close(rt_output *o) {
+  if (o->closed) return;
+  o->closed = true;
   if (o->fd >= 0) {
     if (o->qlen > 0 && !o->failed) {
       /* The last of it: wait for the reader (a player at the end of a pipe
@@ -262,7 +267,6 @@ void rt_output_close(rt_output *o) {
     close(o->fd);
     o->fd = -1;
   }
-  o->closed = true;
   free(o->q);
   o->q = NULL;
   o->qlen = 0;
