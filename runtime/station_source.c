@@ -19,7 +19,8 @@
 #include "core/err.h"
 
 struct rt_station_source {
-  sc_node *node;
+  sc_node *node;       /* NULL: out goes to sink */
+  sc_station_sink out; /* where generation bytes go */
   rt_station_source_config cfg;
   sc_station_writer w;
   size_t gen_bytes;
@@ -58,7 +59,8 @@ static int sink_write(void *user, const uint8_t *data, size_t datalen) {
   if (s->gen_fill == 0) s->gen_first_ns = s->now;
   s->gen_fill += datalen;
   if (s->gen_fill >= s->gen_bytes) s->gen_fill = 0; /* the stream cut it */
-  int rc = sc_node_source_write(s->node, data, datalen, s->now);
+  int rc = s->node ? sc_node_source_write(s->node, data, datalen, s->now)
+                   : s->out.write(s->out.user, data, datalen);
   if (rc != SC_OK) s->stats.write_errors++;
   return rc;
 }
@@ -66,7 +68,7 @@ static int sink_write(void *user, const uint8_t *data, size_t datalen) {
 static int sink_flush(void *user) {
   rt_station_source *s = user;
   s->gen_fill = 0;
-  int rc = sc_node_source_flush(s->node, s->now);
+  int rc = s->node ? sc_node_source_flush(s->node, s->now) : s->out.flush(s->out.user);
   if (rc != SC_OK) s->stats.write_errors++;
   return rc;
 }
@@ -142,9 +144,8 @@ static void on_unit(void *user, const sc_media_unit *u) {
 
 /* ------------------------------------------------------------ API */
 
-int rt_station_source_new(rt_station_source **out, sc_node *node,
-                          const rt_station_source_config *cfg) {
-  if (!out || !node || !cfg) return SC_ERR_INVALID;
+static int station_new(rt_station_source **out, sc_node *node,
+                       const sc_station_sink *sink, const rt_station_source_config *cfg) {
   rt_station_source *s = calloc(1, sizeof *s);
   if (!s) return SC_ERR_NOMEM;
   s->hbuf = malloc(SC_STATION_HEADERS_MAX);
@@ -153,6 +154,7 @@ int rt_station_source_new(rt_station_source **out, sc_node *node,
     return SC_ERR_NOMEM;
   }
   s->node = node;
+  if (sink) s->out = *sink;
   s->cfg = *cfg;
   s->media_us = -1;
   s->gen_bytes = cfg->gen_bytes;
@@ -161,8 +163,8 @@ int rt_station_source_new(rt_station_source **out, sc_node *node,
     sc_stream_config_default(&sc);
     s->gen_bytes = (size_t)sc.data_chunks * sc.chunk_bytes;
   }
-  sc_station_sink sink = {sink_write, sink_flush, s};
-  int rc = sc_station_writer_init(&s->w, s->gen_bytes, &sink);
+  sc_station_sink mine = {sink_write, sink_flush, s};
+  int rc = sc_station_writer_init(&s->w, s->gen_bytes, &mine);
   if (rc != SC_OK) {
     free(s->hbuf);
     free(s);
@@ -170,6 +172,18 @@ int rt_station_source_new(rt_station_source **out, sc_node *node,
   }
   *out = s;
   return SC_OK;
+}
+
+int rt_station_source_new(rt_station_source **out, sc_node *node,
+                          const rt_station_source_config *cfg) {
+  if (!out || !node || !cfg) return SC_ERR_INVALID;
+  return station_new(out, node, NULL, cfg);
+}
+
+int rt_station_source_new_sink(rt_station_source **out, const sc_station_sink *sink,
+                               const rt_station_source_config *cfg) {
+  if (!out || !sink || !sink->write || !sink->flush || !cfg) return SC_ERR_INVALID;
+  return station_new(out, NULL, sink, cfg);
 }
 
 void rt_station_source_del(rt_station_source *s) {

@@ -76,6 +76,11 @@ typedef struct rt_station_source rt_station_source;
  * SC_ERR_INVALID or SC_ERR_NOMEM. */
 int rt_station_source_new(rt_station_source **out, sc_node *node,
                           const rt_station_source_config *cfg);
+/* The same over any sink instead of a node's stream source (tests, a
+ * recorder): sink->write and sink->flush take the generation bytes as the
+ * node's sc_node_source_write/flush would, cutting every cfg->gen_bytes. */
+int rt_station_source_new_sink(rt_station_source **out, const sc_station_sink *sink,
+                               const rt_station_source_config *cfg);
 void rt_station_source_del(rt_station_source *s);
 
 /* A source connected. kind: from its Content-Type, or SC_MEDIA_UNKNOWN to
