@@ -252,19 +252,25 @@ def scenario_late_ogg(run, tmp):
     run.listener("l0", 0, None)
     time.sleep(0.5)
     relays = [run.listener(f"r{i}", 1 + i, 0) for i in range(3)]
-    src = run.broadcaster("src", 10, 0, opus, ["--start-delay-ms", "3000"])
+    src = run.broadcaster("src", 10, 0, opus,
+                          ["--start-delay-ms", "3000", "--stats-interval-ms", "500"])
     # Joins about 5 s into the broadcast.
     time.sleep(3 + 5)
+    try:
+        ss = run.stats("src").get("station_source", {})
+    except (OSError, ValueError):
+        ss = {}
+    if ss.get("header_sets", 0) == 0 or ss.get("media_us", -1) < 0:
+        # Without the Ogg framer the file is opaque bytes at --rate-kbps: the
+        # broadcast is over already and has no headers to test.
+        log(f"skipped: this build's framer finds no Ogg headers or times ({ss})")
+        sys.exit(77)
     out = os.path.join(tmp, "late.opus")
     lis = run.listener("late", 5, 0, out)
     run.expect_exit0(lis)
     run.expect_exit0(src)
     st = run.stats("src")
-    info = st.get("source", {})
-    if st.get("station_source", {}).get("header_sets", 0) == 0:
-        log("skipped: this build's framer finds no Ogg headers (media/ without "
-            "the Ogg framer)")
-        sys.exit(77)
+    info = st.get("station_source", {})
     got = read(out)
     if not got.startswith(b"OggS") or got.find(b"OpusHead") != 28:
         raise Fail("the late listener's output does not begin with the Opus headers")
