@@ -29,6 +29,7 @@ struct rt_station_source {
   size_t gen_fill;
   uint64_t gen_first_ns; /* its first byte */
   uint64_t last_feed_ns; /* bytes last arrived */
+  uint64_t burst_gap_ns; /* the feed's recent longest pause (decaying) */
   /* Session. */
   bool in_session;
   sc_media_kind kind; /* as begun; UNKNOWN: probe */
@@ -250,6 +251,12 @@ int rt_station_source_feed(rt_station_source *s, const uint8_t *data, size_t dat
                            uint64_t now) {
   if (!s->in_session) return SC_ERR_INVALID;
   s->now = now;
+  /* A feed that comes in bursts (an encoder's Ogg pages, a file read
+   * ahead page by page) pauses between them by design: remember the
+   * pause so that it is not taken for the end of the bytes. */
+  uint64_t gap = s->last_feed_ns && now > s->last_feed_ns ? now - s->last_feed_ns : 0;
+  if (gap > 0) s->burst_gap_ns -= s->burst_gap_ns / 32; /* forgets in ~32 pauses */
+  if (gap > s->burst_gap_ns) s->burst_gap_ns = gap;
   s->last_feed_ns = now;
   s->stats.bytes_in += datalen;
   if (s->framer) return session_feed(s, data, datalen);
@@ -301,12 +308,14 @@ void rt_station_source_end(rt_station_source *s, bool station_over, uint64_t now
   sc_station_writer_flush(&s->w);
 }
 
-/* A partial generation is cut once bytes stopped arriving for flush_ns, or
- * once its first byte waited RT_STATION_WAIT_MAX_FLUSHES times that: while
+/* A partial generation is cut once bytes stopped arriving for flush_ns (or
+ * for 1.5 times the feed's usual pause between bursts, if longer), or once
+ * its first byte waited RT_STATION_WAIT_MAX_FLUSHES times flush_ns: while
  * bytes keep flowing, generations fill and carry no padding. */
 static uint64_t flush_at(const rt_station_source *s) {
   if (s->gen_fill == 0 || s->cfg.flush_ns == 0) return UINT64_MAX;
-  uint64_t idle = s->last_feed_ns + s->cfg.flush_ns;
+  uint64_t pause = s->burst_gap_ns + s->burst_gap_ns / 2;
+  uint64_t idle = s->last_feed_ns + (pause > s->cfg.flush_ns ? pause : s->cfg.flush_ns);
   uint64_t wait = s->gen_first_ns + RT_STATION_WAIT_MAX_FLUSHES * s->cfg.flush_ns;
   uint64_t t = idle < wait ? idle : wait;
   return t > s->gen_first_ns + s->cfg.flush_ns ? t : s->gen_first_ns + s->cfg.flush_ns;

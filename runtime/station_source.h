@@ -42,7 +42,9 @@
 
 typedef struct rt_station_source_config {
   /* A partial generation is cut once no bytes arrived for this long (a
-   * feed that paused), or once its first byte waited
+   * feed that paused; a feed that comes in bursts, such as an encoder's
+   * one-second Ogg pages, for 1.5 times its usual pause), or once its first
+   * byte waited
    * RT_STATION_WAIT_MAX_FLUSHES times this long (the latency bound of a
    * slow feed): while bytes keep flowing, generations fill and carry no
    * padding. 0: only when full. */

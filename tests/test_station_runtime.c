@@ -233,6 +233,23 @@ static void test_flush_by_arrival(void **state) {
   rt_station_source_handle_expiry(s, now + FLUSH);
   assert_int_equal(g->n, cut + 1);
   assert_int_equal(rt_station_source_get_expiry(s), UINT64_MAX);
+
+  /* A bursty feed (an encoder's pages): 600 bytes every 60 ms, more than
+   * flush_ns apart. Its pauses are its rhythm, not its end: generations
+   * fill instead of being cut at every burst. */
+  size_t f0 = g->flushes;
+  uint8_t burst[600];
+  memset(burst, 'y', sizeof burst);
+  for (int i = 0; i < 50; i++) {
+    uint64_t next = now + 60 * MS;
+    while (rt_station_source_get_expiry(s) <= next) {
+      uint64_t t = rt_station_source_get_expiry(s);
+      rt_station_source_handle_expiry(s, t > now ? t : now);
+    }
+    now = next;
+    assert_int_equal(rt_station_source_feed(s, burst, sizeof burst, now), 0);
+  }
+  assert_true(g->flushes - f0 <= 3);
   rt_station_source_del(s);
   gens_free(g);
 }
