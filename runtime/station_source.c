@@ -106,6 +106,17 @@ static void headers_done(rt_station_source *s) {
   s->hbuflen = 0;
   s->stats.header_sets++;
   put(s, SC_STATION_HEADERS, s->headers, s->headerslen);
+  /* An Ogg stream names what plays in its comment header (ARTIST - TITLE):
+   * the station's title unless a source's own title call says otherwise
+   * later. */
+  char np[SC_MEDIA_NOW_PLAYING_MAX];
+  if (s->kind == SC_MEDIA_OGG &&
+      sc_media_now_playing(s->headers, s->headerslen, np, sizeof np) > 0 &&
+      strcmp(np, s->title) != 0) {
+    snprintf(s->title, sizeof s->title, "%s", np);
+    s->stats.titles++;
+    put(s, SC_STATION_TITLE, s->title, strlen(s->title));
+  }
 }
 
 static void on_unit(void *user, const sc_media_unit *u) {

@@ -79,6 +79,21 @@ static void stats_latency(FILE *f, const uint32_t *bins) {
   fputc(']', f);
 }
 
+/* s as a JSON string (quotes, backslashes and control characters escaped). */
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      fprintf(f, "\\%c", c);
+    else if (c < 0x20)
+      fprintf(f, "\\u%04x", c);
+    else
+      fputc(c, f);
+  }
+  fputc('"', f);
+}
+
 /* What the peer's output got and what it should have had (output.h). */
 static void stats_output(FILE *f, const rt_output *o) {
   const rt_output_stats *s = &o->st;
@@ -90,13 +105,19 @@ static void stats_output(FILE *f, const rt_output *o) {
           ",\"gens_missed_at_start\":%" PRIu64 ",\"records_cut\":%" PRIu64
           ",\"bytes_cut\":%" PRIu64 ",\"bytes_missed_est\":%" PRIu64
           ",\"epochs\":%" PRIu64 ",\"sessions\":%" PRIu64
-          ",\"playing\":%s,\"ended\":%s,\"failed\":%s,\"continuity\":%.6f}",
+          ",\"playing\":%s,\"ended\":%s,\"failed\":%s,\"continuity\":%.6f",
           s->bytes_written, o->qlen, s->records_written, s->headers_written,
           s->records_dropped, s->bytes_dropped, s->queue_max, s->gens, s->gens_lost,
           s->gens_missed_at_start, s->records_cut, s->bytes_cut,
           rt_output_missed_bytes_est(o), s->epochs, s->sessions,
           o->playing ? "true" : "false", o->ended ? "true" : "false",
           o->failed ? "true" : "false", rt_output_continuity(o));
+  if (o->reader) {
+    /* The station's now playing, as last received. */
+    fputs(",\"title\":", f);
+    json_str(f, sc_station_reader_title(o->reader));
+  }
+  fputc('}', f);
 }
 
 static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {

@@ -248,7 +248,8 @@ def scenario_late_ogg(run, tmp):
         sys.exit(77)
     opus = os.path.join(tmp, "x.opus")
     subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=20",
-                    "-c:a", "libopus", "-b:a", "64k", opus], check=True)
+                    "-c:a", "libopus", "-b:a", "64k", "-metadata", "artist=Test Tone",
+                    "-metadata", "title=A 440", opus], check=True)
     run.listener("l0", 0, None)
     time.sleep(0.5)
     relays = [run.listener(f"r{i}", 1 + i, 0) for i in range(3)]
@@ -271,6 +272,8 @@ def scenario_late_ogg(run, tmp):
     run.expect_exit0(src)
     st = run.stats("src")
     info = st.get("station_source", {})
+    if info.get("titles") != 1:
+        raise Fail(f"the OpusTags title did not become the station's: {info}")
     got = read(out)
     if not got.startswith(b"OggS") or got.find(b"OpusHead") != 28:
         raise Fail("the late listener's output does not begin with the Opus headers")
@@ -279,6 +282,8 @@ def scenario_late_ogg(run, tmp):
     if dec.returncode != 0 or dec.stderr.strip():
         raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
     o = output_of(run.stats("late"))
+    if o.get("title") != "Test Tone - A 440":
+        raise Fail(f"the late listener's title is {o.get('title')!r}")
     log(f"late listener: {len(got)} bytes, decodes cleanly; {o}; source {info}")
     for r in relays:
         run.expect_exit0(r)
