@@ -451,6 +451,8 @@ static void handle_pass(ingest_conn *c, uint64_t now) {
     /* Icecast closes without a byte on a wrong password. */
     if (n < 0)
       in->st.refused_bad_head++;
+    else if (line.len == 5 && memcmp(line.ptr, "!POKE", 5) == 0)
+      in->st.libshout_probes++; /* libshout's ICY probe */
     else
       in->st.refused_shoutcast_password++;
     conn_close(c, now);

@@ -95,7 +95,7 @@ typedef struct rt_ingest_stats {
   uint64_t sources_accepted;      /* sessions begun */
   uint64_t sources_ended;         /* by the source closing */
   uint64_t source_timeouts;       /* dropped after the source timeout */
-  uint64_t libshout_probes;       /* libshout's unauthenticated first SOURCE */
+  uint64_t libshout_probes; /* libshout's probes: an unauthenticated SOURCE, "!POKE" */
   /* Refusals, by reason (Icecast's answer in parentheses). */
   uint64_t refused_unauthorized;       /* wrong or missing credentials (401) */
   uint64_t refused_mount_in_use;       /* a source is live (403) */

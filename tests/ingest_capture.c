@@ -176,7 +176,8 @@ int main(int argc, char **argv) {
     int n = rt_ingest_read_password_file(o.password_file, pw, sizeof pw);
     if (n < 0) {
       fprintf(stderr, "ingest_capture: --source-password-file: %s\n",
-              n == RT_INGEST_ERR_SYS ? strerror(errno) : "empty, too long or not one line");
+              n == RT_INGEST_ERR_SYS ? strerror(errno)
+                                     : "empty, too long or not one line");
       return 1;
     }
     o.password = pw;
@@ -198,8 +199,11 @@ int main(int argc, char **argv) {
                           .source_timeout_ns = o.source_timeout_ms * 1000000ull,
                           .header_timeout_ns = o.header_timeout_ms * 1000000ull,
                           .verbose = true};
-  rt_ingest_sink sink = {
-      .begin = cap_begin, .feed = cap_feed, .title = cap_title, .end = cap_end, .user = &c};
+  rt_ingest_sink sink = {.begin = cap_begin,
+                         .feed = cap_feed,
+                         .title = cap_title,
+                         .end = cap_end,
+                         .user = &c};
   /* With port 0 the kernel picks the HTTP port; the one above may be taken. */
   for (int attempt = 0; attempt < 50; attempt++) {
     rv = rt_ingest_new(&c.in, loop, &cfg, &sink);
