@@ -28,6 +28,13 @@
 #define DEPTH_LOOP            1024u
 #define DEPTH_MAX             0x7FFFu
 #define BACKOFF_DOUBLINGS_MAX 4 /* the join timeout grows to 16x at most */
+/* Searches a peer starts at once in answer to refusals, over all its groups,
+ * per join timeout: a second line behind find_parent's rule, so that no
+ * exchange of joins and refusals can outpace the retry timer for long. A
+ * forest being built answers a few refusals per group in a row (push-downs,
+ * then an anycast, bounded by the policy), far fewer than this; beyond it a
+ * refusal is answered by the retry timer. */
+#define REFUSAL_SEARCHES_MAX 64
 
 /*
  * A child: its id and address, when it was last heard and when it was
@@ -155,9 +162,11 @@ struct sc_scribe {
   sc_scribe_config cfg;
   const sc_alloc *alloc;
   sc_rng rng;
-  uint64_t hb_last_ns;       /* the last heartbeat tick: refreshes answer it */
-  uint32_t *anc;             /* every group's ancestors, packed (scribe_group) */
-  uint32_t anc_len, anc_cap; /* entries used, allocated */
+  uint64_t hb_last_ns;        /* the last heartbeat tick: refreshes answer it */
+  uint64_t refusal_window_ns; /* REFUSAL_SEARCHES_MAX: the window's start */
+  uint32_t refusal_searches;  /* ... and the searches started in it */
+  uint32_t *anc;              /* every group's ancestors, packed (scribe_group) */
+  uint32_t anc_len, anc_cap;  /* entries used, allocated */
   sc_scribe_stats stats;
 };
 
@@ -450,15 +459,47 @@ static void call_changed(sc_scribe *s, unsigned g, uint64_t now) {
   if (s->pol.tree_changed) s->pol.tree_changed(s->user, g, now);
 }
 
-/* Looks for a parent for g now: the policy's way, or a routed JOIN. */
+/* Looks for a parent for g now: the policy's way, or a routed JOIN. drop:
+ * the refusal this search answers (NULL: the retry timer's search).
+ *
+ * A refusal is answered at once only by the policy's searches elsewhere
+ * (push-down to the refuser's children, an anycast). A routed join is not
+ * sent again at once: routes are deterministic, so it would end at the
+ * same refuser and be refused again, one join, acknowledgement and refusal
+ * every round trip for as long as the refuser refuses (a peer leaving
+ * politely refuses every join for its whole grace period, and the spare
+ * capacity group, whose policy has no other search, repeated its join that
+ * way at ~19,000 messages/s on loopback). The retry timer set here sends
+ * it, later each time (SplitStream's find-parent schedule). Behind that,
+ * REFUSAL_SEARCHES_MAX bounds the searches refusals start at once. */
 static int find_parent(sc_scribe *s, unsigned g, const sc_msg_scribe_drop *drop,
                        uint64_t now) {
   scribe_group *gr = &s->groups[g];
   if (!needs_parent(gr)) return SC_OK;
+  if (s->departing) {
+    /* Leaving: no parent is worth finding, and no peer would take us. */
+    group_set_retry(s, gr, NEVER);
+    return SC_OK;
+  }
   group_set_retry(s, gr, now + retry_delay(s, gr->attempt));
+  if (drop != NULL) {
+    if (now - s->refusal_window_ns >= s->cfg.join_timeout_ns) {
+      s->refusal_window_ns = now;
+      s->refusal_searches = 0;
+    }
+    if (s->refusal_searches >= REFUSAL_SEARCHES_MAX) {
+      s->stats.refusals_deferred++;
+      return SC_OK;
+    }
+    s->refusal_searches++;
+  }
   unsigned attempt = search_count(gr);
   if (s->pol.find_parent && s->pol.find_parent(s->user, g, attempt, drop, now))
     return SC_OK;
+  if (drop != NULL) {
+    s->stats.refusals_deferred++;
+    return SC_OK;
+  }
   return sc_scribe_join_via(s, g, NULL, now);
 }
 
@@ -569,6 +610,7 @@ int sc_scribe_depart(sc_scribe *s, uint64_t now) {
   unsigned sent = 0;
   for (uint32_t g = 0; g < s->ngroups; g++) {
     scribe_group *gr = &s->groups[g];
+    group_set_retry(s, gr, NEVER); /* a leaving peer searches no more */
     for (uint32_t i = 0; i < gr->nchildren; i++, sent++)
       send_leave(s, &gr->id, gr->children[i].addr);
   }

@@ -232,9 +232,11 @@ typedef struct sc_scribe_stats {
   uint64_t parents_lost, parents_leaving, loops_refused, loops_passed, loops_broken;
   uint64_t anycasts_started, anycast_steps, anycasts_taken, anycasts_failed;
   uint64_t multicasts_recv, multicasts_dup;
-  uint64_t roots_located;    /* publishers told "I am the root" */
-  uint64_t parents_switched; /* sc_scribe_switch_parent searches */
-  uint64_t publishes_direct; /* MULTICASTs a publisher sent straight here */
+  uint64_t roots_located;     /* publishers told "I am the root" */
+  uint64_t parents_switched;  /* sc_scribe_switch_parent searches */
+  uint64_t publishes_direct;  /* MULTICASTs a publisher sent straight here */
+  uint64_t refusals_deferred; /* refusals left to the retry timer: a routed
+                                 join refused, or REFUSAL_SEARCHES_MAX */
 } sc_scribe_stats;
 
 void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out);

@@ -96,9 +96,9 @@ _Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
 #define WIRE_MULTICAST_BODY_MAX                                                          \
   (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN +              \
    WIRE_BOOL_LEN + WIRE_LD_LEN(15, SC_CHUNK_BYTES_MAX))
-#define WIRE_REPAIR_REQ_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN)
+#define WIRE_REPAIR_REQ_BODY_MAX  (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN)
 #define WIRE_SCRIBE_ROOT_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_BOOL_LEN + WIRE_U32_LEN)
-#define WIRE_SCRIBE_HB_BODY_MAX (WIRE_BOOL_LEN + SC_SCRIBE_HB_GROUPS * WIRE_ID_FIELD_LEN)
+#define WIRE_SCRIBE_HB_BODY_MAX   (WIRE_BOOL_LEN + SC_SCRIBE_HB_GROUPS * WIRE_ID_FIELD_LEN)
 #define WIRE_SCRIBE_PATH_BODY_MAX                                                        \
   (WIRE_ID_FIELD_LEN + WIRE_BOOL_LEN + WIRE_U16_LEN + WIRE_PACKED64_LEN(SC_PATH_MAX))
 #define WIRE_SCRIBE_GROUP_BODY_MAX WIRE_ID_FIELD_LEN
@@ -269,10 +269,10 @@ static uint64_t *wire_enc_prefixes(wire_enc *enc, const uint64_t *v, unsigned n)
   return enc->prefixes;
 }
 
-/* Fills b from msg's union member and points env at it. Returns 0 or
- * SC_ERR_INVALID. */
-static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
-                         Stripecast__Envelope *env) {
+/* wire_enc_body's Pastry half: fills b from msg's union member (a PING up to a
+ * ROW) and points env at it. Returns 0 or SC_ERR_INVALID. */
+static int wire_enc_pastry_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
+                                Stripecast__Envelope *env) {
   int rv;
   switch (msg->type) {
   case SC_MSG_PING:
@@ -349,6 +349,18 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     env->row = &b->row;
     break;
   }
+  default:
+    return SC_ERR_INVALID;
+  }
+  return 0;
+}
+
+/* wire_enc_body's other half: the same for the Scribe, SplitStream and stream
+ * messages (a MULTICAST up to a SCRIBE_ROOT). */
+static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
+                              Stripecast__Envelope *env) {
+  int rv;
+  switch (msg->type) {
   case SC_MSG_MULTICAST: {
     const sc_msg_multicast *m = &msg->u.multicast;
     stripecast__multicast__init(&b->multicast);
@@ -449,6 +461,19 @@ static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
   default:
     return SC_ERR_INVALID;
   }
+  return 0;
+}
+
+/* Fills b from msg's union member and points env at it. Returns 0 or
+ * SC_ERR_INVALID. */
+static int wire_enc_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
+                         Stripecast__Envelope *env) {
+  int rv;
+  if (msg->type >= SC_MSG_PING && msg->type <= SC_MSG_ROW)
+    rv = wire_enc_pastry_body(enc, msg, b, env);
+  else
+    rv = wire_enc_tree_body(enc, msg, b, env);
+  if (rv != 0) return rv;
   env->body_case = (Stripecast__Envelope__BodyCase)wire_body_field[msg->type];
   return 0;
 }

@@ -5,7 +5,7 @@
  * given. A fuzzer that starts from real datagrams reaches deep into the
  * decoder within seconds instead of minutes.
  *
- * usage: wire_seeds DIR
+ * usage: wire_seeds DIR (the committed corpus is fuzz/corpus/wire/)
  */
 #include <stdarg.h>
 #include <stddef.h>

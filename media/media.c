@@ -24,6 +24,10 @@ struct sc_media_framer {
 
 static const sc_media_format *format_of(sc_media_kind kind) {
   switch (kind) {
+  case SC_MEDIA_WEBM:
+    return &sc_media_format_webm;
+  case SC_MEDIA_MPEGTS:
+    return &sc_media_format_mpegts;
   default:
     return NULL;
   }
@@ -238,7 +242,12 @@ const sc_media_stats *sc_media_framer_stats(const sc_media_framer *f) {
 }
 
 sc_media_kind sc_media_probe(const uint8_t *data, size_t datalen) {
-  (void)data;
-  (void)datalen;
+  /* The EBML magic (RFC 8794): a WebM or Matroska stream. */
+  if (datalen >= 4 && data[0] == 0x1A && data[1] == 0x45 && data[2] == 0xDF &&
+      data[3] == 0xA3)
+    return SC_MEDIA_WEBM;
+  /* Three transport packets in a row (ISO/IEC 13818-1: 0x47 every 188 bytes). */
+  if (datalen > 376 && data[0] == 0x47 && data[188] == 0x47 && data[376] == 0x47)
+    return SC_MEDIA_MPEGTS;
   return SC_MEDIA_UNKNOWN; /* each format adds its magic here */
 }

@@ -18,11 +18,13 @@ SC_DEPS=(
   libisal-dev          # stream FEC: Reed-Solomon from ISA-L
   libcmocka-dev        # unit tests
   clang                # fuzz targets (libFuzzer), SC_FUZZ=ON
+  clang-format         # scripts/format.sh and ctest format: version 14 (Debian 12's), pinned
   gnuplot-nox          # figures (scripts/plot/*.gp)
   parallel             # parameter sweeps
   openssh-server       # tests/check_sweep_ssh.sh: sweeps over ssh (a private sshd on 127.0.0.1)
   jq                   # JSON summaries in scripts and benchmarks
-  python3              # scripts/cluster (real-peer clusters)
+  python3              # scripts/cluster (real-peer clusters); scripts/test.sh reads ctest's JUnit file
+  ffmpeg               # tests/check_media_video_late_start.sh: decodes a late listener's WebM / MPEG-TS
 )
 
 usage() {

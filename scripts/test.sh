@@ -23,7 +23,9 @@ tests two build trees:
 
 A build error stops the script at once (the other tree would fail the same way);
 test failures in the first pass still let the sanitizer pass run, since its report
-often explains them. Prints a summary and exits non-zero on any failure.
+often explains them. Prints a summary: per pass and in total, the tests passed,
+failed and skipped (each skipped test named with its reason; a skipped test is
+never counted as passed and does not fail the run). Exits non-zero on any failure.
 
 Environment:
   SC_TEST_SKIP_ASAN=1   skip the sanitizer pass (quick local iteration; CI runs both)
@@ -50,6 +52,7 @@ bash ./scripts/deps.sh
 summary=()      # one line per pass, printed at the end
 passed_total=0
 failed_total=0
+skipped_total=0
 status=0
 build_failed=0
 
@@ -68,36 +71,56 @@ build_tree() {
   fi
 }
 
-# run_ctest DIR LABEL : run every test in DIR; record counts from ctest's closing line.
+# run_ctest DIR LABEL : run every test in DIR and count each one once as passed,
+# failed or skipped. ctest's closing "N% tests passed" counts skipped tests as
+# passed, so the counts come from its JUnit file and its list of failed tests
+# (scripts/lib/ctest_junit.py), which also catches a CMocka program whose cases
+# were skipped (it exits 0). A skipped
+# test does not fail the run; it is listed with its reason and never counted as
+# passed.
 run_ctest() {
-  local dir=$1 label=$2 log rc passed failed total
+  local dir=$1 label=$2 log junit rc total report counts passed failed skipped line
   log="$root/$dir/ctest.log"
+  junit="$root/$dir/ctest-junit.xml"
+  rm -f "$junit"
   echo "== ctest $dir ($label)"
   set +e
+  # The whole output of every test goes into the JUnit file (ctest keeps only
+  # 1 kB of a passed test's output by default, which can cut CMocka's summary).
   ctest --test-dir "$root/$dir" --output-on-failure --no-tests=error -j"$jobs" \
+    --output-junit "$junit" --test-output-size-passed 1048576 \
+    --test-output-size-failed 1048576 --test-output-truncation middle \
     2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
   # ctest closes with "NN% tests passed, F tests failed out of T".
-  failed=$(sed -n 's/.*tests passed, \([0-9][0-9]*\) tests* failed out of \([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
-  total=$(sed -n 's/.*tests passed, \([0-9][0-9]*\) tests* failed out of \([0-9][0-9]*\).*/\2/p' "$log" | tail -n 1)
-  if [[ -z "$total" ]]; then
+  total=$(sed -n 's/.*tests passed, [0-9][0-9]* tests* failed out of \([0-9][0-9]*\).*/\1/p' "$log" | tail -n 1)
+  if [[ -z "$total" ]] || ! report=$(python3 "$root/scripts/lib/ctest_junit.py" "$junit" "$log"); then
     summary+=("$label: ctest ran no tests or crashed (exit $rc); see $dir/ctest.log")
     status=1
     return
   fi
-  passed=$((total - failed))
+  counts=$(printf '%s\n' "$report" | sed -n 's/^counts //p')
+  read -r passed failed skipped <<<"$counts"
   passed_total=$((passed_total + passed))
   failed_total=$((failed_total + failed))
-  if ((rc != 0 || failed != 0)); then
-    status=1
-    summary+=("$label: FAILED: $passed passed, $failed failed of $total (log: $dir/ctest.log)")
-    while IFS= read -r line; do
-      summary+=("    $line")
-    done < <(sed -n '/The following tests FAILED:/,$p' "$log" | sed -n 's/^[[:space:]]*\([0-9][0-9]* - .*\)/\1/p')
-  else
-    summary+=("$label: ok: $passed passed of $total")
+  skipped_total=$((skipped_total + skipped))
+  if ((rc != 0 && failed == 0)); then
+    # ctest failed but no test did (e.g. a test could not be started): say so.
+    failed=1
+    failed_total=$((failed_total + 1))
+    report+=$'\n'"failed ctest: exit $rc with no failed test in $dir/ctest-junit.xml"
   fi
+  if ((failed != 0)); then
+    status=1
+    summary+=("$label: FAILED: $passed passed, $failed failed, $skipped skipped of $total (log: $dir/ctest.log)")
+  else
+    summary+=("$label: ok: $passed passed, $failed failed, $skipped skipped of $total")
+  fi
+  while IFS= read -r line; do
+    [[ "$line" == counts* || -z "$line" ]] && continue
+    summary+=("    $line")
+  done <<<"$report"
 }
 
 print_summary() {
@@ -105,7 +128,7 @@ print_summary() {
   echo "================ test.sh summary ================"
   printf '%s\n' "${summary[@]}"
   if ((!build_failed)); then
-    echo "tests: $passed_total passed, $failed_total failed"
+    echo "tests: $passed_total passed, $failed_total failed, $skipped_total skipped"
   fi
 }
 

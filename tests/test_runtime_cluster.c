@@ -4,16 +4,21 @@
  * here independently of the script's own verdict.
  *
  *   test_runtime_cluster stream   30 receivers, a source streams 5 MB of random
- *                                 bytes at 3 Mbit/s: every output is
- *                                 byte-identical to the input.
+ *                              bytes at 3 Mbit/s: every output is
+ *                              byte-identical to the input.
  *   test_runtime_cluster kill     the same, with 8 of the 30 receivers (27%)
- *                                 SIGKILLed mid-stream, one a second: every
- *                                 survivor's output is byte-identical.
+ *                              SIGKILLed mid-stream, one a second: every
+ *                              survivor's output is byte-identical.
+ *   test_runtime_cluster depart   10 receivers and a source that leaves 0.5 s
+ *                              after its end of input, then every receiver
+ *                              SIGTERMed at once (polite departures all
+ *                              together): no peer sends more than a bound of
+ *                              datagrams and Pastry messages.
  *   test_runtime_cluster garbage  12 receivers stream 2 MB while this test sends
- *                                 one receiver truncated, oversized, wrong-version,
- *                                 malformed, random and spoofed datagrams: each
- *                                 is counted by reason and dropped, and that
- *                                 receiver's output is still byte-identical.
+ *                              one receiver truncated, oversized, wrong-version,
+ *                              malformed, random and spoofed datagrams: each
+ *                              is counted by reason and dropped, and that
+ *                              receiver's output is still byte-identical.
  *
  * Every run also requires each surviving process to exit 0 after SIGTERM (a
  * polite departure), which in the ASan build includes the leak check.
@@ -230,11 +235,71 @@ static void test_kill_at_once(void **state) {
   (void)state;
   make_out("kill_at_once");
   g_base_port = pick_base_port(3);
-  const char *args[] = {"--peers",     "30",         "--bytes",     "5000000",
-                        "--rate-kbps", "3000",       "--settle-s",  "15",
-                        "--timeout-s", "40",         "--peer-args", "--window-gens 256",
-                        "--kill",      "3:8",        NULL};
+  const char *args[] = {"--peers",     "30",   "--bytes",     "5000000",
+                        "--rate-kbps", "3000", "--settle-s",  "15",
+                        "--timeout-s", "40",   "--peer-args", "--window-gens 256",
+                        "--kill",      "3:8",  NULL};
   run_and_check_kills(args, 8, 22);
+}
+
+/* -------------------------------------------------------------- depart */
+
+/* The largest value of "key": in a JSON document (a process's counters
+ * name it once per peer and once in the totals). */
+static uint64_t json_u64_max(const char *doc, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  uint64_t max = 0;
+  unsigned seen = 0;
+  for (const char *p = strstr(doc, pat); p; p = strstr(p + 1, pat), seen++) {
+    uint64_t v = strtoull(p + strlen(pat), NULL, 10);
+    if (v > max) max = v;
+  }
+  if (seen == 0) fail_msg("no %s in the stats", key);
+  return max;
+}
+
+/* Per peer over the whole run (~35 s, a 256 KB stream): a peer forwards
+ * ~350 chunks to a few children and sends ~200-400 Pastry messages; the
+ * loop a refused join made when peers left together sent 20,000-60,000 of
+ * each from one peer. */
+#define DEPART_DGRAMS_MAX      10000
+#define DEPART_PASTRY_MSGS_MAX 3000
+
+static void test_depart(void **state) {
+  (void)state;
+  make_out("depart");
+  /* Slot 2's upper half: garbage's 12 receivers take its lower half. */
+  g_base_port = pick_base_port(2) + 20;
+  const char *args[] = {"--peers",     "10",  "--bytes",       "262144",
+                        "--rate-kbps", "128", "--settle-s",    "30",
+                        "--timeout-s", "40",  "--source-args", "--eof-exit-ms 500",
+                        NULL};
+  assert_int_equal(cluster_wait(cluster_spawn(args)), 0);
+  assert_int_equal(check_outputs(), 10);
+  char path[1024];
+  uint64_t dgrams_max = 0, pastry_max = 0;
+  for (int i = -1; i < 10; i++) {
+    if (i < 0)
+      snprintf(path, sizeof path, "%s/source.json", g_out);
+    else
+      snprintf(path, sizeof path, "%s/stats/proc-%d.json", g_out, i);
+    size_t len = 0;
+    uint8_t *doc = slurp(path, &len);
+    if (!doc) fail_msg("no counters in %s", path);
+    char *text = realloc(doc, len + 1);
+    assert_non_null(text);
+    text[len] = '\0';
+    uint64_t d = json_u64_max(text, "dgrams_out"), m = json_u64_max(text, "msgs_sent");
+    free(text);
+    if (d > dgrams_max) dgrams_max = d;
+    if (m > pastry_max) pastry_max = m;
+  }
+  print_message("at most %llu datagrams and %llu Pastry messages sent by one peer\n",
+                (unsigned long long)dgrams_max, (unsigned long long)pastry_max);
+  assert_true(dgrams_max <= DEPART_DGRAMS_MAX);
+  assert_true(pastry_max <= DEPART_PASTRY_MSGS_MAX);
+  cleanup_out();
 }
 
 /* ------------------------------------------------------------- garbage */
@@ -374,12 +439,15 @@ int main(int argc, char **argv) {
   const struct CMUnitTest kill[] = {cmocka_unit_test(test_kill)};
   const struct CMUnitTest kill_at_once[] = {cmocka_unit_test(test_kill_at_once)};
   const struct CMUnitTest garbage[] = {cmocka_unit_test(test_garbage)};
+  const struct CMUnitTest depart[] = {cmocka_unit_test(test_depart)};
   const char *which = argc > 1 ? argv[1] : "";
   if (strcmp(which, "stream") == 0) return cmocka_run_group_tests(stream, NULL, NULL);
   if (strcmp(which, "kill") == 0) return cmocka_run_group_tests(kill, NULL, NULL);
   if (strcmp(which, "kill_at_once") == 0)
     return cmocka_run_group_tests(kill_at_once, NULL, NULL);
   if (strcmp(which, "garbage") == 0) return cmocka_run_group_tests(garbage, NULL, NULL);
-  fprintf(stderr, "usage: test_runtime_cluster stream|kill|kill_at_once|garbage\n");
+  if (strcmp(which, "depart") == 0) return cmocka_run_group_tests(depart, NULL, NULL);
+  fprintf(stderr,
+          "usage: test_runtime_cluster stream|kill|kill_at_once|garbage|depart\n");
   return 2;
 }

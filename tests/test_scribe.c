@@ -1128,6 +1128,70 @@ static void snap_assert_same(const tree_snap *a, const tree_snap *b) {
   }
 }
 
+/* Refusals fed to a peer faster than any search could be answered (here all
+ * at one instant, from its parent, which is leaving): the peer starts at
+ * most 64 searches for them within a join timeout (REFUSAL_SEARCHES_MAX in
+ * scribe.c) and leaves the rest to its retry timer. Behind the rule that a
+ * refused routed join waits for that timer, this bounds any exchange of
+ * joins and refusals the policy's own searches might make. */
+static void test_refusals_answered_at_once_are_bounded(void **state) {
+  (void)state;
+  net *nt = net_alloc(KIND_NODE, 16, 17);
+  for (uint32_t i = 0; i < nt->n; i++)
+    nt->node_cfg[i].forest.capacity = 20;
+  net_create(nt, 17);
+  net_build(nt);
+  for (uint32_t i = 0; i < nt->n; i++)
+    assert_int_equal(sc_node_start_forest(nt->node[i], nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 60 * S);
+  const uint32_t x = 4;
+  sc_node *nx = nt->node[x];
+  sc_scribe *sx = sc_node_scribe(nx);
+  const sc_splitstream *ssx = sc_node_forest_c(nx);
+  int g = -1;
+  for (unsigned h = 0; h < sc_scribe_groups(sx) && g < 0; h++)
+    if (sc_splitstream_stripe_of(ssx, h) >= 0 && sc_scribe_parent(sx, h, NULL))
+      g = (int)h;
+  assert_true(g >= 0);
+  sc_ref parent;
+  assert_true(sc_scribe_parent(sx, (unsigned)g, &parent));
+  const sc_id gid = *sc_scribe_group_id(sx, (unsigned)g);
+  /* The parent is leaving: x searches while it keeps it. */
+  assert_int_equal(sc_scribe_switch_parent(sx, (unsigned)g, nt->now_ns), SC_OK);
+
+  enum { REFUSALS = 200 };
+  sc_scribe_stats st0, st1;
+  sc_scribe_get_stats(sx, &st0);
+  for (unsigned k = 0; k < REFUSALS; k++) {
+    sc_msg m;
+    memset(&m, 0, sizeof(m));
+    m.sender = parent;
+    m.type = SC_MSG_SCRIBE_DROP;
+    m.u.scribe_drop.group = gid;
+    /* One push-down candidate forwarding the stripe (its first digit), a
+     * phantom that never answers. */
+    m.u.scribe_drop.n = 1;
+    m.u.scribe_drop.e[0].id = gid;
+    m.u.scribe_drop.e[0].id.lo ^= k + 1;
+    m.u.scribe_drop.e[0].addr = PHANTOM_BASE + k % 8;
+    assert_int_equal(sc_node_recv(nx, &m, nt->now_ns), SC_OK);
+  }
+  sc_scribe_get_stats(sx, &st1);
+  uint64_t searches = (st1.joins_direct - st0.joins_direct) +
+                      (st1.joins_routed - st0.joins_routed) +
+                      (st1.anycasts_started - st0.anycasts_started);
+  uint64_t deferred = st1.refusals_deferred - st0.refusals_deferred;
+  print_message("%d refusals at once: %llu searches, %llu left to the retry timer\n",
+                REFUSALS, (unsigned long long)searches, (unsigned long long)deferred);
+  assert_true(searches > 0);
+  assert_true(searches <= 64);
+  assert_int_equal(searches + deferred, REFUSALS);
+  /* The retry timer still runs: x finds a parent again. */
+  net_run(nt, nt->now_ns + 120 * S);
+  assert_true(sc_scribe_attached(sx, (unsigned)g));
+  net_del(nt);
+}
+
 static void test_malformed_messages_change_nothing(void **state) {
   (void)state;
   net *nt = net_alloc(KIND_NODE, 16, 13);
@@ -1501,6 +1565,7 @@ int main(void) {
       cmocka_unit_test(test_full_peer_drops_by_the_paper_rule),
       cmocka_unit_test(test_stripe_ids),
       cmocka_unit_test(test_malformed_messages_change_nothing),
+      cmocka_unit_test(test_refusals_answered_at_once_are_bounded),
       cmocka_unit_test(test_node_new_out_of_memory),
       cmocka_unit_test(test_running_out_of_memory),
       cmocka_unit_test(test_invalid_arguments),
