@@ -273,3 +273,15 @@ if failures:
     sys.exit(1)
 print("all checks passed")
 PY
+
+# The server leaves cleanly (under sanitizers: no report).
+kill -TERM "$cap_pid"
+rc=0
+wait "$cap_pid" || rc=$?
+cap_pid=
+if [[ $rc != 0 ]] || grep -q "Sanitizer" "$tmp/cap.log"; then
+  echo "FAIL ingest_capture exit status $rc"
+  cat "$tmp/cap.log"
+  exit 1
+fi
+echo "ok   ingest_capture exits 0"
