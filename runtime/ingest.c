@@ -102,7 +102,11 @@ int rt_ingest_read_password_file(const char *path, char *out, size_t cap) {
     if (r == 0) break;
     n += (size_t)r;
   }
+  /* A full buffer may hide more lines: refuse rather than cut. */
+  char extra;
+  bool more = n == cap && read(fd, &extra, 1) > 0;
   close(fd);
+  if (more) return SC_ERR_TOO_LARGE;
   while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
     n--;
   if (n >= cap) return SC_ERR_TOO_LARGE;
