@@ -55,6 +55,7 @@ struct rt_ingest {
   int lfd[2]; /* HTTP, SHOUTcast; -1: none */
   ev_io lio[2];
   uint16_t port;
+  bool shoutcast; /* the SHOUTcast listener was opened */
   ingest_conn conns[RT_INGEST_CONNS_MAX];
   ingest_conn *live; /* the connection streaming the mount, or NULL */
   char agent[RT_INGEST_AGENT_MAX_BYTES + 1];
@@ -511,7 +512,8 @@ static void conn_stream_read(ingest_conn *c, uint64_t now) {
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      conn_close(c, now); /* a reset: the source is gone */
+      in->st.sources_ended++; /* a reset: the source is gone too */
+      conn_close(c, now);
       return;
     }
     if (r == 0) {
@@ -737,6 +739,7 @@ int rt_ingest_new(rt_ingest **out, struct ev_loop *loop, const rt_ingest_config 
       return fd;
     }
     in->lfd[1] = fd;
+    in->shoutcast = true;
   }
   for (int i = 0; i < 2; i++) {
     if (in->lfd[i] < 0) continue;
@@ -748,8 +751,7 @@ int rt_ingest_new(rt_ingest **out, struct ev_loop *loop, const rt_ingest_config 
   return 0;
 }
 
-void rt_ingest_del(rt_ingest *in) {
-  if (!in) return;
+void rt_ingest_stop(rt_ingest *in) {
   uint64_t now = now_ns();
   for (size_t k = 0; k < RT_INGEST_CONNS_MAX; k++)
     conn_close(&in->conns[k], now);
@@ -757,7 +759,13 @@ void rt_ingest_del(rt_ingest *in) {
     if (in->lfd[i] < 0) continue;
     ev_io_stop(in->loop, &in->lio[i]);
     close(in->lfd[i]);
+    in->lfd[i] = -1;
   }
+}
+
+void rt_ingest_del(rt_ingest *in) {
+  if (!in) return;
+  rt_ingest_stop(in);
   free(in);
 }
 
@@ -799,7 +807,7 @@ void rt_ingest_stats_json(const rt_ingest *in, FILE *f) {
           ",\"shoutcast_password\":%" PRIu64 ",\"other\":%" PRIu64
           "},\"admin_requests\":%" PRIu64 ",\"titles\":%" PRIu64 ",\"bytes_in\":%" PRIu64
           ",\"sink_errors\":%" PRIu64 ",\"live\":",
-          in->port, in->lfd[1] >= 0 ? (int)in->port + 1 : -1, s->connections,
+          in->port, in->shoutcast ? (int)in->port + 1 : -1, s->connections,
           s->shoutcast_connections, s->sources_accepted, s->sources_ended,
           s->source_timeouts, s->libshout_probes, s->refused_unauthorized,
           s->refused_mount_in_use, s->refused_no_content_type, s->refused_wrong_mount,

@@ -93,7 +93,7 @@ typedef struct rt_ingest_stats {
   uint64_t connections;           /* accepted on the HTTP port */
   uint64_t shoutcast_connections; /* accepted on the SHOUTcast port */
   uint64_t sources_accepted;      /* sessions begun */
-  uint64_t sources_ended;         /* by the source closing */
+  uint64_t sources_ended;         /* by the source closing (or resetting) */
   uint64_t source_timeouts;       /* dropped after the source timeout */
   uint64_t libshout_probes; /* libshout's probes: an unauthenticated SOURCE, "!POKE" */
   /* Refusals, by reason (Icecast's answer in parentheses). */
@@ -131,7 +131,9 @@ int rt_ingest_read_password_file(const char *path, char *out, size_t cap);
 int rt_ingest_new(rt_ingest **out, struct ev_loop *loop, const rt_ingest_config *cfg,
                   const rt_ingest_sink *sink);
 /* Closes every connection (a live source's session ends through the sink)
- * and the listeners. NULL is allowed. */
+ * and the listeners; the counters stay readable. Idempotent. */
+void rt_ingest_stop(rt_ingest *in);
+/* rt_ingest_stop, then frees. NULL is allowed. */
 void rt_ingest_del(rt_ingest *in);
 
 /* The bound HTTP port (useful with port 0 in tests). */
