@@ -185,7 +185,7 @@ static void reader_drop_record(sc_station_reader *r) {
 
 static void copy_text(char *dst, size_t max, const uint8_t *src, size_t len) {
   if (len > max) len = max;
-  memcpy(dst, src, len);
+  if (len > 0) memcpy(dst, src, len); /* src is NULL for an empty record */
   dst[len] = '\0';
 }
 
@@ -198,7 +198,7 @@ static void reader_emit(sc_station_reader *r) {
     if (n <= SC_STATION_HEADERS_MAX) {
       uint8_t *h = r->alloc->realloc(r->headers, n ? n : 1, r->alloc->user);
       if (h) {
-        memcpy(h, p, n);
+        if (n > 0) memcpy(h, p, n);
         r->headers = h;
         r->headerslen = n;
       }

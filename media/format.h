@@ -42,4 +42,9 @@ extern const sc_media_format sc_media_format_aac;
 extern const sc_media_format sc_media_format_webm;
 extern const sc_media_format sc_media_format_mpegts;
 
+/* Does data begin like this format? For sc_media_probe. */
+bool sc_media_ogg_probe(const uint8_t *data, size_t datalen);
+bool sc_media_mp3_probe(const uint8_t *data, size_t datalen);
+bool sc_media_aac_probe(const uint8_t *data, size_t datalen);
+
 #endif

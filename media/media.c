@@ -24,6 +24,12 @@ struct sc_media_framer {
 
 static const sc_media_format *format_of(sc_media_kind kind) {
   switch (kind) {
+  case SC_MEDIA_OGG:
+    return &sc_media_format_ogg;
+  case SC_MEDIA_MP3:
+    return &sc_media_format_mp3;
+  case SC_MEDIA_AAC:
+    return &sc_media_format_aac;
   case SC_MEDIA_WEBM:
     return &sc_media_format_webm;
   case SC_MEDIA_MPEGTS:
@@ -242,6 +248,16 @@ const sc_media_stats *sc_media_framer_stats(const sc_media_framer *f) {
 }
 
 sc_media_kind sc_media_probe(const uint8_t *data, size_t datalen) {
+  if (!data)
+    return SC_MEDIA_UNKNOWN;
+  if (sc_media_ogg_probe(data, datalen))
+    return SC_MEDIA_OGG;
+  /* ADTS before MPEG audio: both may start with an ID3 tag, and the AAC probe
+   * answers only when an ADTS frame follows it. */
+  if (sc_media_aac_probe(data, datalen))
+    return SC_MEDIA_AAC;
+  if (sc_media_mp3_probe(data, datalen))
+    return SC_MEDIA_MP3;
   /* The EBML magic (RFC 8794): a WebM or Matroska stream. */
   if (datalen >= 4 && data[0] == 0x1A && data[1] == 0x45 && data[2] == 0xDF &&
       data[3] == 0xA3)
@@ -249,5 +265,5 @@ sc_media_kind sc_media_probe(const uint8_t *data, size_t datalen) {
   /* Three transport packets in a row (ISO/IEC 13818-1: 0x47 every 188 bytes). */
   if (datalen > 376 && data[0] == 0x47 && data[188] == 0x47 && data[376] == 0x47)
     return SC_MEDIA_MPEGTS;
-  return SC_MEDIA_UNKNOWN; /* each format adds its magic here */
+  return SC_MEDIA_UNKNOWN;
 }

@@ -68,8 +68,8 @@ typedef struct {
 } sc_media_stats;
 
 /* The largest header set a framer keeps (a Vorbis comment with cover art can
- * be large); a longer set is truncated, counted as garbage, and late listeners
- * then start without headers. */
+ * be large); a longer set is dropped whole (its units still pass), and late
+ * listeners start without headers until the next set. */
 #define SC_MEDIA_HEADERS_MAX ((size_t)1 << 20)
 
 typedef struct sc_media_framer sc_media_framer;
@@ -108,5 +108,21 @@ void sc_media_framer_headers(const sc_media_framer *f, const uint8_t **data,
                              size_t *datalen);
 sc_media_kind sc_media_framer_kind(const sc_media_framer *f);
 const sc_media_stats *sc_media_framer_stats(const sc_media_framer *f);
+
+/* The longest "now playing" line sc_media_now_playing writes, NUL included. */
+#define SC_MEDIA_NOW_PLAYING_MAX 1024
+
+/* The "now playing" line of a station, "ARTIST - TITLE", from the Vorbis
+ * comment (OpusTags, the Vorbis or Theora comment header, FLAC's VORBIS_COMMENT
+ * block, Speex's comment packet) of the first audio stream of an Ogg header
+ * set as sc_media_framer_headers returns it; only the title or only the artist
+ * when just one is there. Writes at most min(outcap, SC_MEDIA_NOW_PLAYING_MAX)
+ * - 1 bytes and a NUL to out: control characters become spaces (the line ends
+ * up in HTTP headers and ICY metadata) and a cut never splits a UTF-8
+ * character. Pure: reads nothing but headers. Returns the length written,
+ * SC_ERR_NOT_FOUND when the headers carry neither field (any other format's
+ * headers included), SC_ERR_INVALID when out is NULL or outcap is 0. */
+int sc_media_now_playing(const uint8_t *headers, size_t headerslen, char *out,
+                         size_t outcap);
 
 #endif
