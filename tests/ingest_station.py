@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """ingest_station.py STRIPECAST — a station on the air from ffmpeg, end to end:
-`stripecast broadcast --http` takes two encoder sessions one after the other
-(WebM VP8 + Opus by PUT, then by SOURCE), and a `stripecast listen` peer that was in
-the trees before the first writes exactly the bytes ffmpeg sent, both
-sessions in order. The broadcaster's SIGTERM ends the broadcast; the listener
-then exits 0 by itself. The broadcaster's counters say what its ingest saw.
+`stripecast broadcast --http` takes three encoder sessions one after the
+other (Ogg Opus by PUT, WebM VP8 + Opus, Ogg Opus by SOURCE), and a
+`stripecast listen` peer that was in the trees before the first writes
+exactly the bytes ffmpeg sent, every session in order. The broadcaster's
+SIGTERM ends the broadcast; the listener then exits 0 by itself. The broadcaster's counters say what its ingest saw.
 
 ffmpeg's bytes are known from a second, bit-exact run into a pipe (not
 seekable, like the network). Exit 0 pass, 1 fail, 77 skipped (no ffmpeg).
@@ -48,13 +48,23 @@ def stats(path):
         return None
 
 
-def ffmpeg_args(freq, extra):
-    """WebM (VP8 + Opus): its framer finds the sync points (video keyframes)
-    a listener starts at."""
-    return ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-            "testsrc=s=160x120:r=10:d=4", "-f", "lavfi", "-i", "sine=f=%d:d=4" % freq,
-            "-fflags", "+bitexact", "-threads", "1", "-c:v", "libvpx", "-b:v", "200k",
-            "-g", "10", "-c:a", "libopus", "-b:a", "96k"] + extra + ["-f", "webm"]
+def ffmpeg_args(kind, freq):
+    """Ogg Opus (the usual radio), or WebM VP8 + Opus (its framer syncs on
+    video keyframes)."""
+    ff = ["ffmpeg", "-nostdin", "-loglevel", "error"]
+    if kind == "ogg":
+        return ff + ["-f", "lavfi", "-i", "sine=f=%d:d=4" % freq, "-fflags", "+bitexact",
+                     "-c:a", "libopus", "-b:a", "128k", "-f", "ogg"]
+    return ff + ["-f", "lavfi", "-i", "testsrc=s=160x120:r=10:d=4", "-f", "lavfi", "-i",
+                 "sine=f=%d:d=4" % freq, "-fflags", "+bitexact", "-threads", "1",
+                 "-c:v", "libvpx", "-b:v", "200k", "-g", "10", "-c:a", "libopus",
+                 "-b:a", "96k", "-f", "webm"]
+
+
+CTYPE = {"ogg": "audio/ogg", "webm": "video/webm"}
+# Three encoder sessions, one after the other: the brief's Ogg Opus by PUT,
+# a WebM one, then Ogg Opus again by SOURCE (ffmpeg's -legacy_icecast).
+SESSIONS = [("ogg", 440, []), ("webm", 550, []), ("ogg", 660, ["-legacy_icecast", "1"])]
 
 
 def main():
@@ -109,11 +119,11 @@ def main():
         time.sleep(2.0)  # the broadcaster's own forest (its stripe roots)
         url = "icecast://source:%s@127.0.0.1:%d/live.opus" % (PW, http)
         want = b""
-        for n, (freq, extra) in enumerate([(440, []), (660, ["-legacy_icecast", "1"])]):
-            ref = subprocess.run(ffmpeg_args(freq, []) + ["-"], stdout=subprocess.PIPE,
+        for n, (kind, freq, extra) in enumerate(SESSIONS):
+            ref = subprocess.run(ffmpeg_args(kind, freq) + ["-"], stdout=subprocess.PIPE,
                                  check=True).stdout
-            r = subprocess.run(["ffmpeg", "-re"] + ffmpeg_args(freq, [])[1:] +
-                               ["-content_type", "video/webm"] + extra + [url],
+            r = subprocess.run(["ffmpeg", "-re"] + ffmpeg_args(kind, freq)[1:] +
+                               ["-content_type", CTYPE[kind]] + extra + [url],
                                stderr=subprocess.PIPE, timeout=HANG_S)
             if r.returncode != 0:
                 raise SystemExit("FAIL: ffmpeg session %d: %s" % (n + 1, r.stderr.decode()))
@@ -139,7 +149,7 @@ def main():
             (len(got), len(want), json.dumps(ing)))
         # With SOURCE, ffmpeg's unread "200 OK" can make its close a reset
         # that loses the last bytes at the server (docs/broadcast.md): the
-        # second session may miss its tail, nothing else.
+        # last session may miss its tail, nothing else.
         if ing["bytes_in"] == len(want):
             ok = got == want
         else:
@@ -149,16 +159,17 @@ def main():
             raise SystemExit("FAIL: the listener's output is not what ffmpeg sent "
                              "(%d of %d bytes, ingest got %d)" %
                              (len(got), len(want), ing["bytes_in"]))
-        if ing["sources_accepted"] != 2 or ing["sources_ended"] != 2:
+        if ing["sources_accepted"] != len(SESSIONS) or ing["sources_ended"] != len(SESSIONS):
             raise SystemExit("FAIL: ingest counters %s" % json.dumps(ing))
-        if st["station_source"]["sessions"] != 2:
+        if st["station_source"]["sessions"] != len(SESSIONS):
             raise SystemExit("FAIL: station source sessions %s" % st["source"])
         with open(os.path.join(tmp, "broadcaster.log")) as f:
             if PW in f.read():
                 raise SystemExit("FAIL: the password reached the log")
         l0.send_signal(signal.SIGTERM)
         l0.wait(timeout=HANG_S)
-        log("ok: the listener wrote exactly what the encoder sent, two sessions")
+        log("ok: the listener wrote exactly what the encoder sent, %d sessions" %
+            len(SESSIONS))
         return 0
     finally:
         for p in procs:
