@@ -21,6 +21,17 @@ static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
   return -1;
 }
 
+static int parse_http(void *opts, const char *v, char *why, size_t whylen) {
+  rt_options *o = opts;
+  o->http = v;
+  if (rt_addr_parse(v, &o->http_ip, &o->http_port) == 0 && o->http_port < 65535) return 0;
+  snprintf(why, whylen,
+           "expected IPv4:PORT with PORT below 65535 (SHOUTcast on PORT+1), "
+           "got '%s'",
+           v);
+  return -1;
+}
+
 static int parse_join(void *opts, const char *v, char *why, size_t whylen) {
   rt_options *o = opts;
   o->join_name = v;
@@ -168,6 +179,32 @@ static const flags_opt f_station_source[] = {
             "paced: no padding while bytes keep coming); 0: only when full"),
     MS_FLAG("eof-exit-ms", eof_exit_ms, 0, MS_MAX, NULL,
             "the peer leaves MS after the broadcast ended, having served repairs"),
+    {.kind = FLAGS_END},
+};
+
+/* The ingest server (runtime/ingest.h): the station's encoder connects as to
+ * Icecast 2.4. */
+static const flags_opt f_ingest[] = {
+    {.kind = FLAGS_CUSTOM,
+     .name = "http",
+     .meta = "ADDR:PORT",
+     .parse = parse_http,
+     .help = "feed the station from an encoder (ffmpeg, butt, DarkIce, liquidsoap, OBS, "
+             "ezstream) that connects here as to Icecast 2.4: a PUT or SOURCE on the "
+             "station's mount with user 'source', or SHOUTcast v1 on PORT+1; one source "
+             "at a time, and sources may come and go (docs/broadcast.md)"},
+    {.kind = FLAGS_STR,
+     .name = "source-password",
+     .meta = "PW",
+     FLAGS_AT(rt_options, source_password),
+     .help = "the sources' password (visible to local users in the process list: "
+             "prefer --source-password-file)"},
+    {.kind = FLAGS_STR,
+     .name = "source-password-file",
+     .meta = "FILE",
+     FLAGS_AT(rt_options, source_password_file),
+     .help = "read the sources' password from FILE once at start (one line; its line "
+             "end is removed)"},
     {.kind = FLAGS_END},
 };
 
@@ -340,6 +377,8 @@ static const flags_opt broadcast_flags[] = {
     INCLUDE(f_station),
     INCLUDE(f_station_source),
     INCLUDE(f_root_refresh),
+    {.kind = FLAGS_SECTION, .name = "Encoders (Icecast 2.4 and SHOUTcast v1 sources)"},
+    INCLUDE(f_ingest),
     {.kind = FLAGS_SECTION, .name = "Overlay"},
     INCLUDE(f_listen),
     INCLUDE(f_join),
@@ -394,7 +433,8 @@ static const flags_cmd listen_cmd = {
 
 static const flags_cmd broadcast_cmd = {
     .prog = "stripecast broadcast",
-    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] --source FILE|- "
+    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] "
+                "(--source FILE|- | --http ADDR:PORT --source-password-file FILE) "
                 "[options]",
     .about = "Broadcasts a station: its peer is the station's source. The bytes fed "
              "(an Ogg, MP3, AAC, WebM or MPEG-TS stream, or opaque bytes) are cut into "
@@ -406,10 +446,15 @@ static const flags_cmd broadcast_cmd = {
     .epilog =
         "Exit status: 0 after a clean exit, 1 on a runtime error, 2 on a usage error.\n"
         "\n"
-        "Example:\n"
+        "Examples:\n"
         "  ffmpeg -re -i music.flac -c:a libopus -b:a 128k -f ogg - | \\\n"
         "    stripecast broadcast --station /live.opus --listen 127.0.0.1:9000 "
-        "--source -\n",
+        "--source -\n"
+        "\n"
+        "  stripecast broadcast --station /live.opus --listen 127.0.0.1:9000 \\\n"
+        "      --http 127.0.0.1:8000 --source-password-file pw.txt &\n"
+        "  ffmpeg -re -i music.flac -c:a libopus -b:a 128k -content_type audio/ogg \\\n"
+        "      -f ogg icecast://source:PW@127.0.0.1:8000/live.opus\n",
 };
 
 static const flags_cmd *cmd_of(int cmd) {
@@ -485,8 +530,18 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
                      o->station, SC_STATION_NAME_MAX);
     o->channel = NULL; /* the channel is the station's id */
   }
-  if (cmd == RT_CMD_BROADCAST && !o->source)
-    return cli_err(err, errlen, "broadcast needs --source FILE|-");
+  if (cmd == RT_CMD_BROADCAST && !o->source && !o->http)
+    return cli_err(err, errlen, "broadcast needs --source FILE|- or --http ADDR:PORT");
+  if (o->source && o->http)
+    return cli_err(err, errlen,
+                   "--source and --http: the station has one feed; give one");
+  if (o->http && !o->source_password == !o->source_password_file)
+    return cli_err(err, errlen,
+                   "--http needs the sources' password: --source-password-file FILE or "
+                   "--source-password PW (one of them)");
+  if (!o->http && (o->source_password || o->source_password_file))
+    return cli_err(err, errlen, "--source-password%s is for --http",
+                   o->source_password ? "" : "-file");
   if (o->ip == 0)
     return cli_err(err, errlen,
                    "--listen: give the address peers reach this one at, not 0.0.0.0");

@@ -58,6 +58,13 @@ typedef struct rt_options {
   uint64_t seed;
   bool seed_set;
   bool verbose;
+
+  /* broadcast --http: the ingest server, where encoders connect. */
+  const char *http; /* as given; NULL: none */
+  uint32_t http_ip;
+  uint16_t http_port;
+  const char *source_password;      /* --source-password */
+  const char *source_password_file; /* --source-password-file */
 } rt_options;
 
 enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };

@@ -136,7 +136,7 @@ static void host_close_outputs(rt_host *h) {
 /* ------------------------------------------------------------- source */
 
 static rt_peer *host_source_peer(rt_host *h) {
-  return h->opt.source ? &h->peers[0] : NULL;
+  return h->opt.source || h->opt.http ? &h->peers[0] : NULL;
 }
 
 static void source_flush(rt_host *h, uint64_t now) {
@@ -236,7 +236,9 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
     if (now < s->joined_ns + h->opt.start_delay_ms * 1000000ull) return;
     s->started = true;
     s->start_ns = now;
-    if (s->station) {
+    if (s->ingest) {
+      host_log(h, "source: waiting for encoders on %s", h->opt.http);
+    } else if (s->station) {
       /* started=: the broadcast's start on the realtime clock, in tenths of
        * a second, so a listener that subscribed before it can count the
        * generations it missed at the start (output.h). */
@@ -250,6 +252,15 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
       host_log(h, "source: streaming at %llu kbit/s",
                (unsigned long long)h->opt.rate_kbps);
     }
+  }
+  if (s->ingest) {
+    /* The encoders feed through the ingest server's callbacks; here only
+     * the station source's timers. */
+    if (now >= rt_station_source_get_expiry(s->station)) {
+      rt_station_source_handle_expiry(s->station, now);
+      rt_peer_after_core(p, now);
+    }
+    return;
   }
   if (s->station) {
     station_tick(h, p, now);
@@ -302,25 +313,106 @@ static void eof_exit_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   host_begin_exit(w->data);
 }
 
+/* ---------------------------------------------- encoders (--http) */
+
+/* The ingest server's sink: each encoder's session into the station
+ * source, which ends a session without ending the broadcast. */
+static int ingest_begin(void *user, sc_media_kind kind, const char *info, uint64_t now) {
+  rt_host *h = user;
+  rt_source *s = &h->src;
+  if (!s->ingest_began) {
+    s->ingest_began = true;
+    s->ingest_started_ds = host_realtime_ds(now);
+  }
+  char all[SC_STATION_INFO_MAX];
+  snprintf(all, sizeof all, "station=%s\nstarted=%llu\n%s", h->opt.station,
+           (unsigned long long)s->ingest_started_ds, info);
+  int rv = rt_station_source_begin(s->station, kind, all, now);
+  rt_peer_after_core(host_source_peer(h), now);
+  return rv;
+}
+
+static int ingest_feed(void *user, const uint8_t *data, size_t len, uint64_t now) {
+  rt_host *h = user;
+  h->src.bytes_read += len;
+  int rv = rt_station_source_feed(h->src.station, data, len, now);
+  if (rv != 0) h->src.write_errors++;
+  rt_peer_after_core(host_source_peer(h), now);
+  return rv;
+}
+
+static int ingest_title(void *user, const char *title, uint64_t now) {
+  rt_host *h = user;
+  int rv = rt_station_source_title(h->src.station, title, now);
+  rt_peer_after_core(host_source_peer(h), now);
+  return rv;
+}
+
+static void ingest_end(void *user, uint64_t now) {
+  rt_host *h = user;
+  rt_station_source_end(h->src.station, false, now);
+  rt_peer_after_core(host_source_peer(h), now);
+}
+
+static int host_open_ingest(rt_host *h) {
+  rt_source *s = &h->src;
+  const rt_options *o = &h->opt;
+  const char *pw = o->source_password;
+  if (o->source_password_file) {
+    int n = rt_ingest_read_password_file(o->source_password_file, s->password,
+                                         sizeof s->password);
+    if (n < 0) {
+      fprintf(stderr, "stripecast: --source-password-file %s: %s\n",
+              o->source_password_file,
+              n == RT_INGEST_ERR_SYS  ? strerror(errno)
+              : n == SC_ERR_TOO_LARGE ? "longer than a password may be"
+                                      : "not one non-empty line");
+      return SC_ERR_INVALID;
+    }
+    pw = s->password;
+  }
+  snprintf(s->mount, sizeof s->mount, "%s%s", o->station[0] == '/' ? "" : "/",
+           o->station);
+  rt_ingest_config icfg = {.ip = o->http_ip,
+                           .port = o->http_port,
+                           .mount = s->mount,
+                           .source_password = pw,
+                           .verbose = o->verbose};
+  rt_ingest_sink sink = {.begin = ingest_begin,
+                         .feed = ingest_feed,
+                         .title = ingest_title,
+                         .end = ingest_end,
+                         .user = h};
+  int rv = rt_ingest_new(&s->ingest, h->loop, &icfg, &sink);
+  if (rv != 0) {
+    fprintf(stderr, "stripecast: --http %s: %s\n", o->http,
+            rv == RT_INGEST_ERR_SYS ? strerror(errno) : sc_strerror(rv));
+    return rv;
+  }
+  return 0;
+}
+
 static int host_open_source(rt_host *h) {
   rt_source *s = &h->src;
   s->fd = -1;
-  if (!h->opt.source) return 0;
-  if (strcmp(h->opt.source, "-") == 0) {
-    s->fd = STDIN_FILENO;
-  } else {
-    s->fd = open(h->opt.source, O_RDONLY | O_CLOEXEC);
-    if (s->fd < 0) {
-      fprintf(stderr, "stripecast: --source %s: %s\n", h->opt.source, strerror(errno));
-      return SC_ERR_INVALID;
+  if (!h->opt.source && !h->opt.http) return 0;
+  if (!h->opt.http) {
+    if (strcmp(h->opt.source, "-") == 0) {
+      s->fd = STDIN_FILENO;
+    } else {
+      s->fd = open(h->opt.source, O_RDONLY | O_CLOEXEC);
+      if (s->fd < 0) {
+        fprintf(stderr, "stripecast: --source %s: %s\n", h->opt.source, strerror(errno));
+        return SC_ERR_INVALID;
+      }
     }
-  }
-  struct stat st;
-  s->is_file = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
-  if (!s->is_file) {
-    /* A pipe or terminal: never block the loop waiting for input. */
-    int fl = fcntl(s->fd, F_GETFL);
-    if (fl >= 0) (void)fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+    struct stat st;
+    s->is_file = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (!s->is_file) {
+      /* A pipe or terminal: never block the loop waiting for input. */
+      int fl = fcntl(s->fd, F_GETFL);
+      if (fl >= 0) (void)fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+    }
   }
   const sc_stream_config *sc = &h->cfg.stream_cfg.stream;
   s->gen_size = (uint64_t)sc->data_chunks * sc->chunk_bytes;
@@ -334,6 +426,9 @@ static int host_open_source(rt_host *h) {
       fprintf(stderr, "stripecast: station source: %s\n", sc_strerror(rv));
       return rv;
     }
+    /* Bound now, so a port in use fails the start; encoders that come
+     * before the overlay is joined feed a station nobody hears yet. */
+    if (h->opt.http && host_open_ingest(h) != 0) return SC_ERR_INVALID;
   }
   ev_timer_init(&h->source_timer, source_tick, RT_SOURCE_TICK_S, RT_SOURCE_TICK_S);
   h->source_timer.data = h;
@@ -408,6 +503,14 @@ static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static void host_begin_exit(rt_host *h) {
   if (h->state != RT_RUNNING) return;
   h->state = RT_DEPARTING;
+  if (h->src.ingest) {
+    /* The peer leaving is the end of the broadcast: the encoder's session
+     * ends, then the END record lets listeners close. */
+    uint64_t now = rt_now_ns();
+    rt_ingest_stop(h->src.ingest);
+    rt_station_source_end(h->src.station, true, now);
+    rt_peer_after_core(host_source_peer(h), now);
+  }
   host_log(h, "leaving politely (grace %llu ms)", (unsigned long long)h->opt.grace_ms);
   ev_timer_stop(h->loop, &h->join_timer);
   ev_timer_stop(h->loop, &h->source_timer);
@@ -513,7 +616,7 @@ static void host_config(rt_host *h) {
     c->pastry.ack_timeout_ns = probe;
   }
   c->stream = o->stream;
-  c->stream_source = o->source != NULL;
+  c->stream_source = o->source != NULL || o->http != NULL;
   c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
@@ -626,6 +729,8 @@ out:
   ev_signal_stop(h->loop, &h->sig_int);
   ev_signal_stop(h->loop, &h->sig_term);
   ev_signal_stop(h->loop, &h->sig_usr1);
+  /* A source still connected ends its session into a node still open. */
+  rt_ingest_del(h->src.ingest);
   for (uint32_t i = 0; i < h->npeers; i++)
     rt_peer_close(&h->peers[i]);
   host_close_outputs(h);

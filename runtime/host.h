@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "output.h"
 #include "peer.h"
+#include "ingest.h"
 #include "station_source.h"
 
 /* Bytes the source reads from its input per tick at most (its read buffer). */
@@ -44,6 +45,11 @@ typedef struct rt_source {
   uint64_t flushes;           /* partial generations cut by --flush-ms or EOF */
   uint64_t write_errors;      /* sc_node_source_write/flush failures */
   rt_station_source *station; /* broadcast: the records' writer */
+  rt_ingest *ingest;          /* broadcast --http: the encoders' server */
+  bool ingest_began;          /* a session began: the broadcast has started */
+  uint64_t ingest_started_ds; /* its start, realtime tenths of a second */
+  char mount[SC_HTTP_MOUNT_MAX_BYTES + 1];       /* the station's mount */
+  char password[SC_HTTP_PASSWORD_MAX_BYTES + 1]; /* from --source-password-file */
 } rt_source;
 
 /* A broadcast FILE is read ahead of its container's timestamps by this

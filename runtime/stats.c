@@ -211,9 +211,9 @@ static void stats_doc(FILE *f, rt_host *h) {
           h->state == RT_RUNNING     ? "running"
           : h->state == RT_DEPARTING ? "departing"
                                      : "exiting",
-          h->opt.source ? "source" : "peer", h->npeers, h->addrs.n);
+          h->opt.source || h->opt.http ? "source" : "peer", h->npeers, h->addrs.n);
   if (h->opt.station) fprintf(f, "\"station\":\"%s\",", h->opt.station);
-  if (h->opt.source) {
+  if (h->opt.source || h->opt.http) {
     const rt_source *s = &h->src;
     fprintf(f,
             "\"source\":{\"started\":%s,\"eof\":%s,\"bytes_read\":%" PRIu64
@@ -233,6 +233,11 @@ static void stats_doc(FILE *f, rt_host *h) {
               ss.sessions, ss.bytes_in, ss.units, ss.sync_units, ss.garbage_bytes,
               ss.header_sets, ss.titles, ss.state_repeats, ss.flushes, ss.write_errors,
               rt_station_source_media_us(s->station));
+    }
+    if (s->ingest) {
+      fputs("\"ingest\":", f);
+      rt_ingest_stats_json(s->ingest, f);
+      fputc(',', f);
     }
   }
   fputs("\"peers\":[", f);
