@@ -85,6 +85,13 @@ static inline sc_ref child_ref(const scribe_child *c) {
   return r;
 }
 
+/* Bits of a multicast's sequence number its group remembers for the
+ * duplicate window (serial arithmetic modulo 2^24: 16.7 million generations,
+ * six days of a 3 Mbit/s stream, before the comparison wraps, which it may). */
+#define SEQ_BITS 24
+#define SEQ_MASK ((1u << SEQ_BITS) - 1)
+#define SEQ_HALF (1u << (SEQ_BITS - 1))
+
 /* Children arrays grow to 2^CHILDREN_FIRST_LOG slots at first, then double. */
 #define CHILDREN_FIRST_LOG 1
 
@@ -109,7 +116,10 @@ typedef struct scribe_group {
    * of s->anc this group holds (npath - 1 since the last set_path; a
    * detached group keeps its entries until the next one). */
   uint16_t path_off;
-  uint32_t last_seq;  /* the newest multicast seen */
+  /* The newest multicast seen, modulo 2^24 (SEQ_BITS), and the low 8 bits
+   * of its source epoch (sc_msg_multicast.epoch). */
+  uint32_t last_seq : SEQ_BITS;
+  uint32_t epoch_tag : 32 - SEQ_BITS;
   uint32_t seen_mask; /* bit i: last_seq - i seen (a stream's window) */
   uint8_t attempt;
   /* Failed searches carried over from brief parents: the policy sees
@@ -908,28 +918,39 @@ static void send_root_answer(sc_scribe *s, const sc_id *group, bool is_root, boo
 static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
                            uint64_t now) {
   scribe_group *gr = &s->groups[g];
+  /* A new source epoch numbers its generations from 0 again: its sequence
+   * numbers start a new window instead of being taken for old ones, which
+   * dropped a restarted source's first generations in every tree until its
+   * numbers passed the last source's. The tag is the epoch's low byte: two
+   * epochs 25.6 s apart (a multiple) look alike and fall back to the window;
+   * two sources sending at once reset it in turn, and receivers drop the
+   * earlier epoch's chunks (core/stream). */
+  const uint32_t tag = in->epoch & 0xffu;
+  if (gr->have_seq && tag != gr->epoch_tag) gr->have_seq = 0;
   /* Duplicates (a publisher resending to a new root, two parents during a
    * switch) stop here instead of flowing down the whole tree: the last 32
    * sequence numbers are remembered, older ones dropped as stale. */
+  const uint32_t seq = in->seq & SEQ_MASK;
   if (gr->have_seq) {
-    uint32_t back = gr->last_seq - in->seq; /* wraps for newer seqs */
+    uint32_t back = (gr->last_seq - seq) & SEQ_MASK; /* wraps for newer seqs */
     if (back < 32) {
       if (gr->seen_mask & (1u << back)) {
         s->multicasts_dup++;
         return;
       }
       gr->seen_mask |= 1u << back;
-    } else if (back < (1u << 31)) {
+    } else if (back < SEQ_HALF) {
       s->multicasts_dup++; /* older than the window */
       return;
     } else {
-      uint32_t ahead = in->seq - gr->last_seq;
+      uint32_t ahead = (seq - gr->last_seq) & SEQ_MASK;
       gr->seen_mask = ahead < 32 ? (gr->seen_mask << ahead) | 1 : 1;
-      gr->last_seq = in->seq;
+      gr->last_seq = seq;
     }
   } else {
     gr->have_seq = 1;
-    gr->last_seq = in->seq;
+    gr->last_seq = seq;
+    gr->epoch_tag = tag;
     gr->seen_mask = 1;
   }
   s->multicasts_recv++;

@@ -2,6 +2,7 @@
 #include "addr.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,41 @@ int rt_addr_parse(const char *s, uint32_t *ip, uint16_t *port) {
   unsigned long v = strtoul(p, &end, 10);
   if (*end != '\0' || v == 0 || v > 65535) return SC_ERR_INVALID;
   *ip = ntohl(in.s_addr);
+  *port = (uint16_t)v;
+  return 0;
+}
+
+int rt_addr_resolve(const char *s, uint32_t *ip, uint16_t *port, char *why,
+                    size_t whylen) {
+  if (rt_addr_parse(s, ip, port) == 0) return 0;
+  const char *colon = strrchr(s, ':');
+  if (!colon || colon == s || (size_t)(colon - s) >= RT_ADDR_HOST_MAX) {
+    snprintf(why, whylen, "expected HOST:PORT, got '%s'", s);
+    return SC_ERR_INVALID;
+  }
+  char host[RT_ADDR_HOST_MAX];
+  memcpy(host, s, (size_t)(colon - s));
+  host[colon - s] = '\0';
+  char *end;
+  const char *p = colon + 1;
+  unsigned long v = (*p >= '0' && *p <= '9') ? strtoul(p, &end, 10) : 0;
+  if (v == 0 || v > 65535 || *end != '\0') {
+    snprintf(why, whylen, "expected HOST:PORT with PORT 1..65535, got '%s'", s);
+    return SC_ERR_INVALID;
+  }
+  /* IPv4 only, as the wire's addresses are (RT_ADDR_WIRE_LEN). */
+  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
+  struct addrinfo *res = NULL;
+  int rc = getaddrinfo(host, NULL, &hints, &res);
+  if (rc != 0 || !res) {
+    snprintf(why, whylen, "cannot resolve '%s' to an IPv4 address: %s", host,
+             rc ? gai_strerror(rc) : "no address");
+    return SC_ERR_NOT_FOUND;
+  }
+  struct sockaddr_in sin;
+  memcpy(&sin, res->ai_addr, sizeof sin);
+  freeaddrinfo(res);
+  *ip = ntohl(sin.sin_addr.s_addr);
   *port = (uint16_t)v;
   return 0;
 }

@@ -61,6 +61,14 @@ const sc_wire_addr_map *rt_addr_map(rt_addr_table *t);
 /* Parses "A.B.C.D:PORT" (PORT 1..65535) into host-order ip and port.
  * Returns 0 or SC_ERR_INVALID. */
 int rt_addr_parse(const char *s, uint32_t *ip, uint16_t *port);
+/* Bound on a host name (RFC 1035: 253 characters) with its NUL. */
+#define RT_ADDR_HOST_MAX 256
+/* As rt_addr_parse, and a host name before the colon is resolved
+ * (getaddrinfo, IPv4 only; it may block on DNS, so only at start-up).
+ * Returns 0, SC_ERR_INVALID (malformed) or SC_ERR_NOT_FOUND (does not
+ * resolve), with why filled on failure. */
+int rt_addr_resolve(const char *s, uint32_t *ip, uint16_t *port, char *why,
+                    size_t whylen);
 /* Writes "A.B.C.D:PORT" into out (at least RT_ADDR_STR_MAX bytes). */
 #define RT_ADDR_STR_MAX 22
 void rt_addr_format(uint32_t ip, uint16_t port, char *out);

@@ -8,6 +8,7 @@
 #include "addr.h"
 #include "cli/flags.h"
 #include "core/err.h"
+#include "core/station.h"
 #include "core/stream.h"
 
 #define MS_MAX   86400000u /* one day: a bound on every duration flag */
@@ -22,9 +23,8 @@ static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
 
 static int parse_join(void *opts, const char *v, char *why, size_t whylen) {
   rt_options *o = opts;
-  if (rt_addr_parse(v, &o->join_ip, &o->join_port) == 0) return 0;
-  snprintf(why, whylen, "expected IPv4:PORT, got '%s'", v);
-  return -1;
+  o->join_name = v;
+  return rt_addr_resolve(v, &o->join_ip, &o->join_port, why, whylen) == 0 ? 0 : -1;
 }
 
 #define MS_FLAG(name_, field_, lo, hi, dflt_, help_)                                     \
@@ -32,23 +32,35 @@ static int parse_join(void *opts, const char *v, char *why, size_t whylen) {
     .kind = FLAGS_U64, .name = name_, .meta = "MS", FLAGS_AT(rt_options, field_),        \
     .min = lo, .max = hi, .dflt = dflt_, .help = help_                                   \
   }
+#define INCLUDE(t)                                                                       \
+  { .kind = FLAGS_INCLUDE, .sub = t }
 
-static const flags_opt rt_flags[] = {
-    {.kind = FLAGS_SECTION, .name = "Overlay"},
+/* The flags come in groups that the three commands (the low-level form,
+ * listen, broadcast) combine; each command's table says which it takes. */
+
+static const flags_opt f_listen[] = {
     {.kind = FLAGS_CUSTOM,
      .name = "listen",
      .meta = "ADDR:PORT",
      .parse = parse_listen,
      .attrs = FLAGS_REQUIRED,
      .help = "the (first) peer's IPv4 address and UDP port, as other peers reach it"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_join[] = {
     {.kind = FLAGS_CUSTOM,
      .name = "join",
-     .meta = "ADDR:PORT",
+     .meta = "HOST:PORT",
      .parse = parse_join,
      .attrs = FLAGS_GIVEN,
      .given = offsetof(rt_options, join),
-     .help = "a peer already in the overlay; without it the first peer starts a new "
-             "overlay"},
+     .help = "a peer already in the overlay, by IPv4 address or host name (resolved "
+             "once, to IPv4); without it the first peer starts a new overlay"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_peers[] = {
     {.kind = FLAGS_U64,
      .name = "peers",
      .meta = "N",
@@ -59,6 +71,10 @@ static const flags_opt rt_flags[] = {
              "--join, the others join peer 0"},
     MS_FLAG("join-spread-ms", join_spread_ms, 0, 60000, NULL,
             "pause between the joins of hosted peers"),
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_overlay[] = {
     {.kind = FLAGS_U64,
      .name = "capacity",
      .meta = "N",
@@ -69,11 +85,6 @@ static const flags_opt rt_flags[] = {
      .given = offsetof(rt_options, capacity_set),
      .dflt = "16, the number of stripes",
      .help = "children a peer forwards to over all stripes"},
-    {.kind = FLAGS_STR,
-     .name = "channel",
-     .meta = "NAME",
-     FLAGS_AT(rt_options, channel),
-     .help = "the channel; its id is a hash of the name"},
     MS_FLAG(
         "heartbeat-ms", heartbeat_ms, 10, 3600000, "the core's 10000",
         "Scribe heartbeat period; Pastry's leaf-set heartbeat is 2x, its lease 3x, its "
@@ -88,8 +99,30 @@ static const flags_opt rt_flags[] = {
      .given = offsetof(rt_options, seed_set),
      .dflt = "from the OS",
      .help = "seed of ids and randomness"},
+    {.kind = FLAGS_END},
+};
 
-    {.kind = FLAGS_SECTION, .name = "Stream"},
+static const flags_opt f_channel[] = {
+    {.kind = FLAGS_STR,
+     .name = "channel",
+     .meta = "NAME",
+     FLAGS_AT(rt_options, channel),
+     .help = "the channel; its id is a hash of the name"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_station[] = {
+    {.kind = FLAGS_STR,
+     .name = "station",
+     .meta = "NAME",
+     FLAGS_AT(rt_options, station),
+     .attrs = FLAGS_REQUIRED,
+     .help = "the station (an Icecast-like mount name such as /live.opus; the leading "
+             "slash is optional); its stripes derive from the name"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_source[] = {
     {.kind = FLAGS_STR,
      .name = "source",
      .meta = "FILE|-",
@@ -109,6 +142,36 @@ static const flags_opt rt_flags[] = {
     MS_FLAG("eof-exit-ms", eof_exit_ms, 0, MS_MAX,
             "never: it stays until signalled, serving repairs",
             "the source leaves MS after EOF"),
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_station_source[] = {
+    {.kind = FLAGS_STR,
+     .name = "source",
+     .meta = "FILE|-",
+     FLAGS_AT(rt_options, source),
+     .help = "feed the station from FILE (paced by the container's timestamps, or by "
+             "--rate-kbps where it has none) or stdin (paced by arrival); its end ends "
+             "the broadcast"},
+    {.kind = FLAGS_U64,
+     .name = "rate-kbps",
+     .meta = "R",
+     FLAGS_AT(rt_options, rate_kbps),
+     .min = 1,
+     .max = 10000000,
+     .help = "a FILE source's rate in kbit/s where its container carries no "
+             "timestamps"},
+    MS_FLAG("start-delay-ms", start_delay_ms, 0, MS_MAX, NULL,
+            "the source starts this long after its join"),
+    MS_FLAG("flush-ms", flush_ms, 0, MS_MAX, NULL,
+            "cut a partial generation once its first byte waited this long (arrival "
+            "paced: no padding while bytes keep coming); 0: only when full"),
+    MS_FLAG("eof-exit-ms", eof_exit_ms, 0, MS_MAX, NULL,
+            "the peer leaves MS after the broadcast ended, having served repairs"),
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_output[] = {
     {.kind = FLAGS_STR,
      .name = "output",
      .meta = "FILE|-",
@@ -116,6 +179,22 @@ static const flags_opt rt_flags[] = {
      .help = "write the received stream (in order, exactly the source's bytes) to FILE "
              "or stdout; with --peers > 1 FILE must contain %i (peer index) or %p "
              "(port)"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_station_output[] = {
+    {.kind = FLAGS_STR,
+     .name = "output",
+     .meta = "FILE|-",
+     FLAGS_AT(rt_options, output),
+     .help = "write the station to FILE or stdout: its codec headers, then whole media "
+             "units from the first point a decoder can start at; closed (EOF) when the "
+             "broadcast ends, which ends the process; with --peers > 1 FILE must "
+             "contain %i (peer index) or %p (port); without it the peer only relays"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_receive[] = {
     MS_FLAG("buffer-ms", buffer_ms, 1, 600000, "the core's 5000",
             "playout buffer: how long a generation may take"),
     {.kind = FLAGS_U64,
@@ -128,8 +207,6 @@ static const flags_opt rt_flags[] = {
      .help = "generations a receiver holds; should cover --buffer-ms of stream at the "
              "source's rate (12 KB a generation by default), or the window bounds the "
              "buffer"},
-    MS_FLAG("root-refresh-ms", root_refresh_ms, 10, 3600000, "the core's 1000",
-            "the source re-locates each stripe's root this often"),
     {.kind = FLAGS_U64,
      .name = "repair-asks",
      .meta = "N",
@@ -138,11 +215,24 @@ static const flags_opt rt_flags[] = {
      .max = 1000,
      .dflt = "the core's 32",
      .help = "repair requests a receiver sends for one generation"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_root_refresh[] = {
+    MS_FLAG("root-refresh-ms", root_refresh_ms, 10, 3600000, "the core's 1000",
+            "the source re-locates each stripe's root this often"),
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_no_stream[] = {
     {.kind = FLAGS_CLEAR,
      .name = "no-stream",
      FLAGS_AT(rt_options, stream),
      .help = "build the forest only (no data plane)"},
+    {.kind = FLAGS_END},
+};
 
+static const flags_opt f_impair[] = {
     {.kind = FLAGS_SECTION,
      .name = "Impairment of every hosted peer's sends (for "
              "experiments)"},
@@ -186,7 +276,10 @@ static const flags_opt rt_flags[] = {
      .scale = MS_TO_NS,
      .help = "longest wait in that queue before tail drop; it holds at most 4096 "
              "datagrams"},
+    {.kind = FLAGS_END},
+};
 
+static const flags_opt f_counters[] = {
     {.kind = FLAGS_SECTION, .name = "Counters and departure"},
     {.kind = FLAGS_STR,
      .name = "stats",
@@ -208,12 +301,65 @@ static const flags_opt rt_flags[] = {
     {.kind = FLAGS_END},
 };
 
+static const flags_opt rt_flags[] = {
+    {.kind = FLAGS_SECTION, .name = "Overlay"},
+    INCLUDE(f_listen),
+    INCLUDE(f_join),
+    INCLUDE(f_peers),
+    INCLUDE(f_overlay),
+    INCLUDE(f_channel),
+    {.kind = FLAGS_SECTION, .name = "Stream"},
+    INCLUDE(f_source),
+    INCLUDE(f_output),
+    INCLUDE(f_receive),
+    INCLUDE(f_root_refresh),
+    INCLUDE(f_no_stream),
+    INCLUDE(f_impair),
+    INCLUDE(f_counters),
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt listen_flags[] = {
+    {.kind = FLAGS_SECTION, .name = "Station"},
+    INCLUDE(f_station),
+    INCLUDE(f_station_output),
+    {.kind = FLAGS_SECTION, .name = "Overlay"},
+    INCLUDE(f_listen),
+    INCLUDE(f_join),
+    INCLUDE(f_peers),
+    INCLUDE(f_overlay),
+    {.kind = FLAGS_SECTION, .name = "Receiving"},
+    INCLUDE(f_receive),
+    INCLUDE(f_impair),
+    INCLUDE(f_counters),
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt broadcast_flags[] = {
+    {.kind = FLAGS_SECTION, .name = "Station"},
+    INCLUDE(f_station),
+    INCLUDE(f_station_source),
+    INCLUDE(f_root_refresh),
+    {.kind = FLAGS_SECTION, .name = "Overlay"},
+    INCLUDE(f_listen),
+    INCLUDE(f_join),
+    INCLUDE(f_overlay),
+    INCLUDE(f_impair),
+    INCLUDE(f_counters),
+    {.kind = FLAGS_END},
+};
+
 static const flags_cmd rt_cmd = {
     .prog = "stripecast",
-    .synopsis = "--listen ADDR:PORT [options]",
+    .synopsis = "listen|broadcast [options], or the low-level form: stripecast "
+                "--listen ADDR:PORT [options]",
     .about = "Runs stripecast peers: Pastry + Scribe + the SplitStream forest, "
              "streaming an erasure-coded byte stream over UDP (one libev loop, one "
-             "socket a peer).",
+             "socket a peer).\n\n"
+             "A radio: 'stripecast broadcast' feeds a station, 'stripecast listen' "
+             "plays it (each has its own --help). The form without a command, whose "
+             "options follow, is the low-level one: a channel of opaque bytes, for "
+             "experiments.",
     .opts = rt_flags,
     .epilog =
         "Exit status: 0 after a clean exit, 1 on a runtime error (e.g. a port in use),\n"
@@ -226,8 +372,60 @@ static const flags_cmd rt_cmd = {
         "      --output out-%i.ts --stats stats.json\n",
 };
 
+static const flags_cmd listen_cmd = {
+    .prog = "stripecast listen",
+    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] [--output FILE|-] "
+                "[options]",
+    .about = "Listens to a station: joins the overlay, receives the station's stream "
+             "and relays it to the peers below in its trees. With --output it writes "
+             "what a player can decode from the first byte: the codec headers, then "
+             "whole media units from a point a decoder can start at. When the "
+             "broadcast ends the output is closed and the process exits; when the "
+             "source restarts (a later source epoch) the output carries on at once.",
+    .opts = listen_flags,
+    .epilog =
+        "Exit status: 0 after a clean exit (the broadcast ended, or a signal), 1 on a\n"
+        "runtime error, 2 on a usage error.\n"
+        "\n"
+        "Example:\n"
+        "  stripecast listen --station /live.opus --listen 127.0.0.1:9100 \\\n"
+        "      --join 127.0.0.1:9000 --output - | mpv -\n",
+};
+
+static const flags_cmd broadcast_cmd = {
+    .prog = "stripecast broadcast",
+    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] --source FILE|- "
+                "[options]",
+    .about = "Broadcasts a station: its peer is the station's source. The bytes fed "
+             "(an Ogg, MP3, AAC, WebM or MPEG-TS stream, or opaque bytes) are cut into "
+             "whole media units and sent as the station's records, with the codec "
+             "headers and the station's description repeated for listeners who join "
+             "late. The source's epoch is its start time, so a restarted broadcaster "
+             "replaces the one before at once.",
+    .opts = broadcast_flags,
+    .epilog =
+        "Exit status: 0 after a clean exit, 1 on a runtime error, 2 on a usage error.\n"
+        "\n"
+        "Example:\n"
+        "  ffmpeg -re -i music.flac -c:a libopus -b:a 128k -f ogg - | \\\n"
+        "    stripecast broadcast --station /live.opus --listen 127.0.0.1:9000 "
+        "--source -\n",
+};
+
+static const flags_cmd *cmd_of(int cmd) {
+  switch (cmd) {
+  case RT_CMD_LISTEN:
+    return &listen_cmd;
+  case RT_CMD_BROADCAST:
+    return &broadcast_cmd;
+  default:
+    return &rt_cmd;
+  }
+}
+
 void rt_options_default(rt_options *o) {
   memset(o, 0, sizeof *o);
+  o->cmd = RT_CMD_PEER;
   o->peers = 1;
   o->channel = "stripecast";
   o->stream = true;
@@ -239,14 +437,28 @@ void rt_options_default(rt_options *o) {
   rt_impair_config_default(&o->impair);
 }
 
-void rt_cli_usage(FILE *f) {
-  rt_options d;
-  rt_options_default(&d);
-  flags_help(&rt_cmd, &d, f);
+/* The defaults of a command: a broadcaster leaves a while after its
+ * broadcast ended (listeners have closed; repairs were served). */
+static void cmd_default(rt_options *o, int cmd) {
+  rt_options_default(o);
+  o->cmd = cmd;
+  if (cmd == RT_CMD_BROADCAST) o->eof_exit_ms = RT_BROADCAST_EOF_EXIT_MS;
 }
 
-void rt_cli_report(const char *err, FILE *f) {
-  flags_report(&rt_cmd, err, f);
+int rt_cli_command(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "listen") == 0) return RT_CMD_LISTEN;
+  if (argc > 1 && strcmp(argv[1], "broadcast") == 0) return RT_CMD_BROADCAST;
+  return RT_CMD_PEER;
+}
+
+void rt_cli_usage(int cmd, FILE *f) {
+  rt_options d;
+  cmd_default(&d, cmd);
+  flags_help(cmd_of(cmd), &d, f);
+}
+
+void rt_cli_report(int cmd, const char *err, FILE *f) {
+  flags_report(cmd_of(cmd), err, f);
 }
 
 static int cli_err(char *err, size_t errlen, const char *fmt, ...) {
@@ -258,10 +470,23 @@ static int cli_err(char *err, size_t errlen, const char *fmt, ...) {
 }
 
 int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen) {
-  rt_options_default(o);
-  int rv = flags_parse(&rt_cmd, o, argc, argv, err, errlen);
+  int cmd = rt_cli_command(argc, argv);
+  cmd_default(o, cmd);
+  /* A command's flags follow its name: parse them as its own argv. */
+  int shift = cmd == RT_CMD_PEER ? 0 : 1;
+  int rv = flags_parse(cmd_of(cmd), o, argc - shift, argv + shift, err, errlen);
   if (rv == FLAGS_HELP) return RT_CLI_HELP;
   if (rv != FLAGS_RUN) return RT_CLI_ERROR;
+  if (cmd != RT_CMD_PEER) {
+    if (sc_station_id(o->station, &o->station_id) != 0)
+      return cli_err(err, errlen,
+                     "--station: '%s' is not a station name (1..%d bytes, no spaces or "
+                     "control characters)",
+                     o->station, SC_STATION_NAME_MAX);
+    o->channel = NULL; /* the channel is the station's id */
+  }
+  if (cmd == RT_CMD_BROADCAST && !o->source)
+    return cli_err(err, errlen, "broadcast needs --source FILE|-");
   if (o->ip == 0)
     return cli_err(err, errlen,
                    "--listen: give the address peers reach this one at, not 0.0.0.0");
@@ -284,6 +509,10 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
        (!strstr(o->output, "%i") && !strstr(o->output, "%p"))))
     return cli_err(err, errlen, "--output with --peers %u must contain %%i or %%p",
                    o->peers);
+  if (o->stats && o->output && strcmp(o->stats, "-") == 0 && strcmp(o->output, "-") == 0)
+    return cli_err(err, errlen,
+                   "--output - and --stats -: both on stdout would mix the counters "
+                   "into the stream; give --stats a FILE");
   if (o->stats && o->stats_interval_ms > 0 && strcmp(o->stats, "-") == 0)
     return cli_err(err, errlen, "--stats-interval-ms needs --stats FILE, not '-'");
   return RT_CLI_RUN;

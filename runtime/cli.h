@@ -11,20 +11,33 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/id.h"
 #include "impair.h"
 
 #define RT_PEERS_MAX 1024 /* peers one process may host (--peers) */
+/* A broadcaster's default --eof-exit-ms: it serves repairs this long after
+ * the broadcast ended, then leaves. */
+#define RT_BROADCAST_EOF_EXIT_MS 10000
+
+/* The program's commands: the low-level form (no command word: a channel
+ * of opaque bytes), and the radio's two sides. */
+enum { RT_CMD_PEER = 0, RT_CMD_LISTEN, RT_CMD_BROADCAST };
 
 typedef struct rt_options {
-  uint32_t ip; /* --listen: the first peer's address (host order) */
+  int cmd;             /* RT_CMD_*: from the first word of the command line */
+  const char *station; /* --station (listen, broadcast) */
+  sc_id station_id;    /* its id: the channel of those commands */
+  uint32_t ip;         /* --listen: the first peer's address (host order) */
   uint16_t port;
-  uint32_t peers; /* --peers: hosted peers on ports port, port+1, ... */
-  bool join;      /* --join given */
+  uint32_t peers;        /* --peers: hosted peers on ports port, port+1, ... */
+  bool join;             /* --join given */
+  const char *join_name; /* as given (a host name is resolved at parse) */
   uint32_t join_ip;
   uint16_t join_port;
   uint32_t capacity; /* --capacity: forest children over all stripes */
   bool capacity_set;
-  const char *channel;        /* --channel: its name (id = hash(name)) */
+  const char *channel;        /* --channel: its name (id = hash(name)); NULL with
+                               * a station */
   bool stream;                /* off with --no-stream: the forest only */
   const char *source;         /* --source FILE|- */
   uint64_t rate_kbps;         /* --rate-kbps: the source's stream rate */
@@ -51,13 +64,16 @@ enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };
 
 /* The defaults of every flag. */
 void rt_options_default(rt_options *o);
-/* Parses argv. Returns RT_CLI_RUN, RT_CLI_HELP (--help), or RT_CLI_ERROR with
- * a one-line reason in err. */
+/* The command argv names (its first word: listen, broadcast; else RT_CMD_PEER). */
+int rt_cli_command(int argc, char **argv);
+/* Parses argv (the command word first, when there is one). Returns RT_CLI_RUN,
+ * RT_CLI_HELP (--help), or RT_CLI_ERROR with a one-line reason in err. */
 int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen);
-/* --help, generated from the flag table with the defaults. */
-void rt_cli_usage(FILE *f);
-/* Writes a usage error from rt_cli_parse as one line: "stripecast: ERR; see --help". */
-void rt_cli_report(const char *err, FILE *f);
+/* A command's --help, generated from its flag table with its defaults. */
+void rt_cli_usage(int cmd, FILE *f);
+/* Writes a usage error from rt_cli_parse as one line: "stripecast CMD: ERR; see
+ * --help". */
+void rt_cli_report(int cmd, const char *err, FILE *f);
 
 /* The output path of peer index at port: pattern with %i (index), %p
  * (port) and %% replaced. Returns 0, or SC_ERR_NOBUF if out is too small. */

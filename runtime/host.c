@@ -41,59 +41,84 @@ static uint64_t host_seed(const rt_options *o) {
 
 /* ------------------------------------------------------------- output */
 
-static bool write_all(int fd, const uint8_t *data, size_t len) {
-  while (len > 0) {
-    ssize_t n = write(fd, data, len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    len -= (size_t)n;
+/* Realtime in tenths of a second of a CLOCK_MONOTONIC instant. */
+static uint64_t host_realtime_ds(uint64_t mono_ns) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t rt = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  uint64_t now = rt_now_ns();
+  uint64_t back = now > mono_ns ? now - mono_ns : 0;
+  return (rt > back ? rt - back : 0) / 100000000ull;
+}
+
+static void host_output_present(rt_host *h, rt_peer *p) {
+  rt_output *o = &h->out[p->index];
+  if (o->present_rt_ds == 0 && p->forest_ns)
+    rt_output_present(o, host_realtime_ds(p->forest_ns));
+}
+
+/* Every hosted peer's output ended (the broadcast is over): leave, from a
+ * timer, since this runs inside the core's callbacks. */
+static void host_check_ended(rt_host *h) {
+  if (h->opt.cmd != RT_CMD_LISTEN || h->state != RT_RUNNING) return;
+  for (uint32_t i = 0; i < h->npeers; i++)
+    if (!h->out[i].ended) return;
+  if (!ev_is_active(&h->end_timer)) {
+    ev_timer_set(&h->end_timer, 0.0, 0.0);
+    ev_timer_start(h->loop, &h->end_timer);
   }
-  return true;
 }
 
 static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t datalen,
                          uint64_t src_ts_ns, uint64_t now) {
-  (void)gen;
   (void)src_ts_ns;
   (void)now;
   rt_host *h = p->user;
-  if (!h->out || !data) return;
-  rt_output *o = &h->out[p->index];
-  if (o->fd < 0 || o->failed) return;
-  /* Blocking write: a file or a pipe the user reads; a reader that stalls
-   * stalls the peer, which is the honest thing for a player at the end of
-   * the pipe. A closed pipe (EPIPE) ends the output, not the peer. */
-  if (!write_all(o->fd, data, datalen)) {
-    o->failed = true;
-    fprintf(stderr, "stripecast: peer %u: output: %s (output stopped)\n", p->index,
-            strerror(errno));
-    return;
-  }
-  o->bytes += datalen;
+  if (!h->out) return;
+  host_output_present(h, p);
+  rt_output_deliver(&h->out[p->index], gen, data, datalen);
+  host_check_ended(h);
+}
+
+static void hook_lost(rt_peer *p, uint64_t gen, uint64_t now) {
+  (void)now;
+  rt_host *h = p->user;
+  if (!h->out) return;
+  host_output_present(h, p);
+  rt_output_lost(&h->out[p->index], gen);
+}
+
+static void hook_restarted(rt_peer *p, bool new_epoch, uint64_t now) {
+  (void)now;
+  rt_host *h = p->user;
+  if (!h->out) return;
+  rt_output_restarted(&h->out[p->index], new_epoch);
 }
 
 static int host_open_outputs(rt_host *h) {
-  if (!h->opt.output) return 0;
+  bool station = h->opt.cmd == RT_CMD_LISTEN;
+  /* A listener reads the station's records even without --output: its
+   * counters, and the END that ends the process. */
+  if (!h->opt.output && !station) return 0;
   h->out = calloc(h->npeers, sizeof *h->out);
   if (!h->out) return SC_ERR_NOMEM;
   for (uint32_t i = 0; i < h->npeers; i++)
     h->out[i].fd = -1;
   for (uint32_t i = 0; i < h->npeers; i++) {
-    if (strcmp(h->opt.output, "-") == 0) {
-      h->out[i].fd = STDOUT_FILENO;
-      continue;
-    }
     char path[4096];
-    if (rt_cli_output_path(h->opt.output, i, h->opt.port + i, path, sizeof path) != 0) {
-      fprintf(stderr, "stripecast: --output: path too long\n");
-      return SC_ERR_INVALID;
+    const char *where = NULL;
+    if (h->opt.output && strcmp(h->opt.output, "-") == 0) {
+      where = "-";
+    } else if (h->opt.output) {
+      if (rt_cli_output_path(h->opt.output, i, h->opt.port + i, path, sizeof path) != 0) {
+        fprintf(stderr, "stripecast: --output: path too long\n");
+        return SC_ERR_INVALID;
+      }
+      where = path;
     }
-    h->out[i].fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (h->out[i].fd < 0) {
-      fprintf(stderr, "stripecast: --output %s: %s\n", path, strerror(errno));
+    int rv = rt_output_open(&h->out[i], h->loop, where, station);
+    if (rv != 0) {
+      fprintf(stderr, "stripecast: --output %s: %s\n", where ? where : "", strerror(-rv));
       return SC_ERR_INVALID;
     }
   }
@@ -103,7 +128,7 @@ static int host_open_outputs(rt_host *h) {
 static void host_close_outputs(rt_host *h) {
   if (!h->out) return;
   for (uint32_t i = 0; i < h->npeers; i++)
-    if (h->out[i].fd > STDERR_FILENO) close(h->out[i].fd);
+    rt_output_free(&h->out[i]);
   free(h->out);
   h->out = NULL;
 }
@@ -136,6 +161,64 @@ static void source_feed(rt_host *h, const uint8_t *buf, size_t n, uint64_t now) 
 
 static void host_begin_exit(rt_host *h);
 
+static void source_eof(rt_host *h, uint64_t now) {
+  rt_source *s = &h->src;
+  s->eof = true;
+  s->eof_ns = now;
+  host_log(h, "source: end of input after %llu bytes", (unsigned long long)s->bytes_read);
+  if (h->opt.eof_exit_ms >= 0) {
+    ev_timer_set(&h->eof_timer, (double)h->opt.eof_exit_ms / 1e3, 0.0);
+    ev_timer_start(h->loop, &h->eof_timer);
+  }
+  ev_timer_stop(h->loop, &h->source_timer);
+}
+
+/* A broadcast: FILE read ahead of its container's timestamps by
+ * RT_SOURCE_LOOKAHEAD_US (by --rate-kbps while it has given none), a pipe
+ * as its bytes arrive; everything through the station source. */
+static void station_tick(rt_host *h, rt_peer *p, uint64_t now) {
+  rt_source *s = &h->src;
+  uint64_t elapsed_ns = now - s->start_ns;
+  uint8_t buf[RT_SOURCE_READ_MAX];
+  for (;;) {
+    size_t want = sizeof buf;
+    if (s->is_file) {
+      int64_t media_us = rt_station_source_media_us(s->station);
+      if (media_us >= 0) {
+        if ((uint64_t)media_us >= elapsed_ns / 1000 + RT_SOURCE_LOOKAHEAD_US) break;
+        want = RT_SOURCE_READ_STEP;
+      } else {
+        uint64_t allowed = (uint64_t)((double)h->opt.rate_kbps * 1000.0 / 8.0 *
+                                      (double)elapsed_ns / 1e9);
+        if (allowed <= s->bytes_read) break;
+        if (allowed - s->bytes_read < want) want = (size_t)(allowed - s->bytes_read);
+      }
+    }
+    ssize_t n = read(s->fd, buf, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      fprintf(stderr, "stripecast: --source: %s (treated as the end)\n", strerror(errno));
+      n = 0;
+    }
+    if (n == 0) {
+      /* The end of the input is the end of the broadcast. */
+      rt_station_source_end(s->station, true, now);
+      rt_peer_after_core(p, now);
+      source_eof(h, now);
+      return;
+    }
+    s->bytes_read += (uint64_t)n;
+    if (rt_station_source_feed(s->station, buf, (size_t)n, now) != 0) s->write_errors++;
+    rt_peer_after_core(p, now);
+    if (!s->is_file) break; /* a live input: take what came, once a tick */
+  }
+  if (now >= rt_station_source_get_expiry(s->station)) {
+    rt_station_source_handle_expiry(s->station, now);
+    rt_peer_after_core(p, now);
+  }
+}
+
 static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)loop;
   (void)revents;
@@ -153,7 +236,24 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
     if (now < s->joined_ns + h->opt.start_delay_ms * 1000000ull) return;
     s->started = true;
     s->start_ns = now;
-    host_log(h, "source: streaming at %llu kbit/s", (unsigned long long)h->opt.rate_kbps);
+    if (s->station) {
+      /* started=: the broadcast's start on the realtime clock, in tenths of
+       * a second, so a listener that subscribed before it can count the
+       * generations it missed at the start (output.h). */
+      char info[256];
+      snprintf(info, sizeof info, "station=%s\nstarted=%llu\n", h->opt.station,
+               (unsigned long long)host_realtime_ds(now));
+      rt_station_source_begin(s->station, SC_MEDIA_UNKNOWN, info, now);
+      rt_peer_after_core(p, now);
+      host_log(h, "source: broadcasting");
+    } else {
+      host_log(h, "source: streaming at %llu kbit/s",
+               (unsigned long long)h->opt.rate_kbps);
+    }
+  }
+  if (s->station) {
+    station_tick(h, p, now);
+    return;
   }
   /* Pacing by totals since the start, so rounding never drifts: the bytes
    * the rate allows by now, less those already read. */
@@ -172,16 +272,8 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
       n = 0;
     }
     if (n == 0) {
-      s->eof = true;
-      s->eof_ns = now;
       source_flush(h, now);
-      host_log(h, "source: end of input after %llu bytes",
-               (unsigned long long)s->bytes_read);
-      if (h->opt.eof_exit_ms >= 0) {
-        ev_timer_set(&h->eof_timer, (double)h->opt.eof_exit_ms / 1e3, 0.0);
-        ev_timer_start(h->loop, &h->eof_timer);
-      }
-      ev_timer_stop(h->loop, &h->source_timer);
+      source_eof(h, now);
       return;
     }
     s->bytes_read += (uint64_t)n;
@@ -194,6 +286,14 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
   if (h->opt.flush_ms > 0 && s->pending > 0 &&
       now - s->pending_since_ns >= h->opt.flush_ms * 1000000ull)
     source_flush(h, now);
+}
+
+static void end_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_host *h = w->data;
+  host_log(h, "the broadcast ended");
+  host_begin_exit(h);
 }
 
 static void eof_exit_cb(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -224,6 +324,17 @@ static int host_open_source(rt_host *h) {
   }
   const sc_stream_config *sc = &h->cfg.stream_cfg.stream;
   s->gen_size = (uint64_t)sc->data_chunks * sc->chunk_bytes;
+  if (h->opt.cmd == RT_CMD_BROADCAST) {
+    rt_station_source_config scfg = {.flush_ns = h->opt.flush_ms * 1000000ull,
+                                     .state_every_ns = RT_STATION_STATE_EVERY_NS,
+                                     .gen_bytes = (uint32_t)s->gen_size,
+                                     .epoch = sc->epoch};
+    int rv = rt_station_source_new(&s->station, host_source_peer(h)->node, &scfg);
+    if (rv != 0) {
+      fprintf(stderr, "stripecast: station source: %s\n", sc_strerror(rv));
+      return rv;
+    }
+  }
   ev_timer_init(&h->source_timer, source_tick, RT_SOURCE_TICK_S, RT_SOURCE_TICK_S);
   h->source_timer.data = h;
   ev_timer_start(h->loop, &h->source_timer);
@@ -254,6 +365,11 @@ static void join_next_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   }
   int rv = rt_peer_join(&h->peers[i], ip, port);
   if (rv != 0) fprintf(stderr, "stripecast: peer %u: join: %s\n", i, sc_strerror(rv));
+  if (i == 0 && ip != 0) {
+    /* Poll quickly, report after RT_JOIN_WARN_S. */
+    ev_timer_set(&h->join_watch, RT_JOIN_WARN_S, RT_JOIN_WARN_S);
+    ev_timer_start(h->loop, &h->join_watch);
+  }
   h->njoin_next++;
   if (h->njoin_next >= h->npeers) ev_timer_stop(h->loop, &h->join_timer);
 }
@@ -314,11 +430,41 @@ static void sig_exit_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   }
 }
 
-static void host_write_stats(rt_host *h) {
-  if (!h->opt.stats) return;
+static int host_write_stats(rt_host *h) {
+  if (!h->opt.stats) return 0;
   int rv = rt_stats_write(h, h->opt.stats);
   if (rv != 0)
     fprintf(stderr, "stripecast: --stats %s: %s\n", h->opt.stats, strerror(-rv));
+  return rv;
+}
+
+/* Until peer 0 has joined through --join: say so when it does not answer
+ * (a wrong address, nobody there, a firewall), and keep trying. */
+static void join_watch_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_host *h = w->data;
+  rt_peer *p = &h->peers[0];
+  double waited = (double)(rt_now_ns() - p->join_ns) / 1e9;
+  char a[RT_ADDR_STR_MAX];
+  rt_addr_format(h->opt.join_ip, h->opt.join_port, a);
+  if (!p->node || h->state != RT_RUNNING) {
+    ev_timer_stop(h->loop, w);
+    return;
+  }
+  if (sc_pastry_is_joined(sc_node_pastry(p->node))) {
+    if (h->join_warned)
+      fprintf(stderr, "stripecast: joined through --join %s after %.1f s\n",
+              h->opt.join_name ? h->opt.join_name : a, waited);
+    ev_timer_stop(h->loop, w);
+    return;
+  }
+  fprintf(stderr,
+          "stripecast: no answer from --join %s (%s) after %.1f s; still trying\n",
+          h->opt.join_name ? h->opt.join_name : a, a, waited);
+  h->join_warned++;
+  w->repeat = RT_JOIN_WARN_EVERY_S;
+  ev_timer_again(h->loop, w);
 }
 
 static void sig_usr1_cb(struct ev_loop *loop, ev_signal *w, int revents) {
@@ -335,12 +481,25 @@ static void stats_tick(struct ev_loop *loop, ev_timer *w, int revents) {
 
 /* ------------------------------------------------------------ the run */
 
+/* A source's epoch (sc_stream_config.epoch): its start time in tenths of a
+ * second on the realtime clock, so a restarted source, or a second one
+ * started later, has the later epoch, which receivers follow at once. It
+ * wraps every 13.6 years; epochs compare in serial-number arithmetic. */
+static uint32_t host_epoch(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint32_t)((uint64_t)ts.tv_sec * 10u + (uint64_t)ts.tv_nsec / 100000000u);
+}
+
 static void host_config(rt_host *h) {
   const rt_options *o = &h->opt;
   sc_node_config *c = &h->cfg;
   memset(c, 0, sizeof *c);
   sc_node_config_default(c);
-  c->channel = sc_id_hash(o->channel, strlen(o->channel));
+  if (o->cmd != RT_CMD_PEER)
+    c->channel = o->station_id;
+  else
+    c->channel = sc_id_hash(o->channel, strlen(o->channel));
   if (o->capacity_set) c->forest.capacity = o->capacity;
   if (o->heartbeat_ms > 0) {
     uint64_t hb = o->heartbeat_ms * 1000000ull;
@@ -355,6 +514,7 @@ static void host_config(rt_host *h) {
   }
   c->stream = o->stream;
   c->stream_source = o->source != NULL;
+  c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;
@@ -375,6 +535,15 @@ int rt_host_run(const rt_options *opt) {
   h->src.fd = -1;
   host_config(h);
   signal(SIGPIPE, SIG_IGN); /* a closed output pipe is an error on write */
+  if (opt->stats) {
+    /* A --stats that cannot be written fails now, not after the run. */
+    int rv = rt_stats_check(opt->stats);
+    if (rv != 0) {
+      fprintf(stderr, "stripecast: --stats %s: %s\n", opt->stats, strerror(-rv));
+      free(h);
+      return RT_EXIT_USAGE;
+    }
+  }
   uint64_t seed = host_seed(opt);
   int rv = rt_addr_init(&h->addrs, RT_ADDR_MAX);
   if (rv == 0) {
@@ -386,6 +555,8 @@ int rt_host_run(const rt_options *opt) {
     goto out;
   }
   h->hooks.deliver = hook_deliver;
+  h->hooks.lost = hook_lost;
+  h->hooks.restarted = hook_restarted;
   for (uint32_t i = 0; i < opt->peers; i++) {
     uint16_t port = (uint16_t)(opt->port + i);
     uint64_t pseed = sc_mix64(seed ^ (((uint64_t)opt->ip << 16) | port));
@@ -412,6 +583,10 @@ int rt_host_run(const rt_options *opt) {
   h->drain_timer.data = h;
   ev_timer_init(&h->eof_timer, eof_exit_cb, 0.0, 0.0);
   h->eof_timer.data = h;
+  ev_timer_init(&h->end_timer, end_cb, 0.0, 0.0);
+  h->end_timer.data = h;
+  ev_timer_init(&h->join_watch, join_watch_cb, RT_JOIN_WARN_S, RT_JOIN_WARN_S);
+  h->join_watch.data = h;
   if (opt->stats_interval_ms > 0) {
     double iv = (double)opt->stats_interval_ms / 1e3;
     ev_timer_init(&h->stats_timer, stats_tick, iv, iv);
@@ -432,14 +607,20 @@ int rt_host_run(const rt_options *opt) {
   }
 
   ev_run(h->loop, 0);
-  host_write_stats(h);
-  h->exit_code = 0;
+  /* What the outputs still hold is written first (a paused reader reads
+   * on), so the counters at exit say what reached them. */
+  for (uint32_t i = 0; h->out && i < h->npeers; i++)
+    rt_output_close(&h->out[i]);
+  /* Counters that could not be written are a failed run. */
+  h->exit_code = host_write_stats(h) == 0 ? 0 : 1;
 
 out:
   ev_timer_stop(h->loop, &h->join_timer);
   ev_timer_stop(h->loop, &h->grace_timer);
   ev_timer_stop(h->loop, &h->drain_timer);
   ev_timer_stop(h->loop, &h->eof_timer);
+  ev_timer_stop(h->loop, &h->end_timer);
+  ev_timer_stop(h->loop, &h->join_watch);
   ev_timer_stop(h->loop, &h->stats_timer);
   ev_timer_stop(h->loop, &h->source_timer);
   ev_signal_stop(h->loop, &h->sig_int);
@@ -449,6 +630,7 @@ out:
     rt_peer_close(&h->peers[i]);
   host_close_outputs(h);
   if (h->src.fd > STDERR_FILENO) close(h->src.fd);
+  rt_station_source_del(h->src.station);
   free(h->peers);
   rt_addr_free(&h->addrs);
   int code = h->exit_code;

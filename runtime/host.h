@@ -13,7 +13,9 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "output.h"
 #include "peer.h"
+#include "station_source.h"
 
 /* Bytes the source reads from its input per tick at most (its read buffer). */
 #define RT_SOURCE_READ_MAX (64 * 1024)
@@ -21,14 +23,12 @@
 /* After the grace period, how long datagrams held by the impairment layer
  * may take to leave before the process exits anyway. */
 #define RT_DRAIN_MAX_S 1.0
+/* A --join that has not answered after this long is reported (and tried
+ * on), then every RT_JOIN_WARN_EVERY_S. */
+#define RT_JOIN_WARN_S       1.0
+#define RT_JOIN_WARN_EVERY_S 10.0
 
 enum rt_host_state { RT_RUNNING, RT_DEPARTING, RT_DRAINING, RT_DONE };
-
-typedef struct rt_output {
-  int fd; /* -1: none */
-  bool failed;
-  uint64_t bytes;
-} rt_output;
 
 typedef struct rt_source {
   int fd;
@@ -41,9 +41,17 @@ typedef struct rt_source {
   uint64_t gen_size; /* d * chunk_bytes: a full generation */
   uint64_t pending;  /* bytes of the generation being filled */
   uint64_t pending_since_ns;
-  uint64_t flushes;      /* partial generations cut by --flush-ms or EOF */
-  uint64_t write_errors; /* sc_node_source_write/flush failures */
+  uint64_t flushes;           /* partial generations cut by --flush-ms or EOF */
+  uint64_t write_errors;      /* sc_node_source_write/flush failures */
+  rt_station_source *station; /* broadcast: the records' writer */
 } rt_source;
+
+/* A broadcast FILE is read ahead of its container's timestamps by this
+ * much media time: the playout it wants, and no more. */
+#define RT_SOURCE_LOOKAHEAD_US 1000000
+/* Bytes read from a FILE at a time when paced by its timestamps, so the
+ * read-ahead overshoots by little. */
+#define RT_SOURCE_READ_STEP 4096
 
 typedef struct rt_host {
   struct ev_loop *loop;
@@ -53,10 +61,13 @@ typedef struct rt_host {
   rt_peer *peers;
   uint32_t npeers;
   uint32_t njoin_next; /* next hosted peer to join */
-  rt_output *out;      /* one per peer, when --output */
+  rt_output *out;      /* one per peer, with --output or as a listener */
   rt_source src;
   rt_peer_hooks hooks;
   ev_timer join_timer, grace_timer, drain_timer, stats_timer, source_timer, eof_timer;
+  ev_timer end_timer;   /* the broadcast ended: leave (outside core callbacks) */
+  ev_timer join_watch;  /* says so while --join does not answer */
+  uint64_t join_warned; /* warnings given */
   ev_signal sig_int, sig_term, sig_usr1;
   int state;
   int exit_code;
@@ -65,12 +76,19 @@ typedef struct rt_host {
   uint64_t drain_deadline_ns;
 } rt_host;
 
-/* Runs a process as the options say; returns its exit status (0 or 1). */
+/* The exit status of an unusable flag found at start-up (as a usage error). */
+#define RT_EXIT_USAGE 2
+
+/* Runs a process as the options say; returns its exit status: 0, 1 (a
+ * runtime error) or RT_EXIT_USAGE (a --stats that cannot be written). */
 int rt_host_run(const rt_options *opt);
 
 /* Writes the JSON counters of every hosted peer to path ("-": stdout),
  * through a temporary file and a rename so a reader never sees half of it.
  * Returns 0 or -errno. */
 int rt_stats_write(rt_host *h, const char *path);
+/* Whether rt_stats_write can write path (its temporary file is made and
+ * removed; a folder is refused). Returns 0 or -errno. */
+int rt_stats_check(const char *path);
 
 #endif

@@ -127,6 +127,9 @@ static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
     p->got_first = true;
     p->first_gen = gen;
   }
+  if (p->next_known && gen > p->next_gen) p->gens_skipped += gen - p->next_gen;
+  p->next_known = true;
+  p->next_gen = gen + 1;
   p->last_gen = gen;
   p->gens_delivered++;
   p->bytes_delivered += datalen;
@@ -142,7 +145,22 @@ static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
 static void cb_stream_lost(void *user, uint64_t gen, uint64_t now) {
   rt_peer *p = user;
   p->gens_lost++;
+  if (p->next_known && gen > p->next_gen) p->gens_skipped += gen - p->next_gen;
+  p->next_known = true;
+  p->next_gen = gen + 1;
   if (p->hooks && p->hooks->lost) p->hooks->lost(p, gen, now);
+}
+
+static void cb_stream_restarted(void *user, uint64_t now) {
+  rt_peer *p = user;
+  /* The receiver counts the later epochs it followed: a change here means
+   * the restart is a new source, whose generations count from 0 again. */
+  sc_channel_stats cs;
+  sc_node_stream_stats(p->node, &cs);
+  bool new_epoch = cs.stream.epoch_changes != p->epoch_changes;
+  p->epoch_changes = cs.stream.epoch_changes;
+  if (new_epoch) p->next_known = false;
+  if (p->hooks && p->hooks->restarted) p->hooks->restarted(p, new_epoch, now);
 }
 
 /* -------------------------------------------------------------- timers */
@@ -152,6 +170,7 @@ void rt_peer_after_core(rt_peer *p, uint64_t now) {
   if (!p->forest_started && !p->departing &&
       sc_pastry_is_joined(sc_node_pastry(p->node))) {
     p->forest_started = true;
+    p->forest_ns = now;
     if (sc_node_start_forest(p->node, now) == SC_ERR_NOMEM) p->c.core_nomem++;
   }
   uint64_t exp = sc_node_get_expiry(p->node);
@@ -331,7 +350,8 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
   sc_node_callbacks cb = {.send = cb_send,
                           .stripe_changed = cb_stripe_changed,
                           .stream_deliver = cb_stream_deliver,
-                          .stream_lost = cb_stream_lost};
+                          .stream_lost = cb_stream_lost,
+                          .stream_restarted = cb_stream_restarted};
   p->open = true; /* the send callback may run inside sc_node_new */
   uint64_t now = rt_now_ns();
   rv = sc_node_new(&p->node, &p->self, sc_mix64(seed), cfg, &cb, NULL, p, now);

@@ -72,6 +72,9 @@ typedef struct rt_peer_hooks {
   void (*deliver)(rt_peer *p, uint64_t gen, const uint8_t *data, size_t datalen,
                   uint64_t src_ts_ns, uint64_t now);
   void (*lost)(rt_peer *p, uint64_t gen, uint64_t now);
+  /* Playout restarted; new_epoch: a later source epoch (its generations
+   * are numbered afresh), else a gap beyond the window (numbered on). */
+  void (*restarted)(rt_peer *p, bool new_epoch, uint64_t now);
 } rt_peer_hooks;
 
 struct rt_peer {
@@ -97,6 +100,7 @@ struct rt_peer {
   bool forest_started;
   bool departing;
   uint64_t join_ns;
+  uint64_t forest_ns;        /* when the forest started (subscribed); 0: not yet */
   uint32_t stripes_attached; /* bit i: attached in stripe i */
   uint64_t attach_changes;
   rt_counters c;
@@ -104,6 +108,12 @@ struct rt_peer {
   bool got_first;
   uint64_t first_gen, last_gen;
   uint64_t gens_delivered, gens_lost, bytes_delivered;
+  /* Generations neither delivered nor reported lost: numbers skipped over
+   * (a playout restart after a gap beyond the window). */
+  uint64_t gens_skipped;
+  bool next_known;
+  uint64_t next_gen; /* expected next, within the epoch playing */
+  uint64_t epoch_changes;
   uint32_t lat_ms[RT_LAT_BINS_MS + 1];
 };
 

@@ -31,17 +31,36 @@
  * listeners that joined since, by default. */
 #define RT_STATION_STATE_EVERY_NS (5ull * 1000000000ull)
 
+/* Bytes of a session's start held to probe its container when its kind is
+ * not given. */
+#define RT_STATION_PROBE_BYTES 4096
+/* Room INFO keeps for the lines the station source adds (container=,
+ * epoch=, session=) after the caller's. */
+#define RT_STATION_INFO_OWN 96
+/* A partial generation's first byte waits at most this many flush_ns. */
+#define RT_STATION_WAIT_MAX_FLUSHES 4
+
 typedef struct rt_station_source_config {
-  /* A partial generation is cut once its first byte waited this long
-   * (the latency bound of a slow or bursty feed); 0: only when full. */
+  /* A partial generation is cut once no bytes arrived for this long (a
+   * feed that paused), or once its first byte waited
+   * RT_STATION_WAIT_MAX_FLUSHES times this long (the latency bound of a
+   * slow feed): while bytes keep flowing, generations fill and carry no
+   * padding. 0: only when full. */
   uint64_t flush_ns;
   uint64_t state_every_ns; /* RT_STATION_STATE_EVERY_NS by default */
+  /* The stream's generation size, d * chunk_bytes of the node's stream
+   * config; 0: the core's default. */
+  uint32_t gen_bytes;
+  /* The node's source epoch (sc_stream_config.epoch), told to listeners in
+   * INFO (epoch=) so that one present at the start can count what it
+   * missed; 0: not told. */
+  uint32_t epoch;
 } rt_station_source_config;
 
 typedef struct rt_station_source_stats {
-  uint64_t sessions;      /* sources that connected */
-  uint64_t bytes_in;      /* bytes fed, all sessions */
-  uint64_t units;         /* media units written as records */
+  uint64_t sessions; /* sources that connected */
+  uint64_t bytes_in; /* bytes fed, all sessions */
+  uint64_t units;    /* media units written as records */
   uint64_t sync_units;
   uint64_t garbage_bytes; /* bytes the framer could not place (still relayed) */
   uint64_t header_sets;   /* codec header sets seen */
@@ -57,6 +76,11 @@ typedef struct rt_station_source rt_station_source;
  * SC_ERR_INVALID or SC_ERR_NOMEM. */
 int rt_station_source_new(rt_station_source **out, sc_node *node,
                           const rt_station_source_config *cfg);
+/* The same over any sink instead of a node's stream source (tests, a
+ * recorder): sink->write and sink->flush take the generation bytes as the
+ * node's sc_node_source_write/flush would, cutting every cfg->gen_bytes. */
+int rt_station_source_new_sink(rt_station_source **out, const sc_station_sink *sink,
+                               const rt_station_source_config *cfg);
 void rt_station_source_del(rt_station_source *s);
 
 /* A source connected. kind: from its Content-Type, or SC_MEDIA_UNKNOWN to

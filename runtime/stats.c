@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -78,6 +79,26 @@ static void stats_latency(FILE *f, const uint32_t *bins) {
   fputc(']', f);
 }
 
+/* What the peer's output got and what it should have had (output.h). */
+static void stats_output(FILE *f, const rt_output *o) {
+  const rt_output_stats *s = &o->st;
+  fprintf(f,
+          ",\"output\":{\"bytes_written\":%" PRIu64 ",\"bytes_queued\":%zu"
+          ",\"records_written\":%" PRIu64 ",\"headers_written\":%" PRIu64
+          ",\"records_dropped\":%" PRIu64 ",\"bytes_dropped\":%" PRIu64
+          ",\"queue_max\":%" PRIu64 ",\"gens\":%" PRIu64 ",\"gens_lost\":%" PRIu64
+          ",\"gens_missed_at_start\":%" PRIu64 ",\"records_cut\":%" PRIu64
+          ",\"bytes_cut\":%" PRIu64 ",\"bytes_missed_est\":%" PRIu64
+          ",\"epochs\":%" PRIu64 ",\"sessions\":%" PRIu64
+          ",\"playing\":%s,\"ended\":%s,\"failed\":%s,\"continuity\":%.6f}",
+          s->bytes_written, o->qlen, s->records_written, s->headers_written,
+          s->records_dropped, s->bytes_dropped, s->queue_max, s->gens, s->gens_lost,
+          s->gens_missed_at_start, s->records_cut, s->bytes_cut,
+          rt_output_missed_bytes_est(o), s->epochs, s->sessions,
+          o->playing ? "true" : "false", o->ended ? "true" : "false",
+          o->failed ? "true" : "false", rt_output_continuity(o));
+}
+
 static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
   char addr[RT_ADDR_STR_MAX], id[33];
   rt_addr_format(p->ip, p->port, addr);
@@ -121,23 +142,27 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
   if (h->cfg.stream) {
     sc_channel_stats cs;
     sc_node_stream_stats(p->node, &cs);
-    uint64_t resolved = p->gens_delivered + p->gens_lost;
+    /* Skipped generations count as missed: a restart after a gap beyond
+     * the window reports none of them lost. */
+    uint64_t resolved = p->gens_delivered + p->gens_lost + p->gens_skipped;
     fprintf(f, ",\"stream\":{\"playing\":%s,", p->got_first ? "true" : "false");
     if (p->got_first)
       fprintf(f, "\"first_gen\":%" PRIu64 ",\"last_gen\":%" PRIu64 ",", p->first_gen,
               p->last_gen);
     fprintf(f,
             "\"gens_delivered\":%" PRIu64 ",\"gens_lost\":%" PRIu64
+            ",\"gens_skipped\":%" PRIu64 ",\"epoch_changes\":%" PRIu64
             ",\"continuity\":%.6f,\"bytes_delivered\":%" PRIu64
             ",\"bytes_written\":%" PRIu64 ",",
-            p->gens_delivered, p->gens_lost,
+            p->gens_delivered, p->gens_lost, p->gens_skipped, cs.stream.epoch_changes,
             resolved ? (double)p->gens_delivered / (double)resolved : 0.0,
-            p->bytes_delivered, h->out ? h->out[p->index].bytes : 0);
+            p->bytes_delivered, h->out ? h->out[p->index].st.bytes_written : 0);
     stats_latency(f, p->lat_ms);
     fprintf(f,
             ",\"gens_decoded\":%" PRIu64 ",\"chunks_stored\":%" PRIu64
             ",\"chunks_dup\":%" PRIu64 ",\"chunks_late\":%" PRIu64
-            ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64 ",\"gens_early\":%" PRIu64
+            ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64
+            ",\"gens_early\":%" PRIu64
             ",\"startup_ms\":%.3f,\"chunks_published\":%" PRIu64
             ",\"publishes_routed\":%" PRIu64 ",\"root_changes\":%" PRIu64
             ",\"repair_asks\":%" PRIu64 ",\"repair_chunks_asked\":%" PRIu64
@@ -145,11 +170,12 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             ",\"repair_chunks_sent\":%" PRIu64 ",\"stripe_chunks\":%" PRIu64 "}",
             cs.stream.gens_decoded, cs.stream.chunks_stored, cs.stream.chunks_dup,
             cs.stream.chunks_late, cs.stream.chunks_invalid, cs.stream.chunks_ahead,
-            cs.stream.gens_early,
-            (double)cs.stream.startup_ns / 1e6, cs.chunks_published, cs.publishes_routed,
-            cs.root_changes, cs.repair_asks, cs.repair_chunks_asked, cs.repair_chunks_got,
-            cs.repair_reqs_served, cs.repair_chunks_sent, cs.stripe_chunks);
+            cs.stream.gens_early, (double)cs.stream.startup_ns / 1e6, cs.chunks_published,
+            cs.publishes_routed, cs.root_changes, cs.repair_asks, cs.repair_chunks_asked,
+            cs.repair_chunks_got, cs.repair_reqs_served, cs.repair_chunks_sent,
+            cs.stripe_chunks);
   }
+  if (h->out) stats_output(f, &h->out[p->index]);
   fputc('}', f);
 }
 
@@ -165,6 +191,7 @@ static void stats_doc(FILE *f, rt_host *h) {
           : h->state == RT_DEPARTING ? "departing"
                                      : "exiting",
           h->opt.source ? "source" : "peer", h->npeers, h->addrs.n);
+  if (h->opt.station) fprintf(f, "\"station\":\"%s\",", h->opt.station);
   if (h->opt.source) {
     const rt_source *s = &h->src;
     fprintf(f,
@@ -173,6 +200,19 @@ static void stats_doc(FILE *f, rt_host *h) {
             ",\"start_ns\":%" PRIu64 ",\"eof_ns\":%" PRIu64 "},",
             s->started ? "true" : "false", s->eof ? "true" : "false", s->bytes_read,
             h->opt.rate_kbps, s->flushes, s->write_errors, s->start_ns, s->eof_ns);
+    if (s->station) {
+      rt_station_source_stats ss;
+      rt_station_source_get_stats(s->station, &ss);
+      fprintf(f,
+              "\"station_source\":{\"sessions\":%" PRIu64 ",\"bytes_in\":%" PRIu64
+              ",\"units\":%" PRIu64 ",\"sync_units\":%" PRIu64
+              ",\"garbage_bytes\":%" PRIu64 ",\"header_sets\":%" PRIu64
+              ",\"titles\":%" PRIu64 ",\"state_repeats\":%" PRIu64 ",\"flushes\":%" PRIu64
+              ",\"write_errors\":%" PRIu64 ",\"media_us\":%" PRId64 "},",
+              ss.sessions, ss.bytes_in, ss.units, ss.sync_units, ss.garbage_bytes,
+              ss.header_sets, ss.titles, ss.state_repeats, ss.flushes, ss.write_errors,
+              rt_station_source_media_us(s->station));
+    }
   }
   fputs("\"peers\":[", f);
   rt_counters tot;
@@ -206,6 +246,20 @@ static void stats_doc(FILE *f, rt_host *h) {
   fputc(',', f);
   stats_latency(f, lat);
   fputs("}}\n", f);
+}
+
+int rt_stats_check(const char *path) {
+  if (strcmp(path, "-") == 0) return 0;
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return -EISDIR;
+  char tmp[4200];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()) >= sizeof tmp)
+    return -ENAMETOOLONG;
+  FILE *f = fopen(tmp, "w");
+  if (!f) return -errno;
+  fclose(f);
+  unlink(tmp);
+  return 0;
 }
 
 int rt_stats_write(rt_host *h, const char *path) {

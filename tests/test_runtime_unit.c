@@ -12,9 +12,12 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/station.h"
 #include "core/wire.h"
 #include "runtime/addr.h"
 #include "runtime/cli.h"
@@ -430,6 +433,112 @@ static void test_cli_every_flag(void **state) {
   assert_false(o.stream);
 }
 
+/* The two commands of the radio: their own flags, the station as the
+ * channel, their own errors; the low-level form is unchanged. */
+static void test_cli_commands(void **state) {
+  (void)state;
+  rt_options o;
+  char err[256];
+  assert_int_equal(parse(&o, err, "listen", "--station", "live.opus", "--listen",
+                         "127.0.0.1:9100", "--join", "127.0.0.1:9000", "--output", "-",
+                         NULL),
+                   RT_CLI_RUN);
+  assert_int_equal(o.cmd, RT_CMD_LISTEN);
+  assert_string_equal(o.station, "live.opus");
+  sc_id want;
+  assert_int_equal(sc_station_id("/live.opus", &want), 0);
+  assert_memory_equal(&o.station_id, &want, sizeof want);
+  assert_null(o.channel);
+  assert_null(o.source);
+  assert_int_equal(parse(&o, err, "broadcast", "--station", "/live.opus", "--listen",
+                         "127.0.0.1:9000", "--source", "x.opus", NULL),
+                   RT_CLI_RUN);
+  assert_int_equal(o.cmd, RT_CMD_BROADCAST);
+  assert_string_equal(o.source, "x.opus");
+  assert_true(o.eof_exit_ms == RT_BROADCAST_EOF_EXIT_MS);
+  assert_memory_equal(&o.station_id, &want, sizeof want);
+  assert_int_equal(parse(&o, err, "listen", "--help", NULL), RT_CLI_HELP);
+  assert_int_equal(parse(&o, err, "broadcast", "--help", NULL), RT_CLI_HELP);
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", NULL), RT_CLI_RUN);
+  assert_int_equal(o.cmd, RT_CMD_PEER);
+
+  struct {
+    const char *a[8];
+    const char *says;
+  } bad[] = {
+      {{"listen", "--listen", "127.0.0.1:9000", NULL}, "--station"},
+      {{"listen", "--station", "a b", "--listen", "127.0.0.1:9000", NULL},
+       "station name"},
+      {{"listen", "--station", "s", "--listen", "127.0.0.1:9000", "--source", "f"},
+       "unknown option"},
+      {{"listen", "--station", "s", "--listen", "127.0.0.1:9000", "--channel", "c"},
+       "unknown option"},
+      {{"broadcast", "--station", "s", "--listen", "127.0.0.1:9000", NULL}, "--source"},
+      {{"broadcast", "--station", "s", "--listen", "127.0.0.1:9000", "--output", "o"},
+       "unknown option"},
+      {{"broadcast", "--station", "s", "--listen", "127.0.0.1:9000", "--peers", "2"},
+       "unknown option"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char **a = bad[i].a;
+    err[0] = '\0';
+    assert_int_equal(parse(&o, err, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL),
+                     RT_CLI_ERROR);
+    if (!strstr(err, bad[i].says))
+      fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i].says);
+  }
+  /* stdout cannot carry both the stream and the counters. */
+  assert_int_equal(parse(&o, err, "listen", "--station", "s", "--listen",
+                         "127.0.0.1:9000", "--output", "-", "--stats", "-", NULL),
+                   RT_CLI_ERROR);
+  assert_non_null(strstr(err, "--stats"));
+  assert_int_equal(
+      parse(&o, err, "--listen", "127.0.0.1:9000", "--output", "-", "--stats", "-", NULL),
+      RT_CLI_ERROR);
+  assert_int_equal(parse(&o, err, "listen", "--station", "s", "--listen",
+                         "127.0.0.1:9000", "--output", "-", "--stats", "s.json", NULL),
+                   RT_CLI_RUN);
+  /* --join by host name (IPv4), and a clear error when it does not
+   * resolve (.invalid never does, RFC 2606). */
+  assert_int_equal(
+      parse(&o, err, "--listen", "127.0.0.1:9000", "--join", "localhost:8000", NULL),
+      RT_CLI_RUN);
+  assert_true(o.join && o.join_ip == IP(127, 0, 0, 1) && o.join_port == 8000);
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", "--join",
+                         "no-such-host.invalid:8000", NULL),
+                   RT_CLI_ERROR);
+  assert_non_null(strstr(err, "cannot resolve 'no-such-host.invalid'"));
+  assert_int_equal(
+      parse(&o, err, "--listen", "127.0.0.1:9000", "--join", "localhost:0", NULL),
+      RT_CLI_ERROR);
+  assert_non_null(strstr(err, "PORT"));
+
+  /* Each command's help is its own. */
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  assert_non_null(f);
+  rt_cli_usage(RT_CMD_LISTEN, f);
+  fclose(f);
+  assert_non_null(strstr(buf, "stripecast listen"));
+  assert_non_null(strstr(buf, "--station"));
+  assert_null(strstr(buf, "--source"));
+  free(buf);
+  f = open_memstream(&buf, &len);
+  rt_cli_usage(RT_CMD_BROADCAST, f);
+  fclose(f);
+  assert_non_null(strstr(buf, "stripecast broadcast"));
+  assert_non_null(strstr(buf, "--source"));
+  assert_null(strstr(buf, "--output"));
+  free(buf);
+  f = open_memstream(&buf, &len);
+  rt_cli_usage(RT_CMD_PEER, f);
+  fclose(f);
+  assert_non_null(strstr(buf, "low-level"));
+  assert_non_null(strstr(buf, "--channel"));
+  free(buf);
+}
+
 static void test_cli_output_path(void **state) {
   (void)state;
   char out[64];
@@ -456,17 +565,12 @@ static void test_latency_pct(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_addr_intern),
-      cmocka_unit_test(test_addr_many),
-      cmocka_unit_test(test_addr_wire_map),
-      cmocka_unit_test(test_addr_parse),
-      cmocka_unit_test(test_impair_off),
-      cmocka_unit_test(test_impair_loss),
-      cmocka_unit_test(test_impair_rate),
-      cmocka_unit_test(test_impair_delay_jitter),
-      cmocka_unit_test(test_cli),
-      cmocka_unit_test(test_cli_every_flag),
-      cmocka_unit_test(test_cli_output_path),
+      cmocka_unit_test(test_addr_intern),   cmocka_unit_test(test_addr_many),
+      cmocka_unit_test(test_addr_wire_map), cmocka_unit_test(test_addr_parse),
+      cmocka_unit_test(test_impair_off),    cmocka_unit_test(test_impair_loss),
+      cmocka_unit_test(test_impair_rate),   cmocka_unit_test(test_impair_delay_jitter),
+      cmocka_unit_test(test_cli),           cmocka_unit_test(test_cli_every_flag),
+      cmocka_unit_test(test_cli_commands),  cmocka_unit_test(test_cli_output_path),
       cmocka_unit_test(test_latency_pct),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

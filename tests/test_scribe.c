@@ -610,6 +610,24 @@ static void test_multicast_reaches_every_member_once(void **state) {
     dups += st.multicasts_dup;
   }
   assert_int_equal(dups, 1);
+
+  /* A new source epoch numbers from 0 again: its seq 1 is new, not a
+   * duplicate of the first epoch's (which dropped a restarted source's first
+   * generations); within it, duplicates stop at the root again. */
+  sc_scribe *root = peer_scribe(nt, owner_of(nt, &gid));
+  sc_msg_multicast mc;
+  memset(&mc, 0, sizeof mc);
+  mc.group = gid;
+  mc.seq = 1;
+  mc.epoch = 7;
+  assert_int_equal(sc_scribe_publish_local(root, &mc, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 5 * S);
+  for (uint32_t i = 0; i < nt->n; i++)
+    assert_int_equal(nt->mc_count[i][1], (members >> i & 1) ? 2 : 0);
+  assert_int_equal(sc_scribe_publish_local(root, &mc, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 5 * S);
+  for (uint32_t i = 0; i < nt->n; i++)
+    assert_int_equal(nt->mc_count[i][1], (members >> i & 1) ? 2 : 0);
   net_del(nt);
 }
 
@@ -1403,7 +1421,6 @@ static void test_malformed_messages_change_nothing(void **state) {
 
 /* ------------------------------------------------------ allocation failures */
 
-
 static void test_node_new_out_of_memory(void **state) {
   (void)state;
   sc_ref self = {{0x3333333333333333ull, 7}, 0};
@@ -1543,7 +1560,8 @@ static void test_children_max_bounded(void **state) {
   sc_scribe_config_default(&c);
   sc_scribe *s = NULL;
   c.children_max = SC_SCRIBE_CHILDREN_MAX + 1;
-  assert_int_equal(sc_scribe_new(&s, p, &c, NULL, sp_send, NULL, NULL, 1, 0), SC_ERR_INVALID);
+  assert_int_equal(sc_scribe_new(&s, p, &c, NULL, sp_send, NULL, NULL, 1, 0),
+                   SC_ERR_INVALID);
   c.children_max = SC_SCRIBE_CHILDREN_MAX;
   assert_int_equal(sc_scribe_new(&s, p, &c, NULL, sp_send, NULL, NULL, 1, 0), 0);
   sc_scribe_del(s);

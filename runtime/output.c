@@ -1,0 +1,354 @@
+/* output.c — see output.h. */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/err.h"
+
+/* ------------------------------------------------------------ queue */
+
+static void out_fail(rt_output *o, int err) {
+  if (o->failed) return;
+  o->failed = true;
+  fprintf(stderr, "stripecast: output: %s (output stopped)\n", strerror(err));
+  /* What stays queued is never written. */
+  o->st.bytes_dropped += o->qlen;
+  o->qlen = 0;
+}
+
+/* Writes from the queue until it is empty or the output would block. */
+static void out_drain(rt_output *o) {
+  while (o->qlen > 0 && !o->failed) {
+    size_t cap = RT_OUTPUT_QUEUE_BYTES;
+    size_t run = cap - o->qhead < o->qlen ? cap - o->qhead : o->qlen;
+    ssize_t n = write(o->fd, o->q + o->qhead, run);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      out_fail(o, errno);
+      break;
+    }
+    o->qhead = (o->qhead + (size_t)n) % cap;
+    o->qlen -= (size_t)n;
+    o->st.bytes_written += (uint64_t)n;
+  }
+  if (o->qlen > 0 && !o->failed) {
+    if (!ev_is_active(&o->wio)) ev_io_start(o->loop, &o->wio);
+  } else if (ev_is_active(&o->wio)) {
+    ev_io_stop(o->loop, &o->wio);
+  }
+  if (o->ended && (o->qlen == 0 || o->failed) && !o->closed) rt_output_close(o);
+}
+
+static void out_wio_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)loop;
+  (void)revents;
+  out_drain(w->data);
+}
+
+/* Queues one whole record's bytes, or drops all of them. Returns true when
+ * queued. */
+static bool out_put(rt_output *o, const uint8_t *data, size_t len) {
+  if (o->fd < 0) {
+    /* A relaying peer: nothing to write, nothing missed. */
+    o->st.bytes_written += len;
+    o->st.records_written++;
+    return true;
+  }
+  if (o->failed || o->closed || o->qlen + len > RT_OUTPUT_QUEUE_BYTES) {
+    o->st.records_dropped++;
+    o->st.bytes_dropped += len;
+    return false;
+  }
+  size_t cap = RT_OUTPUT_QUEUE_BYTES;
+  size_t tail = (o->qhead + o->qlen) % cap;
+  size_t first = cap - tail < len ? cap - tail : len;
+  memcpy(o->q + tail, data, first);
+  memcpy(o->q, data + first, len - first);
+  o->qlen += len;
+  if (o->qlen > o->st.queue_max) o->st.queue_max = o->qlen;
+  o->st.records_written++;
+  out_drain(o);
+  return true;
+}
+
+/* ------------------------------------------------------------ station */
+
+static bool container_has_headers(const char *c) {
+  return strcmp(c, "ogg") == 0 || strcmp(c, "webm") == 0 || strcmp(c, "mpegts") == 0;
+}
+
+/* The epoch's first generation and INFO's epoch= are both known: if the
+ * listener had subscribed before the source began, the generations before
+ * its first are missed, as is the media skipped while waiting. */
+static void out_resolve_epoch(rt_output *o, const char *info) {
+  if (o->epoch_resolved || !o->epoch_first_seen) return;
+  char v[24];
+  /* started= (the broadcast's start) where the source says it, else the
+   * epoch (its peer's start), both in tenths of a second. */
+  if (!sc_station_info_get(info, "started", v, sizeof v) &&
+      !sc_station_info_get(info, "epoch", v, sizeof v))
+    return;
+  o->epoch_resolved = true;
+  uint64_t epoch_ds = strtoull(v, NULL, 10);
+  if (o->present_rt_ds == 0 || epoch_ds < o->present_rt_ds) {
+    o->pre_bytes = o->pre_records = 0; /* a late listener: not missed */
+    return;
+  }
+  o->st.gens_missed_at_start += o->epoch_first_gen;
+  o->st.records_dropped += o->pre_records;
+  o->st.bytes_dropped += o->pre_bytes;
+  o->pre_bytes = o->pre_records = 0;
+}
+
+static void out_write_headers(rt_output *o) {
+  const uint8_t *h;
+  size_t hlen;
+  sc_station_reader_headers(o->reader, &h, &hlen);
+  if (hlen == 0) return;
+  if (out_put(o, h, hlen)) {
+    o->st.headers_written++;
+    uint8_t *w = realloc(o->written, hlen);
+    if (w) {
+      memcpy(w, h, hlen);
+      o->written = w;
+      o->writtenlen = hlen;
+    }
+  } else {
+    o->gap = true;
+  }
+  o->new_link = false;
+}
+
+/* END: the output closes once what is queued is written (a player at the
+ * end of a pipe then sees EOF); the process's exit writes the rest. */
+static void out_end(rt_output *o) {
+  o->ended = true;
+  if (o->qlen == 0) rt_output_close(o);
+}
+
+static void on_record(void *user, sc_station_record_type type, const uint8_t *data,
+                      size_t len) {
+  rt_output *o = user;
+  o->epoch_record = true;
+  switch (type) {
+  case SC_STATION_INFO: {
+    const char *info = sc_station_reader_info(o->reader);
+    char v[24];
+    o->info_seen = true;
+    o->need_headers =
+        sc_station_info_get(info, "container", v, sizeof v) && container_has_headers(v);
+    if (sc_station_info_get(info, "session", v, sizeof v) && strcmp(v, o->session) != 0) {
+      /* A new session: its headers begin a new link, and its media wait
+       * for them. */
+      if (o->session[0]) {
+        o->st.sessions++;
+        o->new_link = true;
+        o->headers_seen = false;
+        o->playing = false;
+      }
+      snprintf(o->session, sizeof o->session, "%s", v);
+    }
+    out_resolve_epoch(o, info);
+    break;
+  }
+  case SC_STATION_HEADERS:
+    o->headers_seen = true;
+    /* Playing, new bytes (a chained link): write them where they are. A
+     * repeat of what was written is not. */
+    if (o->playing && (o->new_link || len != o->writtenlen ||
+                       (len && memcmp(data, o->written, len) != 0)))
+      out_write_headers(o);
+    break;
+  case SC_STATION_MEDIA_SYNC:
+  case SC_STATION_MEDIA:
+    if (!o->playing) {
+      bool ready = o->info_seen && (!o->need_headers || o->headers_seen);
+      if (type != SC_STATION_MEDIA_SYNC || !ready) {
+        o->pre_records++;
+        o->pre_bytes += len;
+        break;
+      }
+      o->playing = true;
+      o->gap = false;
+      out_write_headers(o);
+    }
+    if (o->gap) {
+      if (type != SC_STATION_MEDIA_SYNC) {
+        o->st.records_dropped++;
+        o->st.bytes_dropped += len;
+        break;
+      }
+      o->gap = false;
+    }
+    if (!out_put(o, data, len)) o->gap = true;
+    break;
+  case SC_STATION_END:
+    out_end(o);
+    break;
+  case SC_STATION_TITLE:
+    break;
+  }
+}
+
+/* What the reader counted since the last look: a loss means a gap. */
+static void out_reader_delta(rt_output *o, bool had_record) {
+  sc_station_reader_stats now;
+  sc_station_reader_get_stats(o->reader, &now);
+  uint64_t lost = now.gens_lost - o->rs.gens_lost;
+  uint64_t cut = now.records_cut - o->rs.records_cut;
+  uint64_t bytes = now.bytes_dropped - o->rs.bytes_dropped;
+  o->st.gens_lost += lost;
+  o->st.records_cut += cut;
+  /* Bytes before the epoch's first record are a late start, not a loss. */
+  if (had_record || lost || cut) o->st.bytes_cut += bytes;
+  if (lost || cut) o->gap = true;
+  o->rs = now;
+}
+
+/* ------------------------------------------------------------ API */
+
+int rt_output_open(rt_output *o, struct ev_loop *loop, const char *path, bool station) {
+  memset(o, 0, sizeof *o);
+  o->loop = loop;
+  o->fd = -1;
+  o->station = station;
+  if (station && sc_station_reader_new(&o->reader, on_record, o, NULL) != SC_OK)
+    return -ENOMEM;
+  if (!path) return 0;
+  o->q = malloc(RT_OUTPUT_QUEUE_BYTES);
+  if (!o->q) {
+    sc_station_reader_del(o->reader);
+    return -ENOMEM;
+  }
+  if (strcmp(path, "-") == 0) {
+    o->fd = STDOUT_FILENO;
+  } else {
+    o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (o->fd < 0) {
+      int e = errno;
+      free(o->q);
+      sc_station_reader_del(o->reader);
+      return -e;
+    }
+    o->owns_fd = true;
+  }
+  /* A pipe or socket (a player) may not keep up: never block the peer on
+   * it; the queue holds what it cannot take yet. */
+  struct stat st;
+  if (fstat(o->fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+    int fl = fcntl(o->fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(o->fd, F_SETFL, fl | O_NONBLOCK);
+  }
+  ev_io_init(&o->wio, out_wio_cb, o->fd, EV_WRITE);
+  o->wio.data = o;
+  return 0;
+}
+
+void rt_output_close(rt_output *o) {
+  if (o->closed) return;
+  o->closed = true;
+  if (o->fd >= 0) {
+    if (o->qlen > 0 && !o->failed) {
+      /* The last of it: wait for the reader (a player at the end of a pipe
+       * reads on), at most until it fails. */
+      int fl = fcntl(o->fd, F_GETFL);
+      if (fl >= 0) (void)fcntl(o->fd, F_SETFL, fl & ~O_NONBLOCK);
+      out_drain(o);
+    }
+    if (ev_is_active(&o->wio)) ev_io_stop(o->loop, &o->wio);
+    /* stdout too: a player reading the pipe sees EOF now. */
+    close(o->fd);
+    o->fd = -1;
+  }
+  free(o->q);
+  o->q = NULL;
+  o->qlen = 0;
+}
+
+void rt_output_free(rt_output *o) {
+  rt_output_close(o);
+  sc_station_reader_del(o->reader);
+  o->reader = NULL;
+  free(o->written);
+  o->written = NULL;
+}
+
+void rt_output_present(rt_output *o, uint64_t realtime_ds) {
+  if (o->present_rt_ds == 0) o->present_rt_ds = realtime_ds;
+}
+
+static void out_epoch_gen(rt_output *o, uint64_t gen) {
+  if (o->epoch_first_seen) return;
+  o->epoch_first_seen = true;
+  o->epoch_first_gen = gen;
+  /* INFO may have come already (a repeat read before the first delivery is
+   * impossible; this is for a restart within an epoch). */
+  if (o->reader) out_resolve_epoch(o, sc_station_reader_info(o->reader));
+}
+
+void rt_output_deliver(rt_output *o, uint64_t gen, const uint8_t *data, size_t datalen) {
+  if (o->ended) return;
+  o->st.gens++;
+  o->st.gen_bytes += datalen;
+  out_epoch_gen(o, gen);
+  if (!o->station) {
+    if (data) out_put(o, data, datalen);
+    return;
+  }
+  if (!data) return;
+  bool had = o->epoch_record;
+  sc_station_reader_gen(o->reader, gen, data, datalen);
+  out_reader_delta(o, had);
+}
+
+void rt_output_lost(rt_output *o, uint64_t gen) {
+  if (o->ended) return;
+  out_epoch_gen(o, gen);
+  if (!o->station) {
+    o->st.gens_lost++;
+    return;
+  }
+  sc_station_reader_lost(o->reader, gen);
+  out_reader_delta(o, o->epoch_record);
+}
+
+void rt_output_restarted(rt_output *o, bool new_epoch) {
+  if (o->ended || !new_epoch) return; /* same epoch: numbering goes on */
+  o->st.epochs++;
+  o->epoch_first_seen = false;
+  o->epoch_resolved = false;
+  o->epoch_record = false;
+  o->pre_bytes = o->pre_records = 0;
+  if (!o->station) return;
+  sc_station_reader_restart(o->reader);
+  out_reader_delta(o, true);
+  o->gap = false;
+  /* The new source's INFO and headers come first; its media wait for them
+   * and its headers are written even if they repeat the last bytes. */
+  o->info_seen = false;
+  o->headers_seen = false;
+  o->playing = false;
+  o->new_link = o->writtenlen > 0;
+  o->session[0] = '\0';
+}
+
+uint64_t rt_output_missed_bytes_est(const rt_output *o) {
+  uint64_t n = o->st.gens_lost + o->st.gens_missed_at_start;
+  if (n == 0) return 0;
+  uint64_t mean = o->st.gens ? o->st.gen_bytes / o->st.gens : 0;
+  return n * mean;
+}
+
+double rt_output_continuity(const rt_output *o) {
+  uint64_t missed = o->st.bytes_dropped + o->st.bytes_cut + rt_output_missed_bytes_est(o);
+  uint64_t want = o->st.bytes_written + o->qlen + missed;
+  if (want == 0) return 1.0;
+  return (double)(o->st.bytes_written + o->qlen) / (double)want;
+}

@@ -1,0 +1,351 @@
+/*
+ * station_source.c — a station's broadcasting side (station_source.h): the
+ * framer's units become station records, the station's state (INFO,
+ * HEADERS, TITLE) is written at a session's start and again for listeners
+ * who join later, and partial generations are cut by arrival.
+ *
+ * Header units are not sent as media: they travel only as the HEADERS
+ * record, written once the set is complete (the first non-header unit
+ * follows it), so that a listener present from the start writes the headers
+ * then the media, exactly the source's bytes, and a late listener gets the
+ * same headers from a repeat.
+ */
+#include "station_source.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+struct rt_station_source {
+  sc_node *node;       /* NULL: out goes to sink */
+  sc_station_sink out; /* where generation bytes go */
+  rt_station_source_config cfg;
+  sc_station_writer w;
+  size_t gen_bytes;
+  uint64_t now; /* of the call in progress: the sink's clock */
+  /* The generation being filled (mirrors core/stream's cutting). */
+  size_t gen_fill;
+  uint64_t gen_first_ns; /* its first byte */
+  uint64_t last_feed_ns; /* bytes last arrived */
+  /* Session. */
+  bool in_session;
+  sc_media_kind kind; /* as begun; UNKNOWN: probe */
+  sc_media_framer *framer;
+  uint8_t probe[RT_STATION_PROBE_BYTES];
+  size_t probelen;
+  int64_t media_us;
+  /* Station state. */
+  char info[SC_STATION_INFO_MAX + 1];
+  size_t infolen;
+  char title[SC_STATION_TITLE_MAX + 1];
+  uint8_t *headers; /* the last complete header set */
+  size_t headerslen;
+  uint8_t *hbuf; /* the set being collected */
+  size_t hbuflen;
+  bool collecting;
+  bool hbuf_overflow;
+  bool state_due;
+  uint64_t next_state_ns;
+  bool ended;
+  rt_station_source_stats stats;
+};
+
+/* ------------------------------------------------------------ sink */
+
+static int sink_write(void *user, const uint8_t *data, size_t datalen) {
+  rt_station_source *s = user;
+  if (s->gen_fill == 0) s->gen_first_ns = s->now;
+  s->gen_fill += datalen;
+  if (s->gen_fill >= s->gen_bytes) s->gen_fill = 0; /* the stream cut it */
+  int rc = s->node ? sc_node_source_write(s->node, data, datalen, s->now)
+                   : s->out.write(s->out.user, data, datalen);
+  if (rc != SC_OK) s->stats.write_errors++;
+  return rc;
+}
+
+static int sink_flush(void *user) {
+  rt_station_source *s = user;
+  s->gen_fill = 0;
+  int rc = s->node ? sc_node_source_flush(s->node, s->now) : s->out.flush(s->out.user);
+  if (rc != SC_OK) s->stats.write_errors++;
+  return rc;
+}
+
+static int put(rt_station_source *s, sc_station_record_type type, const void *data,
+               size_t len) {
+  return sc_station_writer_put(&s->w, type, data, len);
+}
+
+/* ------------------------------------------------------------ state */
+
+static void write_state(rt_station_source *s) {
+  if (s->infolen) put(s, SC_STATION_INFO, s->info, s->infolen);
+  if (s->headerslen) put(s, SC_STATION_HEADERS, s->headers, s->headerslen);
+  if (s->title[0]) put(s, SC_STATION_TITLE, s->title, strlen(s->title));
+  s->state_due = false;
+  if (s->cfg.state_every_ns) s->next_state_ns = s->now + s->cfg.state_every_ns;
+}
+
+/* The header set collected is complete: it replaces the station's. */
+static void headers_done(rt_station_source *s) {
+  s->collecting = false;
+  if (s->hbuf_overflow) {
+    /* Late listeners then start without headers (as media.h's bound). */
+    s->hbuf_overflow = false;
+    s->hbuflen = 0;
+    return;
+  }
+  uint8_t *h = realloc(s->headers, s->hbuflen ? s->hbuflen : 1);
+  if (!h) return;
+  memcpy(h, s->hbuf, s->hbuflen);
+  s->headers = h;
+  s->headerslen = s->hbuflen;
+  s->hbuflen = 0;
+  s->stats.header_sets++;
+  put(s, SC_STATION_HEADERS, s->headers, s->headerslen);
+}
+
+static void on_unit(void *user, const sc_media_unit *u) {
+  rt_station_source *s = user;
+  if (u->flags & SC_MEDIA_UNIT_HEADER) {
+    if (!s->collecting || (u->flags & SC_MEDIA_UNIT_NEW_HEADERS)) {
+      s->collecting = true;
+      s->hbuflen = 0;
+      s->hbuf_overflow = false;
+    }
+    if (s->hbuflen + u->datalen > SC_STATION_HEADERS_MAX) {
+      s->hbuf_overflow = true;
+      return;
+    }
+    memcpy(s->hbuf + s->hbuflen, u->data, u->datalen);
+    s->hbuflen += u->datalen;
+    return;
+  }
+  if (s->collecting) headers_done(s);
+  /* Opaque bytes have no structure: any unit is a place to start. */
+  bool sync = (u->flags & SC_MEDIA_UNIT_SYNC) || s->kind == SC_MEDIA_UNKNOWN;
+  if (u->flags & SC_MEDIA_UNIT_GARBAGE) {
+    s->stats.garbage_bytes += u->datalen;
+    sync = s->kind == SC_MEDIA_UNKNOWN;
+  }
+  /* A state repeat goes right before a sync unit, where a late listener
+   * that just read it can start. */
+  if (sync && s->state_due) {
+    write_state(s);
+    s->stats.state_repeats++;
+  }
+  put(s, sync ? SC_STATION_MEDIA_SYNC : SC_STATION_MEDIA, u->data, u->datalen);
+  s->stats.units++;
+  if (sync) s->stats.sync_units++;
+  if (u->end_us >= 0 && u->end_us > s->media_us) s->media_us = u->end_us;
+}
+
+/* ------------------------------------------------------------ API */
+
+static int station_new(rt_station_source **out, sc_node *node,
+                       const sc_station_sink *sink, const rt_station_source_config *cfg) {
+  rt_station_source *s = calloc(1, sizeof *s);
+  if (!s) return SC_ERR_NOMEM;
+  s->hbuf = malloc(SC_STATION_HEADERS_MAX);
+  if (!s->hbuf) {
+    free(s);
+    return SC_ERR_NOMEM;
+  }
+  s->node = node;
+  if (sink) s->out = *sink;
+  s->cfg = *cfg;
+  s->media_us = -1;
+  s->gen_bytes = cfg->gen_bytes;
+  if (s->gen_bytes == 0) {
+    sc_stream_config sc;
+    sc_stream_config_default(&sc);
+    s->gen_bytes = (size_t)sc.data_chunks * sc.chunk_bytes;
+  }
+  sc_station_sink mine = {sink_write, sink_flush, s};
+  int rc = sc_station_writer_init(&s->w, s->gen_bytes, &mine);
+  if (rc != SC_OK) {
+    free(s->hbuf);
+    free(s);
+    return rc;
+  }
+  *out = s;
+  return SC_OK;
+}
+
+int rt_station_source_new(rt_station_source **out, sc_node *node,
+                          const rt_station_source_config *cfg) {
+  if (!out || !node || !cfg) return SC_ERR_INVALID;
+  return station_new(out, node, NULL, cfg);
+}
+
+int rt_station_source_new_sink(rt_station_source **out, const sc_station_sink *sink,
+                               const rt_station_source_config *cfg) {
+  if (!out || !sink || !sink->write || !sink->flush || !cfg) return SC_ERR_INVALID;
+  return station_new(out, NULL, sink, cfg);
+}
+
+void rt_station_source_del(rt_station_source *s) {
+  if (!s) return;
+  sc_media_framer_del(s->framer);
+  free(s->headers);
+  free(s->hbuf);
+  free(s);
+}
+
+/* The session's kind is known: its framer, and INFO saying the container. */
+static int session_start(rt_station_source *s, sc_media_kind kind) {
+  s->kind = kind;
+  int rc = sc_media_framer_new(&s->framer, kind, NULL);
+  if (rc != SC_OK) return rc;
+  const char *name = sc_media_kind_name(kind);
+  size_t n = strlen(s->info);
+  /* Listeners read the container from INFO: whether to wait for headers. */
+  int k = snprintf(s->info + n, sizeof s->info - n, "container=%s\n", name);
+  if (k > 0 && (size_t)k < sizeof s->info - n) n += (size_t)k;
+  if (s->cfg.epoch) {
+    k = snprintf(s->info + n, sizeof s->info - n, "epoch=%u\n", s->cfg.epoch);
+    if (k > 0 && (size_t)k < sizeof s->info - n) n += (size_t)k;
+  }
+  /* A new session number tells a listener that the next HEADERS record
+   * starts a new link (write it even if it repeats the last bytes). */
+  k = snprintf(s->info + n, sizeof s->info - n, "session=%llu\n",
+               (unsigned long long)s->stats.sessions);
+  s->infolen = strlen(s->info);
+  write_state(s);
+  return SC_OK;
+}
+
+static int session_feed(rt_station_source *s, const uint8_t *data, size_t len) {
+  return sc_media_framer_feed(s->framer, data, len, on_unit, s);
+}
+
+int rt_station_source_begin(rt_station_source *s, sc_media_kind kind, const char *info,
+                            uint64_t now) {
+  if (!s || (info && strlen(info) > SC_STATION_INFO_MAX - RT_STATION_INFO_OWN))
+    return SC_ERR_INVALID;
+  if (s->in_session) rt_station_source_end(s, false, now);
+  s->now = now;
+  s->in_session = true;
+  s->ended = false;
+  s->stats.sessions++;
+  s->media_us = -1;
+  s->probelen = 0;
+  s->collecting = false;
+  s->hbuflen = 0;
+  size_t n = info ? strlen(info) : 0;
+  memcpy(s->info, info ? info : "", n);
+  if (n && s->info[n - 1] != '\n') s->info[n++] = '\n';
+  s->info[n] = '\0';
+  s->infolen = 0;
+  /* The last session's headers are not this one's. */
+  s->headerslen = 0;
+  s->kind = kind;
+  if (kind != SC_MEDIA_UNKNOWN) return session_start(s, kind);
+  return SC_OK;
+}
+
+int rt_station_source_feed(rt_station_source *s, const uint8_t *data, size_t datalen,
+                           uint64_t now) {
+  if (!s->in_session) return SC_ERR_INVALID;
+  s->now = now;
+  s->last_feed_ns = now;
+  s->stats.bytes_in += datalen;
+  if (s->framer) return session_feed(s, data, datalen);
+  /* Probing: the first bytes say the container. */
+  size_t take = sizeof s->probe - s->probelen;
+  if (take > datalen) take = datalen;
+  memcpy(s->probe + s->probelen, data, take);
+  s->probelen += take;
+  sc_media_kind k = sc_media_probe(s->probe, s->probelen);
+  if (k == SC_MEDIA_UNKNOWN && s->probelen < sizeof s->probe) return SC_OK;
+  int rc = session_start(s, k);
+  if (rc == SC_OK) rc = session_feed(s, s->probe, s->probelen);
+  if (rc == SC_OK && datalen > take) rc = session_feed(s, data + take, datalen - take);
+  s->probelen = 0;
+  return rc;
+}
+
+int rt_station_source_title(rt_station_source *s, const char *title, uint64_t now) {
+  if (!s || !title) return SC_ERR_INVALID;
+  s->now = now;
+  snprintf(s->title, sizeof s->title, "%s", title);
+  s->stats.titles++;
+  return put(s, SC_STATION_TITLE, s->title, strlen(s->title));
+}
+
+void rt_station_source_end(rt_station_source *s, bool station_over, uint64_t now) {
+  s->now = now;
+  if (s->in_session) {
+    if (!s->framer && s->probelen > 0) {
+      /* Ended while probing: what came is all there is. */
+      if (session_start(s, sc_media_probe(s->probe, s->probelen)) == SC_OK)
+        session_feed(s, s->probe, s->probelen);
+      s->probelen = 0;
+    }
+    if (s->framer) {
+      sc_media_framer_flush(s->framer, on_unit, s);
+      sc_media_framer_del(s->framer);
+      s->framer = NULL;
+    }
+    if (s->collecting) headers_done(s);
+    s->in_session = false;
+  }
+  if (station_over && !s->ended) {
+    put(s, SC_STATION_END, NULL, 0);
+    s->ended = true;
+    s->state_due = false;
+  }
+  /* What the session sent reaches listeners now, not after flush_ns. */
+  sc_station_writer_flush(&s->w);
+}
+
+/* A partial generation is cut once bytes stopped arriving for flush_ns, or
+ * once its first byte waited RT_STATION_WAIT_MAX_FLUSHES times that: while
+ * bytes keep flowing, generations fill and carry no padding. */
+static uint64_t flush_at(const rt_station_source *s) {
+  if (s->gen_fill == 0 || s->cfg.flush_ns == 0) return UINT64_MAX;
+  uint64_t idle = s->last_feed_ns + s->cfg.flush_ns;
+  uint64_t wait = s->gen_first_ns + RT_STATION_WAIT_MAX_FLUSHES * s->cfg.flush_ns;
+  uint64_t t = idle < wait ? idle : wait;
+  return t > s->gen_first_ns + s->cfg.flush_ns ? t : s->gen_first_ns + s->cfg.flush_ns;
+}
+
+uint64_t rt_station_source_get_expiry(const rt_station_source *s) {
+  uint64_t t = flush_at(s);
+  if (!s->ended && !s->state_due && s->cfg.state_every_ns && s->next_state_ns &&
+      s->next_state_ns < t)
+    t = s->next_state_ns;
+  return t;
+}
+
+void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now) {
+  s->now = now;
+  if (!s->ended && s->cfg.state_every_ns && s->next_state_ns && now >= s->next_state_ns &&
+      !s->state_due) {
+    s->state_due = true;
+    /* Nothing flowing (no unit to put it before): write it now. */
+    if (!s->in_session || now - s->last_feed_ns >= s->cfg.state_every_ns) {
+      write_state(s);
+      s->stats.state_repeats++;
+    }
+  }
+  if (now >= flush_at(s)) {
+    sc_station_writer_flush(&s->w);
+    s->stats.flushes++;
+  }
+}
+
+int64_t rt_station_source_media_us(const rt_station_source *s) {
+  return s->media_us;
+}
+
+bool rt_station_source_in_session(const rt_station_source *s) {
+  return s->in_session;
+}
+
+void rt_station_source_get_stats(const rt_station_source *s,
+                                 rt_station_source_stats *out) {
+  *out = s->stats;
+}

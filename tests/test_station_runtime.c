@@ -1,0 +1,454 @@
+/*
+ * test_station_runtime.c — a station's two runtime ends without the network:
+ * runtime/station_source.c writes records into generations (cut here as
+ * core/stream would), runtime/output.c turns generations back into what a
+ * player gets. A listener from the start gets the source's bytes exactly; a
+ * late one starts at a sync point after the state repeat, with the codec
+ * headers first; a loss, a restart, a new session and a full output queue
+ * each do what output.h says and are counted.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/station.h"
+#include "runtime/output.h"
+#include "runtime/station_source.h"
+
+#define GEN     1024 /* generation bytes (small: many generations) */
+#define GENS    4096
+#define MS      1000000ull
+#define FLUSH   (50 * MS)
+#define STATE   (200 * MS)
+#define IN_MAX  (600 * 1024)
+#define OUT_MAX (4 * 1024 * 1024)
+
+/* core/stream's cutting: a generation every GEN bytes, and on flush. */
+typedef struct {
+  uint8_t *gen[GENS];
+  size_t len[GENS];
+  size_t n;
+  uint8_t cur[GEN];
+  size_t fill;
+  size_t flushes;
+} gens;
+
+static void gens_cut(gens *g) {
+  assert_true(g->n < GENS);
+  g->gen[g->n] = malloc(g->fill);
+  assert_non_null(g->gen[g->n]);
+  memcpy(g->gen[g->n], g->cur, g->fill);
+  g->len[g->n++] = g->fill;
+  g->fill = 0;
+}
+
+static int gens_write(void *user, const uint8_t *d, size_t n) {
+  gens *g = user;
+  while (n > 0) {
+    size_t take = GEN - g->fill < n ? GEN - g->fill : n;
+    memcpy(g->cur + g->fill, d, take);
+    g->fill += take;
+    d += take;
+    n -= take;
+    if (g->fill == GEN) gens_cut(g);
+  }
+  return SC_OK;
+}
+
+static int gens_flush(void *user) {
+  gens *g = user;
+  if (g->fill) {
+    gens_cut(g);
+    g->flushes++;
+  }
+  return SC_OK;
+}
+
+static void gens_free(gens *g) {
+  for (size_t i = 0; i < g->n; i++)
+    free(g->gen[i]);
+  free(g);
+}
+
+static uint8_t *text(size_t n, char tag) {
+  uint8_t *b = malloc(n);
+  assert_non_null(b);
+  for (size_t i = 0; i < n; i++)
+    b[i] = (uint8_t)(i % 61 == 60 ? '\n' : tag + (int)(i / 61 % 20));
+  return b;
+}
+
+/* A broadcast of in[0..n) in pieces of 1..700 bytes, one every 10 ms, the
+ * timers run as a host would; the end is the station's. */
+static gens *broadcast(const uint8_t *in, size_t n, unsigned seed) {
+  gens *g = calloc(1, sizeof *g);
+  assert_non_null(g);
+  sc_station_sink sink = {gens_write, gens_flush, g};
+  rt_station_source_config cfg = {
+      .flush_ns = FLUSH, .state_every_ns = STATE, .gen_bytes = GEN, .epoch = 1234};
+  rt_station_source *s;
+  assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+  uint64_t now = 1000 * MS;
+  assert_int_equal(rt_station_source_begin(s, SC_MEDIA_UNKNOWN, "name=Test", now), 0);
+  assert_true(rt_station_source_in_session(s));
+  srand(seed);
+  for (size_t off = 0; off < n;) {
+    size_t k = 1 + (size_t)rand() % 700;
+    if (k > n - off) k = n - off;
+    assert_int_equal(rt_station_source_feed(s, in + off, k, now), 0);
+    off += k;
+    now += 10 * MS;
+    if (now >= rt_station_source_get_expiry(s)) rt_station_source_handle_expiry(s, now);
+  }
+  rt_station_source_end(s, true, now);
+  assert_false(rt_station_source_in_session(s));
+  rt_station_source_stats st;
+  rt_station_source_get_stats(s, &st);
+  assert_int_equal(st.sessions, 1);
+  assert_int_equal(st.bytes_in, n);
+  assert_true(st.state_repeats > 0);
+  assert_int_equal(st.write_errors, 0);
+  assert_int_equal(rt_station_source_media_us(s), -1); /* opaque bytes: no times */
+  rt_station_source_del(s);
+  return g;
+}
+
+/* An output to a fresh temporary file. */
+typedef struct {
+  rt_output o;
+  char path[64];
+} out_file;
+
+static void out_open(out_file *f) {
+  snprintf(f->path, sizeof f->path, "/tmp/test_station_rt_XXXXXX");
+  int fd = mkstemp(f->path);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(rt_output_open(&f->o, EV_DEFAULT, f->path, true), 0);
+  rt_output_present(&f->o, 1); /* subscribed long before the broadcast */
+}
+
+static uint8_t *out_read(out_file *f, size_t *len) {
+  rt_output_close(&f->o);
+  FILE *fp = fopen(f->path, "rb");
+  assert_non_null(fp);
+  uint8_t *b = malloc(OUT_MAX);
+  assert_non_null(b);
+  *len = fread(b, 1, OUT_MAX, fp);
+  fclose(fp);
+  unlink(f->path);
+  return b;
+}
+
+static void feed(rt_output *o, const gens *g, size_t from, size_t to, size_t skip) {
+  for (size_t i = from; i < to; i++) {
+    if (i == skip)
+      rt_output_lost(o, i);
+    else
+      rt_output_deliver(o, i, g->gen[i], g->len[i]);
+  }
+}
+
+static bool has_at(const uint8_t *hay, size_t hlen, const uint8_t *needle, size_t n,
+                   size_t *at) {
+  if (n > hlen) return false;
+  for (size_t i = 0; i + n <= hlen; i++)
+    if (memcmp(hay + i, needle, n) == 0) {
+      *at = i;
+      return true;
+    }
+  return false;
+}
+
+static void test_from_start_exact(void **state) {
+  (void)state;
+  size_t n = 300 * 1024;
+  uint8_t *in = text(n, 'a');
+  gens *g = broadcast(in, n, 1);
+  /* Arrival-paced: the feed never paused a whole flush_ns, so only the
+   * bound on the first byte's wait cut generations early. */
+  assert_true(g->n > n / GEN);
+  out_file f;
+  out_open(&f);
+  feed(&f.o, g, 0, g->n, SIZE_MAX);
+  assert_true(f.o.ended);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  assert_int_equal(len, n);
+  assert_memory_equal(got, in, n);
+  assert_int_equal(f.o.st.bytes_written, n);
+  assert_int_equal(f.o.st.records_dropped + f.o.st.gens_lost + f.o.st.records_cut, 0);
+  assert_true(rt_output_continuity(&f.o) == 1.0);
+  rt_output_free(&f.o);
+  free(got);
+  free(in);
+  gens_free(g);
+}
+
+/* The padding the flush rule costs: a feed whose bytes come closer than
+ * flush_ns apart has a generation cut only when its first byte waited
+ * RT_STATION_WAIT_MAX_FLUSHES x flush_ns (not every flush_ns); when bytes
+ * stop, the cut comes flush_ns after the last. */
+static void test_flush_by_arrival(void **state) {
+  (void)state;
+  gens *g = calloc(1, sizeof *g);
+  assert_non_null(g);
+  sc_station_sink sink = {gens_write, gens_flush, g};
+  rt_station_source_config cfg = {.flush_ns = FLUSH, .gen_bytes = GEN};
+  rt_station_source *s;
+  assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+  uint64_t now = 0;
+  assert_int_equal(rt_station_source_begin(s, SC_MEDIA_UNKNOWN, NULL, now), 0);
+  assert_int_equal(rt_station_source_get_expiry(s), UINT64_MAX); /* nothing yet */
+  uint8_t *probe = text(RT_STATION_PROBE_BYTES, 'a');
+  assert_int_equal(rt_station_source_feed(s, probe, RT_STATION_PROBE_BYTES, now), 0);
+  free(probe);
+  /* 20 bytes every 20 ms (flush_ns is 50 ms) for 2 s. */
+  uint8_t piece[20];
+  memset(piece, 'x', sizeof piece);
+  for (int i = 0; i < 100; i++) {
+    now += 20 * MS;
+    if (now >= rt_station_source_get_expiry(s)) rt_station_source_handle_expiry(s, now);
+    assert_int_equal(rt_station_source_feed(s, piece, sizeof piece, now), 0);
+  }
+  uint64_t bound = 2000 * MS / (RT_STATION_WAIT_MAX_FLUSHES * FLUSH) + 1;
+  assert_true(g->flushes >= bound - 2 && g->flushes <= bound);
+  rt_station_source_stats st;
+  rt_station_source_get_stats(s, &st);
+  assert_int_equal(st.flushes, g->flushes);
+  /* The feed stops: cut flush_ns after its last bytes (or sooner, at the
+   * wait bound). */
+  assert_true(rt_station_source_get_expiry(s) <= now + FLUSH);
+  size_t cut = g->n;
+  rt_station_source_handle_expiry(s, now + FLUSH);
+  assert_int_equal(g->n, cut + 1);
+  assert_int_equal(rt_station_source_get_expiry(s), UINT64_MAX);
+  rt_station_source_del(s);
+  gens_free(g);
+}
+
+static void test_late_listener(void **state) {
+  (void)state;
+  size_t n = 300 * 1024;
+  uint8_t *in = text(n, 'a');
+  gens *g = broadcast(in, n, 2);
+  out_file f;
+  out_open(&f);
+  size_t from = g->n / 3;
+  /* A late listener: not present at the start. */
+  f.o.present_rt_ds = 0;
+  feed(&f.o, g, from, g->n, SIZE_MAX);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  /* A suffix of the input, whole records from a sync point after the
+   * INFO repeat. */
+  assert_true(len > 0 && len < n);
+  assert_memory_equal(got, in + (n - len), len);
+  assert_int_equal(f.o.st.gens_missed_at_start, 0);
+  assert_true(rt_output_continuity(&f.o) == 1.0);
+  rt_output_free(&f.o);
+  free(got);
+  free(in);
+  gens_free(g);
+}
+
+static void test_loss_counted(void **state) {
+  (void)state;
+  size_t n = 200 * 1024;
+  uint8_t *in = text(n, 'a');
+  gens *g = broadcast(in, n, 3);
+  out_file f;
+  out_open(&f);
+  size_t lost = g->n / 2;
+  feed(&f.o, g, 0, g->n, lost);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  assert_true(len < n);
+  /* What was written: the input's start, then its end, joined where the
+   * whole records touching the lost generation are missing. */
+  size_t pre = 0;
+  while (pre < len && got[pre] == in[pre])
+    pre++;
+  assert_memory_equal(got + pre, in + n - (len - pre), len - pre);
+  assert_int_equal(f.o.st.gens_lost, 1);
+  assert_true(rt_output_continuity(&f.o) < 1.0);
+  assert_true(rt_output_missed_bytes_est(&f.o) > 0);
+  rt_output_free(&f.o);
+  free(got);
+  free(in);
+  gens_free(g);
+}
+
+/* Present from the start but the first generations never came: missed,
+ * and said so once INFO (repeated) tells when the broadcast began. */
+static void test_missed_at_start(void **state) {
+  (void)state;
+  size_t n = 200 * 1024;
+  uint8_t *in = text(n, 'a');
+  gens *g = broadcast(in, n, 4);
+  out_file f;
+  out_open(&f);
+  feed(&f.o, g, 5, g->n, SIZE_MAX);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  assert_int_equal(f.o.st.gens_missed_at_start, 5);
+  assert_true(f.o.st.records_dropped > 0); /* media before the INFO repeat */
+  assert_true(rt_output_continuity(&f.o) < 1.0);
+  rt_output_free(&f.o);
+  free(got);
+  free(in);
+  gens_free(g);
+}
+
+/* A new epoch (a restarted source) continues the output at once: the old
+ * source's bytes, then the new one's from its start. */
+static void test_restart(void **state) {
+  (void)state;
+  size_t na = 100 * 1024, nb = 80 * 1024;
+  uint8_t *a = text(na, 'a'), *b = text(nb, 'A');
+  gens *ga = broadcast(a, na, 5), *gb = broadcast(b, nb, 6);
+  out_file f;
+  out_open(&f);
+  /* The old source dies before its END. */
+  feed(&f.o, ga, 0, ga->n - 1, SIZE_MAX);
+  rt_output_restarted(&f.o, false); /* a gap in one epoch changes nothing */
+  rt_output_restarted(&f.o, true);
+  feed(&f.o, gb, 0, gb->n, SIZE_MAX);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  size_t at = 0;
+  assert_true(has_at(got, len, b, 4096, &at));
+  assert_memory_equal(got, a, at); /* the old source's start ... */
+  assert_int_equal(len - at, nb);  /* ... then all of the new one */
+  assert_memory_equal(got + at, b, nb);
+  assert_int_equal(f.o.st.epochs, 1);
+  assert_true(f.o.ended);
+  rt_output_free(&f.o);
+  free(got);
+  free(a);
+  free(b);
+  gens_free(ga);
+  gens_free(gb);
+}
+
+/* Records written by hand: a container with codec headers. A late
+ * listener writes the headers first; a new session's headers are written
+ * where they come (a chained stream), even when they repeat the bytes. */
+static void test_headers(void **state) {
+  (void)state;
+  gens *g = calloc(1, sizeof *g);
+  sc_station_writer w;
+  sc_station_sink sink = {gens_write, gens_flush, g};
+  assert_int_equal(sc_station_writer_init(&w, GEN, &sink), SC_OK);
+#define PUT(t, s) sc_station_writer_put(&w, t, (const uint8_t *)(s), strlen(s))
+  PUT(SC_STATION_INFO, "container=ogg\nsession=1\nstarted=5\n");
+  PUT(SC_STATION_HEADERS, "<H1>");
+  for (int i = 0; i < 300; i++)
+    PUT(i % 3 ? SC_STATION_MEDIA : SC_STATION_MEDIA_SYNC, "[m1-m1-m1-m1-m1-m1-m1]");
+  /* The repeat starts a generation, where the late listener starts. */
+  sc_station_writer_flush(&w);
+  size_t last_state = g->n;
+  PUT(SC_STATION_INFO, "container=ogg\nsession=1\nstarted=5\n"); /* repeat */
+  PUT(SC_STATION_HEADERS, "<H1>");
+  PUT(SC_STATION_MEDIA, "[late-non-sync]");
+  PUT(SC_STATION_MEDIA_SYNC, "[late-sync]");
+  PUT(SC_STATION_INFO, "container=ogg\nsession=2\nstarted=5\n"); /* new session */
+  PUT(SC_STATION_MEDIA_SYNC, "[before-headers]");
+  PUT(SC_STATION_HEADERS, "<H1>");
+  PUT(SC_STATION_MEDIA_SYNC, "[m2]");
+  PUT(SC_STATION_END, "");
+#undef PUT
+  sc_station_writer_flush(&w);
+  assert_true(last_state > 2);
+
+  const char *want_late = "<H1>[late-sync]<H1>[m2]";
+  out_file f;
+  out_open(&f);
+  f.o.present_rt_ds = 0;
+  feed(&f.o, g, last_state, g->n, SIZE_MAX);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  /* The headers, then media from a sync record; the new session's media
+   * wait for its headers. */
+  assert_int_equal(len, strlen(want_late));
+  assert_memory_equal(got, want_late, len);
+  assert_int_equal(f.o.st.headers_written, 2);
+  assert_int_equal(f.o.st.sessions, 1);
+  rt_output_free(&f.o);
+  free(got);
+
+  out_open(&f); /* from the start: headers once, not at each repeat */
+  feed(&f.o, g, 0, g->n, SIZE_MAX);
+  got = out_read(&f, &len);
+  assert_memory_equal(got, "<H1>[m1-m1", 10);
+  const char *tail = "[late-non-sync][late-sync]<H1>[m2]";
+  assert_memory_equal(got + len - strlen(tail), tail, strlen(tail));
+  assert_int_equal(f.o.st.headers_written, 2);
+  rt_output_free(&f.o);
+  free(got);
+  gens_free(g);
+}
+
+/* A reader that does not read: the pipe fills, then the queue, then whole
+ * records are dropped and counted; what it reads later is the stream's
+ * start and whole records after. */
+static void test_paused_reader(void **state) {
+  (void)state;
+  size_t n = 3 * 1024 * 1024 / 2;
+  uint8_t *in = text(n, 'a');
+  gens *g = broadcast(in, n, 7);
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  char path[32];
+  snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+  rt_output o;
+  assert_int_equal(rt_output_open(&o, EV_DEFAULT, path, true), 0);
+  close(p[1]);
+  rt_output_present(&o, 1);
+  feed(&o, g, 0, g->n, SIZE_MAX);
+  assert_true(o.st.records_dropped > 0 && o.st.bytes_dropped > 0);
+  assert_true(o.st.queue_max <= RT_OUTPUT_QUEUE_BYTES);
+  /* Now read everything; the loop writes the queue out, END closes it. */
+  fcntl(p[0], F_SETFL, O_NONBLOCK);
+  uint8_t *got = malloc(OUT_MAX);
+  size_t len = 0;
+  for (;;) {
+    ev_run(EV_DEFAULT, EVRUN_NOWAIT);
+    ssize_t k = read(p[0], got + len, OUT_MAX - len);
+    if (k == 0) break;
+    if (k < 0) {
+      assert_true(errno == EAGAIN);
+      continue;
+    }
+    len += (size_t)k;
+  }
+  close(p[0]);
+  assert_int_equal(len, o.st.bytes_written);
+  assert_true(len < n);
+  assert_memory_equal(got, in, 4096);
+  assert_true(rt_output_continuity(&o) < 1.0);
+  rt_output_free(&o);
+  free(got);
+  free(in);
+  gens_free(g);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_from_start_exact), cmocka_unit_test(test_flush_by_arrival),
+      cmocka_unit_test(test_late_listener),    cmocka_unit_test(test_loss_counted),
+      cmocka_unit_test(test_missed_at_start),  cmocka_unit_test(test_restart),
+      cmocka_unit_test(test_headers),          cmocka_unit_test(test_paused_reader),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
