@@ -13,8 +13,10 @@
 
 #include "addr.h"
 #include "cli.h"
+#include "encoder.h"
 #include "output.h"
 #include "peer.h"
+#include "relay.h"
 #include "station_source.h"
 
 /* Bytes the source reads from its input per tick at most (its read buffer). */
@@ -44,6 +46,8 @@ typedef struct rt_source {
   uint64_t flushes;           /* partial generations cut by --flush-ms or EOF */
   uint64_t write_errors;      /* sc_node_source_write/flush failures */
   rt_station_source *station; /* broadcast: the records' writer */
+  rt_encoder *enc;            /* --input: the built-in encoder, else NULL */
+  rt_relay *relay;            /* --relay: the relayed stream, else NULL */
 } rt_source;
 
 /* A broadcast FILE is read ahead of its container's timestamps by this
