@@ -122,7 +122,10 @@ static const uint8_t wav_guid_pcm[16] = {1,    0, 0, 0,    0, 0,    0x10, 0,
 int rt_wav_parse(const uint8_t *buf, size_t len, rt_pcm_format *fmt, size_t *data_off,
                  uint64_t *data_bytes, char *why, size_t whylen) {
   if (len < 12) {
-    if (len >= 4 && memcmp(buf, "RIFF", 4) != 0) goto not_riff;
+    /* What came so far must begin "RIFF", then a size, then "WAVE". */
+    if (memcmp(buf, "RIFF", len < 4 ? len : 4) != 0 ||
+        (len > 8 && memcmp(buf + 8, "WAVE", len - 8) != 0))
+      goto not_riff;
     return SC_ERR_TRUNCATED;
   }
   if (memcmp(buf, "RIFF", 4) != 0 || memcmp(buf + 8, "WAVE", 4) != 0) goto not_riff;
@@ -219,8 +222,9 @@ static int read_header(rt_encoder *e, char *err, size_t errlen) {
     ssize_t n = read(e->fd, hdr + len, RT_WAV_HEADER_MAX - len);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      set_why(err, errlen, "--input %s: %s before the WAV header ended", e->cfg.input,
-              n < 0 ? strerror(errno) : "end of input");
+      set_why(err, errlen, "--input %s: %s before the WAV header ended%s", e->cfg.input,
+              n < 0 ? strerror(errno) : "end of input",
+              len < 12 ? " (not a WAV file? for raw PCM give --input-format)" : "");
       rv = SC_ERR_INVALID;
       break;
     }
