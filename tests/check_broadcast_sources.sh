@@ -88,9 +88,12 @@ broadcast_and_listen() {
     --eof-exit-ms 1000 --stats "$work/b.json" "$@" 2>"$work/b.err" &
   local bp=$!
   pids+=("$bp")
+  sleep 0.3
+  # A port taken between the choice and the bind (the machine is shared).
+  kill -0 "$bp" 2>/dev/null || fail "broadcaster did not start: $(cat "$work/b.err")"
   timeout 60 "$sc" listen --station /enc --listen "127.0.0.1:$((base + 1))" \
     --join "127.0.0.1:$base" --output "$out" --stats "$work/l.json" 2>"$work/l.err" ||
-    fail "listener: exit $? ($(cat "$work/l.err"))"
+    fail "listener: exit $? ($(cat "$work/l.err")); broadcaster: $(cat "$work/b.err")"
   wait "$bp" || fail "broadcaster: exit $? ($(cat "$work/b.err"))"
 }
 
@@ -112,8 +115,11 @@ flac | raw)
   [[ $got == "$want" ]] || fail "decoded PCM differs: $got, want $want"
   title=$(ffprobe -v error -show_entries stream_tags=title -of csv=p=0 "$work/out.ogg")
   [[ $title == "Exact Song" ]] || fail "title '$title'"
+  # Live pages: 3 s of audio leave the encoder in at least 15 pages (one at
+  # least every 200 ms).
   jq -e '.encoder.samples == 132300 and .encoder.odd_bytes == 0 and
-         .station_source.titles >= 1 and .station_source.garbage_bytes == 0' \
+         .station_source.titles >= 1 and .station_source.garbage_bytes == 0 and
+         .station_source.units >= 15' \
     "$work/b.json" >/dev/null || fail "counters: $(jq -c '.encoder, .station_source' "$work/b.json")"
   echo "ok: $case_ (sha256 $got)"
   ;;
@@ -131,6 +137,8 @@ opus)
     "$dur" || fail "duration $dur, want 3.0"
   title=$(ffprobe -v error -show_entries stream_tags=title -of csv=p=0 "$work/out.opus")
   [[ $title == "Opus Song" ]] || fail "title '$title'"
+  jq -e '.station_source.units >= 15 and .station_source.garbage_bytes == 0' \
+    "$work/b.json" >/dev/null || fail "pages: $(jq -c .station_source "$work/b.json")"
   echo "ok: opus (duration $dur)"
   ;;
 
