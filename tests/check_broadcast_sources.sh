@@ -62,6 +62,16 @@ wait_json() {
   return 1
 }
 
+# Waits until FILE holds more than BYTES (deadline: a guard).
+wait_size() {
+  local file=$1 bytes=$2 secs=$3
+  for _ in $(seq $((secs * 10))); do
+    if [[ -f $file ]] && (($(stat -c %s "$file") > bytes)); then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
 pids=()
 work=$(mktemp -d)
 stop_all() {
@@ -179,8 +189,9 @@ relay)
   pids+=("$lp")
   wait_json "$work/b.json" '.relay.title == "First Title" and .relay.meta_blocks >= 2' 60 ||
     fail "no title: $(jq -c .relay "$work/b.json")"
-  before=$(stat -c %s "$work/out.mp3")
-  ((before > 0)) || fail "the listener wrote nothing"
+  # The listener hears the first connection (its output grows past a few
+  # frames) before the server goes away.
+  wait_size "$work/out.mp3" 8000 30 || fail "the listener wrote nothing"
   # The server goes away mid-stream, and comes back.
   kill "$icecast_pid"
   wait "$icecast_pid" 2>/dev/null || true
@@ -188,6 +199,9 @@ relay)
   wait "$ff" 2>/dev/null || true
   wait_json "$work/b.json" '.relay.reconnects >= 1' 30 ||
     fail "no reconnect attempt: $(jq -c .relay "$work/b.json")"
+  # All the first connection relayed: the listener has heard the second one
+  # once its output is longer.
+  first=$(jq .relay.audio_bytes "$work/b.json")
   "${run[@]}" "$icecast" -c "$tmp/icecast.xml" >>"$tmp/stdout" 2>&1 &
   icecast_pid=$!
   for _ in $(seq 100); do
@@ -198,9 +212,8 @@ relay)
   set_title "Second+Title"
   wait_json "$work/b.json" '.relay.connects >= 2 and .relay.title == "Second Title"' 90 ||
     fail "no second connection: $(jq -c .relay "$work/b.json")"
-  sleep 2
-  after=$(stat -c %s "$work/out.mp3")
-  ((after > before + 16000)) || fail "the listener stopped: $before then $after bytes"
+  wait_size "$work/out.mp3" $((first + 16000)) 30 ||
+    fail "the listener stopped: $first bytes relayed before the restart, $(stat -c %s "$work/out.mp3") written"
   kill -TERM "$bp"
   wait "$bp" || fail "broadcaster: exit $?"
   timeout 30 tail --pid="$lp" -f /dev/null || fail "the listener did not end"
