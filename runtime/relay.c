@@ -416,6 +416,8 @@ void rt_relay_stop(rt_relay *r) {
   ev_timer_stop(r->loop, &r->curl_timer);
   /* Removing the handle closes its sockets (socket_cb frees their watchers). */
   curl_multi_remove_handle(r->multi, r->easy);
+  /* Removing the handle may have set curl's timer again. */
+  ev_timer_stop(r->loop, &r->curl_timer);
   if (r->in_session) {
     r->now = rt_now_ns();
     rt_station_source_end(r->st, false, r->now);
@@ -429,6 +431,9 @@ void rt_relay_del(rt_relay *r) {
   rt_relay_stop(r);
   if (r->easy) curl_easy_cleanup(r->easy);
   if (r->multi) curl_multi_cleanup(r->multi);
+  /* No watcher may outlive the relay. */
+  ev_timer_stop(r->loop, &r->curl_timer);
+  ev_timer_stop(r->loop, &r->retry_timer);
   curl_slist_free_all(r->req_headers);
   free(r);
 }
