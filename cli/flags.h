@@ -88,6 +88,27 @@ typedef struct flags_opt {
 /* The target field of an entry: .off and .size of member f of struct type T. */
 #define FLAGS_AT(T, f) .off = offsetof(T, f), .size = sizeof(((T *)0)->f)
 
+/* The common entries in one line or two: the members every entry of that kind
+ * has, ending with the help. They go inside the entry's braces, so that the
+ * rarer members follow as designators:
+ *   {FLAGS_OPT_F64(opts, loss, "loss", "P", 0, 1, "loss probability"),
+ *    .attrs = FLAGS_OPEN}, */
+#define FLAGS_OPT_(kind_, T, f, name_, meta_, help_)                                     \
+  .kind = kind_, .name = name_, .meta = meta_, FLAGS_AT(T, f), .help = help_
+#define FLAGS_OPT_U64(T, f, name_, meta_, lo, hi, help_)                                 \
+  FLAGS_OPT_(FLAGS_U64, T, f, name_, meta_, help_), .min = lo, .max = hi
+#define FLAGS_OPT_F64(T, f, name_, meta_, lo, hi, help_)                                 \
+  FLAGS_OPT_(FLAGS_F64, T, f, name_, meta_, help_), .fmin = lo, .fmax = hi
+#define FLAGS_OPT_CHOICE(T, f, name_, meta_, choices_, help_)                            \
+  FLAGS_OPT_(FLAGS_CHOICE, T, f, name_, meta_, help_), .choices = choices_
+#define FLAGS_OPT_STR(T, f, name_, meta_, help_)                                         \
+  FLAGS_OPT_(FLAGS_STR, T, f, name_, meta_, help_)
+#define FLAGS_OPT_ON_OFF(T, f, name_, help_)                                             \
+  FLAGS_OPT_(FLAGS_ON_OFF, T, f, name_, "on|off", help_)
+#define FLAGS_OPT_SET(T, f, name_, help_) FLAGS_OPT_(FLAGS_SET, T, f, name_, NULL, help_)
+#define FLAGS_OPT_CLEAR(T, f, name_, help_)                                              \
+  FLAGS_OPT_(FLAGS_CLEAR, T, f, name_, NULL, help_)
+
 /* One command: its table and the prose around the generated option list. */
 typedef struct flags_cmd {
   const char *prog;     /* "stripecast-sim forest": prefixes errors and usage */

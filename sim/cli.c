@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sim/capacity.h"
 
@@ -35,83 +36,46 @@ const flags_choice sim_stripes_choices[] = {
 
 const flags_opt sim_common_flags[] = {
     {.kind = FLAGS_SECTION, .name = "options of every command"},
-    {.kind = FLAGS_U64,
-     .name = "peers",
-     .meta = "N",
-     FLAGS_AT(sim_common_opts, peers),
-     .min = 2,
-     .max = SIM_NET_PEERS_MAX,
-     .help = "peers in the overlay when the experiment starts (in forest and stream "
-             "peer 0 is the source); 100k, 1M and 1e6 work"},
-    {.kind = FLAGS_U64,
-     .name = "seed",
-     .meta = "S",
-     FLAGS_AT(sim_common_opts, seed),
-     .max = UINT64_MAX,
-     .help = "run seed; one seed gives one history"},
-    {.kind = FLAGS_CHOICE,
-     .name = "topology",
-     .meta = "T",
-     FLAGS_AT(sim_common_opts, topology),
-     .choices = topology_choices,
-     .help = "the network model: transit-stub (GT-ITM style, 5,050 routers; link "
-             "stress needs it), or sphere or plane (coordinates + access delay). The "
-             "router graph is the same in every run, like the papers' one GATech "
-             "graph; the seed places the peers"},
-    {.kind = FLAGS_F64,
-     .name = "loss",
-     .meta = "P",
-     FLAGS_AT(sim_common_opts, loss),
-     .fmin = 0,
-     .fmax = 1,
-     .attrs = FLAGS_OPEN,
-     .help = "probability that any message is lost"},
-    {.kind = FLAGS_F64,
-     .name = "settle-s",
-     .meta = "S",
-     FLAGS_AT(sim_common_opts, settle_s),
-     .fmin = 0,
-     .fmax = 1e6,
-     .help = "quiet time after the last Pastry join"},
-    {.kind = FLAGS_F64,
-     .name = "join-rate",
-     .meta = "R",
-     FLAGS_AT(sim_common_opts, join_rate),
-     .fmin = 1e-3,
-     .fmax = 1e7,
-     .dflt = "N/100 within [10, 2000]",
-     .help = "Pastry arrivals per simulated second"},
-    {.kind = FLAGS_U64,
-     .name = "refine-per-row",
-     .meta = "K",
-     FLAGS_AT(sim_common_opts, refine_per_row),
-     .min = 0,
-     .max = 16,
-     .help = "Pastry's locality refinement: after joining, ask K entries of each "
-             "routing-table row for their row and probe the peers named; 0 turns it "
-             "off, which makes very large runs faster"},
-    {.kind = FLAGS_SET,
-     .name = "wire-check",
-     FLAGS_AT(sim_common_opts, wire_check),
-     .help = "send every message through the protobuf encoder and decoder and check "
-             "the charged size (slower)"},
-    {.kind = FLAGS_SET,
-     .name = "progress",
-     FLAGS_AT(sim_common_opts, progress),
-     .dflt = "on when stderr is a terminal",
-     .help = "progress on stderr"},
-    {.kind = FLAGS_STR,
-     .name = "out",
-     .meta = "DIR",
-     FLAGS_AT(sim_common_opts, out_dir),
-     .help = "write the command's CSV files (named above) into DIR, created if "
-             "missing"},
-    {.kind = FLAGS_SET,
-     .name = "pretty",
-     FLAGS_AT(sim_common_opts, pretty),
-     .help = "indent the JSON"},
+    {FLAGS_OPT_U64(sim_common_opts, peers, "peers", "N", 2, SIM_NET_PEERS_MAX,
+                   "peers in the overlay when the experiment starts (in forest and "
+                   "stream peer 0 is the source); 100k, 1M and 1e6 work")},
+    {FLAGS_OPT_U64(sim_common_opts, seed, "seed", "S", 0, UINT64_MAX,
+                   "run seed; one seed gives one history")},
+    {FLAGS_OPT_CHOICE(sim_common_opts, topology, "topology", "T", topology_choices,
+                      "the network model: transit-stub (GT-ITM style, 5,050 routers; "
+                      "link stress needs it), or sphere or plane (coordinates + access "
+                      "delay). The router graph is the same in every run, like the "
+                      "papers' one GATech graph; the seed places the peers")},
+    {FLAGS_OPT_F64(sim_common_opts, loss, "loss", "P", 0, 1,
+                   "probability that any message is lost"),
+     .attrs = FLAGS_OPEN},
+    {FLAGS_OPT_F64(sim_common_opts, settle_s, "settle-s", "S", 0, 1e6,
+                   "quiet time after the last Pastry join")},
+    {FLAGS_OPT_F64(sim_common_opts, join_rate, "join-rate", "R", 1e-3, 1e7,
+                   "Pastry arrivals per simulated second"),
+     .dflt = "N/100 within [10, 2000]"},
+    {FLAGS_OPT_U64(sim_common_opts, refine_per_row, "refine-per-row", "K", 0, 16,
+                   "Pastry's locality refinement: after joining, ask K entries of each "
+                   "routing-table row for their row and probe the peers named; 0 turns "
+                   "it off, which makes very large runs faster")},
+    {FLAGS_OPT_SET(sim_common_opts, wire_check, "wire-check",
+                   "send every message through the protobuf encoder and decoder and "
+                   "check the charged size (slower)")},
+    {FLAGS_OPT_SET(sim_common_opts, progress, "progress", "progress on stderr"),
+     .dflt = "on when stderr is a terminal"},
+    {FLAGS_OPT_STR(sim_common_opts, out_dir, "out", "DIR",
+                   "write the command's CSV files (named above) into DIR, created if "
+                   "missing")},
+    {FLAGS_OPT_SET(sim_common_opts, pretty, "pretty", "indent the JSON")},
     {.kind = FLAGS_END},
 };
+
+int sim_cli_parse(const flags_cmd *cmd, void *opts, sim_common_opts *c, int argc,
+                  char **argv) {
+  c->progress = isatty(STDERR_FILENO);
+  c->pretty = false;
+  return flags_main(cmd, opts, argc, argv, stdout, stderr);
+}
 
 bool sim_cli_out_dir(const flags_cmd *cmd, const char *dir) {
   if (mkdir(dir, 0777) == 0) return true;

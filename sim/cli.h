@@ -55,6 +55,14 @@ extern const flags_unit sim_seconds_units[];
 extern const flags_choice sim_config_choices[];
 extern const flags_choice sim_stripes_choices[];
 
+/* Parses a command's argv into opts (the command's own struct, whose common
+ * options c already hold the command's defaults) as flags_main does, with
+ * the defaults --help shows: progress on when stderr is a terminal, the JSON
+ * compact. Returns 0 after --help, FLAGS_EXIT_USAGE after a usage error, or
+ * -1 to go on and run. */
+int sim_cli_parse(const flags_cmd *cmd, void *opts, sim_common_opts *c, int argc,
+                  char **argv);
+
 /* Creates dir (--out) unless it is already a directory; on failure prints
  * the one-line error and returns false. */
 bool sim_cli_out_dir(const flags_cmd *cmd, const char *dir);

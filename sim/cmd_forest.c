@@ -1,6 +1,5 @@
 /* cmd_forest.c — `stripecast-sim forest`: flags in, one JSON object out. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "sim/cli.h"
 #include "sim/commands.h"
@@ -12,56 +11,26 @@ typedef struct forest_cli {
 } forest_cli;
 
 static const flags_opt forest_flags[] = {
-    {.kind = FLAGS_CHOICE,
-     .name = "config",
-     .meta = "C",
-     FLAGS_AT(forest_cli, p.config),
-     .choices = sim_config_choices,
-     .help = "in-degree x capacity of every peer, as docs/capacity.md defines them; "
-             "16xNB has no bound"},
-    {.kind = FLAGS_CHOICE,
-     .name = "stripes",
-     .meta = "K",
-     FLAGS_AT(forest_cli, p.stripes),
-     .choices = sim_stripes_choices,
-     .help = "stripes, one tree each"},
-    {.kind = FLAGS_SET,
-     .name = "baselines",
-     FLAGS_AT(forest_cli, p.baselines),
-     .help = "also the link stress of a central server unicasting every stripe to "
-             "every peer, and of IP multicast (needs --topology transit-stub)"},
-    {.kind = FLAGS_F64,
-     .name = "fail-fraction",
-     .meta = "F",
-     FLAGS_AT(forest_cli, p.fail_fraction),
-     .fmin = 0,
-     .fmax = 1,
-     .attrs = FLAGS_OPEN,
-     .help = "after the build, that fraction of receivers crash at once; the forest "
-             "repairs and a second message measures it: repair_s, "
-             "complete_fraction_after"},
-    {.kind = FLAGS_F64,
-     .name = "spread-s",
-     .meta = "S",
-     FLAGS_AT(forest_cli, p.spread_s),
-     .fmin = 0,
-     .fmax = 1e6,
-     .help = "receivers subscribe at random within this window after the overlay "
-             "settles"},
-    {.kind = FLAGS_F64,
-     .name = "build-max-s",
-     .meta = "S",
-     FLAGS_AT(forest_cli, p.build_max_s),
-     .fmin = 1,
-     .fmax = 1e7,
-     .help = "give up waiting for a complete forest"},
-    {.kind = FLAGS_F64,
-     .name = "repair-max-s",
-     .meta = "S",
-     FLAGS_AT(forest_cli, p.repair_max_s),
-     .fmin = 1,
-     .fmax = 1e7,
-     .help = "give up waiting for repair"},
+    {FLAGS_OPT_CHOICE(forest_cli, p.config, "config", "C", sim_config_choices,
+                      "in-degree x capacity of every peer, as docs/capacity.md defines "
+                      "them; 16xNB has no bound")},
+    {FLAGS_OPT_CHOICE(forest_cli, p.stripes, "stripes", "K", sim_stripes_choices,
+                      "stripes, one tree each")},
+    {FLAGS_OPT_SET(forest_cli, p.baselines, "baselines",
+                   "also the link stress of a central server unicasting every stripe to "
+                   "every peer, and of IP multicast (needs --topology transit-stub)")},
+    {FLAGS_OPT_F64(forest_cli, p.fail_fraction, "fail-fraction", "F", 0, 1,
+                   "after the build, that fraction of receivers crash at once; the "
+                   "forest repairs and a second message measures it: repair_s, "
+                   "complete_fraction_after"),
+     .attrs = FLAGS_OPEN},
+    {FLAGS_OPT_F64(forest_cli, p.spread_s, "spread-s", "S", 0, 1e6,
+                   "receivers subscribe at random within this window after the overlay "
+                   "settles")},
+    {FLAGS_OPT_F64(forest_cli, p.build_max_s, "build-max-s", "S", 1, 1e7,
+                   "give up waiting for a complete forest")},
+    {FLAGS_OPT_F64(forest_cli, p.repair_max_s, "repair-max-s", "S", 1, 1e7,
+                   "give up waiting for repair")},
     {.kind = FLAGS_INCLUDE, .sub = sim_common_flags, .off = offsetof(forest_cli, c)},
     {.kind = FLAGS_END},
 };
@@ -82,10 +51,8 @@ static const flags_cmd forest_cmd = {
 int sim_cmd_forest(int argc, char **argv) {
   forest_cli o;
   sim_forest_params_default(&o.p);
-  o.p.progress = isatty(STDERR_FILENO);
   SIM_COMMON_COPY(o.c, o.p);
-  o.c.pretty = false;
-  int rv = flags_main(&forest_cmd, &o, argc, argv, stdout, stderr);
+  int rv = sim_cli_parse(&forest_cmd, &o, &o.c, argc, argv);
   if (rv >= 0) return rv;
   SIM_COMMON_COPY(o.p, o.c);
   if (o.p.baselines && o.p.topology != SIM_NET_TRANSIT_STUB)

@@ -1,6 +1,5 @@
 /* cmd_pastry.c — `stripecast-sim pastry`: flags in, one JSON object out. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "sim/cli.h"
 #include "sim/commands.h"
@@ -12,50 +11,24 @@ typedef struct pastry_cli {
 } pastry_cli;
 
 static const flags_opt pastry_flags[] = {
-    {.kind = FLAGS_U64,
-     .name = "lookups",
-     .meta = "L",
-     FLAGS_AT(pastry_cli, p.lookups),
-     .min = 0,
-     .max = 1000000000,
-     .help = "lookups after the overlay is built"},
-    {.kind = FLAGS_F64,
-     .name = "fail-fraction",
-     .meta = "F",
-     FLAGS_AT(pastry_cli, p.fail_fraction),
-     .fmin = 0,
-     .fmax = 1,
-     .attrs = FLAGS_OPEN,
-     .help = "fraction of peers that crash at once after the overlay settles"},
-    {.kind = FLAGS_F64,
-     .name = "repair-s",
-     .meta = "S",
-     FLAGS_AT(pastry_cli, p.repair_s),
-     .fmin = 0,
-     .fmax = 1e6,
-     .help = "quiet repair time after the crash before lookups start; a 30 s lease, "
-             "20 s heartbeats and 3 one-second probes detect a crash within ~55 s"},
-    {.kind = FLAGS_F64,
-     .name = "lookup-rate",
-     .meta = "R",
-     FLAGS_AT(pastry_cli, p.lookup_rate),
-     .fmin = 1e-3,
-     .fmax = 1e8,
-     .dflt = "L/10",
-     .help = "lookups per simulated second"},
-    {.kind = FLAGS_CLEAR,
-     .name = "no-pns",
-     FLAGS_AT(pastry_cli, p.pns),
-     .help = "turn proximity neighbour selection off"},
-    {.kind = FLAGS_F64,
-     .name = "rt-maintenance-s",
-     .meta = "S",
-     FLAGS_AT(pastry_cli, p.rt_maintenance_s),
-     .fmin = 0,
-     .fmax = 1e6,
-     .dflt = "0: once, after joining",
-     .help = "repeat the routing-table refinement (--refine-per-row) every S "
-             "simulated seconds"},
+    {FLAGS_OPT_U64(pastry_cli, p.lookups, "lookups", "L", 0, 1000000000,
+                   "lookups after the overlay is built")},
+    {FLAGS_OPT_F64(pastry_cli, p.fail_fraction, "fail-fraction", "F", 0, 1,
+                   "fraction of peers that crash at once after the overlay settles"),
+     .attrs = FLAGS_OPEN},
+    {FLAGS_OPT_F64(pastry_cli, p.repair_s, "repair-s", "S", 0, 1e6,
+                   "quiet repair time after the crash before lookups start; a 30 s "
+                   "lease, 20 s heartbeats and 3 one-second probes detect a crash "
+                   "within ~55 s")},
+    {FLAGS_OPT_F64(pastry_cli, p.lookup_rate, "lookup-rate", "R", 1e-3, 1e8,
+                   "lookups per simulated second"),
+     .dflt = "L/10"},
+    {FLAGS_OPT_CLEAR(pastry_cli, p.pns, "no-pns",
+                     "turn proximity neighbour selection off")},
+    {FLAGS_OPT_F64(pastry_cli, p.rt_maintenance_s, "rt-maintenance-s", "S", 0, 1e6,
+                   "repeat the routing-table refinement (--refine-per-row) every S "
+                   "simulated seconds"),
+     .dflt = "0: once, after joining"},
     {.kind = FLAGS_INCLUDE, .sub = sim_common_flags, .off = offsetof(pastry_cli, c)},
     {.kind = FLAGS_END},
 };
@@ -74,10 +47,8 @@ static const flags_cmd pastry_cmd = {
 int sim_cmd_pastry(int argc, char **argv) {
   pastry_cli o;
   sim_pastry_params_default(&o.p);
-  o.p.progress = isatty(STDERR_FILENO);
   SIM_COMMON_COPY(o.c, o.p);
-  o.c.pretty = false;
-  int rv = flags_main(&pastry_cmd, &o, argc, argv, stdout, stderr);
+  int rv = sim_cli_parse(&pastry_cmd, &o, &o.c, argc, argv);
   if (rv >= 0) return rv;
   SIM_COMMON_COPY(o.p, o.c);
   if (o.p.out_dir && !sim_cli_out_dir(&pastry_cmd, o.p.out_dir)) return FLAGS_EXIT_USAGE;

@@ -1,6 +1,5 @@
 /* cmd_stream.c — `stripecast-sim stream`: flags in, one JSON object out. */
 #include <stdio.h>
-#include <unistd.h>
 
 #include "sim/churn_spec.h"
 #include "sim/cli.h"
@@ -30,102 +29,61 @@ static int parse_fec(void *opts, const char *s, char *why, size_t whylen) {
   return 0;
 }
 
-#define STREAM_F64(name_, meta_, field_, lo, hi, help_)                                  \
-  {                                                                                      \
-    .kind = FLAGS_F64, .name = name_, .meta = meta_, FLAGS_AT(stream_cli, p.field_),     \
-    .fmin = lo, .fmax = hi, .help = help_                                                \
-  }
-
 static const flags_opt stream_flags[] = {
-    {.kind = FLAGS_CHOICE,
-     .name = "config",
-     .meta = "C",
-     FLAGS_AT(stream_cli, p.config),
-     .choices = sim_config_choices,
-     .help = "capacities (docs/capacity.md); every listener wants all stripes"},
-    {.kind = FLAGS_CHOICE,
-     .name = "stripes",
-     .meta = "K",
-     FLAGS_AT(stream_cli, p.stripes),
-     .choices = sim_stripes_choices,
-     .attrs = FLAGS_GIVEN,
-     .given = offsetof(stream_cli, stripes_set),
-     .dflt = "D + P of --fec",
-     .help = "stripes, = d + p"},
+    {.kind = FLAGS_SECTION, .name = "the stream"},
+    {FLAGS_OPT_CHOICE(stream_cli, p.config, "config", "C", sim_config_choices,
+                      "capacities (docs/capacity.md); every listener wants all stripes")},
+    {FLAGS_OPT_CHOICE(stream_cli, p.stripes, "stripes", "K", sim_stripes_choices,
+                      "stripes, = d + p"),
+     .attrs = FLAGS_GIVEN, .given = offsetof(stream_cli, stripes_set),
+     .dflt = "D + P of --fec"},
     {.kind = FLAGS_CUSTOM,
      .name = "fec",
      .meta = "D+P",
      .parse = parse_fec,
-     .dflt = "12+4",
-     .help = "data + parity chunks per generation; 16+0 turns coding off"},
-    STREAM_F64("rate-kbps", "R", rate_kbps, 1, 1e6, "stream rate before coding"),
-    {.kind = FLAGS_U64,
-     .name = "chunk-bytes",
-     .meta = "B",
-     FLAGS_AT(stream_cli, p.chunk_bytes),
-     .min = 1,
-     .max = 1100,
-     .help = "payload per chunk"},
-    STREAM_F64("buffer-ms", "M", buffer_ms, 1, 1e6, "playout delay"),
-    {.kind = FLAGS_STR,
-     .name = "churn",
-     .meta = "SPEC",
-     FLAGS_AT(stream_cli, p.churn),
-     .dflt = "none",
-     .help = "churn, times counted from the stream's start; the grammar is below and "
-             "in docs/churn.md"},
-    {.kind = FLAGS_F64,
-     .name = "duration",
-     .meta = "T",
-     FLAGS_AT(stream_cli, p.duration_s),
-     .fmin = 1,
-     .fmax = 1e7,
-     .units = sim_seconds_units,
-     .help = "time of streaming, in seconds unless a unit follows"},
-    {.kind = FLAGS_ON_OFF,
-     .name = "repair",
-     .meta = "on|off",
-     FLAGS_AT(stream_cli, p.repair),
-     .help = "pull missing chunks from other peers"},
-    STREAM_F64("repair-wait-ms", "M", repair_wait_ms, 0, 1e6,
-               "lateness before a chunk is asked for"),
-    {.kind = FLAGS_ON_OFF,
-     .name = "catchup",
-     .meta = "on|off",
-     FLAGS_AT(stream_cli, p.catchup),
-     .help = "a peer that finds a new parent in a stripe asks it at once for the "
-             "chunks it missed; needs --repair on"},
-    STREAM_F64("uplink-headroom", "H", uplink_headroom, 0, 1e3,
-               "each peer's uplink: H x its forwarding share of the coded stream + 32 "
-               "kbit/s for control; 0 = unlimited"),
-    STREAM_F64("grace-s", "S", grace_s, 0, 1e4,
-               "a polite leaver forwards this long after its goodbye"),
-    STREAM_F64("spread-s", "S", spread_s, 0, 1e6,
-               "subscriptions spread over this window"),
-    STREAM_F64("build-wait-s", "S", build_wait_s, 0, 1e6,
-               "time the forest gets before the stream starts"),
-    {.kind = FLAGS_SET,
-     .name = "payload",
-     FLAGS_AT(stream_cli, p.payload),
-     .help = "real bytes, checked at every receiver, for small runs; without it "
-             "chunks are symbolic: sizes without bytes"},
-    {.kind = FLAGS_U64,
-     .name = "cut-stripes",
-     .meta = "C",
-     FLAGS_AT(stream_cli, p.cut_stripes),
-     .min = 0,
-     .max = 16,
-     .help = "at --cut-at, crash every peer that forwards only in stripes 0..C-1 (and "
-             "their roots): receivers lose at most those C stripes while the trees "
-             "repair; 0: no cut"},
-    {.kind = FLAGS_F64,
-     .name = "cut-at",
-     .meta = "T",
-     FLAGS_AT(stream_cli, p.cut_at_s),
-     .fmin = 0,
-     .fmax = 1e7,
-     .units = sim_seconds_units,
-     .help = "time into the stream of the cut, in seconds unless a unit follows"},
+     .help = "data + parity chunks per generation; 16+0 turns coding off",
+     .dflt = "12+4"},
+    {FLAGS_OPT_F64(stream_cli, p.rate_kbps, "rate-kbps", "R", 1, 1e6,
+                   "stream rate before coding")},
+    {FLAGS_OPT_U64(stream_cli, p.chunk_bytes, "chunk-bytes", "B", 1, 1100,
+                   "payload per chunk")},
+    {FLAGS_OPT_F64(stream_cli, p.buffer_ms, "buffer-ms", "M", 1, 1e6, "playout delay")},
+    {FLAGS_OPT_F64(stream_cli, p.duration_s, "duration", "T", 1, 1e7,
+                   "time of streaming, in seconds unless a unit follows"),
+     .units = sim_seconds_units},
+    {FLAGS_OPT_SET(stream_cli, p.payload, "payload",
+                   "real bytes, checked at every receiver, for small runs; without it "
+                   "chunks are symbolic: sizes without bytes")},
+    {.kind = FLAGS_SECTION, .name = "the forest before it"},
+    {FLAGS_OPT_F64(stream_cli, p.spread_s, "spread-s", "S", 0, 1e6,
+                   "subscriptions spread over this window")},
+    {FLAGS_OPT_F64(stream_cli, p.build_wait_s, "build-wait-s", "S", 0, 1e6,
+                   "time the forest gets before the stream starts")},
+    {.kind = FLAGS_SECTION, .name = "repair and uplinks"},
+    {FLAGS_OPT_ON_OFF(stream_cli, p.repair, "repair",
+                      "pull missing chunks from other peers")},
+    {FLAGS_OPT_F64(stream_cli, p.repair_wait_ms, "repair-wait-ms", "M", 0, 1e6,
+                   "lateness before a chunk is asked for")},
+    {FLAGS_OPT_ON_OFF(stream_cli, p.catchup, "catchup",
+                      "a peer that finds a new parent in a stripe asks it at once for "
+                      "the chunks it missed; needs --repair on")},
+    {FLAGS_OPT_F64(stream_cli, p.uplink_headroom, "uplink-headroom", "H", 0, 1e3,
+                   "each peer's uplink: H x its forwarding share of the coded stream + "
+                   "32 kbit/s for control; 0 = unlimited")},
+    {.kind = FLAGS_SECTION, .name = "churn and failures"},
+    {FLAGS_OPT_STR(stream_cli, p.churn, "churn", "SPEC",
+                   "churn, times counted from the stream's start; the grammar is below "
+                   "and in docs/churn.md"),
+     .dflt = "none"},
+    {FLAGS_OPT_F64(stream_cli, p.grace_s, "grace-s", "S", 0, 1e4,
+                   "a polite leaver forwards this long after its goodbye")},
+    {FLAGS_OPT_U64(stream_cli, p.cut_stripes, "cut-stripes", "C", 0, 16,
+                   "at --cut-at, crash every peer that forwards only in stripes 0..C-1 "
+                   "(and their roots): receivers lose at most those C stripes while the "
+                   "trees repair; 0: no cut")},
+    {FLAGS_OPT_F64(stream_cli, p.cut_at_s, "cut-at", "T", 0, 1e7,
+                   "time into the stream of the cut, in seconds unless a unit follows"),
+     .units = sim_seconds_units},
     {.kind = FLAGS_INCLUDE, .sub = sim_common_flags, .off = offsetof(stream_cli, c)},
     {.kind = FLAGS_END},
 };
@@ -155,11 +113,9 @@ static const flags_cmd stream_cmd = {
 int sim_cmd_stream(int argc, char **argv) {
   stream_cli o;
   sim_stream_params_default(&o.p);
-  o.p.progress = isatty(STDERR_FILENO);
   SIM_COMMON_COPY(o.c, o.p);
-  o.c.pretty = false;
   o.stripes_set = false;
-  int rv = flags_main(&stream_cmd, &o, argc, argv, stdout, stderr);
+  int rv = sim_cli_parse(&stream_cmd, &o, &o.c, argc, argv);
   if (rv >= 0) return rv;
   SIM_COMMON_COPY(o.p, o.c);
   sim_stream_params *p = &o.p;

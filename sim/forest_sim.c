@@ -271,18 +271,16 @@ static bool more(void *ctx) {
 
 static void progress(void *ctx, bool force) {
   forest_sim *s = ctx;
-  double now;
-  if (!s->prm->progress || !s->log || !sim_progress_due(&s->wall_last, 2.0, force, &now))
+  sim_world_progress pg;
+  if (!s->prm->progress || !s->log ||
+      !sim_world_progress_due(s->w, s->wall_start, &s->wall_last, 2.0, force, &pg))
     return;
-  sim_engine *e = sim_world_engine(s->w);
-  double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
   fprintf(s->log,
           "forest: %-7s t=%.0fs joined %u/%u attached %.4f events %llu (%.2fM/s) wall "
           "%.0fs\n",
-          phase_name(s->phase), (double)e->now_ns / 1e9, sim_world_joined(s->w),
-          s->prm->peers,
+          phase_name(s->phase), pg.sim_s, sim_world_joined(s->w), s->prm->peers,
           s->wanted_pairs ? (double)s->attached_pairs / (double)s->wanted_pairs : 0.0,
-          (unsigned long long)e->events_processed, evs / 1e6, now - s->wall_start);
+          (unsigned long long)pg.events, pg.events_per_s / 1e6, pg.wall_s);
   fflush(s->log);
 }
 

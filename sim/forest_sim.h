@@ -59,6 +59,8 @@ typedef struct sim_linkstress_row {
 } sim_linkstress_row;
 
 typedef struct sim_forest_result {
+  sim_run_stats run;         /* events, trace digest, simulated time */
+  sim_machine_stats machine; /* wall clock and memory of this run */
   uint32_t peers, receivers;
   double build_s; /* NaN: not complete within build_max_s */
   uint32_t complete_peers;
@@ -89,8 +91,6 @@ typedef struct sim_forest_result {
   uint64_t messages, bytes;
   double state_bytes_per_peer;
   double scribe_bytes_per_peer; /* of which Scribe and SplitStream */
-  sim_run_stats run;
-  sim_machine_stats machine;
 } sim_forest_result;
 
 /* Runs the experiment; progress and warnings on log (may be NULL). Returns 0,

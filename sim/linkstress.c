@@ -18,48 +18,7 @@ struct sim_linkstress {
   uint32_t peers_max;
   uint32_t links;   /* router_links + peers_max */
   uint32_t *copies; /* links */
-
-  /* CSR adjacency built from the link table: router r's neighbours are
-   * adj_to[adj_off[r] .. adj_off[r+1]) over links adj_link[...]. The walk
-   * needs the link id of each hop; a scan of a router's few neighbours
-   * beats a second routers² matrix. */
-  uint32_t *adj_off;
-  uint32_t *adj_to;
-  uint32_t *adj_link;
 };
-
-static int linkstress_build_adj(sim_linkstress *ls) {
-  uint32_t n = sim_topo_routers(ls->topo);
-  uint32_t m = ls->router_links;
-  ls->adj_off = calloc((size_t)n + 1, sizeof(*ls->adj_off));
-  ls->adj_to = malloc((size_t)(2 * (size_t)m + 1) * sizeof(*ls->adj_to));
-  ls->adj_link = malloc((size_t)(2 * (size_t)m + 1) * sizeof(*ls->adj_link));
-  if (!ls->adj_off || !ls->adj_to || !ls->adj_link) return SC_ERR_NOMEM;
-  for (uint32_t e = 0; e < m; e++) {
-    uint32_t a, b;
-    int rc = sim_topo_link(ls->topo, e, &a, &b, NULL);
-    assert(rc == SC_OK);
-    (void)rc;
-    ls->adj_off[a + 1]++;
-    ls->adj_off[b + 1]++;
-  }
-  for (uint32_t r = 0; r < n; r++)
-    ls->adj_off[r + 1] += ls->adj_off[r];
-  /* Fill with a moving cursor per router (adj_off[r] advanced, then undone). */
-  for (uint32_t e = 0; e < m; e++) {
-    uint32_t a, b;
-    (void)sim_topo_link(ls->topo, e, &a, &b, NULL);
-    uint32_t ia = ls->adj_off[a]++, ib = ls->adj_off[b]++;
-    ls->adj_to[ia] = b;
-    ls->adj_link[ia] = e;
-    ls->adj_to[ib] = a;
-    ls->adj_link[ib] = e;
-  }
-  for (uint32_t r = n; r > 0; r--)
-    ls->adj_off[r] = ls->adj_off[r - 1];
-  ls->adj_off[0] = 0;
-  return SC_OK;
-}
 
 int sim_linkstress_new(sim_linkstress **out, const sim_net *net, uint32_t peers_max) {
   if (!out || !net || sim_net_kind_get(net) != SIM_NET_TRANSIT_STUB)
@@ -80,7 +39,7 @@ int sim_linkstress_new(sim_linkstress **out, const sim_net *net, uint32_t peers_
   ls->peers_max = peers_max;
   ls->links = router_links + peers_max;
   ls->copies = calloc(ls->links, sizeof(*ls->copies));
-  if (!ls->copies || linkstress_build_adj(ls) != SC_OK) {
+  if (!ls->copies) {
     sim_linkstress_del(ls);
     return SC_ERR_NOMEM;
   }
@@ -91,9 +50,6 @@ int sim_linkstress_new(sim_linkstress **out, const sim_net *net, uint32_t peers_
 void sim_linkstress_del(sim_linkstress *ls) {
   if (!ls) return;
   free(ls->copies);
-  free(ls->adj_off);
-  free(ls->adj_to);
-  free(ls->adj_link);
   free(ls);
 }
 
@@ -104,16 +60,6 @@ void sim_linkstress_reset(sim_linkstress *ls) {
 static inline void linkstress_bump(sim_linkstress *ls, uint32_t link) {
   uint32_t *c = &ls->copies[link];
   if (*c != UINT32_MAX) ++*c;
-}
-
-/* The link between adjacent routers a and b. */
-static inline uint32_t linkstress_link_of(const sim_linkstress *ls, uint32_t a,
-                                          uint32_t b) {
-  uint32_t i = ls->adj_off[a], end = ls->adj_off[a + 1];
-  while (i < end && ls->adj_to[i] != b)
-    i++;
-  assert(i < end);
-  return ls->adj_link[i];
 }
 
 static uint32_t linkstress_router(const sim_linkstress *ls, uint32_t peer) {
@@ -135,7 +81,7 @@ void sim_linkstress_add(sim_linkstress *ls, uint32_t from_peer, uint32_t to_peer
   uint32_t hops = 0, n = sim_topo_routers(ls->topo);
   while (cur != dst) {
     uint32_t nx = sim_topo_next_hop(ls->topo, cur, dst);
-    linkstress_bump(ls, linkstress_link_of(ls, cur, nx));
+    linkstress_bump(ls, sim_topo_link_between(ls->topo, cur, nx));
     cur = nx;
     /* A shortest path visits a router at most once. */
     assert(++hops < n);
@@ -258,7 +204,7 @@ int sim_linkstress_ip_multicast(const sim_net *net, uint32_t source,
     while (!in_tree[cur]) {
       in_tree[cur] = 1;
       uint32_t nx = sim_topo_next_hop(ls->topo, cur, rs);
-      ls->copies[linkstress_link_of(ls, cur, nx)] = 1;
+      ls->copies[sim_topo_link_between(ls->topo, cur, nx)] = 1;
       cur = nx;
     }
   }

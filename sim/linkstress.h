@@ -23,10 +23,9 @@
  * sim_linkstress_ip_multicast.
  *
  * Memory: one uint32 counter per link, (sim_topo_links + peers_max) × 4
- * bytes (~190 KB for GATech and 40,000 peers), plus a copy of the router
- * adjacency. sim_linkstress_add costs, per router hop, one load from the
- * topology's next-hop matrix and a scan of that router's few neighbours; it
- * never allocates.
+ * bytes (~190 KB for GATech and 40,000 peers). sim_linkstress_add costs,
+ * per router hop, one load from the topology's next-hop matrix and a scan of
+ * that router's few neighbours (sim_topo_link_between); it never allocates.
  */
 #ifndef SIM_LINKSTRESS_H
 #define SIM_LINKSTRESS_H

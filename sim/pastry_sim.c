@@ -240,13 +240,11 @@ static bool more(void *ctx) {
 
 static void progress_line(void *ctx, bool final) {
   pastry_sim *s = ctx;
-  double now_wall;
+  sim_world_progress pg;
   if (!s->prm->progress ||
-      !sim_progress_due(&s->wall_last_progress, 1.0, final, &now_wall))
+      !sim_world_progress_due(s->w, s->wall_start, &s->wall_last_progress, 1.0, final,
+                              &pg))
     return;
-  const sim_engine *e = sim_world_engine(s->w);
-  double el = now_wall - s->wall_start;
-  double evs = el > 0 ? (double)e->events_processed / el : 0;
   const char *phase = s->joined_count < s->prm->peers ? "join"
                       : s->lookups_issued == 0        ? "settle/repair"
                                                       : "lookups";
@@ -254,13 +252,13 @@ static void progress_line(void *ctx, bool final) {
                     ? 0.8 * s->joined_count / (double)s->prm->peers
                     : 0.8 + 0.2 * (double)s->lookups_issued /
                                 (double)(s->prm->lookups ? s->prm->lookups : 1);
-  double eta = frac > 0.01 ? el * (1 - frac) / frac : NAN;
+  double eta = frac > 0.01 ? pg.wall_s * (1 - frac) / frac : NAN;
   fprintf(s->log,
           "\r[sim] t=%8.1fs  phase=%-13s  peers=%u/%u  lookups=%llu  events=%.1fM  "
           "%.2fM ev/s  ETA %4.0fs%s",
-          (double)e->now_ns / 1e9, phase, s->joined_count, s->prm->peers,
-          (unsigned long long)s->lookups_issued, (double)e->events_processed / 1e6,
-          evs / 1e6, eta, final ? "\n" : "");
+          pg.sim_s, phase, s->joined_count, s->prm->peers,
+          (unsigned long long)s->lookups_issued, (double)pg.events / 1e6,
+          pg.events_per_s / 1e6, eta, final ? "\n" : "");
   fflush(s->log);
 }
 
@@ -357,17 +355,6 @@ static int write_outputs(pastry_sim *s) {
 
 /* -------------------------------------------------------------------- run */
 
-void sim_pastry_params_default(sim_pastry_params *p) {
-  *p = (sim_pastry_params){.peers = 1000,
-                           .lookups = 1000,
-                           .seed = 1,
-                           .topology = SIM_NET_TRANSIT_STUB,
-                           .settle_s = 60,
-                           .repair_s = 120,
-                           .pns = true,
-                           .refine_per_row = 8};
-}
-
 static void sim_destroy(pastry_sim *s) {
   sim_world_del(s->w);
   sim_net_del(s->net);
@@ -392,6 +379,17 @@ static int make_world(pastry_sim *s) {
   if (sim_world_new(&s->w, &wc, s->net, &hooks, s) != 0) return -1;
   s->rng = sim_world_rng(s->w);
   return 0;
+}
+
+void sim_pastry_params_default(sim_pastry_params *p) {
+  *p = (sim_pastry_params){.peers = 1000,
+                           .lookups = 1000,
+                           .seed = 1,
+                           .topology = SIM_NET_TRANSIT_STUB,
+                           .settle_s = 60,
+                           .repair_s = 120,
+                           .pns = true,
+                           .refine_per_row = 8};
 }
 
 int sim_pastry_run(const sim_pastry_params *prm, sim_pastry_result *r, FILE *log) {

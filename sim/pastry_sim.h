@@ -48,6 +48,8 @@ void sim_pastry_params_default(sim_pastry_params *p);
 #define SIM_PASTRY_HOPS_MAX 64
 
 typedef struct sim_pastry_result {
+  sim_run_stats run;         /* events, trace digest, simulated time */
+  sim_machine_stats machine; /* wall clock and memory of this run */
   uint32_t peers, peers_alive, peers_crashed;
   uint32_t peers_not_joined; /* live peers whose join never completed */
   uint64_t lookups, lookups_delivered, lookups_correct;
@@ -68,8 +70,6 @@ typedef struct sim_pastry_result {
   uint64_t reroutes, routes_dropped;
   uint64_t wire_errors; /* --wire-check disagreements */
   double join_end_s, lookup_start_s;
-  sim_run_stats run;
-  sim_machine_stats machine;
 } sim_pastry_result;
 
 /*

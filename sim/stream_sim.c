@@ -54,6 +54,11 @@ typedef struct ts_row {
   uint64_t delivered, lost, repair_asks, uplink_drops;
 } ts_row;
 
+/* The per-session samples behind the result's means and quantiles. */
+typedef struct session_samples {
+  sim_samples cont, cont_surv, startup_ms, lag_ms;
+} session_samples;
+
 typedef struct stream_sim {
   const sim_stream_params *prm;
   sim_stream_result *res;
@@ -76,7 +81,7 @@ typedef struct stream_sim {
   ts_row *ts;
   size_t nts, ts_cap;
   /* per session */
-  sim_samples cont, cont_surv, startup_ms, lag_ms;
+  session_samples q;
   uint64_t sum_delivered, sum_lost, complete_sessions;
   uint64_t repair_asks, repair_got, chunks_stored, catchup_asks;
   FILE *sessions_csv;
@@ -141,6 +146,20 @@ static void h_lost(void *ctx, uint32_t peer, uint64_t gen, uint64_t now) {
 }
 
 /* --------------------------------------------------------------- helpers */
+
+static void session_samples_init(session_samples *q) {
+  sim_samples_init(&q->cont);
+  sim_samples_init(&q->cont_surv);
+  sim_samples_init(&q->startup_ms);
+  sim_samples_init(&q->lag_ms);
+}
+
+static void session_samples_free(session_samples *q) {
+  sim_samples_free(&q->cont);
+  sim_samples_free(&q->cont_surv);
+  sim_samples_free(&q->startup_ms);
+  sim_samples_free(&q->lag_ms);
+}
 
 static void schedule(stream_sim *s, uint64_t t, int kind, uint32_t arg) {
   sim_world_schedule(s->w, t, (uint32_t)kind, arg);
@@ -208,16 +227,16 @@ static void end_session(stream_sim *s, uint32_t i, bool survivor) {
   s->sum_delivered += p->delivered;
   s->sum_lost += p->lost;
   if (p->lost == 0) s->complete_sessions++;
-  if (sim_samples_add(&s->cont, c) != 0) s->failed = 1;
-  if (survivor && sim_samples_add(&s->cont_surv, c) != 0) s->failed = 1;
+  if (sim_samples_add(&s->q.cont, c) != 0) s->failed = 1;
+  if (survivor && sim_samples_add(&s->q.cont_surv, c) != 0) s->failed = 1;
   if (p->first_deliver_ns) {
     uint64_t from = p->join_ns > s->t0_ns ? p->join_ns : s->t0_ns;
     double st =
         p->first_deliver_ns > from ? (double)(p->first_deliver_ns - from) / 1e6 : 0;
-    if (sim_samples_add(&s->startup_ms, st) != 0) s->failed = 1;
+    if (sim_samples_add(&s->q.startup_ms, st) != 0) s->failed = 1;
   }
   if (p->delivered &&
-      sim_samples_add(&s->lag_ms, (double)p->lag_sum_ns / p->delivered / 1e6))
+      sim_samples_add(&s->q.lag_ms, (double)p->lag_sum_ns / p->delivered / 1e6))
     s->failed = 1;
   if (s->sessions_csv)
     fprintf(s->sessions_csv, "%u,%.3f,%u,%u,%.6f,%d\n", i,
@@ -269,23 +288,23 @@ static bool more(void *ctx) {
 
 static void progress(void *ctx, bool force) {
   stream_sim *s = ctx;
-  double now;
-  if (!s->prm->progress || !s->log || !sim_progress_due(&s->wall_last, 2.0, force, &now))
+  sim_world_progress pg;
+  if (!s->prm->progress || !s->log ||
+      !sim_world_progress_due(s->w, s->wall_start, &s->wall_last, 2.0, force, &pg))
     return;
-  sim_engine *e = sim_world_engine(s->w);
-  double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
-  double t = (double)e->now_ns / 1e9;
   if (s->streaming) {
-    double done = ((double)e->now_ns - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
-    double eta = done > 0 ? (now - s->wall_start) * (1 - done) / done : 0;
+    double done =
+        ((double)sim_world_now(s->w) - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
+    double eta = done > 0 ? pg.wall_s * (1 - done) / done : 0;
     fprintf(s->log,
             "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
             "%.0fs eta %.0fs\n",
-            t, 100 * done, (unsigned long long)s->gens, evs / 1e6, now - s->wall_start,
-            eta);
+            pg.sim_s, 100 * done, (unsigned long long)s->gens, pg.events_per_s / 1e6,
+            pg.wall_s, eta);
   } else {
     fprintf(s->log, "stream: setting up t=%.0fs joined %u/%u events %.2fM/s wall %.0fs\n",
-            t, sim_world_joined(s->w), s->prm->peers, evs / 1e6, now - s->wall_start);
+            pg.sim_s, sim_world_joined(s->w), s->prm->peers, pg.events_per_s / 1e6,
+            pg.wall_s);
   }
   fflush(s->log);
 }
@@ -499,6 +518,42 @@ static int write_timeseries(stream_sim *s) {
 
 /* ------------------------------------------------------------------- run */
 
+/* The result, from the closed sessions and the world's counters. */
+static void collect(stream_sim *s) {
+  sim_stream_result *r = s->res;
+  r->gens_published = s->gens;
+  r->continuity_mean = sim_samples_mean(&s->q.cont);
+  r->continuity_p01 = sim_samples_quantile(&s->q.cont, 0.01);
+  r->continuity_min = sim_samples_quantile(&s->q.cont, 0.0);
+  r->survivors_continuity_mean = sim_samples_mean(&s->q.cont_surv);
+  r->survivors_continuity_p01 = sim_samples_quantile(&s->q.cont_surv, 0.01);
+  uint64_t resolved = s->sum_delivered + s->sum_lost;
+  r->generations_lost_fraction = resolved ? (double)s->sum_lost / (double)resolved : NAN;
+  r->complete_sessions_fraction =
+      r->sessions ? (double)s->complete_sessions / r->sessions : NAN;
+  r->startup_ms_p50 = sim_samples_quantile(&s->q.startup_ms, 0.5);
+  r->startup_ms_p95 = sim_samples_quantile(&s->q.startup_ms, 0.95);
+  r->lag_ms_p50 = sim_samples_quantile(&s->q.lag_ms, 0.5);
+  r->lag_ms_p95 = sim_samples_quantile(&s->q.lag_ms, 0.95);
+  r->repair_asks = s->repair_asks;
+  r->catchup_asks = s->catchup_asks;
+  r->repair_chunks_got = s->repair_got;
+  r->chunks_stored = s->chunks_stored;
+  r->repair_pull_fraction =
+      s->chunks_stored ? (double)s->repair_got / (double)s->chunks_stored : 0;
+  const sim_world_counters *c = sim_world_counters_get(s->w);
+  uint64_t bytes = c->bytes - s->bytes0, payload = c->payload_bytes - s->payload0;
+  r->control_overhead_fraction =
+      payload ? (double)(bytes - payload) / (double)payload : NAN;
+  r->messages = c->messages;
+  r->messages_lost = c->messages_lost;
+  r->uplink_drops = c->uplink_drops;
+  r->repair_shed = c->repair_shed;
+  r->bytes = c->bytes;
+  r->payload_bytes = c->payload_bytes;
+  r->run = sim_world_run_stats(s->w);
+}
+
 void sim_stream_params_default(sim_stream_params *p) {
   *p = (sim_stream_params){.peers = 1000,
                            .config = SIM_CAP_16X32,
@@ -530,10 +585,7 @@ static void stream_free(stream_sim *s) {
   free(s->uplink_bps);
   free(s->ts);
   free(s->expect);
-  sim_samples_free(&s->cont);
-  sim_samples_free(&s->cont_surv);
-  sim_samples_free(&s->startup_ms);
-  sim_samples_free(&s->lag_ms);
+  session_samples_free(&s->q);
   if (s->sessions_csv) fclose(s->sessions_csv);
 }
 
@@ -581,10 +633,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   s->log = log;
   s->k = p->stripes;
   s->wall_start = s->wall_last = sim_wall_s();
-  sim_samples_init(&s->cont);
-  sim_samples_init(&s->cont_surv);
-  sim_samples_init(&s->startup_ms);
-  sim_samples_init(&s->lag_ms);
+  session_samples_init(&s->q);
   sc_rng_seed(&s->rng, p->seed ^ 0x57e4a3000000001ull);
   if (p->peers < 2 || p->fec_data == 0 || p->fec_data + p->fec_parity != p->stripes ||
       p->stripes > SC_STRIPES_MAX || p->chunk_bytes == 0 ||
@@ -662,37 +711,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
       end_session(s, i, true);
     }
   }
-  r->gens_published = s->gens;
-  r->continuity_mean = sim_samples_mean(&s->cont);
-  r->continuity_p01 = sim_samples_quantile(&s->cont, 0.01);
-  r->continuity_min = sim_samples_quantile(&s->cont, 0.0);
-  r->survivors_continuity_mean = sim_samples_mean(&s->cont_surv);
-  r->survivors_continuity_p01 = sim_samples_quantile(&s->cont_surv, 0.01);
-  uint64_t resolved = s->sum_delivered + s->sum_lost;
-  r->generations_lost_fraction = resolved ? (double)s->sum_lost / (double)resolved : NAN;
-  r->complete_sessions_fraction =
-      r->sessions ? (double)s->complete_sessions / r->sessions : NAN;
-  r->startup_ms_p50 = sim_samples_quantile(&s->startup_ms, 0.5);
-  r->startup_ms_p95 = sim_samples_quantile(&s->startup_ms, 0.95);
-  r->lag_ms_p50 = sim_samples_quantile(&s->lag_ms, 0.5);
-  r->lag_ms_p95 = sim_samples_quantile(&s->lag_ms, 0.95);
-  r->repair_asks = s->repair_asks;
-  r->catchup_asks = s->catchup_asks;
-  r->repair_chunks_got = s->repair_got;
-  r->chunks_stored = s->chunks_stored;
-  r->repair_pull_fraction =
-      s->chunks_stored ? (double)s->repair_got / (double)s->chunks_stored : 0;
-  const sim_world_counters *c = sim_world_counters_get(s->w);
-  uint64_t bytes = c->bytes - s->bytes0, payload = c->payload_bytes - s->payload0;
-  r->control_overhead_fraction =
-      payload ? (double)(bytes - payload) / (double)payload : NAN;
-  r->messages = c->messages;
-  r->messages_lost = c->messages_lost;
-  r->uplink_drops = c->uplink_drops;
-  r->repair_shed = c->repair_shed;
-  r->bytes = c->bytes;
-  r->payload_bytes = c->payload_bytes;
-  r->run = sim_world_run_stats(s->w);
+  collect(s);
   r->machine = sim_machine_measure(s->wall_start, r->run.sim_events);
   rv = 0;
   if (p->out_dir && write_timeseries(s) != 0) rv = -1;

@@ -68,9 +68,11 @@ typedef struct sim_stream_params {
 void sim_stream_params_default(sim_stream_params *p);
 
 typedef struct sim_stream_result {
-  uint32_t peers_total; /* sessions, source included */
-  uint32_t sessions;    /* receiver sessions that resolved a generation */
-  uint32_t survivors;   /* receivers online at the end */
+  sim_run_stats run;         /* events, trace digest, simulated time */
+  sim_machine_stats machine; /* wall clock and memory of this run */
+  uint32_t peers_total;      /* sessions, source included */
+  uint32_t sessions;         /* receiver sessions that resolved a generation */
+  uint32_t survivors;        /* receivers online at the end */
   uint32_t crashes, polite_departures, arrivals;
   uint32_t cut_crashes; /* peers the stripe cut crashed */
   uint64_t gens_published;
@@ -85,8 +87,6 @@ typedef struct sim_stream_result {
   uint64_t repair_asks, repair_chunks_got, chunks_stored, catchup_asks;
   uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
   uint64_t messages, messages_lost, uplink_drops, repair_shed, bytes, payload_bytes;
-  sim_run_stats run;
-  sim_machine_stats machine;
 } sim_stream_result;
 
 /* Runs the experiment; progress and errors on log (may be NULL). Returns 0,

@@ -555,6 +555,21 @@ const uint32_t *sim_topo_latency_matrix(const sim_topo *topo) {
   return topo->lat_us;
 }
 
+/* The index of b in adjacent router a's adjacency. Degrees are small (tens),
+ * so a scan beats storing a second n² matrix of link ids. */
+static uint32_t topo_adj_index(const sim_topo *topo, uint32_t a, uint32_t b) {
+  uint32_t i = topo->adj_off[a], end = topo->adj_off[a + 1];
+  while (i < end && topo->adj_to[i] != b)
+    i++;
+  assert(i < end);
+  return i;
+}
+
+uint32_t sim_topo_link_between(const sim_topo *topo, uint32_t a, uint32_t b) {
+  assert(a < topo->routers && b < topo->routers);
+  return topo->adj_link[topo_adj_index(topo, a, b)];
+}
+
 int sim_topo_path_foreach(const sim_topo *topo, uint32_t from, uint32_t to,
                           sim_topo_link_cb cb, void *ctx) {
   if (!cb || from >= topo->routers || to >= topo->routers) return SC_ERR_INVALID;
@@ -565,12 +580,7 @@ int sim_topo_path_foreach(const sim_topo *topo, uint32_t from, uint32_t to,
   for (uint32_t hops = 0; cur != to; hops++) {
     assert(hops < n);
     uint32_t nx = topo->next[(size_t)cur * n + to];
-    /* Find the link cur–nx; degrees are small (tens), so a scan beats
-     * storing a second n² matrix of link ids. */
-    uint32_t i = topo->adj_off[cur], end = topo->adj_off[cur + 1];
-    while (i < end && topo->adj_to[i] != nx)
-      i++;
-    assert(i < end);
+    uint32_t i = topo_adj_index(topo, cur, nx);
     int rc = cb(ctx, topo->adj_link[i], cur, nx, topo->adj_us[i]);
     if (rc) return rc;
     cur = nx;

@@ -135,6 +135,10 @@ uint32_t sim_topo_latency_us(const sim_topo *topo, uint32_t a, uint32_t b);
  * adjacent; a when a == b). Asserts a, b < routers. */
 uint32_t sim_topo_next_hop(const sim_topo *topo, uint32_t a, uint32_t b);
 
+/* The link between adjacent routers a and b (the first in a's adjacency, in
+ * link order, should there be two). Asserts that they are adjacent. */
+uint32_t sim_topo_link_between(const sim_topo *topo, uint32_t a, uint32_t b);
+
 /* The dense latency matrix, row-major, sim_topo_routers() columns: entry
  * a * routers + b. Borrowed, valid until sim_topo_del. For hot paths (the
  * network model caches it) where a function call per lookup matters. */

@@ -660,6 +660,17 @@ void sim_world_stop(sim_world *w) {
   w->stop = true;
 }
 
+bool sim_world_progress_due(sim_world *w, double wall_start, double *wall_last,
+                            double interval_s, bool force, sim_world_progress *pg) {
+  double now;
+  if (!sim_progress_due(wall_last, interval_s, force, &now)) return false;
+  pg->wall_s = now - wall_start;
+  pg->sim_s = (double)w->eng.now_ns / 1e9;
+  pg->events = w->eng.events_processed;
+  pg->events_per_s = pg->wall_s > 0 ? (double)pg->events / pg->wall_s : 0;
+  return true;
+}
+
 sim_engine *sim_world_engine(sim_world *w) {
   return &w->eng;
 }

@@ -121,6 +121,18 @@ int sim_world_run(sim_world *w, uint64_t until_ns);
  * Returns 0, or -1 on an internal failure. */
 int sim_world_run_all(sim_world *w, bool (*more)(void *ctx),
                       void (*progress)(void *ctx, bool final), void *ctx);
+/* The numbers a progress line of a run reports. */
+typedef struct sim_world_progress {
+  double wall_s;       /* wall-clock seconds since the run started */
+  double sim_s;        /* the simulated clock */
+  double events_per_s; /* events per wall-clock second so far */
+  uint64_t events;     /* events processed */
+} sim_world_progress;
+/* Paces a run's progress lines as sim_progress_due does (one every
+ * interval_s of wall time, or when forced) and fills *pg for the line;
+ * false when none is due. wall_start is sim_wall_s at the run's start. */
+bool sim_world_progress_due(sim_world *w, double wall_start, double *wall_last,
+                            double interval_s, bool force, sim_world_progress *pg);
 /* Stops sim_world_run after the current event. */
 void sim_world_stop(sim_world *w);
 
