@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/station.h"
 #include "core/stream.h"
+#include "relay.h"
 
 #define MS_MAX   86400000u /* one day: a bound on every duration flag */
 #define MS_TO_NS 1000000u
@@ -208,6 +209,64 @@ static const flags_opt f_ingest[] = {
     {.kind = FLAGS_END},
 };
 
+static int parse_encode(void *opts, const char *v, char *why, size_t whylen) {
+  rt_options *o = opts;
+  return rt_enc_parse_spec(v, &o->encode, why, whylen) == 0 ? 0 : -1;
+}
+
+static int parse_input_format(void *opts, const char *v, char *why, size_t whylen) {
+  rt_options *o = opts;
+  if (rt_pcm_parse_format(v, &o->input_format, why, whylen) != 0) return -1;
+  o->input_raw = true;
+  return 0;
+}
+
+static int parse_relay(void *opts, const char *v, char *why, size_t whylen) {
+  rt_options *o = opts;
+  if (rt_relay_check_url(v, why, whylen) != 0) return -1;
+  o->relay = v;
+  return 0;
+}
+
+/* The broadcast's other sources: the built-in encoder and the relay. */
+static const flags_opt f_station_inputs[] = {
+    {.kind = FLAGS_STR,
+     .name = "input",
+     .meta = "FILE|-",
+     FLAGS_AT(rt_options, input),
+     .help = "instead of --source: PCM to encode (a 16-bit PCM WAV file, or raw with "
+             "--input-format), read at real time from FILE or as it arrives on stdin; "
+             "its end ends the broadcast"},
+    {.kind = FLAGS_CUSTOM,
+     .name = "encode",
+     .meta = "opus[:KBPS]|flac",
+     .parse = parse_encode,
+     .help = "with --input: encode to Ogg Opus (default 128 kbit/s, 20 ms frames, a "
+             "page at least every 100 ms) or to Ogg FLAC (lossless, 1024-sample "
+             "blocks)"},
+    {.kind = FLAGS_CUSTOM,
+     .name = "input-format",
+     .meta = "s16le:RATE:CHANNELS",
+     .parse = parse_input_format,
+     .dflt = "a WAV header",
+     .help = "--input is raw signed 16-bit little-endian PCM at RATE Hz with CHANNELS "
+             "interleaved channels"},
+    {.kind = FLAGS_STR,
+     .name = "title",
+     .meta = "TEXT",
+     FLAGS_AT(rt_options, title),
+     .help = "with --input: the title in the stream's comment header and the "
+             "station's now playing"},
+    {.kind = FLAGS_CUSTOM,
+     .name = "relay",
+     .meta = "URL",
+     .parse = parse_relay,
+     .help = "instead of --source: relay an Icecast/SHOUTcast stream (http or https), "
+             "ICY metadata taken out of the audio into titles; reconnects after 1 s, "
+             "doubling to 30 s, each connection a new session of the station"},
+    {.kind = FLAGS_END},
+};
+
 static const flags_opt f_output[] = {
     {.kind = FLAGS_STR,
      .name = "output",
@@ -376,6 +435,7 @@ static const flags_opt broadcast_flags[] = {
     {.kind = FLAGS_SECTION, .name = "Station"},
     INCLUDE(f_station),
     INCLUDE(f_station_source),
+    INCLUDE(f_station_inputs),
     INCLUDE(f_root_refresh),
     {.kind = FLAGS_SECTION, .name = "Encoders (Icecast 2.4 and SHOUTcast v1 sources)"},
     INCLUDE(f_ingest),
@@ -530,11 +590,27 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
                      o->station, SC_STATION_NAME_MAX);
     o->channel = NULL; /* the channel is the station's id */
   }
-  if (cmd == RT_CMD_BROADCAST && !o->source && !o->http)
-    return cli_err(err, errlen, "broadcast needs --source FILE|- or --http ADDR:PORT");
-  if (o->source && o->http)
-    return cli_err(err, errlen,
-                   "--source and --http: the station has one feed; give one");
+  if (cmd == RT_CMD_BROADCAST) {
+    int nsrc = (o->source != NULL) + (o->input != NULL) + (o->relay != NULL) +
+               (o->http != NULL);
+    if (nsrc != 1)
+      return cli_err(err, errlen,
+                     nsrc ? "--source, --input, --relay and --http: the station has one "
+                            "feed; give one"
+                          : "broadcast needs --source FILE|-, --input FILE|-, --relay URL "
+                            "or --http ADDR:PORT");
+    if (o->input && o->encode.codec == RT_ENC_NONE)
+      return cli_err(err, errlen, "--input needs --encode opus[:KBPS]|flac");
+    if (!o->input && (o->encode.codec != RT_ENC_NONE || o->input_raw || o->title))
+      return cli_err(err, errlen, "--encode, --input-format and --title go with --input");
+    if (o->input) {
+      o->source_kind = RT_SOURCE_ENCODE;
+      o->source = o->input;
+    } else if (o->relay) {
+      o->source_kind = RT_SOURCE_RELAY;
+      o->source = o->relay;
+    }
+  }
   if (o->http && !o->source_password == !o->source_password_file)
     return cli_err(err, errlen,
                    "--http needs the sources' password: --source-password-file FILE or "

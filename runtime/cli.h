@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "core/id.h"
+#include "encoder.h"
 #include "impair.h"
 
 #define RT_PEERS_MAX 1024 /* peers one process may host (--peers) */
@@ -22,6 +23,11 @@
 /* The program's commands: the low-level form (no command word: a channel
  * of opaque bytes), and the radio's two sides. */
 enum { RT_CMD_PEER = 0, RT_CMD_LISTEN, RT_CMD_BROADCAST };
+
+/* What feeds a broadcast: a container's bytes (--source), PCM through the
+ * built-in encoder (--input, runtime/encoder.h), or a relayed stream
+ * (--relay, runtime/relay.h). */
+enum { RT_SOURCE_BYTES = 0, RT_SOURCE_ENCODE, RT_SOURCE_RELAY };
 
 typedef struct rt_options {
   int cmd;             /* RT_CMD_*: from the first word of the command line */
@@ -39,7 +45,15 @@ typedef struct rt_options {
   const char *channel;        /* --channel: its name (id = hash(name)); NULL with
                                * a station */
   bool stream;                /* off with --no-stream: the forest only */
-  const char *source;         /* --source FILE|- */
+  const char *source;         /* --source FILE|-; with --input or --relay, that
+                               * input's name (the peer is the source) */
+  int source_kind;            /* RT_SOURCE_*: what feeds a broadcast */
+  const char *input;          /* --input FILE|-: PCM for the built-in encoder */
+  rt_enc_spec encode;         /* --encode opus[:KBPS]|flac */
+  bool input_raw;             /* --input-format given: raw PCM, no WAV header */
+  rt_pcm_format input_format; /* --input-format s16le:RATE:CHANNELS */
+  const char *title;          /* --title: the encoder's comment header and title */
+  const char *relay;          /* --relay URL: an Icecast/SHOUTcast stream */
   uint64_t rate_kbps;         /* --rate-kbps: the source's stream rate */
   uint64_t flush_ms;          /* --flush-ms: latency bound on a partial generation */
   uint64_t start_delay_ms;    /* --start-delay-ms: the source waits after joining */

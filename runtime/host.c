@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/flags.h"
 #include "core/err.h"
 #include "core/rng.h"
 
@@ -219,6 +220,63 @@ static void station_tick(rt_host *h, rt_peer *p, uint64_t now) {
   }
 }
 
+static void station_expiry(rt_host *h, rt_peer *p, uint64_t now) {
+  rt_source *s = &h->src;
+  if (now >= rt_station_source_get_expiry(s->station)) {
+    rt_station_source_handle_expiry(s->station, now);
+    rt_peer_after_core(p, now);
+  }
+}
+
+/* --input: the encoder reads by the audio clock (a file) or by arrival. */
+static void encoder_tick(rt_host *h, rt_peer *p, uint64_t now) {
+  rt_source *s = &h->src;
+  int rv = rt_encoder_tick(s->enc, now);
+  rt_encoder_stats es;
+  rt_encoder_get_stats(s->enc, &es);
+  s->bytes_read = es.pcm_bytes;
+  rt_peer_after_core(p, now);
+  if (rv != 0) {
+    rt_station_source_end(s->station, true, now);
+    rt_peer_after_core(p, now);
+    source_eof(h, now);
+    return;
+  }
+  station_expiry(h, p, now);
+}
+
+static void relay_after_feed(void *user, uint64_t now) {
+  rt_host *h = user;
+  rt_peer_after_core(host_source_peer(h), now);
+}
+
+/* The broadcast's first session: begin the station source's session with
+ * info (a --source), or start the encoder or the relay, which begin their
+ * own. False when that failed (the process is leaving). */
+static bool host_start_station(rt_host *h, const char *info, uint64_t now) {
+  rt_source *s = &h->src;
+  char err[FLAGS_ERR_BYTES] = "";
+  int rv = 0;
+  if (s->enc) {
+    rv = rt_encoder_start(s->enc, s->station, info, now, err, sizeof err);
+  } else if (h->opt.source_kind == RT_SOURCE_RELAY) {
+    rt_relay_config rc = {.url = h->opt.relay,
+                          .info = info,
+                          .seed = now ^ ((uint64_t)getpid() << 32),
+                          .after_feed = relay_after_feed,
+                          .user = h};
+    rv = rt_relay_new(&s->relay, h->loop, s->station, &rc, err, sizeof err);
+    if (rv == 0) rt_relay_start(s->relay);
+  } else {
+    rt_station_source_begin(s->station, SC_MEDIA_UNKNOWN, info, now);
+  }
+  if (rv == 0) return true;
+  fprintf(stderr, "stripecast: %s\n", err[0] ? err : sc_strerror(rv));
+  h->exit_code = 1;
+  host_begin_exit(h);
+  return false;
+}
+
 static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)loop;
   (void)revents;
@@ -245,7 +303,7 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
       char info[256];
       snprintf(info, sizeof info, "station=%s\nstarted=%llu\n", h->opt.station,
                (unsigned long long)host_realtime_ds(now));
-      rt_station_source_begin(s->station, SC_MEDIA_UNKNOWN, info, now);
+      if (!host_start_station(h, info, now)) return;
       rt_peer_after_core(p, now);
       host_log(h, "source: broadcasting");
     } else {
@@ -260,6 +318,14 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
       rt_station_source_handle_expiry(s->station, now);
       rt_peer_after_core(p, now);
     }
+    return;
+  }
+  if (s->enc) {
+    encoder_tick(h, p, now);
+    return;
+  }
+  if (s->relay) {
+    station_expiry(h, p, now);
     return;
   }
   if (s->station) {
@@ -396,23 +462,24 @@ static int host_open_source(rt_host *h) {
   rt_source *s = &h->src;
   s->fd = -1;
   if (!h->opt.source && !h->opt.http) return 0;
-  if (!h->opt.http) {
-    if (strcmp(h->opt.source, "-") == 0) {
-      s->fd = STDIN_FILENO;
-    } else {
-      s->fd = open(h->opt.source, O_RDONLY | O_CLOEXEC);
-      if (s->fd < 0) {
-        fprintf(stderr, "stripecast: --source %s: %s\n", h->opt.source, strerror(errno));
-        return SC_ERR_INVALID;
-      }
+  if (h->opt.http || h->opt.source_kind != RT_SOURCE_BYTES) {
+    /* The encoders connect to the ingest server; the built-in encoder opened
+     * its input at start-up; the relay connects when the broadcast starts. */
+  } else if (strcmp(h->opt.source, "-") == 0) {
+    s->fd = STDIN_FILENO;
+  } else {
+    s->fd = open(h->opt.source, O_RDONLY | O_CLOEXEC);
+    if (s->fd < 0) {
+      fprintf(stderr, "stripecast: --source %s: %s\n", h->opt.source, strerror(errno));
+      return SC_ERR_INVALID;
     }
-    struct stat st;
-    s->is_file = fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
-    if (!s->is_file) {
-      /* A pipe or terminal: never block the loop waiting for input. */
-      int fl = fcntl(s->fd, F_GETFL);
-      if (fl >= 0) (void)fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
-    }
+  }
+  struct stat st;
+  s->is_file = s->fd >= 0 && fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (!s->is_file && s->fd >= 0) {
+    /* A pipe or terminal: never block the loop waiting for input. */
+    int fl = fcntl(s->fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
   }
   const sc_stream_config *sc = &h->cfg.stream_cfg.stream;
   s->gen_size = (uint64_t)sc->data_chunks * sc->chunk_bytes;
@@ -515,6 +582,14 @@ static void host_begin_exit(rt_host *h) {
   ev_timer_stop(h->loop, &h->join_timer);
   ev_timer_stop(h->loop, &h->source_timer);
   ev_timer_stop(h->loop, &h->eof_timer);
+  if (h->src.relay) {
+    /* The relay's broadcast ends with the peer: its END record goes out
+     * before the departure. */
+    uint64_t now = rt_now_ns();
+    rt_relay_stop(h->src.relay);
+    rt_station_source_end(h->src.station, true, now);
+    rt_peer_after_core(host_source_peer(h), now);
+  }
   for (uint32_t i = 0; i < h->npeers; i++)
     rt_peer_depart(&h->peers[i]);
   ev_timer_set(&h->grace_timer, (double)h->opt.grace_ms / 1e3, 0.0);
@@ -647,6 +722,22 @@ int rt_host_run(const rt_options *opt) {
       return RT_EXIT_USAGE;
     }
   }
+  if (opt->source_kind == RT_SOURCE_ENCODE) {
+    /* The input is opened and its WAV header read before anything else, so
+     * a missing or unusable input is a usage error at once. */
+    rt_encoder_config ec = {.input = opt->input,
+                            .spec = opt->encode,
+                            .raw = opt->input_raw,
+                            .raw_fmt = opt->input_format,
+                            .title = opt->title};
+    char err[FLAGS_ERR_BYTES];
+    int erv = rt_encoder_open(&h->src.enc, &ec, err, sizeof err);
+    if (erv != 0) {
+      fprintf(stderr, "stripecast: %s\n", erv == SC_ERR_NOMEM ? sc_strerror(erv) : err);
+      free(h);
+      return RT_EXIT_USAGE;
+    }
+  }
   uint64_t seed = host_seed(opt);
   int rv = rt_addr_init(&h->addrs, RT_ADDR_MAX);
   if (rv == 0) {
@@ -735,6 +826,8 @@ out:
     rt_peer_close(&h->peers[i]);
   host_close_outputs(h);
   if (h->src.fd > STDERR_FILENO) close(h->src.fd);
+  rt_relay_del(h->src.relay);
+  rt_encoder_del(h->src.enc);
   rt_station_source_del(h->src.station);
   free(h->peers);
   rt_addr_free(&h->addrs);

@@ -120,6 +120,37 @@ static void stats_output(FILE *f, const rt_output *o) {
   fputc('}', f);
 }
 
+static void stats_encoder(FILE *f, const rt_encoder *e) {
+  rt_encoder_stats es;
+  rt_encoder_get_stats(e, &es);
+  rt_pcm_format pf = rt_encoder_format(e);
+  fprintf(f,
+          "\"encoder\":{\"rate_hz\":%" PRIu32 ",\"channels\":%" PRIu32
+          ",\"pcm_bytes\":%" PRIu64 ",\"samples\":%" PRIu64 ",\"out_bytes\":%" PRIu64
+          ",\"pages\":%" PRIu64 ",\"feed_errors\":%" PRIu64 ",\"read_errors\":%" PRIu64
+          ",\"odd_bytes\":%" PRIu64 "},",
+          pf.rate_hz, pf.channels, es.pcm_bytes, es.samples, es.out_bytes, es.pages,
+          es.feed_errors, es.read_errors, es.odd_bytes);
+}
+
+static void stats_relay(FILE *f, const rt_relay *r) {
+  rt_relay_stats rs;
+  rt_relay_get_stats(r, &rs);
+  fprintf(f,
+          "\"relay\":{\"attempts\":%" PRIu64 ",\"connects\":%" PRIu64
+          ",\"reconnects\":%" PRIu64 ",\"bytes_in\":%" PRIu64 ",\"audio_bytes\":%" PRIu64
+          ",\"meta_blocks\":%" PRIu64 ",\"meta_bad\":%" PRIu64 ",\"titles\":%" PRIu64
+          ",\"feed_errors\":%" PRIu64 ",\"metaint\":%" PRIu32 ",\"backoff_ms\":%" PRIu64
+          ",\"last_status\":%ld,\"last_error\":",
+          rs.attempts, rs.connects, rs.reconnects, rs.bytes_in, rs.audio_bytes,
+          rs.meta_blocks, rs.meta_bad, rs.titles, rs.feed_errors, rs.metaint,
+          rs.backoff_ms, rs.last_status);
+  json_str(f, rs.last_error);
+  fputs(",\"title\":", f);
+  json_str(f, rs.title);
+  fputs("},", f);
+}
+
 static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
   char addr[RT_ADDR_STR_MAX], id[33];
   rt_addr_format(p->ip, p->port, addr);
@@ -239,6 +270,8 @@ static void stats_doc(FILE *f, rt_host *h) {
       rt_ingest_stats_json(s->ingest, f);
       fputc(',', f);
     }
+    if (s->enc) stats_encoder(f, s->enc);
+    if (s->relay) stats_relay(f, s->relay);
   }
   fputs("\"peers\":[", f);
   rt_counters tot;

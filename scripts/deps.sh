@@ -24,6 +24,12 @@ SC_DEPS=(
   openssh-server       # tests/check_sweep_ssh.sh: sweeps over ssh (a private sshd on 127.0.0.1)
   jq                   # JSON summaries in scripts and benchmarks
   python3              # scripts/cluster (real-peer clusters); scripts/test.sh reads ctest's JUnit file
+  libopusenc-dev       # runtime/encoder.c: broadcast --encode opus (Ogg Opus pages)
+  libopus-dev          # the Opus codec under libopusenc
+  libflac-dev          # runtime/encoder.c: broadcast --encode flac (Ogg FLAC)
+  libogg-dev           # Ogg pages under libFLAC's Ogg encoder
+  libcurl4-openssl-dev # runtime/relay.c: broadcast --relay URL (http and https)
+  icecast2             # tests/check_broadcast_sources.sh: a real server to relay
   ffmpeg               # tests/check_media_video_late_start.sh: decodes a late listener's WebM / MPEG-TS
 )
 
