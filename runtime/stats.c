@@ -85,12 +85,13 @@ static double stats_since_join_ms(const rt_peer *p, uint64_t t) {
 
 /* Press play to first byte, step by step, each since the join. */
 static void stats_startup(FILE *f, const rt_peer *p, uint64_t first_chunk_ns) {
-  fprintf(f,
-          ",\"startup\":{\"joined_ms\":%.3f,\"first_stripe_ms\":%.3f,"
-          "\"all_stripes_ms\":%.3f,\"first_chunk_ms\":%.3f,\"first_byte_ms\":%.3f}",
-          stats_since_join_ms(p, p->joined_ns), stats_since_join_ms(p, p->first_stripe_ns),
-          stats_since_join_ms(p, p->all_stripes_ns), stats_since_join_ms(p, first_chunk_ns),
-          stats_since_join_ms(p, p->first_byte_ns));
+  fprintf(
+      f,
+      ",\"startup\":{\"joined_ms\":%.3f,\"first_stripe_ms\":%.3f,"
+      "\"all_stripes_ms\":%.3f,\"first_chunk_ms\":%.3f,\"first_byte_ms\":%.3f}",
+      stats_since_join_ms(p, p->joined_ns), stats_since_join_ms(p, p->first_stripe_ns),
+      stats_since_join_ms(p, p->all_stripes_ns), stats_since_join_ms(p, first_chunk_ns),
+      stats_since_join_ms(p, p->first_byte_ns));
 }
 
 static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
@@ -152,8 +153,8 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
     fprintf(f,
             ",\"gens_decoded\":%" PRIu64 ",\"chunks_stored\":%" PRIu64
             ",\"chunks_dup\":%" PRIu64 ",\"chunks_late\":%" PRIu64
-            ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64 ",\"gens_early\":%" PRIu64
-            ",\"gens_skipped\":%" PRIu64
+            ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64
+            ",\"gens_early\":%" PRIu64 ",\"gens_skipped\":%" PRIu64
             ",\"startup_ms\":%.3f,\"chunks_published\":%" PRIu64
             ",\"publishes_routed\":%" PRIu64 ",\"root_changes\":%" PRIu64
             ",\"repair_asks\":%" PRIu64 ",\"repair_chunks_asked\":%" PRIu64
