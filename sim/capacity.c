@@ -122,3 +122,14 @@ void sim_cap_draw(sim_cap_kind kind, uint64_t seed, uint32_t peer, uint32_t stri
   *in_degree = k;
   *capacity = k;
 }
+
+void sim_cap_draw_or_source(sim_cap_kind kind, uint64_t seed, uint32_t peer,
+                            uint32_t source, uint32_t stripes, uint32_t *in_degree,
+                            uint32_t *capacity) {
+  if (peer != source) {
+    sim_cap_draw(kind, seed, peer, stripes, in_degree, capacity);
+    return;
+  }
+  *in_degree = 0;
+  *capacity = kind == SIM_CAP_16XNB ? SIM_CAP_UNBOUNDED : stripes;
+}

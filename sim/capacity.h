@@ -68,6 +68,13 @@ const char *sim_cap_name(sim_cap_kind kind);
 void sim_cap_draw(sim_cap_kind kind, uint64_t seed, uint32_t peer, uint32_t stripes,
                   uint32_t *in_degree, uint32_t *capacity);
 
+/* sim_cap_draw for peer i of an experiment whose source is peer `source`:
+ * the source wants nothing but forwards up to `stripes` children (unbounded
+ * under 16xNB), so that it can serve a stripe it happens to be the root of. */
+void sim_cap_draw_or_source(sim_cap_kind kind, uint64_t seed, uint32_t peer,
+                            uint32_t source, uint32_t stripes, uint32_t *in_degree,
+                            uint32_t *capacity);
+
 /* The upstream bandwidth, in kbps, that "gnutella" gives peer (the b of the
  * table), from the same (seed, peer) draw. For reports and tests. */
 double sim_cap_gnutella_kbps(uint64_t seed, uint32_t peer);

@@ -172,33 +172,25 @@ typedef struct session_opts {
   double median_s, mean_s, shape, alpha, xm_s;
 } session_opts;
 
+/* Each session kind's name and, for messages, the keys it takes. */
+static const struct {
+  const char *name, *keys;
+} churn_kinds[] = {
+    [SIM_SESSION_NONE] = {"none", ""},
+    [SIM_SESSION_EXP] = {"exp", "mean= (or median=), polite=, start=, until="},
+    [SIM_SESSION_WEIBULL] = {"weibull", "median=, shape=, polite=, start=, until="},
+    [SIM_SESSION_PARETO] = {"pareto",
+                            "median= (or xm=), alpha=, polite=, start=, until="},
+};
+
 static const char *churn_kind_name(sim_session_kind k) {
-  switch (k) {
-  case SIM_SESSION_EXP:
-    return "exp";
-  case SIM_SESSION_WEIBULL:
-    return "weibull";
-  case SIM_SESSION_PARETO:
-    return "pareto";
-  case SIM_SESSION_NONE:
-    break;
-  }
-  return "none";
+  return (size_t)k < sizeof(churn_kinds) / sizeof(*churn_kinds) ? churn_kinds[k].name
+                                                                : "none";
 }
 
-/* Which keys each session kind takes, for messages. */
 static const char *churn_kind_keys(sim_session_kind k) {
-  switch (k) {
-  case SIM_SESSION_EXP:
-    return "mean= (or median=), polite=, start=, until=";
-  case SIM_SESSION_WEIBULL:
-    return "median=, shape=, polite=, start=, until=";
-  case SIM_SESSION_PARETO:
-    return "median= (or xm=), alpha=, polite=, start=, until=";
-  case SIM_SESSION_NONE:
-    break;
-  }
-  return "";
+  return (size_t)k < sizeof(churn_kinds) / sizeof(*churn_kinds) ? churn_kinds[k].keys
+                                                                : "";
 }
 
 /* key=value inside a session item. */

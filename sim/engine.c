@@ -10,7 +10,7 @@
 #define TM_NONE UINT32_MAX
 
 #define WHEEL_MASK (SIM_WHEEL_BUCKETS - 1)
-#define OV_CAP0 64
+#define OV_CAP0    64
 _Static_assert((SIM_WHEEL_BUCKETS & WHEEL_MASK) == 0, "a power of two");
 
 int sim_engine_init(sim_engine *e, uint32_t peers_max) {
@@ -25,13 +25,15 @@ int sim_engine_init(sim_engine *e, uint32_t peers_max) {
     sim_engine_free(e);
     return -1;
   }
-  for (uint32_t i = 0; i < peers_max; i++) e->tm_pos[i] = TM_NONE;
+  for (uint32_t i = 0; i < peers_max; i++)
+    e->tm_pos[i] = TM_NONE;
   return 0;
 }
 
 void sim_engine_free(sim_engine *e) {
   if (e->wheel)
-    for (unsigned i = 0; i < SIM_WHEEL_BUCKETS; i++) free(e->wheel[i].ev);
+    for (unsigned i = 0; i < SIM_WHEEL_BUCKETS; i++)
+      free(e->wheel[i].ev);
   free(e->wheel);
   free(e->sort_tmp);
   free(e->ov);
@@ -90,7 +92,8 @@ static void ov_pop(sim_engine *e) {
 static int bucket_reserve(sim_bucket *b, uint32_t n) {
   if (n <= b->cap) return 0;
   uint32_t ncap = b->cap ? b->cap : 16;
-  while (ncap < n) ncap *= 2;
+  while (ncap < n)
+    ncap *= 2;
   sim_event *ev = aligned_alloc(64, (size_t)ncap * sizeof(*ev));
   if (ev == NULL) return -1;
   if (b->n) memcpy(ev, b->ev, (size_t)b->n * sizeof(*ev));
@@ -139,7 +142,7 @@ static void ev_insertion_sort(sim_event *a, uint32_t n) {
  * appended in sequence order) and is the correctness guarantee when not.
  */
 #define RADIX_BITS 7
-#define RADIX_MIN 48 /* below this, insertion sort is cheaper */
+#define RADIX_MIN  48 /* below this, insertion sort is cheaper */
 static int bucket_sort(sim_engine *e, sim_bucket *b, uint64_t base_ns) {
   uint32_t n = b->n;
   if (n < RADIX_MIN) {
@@ -148,7 +151,8 @@ static int bucket_sort(sim_engine *e, sim_bucket *b, uint64_t base_ns) {
   }
   if (n > e->sort_tmp_cap) {
     uint32_t ncap = e->sort_tmp_cap ? e->sort_tmp_cap : 256;
-    while (ncap < n) ncap *= 2;
+    while (ncap < n)
+      ncap *= 2;
     free(e->sort_tmp);
     e->sort_tmp = aligned_alloc(64, (size_t)ncap * sizeof(sim_event));
     e->sort_tmp_cap = e->sort_tmp ? ncap : 0;
@@ -158,14 +162,16 @@ static int bucket_sort(sim_engine *e, sim_bucket *b, uint64_t base_ns) {
   sim_event *src = b->ev, *dst = e->sort_tmp;
   for (unsigned shift = 0; shift < SIM_BUCKET_SHIFT; shift += RADIX_BITS) {
     uint32_t count[1u << RADIX_BITS] = {0};
-    for (uint32_t i = 0; i < n; i++) count[((src[i].t_ns - base_ns) >> shift) & mask]++;
+    for (uint32_t i = 0; i < n; i++)
+      count[((src[i].t_ns - base_ns) >> shift) & mask]++;
     uint32_t sum = 0;
     for (unsigned d = 0; d <= mask; d++) {
       uint32_t c = count[d];
       count[d] = sum;
       sum += c;
     }
-    for (uint32_t i = 0; i < n; i++) dst[count[((src[i].t_ns - base_ns) >> shift) & mask]++] = src[i];
+    for (uint32_t i = 0; i < n; i++)
+      dst[count[((src[i].t_ns - base_ns) >> shift) & mask]++] = src[i];
     sim_event *t = src;
     src = dst;
     dst = t;
@@ -251,7 +257,8 @@ static bool wheel_advance(sim_engine *e, uint64_t tm_ns, int *err) {
     b->n = 0;
     e->rd = 0;
     e->cur_slot = next;
-    while (e->nov > 0 && (e->ov[0].t_ns >> SIM_BUCKET_SHIFT) < e->cur_slot + SIM_WHEEL_BUCKETS) {
+    while (e->nov > 0 &&
+           (e->ov[0].t_ns >> SIM_BUCKET_SHIFT) < e->cur_slot + SIM_WHEEL_BUCKETS) {
       sim_event x = e->ov[0];
       ov_pop(e);
       if (wheel_put(e, &x) != 0) {
@@ -357,6 +364,10 @@ uint64_t sim_engine_next_time(sim_engine *e) {
 }
 
 bool sim_engine_next(sim_engine *e, sim_event *out) {
+  return sim_engine_next_before(e, SIM_TIME_NEVER, out);
+}
+
+bool sim_engine_next_before(sim_engine *e, uint64_t until_ns, sim_event *out) {
   int err = 0;
   const sim_event *head = NULL;
   uint64_t tm_ns = e->ntm > 0 ? e->tm[0].t_ns : SIM_TIME_NEVER;
@@ -369,6 +380,7 @@ bool sim_engine_next(sim_engine *e, sim_event *out) {
   if (!head && !have_tm) return false;
   bool take_tm = have_tm && (!head || e->tm[0].t_ns < head->t_ns ||
                              (e->tm[0].t_ns == head->t_ns && e->tm[0].seq < head->seq));
+  if ((take_tm ? e->tm[0].t_ns : head->t_ns) > until_ns) return false;
   if (take_tm) {
     sim_timer_slot s = e->tm[0];
     tm_remove_at(e, 0);

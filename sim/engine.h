@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #define SIM_TIME_NEVER UINT64_MAX
+#define SIM_NS_PER_S   1000000000ull /* the clock counts nanoseconds */
 
 enum sim_event_kind {
   SIM_EV_TIMER = 0, /* a peer's timer: arg = peer index */
@@ -45,7 +46,7 @@ typedef struct sim_timer_slot {
 /* Bucket width: 2^19 ns = 0.52 ms, below the smallest network latency, so a
  * message never lands in the bucket being consumed (the rare event that does
  * is inserted in order). */
-#define SIM_BUCKET_SHIFT 19
+#define SIM_BUCKET_SHIFT  19
 #define SIM_WHEEL_BUCKETS 2048 /* horizon 2048 x 0.52 ms = 1.07 s */
 
 typedef struct sim_bucket {
@@ -57,16 +58,16 @@ typedef struct sim_engine {
   uint64_t now_ns;
   uint64_t seq_next;
   uint64_t events_processed;
-  sim_bucket *wheel;    /* SIM_WHEEL_BUCKETS buckets */
-  uint64_t cur_slot;    /* the bucket being consumed: times >> SIM_BUCKET_SHIFT */
-  uint32_t rd;          /* next unread event in it; [rd, n) is sorted */
-  uint64_t nwheel;      /* unread events on the wheel */
-  sim_event *sort_tmp;  /* radix-sort scratch */
+  sim_bucket *wheel;   /* SIM_WHEEL_BUCKETS buckets */
+  uint64_t cur_slot;   /* the bucket being consumed: times >> SIM_BUCKET_SHIFT */
+  uint32_t rd;         /* next unread event in it; [rd, n) is sorted */
+  uint64_t nwheel;     /* unread events on the wheel */
+  sim_event *sort_tmp; /* radix-sort scratch */
   uint32_t sort_tmp_cap;
-  sim_event *ov;        /* 4-ary heap of events beyond the horizon */
+  sim_event *ov; /* 4-ary heap of events beyond the horizon */
   uint64_t nov, ov_cap;
-  sim_timer_slot *tm;   /* binary heap of armed peer timers */
-  uint32_t *tm_pos;     /* peer -> position in tm, UINT32_MAX if unarmed */
+  sim_timer_slot *tm; /* binary heap of armed peer timers */
+  uint32_t *tm_pos;   /* peer -> position in tm, UINT32_MAX if unarmed */
   uint32_t ntm, peers_max;
   bool failed; /* out of memory in sim_engine_next (which then returned false) */
 } sim_engine;
@@ -90,6 +91,10 @@ uint64_t sim_engine_timer(const sim_engine *e, uint32_t peer);
  * out and advances the clock. False when nothing is left, or when out of
  * memory (then e->failed is set). */
 bool sim_engine_next(sim_engine *e, sim_event *out);
+/* The same, but false (taking nothing) when the next event is after until_ns:
+ * one look at the queues where sim_engine_next_time and sim_engine_next
+ * take two. */
+bool sim_engine_next_before(sim_engine *e, uint64_t until_ns, sim_event *out);
 
 /* The time of the earliest queued event or armed timer (SIM_TIME_NEVER when
  * nothing is queued, or when out of memory: then e->failed is set). May move

@@ -1,7 +1,6 @@
 /* forest_sim.c — the SplitStream forest experiment (see forest_sim.h). */
 #include "sim/forest_sim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +13,13 @@
 #include "sim/stats.h"
 #include "sim/world.h"
 
-#define NS_PER_S      1000000000ull
-#define CHECK_NS      NS_PER_S           /* completion checks and time-series rows */
-#define DATA_PHASE_NS (20ull * NS_PER_S) /* for one message to reach everyone */
+#define CHECK_NS      SIM_NS_PER_S           /* completion checks and time-series rows */
+#define DATA_PHASE_NS (20ull * SIM_NS_PER_S) /* for one message to reach everyone */
 #define NO_ARRIVAL    UINT32_MAX
 /* A complete forest must still be complete this much later, with no peer's
  * attachment changed in between, before it counts as built: a drop may be on
  * the wire when the check first passes. */
-#define STABLE_NS (2ull * NS_PER_S)
+#define STABLE_NS (2ull * SIM_NS_PER_S)
 #define SOURCE    0u
 
 enum {
@@ -144,8 +142,7 @@ static void h_stripe_changed(void *ctx, uint32_t peer, unsigned stripe, bool att
   if (s->attached_pairs == s->wanted_pairs && !s->check_pending &&
       (s->phase == PH_BUILD || s->phase == PH_REPAIR)) {
     s->check_pending = true;
-    if (sim_engine_schedule(sim_world_engine(s->w), now, EV_CHECK_NOW, 0, NULL) != 0)
-      s->failed = 1;
+    sim_world_schedule(s->w, now, EV_CHECK_NOW, 0);
   }
 }
 
@@ -267,11 +264,16 @@ static const char *phase_name(int ph) {
   return names[ph];
 }
 
-static void progress(forest_sim *s, bool force) {
-  if (!s->prm->progress || !s->log) return;
-  double now = sim_wall_s();
-  if (!force && now - s->wall_last < 2.0) return;
-  s->wall_last = now;
+static bool more(void *ctx) {
+  const forest_sim *s = ctx;
+  return s->phase != PH_DONE && !s->failed;
+}
+
+static void progress(void *ctx, bool force) {
+  forest_sim *s = ctx;
+  double now;
+  if (!s->prm->progress || !s->log || !sim_progress_due(&s->wall_last, 2.0, force, &now))
+    return;
   sim_engine *e = sim_world_engine(s->w);
   double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
   fprintf(s->log,
@@ -287,26 +289,16 @@ static void progress(forest_sim *s, bool force) {
 /* ---------------------------------------------------------------- events */
 
 static void schedule(forest_sim *s, uint64_t t, int kind, uint32_t arg) {
-  if (sim_engine_schedule(sim_world_engine(s->w), t, (uint32_t)kind, arg, NULL) != 0)
-    s->failed = 1;
-}
-
-static uint64_t exp_gap_ns(forest_sim *s, uint64_t mean_ns) {
-  double u = sc_rng_unit(&s->rng);
-  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+  sim_world_schedule(s->w, t, (uint32_t)kind, arg);
 }
 
 static void ts_push(forest_sim *s, uint64_t now) {
-  if (s->nts == s->ts_cap) {
-    size_t ncap = s->ts_cap ? 2 * s->ts_cap : 256;
-    ts_row *n = realloc(s->ts, ncap * sizeof(ts_row));
-    if (!n) {
-      s->failed = 1;
-      return;
-    }
-    s->ts = n;
-    s->ts_cap = ncap;
+  void *ts = s->ts;
+  if (sim_array_grow(&ts, &s->ts_cap, s->nts, sizeof(ts_row), 256) != 0) {
+    s->failed = 1;
+    return;
   }
+  s->ts = ts;
   uint32_t live = 0;
   for (uint32_t i = 0; i < s->prm->peers; i++)
     live += !s->fp[i].dead;
@@ -395,7 +387,7 @@ static void h_event(void *ctx, const sim_event *ev) {
     uint32_t i = ev->arg;
     if (sim_world_join(s->w, i) != 0) s->failed = 1;
     if (i + 1 < s->prm->peers)
-      schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
+      schedule(s, now + sim_exp_gap_ns(&s->rng, s->join_gap_ns), EV_JOIN, i + 1);
     else
       schedule(s, now + (uint64_t)(s->prm->settle_s * 1e9), EV_BUILD, 0);
     break;
@@ -586,19 +578,11 @@ static void collect(forest_sim *s) {
   const sim_world_counters *c = sim_world_counters_get(s->w);
   r->messages = c->messages;
   r->bytes = c->bytes;
-  sim_engine *e = sim_world_engine(s->w);
-  r->sim_events = e->events_processed;
-  r->sim_time_s = (double)e->now_ns / 1e9;
-  r->trace_digest = sim_world_digest(s->w);
+  r->run = sim_world_run_stats(s->w);
 }
 
 static FILE *open_out(forest_sim *s, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof(path), "%s/%s", s->prm->out_dir, name);
-  FILE *f = fopen(path, "w");
-  if (!f && s->log)
-    fprintf(s->log, "forest: cannot write %s: %s\n", path, strerror(errno));
-  return f;
+  return sim_out_open(s->prm->out_dir, name, s->log, "forest");
 }
 
 static int write_outputs(forest_sim *s) {
@@ -656,17 +640,16 @@ static int write_outputs(forest_sim *s) {
 /* ------------------------------------------------------------------- run */
 
 void sim_forest_params_default(sim_forest_params *p) {
-  memset(p, 0, sizeof(*p));
-  p->peers = 1000;
-  p->config = SIM_CAP_16X16;
-  p->topology = SIM_NET_TRANSIT_STUB;
-  p->seed = 1;
-  p->stripes = 16;
-  p->settle_s = 60;
-  p->spread_s = 1;
-  p->build_max_s = 900;
-  p->repair_max_s = 600;
-  p->refine_per_row = 4;
+  *p = (sim_forest_params){.peers = 1000,
+                           .config = SIM_CAP_16X16,
+                           .topology = SIM_NET_TRANSIT_STUB,
+                           .seed = 1,
+                           .stripes = 16,
+                           .settle_s = 60,
+                           .spread_s = 1,
+                           .build_max_s = 900,
+                           .repair_max_s = 600,
+                           .refine_per_row = 4};
 }
 
 static void forest_free(forest_sim *s) {
@@ -696,10 +679,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
     if (log) fprintf(log, "forest: need at least 2 peers and 1..16 stripes\n");
     return -1;
   }
-  sim_net_config nc = sim_net_config_default();
-  nc.kind = p->topology;
-  nc.seed = p->seed;
-  if (sim_net_new(&s->net, &nc, p->peers) != 0) {
+  if (sim_net_new_kind(&s->net, p->topology, p->seed, p->peers) != 0) {
     if (log) fprintf(log, "forest: cannot build the network model\n");
     return -1;
   }
@@ -715,12 +695,9 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
     goto oom;
 
   sim_world_config wc;
-  memset(&wc, 0, sizeof(wc));
-  wc.peers = n;
-  wc.seed = p->seed;
+  sim_world_config_init(&wc, SIM_WORLD_NODES, n, p->seed);
   wc.loss = p->loss;
   wc.wire_check = p->wire_check;
-  sc_node_config_default(&wc.node);
   wc.node.forest.stripes = s->k;
   wc.node.pastry.refine_per_row = p->refine_per_row;
   sim_world_hooks hooks = {.sent = h_sent,
@@ -732,14 +709,7 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
   for (uint32_t i = 0; i < n; i++) {
     sc_node_config nc2 = wc.node;
     uint32_t in, cap;
-    if (i == SOURCE) {
-      /* The source wants nothing but forwards up to k children: it must be
-       * able to serve a stripe it happens to be the root of. */
-      in = 0;
-      cap = p->config == SIM_CAP_16XNB ? SIM_CAP_UNBOUNDED : s->k;
-    } else {
-      sim_cap_draw(p->config, p->seed, i, s->k, &in, &cap);
-    }
+    sim_cap_draw_or_source(p->config, p->seed, i, SOURCE, s->k, &in, &cap);
     s->fp[i].in_degree = in;
     s->fp[i].capacity = cap;
     nc2.forest.in_degree = in;
@@ -748,21 +718,14 @@ int sim_forest_run(const sim_forest_params *p, sim_forest_result *r, FILE *log) 
   }
   s->join_gap_ns = (uint64_t)(1e9 / sim_world_join_rate(n, p->join_rate));
   schedule(s, 0, EV_JOIN, 0);
-  while (s->phase != PH_DONE && !s->failed) {
-    if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;
-    progress(s, false);
-    if (sim_engine_pending(sim_world_engine(s->w)) == 0) break;
-  }
-  progress(s, true);
+  if (sim_world_run_all(s->w, more, progress, s) != 0) s->failed = 1;
   if (s->failed) {
     if (log) fprintf(log, "forest: the simulation failed (out of memory?)\n");
     forest_free(s);
     return -1;
   }
   collect(s);
-  r->wall_s = sim_wall_s() - s->wall_start;
-  r->events_per_s = r->wall_s > 0 ? (double)r->sim_events / r->wall_s : 0;
-  r->peak_rss_mb = sim_peak_rss_mb();
+  r->machine = sim_machine_measure(s->wall_start, r->run.sim_events);
   int rv = 0;
   if (p->out_dir && write_outputs(s) != 0) rv = -1;
   forest_free(s);
@@ -773,45 +736,79 @@ oom:
   return -1;
 }
 
+/* ------------------------------------------------------------------- JSON */
+
+enum { SRC_PRM, SRC_RES, SRC_ROW };
+#define PRM(m) SIM_JSON_FIELD(sim_forest_params, SRC_PRM, m)
+#define RES(m) SIM_JSON_FIELD(sim_forest_result, SRC_RES, m)
+#define RUN(m) SIM_JSON_RUN(sim_forest_result, SRC_RES, m)
+
+static const sim_json_field json_head[] = {RES(peers), RES(receivers)};
+static const sim_json_field json_build[] = {PRM(stripes),
+                                            RES(build_s),
+                                            RES(complete_fraction),
+                                            RES(complete_peers),
+                                            RES(msgs_per_peer_mean),
+                                            RES(msgs_per_peer_max),
+                                            RES(children_max),
+                                            RES(children_mean),
+                                            RES(capacity_violations),
+                                            RES(multi_interior_fraction),
+                                            RES(nonprimary_children),
+                                            RES(nonprimary_interior),
+                                            RES(root_overflows),
+                                            RES(depth_mean),
+                                            RES(depth_max),
+                                            RES(delay_penalty_mean),
+                                            RES(delay_penalty_p50),
+                                            RES(delay_penalty_p90),
+                                            RES(delay_penalty_max)};
+static const sim_json_field json_link_stress[] = {
+    SIM_JSON_FIELD_AS(sim_forest_result, SRC_RES, link_stress.mean, "link_stress_mean"),
+    SIM_JSON_FIELD_AS(sim_forest_result, SRC_RES, link_stress.max, "link_stress_max"),
+    SIM_JSON_FIELD_AS(sim_forest_result, SRC_RES, link_stress.links,
+                      "link_stress_links")};
+static const sim_json_field json_ls_row[] = {
+    SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, mean),
+    SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, max),
+    SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, links)};
+static const sim_json_field json_protocol[] = {
+    RES(anycast_failures), RES(pushdowns),     RES(spare_anycasts),
+    RES(tree_anycasts),    RES(drops_primary), RES(drops_nonprimary),
+    RES(loops_refused),    RES(loops_passed),  RES(loops_broken)};
+static const sim_json_field json_tree_check[] = {RES(cycles), RES(wrong_roots),
+                                                 RES(unattached)};
+static const sim_json_field json_repair[] = {PRM(fail_fraction), RES(crashed),
+                                             RES(repair_s), RES(complete_fraction_after),
+                                             RES(repair_msgs_per_peer)};
+static const sim_json_field json_tail[] = {
+    RES(messages),
+    RES(bytes),
+    RES(state_bytes_per_peer),
+    RES(scribe_bytes_per_peer),
+    RUN(sim_events),
+    RUN(sim_time_s),
+    SIM_JSON_RUN_DIGEST(sim_forest_result, SRC_RES),
+    PRM(seed)};
+
 static void ls_json(sim_json *j, const char *key, const sim_linkstress_row *row) {
+  const void *srcs[] = {[SRC_ROW] = row};
   sim_json_object(j, key);
-  sim_json_f64(j, "mean", row->mean);
-  sim_json_u64(j, "max", row->max);
-  sim_json_u64(j, "links", row->links);
+  SIM_JSON_FIELDS(j, json_ls_row, srcs);
   sim_json_object_end(j);
 }
 
 void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result *r,
                             FILE *f, bool pretty) {
+  const void *srcs[] = {[SRC_PRM] = p, [SRC_RES] = r};
   sim_json j;
   sim_json_begin(&j, f, pretty);
-  sim_json_u64(&j, "peers", r->peers);
-  sim_json_u64(&j, "receivers", r->receivers);
+  SIM_JSON_FIELDS(&j, json_head, srcs);
   sim_json_str(&j, "config", sim_cap_name(p->config));
   sim_json_str(&j, "topology", sim_net_kind_name(p->topology));
-  sim_json_u64(&j, "stripes", p->stripes);
-  sim_json_f64(&j, "build_s", r->build_s);
-  sim_json_f64(&j, "complete_fraction", r->complete_fraction);
-  sim_json_u64(&j, "complete_peers", r->complete_peers);
-  sim_json_f64(&j, "msgs_per_peer_mean", r->msgs_per_peer_mean);
-  sim_json_u64(&j, "msgs_per_peer_max", r->msgs_per_peer_max);
-  sim_json_u64(&j, "children_max", r->children_max);
-  sim_json_f64(&j, "children_mean", r->children_mean);
-  sim_json_u64(&j, "capacity_violations", r->capacity_violations);
-  sim_json_f64(&j, "multi_interior_fraction", r->multi_interior_fraction);
-  sim_json_u64(&j, "nonprimary_children", r->nonprimary_children);
-  sim_json_u64(&j, "nonprimary_interior", r->nonprimary_interior);
-  sim_json_u64(&j, "root_overflows", r->root_overflows);
-  sim_json_f64(&j, "depth_mean", r->depth_mean);
-  sim_json_u64(&j, "depth_max", r->depth_max);
-  sim_json_f64(&j, "delay_penalty_mean", r->delay_penalty_mean);
-  sim_json_f64(&j, "delay_penalty_p50", r->delay_penalty_p50);
-  sim_json_f64(&j, "delay_penalty_p90", r->delay_penalty_p90);
-  sim_json_f64(&j, "delay_penalty_max", r->delay_penalty_max);
+  SIM_JSON_FIELDS(&j, json_build, srcs);
   if (r->have_link_stress) {
-    sim_json_f64(&j, "link_stress_mean", r->link_stress.mean);
-    sim_json_u64(&j, "link_stress_max", r->link_stress.max);
-    sim_json_u64(&j, "link_stress_links", r->link_stress.links);
+    SIM_JSON_FIELDS(&j, json_link_stress, srcs);
     if (p->baselines) {
       ls_json(&j, "central_server", &r->central_server);
       ls_json(&j, "ip_multicast", &r->ip_multicast);
@@ -820,39 +817,12 @@ void sim_forest_result_json(const sim_forest_params *p, const sim_forest_result 
     sim_json_f64(&j, "link_stress_mean", NAN);
     sim_json_f64(&j, "link_stress_max", NAN);
   }
-  sim_json_u64(&j, "anycast_failures", r->anycast_failures);
-  sim_json_u64(&j, "pushdowns", r->pushdowns);
-  sim_json_u64(&j, "spare_anycasts", r->spare_anycasts);
-  sim_json_u64(&j, "tree_anycasts", r->tree_anycasts);
-  sim_json_u64(&j, "drops_primary", r->drops_primary);
-  sim_json_u64(&j, "drops_nonprimary", r->drops_nonprimary);
-  sim_json_u64(&j, "loops_refused", r->loops_refused);
-  sim_json_u64(&j, "loops_passed", r->loops_passed);
-  sim_json_u64(&j, "loops_broken", r->loops_broken);
+  SIM_JSON_FIELDS(&j, json_protocol, srcs);
   sim_json_object(&j, "tree_check");
-  sim_json_u64(&j, "cycles", r->cycles);
-  sim_json_u64(&j, "wrong_roots", r->wrong_roots);
-  sim_json_u64(&j, "unattached", r->unattached);
+  SIM_JSON_FIELDS(&j, json_tree_check, srcs);
   sim_json_object_end(&j);
-  if (p->fail_fraction > 0) {
-    sim_json_f64(&j, "fail_fraction", p->fail_fraction);
-    sim_json_u64(&j, "crashed", r->crashed);
-    sim_json_f64(&j, "repair_s", r->repair_s);
-    sim_json_f64(&j, "complete_fraction_after", r->complete_fraction_after);
-    sim_json_f64(&j, "repair_msgs_per_peer", r->repair_msgs_per_peer);
-  }
-  sim_json_u64(&j, "messages", r->messages);
-  sim_json_u64(&j, "bytes", r->bytes);
-  sim_json_f64(&j, "state_bytes_per_peer", r->state_bytes_per_peer);
-  sim_json_f64(&j, "scribe_bytes_per_peer", r->scribe_bytes_per_peer);
-  sim_json_u64(&j, "sim_events", r->sim_events);
-  sim_json_f64(&j, "sim_time_s", r->sim_time_s);
-  char digest[32];
-  snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)r->trace_digest);
-  sim_json_str(&j, "trace_digest", digest);
-  sim_json_u64(&j, "seed", p->seed);
-  sim_json_f64(&j, "wall_s", r->wall_s);
-  sim_json_f64(&j, "events_per_s", r->events_per_s);
-  sim_json_f64(&j, "peak_rss_mb", r->peak_rss_mb);
+  if (p->fail_fraction > 0) SIM_JSON_FIELDS(&j, json_repair, srcs);
+  SIM_JSON_FIELDS(&j, json_tail, srcs);
+  sim_json_machine(&j, &r->machine);
   sim_json_end(&j);
 }

@@ -28,6 +28,7 @@
 
 #include "sim/capacity.h"
 #include "sim/netmodel.h"
+#include "sim/stats.h"
 
 typedef struct sim_forest_params {
   uint32_t peers;      /* N >= 2; peer 0 is the source */
@@ -85,9 +86,11 @@ typedef struct sim_forest_result {
   double repair_s;                /* NaN: not repaired within repair_max_s */
   double complete_fraction_after; /* survivors with every stripe, 2nd message */
   double repair_msgs_per_peer;
-  uint64_t messages, bytes, sim_events, trace_digest;
-  double sim_time_s, wall_s, events_per_s, peak_rss_mb, state_bytes_per_peer;
+  uint64_t messages, bytes;
+  double state_bytes_per_peer;
   double scribe_bytes_per_peer; /* of which Scribe and SplitStream */
+  sim_run_stats run;
+  sim_machine_stats machine;
 } sim_forest_result;
 
 /* Runs the experiment; progress and warnings on log (may be NULL). Returns 0,

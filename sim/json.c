@@ -2,13 +2,15 @@
 #include "json.h"
 
 #include <math.h>
+#include <string.h>
 
 static void json_sep(sim_json *j, const char *key) {
   if (!j->first[j->depth]) fputc(',', j->f);
   j->first[j->depth] = false;
   if (j->pretty) {
     fputc('\n', j->f);
-    for (int i = 0; i < j->depth; i++) fputs("  ", j->f);
+    for (int i = 0; i < j->depth; i++)
+      fputs("  ", j->f);
   }
   if (key) {
     fputc('"', j->f);
@@ -32,7 +34,8 @@ static void json_close(sim_json *j, char c) {
   if (j->depth > 0) j->depth--;
   if (j->pretty && !empty) {
     fputc('\n', j->f);
-    for (int i = 0; i < j->depth; i++) fputs("  ", j->f);
+    for (int i = 0; i < j->depth; i++)
+      fputs("  ", j->f);
   }
   fputc(c, j->f);
 }
@@ -52,10 +55,18 @@ void sim_json_end(sim_json *j) {
   fflush(j->f);
 }
 
-void sim_json_object(sim_json *j, const char *key) { json_open(j, key, '{'); }
-void sim_json_object_end(sim_json *j) { json_close(j, '}'); }
-void sim_json_array(sim_json *j, const char *key) { json_open(j, key, '['); }
-void sim_json_array_end(sim_json *j) { json_close(j, ']'); }
+void sim_json_object(sim_json *j, const char *key) {
+  json_open(j, key, '{');
+}
+void sim_json_object_end(sim_json *j) {
+  json_close(j, '}');
+}
+void sim_json_array(sim_json *j, const char *key) {
+  json_open(j, key, '[');
+}
+void sim_json_array_end(sim_json *j) {
+  json_close(j, ']');
+}
 
 void sim_json_str(sim_json *j, const char *key, const char *v) {
   json_sep(j, key);
@@ -92,4 +103,49 @@ void sim_json_f64(sim_json *j, const char *key, double v) {
 void sim_json_bool(sim_json *j, const char *key, bool v) {
   json_sep(j, key);
   fputs(v ? "true" : "false", j->f);
+}
+
+void sim_json_hex64(sim_json *j, const char *key, uint64_t v) {
+  char hex[17];
+  snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)v);
+  sim_json_str(j, key, hex);
+}
+
+/* A member's value, read by memcpy (a table's offsets carry no type) and
+ * widened to 64 bits; a double's bits as they are. */
+static uint64_t load_bits(const char *at, sim_json_kind kind) {
+  uint32_t u32;
+  bool b;
+  uint64_t u64;
+  switch (kind) {
+  case SIM_JSON_U32:
+    return *(uint32_t *)memcpy(&u32, at, sizeof(u32));
+  case SIM_JSON_BOOL:
+    return *(bool *)memcpy(&b, at, sizeof(b));
+  default:
+    return *(uint64_t *)memcpy(&u64, at, sizeof(u64));
+  }
+}
+
+void sim_json_fields(sim_json *j, const sim_json_field *f, size_t n,
+                     const void *const *srcs) {
+  for (size_t i = 0; i < n; i++) {
+    sim_json_kind kind = (sim_json_kind)f[i].kind;
+    uint64_t v = load_bits((const char *)srcs[f[i].src] + f[i].off, kind);
+    double d;
+    if (kind == SIM_JSON_F64)
+      sim_json_f64(j, f[i].key, *(double *)memcpy(&d, &v, sizeof(d)));
+    else if (kind == SIM_JSON_BOOL)
+      sim_json_bool(j, f[i].key, v != 0);
+    else if (kind == SIM_JSON_HEX64)
+      sim_json_hex64(j, f[i].key, v);
+    else
+      sim_json_u64(j, f[i].key, v);
+  }
+}
+
+void sim_json_machine(sim_json *j, const sim_machine_stats *m) {
+  sim_json_f64(j, "wall_s", m->wall_s);
+  sim_json_f64(j, "events_per_s", m->events_per_s);
+  sim_json_f64(j, "peak_rss_mb", m->peak_rss_mb);
 }

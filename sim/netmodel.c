@@ -150,6 +150,14 @@ fail:
   return rc;
 }
 
+int sim_net_new_kind(sim_net **out, sim_net_kind kind, uint64_t seed,
+                     uint32_t peers_max) {
+  sim_net_config c = sim_net_config_default();
+  c.kind = kind;
+  c.seed = seed;
+  return sim_net_new(out, &c, peers_max);
+}
+
 void sim_net_del(sim_net *net) {
   if (!net) return;
   sim_topo_del(net->topo);

@@ -83,6 +83,8 @@ typedef struct sim_net sim_net;
  * SIM_NET_GEO_MS_MAX, or a topology above its bounds), SC_ERR_NOMEM.
  * *out is untouched on error. */
 int sim_net_new(sim_net **out, const sim_net_config *cfg, uint32_t peers_max);
+/* The same with sim_net_config_default() of `kind`, peers placed by seed. */
+int sim_net_new_kind(sim_net **out, sim_net_kind kind, uint64_t seed, uint32_t peers_max);
 
 /* Frees net and its topology; NULL is a no-op. */
 void sim_net_del(sim_net *net);

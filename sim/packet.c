@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
 #include "sim/arena.h"
+#include "sim/stats.h"
 
 #define SLAB_BYTES SIM_HUGE_PAGE
 
@@ -21,13 +21,10 @@ static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
   }
   size_t size = cls * SIM_PACKET_CLASS_BYTES;
   if (pl->cur_left < size) {
-    if (pl->nslabs == pl->slabs_cap) {
-      size_t ncap = pl->slabs_cap ? 2 * pl->slabs_cap : 64;
-      void **n = realloc(pl->slabs, ncap * sizeof(void *));
-      if (!n) return NULL;
-      pl->slabs = n;
-      pl->slabs_cap = ncap;
-    }
+    void *slabs = pl->slabs;
+    if (sim_array_grow(&slabs, &pl->slabs_cap, pl->nslabs, sizeof(void *), 64) != 0)
+      return NULL;
+    pl->slabs = slabs;
     pl->cur = sim_huge_calloc(1, SLAB_BYTES);
     if (!pl->cur) return NULL;
     pl->slabs[pl->nslabs++] = pl->cur;
@@ -45,8 +42,8 @@ sim_packet *sim_packet_new(sim_packet_pool *pl, uint32_t to, const sc_msg *m) {
   /* A chunk with real bytes travels with a copy of them behind the message
    * (the sender's buffer lives only for the send call); a symbolic one
    * (data NULL) carries none. */
-  size_t payload = m->type == SC_MSG_MULTICAST && m->u.multicast.data
-                       ? m->u.multicast.len : 0;
+  size_t payload =
+      m->type == SC_MSG_MULTICAST && m->u.multicast.data ? m->u.multicast.len : 0;
   sim_packet *pk = pool_get(pl, offsetof(sim_packet, msg) + len + payload);
   if (!pk) return NULL;
   pk->to = to;
@@ -69,10 +66,4 @@ void sim_packet_pool_free(sim_packet_pool *pl) {
     free(pl->slabs[i]);
   free(pl->slabs);
   memset(pl, 0, sizeof(*pl));
-}
-
-sc_id sim_peer_id(uint64_t seed, uint32_t i) {
-  uint64_t base = sc_mix64(seed ^ sc_mix64(0x1d000000ull + i));
-  sc_id id = {sc_mix64(base + 1), sc_mix64(base + 2)};
-  return id;
 }

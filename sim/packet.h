@@ -1,6 +1,5 @@
 /*
- * packet.h — messages in flight in the simulator, and the peer-id formula
- * every experiment shares.
+ * packet.h — messages in flight in the simulator.
  *
  * A packet holds only the sc_msg_struct_size() bytes its message type uses,
  * from free lists in 32-byte size classes carved out of 1 MiB slabs: at a
@@ -53,9 +52,5 @@ static inline void sim_packet_prefetch_rest(const sim_packet *pk) {
     __builtin_prefetch((const char *)pk + off);
   __builtin_prefetch((const char *)pk + size - 1);
 }
-
-/* Peer i's overlay id in a run with this seed: a pure function of both, the
- * same in every experiment. */
-sc_id sim_peer_id(uint64_t seed, uint32_t i);
 
 #endif

@@ -1,6 +1,7 @@
 /* stats.c — measurement helpers (see stats.h). */
 #include "stats.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,9 @@ void sim_samples_free(sim_samples *s) {
 }
 
 int sim_samples_add(sim_samples *s, double x) {
-  if (s->n == s->cap) {
-    size_t ncap = s->cap ? 2 * s->cap : 1024;
-    double *n = realloc(s->v, ncap * sizeof(double));
-    if (n == NULL) return -1;
-    s->v = n;
-    s->cap = ncap;
-  }
+  void *v = s->v;
+  if (sim_array_grow(&v, &s->cap, s->n, sizeof(double), 1024) != 0) return -1;
+  s->v = v;
   s->v[s->n++] = x;
   s->sum += x;
   s->sorted = 0;
@@ -161,4 +158,42 @@ double sim_wall_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+sim_machine_stats sim_machine_measure(double wall_start, uint64_t events) {
+  sim_machine_stats m;
+  m.wall_s = sim_wall_s() - wall_start;
+  m.events_per_s = m.wall_s > 0 ? (double)events / m.wall_s : 0;
+  m.peak_rss_mb = sim_peak_rss_mb();
+  return m;
+}
+
+FILE *sim_out_open(const char *dir, const char *name, FILE *log, const char *who) {
+  char path[4096];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f && log) fprintf(log, "%s: cannot write %s: %s\n", who, path, strerror(errno));
+  return f;
+}
+
+uint64_t sim_exp_gap_ns(sc_rng *r, uint64_t mean_ns) {
+  double u = sc_rng_unit(r);
+  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+}
+
+int sim_array_grow(void **v, size_t *cap, size_t n, size_t elem_size, size_t first_cap) {
+  if (n < *cap) return 0;
+  size_t ncap = *cap ? 2 * *cap : first_cap;
+  void *nv = realloc(*v, ncap * elem_size);
+  if (!nv) return -1;
+  *v = nv;
+  *cap = ncap;
+  return 0;
+}
+
+bool sim_progress_due(double *last_s, double interval_s, bool force, double *now_s) {
+  *now_s = sim_wall_s();
+  if (!force && *now_s - *last_s < interval_s) return false;
+  *last_s = *now_s;
+  return true;
 }

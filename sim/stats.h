@@ -5,8 +5,12 @@
 #ifndef SIM_STATS_H
 #define SIM_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "core/rng.h"
 
 typedef struct sim_samples {
   double *v;
@@ -55,6 +59,38 @@ double sim_select_max(const sim_select *s);  /* NaN when empty */
 /* After the second pass: quantile i, nearest-rank, as sim_samples_quantile. */
 double sim_select_quantile(sim_select *s, unsigned i);
 void sim_select_free(sim_select *s);
+
+/* A run's history in brief: equal for runs that did the same things. */
+typedef struct sim_run_stats {
+  uint64_t sim_events;   /* events processed */
+  uint64_t trace_digest; /* a hash of the event history */
+  double sim_time_s;     /* the simulated clock at the end */
+} sim_run_stats;
+
+/* What a run cost the machine: measured, not part of the run's history. */
+typedef struct sim_machine_stats {
+  double wall_s;       /* wall-clock seconds of the run */
+  double events_per_s; /* simulated events per wall-clock second */
+  double peak_rss_mb;  /* the process's peak resident set */
+} sim_machine_stats;
+/* The run that started at wall_start (sim_wall_s) and processed `events`. */
+sim_machine_stats sim_machine_measure(double wall_start, uint64_t events);
+
+/* Opens dir/name for writing; on failure says so on log (may be NULL),
+ * prefixed by who, and returns NULL. */
+FILE *sim_out_open(const char *dir, const char *name, FILE *log, const char *who);
+
+/* Makes room for one more element in a growable array *v of *cap elements
+ * of elem_size bytes holding n: doubles *cap (from first_cap) when full.
+ * Returns 0, or -1 with *v untouched when out of memory. */
+int sim_array_grow(void **v, size_t *cap, size_t n, size_t elem_size, size_t first_cap);
+
+/* Paces progress lines: true, with *last_s set to the wall clock (sim_wall_s)
+ * in *now_s, when forced or interval_s has passed since *last_s. */
+bool sim_progress_due(double *last_s, double interval_s, bool force, double *now_s);
+
+/* An exponential gap with mean mean_ns (Poisson arrivals), at least 1 ns. */
+uint64_t sim_exp_gap_ns(sc_rng *r, uint64_t mean_ns);
 
 /* Peak resident set size of this process, in MiB. */
 double sim_peak_rss_mb(void);

@@ -1,7 +1,6 @@
 /* stream_sim.c — the streaming experiment (see stream_sim.h). */
 #include "sim/stream_sim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +14,8 @@
 #include "sim/stats.h"
 #include "sim/world.h"
 
-#define NS_PER_S  1000000000ull
-#define TICK_NS   NS_PER_S /* time-series rows */
-#define SOURCE    0u
+#define TICK_NS SIM_NS_PER_S /* time-series rows */
+#define SOURCE  0u
 /* Control traffic a peer's uplink is given on top of its share of the
  * stream (heartbeats, Pastry maintenance, repair requests). */
 #define CONTROL_ALLOWANCE_BPS 32000.0
@@ -145,13 +143,7 @@ static void h_lost(void *ctx, uint32_t peer, uint64_t gen, uint64_t now) {
 /* --------------------------------------------------------------- helpers */
 
 static void schedule(stream_sim *s, uint64_t t, int kind, uint32_t arg) {
-  if (sim_engine_schedule(sim_world_engine(s->w), t, (uint32_t)kind, arg, NULL) != 0)
-    s->failed = 1;
-}
-
-static uint64_t exp_gap_ns(stream_sim *s, uint64_t mean_ns) {
-  double u = sc_rng_unit(&s->rng);
-  return (uint64_t)(-log(1.0 - u) * (double)mean_ns) + 1;
+  sim_world_schedule(s->w, t, (uint32_t)kind, arg);
 }
 
 static double coded_rate_bps(const sim_stream_params *p) {
@@ -166,13 +158,8 @@ static int add_peer(stream_sim *s, uint32_t i) {
   nc.forest.stripes = s->k;
   nc.pastry.refine_per_row = p->refine_per_row;
   uint32_t in, cap;
-  if (i == SOURCE) {
-    in = 0;
-    cap = p->config == SIM_CAP_16XNB ? SIM_CAP_UNBOUNDED : s->k;
-  } else {
-    sim_cap_draw(p->config, p->seed, i, s->k, &in, &cap);
-    in = s->k; /* a listener wants every stripe of its stream */
-  }
+  sim_cap_draw_or_source(p->config, p->seed, i, SOURCE, s->k, &in, &cap);
+  if (i != SOURCE) in = s->k; /* a listener wants every stripe of its stream */
   nc.forest.in_degree = in;
   nc.forest.capacity = cap == SIM_CAP_UNBOUNDED ? SC_CAPACITY_UNBOUNDED : cap;
   nc.stream = true;
@@ -193,8 +180,8 @@ static int add_peer(stream_sim *s, uint32_t i) {
     /* Forwarding cap children costs cap/k of the coded stream; the source
      * also sends every chunk once, to the stripe roots. */
     double share = (double)(cap > 0 ? cap : 1) / (double)s->k + (i == SOURCE ? 1.0 : 0.0);
-    s->uplink_bps[i] =
-        (uint64_t)(p->uplink_headroom * share * coded_rate_bps(p) + CONTROL_ALLOWANCE_BPS);
+    s->uplink_bps[i] = (uint64_t)(p->uplink_headroom * share * coded_rate_bps(p) +
+                                  CONTROL_ALLOWANCE_BPS);
   }
   int rv = sim_world_add(s->w, i, &nc);
   if (rv == 0) s->sp[i].state = ST_JOINING;
@@ -225,10 +212,12 @@ static void end_session(stream_sim *s, uint32_t i, bool survivor) {
   if (survivor && sim_samples_add(&s->cont_surv, c) != 0) s->failed = 1;
   if (p->first_deliver_ns) {
     uint64_t from = p->join_ns > s->t0_ns ? p->join_ns : s->t0_ns;
-    double st = p->first_deliver_ns > from ? (double)(p->first_deliver_ns - from) / 1e6 : 0;
+    double st =
+        p->first_deliver_ns > from ? (double)(p->first_deliver_ns - from) / 1e6 : 0;
     if (sim_samples_add(&s->startup_ms, st) != 0) s->failed = 1;
   }
-  if (p->delivered && sim_samples_add(&s->lag_ms, (double)p->lag_sum_ns / p->delivered / 1e6))
+  if (p->delivered &&
+      sim_samples_add(&s->lag_ms, (double)p->lag_sum_ns / p->delivered / 1e6))
     s->failed = 1;
   if (s->sessions_csv)
     fprintf(s->sessions_csv, "%u,%.3f,%u,%u,%.6f,%d\n", i,
@@ -243,16 +232,12 @@ static void gone(stream_sim *s, uint32_t i) {
 }
 
 static void ts_push(stream_sim *s, uint64_t now) {
-  if (s->nts == s->ts_cap) {
-    size_t ncap = s->ts_cap ? 2 * s->ts_cap : 256;
-    ts_row *n = realloc(s->ts, ncap * sizeof(ts_row));
-    if (!n) {
-      s->failed = 1;
-      return;
-    }
-    s->ts = n;
-    s->ts_cap = ncap;
+  void *ts = s->ts;
+  if (sim_array_grow(&ts, &s->ts_cap, s->nts, sizeof(ts_row), 256) != 0) {
+    s->failed = 1;
+    return;
   }
+  s->ts = ts;
   uint32_t online = 0;
   uint64_t stripes = 0;
   for (uint32_t i = 1; i < s->npeers; i++) {
@@ -277,18 +262,24 @@ static void ts_push(stream_sim *s, uint64_t now) {
   s->tick_delivered = s->tick_lost = 0;
 }
 
-static void progress(stream_sim *s, bool force) {
-  if (!s->prm->progress || !s->log) return;
-  double now = sim_wall_s();
-  if (!force && now - s->wall_last < 2.0) return;
-  s->wall_last = now;
+static bool more(void *ctx) {
+  const stream_sim *s = ctx;
+  return !s->done && !s->failed;
+}
+
+static void progress(void *ctx, bool force) {
+  stream_sim *s = ctx;
+  double now;
+  if (!s->prm->progress || !s->log || !sim_progress_due(&s->wall_last, 2.0, force, &now))
+    return;
   sim_engine *e = sim_world_engine(s->w);
   double evs = (double)e->events_processed / (now - s->wall_start + 1e-9);
   double t = (double)e->now_ns / 1e9;
   if (s->streaming) {
     double done = ((double)e->now_ns - (double)s->t0_ns) / (double)(s->end_ns - s->t0_ns);
     double eta = done > 0 ? (now - s->wall_start) * (1 - done) / done : 0;
-    fprintf(s->log, "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
+    fprintf(s->log,
+            "stream: t=%.0fs (%.0f%% of the stream) gens %llu events %.2fM/s wall "
             "%.0fs eta %.0fs\n",
             t, 100 * done, (unsigned long long)s->gens, evs / 1e6, now - s->wall_start,
             eta);
@@ -316,7 +307,7 @@ static void churn_apply(stream_sim *s, const sim_churn_event *ev, uint64_t now) 
       s->failed = 1;
       break;
     }
-    schedule(s, now + NS_PER_S, EV_START, i);
+    schedule(s, now + SIM_NS_PER_S, EV_START, i);
     break;
   case SIM_CHURN_CRASH:
     if (p->state == ST_NONE || p->state == ST_GONE || i == SOURCE) break;
@@ -376,7 +367,7 @@ static void h_event(void *ctx, const sim_event *ev) {
     uint32_t i = ev->arg;
     if (sim_world_join(s->w, i) != 0) s->failed = 1;
     if (i + 1 < p->peers)
-      schedule(s, now + exp_gap_ns(s, s->join_gap_ns), EV_JOIN, i + 1);
+      schedule(s, now + sim_exp_gap_ns(&s->rng, s->join_gap_ns), EV_JOIN, i + 1);
     else
       schedule(s, now + (uint64_t)(p->settle_s * 1e9), EV_BUILD, 0);
     break;
@@ -394,7 +385,7 @@ static void h_event(void *ctx, const sim_event *ev) {
     if (sp->state != ST_JOINING) break;
     sc_node *nd = sim_world_node(s->w, i);
     if (!sc_pastry_is_joined(sc_node_pastry(nd))) {
-      schedule(s, now + NS_PER_S, EV_START, i); /* not in the overlay yet */
+      schedule(s, now + SIM_NS_PER_S, EV_START, i); /* not in the overlay yet */
       break;
     }
     if (sc_node_start_forest(nd, now) == SC_ERR_NOMEM) s->failed = 1;
@@ -485,12 +476,7 @@ static void h_event(void *ctx, const sim_event *ev) {
 /* --------------------------------------------------------------- outputs */
 
 static FILE *open_out(stream_sim *s, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", s->prm->out_dir, name);
-  FILE *f = fopen(path, "w");
-  if (!f && s->log)
-    fprintf(s->log, "stream: cannot write %s: %s\n", path, strerror(errno));
-  return f;
+  return sim_out_open(s->prm->out_dir, name, s->log, "stream");
 }
 
 static int write_timeseries(stream_sim *s) {
@@ -503,8 +489,7 @@ static int write_timeseries(stream_sim *s) {
     const ts_row *r = &s->ts[i];
     uint64_t res = r->delivered + r->lost;
     fprintf(f, "%.0f,%u,%.4f,", r->t_s, r->online, r->stripes_mean);
-    if (res)
-      fprintf(f, "%.6f", (double)r->delivered / (double)res);
+    if (res) fprintf(f, "%.6f", (double)r->delivered / (double)res);
     fprintf(f, ",%llu,%llu,%llu,%llu\n", (unsigned long long)r->delivered,
             (unsigned long long)r->lost, (unsigned long long)r->repair_asks,
             (unsigned long long)r->uplink_drops);
@@ -515,27 +500,26 @@ static int write_timeseries(stream_sim *s) {
 /* ------------------------------------------------------------------- run */
 
 void sim_stream_params_default(sim_stream_params *p) {
-  memset(p, 0, sizeof(*p));
-  p->peers = 1000;
-  p->config = SIM_CAP_16X32;
-  p->topology = SIM_NET_SPHERE;
-  p->seed = 1;
-  p->stripes = 16;
-  p->fec_data = 12;
-  p->fec_parity = 4;
-  p->rate_kbps = 128;
-  p->chunk_bytes = 1024;
-  p->buffer_ms = 5000;
-  p->duration_s = 300;
-  p->repair = true;
-  p->catchup = true;
-  p->repair_wait_ms = 1000;
-  p->uplink_headroom = 1.5;
-  p->grace_s = 5;
-  p->settle_s = 30;
-  p->spread_s = 5;
-  p->build_wait_s = 60;
-  p->refine_per_row = 4;
+  *p = (sim_stream_params){.peers = 1000,
+                           .config = SIM_CAP_16X32,
+                           .topology = SIM_NET_SPHERE,
+                           .seed = 1,
+                           .stripes = 16,
+                           .fec_data = 12,
+                           .fec_parity = 4,
+                           .rate_kbps = 128,
+                           .chunk_bytes = 1024,
+                           .buffer_ms = 5000,
+                           .duration_s = 300,
+                           .repair = true,
+                           .catchup = true,
+                           .repair_wait_ms = 1000,
+                           .uplink_headroom = 1.5,
+                           .grace_s = 5,
+                           .settle_s = 30,
+                           .spread_s = 5,
+                           .build_wait_s = 60,
+                           .refine_per_row = 4};
 }
 
 static void stream_free(stream_sim *s) {
@@ -565,7 +549,8 @@ static int make_churn(stream_sim *s, uint32_t *total) {
   }
   uint64_t dur = (uint64_t)(p->duration_s * 1e9);
   sim_churn_sched *dry;
-  if (sim_churn_sched_new(&dry, &spec, p->peers, dur, p->seed, err, sizeof err) != SC_OK) {
+  if (sim_churn_sched_new(&dry, &spec, p->peers, dur, p->seed, err, sizeof err) !=
+      SC_OK) {
     if (s->log) fprintf(s->log, "stripecast-sim stream: --churn: %s\n", err);
     return 2;
   }
@@ -576,7 +561,8 @@ static int make_churn(stream_sim *s, uint32_t *total) {
   *total = sim_churn_sched_peers_total(dry);
   sim_churn_sched_del(dry);
   if (rv < 0) {
-    if (s->log) fprintf(s->log, "stripecast-sim stream: the churn schedule failed (%d)\n", rv);
+    if (s->log)
+      fprintf(s->log, "stripecast-sim stream: the churn schedule failed (%d)\n", rv);
     return -1;
   }
   if (*total < p->peers) *total = p->peers;
@@ -604,8 +590,9 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
       p->stripes > SC_STRIPES_MAX || p->chunk_bytes == 0 ||
       p->chunk_bytes > SC_CHUNK_BYTES_MAX || p->rate_kbps <= 0) {
     if (log)
-      fprintf(log, "stripecast-sim stream: need >= 2 peers, d + p = stripes <= 16, "
-                   "1..%u chunk bytes and a positive rate\n",
+      fprintf(log,
+              "stripecast-sim stream: need >= 2 peers, d + p = stripes <= 16, "
+              "1..%u chunk bytes and a positive rate\n",
               SC_CHUNK_BYTES_MAX);
     return -1;
   }
@@ -619,10 +606,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   }
   s->npeers = total;
   r->peers_total = total;
-  sim_net_config nc = sim_net_config_default();
-  nc.kind = p->topology;
-  nc.seed = p->seed;
-  if (sim_net_new(&s->net, &nc, total) != 0) {
+  if (sim_net_new_kind(&s->net, p->topology, p->seed, total) != 0) {
     if (log) fprintf(log, "stream: cannot build the network model for %u peers\n", total);
     stream_free(s);
     return -1;
@@ -641,12 +625,9 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   }
 
   sim_world_config wc;
-  memset(&wc, 0, sizeof(wc));
-  wc.peers = total;
-  wc.seed = p->seed;
+  sim_world_config_init(&wc, SIM_WORLD_NODES, total, p->seed);
   wc.loss = p->loss;
   wc.wire_check = p->wire_check;
-  sc_node_config_default(&wc.node);
   if (p->uplink_headroom > 0) {
     if (sim_uplink_cfg_init(&wc.uplink, 0, 0, UPLINK_QUEUE_MAX_NS) != 0) goto oom;
     wc.uplink_rate_bps = s->uplink_bps;
@@ -661,12 +642,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
     if (add_peer(s, i) != 0) goto oom;
   s->join_gap_ns = (uint64_t)(1e9 / sim_world_join_rate(p->peers, p->join_rate));
   schedule(s, 0, EV_JOIN, 0);
-  while (!s->done && !s->failed) {
-    if (sim_world_run(s->w, sim_world_now(s->w) + NS_PER_S) != 0) s->failed = 1;
-    progress(s, false);
-    if (sim_engine_pending(sim_world_engine(s->w)) == 0) break;
-  }
-  progress(s, true);
+  if (sim_world_run_all(s->w, more, progress, s) != 0) s->failed = 1;
   if (p->progress && s->log && s->streaming) {
     uint64_t ev = sim_world_engine(s->w)->events_processed - s->events_t0;
     double wall = sim_wall_s() - s->wall_t0;
@@ -708,20 +684,16 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
       s->chunks_stored ? (double)s->repair_got / (double)s->chunks_stored : 0;
   const sim_world_counters *c = sim_world_counters_get(s->w);
   uint64_t bytes = c->bytes - s->bytes0, payload = c->payload_bytes - s->payload0;
-  r->control_overhead_fraction = payload ? (double)(bytes - payload) / (double)payload : NAN;
+  r->control_overhead_fraction =
+      payload ? (double)(bytes - payload) / (double)payload : NAN;
   r->messages = c->messages;
   r->messages_lost = c->messages_lost;
   r->uplink_drops = c->uplink_drops;
   r->repair_shed = c->repair_shed;
   r->bytes = c->bytes;
   r->payload_bytes = c->payload_bytes;
-  sim_engine *e = sim_world_engine(s->w);
-  r->sim_events = e->events_processed;
-  r->trace_digest = sim_world_digest(s->w);
-  r->sim_time_s = (double)e->now_ns / 1e9;
-  r->wall_s = sim_wall_s() - s->wall_start;
-  r->events_per_s = r->wall_s > 0 ? (double)r->sim_events / r->wall_s : 0;
-  r->peak_rss_mb = sim_peak_rss_mb();
+  r->run = sim_world_run_stats(s->w);
+  r->machine = sim_machine_measure(s->wall_start, r->run.sim_events);
   rv = 0;
   if (p->out_dir && write_timeseries(s) != 0) rv = -1;
   stream_free(s);
@@ -732,8 +704,64 @@ oom:
   return -1;
 }
 
+/* ------------------------------------------------------------------- JSON */
+
+enum { SRC_PRM, SRC_RES };
+#define PRM(m)         SIM_JSON_FIELD(sim_stream_params, SRC_PRM, m)
+#define RES(m)         SIM_JSON_FIELD(sim_stream_result, SRC_RES, m)
+#define RUN(m)         SIM_JSON_RUN(sim_stream_result, SRC_RES, m)
+#define RES_AS(m, key) SIM_JSON_FIELD_AS(sim_stream_result, SRC_RES, m, key)
+
+static const sim_json_field json_rate[] = {PRM(rate_kbps), PRM(chunk_bytes),
+                                           PRM(buffer_ms)};
+static const sim_json_field json_quality[] = {PRM(loss),
+                                              PRM(duration_s),
+                                              PRM(repair),
+                                              PRM(catchup),
+                                              PRM(uplink_headroom),
+                                              PRM(payload),
+                                              RES(continuity_mean),
+                                              RES(continuity_p01),
+                                              RES(continuity_min),
+                                              RES(survivors_continuity_mean),
+                                              RES(survivors_continuity_p01),
+                                              RES(generations_lost_fraction),
+                                              RES(complete_sessions_fraction),
+                                              RES(startup_ms_p50),
+                                              RES(startup_ms_p95),
+                                              RES(lag_ms_p50),
+                                              RES(lag_ms_p95),
+                                              RES(repair_pull_fraction),
+                                              RES(control_overhead_fraction),
+                                              RES(sessions),
+                                              RES(survivors),
+                                              RES(peers_total),
+                                              RES(arrivals),
+                                              RES(crashes)};
+static const sim_json_field json_cut[] = {RES(cut_crashes)};
+static const sim_json_field json_repair[] = {
+    RES(polite_departures),
+    RES_AS(gens_published, "generations_published"),
+    RES_AS(repair_asks, "repair_requests"),
+    RES_AS(catchup_asks, "catchup_requests"),
+    RES(repair_shed),
+    RES_AS(repair_chunks_got, "repair_chunks"),
+    RES(chunks_stored)};
+static const sim_json_field json_payload[] = {RES(payload_mismatches)};
+static const sim_json_field json_tail[] = {
+    RES(messages),
+    RES(messages_lost),
+    RES(uplink_drops),
+    RES(bytes),
+    RES(payload_bytes),
+    RUN(sim_events),
+    SIM_JSON_RUN_DIGEST(sim_stream_result, SRC_RES),
+    PRM(seed),
+    RUN(sim_time_s)};
+
 void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result *r,
                             FILE *f, bool pretty) {
+  const void *srcs[] = {[SRC_PRM] = p, [SRC_RES] = r};
   sim_json j;
   sim_json_begin(&j, f, pretty);
   sim_json_u64(&j, "peers", p->peers);
@@ -743,56 +771,13 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   char fec[32];
   snprintf(fec, sizeof fec, "%u+%u", p->fec_data, p->fec_parity);
   sim_json_str(&j, "fec", fec);
-  sim_json_f64(&j, "rate_kbps", p->rate_kbps);
-  sim_json_u64(&j, "chunk_bytes", p->chunk_bytes);
-  sim_json_f64(&j, "buffer_ms", p->buffer_ms);
+  SIM_JSON_FIELDS(&j, json_rate, srcs);
   sim_json_str(&j, "churn", p->churn ? p->churn : "none");
-  sim_json_f64(&j, "loss", p->loss);
-  sim_json_f64(&j, "duration_s", p->duration_s);
-  sim_json_bool(&j, "repair", p->repair);
-  sim_json_bool(&j, "catchup", p->catchup);
-  sim_json_f64(&j, "uplink_headroom", p->uplink_headroom);
-  sim_json_bool(&j, "payload", p->payload);
-  sim_json_f64(&j, "continuity_mean", r->continuity_mean);
-  sim_json_f64(&j, "continuity_p01", r->continuity_p01);
-  sim_json_f64(&j, "continuity_min", r->continuity_min);
-  sim_json_f64(&j, "survivors_continuity_mean", r->survivors_continuity_mean);
-  sim_json_f64(&j, "survivors_continuity_p01", r->survivors_continuity_p01);
-  sim_json_f64(&j, "generations_lost_fraction", r->generations_lost_fraction);
-  sim_json_f64(&j, "complete_sessions_fraction", r->complete_sessions_fraction);
-  sim_json_f64(&j, "startup_ms_p50", r->startup_ms_p50);
-  sim_json_f64(&j, "startup_ms_p95", r->startup_ms_p95);
-  sim_json_f64(&j, "lag_ms_p50", r->lag_ms_p50);
-  sim_json_f64(&j, "lag_ms_p95", r->lag_ms_p95);
-  sim_json_f64(&j, "repair_pull_fraction", r->repair_pull_fraction);
-  sim_json_f64(&j, "control_overhead_fraction", r->control_overhead_fraction);
-  sim_json_u64(&j, "sessions", r->sessions);
-  sim_json_u64(&j, "survivors", r->survivors);
-  sim_json_u64(&j, "peers_total", r->peers_total);
-  sim_json_u64(&j, "arrivals", r->arrivals);
-  sim_json_u64(&j, "crashes", r->crashes);
-  if (p->cut_stripes) sim_json_u64(&j, "cut_crashes", r->cut_crashes);
-  sim_json_u64(&j, "polite_departures", r->polite_departures);
-  sim_json_u64(&j, "generations_published", r->gens_published);
-  sim_json_u64(&j, "repair_requests", r->repair_asks);
-  sim_json_u64(&j, "catchup_requests", r->catchup_asks);
-  sim_json_u64(&j, "repair_shed", r->repair_shed);
-  sim_json_u64(&j, "repair_chunks", r->repair_chunks_got);
-  sim_json_u64(&j, "chunks_stored", r->chunks_stored);
-  if (p->payload) sim_json_u64(&j, "payload_mismatches", r->payload_mismatches);
-  sim_json_u64(&j, "messages", r->messages);
-  sim_json_u64(&j, "messages_lost", r->messages_lost);
-  sim_json_u64(&j, "uplink_drops", r->uplink_drops);
-  sim_json_u64(&j, "bytes", r->bytes);
-  sim_json_u64(&j, "payload_bytes", r->payload_bytes);
-  sim_json_u64(&j, "sim_events", r->sim_events);
-  char dg[32];
-  snprintf(dg, sizeof dg, "%016llx", (unsigned long long)r->trace_digest);
-  sim_json_str(&j, "trace_digest", dg);
-  sim_json_u64(&j, "seed", p->seed);
-  sim_json_f64(&j, "sim_time_s", r->sim_time_s);
-  sim_json_f64(&j, "wall_s", r->wall_s);
-  sim_json_f64(&j, "events_per_s", r->events_per_s);
-  sim_json_f64(&j, "peak_rss_mb", r->peak_rss_mb);
+  SIM_JSON_FIELDS(&j, json_quality, srcs);
+  if (p->cut_stripes) SIM_JSON_FIELDS(&j, json_cut, srcs);
+  SIM_JSON_FIELDS(&j, json_repair, srcs);
+  if (p->payload) SIM_JSON_FIELDS(&j, json_payload, srcs);
+  SIM_JSON_FIELDS(&j, json_tail, srcs);
+  sim_json_machine(&j, &r->machine);
   sim_json_end(&j);
 }

@@ -30,27 +30,28 @@
 
 #include "sim/capacity.h"
 #include "sim/netmodel.h"
+#include "sim/stats.h"
 
 typedef struct sim_stream_params {
   uint32_t peers; /* N >= 2 at T0; peer 0 is the source */
   sim_cap_kind config;
   sim_net_kind topology;
   uint64_t seed;
-  uint32_t stripes;           /* k = d + p */
-  uint32_t fec_data;          /* d */
-  uint32_t fec_parity;        /* p; 0: no coding */
-  double rate_kbps;           /* the stream's rate before coding */
-  uint32_t chunk_bytes;       /* payload per chunk */
-  double buffer_ms;           /* playout delay */
-  const char *churn;          /* churn spec (docs/churn.md); NULL: none */
-  double loss;                /* per-message loss probability */
-  double duration_s;          /* streaming time */
-  bool repair;                /* repair pulls on */
-  bool catchup;               /* asks of a new parent on re-attaching (needs repair) */
-  double repair_wait_ms;      /* lateness before asking */
-  double uplink_headroom;     /* uplink = headroom x (capacity/k) x coded rate
-                                 + control allowance; 0: unlimited */
-  double grace_s;             /* polite departure: forwarding after goodbye */
+  uint32_t stripes;       /* k = d + p */
+  uint32_t fec_data;      /* d */
+  uint32_t fec_parity;    /* p; 0: no coding */
+  double rate_kbps;       /* the stream's rate before coding */
+  uint32_t chunk_bytes;   /* payload per chunk */
+  double buffer_ms;       /* playout delay */
+  const char *churn;      /* churn spec (docs/churn.md); NULL: none */
+  double loss;            /* per-message loss probability */
+  double duration_s;      /* streaming time */
+  bool repair;            /* repair pulls on */
+  bool catchup;           /* asks of a new parent on re-attaching (needs repair) */
+  double repair_wait_ms;  /* lateness before asking */
+  double uplink_headroom; /* uplink = headroom x (capacity/k) x coded rate
+                             + control allowance; 0: unlimited */
+  double grace_s;         /* polite departure: forwarding after goodbye */
   double settle_s, spread_s, build_wait_s, join_rate;
   /* A stripe cut: at T0 + cut_at_s every peer that forwards only in stripes
    * [0, cut_stripes) (and the roots of those stripes) crashes, so each
@@ -58,7 +59,7 @@ typedef struct sim_stream_params {
   uint32_t cut_stripes;
   double cut_at_s;
   uint32_t refine_per_row;
-  bool payload;               /* real bytes (checked at delivery); else symbolic */
+  bool payload; /* real bytes (checked at delivery); else symbolic */
   bool wire_check;
   bool progress;
   const char *out_dir;
@@ -67,9 +68,9 @@ typedef struct sim_stream_params {
 void sim_stream_params_default(sim_stream_params *p);
 
 typedef struct sim_stream_result {
-  uint32_t peers_total;   /* sessions, source included */
-  uint32_t sessions;      /* receiver sessions that resolved a generation */
-  uint32_t survivors;     /* receivers online at the end */
+  uint32_t peers_total; /* sessions, source included */
+  uint32_t sessions;    /* receiver sessions that resolved a generation */
+  uint32_t survivors;   /* receivers online at the end */
   uint32_t crashes, polite_departures, arrivals;
   uint32_t cut_crashes; /* peers the stripe cut crashed */
   uint64_t gens_published;
@@ -84,8 +85,8 @@ typedef struct sim_stream_result {
   uint64_t repair_asks, repair_chunks_got, chunks_stored, catchup_asks;
   uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
   uint64_t messages, messages_lost, uplink_drops, repair_shed, bytes, payload_bytes;
-  uint64_t sim_events, trace_digest;
-  double wall_s, events_per_s, peak_rss_mb, sim_time_s;
+  sim_run_stats run;
+  sim_machine_stats machine;
 } sim_stream_result;
 
 /* Runs the experiment; progress and errors on log (may be NULL). Returns 0,

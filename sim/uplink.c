@@ -5,14 +5,13 @@
 #include <stddef.h>
 
 #include "core/err.h"
-
-#define NS_PER_S 1000000000ULL
+#include "sim/engine.h"
 
 /* ceil(bytes · 8 · 10^9 / rate): with bytes <= SIM_UPLINK_QUEUE_BYTES_MAX
  * the product stays below 2^63, so plain 64-bit arithmetic is exact. */
 static uint64_t uplink_bytes_ns(uint64_t rate_bps, uint64_t bytes) {
   if (rate_bps == 0) return 0;
-  uint64_t bits_ns = bytes * 8 * NS_PER_S;
+  uint64_t bits_ns = bytes * 8 * SIM_NS_PER_S;
   return bits_ns / rate_bps + (bits_ns % rate_bps != 0);
 }
 

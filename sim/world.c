@@ -6,26 +6,76 @@
 
 #include "core/channel.h"
 #include "core/err.h"
-#include "core/rng.h"
 #include "core/wire.h"
 #include "sim/arena.h"
 #include "sim/packet.h"
 #include "sim/topology.h"
 
-#define BOOTSTRAP_SAMPLES 64
-#define BOOTSTRAP_LOCAL 16 /* peers on the newcomer's own router considered */
+#define BOOTSTRAP_SAMPLES 64 /* joined peers sampled to find a nearby bootstrap */
+#define BOOTSTRAP_LOCAL   16 /* peers on the newcomer's own router considered */
+#define BOOTSTRAP_BATCH   8  /* samples drawn and prefetched together */
+_Static_assert(BOOTSTRAP_SAMPLES % BOOTSTRAP_BATCH == 0, "whole batches");
+
+/*
+ * What differs between the two kinds of world besides the peers' code. The
+ * salt of the world's random stream, the hash rule of the event history and
+ * the bootstrap sample's bound date from when each kind had its own driver;
+ * keeping them keeps every recorded history (and trace_digest) reproducible.
+ * The prefetch distances (events ahead, 0: none) are each kind's measured
+ * best; see prefetch_ahead.
+ */
+typedef struct world_kind_traits {
+  uint64_t rng_salt;
+  bool digest_pastry_rule;  /* seed-initialised, t*64 + kind + (arg << 40) */
+  unsigned bootstrap_tries; /* random draws for up to BOOTSTRAP_SAMPLES joined peers */
+  bool arena_packed;        /* sim_arena_new_packed rather than sim_arena_new */
+  size_t arena_peer_bytes;  /* address space reserved a peer */
+  uint8_t pf_peer, pf_state, pf_core[SC_NODE_PREFETCH_STAGES], pf_targets;
+} world_kind_traits;
+
+static const world_kind_traits kind_traits[] = {
+    [SIM_WORLD_NODES] = {.rng_salt = 0x3077d00000000001ull,
+                         .bootstrap_tries = BOOTSTRAP_SAMPLES,
+                         /* The packed arena saves memory: at 10^6 peers the
+                          * 64-byte rounding of Scribe's, SplitStream's and the
+                          * node's odd-sized objects cost ~0.2 GB (arena.h);
+                          * ~8 KB a peer is used at 10^6. */
+                         .arena_packed = true,
+                         .arena_peer_bytes = 32u << 10,
+                         .pf_peer = 10,
+                         .pf_state = 8,
+                         .pf_core = {6, 4, 2},
+                         .pf_targets = 1},
+    [SIM_WORLD_PASTRY] = {.rng_salt = 0x5157ull,
+                          .digest_pastry_rule = true,
+                          .bootstrap_tries = 8 * BOOTSTRAP_SAMPLES,
+                          /* ~3.5 KB a peer used; cache-line objects. */
+                          .arena_peer_bytes = 16u << 10,
+                          /* 5/3, 7/4, 10/6 for the first two: 4.52, 4.59,
+                           * 4.32 M events/cpu-s at 3*10^4 peers. */
+                          .pf_peer = 7,
+                          .pf_state = 4,
+                          .pf_core = {2, 0, 0},
+                          .pf_targets = 2},
+};
 
 typedef struct world_peer {
-  sc_node *node;
+  union {
+    sc_node *node;     /* SIM_WORLD_NODES */
+    sc_pastry *pastry; /* SIM_WORLD_PASTRY */
+  };
   sim_world *w;
   uint64_t timer_ns;
-  uint64_t uplink_free_ns; /* sim/uplink.h: when the upstream link is idle */
   uint32_t index;
-  bool alive, joined, retired;
+  bool alive, joined;
+  bool ready; /* its Pastry layer has joined: kept by sim_world_rearm */
 } world_peer;
+/* Two to a cache line: a peer's record never straddles two. */
+_Static_assert(sizeof(world_peer) == 32, "world_peer is half a cache line");
 
 struct sim_world {
   sim_world_config cfg;
+  const world_kind_traits *kt;
   sim_world_hooks hooks;
   void *ctx;
   sim_engine eng;
@@ -33,24 +83,70 @@ struct sim_world {
   sc_rng rng;
   world_peer *peers;
   sc_id *ids;
-  uint32_t *joined_list; /* peers whose join started, in order */
-  uint32_t *router_first; /* transit-stub: peers by router (CSR), from the */
-  uint32_t *router_peers; /* first join on; NULL before or without routers */
+  uint64_t *uplink_free_ns; /* sim/uplink.h: when each upstream link is idle;
+                             * NULL without uplinks */
+  uint64_t *added_bits;     /* peers ever added, a bit each: read per message sent, so
+                             * small enough to stay in cache (not the world_peer) */
+  uint32_t *joined_list;    /* peers whose join started, in order */
+  uint32_t *router_first;   /* transit-stub: peers by router (CSR), from the */
+  uint32_t *router_peers;   /* first join on; NULL before or without routers */
   uint32_t njoined;
   sim_packet_pool pool;
-  sim_arena *arena;               /* peers' core state; NULL: libc */
-  const sc_alloc *peer_alloc;     /* the arena's, or NULL (libc) */
+  sim_arena *arena;           /* peers' core state; NULL: libc */
+  const sc_alloc *peer_alloc; /* the arena's, or NULL (libc) */
   sim_world_counters ctr;
   uint64_t digest;
   bool failed, stop;
 };
+
+sc_id sim_peer_id(uint64_t seed, uint32_t i) {
+  uint64_t base = sc_mix64(seed ^ sc_mix64(0x1d000000ull + i));
+  sc_id id = {sc_mix64(base + 1), sc_mix64(base + 2)};
+  return id;
+}
+
+static bool bare(const sim_world *w) {
+  return w->cfg.kind == SIM_WORLD_PASTRY;
+}
+
+/* ------------------------------------------------------- the peers' code */
+
+static bool peer_present(const world_peer *wp) {
+  return wp->node != NULL; /* either member: the union's one pointer */
+}
+
+static void peer_del(const sim_world *w, world_peer *wp) {
+  if (bare(w))
+    sc_pastry_del(wp->pastry);
+  else
+    sc_node_del(wp->node);
+  wp->node = NULL;
+}
+
+static uint64_t peer_expiry(const sim_world *w, const world_peer *wp) {
+  return bare(w) ? sc_pastry_get_expiry(wp->pastry) : sc_node_get_expiry(wp->node);
+}
+
+static bool peer_pastry_joined(const sim_world *w, world_peer *wp) {
+  return sc_pastry_is_joined(bare(w) ? wp->pastry : sc_node_pastry(wp->node));
+}
+
+static int peer_recv(const sim_world *w, world_peer *wp, const sc_msg *m, uint64_t now) {
+  return bare(w) ? sc_pastry_recv(wp->pastry, m, now) : sc_node_recv(wp->node, m, now);
+}
+
+static int peer_expire(const sim_world *w, world_peer *wp, uint64_t now) {
+  return bare(w) ? sc_pastry_handle_expiry(wp->pastry, now)
+                 : sc_node_handle_expiry(wp->node, now);
+}
 
 /* -------------------------------------------------------------- callbacks */
 
 static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m,
                     size_t bytes) {
   uint64_t depart = w->eng.now_ns;
-  uint64_t rate = w->cfg.uplink_rate_bps ? w->cfg.uplink_rate_bps[from] : w->cfg.uplink.rate_bps;
+  uint64_t rate =
+      w->cfg.uplink_rate_bps ? w->cfg.uplink_rate_bps[from] : w->cfg.uplink.rate_bps;
   if (rate) {
     sim_uplink_cfg up = w->cfg.uplink;
     if (w->cfg.uplink_rate_bps) {
@@ -66,12 +162,12 @@ static void enqueue(sim_world *w, uint32_t from, uint32_t to, const sc_msg *m,
      * after a crash queued ahead of tree chunks at the very peers that
      * serve both, and an uncoded stream lost every generation for good. */
     if (m->type == SC_MSG_MULTICAST && m->u.multicast.repair &&
-        sim_uplink_backlog_ns(w->peers[from].uplink_free_ns, depart) >
+        sim_uplink_backlog_ns(w->uplink_free_ns[from], depart) >
             SC_REPAIR_SHED_BACKLOG_NS) {
       w->ctr.repair_shed++;
       return;
     }
-    depart = sim_uplink_send(&up, &w->peers[from].uplink_free_ns, depart, (uint32_t)bytes);
+    depart = sim_uplink_send(&up, &w->uplink_free_ns[from], depart, (uint32_t)bytes);
     if (depart == SIM_UPLINK_DROP) {
       w->ctr.uplink_drops++;
       return;
@@ -96,7 +192,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
   w->ctr.bytes += bytes;
   if (m->type < SC_MSG_TYPE_END) w->ctr.bytes_by_type[m->type] += bytes;
   if (m->type == SC_MSG_MULTICAST) w->ctr.payload_bytes += m->u.multicast.len;
-  if (to >= w->cfg.peers || (w->peers[to].node == NULL && !w->peers[to].retired)) {
+  if (to >= w->cfg.peers || !(w->added_bits[to / 64] >> (to % 64) & 1)) {
     w->ctr.wire_errors++;
     return;
   }
@@ -110,7 +206,9 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
     sc_msg decoded;
     const sc_wire_addr_map *map = sc_wire_addr_map_index6();
     int n = sc_wire_encode(m, map, buf, sizeof(buf));
-    if (n < 0 || (size_t)n != sc_wire_size(m, SIM_WORLD_ADDR_BYTES) ||
+    /* Prove the two paths agree: the struct that arrives is the one the
+     * real codec decodes, and the size charged is the size it encodes. */
+    if (n < 0 || (size_t)n != bytes ||
         sc_wire_decode(buf, (size_t)n, map, &decoded) != 0) {
       w->ctr.wire_errors++;
       return;
@@ -121,7 +219,8 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
       const sc_msg_multicast *a = &m->u.multicast;
       sc_msg_multicast *b = &decoded.u.multicast;
       if (b->len != a->len ||
-          (a->len && memcmp(b->data, a->data ? a->data : sc_wire_zero_payload, a->len) != 0)) {
+          (a->len &&
+           memcmp(b->data, a->data ? a->data : sc_wire_zero_payload, a->len) != 0)) {
         w->ctr.wire_errors++;
         return;
       }
@@ -138,6 +237,12 @@ static void cb_deliver(void *user, const sc_msg *m, uint64_t now) {
   if (wp->w->hooks.deliver) wp->w->hooks.deliver(wp->w->ctx, wp->index, m, now);
 }
 
+static void cb_peer_failed(void *user, const sc_ref *dead, uint64_t now) {
+  world_peer *wp = user;
+  if (wp->w->hooks.peer_failed)
+    wp->w->hooks.peer_failed(wp->w->ctx, wp->index, dead, now);
+}
+
 static void cb_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *m,
                            uint64_t now) {
   world_peer *wp = user;
@@ -149,7 +254,8 @@ static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
                               size_t datalen, uint64_t src_ts_ns, uint64_t now) {
   world_peer *wp = user;
   if (wp->w->hooks.stream_deliver)
-    wp->w->hooks.stream_deliver(wp->w->ctx, wp->index, gen, data, datalen, src_ts_ns, now);
+    wp->w->hooks.stream_deliver(wp->w->ctx, wp->index, gen, data, datalen, src_ts_ns,
+                                now);
 }
 
 static void cb_stream_lost(void *user, uint64_t gen, uint64_t now) {
@@ -165,6 +271,18 @@ static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64
 
 /* ----------------------------------------------------------------- peers */
 
+void sim_world_config_init(sim_world_config *cfg, sim_world_kind kind, uint32_t peers,
+                           uint64_t seed) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->kind = kind;
+  cfg->peers = peers;
+  cfg->seed = seed;
+  if (kind == SIM_WORLD_PASTRY)
+    sc_pastry_config_default(&cfg->node.pastry);
+  else
+    sc_node_config_default(&cfg->node);
+}
+
 int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
                   const sim_world_hooks *hooks, void *ctx) {
   if (cfg->peers == 0 || cfg->peers > sim_net_peers_max(net)) return -1;
@@ -174,26 +292,32 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
   if (hooks) w->hooks = *hooks;
   w->ctx = ctx;
   w->net = net;
-  sc_rng_seed(&w->rng, cfg->seed ^ 0x3077d00000000001ull);
+  w->kt =
+      &kind_traits[cfg->kind == SIM_WORLD_PASTRY ? SIM_WORLD_PASTRY : SIM_WORLD_NODES];
+  sc_rng_seed(&w->rng, cfg->seed ^ w->kt->rng_salt);
+  if (w->kt->digest_pastry_rule) w->digest = cfg->seed;
   /* Read for every message (the receiver's, each target's): huge pages
    * spare the TLB (arena.h). */
   w->peers = sim_huge_calloc(cfg->peers, sizeof(world_peer));
   w->ids = calloc(cfg->peers, sizeof(sc_id));
   w->joined_list = calloc(cfg->peers, sizeof(uint32_t));
-  /* Peers' core state from the huge-page slab arena, as in pastry_sim.c
-   * (arena.h says why), unless this is a sanitizer build, whose allocator
-   * must see every object. Besides the TLB, the arena saves memory: no
-   * per-object header, and a freed object is reused by the next one of its
-   * size class, where libc's heap fragments under a million peers' growing
-   * arrays; the packed arena also rounds sizes to 16 bytes, not 64
-   * (arena.h). Address space only: ~8 KB a peer is used at 10^6, 32 KB
-   * reserved. */
+  w->added_bits = calloc((cfg->peers + 63u) / 64u, sizeof(uint64_t));
+  bool uplinks = cfg->uplink.rate_bps != 0 || cfg->uplink_rate_bps != NULL;
+  if (uplinks) w->uplink_free_ns = sim_huge_calloc(cfg->peers, sizeof(uint64_t));
+    /* Peers' core state from the huge-page slab arena (arena.h says why),
+     * unless this is a sanitizer build, whose allocator must see every object.
+     * Besides the TLB, the arena saves memory: no per-object header, and a
+     * freed object is reused by the next one of its size class, where libc's
+     * heap fragments under a million peers' growing arrays. Address space
+     * only. */
 #ifndef __SANITIZE_ADDRESS__
-  if (sim_arena_new_packed(&w->arena, (size_t)cfg->peers * (32u << 10) + (256u << 20)) == 0)
+  size_t reserve = (size_t)cfg->peers * w->kt->arena_peer_bytes + (256u << 20);
+  if ((w->kt->arena_packed ? sim_arena_new_packed(&w->arena, reserve)
+                           : sim_arena_new(&w->arena, reserve)) == 0)
     w->peer_alloc = sim_arena_alloc(w->arena);
 #endif
-  if (!w->peers || !w->ids || !w->joined_list ||
-      sim_engine_init(&w->eng, cfg->peers) != 0) {
+  if (!w->peers || !w->ids || !w->joined_list || !w->added_bits ||
+      (uplinks && !w->uplink_free_ns) || sim_engine_init(&w->eng, cfg->peers) != 0) {
     sim_world_del(w);
     return -1;
   }
@@ -205,12 +329,14 @@ void sim_world_del(sim_world *w) {
   if (!w) return;
   if (w->peers)
     for (uint32_t i = 0; i < w->cfg.peers; i++)
-      sc_node_del(w->peers[i].node);
+      if (peer_present(&w->peers[i])) peer_del(w, &w->peers[i]);
   sim_arena_del(w->arena);
   sim_packet_pool_free(&w->pool);
   free(w->peers);
   free(w->ids);
   free(w->joined_list);
+  free(w->added_bits);
+  free(w->uplink_free_ns);
   free(w->router_first);
   free(w->router_peers);
   sim_engine_free(&w->eng);
@@ -219,21 +345,34 @@ void sim_world_del(sim_world *w) {
 
 int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg) {
   world_peer *wp = &w->peers[i];
-  if (wp->node) return SC_ERR_INVALID;
+  if (peer_present(wp)) return SC_ERR_INVALID;
   wp->w = w;
   wp->index = i;
   w->ids[i] = sim_peer_id(w->cfg.seed, i);
   sim_net_place(w->net, i);
   sc_ref self = {w->ids[i], i};
-  sc_node_callbacks cb = {.send = cb_send,
-                          .deliver = cb_deliver,
-                          .stripe_data = cb_stripe_data,
-                          .stripe_changed = cb_stripe_changed,
-                          .stream_deliver = cb_stream_deliver,
-                          .stream_lost = cb_stream_lost};
-  int rv = sc_node_new(&wp->node, &self, sc_mix64(w->cfg.seed * 31 + i),
-                       cfg ? cfg : &w->cfg.node, &cb, w->peer_alloc, wp, w->eng.now_ns);
+  uint64_t seed = sc_mix64(w->cfg.seed * 31 + i);
+  if (!cfg) cfg = &w->cfg.node;
+  void (*failed)(void *, const sc_ref *, uint64_t) =
+      w->hooks.peer_failed ? cb_peer_failed : NULL;
+  int rv;
+  if (bare(w)) {
+    sc_pastry_callbacks cb = {
+        .send = cb_send, .deliver = cb_deliver, .peer_failed = failed};
+    rv = sc_pastry_new(&wp->pastry, &self, seed, &cfg->pastry, &cb, w->peer_alloc, wp,
+                       w->eng.now_ns);
+  } else {
+    sc_node_callbacks cb = {.send = cb_send,
+                            .deliver = cb_deliver,
+                            .peer_failed = failed,
+                            .stripe_data = cb_stripe_data,
+                            .stripe_changed = cb_stripe_changed,
+                            .stream_deliver = cb_stream_deliver,
+                            .stream_lost = cb_stream_lost};
+    rv = sc_node_new(&wp->node, &self, seed, cfg, &cb, w->peer_alloc, wp, w->eng.now_ns);
+  }
   if (rv != 0) return rv;
+  w->added_bits[i / 64] |= 1ull << (i % 64);
   wp->alive = true;
   wp->timer_ns = SIM_TIME_NEVER;
   return 0;
@@ -242,7 +381,8 @@ int sim_world_add(sim_world *w, uint32_t i, const sc_node_config *cfg) {
 void sim_world_rearm(sim_world *w, uint32_t i) {
   world_peer *wp = &w->peers[i];
   if (!wp->alive) return;
-  uint64_t t = sc_node_get_expiry(wp->node);
+  wp->ready = peer_pastry_joined(w, wp);
+  uint64_t t = peer_expiry(w, wp);
   if (t < w->eng.now_ns) t = w->eng.now_ns; /* overdue: run it now */
   if (t == wp->timer_ns) return;
   wp->timer_ns = t;
@@ -269,7 +409,8 @@ static int index_routers(sim_world *w) {
     sim_net_place(w->net, i);
     w->router_first[sim_net_router(w->net, i) + 1]++;
   }
-  for (uint32_t r = 0; r < routers; r++) w->router_first[r + 1] += w->router_first[r];
+  for (uint32_t r = 0; r < routers; r++)
+    w->router_first[r + 1] += w->router_first[r];
   for (uint32_t i = 0; i < n; i++) {
     uint32_t r = sim_net_router(w->net, i);
     w->router_peers[w->router_first[r] + fill[r]++] = i;
@@ -278,9 +419,63 @@ static int index_routers(sim_world *w) {
   return 0;
 }
 
+/* A candidate bootstrap: alive, and its own join has completed. */
 static bool bootstrap_ok(const sim_world *w, uint32_t j) {
-  return w->peers[j].alive && w->peers[j].joined &&
-         sc_pastry_is_joined(sc_node_pastry(w->peers[j].node));
+  return w->peers[j].alive && w->peers[j].ready;
+}
+
+static void bootstrap_consider(const sim_world *w, uint32_t i, uint32_t j, sc_addr *best,
+                               uint64_t *best_lat) {
+  uint64_t lat = sim_net_latency_ns(w->net, i, j);
+  if (lat < *best_lat) *best_lat = lat, *best = j;
+}
+
+/*
+ * A nearby joined peer for newcomer i to join through. Pastry §2.4 assumes
+ * the newcomer knows one (found by expanding-ring search, or given by an
+ * administrator); the locality of every routing-table row it builds starts
+ * there. On the transit-stub model: the nearest of the first
+ * BOOTSTRAP_LOCAL joined peers on its own stub router, as a LAN-scoped
+ * discovery would; when there is none, or on other models, the nearest of
+ * up to BOOTSTRAP_SAMPLES joined peers drawn at random (at most the kind's
+ * bootstrap_tries draws); when none of those has finished joining, the
+ * first live joined peer. SC_ADDR_NONE: nobody has joined.
+ */
+static sc_addr pick_bootstrap(sim_world *w, uint32_t i) {
+  sc_addr best = SC_ADDR_NONE;
+  uint64_t best_lat = UINT64_MAX;
+  if (w->router_first) {
+    uint32_t r = sim_net_router(w->net, i);
+    unsigned found = 0;
+    for (uint32_t k = w->router_first[r];
+         k < w->router_first[r + 1] && found < BOOTSTRAP_LOCAL; k++) {
+      uint32_t j = w->router_peers[k];
+      if (j == i || !bootstrap_ok(w, j)) continue;
+      found++;
+      bootstrap_consider(w, i, j, &best, &best_lat);
+    }
+    if (best != SC_ADDR_NONE) return best;
+  }
+  if (w->njoined == 0) return SC_ADDR_NONE;
+  /* Draw the samples a batch at a time and prefetch each batch: a million
+   * peers' records and placements are cache misses, taken side by side. */
+  unsigned found = 0;
+  for (unsigned tries = 0; tries < w->kt->bootstrap_tries && found < BOOTSTRAP_SAMPLES;) {
+    uint32_t batch[BOOTSTRAP_BATCH];
+    for (unsigned k = 0; k < BOOTSTRAP_BATCH; k++) {
+      batch[k] = w->joined_list[sc_rng_below(&w->rng, w->njoined)];
+      __builtin_prefetch(&w->peers[batch[k]]);
+      sim_net_prefetch(w->net, batch[k]);
+    }
+    for (unsigned k = 0; k < BOOTSTRAP_BATCH && found < BOOTSTRAP_SAMPLES; k++, tries++) {
+      if (!bootstrap_ok(w, batch[k])) continue;
+      found++;
+      bootstrap_consider(w, i, batch[k], &best, &best_lat);
+    }
+  }
+  for (uint32_t k = 0; k < w->njoined && best == SC_ADDR_NONE; k++)
+    if (bootstrap_ok(w, w->joined_list[k])) best = w->joined_list[k];
+  return best;
 }
 
 double sim_world_join_rate(uint32_t n, double rate) {
@@ -290,47 +485,14 @@ double sim_world_join_rate(uint32_t n, double rate) {
 }
 
 int sim_world_join(sim_world *w, uint32_t i) {
-  sc_addr best = SC_ADDR_NONE;
-  uint64_t best_lat = UINT64_MAX;
-  /* A newcomer joins through a nearby peer (Pastry §2.4; the locality of
-   * every routing-table row it builds starts there): on transit-stub, the
-   * nearest of the first BOOTSTRAP_LOCAL joined peers on its own stub
-   * router (a LAN-scoped discovery, as pastry_sim.c's pick_bootstrap), and
-   * only when there is none, the nearest of a random sample. */
-  if (sim_net_topo(w->net) && !w->router_first && index_routers(w) != 0) return SC_ERR_NOMEM;
-  if (w->router_first) {
-    uint32_t r = sim_net_router(w->net, i);
-    unsigned found = 0;
-    for (uint32_t k = w->router_first[r]; k < w->router_first[r + 1] && found < BOOTSTRAP_LOCAL;
-         k++) {
-      uint32_t j = w->router_peers[k];
-      if (j == i || !bootstrap_ok(w, j)) continue;
-      found++;
-      uint64_t lat = sim_net_latency_ns(w->net, i, j);
-      if (lat < best_lat) best_lat = lat, best = j;
-    }
-  }
-  bool local = best != SC_ADDR_NONE;
-  for (unsigned k = 0; !local && k < BOOTSTRAP_SAMPLES && w->njoined > 0; k++) {
-    uint32_t j = w->joined_list[sc_rng_below(&w->rng, w->njoined)];
-    if (!w->peers[j].alive || !sc_pastry_is_joined(sc_node_pastry(w->peers[j].node)))
-      continue;
-    uint64_t lat = sim_net_latency_ns(w->net, i, j);
-    if (lat < best_lat) best_lat = lat, best = j;
-  }
-  if (best == SC_ADDR_NONE && w->njoined > 0) {
-    /* None of the sample had finished joining: take any live joined peer. */
-    for (uint32_t k = 0; k < w->njoined; k++) {
-      uint32_t j = w->joined_list[k];
-      if (w->peers[j].alive && sc_pastry_is_joined(sc_node_pastry(w->peers[j].node))) {
-        best = j;
-        break;
-      }
-    }
-  }
-  int rv = sc_node_join(w->peers[i].node, best, w->eng.now_ns);
+  if (sim_net_topo(w->net) && !w->router_first && index_routers(w) != 0)
+    return SC_ERR_NOMEM;
+  sc_addr boot = pick_bootstrap(w, i);
+  world_peer *wp = &w->peers[i];
+  int rv = bare(w) ? sc_pastry_join(wp->pastry, boot, w->eng.now_ns)
+                   : sc_node_join(wp->node, boot, w->eng.now_ns);
   if (rv != 0) return rv;
-  w->peers[i].joined = true;
+  wp->joined = true;
   w->joined_list[w->njoined++] = i;
   sim_world_rearm(w, i);
   return 0;
@@ -347,106 +509,131 @@ void sim_world_crash(sim_world *w, uint32_t i) {
 void sim_world_retire(sim_world *w, uint32_t i) {
   world_peer *wp = &w->peers[i];
   sim_world_crash(w, i);
-  if (wp->node == NULL) return;
-  sc_node_del(wp->node);
-  wp->node = NULL;
-  wp->retired = true;
+  if (!peer_present(wp)) return;
+  peer_del(w, wp);
 }
 
 /* ------------------------------------------------------------------- run */
 
 /*
  * A message's handling reads a chain of lines nobody can fetch in parallel
- * from the code alone: the packet and the receiver's world_peer, its sc_node,
- * the layers' structs, their tables (a Scribe group, the stream's slots).
- * The bucket being consumed says which messages come next, so fetch the
- * chain as a pipeline over them (as pastry_sim.c does): each stage reads
- * lines the stage before asked for a couple of events earlier. Hints only:
- * nothing here changes what happens.
+ * from the code alone: the packet and the receiver's world_peer, its core
+ * state, the layers' structs, their tables (a routing-table slot, a Scribe
+ * group, the stream's slots). The bucket being consumed says which messages
+ * come next, so fetch the chain as a pipeline over them: each stage reads
+ * lines the stage before asked for a few events earlier, at the kind's
+ * distances (world_kind_traits). Hints only: nothing here changes what
+ * happens.
  */
-#define PREFETCH_PEER        10 /* the packet's first line and the world_peer */
-#define PREFETCH_NODE        8  /* the sc_node, the packet's rest, the placement */
-#define PREFETCH_CORE0       6  /* sc_node_prefetch stages 0, 1, 2 */
-#define PREFETCH_CORE1       4
-#define PREFETCH_CORE2       2
-#define PREFETCH_TARGETS     1 /* the world_peers and placements of the targets */
-#define PREFETCH_TARGETS_MAX 16
-_Static_assert(SC_NODE_PREFETCH_STAGES == 3, "one distance per core stage");
+#define PREFETCH_TARGETS_MAX 16 /* peers a message names, prefetched */
 
 static inline const sim_packet *ahead_packet(const sim_world *w, unsigned k) {
+  if (k == 0) return NULL;
   const sim_event *e = sim_engine_peek_ahead(&w->eng, k - 1);
   return e && e->kind == SIM_WORLD_EV_MSG ? e->ptr : NULL;
 }
 
+/* The receiver's own state: the node's first lines, or the Pastry peer's. */
+static void prefetch_state(const sim_world *w, const sim_packet *pk) {
+  const world_peer *wp = &w->peers[pk->to];
+  if (peer_present(wp) && bare(w)) {
+    sc_pastry_prefetch(wp->pastry);
+    sim_net_prefetch(w->net, pk->msg.sender.addr);
+  } else if (peer_present(wp)) {
+    __builtin_prefetch(wp->node);
+    __builtin_prefetch((const char *)wp->node + 64);
+    __builtin_prefetch((const char *)wp->node + 111); /* 112 bytes, 16-aligned */
+  }
+  sim_packet_prefetch_rest(pk);
+  sim_net_prefetch(w->net, pk->to);
+  if (w->uplink_free_ns) __builtin_prefetch(&w->uplink_free_ns[pk->to]); /* it answers */
+  if (w->hooks.prefetch) w->hooks.prefetch(w->ctx, pk->to);
+}
+
+/* The tables receiving the message reads (stage st of the core's). */
+static void prefetch_core(const sim_world *w, const sim_packet *pk, unsigned st) {
+  const world_peer *wp = &w->peers[pk->to];
+  if (!peer_present(wp)) return;
+  if (!bare(w)) {
+    sc_node_prefetch(wp->node, &pk->msg, st);
+    return;
+  }
+  sc_pastry_prefetch_msg(wp->pastry, &pk->msg);
+  sim_net_prefetch_pair(w->net, pk->to, pk->msg.sender.addr);
+}
+
+/* The peers the message names, which the receiver is likely to send to. */
+static void prefetch_targets(const sim_world *w, const sim_packet *pk) {
+  const world_peer *wp = &w->peers[pk->to];
+  if (!peer_present(wp)) return;
+  sc_addr t[PREFETCH_TARGETS_MAX];
+  unsigned n = 0;
+  const sc_msg *m = &pk->msg;
+  if (!bare(w)) {
+    n = sc_node_prefetch_targets(wp->node, m, t, PREFETCH_TARGETS_MAX);
+    for (unsigned i = 0; i < n; i++)
+      if (t[i] < w->cfg.peers) __builtin_prefetch(&w->peers[t[i]]);
+  } else if (m->type == SC_MSG_LEAFSET) { /* the peers named are often pinged next */
+    for (unsigned i = 0; i < m->u.leafset.n && i < SC_LEAFSET_MAX; i++)
+      sim_net_prefetch(w->net, m->u.leafset.e[i].addr);
+  } else if (m->type == SC_MSG_ROW) {
+    for (unsigned i = 0; i < m->u.row.n && i < SC_ROW_ENTRIES; i++)
+      sim_net_prefetch(w->net, m->u.row.e[i].addr);
+  }
+  for (unsigned i = 0; i < n; i++)
+    if (t[i] < w->cfg.peers) sim_net_prefetch(w->net, t[i]);
+}
+
 static void prefetch_ahead(const sim_world *w) {
-  const sim_event *e = sim_engine_peek_ahead(&w->eng, PREFETCH_PEER - 1);
+  const world_kind_traits *kt = w->kt;
+  /* The event names the receiver (arg): the packet is not read yet. */
+  const sim_event *e = sim_engine_peek_ahead(&w->eng, kt->pf_peer - 1u);
   if (e && e->kind == SIM_WORLD_EV_MSG) {
     __builtin_prefetch(e->ptr);
     __builtin_prefetch(&w->peers[e->arg]);
   }
-  const sim_packet *pk = ahead_packet(w, PREFETCH_NODE);
-  if (pk) {
-    const sc_node *n = w->peers[pk->to].node;
-    if (n) {
-      __builtin_prefetch(n);
-      __builtin_prefetch((const char *)n + 64);
-      __builtin_prefetch((const char *)n + 111); /* 112 bytes, 16-aligned */
-    }
-    sim_packet_prefetch_rest(pk);
-    sim_net_prefetch(w->net, pk->to);
-    if (w->hooks.prefetch) w->hooks.prefetch(w->ctx, pk->to);
-  }
-  static const unsigned dist[SC_NODE_PREFETCH_STAGES] = {PREFETCH_CORE0, PREFETCH_CORE1,
-                                                         PREFETCH_CORE2};
-  for (unsigned st = 0; st < SC_NODE_PREFETCH_STAGES; st++) {
-    pk = ahead_packet(w, dist[st]);
-    if (pk && w->peers[pk->to].node)
-      sc_node_prefetch(w->peers[pk->to].node, &pk->msg, st);
-  }
-  pk = ahead_packet(w, PREFETCH_TARGETS);
-  if (pk && w->peers[pk->to].node) {
-    sc_addr t[PREFETCH_TARGETS_MAX];
-    unsigned n = sc_node_prefetch_targets(w->peers[pk->to].node, &pk->msg, t,
-                                          PREFETCH_TARGETS_MAX);
-    for (unsigned i = 0; i < n; i++) {
-      if (t[i] >= w->cfg.peers) continue;
-      __builtin_prefetch(&w->peers[t[i]]);
-      sim_net_prefetch(w->net, t[i]);
-    }
-  }
+  const sim_packet *pk = ahead_packet(w, kt->pf_state);
+  if (pk) prefetch_state(w, pk);
+  for (unsigned st = 0; st < SC_NODE_PREFETCH_STAGES; st++)
+    if ((pk = ahead_packet(w, kt->pf_core[st]))) prefetch_core(w, pk, st);
+  if ((pk = ahead_packet(w, kt->pf_targets))) prefetch_targets(w, pk);
+}
+
+static uint64_t digest_step(const sim_world *w, uint64_t h, const sim_event *ev) {
+  if (w->kt->digest_pastry_rule)
+    return sc_mix64(h ^ (ev->t_ns * 64 + ev->kind + ((uint64_t)ev->arg << 40)));
+  return sc_mix64(h ^ (ev->t_ns * 0x9e3779b97f4a7c15ull + ev->kind * 131 + ev->arg));
+}
+
+void sim_world_schedule(sim_world *w, uint64_t t_ns, uint32_t kind, uint32_t arg) {
+  if (sim_engine_schedule(&w->eng, t_ns, kind, arg, NULL) != 0) w->failed = true;
 }
 
 int sim_world_run(sim_world *w, uint64_t until_ns) {
   sim_event ev;
   w->stop = false;
   while (!w->stop && !w->failed) {
-    /* Peek at the clock: stop before the first event past until_ns. */
-    uint64_t next = sim_engine_next_time(&w->eng);
-    if (w->eng.failed) {
-      w->failed = true;
-      break;
-    }
-    if (next == SIM_TIME_NEVER || next > until_ns) {
-      if (until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns)
+    /* Stop before the first event past until_ns, with the clock there. */
+    if (!sim_engine_next_before(&w->eng, until_ns, &ev)) {
+      if (w->eng.failed) w->failed = true;
+      if (!w->failed && until_ns != SIM_TIME_NEVER && w->eng.now_ns < until_ns)
         w->eng.now_ns = until_ns;
       break;
     }
-    if (!sim_engine_next(&w->eng, &ev)) break;
     prefetch_ahead(w);
-    w->digest =
-        sc_mix64(w->digest ^ (ev.t_ns * 0x9e3779b97f4a7c15ull + ev.kind * 131 + ev.arg));
+    w->digest = digest_step(w, w->digest, &ev);
     if (ev.kind == SIM_EV_TIMER) {
       world_peer *wp = &w->peers[ev.arg];
       wp->timer_ns = SIM_TIME_NEVER;
       if (!wp->alive) continue;
-      if (sc_node_handle_expiry(wp->node, ev.t_ns) == SC_ERR_NOMEM) w->failed = true;
+      if (peer_expire(w, wp, ev.t_ns) <= SC_ERR_FATAL) w->failed = true;
       sim_world_rearm(w, ev.arg);
     } else if (ev.kind == SIM_WORLD_EV_MSG) {
       sim_packet *pk = ev.ptr;
       world_peer *wp = &w->peers[pk->to];
       if (wp->alive) {
         if (w->hooks.received) w->hooks.received(w->ctx, pk->to, &pk->msg);
-        if (sc_node_recv(wp->node, &pk->msg, ev.t_ns) == SC_ERR_NOMEM) w->failed = true;
+        if (peer_recv(w, wp, &pk->msg, ev.t_ns) <= SC_ERR_FATAL) w->failed = true;
         sim_world_rearm(w, pk->to);
       }
       sim_packet_put(&w->pool, pk);
@@ -455,6 +642,18 @@ int sim_world_run(sim_world *w, uint64_t until_ns) {
     }
   }
   return w->failed ? -1 : 0;
+}
+
+int sim_world_run_all(sim_world *w, bool (*more)(void *ctx),
+                      void (*progress)(void *ctx, bool final), void *ctx) {
+  int rv = 0;
+  while (rv == 0 && more(ctx)) {
+    rv = sim_world_run(w, w->eng.now_ns + SIM_NS_PER_S);
+    if (progress) progress(ctx, false);
+    if (sim_engine_pending(&w->eng) == 0) break;
+  }
+  if (progress) progress(ctx, true);
+  return rv;
 }
 
 void sim_world_stop(sim_world *w) {
@@ -468,7 +667,15 @@ uint64_t sim_world_now(const sim_world *w) {
   return w->eng.now_ns;
 }
 sc_node *sim_world_node(sim_world *w, uint32_t i) {
-  return w->peers[i].node;
+  return bare(w) ? NULL : w->peers[i].node;
+}
+sc_pastry *sim_world_pastry(sim_world *w, uint32_t i) {
+  world_peer *wp = &w->peers[i];
+  if (!peer_present(wp)) return NULL;
+  return bare(w) ? wp->pastry : sc_node_pastry(wp->node);
+}
+sc_rng *sim_world_rng(sim_world *w) {
+  return &w->rng;
 }
 bool sim_world_alive(const sim_world *w, uint32_t i) {
   return w->peers[i].alive;
@@ -487,4 +694,10 @@ const sim_world_counters *sim_world_counters_get(const sim_world *w) {
 }
 uint64_t sim_world_digest(const sim_world *w) {
   return w->digest;
+}
+sim_run_stats sim_world_run_stats(const sim_world *w) {
+  sim_run_stats rs = {.sim_events = w->eng.events_processed,
+                      .trace_digest = w->digest,
+                      .sim_time_s = (double)w->eng.now_ns / 1e9};
+  return rs;
 }

@@ -1,7 +1,9 @@
 /*
- * world.h — a population of whole peers (core/node.h) over a network model,
- * driven by the event engine: the simulator side of docs/ARCHITECTURE.md §2's seam for
- * every experiment above plain Pastry (forest now, streaming next).
+ * world.h — a population of peers over a network model, driven by the event
+ * engine: the simulator side of docs/ARCHITECTURE.md §2's seam for every
+ * experiment. A world's peers are of one kind: whole peers (core/node.h:
+ * Pastry, Scribe, SplitStream, the stream), or bare Pastry peers
+ * (core/pastry.h) for the overlay experiment.
  *
  * The world owns the peers, the messages in flight (a size-classed pool: a
  * message is copied with only the bytes its type uses) and one timer per
@@ -15,8 +17,11 @@
 #include <stdint.h>
 
 #include "core/node.h"
+#include "core/pastry.h"
+#include "core/rng.h"
 #include "sim/engine.h"
 #include "sim/netmodel.h"
+#include "sim/stats.h"
 #include "sim/uplink.h"
 
 #define SIM_WORLD_ADDR_BYTES 6 /* an IPv4 address and port on the wire */
@@ -28,6 +33,11 @@ enum {
 
 typedef struct sim_world sim_world;
 
+typedef enum sim_world_kind {
+  SIM_WORLD_NODES = 0, /* whole peers (sc_node) */
+  SIM_WORLD_PASTRY,    /* bare Pastry peers (sc_pastry), configured by node.pastry */
+} sim_world_kind;
+
 typedef struct sim_world_hooks {
   /* Every message a live peer sends, before loss (for counting). Optional. */
   void (*sent)(void *ctx, uint32_t from, uint32_t to, const sc_msg *m);
@@ -38,6 +48,8 @@ typedef struct sim_world_hooks {
   void (*stripe_changed)(void *ctx, uint32_t peer, unsigned stripe, bool attached,
                          uint64_t now);
   void (*deliver)(void *ctx, uint32_t peer, const sc_msg *m, uint64_t now);
+  /* Peer `peer` declared another dead (Pastry's failure detector). Optional. */
+  void (*peer_failed)(void *ctx, uint32_t peer, const sc_ref *dead, uint64_t now);
   /* The stream (node config .stream): a generation played or skipped. */
   void (*stream_deliver)(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *data,
                          size_t datalen, uint64_t src_ts_ns, uint64_t now);
@@ -50,6 +62,7 @@ typedef struct sim_world_hooks {
 } sim_world_hooks;
 
 typedef struct sim_world_config {
+  sim_world_kind kind;
   uint32_t peers; /* peer indices 0 .. peers-1 */
   uint64_t seed;
   double loss;         /* probability that any message is lost, [0, 1) */
@@ -63,6 +76,16 @@ typedef struct sim_world_config {
    * uplink. Borrowed, `peers` entries. */
   const uint64_t *uplink_rate_bps;
 } sim_world_config;
+
+/* Peer i's overlay id in a run with this seed: a pure function of both, the
+ * same in every experiment. */
+sc_id sim_peer_id(uint64_t seed, uint32_t i);
+
+/* cfg for `peers` peers of `kind` from seed, with the kind's default peer
+ * config (sc_node_config_default, or sc_pastry_config_default in
+ * node.pastry), no loss, no wire check and no uplinks. */
+void sim_world_config_init(sim_world_config *cfg, sim_world_kind kind, uint32_t peers,
+                           uint64_t seed);
 
 /* Creates the world over net (borrowed; placed peers only). Returns 0 or -1. */
 int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
@@ -85,15 +108,30 @@ void sim_world_retire(sim_world *w, uint32_t i);
 /* Re-reads peer i's expiry after the experiment touched it directly. */
 void sim_world_rearm(sim_world *w, uint32_t i);
 
+/* Schedules an event of the experiment's (kind >= SIM_WORLD_EV_USER); when
+ * that fails (out of memory) the world fails: sim_world_run returns -1. */
+void sim_world_schedule(sim_world *w, uint64_t t_ns, uint32_t kind, uint32_t arg);
+
 /* Runs events until the queue is empty or the clock would pass until_ns.
  * Returns 0, or -1 on an internal failure (out of memory). */
 int sim_world_run(sim_world *w, uint64_t until_ns);
+/* Runs the experiment to its end: one simulated second at a time while
+ * more(ctx) says so and events remain, calling progress(ctx, false) after
+ * each second and progress(ctx, true) at the end (progress may be NULL).
+ * Returns 0, or -1 on an internal failure. */
+int sim_world_run_all(sim_world *w, bool (*more)(void *ctx),
+                      void (*progress)(void *ctx, bool final), void *ctx);
 /* Stops sim_world_run after the current event. */
 void sim_world_stop(sim_world *w);
 
 sim_engine *sim_world_engine(sim_world *w);
 uint64_t sim_world_now(const sim_world *w);
 sc_node *sim_world_node(sim_world *w, uint32_t i); /* NULL if never added */
+/* Peer i's Pastry layer (the whole of a bare Pastry peer); NULL if none. */
+sc_pastry *sim_world_pastry(sim_world *w, uint32_t i);
+/* The world's random stream (bootstrap samples, losses): an experiment that
+ * draws from it too interleaves its draws with the world's. */
+sc_rng *sim_world_rng(sim_world *w);
 bool sim_world_alive(const sim_world *w, uint32_t i);
 const sc_id *sim_world_id(const sim_world *w, uint32_t i);
 uint32_t sim_world_peers(const sim_world *w);
@@ -110,5 +148,7 @@ typedef struct sim_world_counters {
 const sim_world_counters *sim_world_counters_get(const sim_world *w);
 /* A hash of the event history: equal for runs that did the same things. */
 uint64_t sim_world_digest(const sim_world *w);
+/* Events so far, their hash, and the clock. */
+sim_run_stats sim_world_run_stats(const sim_world *w);
 
 #endif

@@ -212,11 +212,11 @@ static void assert_f64_same(double a, double b) {
 
 /* Everything but the wall-clock measurements. */
 static void assert_same_results(const sim_forest_result *a, const sim_forest_result *b) {
-  assert_int_equal(a->trace_digest, b->trace_digest);
-  assert_int_equal(a->sim_events, b->sim_events);
+  assert_int_equal(a->run.trace_digest, b->run.trace_digest);
+  assert_int_equal(a->run.sim_events, b->run.sim_events);
   assert_int_equal(a->messages, b->messages);
   assert_int_equal(a->bytes, b->bytes);
-  assert_f64_same(a->sim_time_s, b->sim_time_s);
+  assert_f64_same(a->run.sim_time_s, b->run.sim_time_s);
   assert_f64_same(a->build_s, b->build_s);
   assert_int_equal(a->complete_peers, b->complete_peers);
   assert_f64_same(a->complete_fraction, b->complete_fraction);
@@ -270,7 +270,7 @@ static void test_one_seed_one_history(void **state) {
   assert_same_results(&a, &b);
   p.seed = 4;
   run(&p, &c);
-  assert_true(a.trace_digest != c.trace_digest);
+  assert_true(a.run.trace_digest != c.run.trace_digest);
 }
 
 /* ---------------------------------------------------------------- repair */

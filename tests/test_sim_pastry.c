@@ -68,14 +68,14 @@ static void test_one_seed_one_history(void **state) {
   sim_pastry_result a, b, c;
   run(&p, &a);
   run(&p, &b);
-  assert_int_equal(a.trace_digest, b.trace_digest);
-  assert_int_equal(a.sim_events, b.sim_events);
+  assert_int_equal(a.run.trace_digest, b.run.trace_digest);
+  assert_int_equal(a.run.sim_events, b.run.sim_events);
   assert_int_equal(a.messages, b.messages);
   assert_true(a.hops_mean == b.hops_mean);
   assert_true(a.rdp_mean == b.rdp_mean);
   p.seed = 12;
   run(&p, &c);
-  assert_true(a.trace_digest != c.trace_digest);
+  assert_true(a.run.trace_digest != c.run.trace_digest);
 }
 
 static void test_wire_check_agrees(void **state) {
@@ -88,7 +88,7 @@ static void test_wire_check_agrees(void **state) {
   p.wire_check = true;
   run(&p, &wired);
   assert_int_equal(wired.wire_errors, 0);
-  assert_int_equal(plain.trace_digest, wired.trace_digest);
+  assert_int_equal(plain.run.trace_digest, wired.run.trace_digest);
   assert_int_equal(plain.bytes, wired.bytes);
 }
 

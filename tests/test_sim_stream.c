@@ -144,7 +144,7 @@ static void test_churn_is_deterministic(void **state) {
   run(&p, &a);
   run(&p, &b);
   assert_true(a.arrivals > 0 && a.crashes + a.polite_departures > 0);
-  assert_int_equal(a.trace_digest, b.trace_digest);
+  assert_int_equal(a.run.trace_digest, b.run.trace_digest);
   assert_int_equal(a.sessions, b.sessions);
   assert_true(a.continuity_mean == b.continuity_mean);
   assert_true(a.survivors_continuity_mean > 0.9);

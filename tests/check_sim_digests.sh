@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# check_sim_digests.sh SIM [--print] — small fixed runs of every simulator
+# command must reproduce their pinned results: the event-history hash
+# (trace_digest), a few headline fields, and a SHA-256 of the whole JSON
+# object less the fields that measure the machine (wall_s, events_per_s,
+# peak_rss_mb). One seed gives one history (docs/ARCHITECTURE.md §6), so a
+# refactoring that means to change nothing must leave every pin as it is.
+# With --print, prints the current values in the table's format instead.
+set -u
+sim=${1:?usage: check_sim_digests.sh path/to/stripecast-sim [--print]}
+mode=${2:-check}
+self=tests/check_sim_digests.sh
+
+# name | arguments | trace_digest | sha256 of the JSON less timings | fields "key":value
+runs=(
+  "pastry-crash|pastry --peers 300 --lookups 200 --seed 7 --fail-fraction 0.1|79172edcc5a88ca7|bbb5004ee11d6c5b|\"correct_fraction\":1 \"hops_mean\":2.105 \"messages\":124990 \"sim_events\":130831 \"peers_crashed\":30"
+  "pastry-loss|pastry --peers 200 --lookups 100 --seed 2 --loss 0.02 --wire-check --topology sphere --rt-maintenance-s 30|61de18f852a37376|d0fc919b9f3eb293|\"messages_lost\":2741 \"hops_mean\":2.03 \"sim_events\":132706 \"wire_errors\":0"
+  "forest-crash|forest --peers 120 --seed 5 --fail-fraction 0.1 --baselines|ca788fc512db5661|98a6011df27e6214|\"build_s\":11.5737 \"repair_s\":39.1864 \"messages\":102833 \"sim_events\":107081 \"link_stress_max\":235"
+  "forest-loss|forest --peers 80 --seed 2 --topology sphere --loss 0.01 --wire-check --config 16x32 --stripes 8|967b132020838d10|bf0bdfe0a2535545|\"build_s\":34 \"complete_peers\":64 \"messages\":28368 \"sim_events\":29921"
+  "stream-payload|stream --peers 60 --seed 3 --duration 20 --churn none --wire-check --payload --loss 0.01|6a544f0405bd0fdb|3eaad3d5796659e5|\"continuity_mean\":1 \"payload_mismatches\":0 \"messages\":56843 \"sim_events\":59277"
+  "stream-churn|stream --peers 50 --seed 4 --topology transit-stub --duration 30 --churn exp:mean=20s+fail:20%@10s --fec 6+2 --stripes 8|29480d1bfc68b136|3456b57a857f4d4f|\"continuity_mean\":0.999853 \"repair_shed\":1451 \"messages\":87810 \"sim_events\":97120"
+)
+
+# The JSON less the fields that measure the machine, not the run.
+normalize() {
+  sed -E 's/"(wall_s|events_per_s|peak_rss_mb)":[^,}]*,?//g; s/,}/}/g'
+}
+
+fail=0
+for row in "${runs[@]}"; do
+  IFS='|' read -r name args want_digest want_sha fields <<<"$row"
+  # shellcheck disable=SC2086 # the arguments are words
+  out=$("$sim" $args 2>/dev/null)
+  rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "FAIL $name: '$args' exited $rc"
+    fail=1
+    continue
+  fi
+  digest=$(printf '%s\n' "$out" | sed -nE 's/.*"trace_digest":"([0-9a-f]+)".*/\1/p')
+  sha=$(printf '%s\n' "$out" | normalize | sha256sum | cut -c1-16)
+  if [[ $mode == --print ]]; then
+    printf '%s|%s|%s|%s|%s\n' "$name" "$args" "$digest" "$sha" "$fields"
+    continue
+  fi
+  bad=""
+  [[ $digest == "$want_digest" ]] || bad+=" trace_digest $digest (pinned $want_digest);"
+  [[ $sha == "$want_sha" ]] || bad+=" JSON sha256 $sha (pinned $want_sha);"
+  for f in $fields; do
+    [[ $out == *"$f,"* || $out == *"$f}"* ]] || bad+=" field $f not found;"
+  done
+  if [[ -n $bad ]]; then
+    echo "FAIL $name: stripecast-sim $args"
+    echo "  results changed:$bad"
+    echo "  if this was intended, update the pinned digest in $self"
+    echo "  (run: $self $sim --print)"
+    echo "  got: $out"
+    fail=1
+  else
+    echo "ok   $name $digest"
+  fi
+done
+exit $fail
