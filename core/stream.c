@@ -26,7 +26,7 @@ void sc_stream_config_default(sc_stream_config *c) {
   c->buffer_ns = 5000000000ull;
   c->window_gens = 128;
   c->symbolic = false;
-  c->start_skips_partial = true;
+  c->start_skips_partial = false;
 }
 
 /* The coding parameters both sides need. */

@@ -73,7 +73,8 @@ typedef struct sc_stream_config {
    * the ones in front of it starts playout (those are skipped, counted in
    * stats.gens_skipped, not lost): a listener that attached while a
    * generation was in flight hears the next one at once instead of waiting
-   * for repair or a whole buffer (docs/stream.md). Default true. */
+   * for repair or a whole buffer (docs/stream.md). Default false, the
+   * simulator's (its pinned results); the runtime turns it on. */
   bool start_skips_partial;
   /* Source: the epoch stamped on every chunk (sc_chunk.epoch); default 0.
    * The runtime uses its start time in tenths of a second. */

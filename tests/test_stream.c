@@ -63,10 +63,6 @@ static harness *h_new(unsigned d, unsigned p, uint32_t cb, bool symbolic) {
   h->cfg.buffer_ns = 1 * S;
   h->cfg.window_gens = 32;
   h->cfg.symbolic = symbolic;
-  /* Most tests pin deadline rules with a partial first generation waiting
-   * in front of decoded ones; test_startup_skips_partial_first turns the
-   * start rule on. */
-  h->cfg.start_skips_partial = false;
   return h;
 }
 
