@@ -357,8 +357,11 @@ static void host_config(rt_host *h) {
   c->stream_source = o->source != NULL;
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
-  /* A listener hears the first generation it can decode (docs/stream.md). */
+  /* Press play to first byte (docs/ARCHITECTURE.md §3): a listener hears
+   * the first generation it can decode; a join's hop towards a peer never
+   * measured waits a few measured round trips, not a second. */
   c->stream_cfg.stream.start_skips_partial = true;
+  c->pastry.ack_timeout_learned = true;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;
   if (o->root_refresh_ms > 0)
     c->stream_cfg.root_refresh_ns = o->root_refresh_ms * 1000000ull;
