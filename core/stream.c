@@ -557,6 +557,10 @@ int sc_stream_receiver_chunk(const sc_stream_receiver *r, uint64_t gen, unsigned
   return SC_OK;
 }
 
+bool sc_stream_receiver_playing(const sc_stream_receiver *r) {
+  return r->stats.playing;
+}
+
 void sc_stream_receiver_get_stats(const sc_stream_receiver *r, sc_stream_stats *out) {
   *out = r->stats;
 }

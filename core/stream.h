@@ -260,6 +260,8 @@ typedef struct sc_stream_stats {
 } sc_stream_stats;
 
 void sc_stream_receiver_get_stats(const sc_stream_receiver *r, sc_stream_stats *out);
+/* A generation was delivered (stats.playing). */
+bool sc_stream_receiver_playing(const sc_stream_receiver *r);
 size_t sc_stream_receiver_mem_bytes(const sc_stream_receiver *r);
 
 #endif

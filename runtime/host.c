@@ -362,6 +362,7 @@ static void host_config(rt_host *h) {
    * measured waits a few measured round trips, not a second. */
   c->stream_cfg.stream.start_skips_partial = true;
   c->pastry.ack_timeout_learned = true;
+  c->stream_cfg.repair_wait_start_ns = 50000000ull;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;
   if (o->root_refresh_ms > 0)
     c->stream_cfg.root_refresh_ns = o->root_refresh_ms * 1000000ull;
