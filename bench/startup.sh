@@ -15,13 +15,13 @@ usage: bench/startup.sh [--receivers N] [--joins J] [--rate-kbps R] [--heartbeat
   --joins J         late listeners, one after another (default 30)
   --rate-kbps R     source rate (default 128)
   --heartbeat-ms MS every peer's heartbeat (default 10000, the core's)
-  --out DIR         results (default bench/results/startup)
+  --out DIR         results (default $TMPDIR/stripecast-startup)
   --binary PATH     stripecast (default build/stripecast)
 USAGE
 }
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-receivers=15 joins=30 rate=128 hb=10000 out=$here/bench/results/startup
+receivers=15 joins=30 rate=128 hb=10000 out=${TMPDIR:-/tmp}/stripecast-startup
 binary=$here/build/stripecast
 while [ $# -gt 0 ]; do
   case $1 in
