@@ -66,6 +66,7 @@ void sc_channel_config_default(sc_channel_config *c) {
   c->repair = true;
   c->catchup = true;
   c->repair_wait_ns = 400000000ull;
+  c->repair_wait_start_ns = 0;
   c->repair_retry_ns = 300000000ull;
   /* Asks stop at the deadline; the count is a backstop. 8 asks (2.4 s) ran
    * out while 8 of 30 real peers crashed at once and their stripes' trees
@@ -295,6 +296,13 @@ static void rx_restarted(void *user, uint64_t now) {
   if (c->host.restarted) c->host.restarted(c->host.user, now);
 }
 
+/* How late a generation's chunks may be before they are asked for. */
+static uint64_t repair_wait(const sc_channel *c) {
+  if (c->cfg.repair_wait_start_ns && !sc_stream_receiver_playing(c->rx))
+    return c->cfg.repair_wait_start_ns;
+  return c->cfg.repair_wait_ns;
+}
+
 /* Hands a chunk to the receiver; returns its verdict. */
 static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
                       uint64_t now) {
@@ -321,7 +329,7 @@ static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
     c->ahead_streak = 0;
   }
   if (rv == SC_STREAM_STORED && c->slots && c->repair_check_ns == NEVER)
-    c->repair_check_ns = now + c->cfg.repair_wait_ns;
+    c->repair_check_ns = now + repair_wait(c);
   return rv;
 }
 
@@ -452,6 +460,7 @@ void sc_channel_on_attach(sc_channel *c, unsigned stripe, uint64_t now) {
 }
 
 static void repair_check(sc_channel *c, uint64_t now) {
+  const uint64_t wait = repair_wait(c);
   sc_stream_want w[SC_CHANNEL_REPAIR_SLOTS];
   size_t n = sc_stream_receiver_wants(c->rx, w, SC_CHANNEL_REPAIR_SLOTS, now);
   uint64_t next = NEVER;
@@ -460,7 +469,7 @@ static void repair_check(sc_channel *c, uint64_t now) {
     /* The generation's chunks were due at deadline - buffer (the first
      * chunk's delay, docs/stream.md); ask once they are repair_wait late. */
     uint64_t due = w[k].deadline_ns > buffer ? w[k].deadline_ns - buffer : 0;
-    due += c->cfg.repair_wait_ns;
+    due += wait;
     repair_slot *s = &c->slots[w[k].gen % SC_CHANNEL_REPAIR_SLOTS];
     if (!s->used || s->gen != w[k].gen) {
       s->used = 1;

@@ -65,6 +65,11 @@ typedef struct sc_channel_config {
   /* A generation's chunks are due when its first chunk's delay says so
    * (deadline - buffer); ask once they are this late. Default 400 ms. */
   uint64_t repair_wait_ns;
+  /* The same wait while nothing has played yet (0: repair_wait_ns, the
+   * default). A listener that attached while a generation was in flight
+   * misses its first chunks for good; the runtime asks for them after 50 ms,
+   * so the first generation plays without a 400 ms pause. */
+  uint64_t repair_wait_start_ns;
   uint64_t repair_retry_ns;  /* between two asks for one generation; default 300 ms */
   uint32_t repair_ask_max;   /* asks for one generation; default 32 */
   uint64_t root_refresh_ns;  /* source: re-locate stripe roots; default 1 s */

@@ -139,6 +139,7 @@ struct sc_pastry {
   sc_rng rng;
   sc_addr bootstrap;
   uint32_t suspects_cap, acks_cap;
+  uint32_t rtt_max_us; /* the largest RTT measured to any peer; 0: none yet */
   uint8_t recent_ping_next[RECENT_SETS];
   /* FAILED_SET_MAX slots, allocated at the first death this peer declares:
    * most peers of a quiet overlay never need them (192 bytes a peer). */
@@ -160,6 +161,7 @@ void sc_pastry_config_default(sc_pastry_config *c) {
   c->probe_timeout_ns = 1000000000ull;
   c->probe_tries = 3;
   c->ack_timeout_ns = 1000000000ull;
+  c->ack_timeout_learned = false;
   c->route_retries = 8;
   c->pns = true;
   c->refine_per_row = 8;
@@ -432,6 +434,7 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
 static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us,
                                   bool announce, bool *measure, uint64_t now) {
   if (sc_id_eq(&r->id, &p->self.id) || r->addr == SC_ADDR_NONE) return SC_OK;
+  if (rtt_us != SC_RTT_UNKNOWN && rtt_us > p->rtt_max_us) p->rtt_max_us = rtt_us;
   /* A joiner keeps quiet: its leaf set would name it before it may be used. */
   if (p->state != STATE_IDLE && sc_leafset_insert(&p->ls, r) && p->state == STATE_JOINED)
     pastry_send_leafset(p, r->addr, LS_PLAIN, NULL);
@@ -529,10 +532,21 @@ static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *rou
   return scratch;
 }
 
+/* The per-hop ack wait (MSPastry's per-hop acknowledgements, Castro et al.
+ * 2004): twice the next hop's RTT plus a margin when it was measured. A hop
+ * never measured (a leaf-set member, a fresh entry) waits ack_timeout_ns;
+ * with ack_timeout_learned, the largest RTT measured to any peer stands in
+ * for its RTT, bounded by ack_timeout_ns: a join routed towards a listener
+ * that left a moment ago (its neighbours have not noticed yet) is rerouted
+ * after a few round trips instead of a whole second. */
 static uint64_t pastry_ack_timeout(const sc_pastry *p, const sc_id *id) {
   const sc_rt_entry *e = sc_rtable_find(&p->rt, id);
   if (e && e->rtt_us != SC_RTT_UNKNOWN)
     return 2ull * e->rtt_us * 1000ull + ACK_MARGIN_NS;
+  if (p->cfg.ack_timeout_learned && p->rtt_max_us > 0) {
+    uint64_t t = 2ull * p->rtt_max_us * 1000ull + ACK_MARGIN_NS;
+    if (t < p->cfg.ack_timeout_ns) return t;
+  }
   return p->cfg.ack_timeout_ns;
 }
 

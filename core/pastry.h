@@ -32,6 +32,10 @@ typedef struct sc_pastry_config {
   uint64_t probe_timeout_ns;  /* wait for one liveness-probe answer; default 1 s */
   uint32_t probe_tries;       /* probes before a peer is declared dead; default 3 */
   uint64_t ack_timeout_ns;    /* per-hop ack wait when the RTT is unknown; 1 s */
+  /* For a next hop whose RTT is unknown, wait 2 x the largest RTT measured to
+   * any peer + 100 ms instead, when less than ack_timeout_ns. Default off (the
+   * simulator's pinned results); the runtime turns it on. */
+  bool ack_timeout_learned;
   uint32_t route_retries;     /* alternative next hops tried per hop; default 8 */
   bool pns;                   /* proximity neighbour selection; default on */
   /* Locality refinement 2 s after joining: ask this many entries of each

@@ -26,6 +26,7 @@ void sc_stream_config_default(sc_stream_config *c) {
   c->buffer_ns = 5000000000ull;
   c->window_gens = 128;
   c->symbolic = false;
+  c->start_skips_partial = false;
 }
 
 /* The coding parameters both sides need. */
@@ -390,6 +391,19 @@ static void slot_decode(sc_stream_receiver *r, stream_slot *s) {
   s->state = SLOT_DECODED;
 }
 
+/* Nothing played yet and g decoded while the generations before it are not:
+ * playout starts at g. A receiver that attaches to its stripes while a
+ * generation is in flight gets only the chunks of it sent after it came, so
+ * its first generation is often partial; waiting for it (repair, or its
+ * deadline a whole buffer later) would keep a listener who pressed play in
+ * silence while the next generations are already decodable. Nothing was
+ * heard yet, so skipping costs the listener no gap. */
+static void start_at(sc_stream_receiver *r, uint64_t g) {
+  r->stats.gens_skipped += g - r->next;
+  r->next = g;
+  set_tail(r, g);
+}
+
 static bool chunk_valid(const sc_stream_receiver *r, const sc_chunk *c) {
   if (c->index >= r->n || c->gen > SC_STREAM_GEN_MAX) return false;
   if (c->gen_bytes == 0 || c->gen_bytes > r->cfg.data_chunks * r->cfg.chunk_bytes)
@@ -496,6 +510,7 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
   st->chunks_stored++;
   if (s->state == SLOT_PENDING && popcount32(s->held) >= r->cfg.data_chunks) {
     slot_decode(r, s);
+    if (r->cfg.start_skips_partial && !r->resolved_any && g > r->next) start_at(r, g);
     deliver_ready(r, now);
   }
   return SC_STREAM_STORED;
@@ -540,6 +555,10 @@ int sc_stream_receiver_chunk(const sc_stream_receiver *r, uint64_t gen, unsigned
                  .data = base != NULL ? base + (size_t)index * r->cfg.chunk_bytes : NULL,
                  .datalen = base != NULL ? r->cfg.chunk_bytes : 0};
   return SC_OK;
+}
+
+bool sc_stream_receiver_playing(const sc_stream_receiver *r) {
+  return r->stats.playing;
 }
 
 void sc_stream_receiver_get_stats(const sc_stream_receiver *r, sc_stream_stats *out) {

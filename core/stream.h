@@ -41,10 +41,10 @@
 
 /* One chunk as it travels: the fields a chunk message carries. */
 typedef struct sc_chunk {
-  uint64_t gen;        /* generation number, counted from 0 by the source */
-  uint64_t src_ts_ns;  /* source clock when the generation was cut */
-  uint32_t gen_bytes;  /* payload bytes in the whole generation, 1..d*chunk_bytes;
-                        * the rest of the last data chunk(s) is zero padding */
+  uint64_t gen;       /* generation number, counted from 0 by the source */
+  uint64_t src_ts_ns; /* source clock when the generation was cut */
+  uint32_t gen_bytes; /* payload bytes in the whole generation, 1..d*chunk_bytes;
+                       * the rest of the last data chunk(s) is zero padding */
   /* The source's epoch: a source that starts anew (a restarted process, a
    * second broadcaster) numbers its generations from 0 again under a later
    * epoch, which receivers follow at once. Epochs compare in serial-number
@@ -69,6 +69,13 @@ typedef struct sc_stream_config {
    * buffer (stats.gens_early). Default 128. */
   uint32_t window_gens;
   bool symbolic; /* no payload bytes (see above); default false */
+  /* Receiver: while nothing has played, a generation that decodes before
+   * the ones in front of it starts playout (those are skipped, counted in
+   * stats.gens_skipped, not lost): a listener that attached while a
+   * generation was in flight hears the next one at once instead of waiting
+   * for repair or a whole buffer (docs/stream.md). Default false, the
+   * simulator's (its pinned results); the runtime turns it on. */
+  bool start_skips_partial;
   /* Source: the epoch stamped on every chunk (sc_chunk.epoch); default 0.
    * The runtime uses its start time in tenths of a second. */
   uint32_t epoch;
@@ -232,9 +239,10 @@ typedef struct sc_stream_stats {
   uint64_t chunks_dup;
   uint64_t chunks_late;
   uint64_t chunks_invalid;
-  uint64_t chunks_ahead; /* beyond the window */
-  uint64_t gens_early;   /* resolved before their deadline: the window was full */
-  uint64_t chunks_stale; /* from an earlier epoch (SC_STREAM_STALE) */
+  uint64_t chunks_ahead;  /* beyond the window */
+  uint64_t gens_early;    /* resolved before their deadline: the window was full */
+  uint64_t gens_skipped;  /* partial generations before the first one played */
+  uint64_t chunks_stale;  /* from an earlier epoch (SC_STREAM_STALE) */
   uint64_t epoch_changes; /* later epochs followed (each a restart) */
   /* Valid chunks (stored, dup, late or ahead) by index: which stripes flow. */
   uint64_t chunks_by_index[SC_FEC_CHUNKS_MAX];
@@ -252,6 +260,8 @@ typedef struct sc_stream_stats {
 } sc_stream_stats;
 
 void sc_stream_receiver_get_stats(const sc_stream_receiver *r, sc_stream_stats *out);
+/* A generation was delivered (stats.playing). */
+bool sc_stream_receiver_playing(const sc_stream_receiver *r);
 size_t sc_stream_receiver_mem_bytes(const sc_stream_receiver *r);
 
 #endif

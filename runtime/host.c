@@ -695,6 +695,12 @@ static void host_config(rt_host *h) {
   c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
+  /* Press play to first byte (docs/ARCHITECTURE.md §3): a listener hears
+   * the first generation it can decode; a join's hop towards a peer never
+   * measured waits a few measured round trips, not a second. */
+  c->stream_cfg.stream.start_skips_partial = true;
+  c->pastry.ack_timeout_learned = true;
+  c->stream_cfg.repair_wait_start_ns = 50000000ull;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;
   if (o->root_refresh_ms > 0)
     c->stream_cfg.root_refresh_ns = o->root_refresh_ms * 1000000ull;

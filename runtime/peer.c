@@ -110,7 +110,6 @@ static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
 /* ------------------------------------------------------- core callbacks */
 
 static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
-  (void)now;
   rt_peer *p = user;
   if (stripe >= 32) return;
   if (attached)
@@ -118,6 +117,15 @@ static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64
   else
     p->stripes_attached &= ~(1u << stripe);
   p->attach_changes++;
+  if (!attached) return;
+  if (!p->first_stripe_ns) p->first_stripe_ns = now;
+  if (!p->all_stripes_ns) {
+    const sc_splitstream *ss = sc_node_forest_c(p->node);
+    unsigned k = sc_splitstream_stripes(ss), wanted = 0;
+    for (unsigned s = 0; s < k; s++)
+      wanted += sc_splitstream_wants(ss, s);
+    if (rt_peer_stripes_attached(p) >= wanted) p->all_stripes_ns = now;
+  }
 }
 
 static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
@@ -126,6 +134,7 @@ static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
   if (!p->got_first) {
     p->got_first = true;
     p->first_gen = gen;
+    p->first_byte_ns = now;
   }
   if (p->next_known && gen > p->next_gen) p->gens_skipped += gen - p->next_gen;
   p->next_known = true;
@@ -171,6 +180,7 @@ void rt_peer_after_core(rt_peer *p, uint64_t now) {
       sc_pastry_is_joined(sc_node_pastry(p->node))) {
     p->forest_started = true;
     p->forest_ns = now;
+    p->joined_ns = now;
     if (sc_node_start_forest(p->node, now) == SC_ERR_NOMEM) p->c.core_nomem++;
   }
   uint64_t exp = sc_node_get_expiry(p->node);

@@ -101,6 +101,10 @@ struct rt_peer {
   bool departing;
   uint64_t join_ns;
   uint64_t forest_ns;        /* when the forest started (subscribed); 0: not yet */
+  /* Press play to first byte, step by step (CLOCK_MONOTONIC ns; 0: not
+   * yet): Pastry joined, first stripe attached, every wanted stripe
+   * attached, first chunk received, first generation delivered. */
+  uint64_t joined_ns, first_stripe_ns, all_stripes_ns, first_chunk_ns, first_byte_ns;
   uint32_t stripes_attached; /* bit i: attached in stripe i */
   uint64_t attach_changes;
   rt_counters c;

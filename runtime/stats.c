@@ -151,6 +151,22 @@ static void stats_relay(FILE *f, const rt_relay *r) {
   fputs("},", f);
 }
 
+/* ms from the peer's join to t; -1 when t has not happened. */
+static double stats_since_join_ms(const rt_peer *p, uint64_t t) {
+  return t && t >= p->join_ns ? (double)(t - p->join_ns) / 1e6 : -1.0;
+}
+
+/* Press play to first byte, step by step, each since the join. */
+static void stats_startup(FILE *f, const rt_peer *p, uint64_t first_chunk_ns) {
+  fprintf(
+      f,
+      ",\"startup\":{\"joined_ms\":%.3f,\"first_stripe_ms\":%.3f,"
+      "\"all_stripes_ms\":%.3f,\"first_chunk_ms\":%.3f,\"first_byte_ms\":%.3f}",
+      stats_since_join_ms(p, p->joined_ns), stats_since_join_ms(p, p->first_stripe_ns),
+      stats_since_join_ms(p, p->all_stripes_ns), stats_since_join_ms(p, first_chunk_ns),
+      stats_since_join_ms(p, p->first_byte_ns));
+}
+
 static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
   char addr[RT_ADDR_STR_MAX], id[33];
   rt_addr_format(p->ip, p->port, addr);
@@ -214,7 +230,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             ",\"gens_decoded\":%" PRIu64 ",\"chunks_stored\":%" PRIu64
             ",\"chunks_dup\":%" PRIu64 ",\"chunks_late\":%" PRIu64
             ",\"chunks_invalid\":%" PRIu64 ",\"chunks_ahead\":%" PRIu64
-            ",\"gens_early\":%" PRIu64
+            ",\"gens_early\":%" PRIu64 ",\"gens_skipped\":%" PRIu64
             ",\"startup_ms\":%.3f,\"chunks_published\":%" PRIu64
             ",\"publishes_routed\":%" PRIu64 ",\"root_changes\":%" PRIu64
             ",\"repair_asks\":%" PRIu64 ",\"repair_chunks_asked\":%" PRIu64
@@ -222,10 +238,11 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             ",\"repair_chunks_sent\":%" PRIu64 ",\"stripe_chunks\":%" PRIu64 "}",
             cs.stream.gens_decoded, cs.stream.chunks_stored, cs.stream.chunks_dup,
             cs.stream.chunks_late, cs.stream.chunks_invalid, cs.stream.chunks_ahead,
-            cs.stream.gens_early, (double)cs.stream.startup_ns / 1e6, cs.chunks_published,
-            cs.publishes_routed, cs.root_changes, cs.repair_asks, cs.repair_chunks_asked,
-            cs.repair_chunks_got, cs.repair_reqs_served, cs.repair_chunks_sent,
-            cs.stripe_chunks);
+            cs.stream.gens_early, cs.stream.gens_skipped,
+            (double)cs.stream.startup_ns / 1e6, cs.chunks_published, cs.publishes_routed,
+            cs.root_changes, cs.repair_asks, cs.repair_chunks_asked, cs.repair_chunks_got,
+            cs.repair_reqs_served, cs.repair_chunks_sent, cs.stripe_chunks);
+    stats_startup(f, p, cs.stream.first_chunk_ns);
   }
   if (h->out) stats_output(f, &h->out[p->index]);
   fputc('}', f);

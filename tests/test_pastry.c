@@ -34,6 +34,7 @@ typedef struct delivery {
   uint32_t at_peer;
   uint64_t app_id;
   uint16_t hops;
+  uint64_t at_ns;
 } delivery;
 
 typedef struct net {
@@ -70,7 +71,6 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
 }
 
 static void cb_deliver(void *user, const sc_msg *m, uint64_t now) {
-  (void)now;
   net *nt = g_net_for_cb;
   assert_int_equal(m->type, SC_MSG_ROUTE);
   delivery *d = &nt->deliveries[nt->ndeliveries++];
@@ -78,11 +78,12 @@ static void cb_deliver(void *user, const sc_msg *m, uint64_t now) {
   d->at_peer = (uint32_t)(uintptr_t)user;
   d->app_id = m->u.route.app_id;
   d->hops = m->u.route.hops;
+  d->at_ns = now;
 }
 
 static const sc_pastry_callbacks callbacks = {.send = cb_send, .deliver = cb_deliver};
 
-static net *net_new(uint32_t n, uint64_t seed) {
+static net *net_new_cfg(uint32_t n, uint64_t seed, const sc_pastry_config *cfg) {
   net *nt = calloc(1, sizeof(net));
   nt->q = malloc(NET_QUEUE_MAX * sizeof(queued));
   nt->n = n;
@@ -92,12 +93,16 @@ static net *net_new(uint32_t n, uint64_t seed) {
   for (uint32_t i = 0; i < n; i++) {
     nt->ids[i] = (sc_id){sc_rng_next(&r), sc_rng_next(&r)};
     sc_ref self = {nt->ids[i], i};
-    assert_int_equal(sc_pastry_new(&nt->peers[i], &self, seed + i, NULL, &callbacks, NULL,
+    assert_int_equal(sc_pastry_new(&nt->peers[i], &self, seed + i, cfg, &callbacks, NULL,
                                    (void *)(uintptr_t)i, 0),
                      0);
     nt->alive[i] = true;
   }
   return nt;
+}
+
+static net *net_new(uint32_t n, uint64_t seed) {
+  return net_new_cfg(n, seed, NULL);
 }
 
 static void net_del(net *nt) {
@@ -304,6 +309,46 @@ static void test_route_around_silent_next_hop(void **state) {
   net_del(nt);
 }
 
+/* The latest delivery of 30 lookups for keys at a peer that just died
+ * silently, measured from their start. */
+static uint64_t reroute_time_ns(bool learned) {
+  sc_pastry_config cfg;
+  sc_pastry_config_default(&cfg);
+  cfg.ack_timeout_learned = learned;
+  net *nt = net_new_cfg(40, 5, &cfg);
+  net_build(nt);
+  const uint32_t victim = 9;
+  nt->alive[victim] = false;
+  const uint64_t t0 = nt->now_ns;
+  size_t before = nt->ndeliveries;
+  for (uint64_t k = 0; k < 30; k++) {
+    uint32_t from = (victim + 1 + (uint32_t)k) % nt->n;
+    sc_id key = nt->ids[victim];
+    key.lo += k;
+    sc_pastry_route(nt->peers[from], &key, SC_ROUTE_LOOKUP, k, nt->now_ns);
+  }
+  net_run(nt, t0 + 10 * S);
+  assert_int_equal(nt->ndeliveries - before, 30);
+  uint64_t last = 0;
+  for (size_t d = before; d < nt->ndeliveries; d++) {
+    assert_int_equal(nt->deliveries[d].at_peer, owner_of(nt, &nt->deliveries[d].key));
+    if (nt->deliveries[d].at_ns - t0 > last) last = nt->deliveries[d].at_ns - t0;
+  }
+  net_del(nt);
+  return last;
+}
+
+/* A next hop never measured (here the dead peer, a leaf-set member of the
+ * routes' last hops) has its ack waited for ack_timeout_ns (1 s); with
+ * ack_timeout_learned, 2 x the largest RTT measured (at most 88 ms here)
+ * + 100 ms, so the reroute comes within well under a second. */
+static void test_ack_timeout_learned(void **state) {
+  (void)state;
+  uint64_t fixed = reroute_time_ns(false), learned = reroute_time_ns(true);
+  assert_true(fixed >= 1 * S);
+  assert_true(learned < 600 * MS);
+}
+
 static void test_malformed_messages_are_dropped(void **state) {
   (void)state;
   net *nt = net_new(8, 6);
@@ -430,6 +475,7 @@ int main(void) {
       cmocka_unit_test(test_lookups_reach_owner),
       cmocka_unit_test(test_crash_is_detected_and_repaired),
       cmocka_unit_test(test_route_around_silent_next_hop),
+      cmocka_unit_test(test_ack_timeout_learned),
       cmocka_unit_test(test_malformed_messages_are_dropped),
       cmocka_unit_test(test_pns_keeps_nearest),
       cmocka_unit_test(test_allocation_failures),

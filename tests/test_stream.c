@@ -502,6 +502,45 @@ static void test_startup_race(void **state) {
   h_del(h);
 }
 
+/* A receiver that attached while generation 1 was in flight got only its
+ * last chunks (fewer than d). When generation 2 decodes, nothing has played
+ * yet: playout starts at 2 at once (the listener pressed play), instead of
+ * waiting a whole buffer for 1's deadline. 1 is skipped, not lost; its
+ * chunks are late from then on. */
+static void test_startup_skips_partial_first(void **state) {
+  (void)state;
+  harness *h = h_new(4, 2, 64, false);
+  h->cfg.start_skips_partial = true;
+  h_source(h, 256 * 4, 16);
+  sc_stream_receiver *r = h_receiver(h);
+  const uint64_t t = chunk_at(h, 2, 0)->src_ts_ns + 10 * MS;
+  for (unsigned i = 4; i < 6; i++) /* 1's parity only: 2 of the 4 needed */
+    assert_int_equal(sc_stream_receiver_recv(r, chunk_at(h, 1, i), t), SC_STREAM_STORED);
+  for (unsigned i = 0; i < 3; i++)
+    sc_stream_receiver_recv(r, chunk_at(h, 2, i), t + MS);
+  assert_int_equal(h->ndel, 0);
+  sc_stream_receiver_recv(r, chunk_at(h, 2, 3), t + 2 * MS);
+  assert_int_equal(h->ndel, 1);
+  assert_int_equal(h->del_gen[0], 2);
+  assert_int_equal(h->del_ns[0], t + 2 * MS);
+  assert_memory_equal(h->out, h->in + 512, 256);
+  assert_int_equal(sc_stream_receiver_recv(r, chunk_at(h, 1, 0), t + 3 * MS),
+                   SC_STREAM_LATE);
+  for (unsigned i = 0; i < 4; i++)
+    sc_stream_receiver_recv(r, chunk_at(h, 3, i), t + 4 * MS);
+  assert_int_equal(h->ndel, 2);
+  assert_int_equal(h->del_gen[1], 3);
+  drive(r, t + 10 * S);
+  sc_stream_stats st;
+  sc_stream_receiver_get_stats(r, &st);
+  assert_int_equal(st.gens_skipped, 1);
+  assert_int_equal(st.gens_lost, 0);
+  assert_int_equal(h->nlost, 0);
+  assert_int_equal(st.startup_ns, 2 * MS);
+  sc_stream_receiver_del(r);
+  h_del(h);
+}
+
 /* A generation of which nothing arrived holds up the next one until the
  * next one's deadline, then is lost. */
 static void test_empty_generation(void **state) {
@@ -1041,6 +1080,7 @@ int main(void) {
       cmocka_unit_test(test_losses_beyond_p),
       cmocka_unit_test(test_deadlines_and_late),
       cmocka_unit_test(test_startup_race),
+      cmocka_unit_test(test_startup_skips_partial_first),
       cmocka_unit_test(test_empty_generation),
       cmocka_unit_test(test_symbolic),
       cmocka_unit_test(test_repair),
