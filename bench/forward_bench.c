@@ -66,11 +66,11 @@
 #include "runtime/addr.h"
 #include "runtime/peer.h"
 
-#define STRIPES     16
-#define DATA_CHUNKS 12
-#define LOOPBACK    0x7f000001u
+#define STRIPES      16
+#define DATA_CHUNKS  12
+#define LOOPBACK     0x7f000001u
 #define CHILDREN_MAX 64
-#define RATES_MAX   16
+#define RATES_MAX    16
 
 enum mode { MODE_RAW, MODE_FOREST, MODE_STREAM, MODE_END };
 static const char *const mode_name[MODE_END] = {"raw", "forest", "stream"};
@@ -115,8 +115,8 @@ static int udp_socket(uint16_t *port) {
 }
 
 static struct sockaddr_in loop_addr(uint16_t port) {
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK),
-                           .sin_port = htons(port)};
+  struct sockaddr_in sa = {
+      .sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK), .sin_port = htons(port)};
   return sa;
 }
 
@@ -169,7 +169,8 @@ static void feeder_run(int fd, uint16_t relay_port, double mbps, double seconds,
   me.id = sc_id_hash("forward_bench feeder", 20);
 
   sc_fec *fec;
-  if (sc_fec_new(&fec, DATA_CHUNKS, STRIPES - DATA_CHUNKS, chunk_bytes, NULL) != 0) _exit(1);
+  if (sc_fec_new(&fec, DATA_CHUNKS, STRIPES - DATA_CHUNKS, chunk_bytes, NULL) != 0)
+    _exit(1);
   uint8_t *chunk = calloc(STRIPES, chunk_bytes);
   const uint8_t *data[DATA_CHUNKS];
   uint8_t *parity[STRIPES - DATA_CHUNKS];
@@ -220,7 +221,8 @@ static void feeder_run(int fd, uint16_t relay_port, double mbps, double seconds,
                                          .data = chunk + i * chunk_bytes};
       int len = sc_wire_encode(&m, rt_addr_map(&addrs), buf, sizeof buf);
       if (len < 0) _exit(1);
-      if (sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&to, sizeof to) == len) sent++;
+      if (sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&to, sizeof to) == len)
+        sent++;
     }
     while (recv(fd, ack, sizeof ack, MSG_DONTWAIT) > 0) {
     }
@@ -299,8 +301,8 @@ static void relay_tick(struct ev_loop *loop, ev_timer *w, int revents) {
 /* The node runtime's peer on port, alone in its overlay (so joined at once
  * and the root of every stripe), with n children in stripe 0. Returns 0 or
  * -1 (reported). */
-static int rt_relay_open(rt_relay *r, uint16_t port, bool stream, const uint16_t *child_port,
-                         unsigned n, unsigned chunk_bytes) {
+static int rt_relay_open(rt_relay *r, uint16_t port, bool stream,
+                         const uint16_t *child_port, unsigned n, unsigned chunk_bytes) {
   memset(r, 0, sizeof *r);
   r->loop = ev_loop_new(EVFLAG_AUTO);
   if (r->loop == NULL || rt_addr_init(&r->addrs, 256) != 0) return -1;
@@ -316,8 +318,8 @@ static int rt_relay_open(rt_relay *r, uint16_t port, bool stream, const uint16_t
   rt_impair_config imp;
   memset(&imp, 0, sizeof imp);
   static const rt_peer_hooks hooks = {0};
-  int rv =
-      rt_peer_open(&r->peer, r->loop, &r->addrs, 0, LOOPBACK, port, &cfg, &imp, 7, &hooks, NULL);
+  int rv = rt_peer_open(&r->peer, r->loop, &r->addrs, 0, LOOPBACK, port, &cfg, &imp, 7,
+                        &hooks, NULL);
   if (rv != 0) {
     fprintf(stderr, "forward_bench: rt_peer_open failed (%d, errno %d)\n", rv,
             r->peer.sys_errno);
@@ -405,7 +407,8 @@ static int run_case(const opts *o, enum mode mode, double mbps, case_result *cr)
   double c0 = cpu_s();
   uint64_t w0 = now_ns();
   pid_t feeder = fork();
-  if (feeder == 0) feeder_run(feed_fd, relay_port, mbps, o->seconds, o->chunk_bytes, feed_pipe[1]);
+  if (feeder == 0)
+    feeder_run(feed_fd, relay_port, mbps, o->seconds, o->chunk_bytes, feed_pipe[1]);
   close(feed_fd);
   if (rt)
     rt_relay_run(&rr, feeder, &cr->relay);
@@ -473,13 +476,19 @@ static int parse_list(const char *s, double *out, unsigned max) {
 }
 
 int main(int argc, char **argv) {
-  opts o = {.children = 16, .seconds = 3, .chunk_bytes = 1024,
-            .rates = {8, 64, 0}, .nrates = 3, .modes = {true, true, true}};
-  static const struct option longs[] = {
-      {"children", required_argument, 0, 'n'}, {"seconds", required_argument, 0, 's'},
-      {"rates", required_argument, 0, 'r'},    {"modes", required_argument, 0, 'm'},
-      {"chunk-bytes", required_argument, 0, 'b'}, {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  opts o = {.children = 16,
+            .seconds = 3,
+            .chunk_bytes = 1024,
+            .rates = {8, 64, 0},
+            .nrates = 3,
+            .modes = {true, true, true}};
+  static const struct option longs[] = {{"children", required_argument, 0, 'n'},
+                                        {"seconds", required_argument, 0, 's'},
+                                        {"rates", required_argument, 0, 'r'},
+                                        {"modes", required_argument, 0, 'm'},
+                                        {"chunk-bytes", required_argument, 0, 'b'},
+                                        {"help", no_argument, 0, 'h'},
+                                        {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
     char *end = NULL;
@@ -530,7 +539,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (optind != argc) {
-    fprintf(stderr, "forward_bench: unexpected operand '%s' (see --help)\n", argv[optind]);
+    fprintf(stderr, "forward_bench: unexpected operand '%s' (see --help)\n",
+            argv[optind]);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -552,14 +562,15 @@ int main(int argc, char **argv) {
       const relay_result *r = &cr.relay;
       double us = cr.sunk ? r->cpu_s * 1e6 / (double)cr.sunk : 0;
       if (m == MODE_RAW) raw_us = us;
-      printf("%s,%g,%u,%llu,%llu,%llu,%llu,%.0f,%.0f,%.3f,%.3f,%.2f,%.3f,%.2f,%llu,%llu\n",
-             mode_name[m], o.rates[ri], o.children, (unsigned long long)cr.fed,
-             (unsigned long long)r->dgrams_in, (unsigned long long)r->dgrams_out,
-             (unsigned long long)cr.sunk, (double)cr.fed / o.seconds,
-             (double)cr.sunk / o.seconds, r->cpu_s, r->cpu_s / r->wall_s,
-             cr.sunk_bytes ? r->cpu_s / ((double)cr.sunk_bytes / 1e9) : 0, us,
-             raw_us > 0 ? us / raw_us : 0, (unsigned long long)r->gens_delivered,
-             (unsigned long long)r->gens_lost);
+      printf(
+          "%s,%g,%u,%llu,%llu,%llu,%llu,%.0f,%.0f,%.3f,%.3f,%.2f,%.3f,%.2f,%llu,%llu\n",
+          mode_name[m], o.rates[ri], o.children, (unsigned long long)cr.fed,
+          (unsigned long long)r->dgrams_in, (unsigned long long)r->dgrams_out,
+          (unsigned long long)cr.sunk, (double)cr.fed / o.seconds,
+          (double)cr.sunk / o.seconds, r->cpu_s, r->cpu_s / r->wall_s,
+          cr.sunk_bytes ? r->cpu_s / ((double)cr.sunk_bytes / 1e9) : 0, us,
+          raw_us > 0 ? us / raw_us : 0, (unsigned long long)r->gens_delivered,
+          (unsigned long long)r->gens_lost);
       fflush(stdout);
     }
   }

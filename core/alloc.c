@@ -23,4 +23,6 @@ static void *libc_realloc(void *ptr, size_t size, void *user) {
 static const sc_alloc libc_alloc = {NULL, libc_malloc, libc_free, libc_calloc,
                                     libc_realloc};
 
-const sc_alloc *sc_alloc_default(void) { return &libc_alloc; }
+const sc_alloc *sc_alloc_default(void) {
+  return &libc_alloc;
+}

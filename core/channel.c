@@ -14,17 +14,17 @@
 #define AHEAD_RESTART 64
 
 typedef struct pending_chunk {
-  sc_msg_multicast m;  /* data points at bytes below when not symbolic */
-  uint64_t sent_ns;    /* when sent to the current root; 0: not yet */
-  uint8_t resent;      /* sent again to the same root once already */
+  sc_msg_multicast m; /* data points at bytes below when not symbolic */
+  uint64_t sent_ns;   /* when sent to the current root; 0: not yet */
+  uint8_t resent;     /* sent again to the same root once already */
   uint8_t bytes[SC_CHUNK_BYTES_MAX];
 } pending_chunk;
 
 typedef struct stripe_root {
-  sc_ref ref;            /* cached root; addr SC_ADDR_NONE while unknown */
-  uint64_t refresh_ns;   /* next time to locate it again */
-  uint64_t located_ns;   /* last time a locate was sent */
-  uint16_t npending;     /* chunks not yet acknowledged by the root */
+  sc_ref ref;          /* cached root; addr SC_ADDR_NONE while unknown */
+  uint64_t refresh_ns; /* next time to locate it again */
+  uint64_t located_ns; /* last time a locate was sent */
+  uint16_t npending;   /* chunks not yet acknowledged by the root */
 } stripe_root;
 
 typedef struct repair_slot {
@@ -56,8 +56,8 @@ struct sc_channel {
   stripe_root roots[SC_STRIPES_MAX];
   pending_chunk *pending; /* [stripes][SC_CHANNEL_PENDING_MAX] */
   /* Receiver. */
-  uint32_t ask_rr;                        /* rotates the peers asked */
-  uint64_t probed_ns[SC_STRIPES_MAX];     /* last probe of each stripe's parent */
+  uint32_t ask_rr;                    /* rotates the peers asked */
+  uint64_t probed_ns[SC_STRIPES_MAX]; /* last probe of each stripe's parent */
   sc_channel_stats st;
 };
 
@@ -693,7 +693,8 @@ void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out) {
 size_t sc_channel_mem_bytes(const sc_channel *c) {
   size_t n = sizeof(*c);
   if (c->rx) n += sc_stream_receiver_mem_bytes(c->rx);
-  if (c->pending) n += (size_t)c->stripes * SC_CHANNEL_PENDING_MAX * sizeof(pending_chunk);
+  if (c->pending)
+    n += (size_t)c->stripes * SC_CHANNEL_PENDING_MAX * sizeof(pending_chunk);
   if (c->slots) n += SC_CHANNEL_REPAIR_SLOTS * sizeof(repair_slot);
   return n;
 }

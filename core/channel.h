@@ -70,9 +70,9 @@ typedef struct sc_channel_config {
    * misses its first chunks for good; the runtime asks for them after 50 ms,
    * so the first generation plays without a 400 ms pause. */
   uint64_t repair_wait_start_ns;
-  uint64_t repair_retry_ns;  /* between two asks for one generation; default 300 ms */
-  uint32_t repair_ask_max;   /* asks for one generation; default 32 */
-  uint64_t root_refresh_ns;  /* source: re-locate stripe roots; default 1 s */
+  uint64_t repair_retry_ns; /* between two asks for one generation; default 300 ms */
+  uint32_t repair_ask_max;  /* asks for one generation; default 32 */
+  uint64_t root_refresh_ns; /* source: re-locate stripe roots; default 1 s */
   /* The data is the tree's heartbeat: a stripe silent this long while others
    * bring newer generations has its parent probed (sc_pastry_probe), which
    * declares it dead in seconds instead of Scribe's heartbeat minutes.
@@ -90,13 +90,13 @@ typedef struct sc_channel_stats {
   sc_stream_stats stream; /* the receiver's (zero for a source) */
   /* Source. */
   uint64_t chunks_published;
-  uint64_t publishes_routed; /* chunks sent by routing (root unknown or refresh) */
-  uint64_t root_changes;     /* a stripe's cached root replaced */
-  uint64_t roots_suspected;  /* roots that stopped acknowledging */
-  uint64_t chunks_resent;    /* unacknowledged chunks sent to a new root */
+  uint64_t publishes_routed;       /* chunks sent by routing (root unknown or refresh) */
+  uint64_t root_changes;           /* a stripe's cached root replaced */
+  uint64_t roots_suspected;        /* roots that stopped acknowledging */
+  uint64_t chunks_resent;          /* unacknowledged chunks sent to a new root */
   uint64_t chunks_unacked_dropped; /* pushed out of the unacknowledged window */
   /* Repair, asking side. */
-  uint64_t repair_asks;      /* REPAIR_REQ sent */
+  uint64_t repair_asks; /* REPAIR_REQ sent */
   uint64_t repair_chunks_asked;
   uint64_t repair_chunks_got; /* repair answers that were new chunks */
   /* Repair, answering side. */
@@ -108,10 +108,10 @@ typedef struct sc_channel_stats {
   uint64_t catchup_asks;
   /* Chunks on stripes (not repairs) handed to the receiver. */
   uint64_t stripe_chunks;
-  uint64_t restarts;     /* playout restarted after a gap beyond the window */
-  uint64_t parent_probes; /* stalled stripes' parents probed */
+  uint64_t restarts;        /* playout restarted after a gap beyond the window */
+  uint64_t parent_probes;   /* stalled stripes' parents probed */
   uint64_t parent_switches; /* stalled stripes whose live parent was replaced */
-  uint64_t msgs_invalid; /* malformed channel messages dropped */
+  uint64_t msgs_invalid;    /* malformed channel messages dropped */
 } sc_channel_stats;
 
 typedef struct sc_channel sc_channel;

@@ -40,7 +40,8 @@ sc_id sc_id_with_digit(const sc_id *id, unsigned i, unsigned d) {
 
 void sc_id_to_hex(const sc_id *id, char *out) {
   static const char hex[] = "0123456789abcdef";
-  for (unsigned i = 0; i < SC_ID_DIGITS; i++) out[i] = hex[sc_id_digit(id, i)];
+  for (unsigned i = 0; i < SC_ID_DIGITS; i++)
+    out[i] = hex[sc_id_digit(id, i)];
   out[SC_ID_HEX_LEN] = '\0';
 }
 

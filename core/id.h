@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SC_ID_BITS 128
-#define SC_ID_DIGIT_BITS 4 /* Pastry's b */
-#define SC_ID_BASE 16      /* 2^b columns per routing-table row */
-#define SC_ID_DIGITS 32    /* SC_ID_BITS / SC_ID_DIGIT_BITS */
-#define SC_ID_HEX_LEN 32   /* characters in sc_id_to_hex (without NUL) */
+#define SC_ID_BITS       128
+#define SC_ID_DIGIT_BITS 4  /* Pastry's b */
+#define SC_ID_BASE       16 /* 2^b columns per routing-table row */
+#define SC_ID_DIGITS     32 /* SC_ID_BITS / SC_ID_DIGIT_BITS */
+#define SC_ID_HEX_LEN    32 /* characters in sc_id_to_hex (without NUL) */
 
 /* A 128-bit id; hi holds digits 0..15 (digit 0 most significant). */
 typedef struct sc_id {
@@ -53,7 +53,9 @@ static inline sc_id sc_id_sub(const sc_id *a, const sc_id *b) {
 
 /* The id's 64 most significant bits: a compact name for a peer where a
  * collision would only cost a refused adoption (paths to a tree root). */
-static inline uint64_t sc_id_prefix64(const sc_id *id) { return id->hi; }
+static inline uint64_t sc_id_prefix64(const sc_id *id) {
+  return id->hi;
+}
 
 /* Number of leading digits a and b share (0..32). */
 unsigned sc_id_shl(const sc_id *a, const sc_id *b);

@@ -63,8 +63,8 @@ bool sc_leafset_insert(sc_leafset *ls, const sc_ref *r) {
   sc_id cw = leafset_cw(ls, &r->id), ccw = leafset_ccw(ls, &r->id);
   int pr = leafset_side_pos(ls->right, ls->nright, ls->half, &cw, &ls->far_cw, leafset_cw,
                             ls, &r->id);
-  int pl = leafset_side_pos(ls->left, ls->nleft, ls->half, &ccw, &ls->far_ccw, leafset_ccw,
-                            ls, &r->id);
+  int pl = leafset_side_pos(ls->left, ls->nleft, ls->half, &ccw, &ls->far_ccw,
+                            leafset_ccw, ls, &r->id);
   if (pr < 0 && pl < 0) return false;
   bool added = leafset_side_insert(ls->right, &ls->nright, ls->half, pr, r);
   added |= leafset_side_insert(ls->left, &ls->nleft, ls->half, pl, r);
@@ -75,10 +75,10 @@ bool sc_leafset_insert(sc_leafset *ls, const sc_ref *r) {
 bool sc_leafset_would_insert(const sc_leafset *ls, const sc_id *id) {
   if (sc_id_eq(id, &ls->self)) return false;
   sc_id cw = leafset_cw(ls, id), ccw = leafset_ccw(ls, id);
-  return leafset_side_pos(ls->right, ls->nright, ls->half, &cw, &ls->far_cw, leafset_cw, ls,
-                          id) >= 0 ||
-         leafset_side_pos(ls->left, ls->nleft, ls->half, &ccw, &ls->far_ccw, leafset_ccw, ls,
-                          id) >= 0;
+  return leafset_side_pos(ls->right, ls->nright, ls->half, &cw, &ls->far_cw, leafset_cw,
+                          ls, id) >= 0 ||
+         leafset_side_pos(ls->left, ls->nleft, ls->half, &ccw, &ls->far_ccw, leafset_ccw,
+                          ls, id) >= 0;
 }
 
 static bool leafset_side_remove(sc_ref *side, uint8_t *n, const sc_id *id) {

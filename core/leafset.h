@@ -18,10 +18,10 @@
 
 typedef struct sc_leafset {
   sc_id self;
-  uint8_t half;  /* l/2: capacity of each side */
+  uint8_t half; /* l/2: capacity of each side */
   uint8_t nleft;
   uint8_t nright;
-  uint16_t gen;  /* bumped by every change: lets owners skip re-reading members */
+  uint16_t gen; /* bumped by every change: lets owners skip re-reading members */
   /* The farthest member's distance on each side (counter-clockwise for
    * left, clockwise for right), kept with the members: most peers a peer
    * hears of lie beyond both, and these two words say so without reading

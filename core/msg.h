@@ -30,9 +30,9 @@ typedef struct sc_ref {
   sc_addr addr;
 } sc_ref;
 
-#define SC_LEAFSET_MAX 16     /* l: entries in a leaf set, l/2 a side (Pastry §2.1) */
+#define SC_LEAFSET_MAX     16 /* l: entries in a leaf set, l/2 a side (Pastry §2.1) */
 #define SC_FAILED_HINT_MAX 4  /* failed ids a LEAFSET message can carry (MSPastry) */
-#define SC_ROW_ENTRIES SC_ID_BASE
+#define SC_ROW_ENTRIES     SC_ID_BASE
 
 enum sc_msg_type {
   SC_MSG_PING = 1,        /* RTT probe and liveness probe */
@@ -46,17 +46,17 @@ enum sc_msg_type {
   /* Scribe (Castro et al., JSAC 2002) and SplitStream (SOSP 2003): messages
    * between tree neighbours. Routed Scribe messages (join, anycast, publish)
    * travel as SC_MSG_ROUTE with the route kinds below. */
-  SC_MSG_MULTICAST = 9,        /* one message down a tree, parent -> child */
-  SC_MSG_SCRIBE_HEARTBEAT = 10,/* parent <-> child liveness, naming the groups */
-  SC_MSG_SCRIBE_PATH = 11,     /* parent -> child: accepted / new path to the root */
-  SC_MSG_SCRIBE_JOIN = 12,     /* a join sent straight to a peer (push-down) */
-  SC_MSG_SCRIBE_LEAVE = 13,    /* child -> parent: remove me from the group */
-  SC_MSG_SCRIBE_DROP = 14,     /* parent -> child: dropped; try these peers */
-  SC_MSG_ANYCAST = 15,         /* one step of an anycast's depth-first search */
-  SC_MSG_ANYCAST_FAIL = 16,    /* the search found no taker */
+  SC_MSG_MULTICAST = 9,         /* one message down a tree, parent -> child */
+  SC_MSG_SCRIBE_HEARTBEAT = 10, /* parent <-> child liveness, naming the groups */
+  SC_MSG_SCRIBE_PATH = 11,      /* parent -> child: accepted / new path to the root */
+  SC_MSG_SCRIBE_JOIN = 12,      /* a join sent straight to a peer (push-down) */
+  SC_MSG_SCRIBE_LEAVE = 13,     /* child -> parent: remove me from the group */
+  SC_MSG_SCRIBE_DROP = 14,      /* parent -> child: dropped; try these peers */
+  SC_MSG_ANYCAST = 15,          /* one step of an anycast's depth-first search */
+  SC_MSG_ANYCAST_FAIL = 16,     /* the search found no taker */
   /* The stream (docs/ARCHITECTURE.md §3): chunks travel as SC_MSG_MULTICAST with a
    * payload; a receiver pulls what its trees did not bring. */
-  SC_MSG_REPAIR_REQ = 17, /* "send me these chunks of this generation" */
+  SC_MSG_REPAIR_REQ = 17,  /* "send me these chunks of this generation" */
   SC_MSG_SCRIBE_ROOT = 18, /* "I am (not) the root of this group", to a publisher */
   SC_MSG_TYPE_END
 };
@@ -138,11 +138,11 @@ typedef struct sc_msg_row {
 
 /* --- Scribe and SplitStream --- */
 
-#define SC_PATH_MAX 32          /* ancestors a path message carries */
-#define SC_SCRIBE_HB_GROUPS 32  /* groups one tree heartbeat can name */
-#define SC_DROP_CANDIDATES 16   /* push-down candidates in a drop */
+#define SC_PATH_MAX          32 /* ancestors a path message carries */
+#define SC_SCRIBE_HB_GROUPS  32 /* groups one tree heartbeat can name */
+#define SC_DROP_CANDIDATES   16 /* push-down candidates in a drop */
 #define SC_ANYCAST_VISIT_MAX 16 /* depth-first search stack */
-#define SC_ANYCAST_SEEN_MAX 48  /* peers an anycast remembers having visited */
+#define SC_ANYCAST_SEEN_MAX  48 /* peers an anycast remembers having visited */
 
 /* A chunk's payload is at most this long: with its headers a MULTICAST stays
  * under a 1,200-byte path MTU (docs/ARCHITECTURE.md §5). */
@@ -150,12 +150,12 @@ typedef struct sc_msg_row {
 
 typedef struct sc_msg_multicast {
   sc_id group;
-  uint32_t seq;     /* the publisher's sequence number (a stream: the generation) */
-  uint16_t depth;   /* tree edges from the root to the receiver */
-  uint16_t len : 15; /* payload bytes, <= SC_CHUNK_BYTES_MAX */
+  uint32_t seq;        /* the publisher's sequence number (a stream: the generation) */
+  uint16_t depth;      /* tree edges from the root to the receiver */
+  uint16_t len : 15;   /* payload bytes, <= SC_CHUNK_BYTES_MAX */
   uint16_t repair : 1; /* an answer to a REPAIR_REQ, not forwarded down */
-  uint32_t gen_bytes; /* a stream chunk: the stream bytes its generation
-                       * holds (the rest is padding); 0 otherwise */
+  uint32_t gen_bytes;  /* a stream chunk: the stream bytes its generation
+                        * holds (the rest is padding); 0 otherwise */
   /* A stream chunk: the source's epoch (sc_chunk.epoch); 0 in the
    * simulator. Fits what was padding: the struct stays 48 bytes, which
    * the simulator's packet classes depend on. */
@@ -217,7 +217,7 @@ typedef struct sc_msg_scribe_group {
 
 typedef struct sc_msg_scribe_drop {
   sc_id group;
-  uint8_t n; /* entries in e */
+  uint8_t n;                    /* entries in e */
   sc_ref e[SC_DROP_CANDIDATES]; /* the dropper's children in group (push-down) */
 } sc_msg_scribe_drop;
 

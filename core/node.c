@@ -101,7 +101,8 @@ static void ss_data(void *user, unsigned stripe, const sc_msg_multicast *m,
 static void chan_deliver(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
                          uint64_t src_ts_ns, uint64_t now) {
   sc_node *n = user;
-  if (n->cb.stream_deliver) n->cb.stream_deliver(n->user, gen, data, datalen, src_ts_ns, now);
+  if (n->cb.stream_deliver)
+    n->cb.stream_deliver(n->user, gen, data, datalen, src_ts_ns, now);
 }
 static void chan_lost(void *user, uint64_t gen, uint64_t now) {
   sc_node *n = user;
@@ -161,7 +162,8 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
                             .lost = chan_lost,
                             .restarted = chan_restarted,
                             .user = n};
-    rv = sc_channel_new(&n->chan, &c.stream_cfg, c.stream_source, &c.channel, &host, alloc);
+    rv = sc_channel_new(&n->chan, &c.stream_cfg, c.stream_source, &c.channel, &host,
+                        alloc);
     if (rv < 0) goto fail;
     n->source = c.stream_source;
   }
@@ -322,5 +324,6 @@ const sc_splitstream *sc_node_forest_c(const sc_node *n) {
 
 size_t sc_node_mem_bytes(const sc_node *n) {
   return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +
-         sc_splitstream_mem_bytes(n->forest) + (n->chan ? sc_channel_mem_bytes(n->chan) : 0);
+         sc_splitstream_mem_bytes(n->forest) +
+         (n->chan ? sc_channel_mem_bytes(n->chan) : 0);
 }

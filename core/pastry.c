@@ -31,19 +31,19 @@
 #include "rng.h"
 #include "rtable.h"
 
-#define FAILED_SET_MAX 8            /* recently dead peers remembered */
-#define FAILED_TTL_NS (300ull * 1000000000ull) /* forgotten after 5 minutes */
-#define SUSPECTS_MAX 64             /* concurrent liveness probes */
-#define ACKS_MAX 256                /* routed messages awaiting a per-hop ack */
-#define FAILED_CLEARED UINT64_MAX  /* a failed-set slot whose peer spoke again */
+#define FAILED_SET_MAX 8                        /* recently dead peers remembered */
+#define FAILED_TTL_NS  (300ull * 1000000000ull) /* forgotten after 5 minutes */
+#define SUSPECTS_MAX   64                       /* concurrent liveness probes */
+#define ACKS_MAX       256        /* routed messages awaiting a per-hop ack */
+#define FAILED_CLEARED UINT64_MAX /* a failed-set slot whose peer spoke again */
 /* Peers probed lately, not probed again: RECENT_SETS sets of RECENT_WAYS,
  * an address always in the same set, each set a ring. 64 rather than the
  * 16 of one ring: a refinement's four answers per row name up to 60 peers,
  * many twice, and every duplicate probe costs three messages (10^4 peers:
  * 16 -> 32 -> 64 -> 128 entries, 564 -> 506 -> 490 -> 486 messages a peer).
  * One set, addresses and times, is one cache line. */
-#define RECENT_SETS 8
-#define RECENT_WAYS 8
+#define RECENT_SETS    8
+#define RECENT_WAYS    8
 #define RECENT_PING_NS (2ull * 1000000000ull)
 /* Their times are kept in units of 2^20 ns (~1 ms), 32 bits: a stale entry
  * could look recent again only after 52 days, and then cost one probe.
@@ -53,15 +53,15 @@
  * built overlay does not; the forest's children arrays reuse them). */
 #define RECENT_TIME_SHIFT 20
 #define RECENT_UNITS      (RECENT_PING_NS >> RECENT_TIME_SHIFT)
-#define REFINE_DELAY_NS (2ull * 1000000000ull)
+#define REFINE_DELAY_NS   (2ull * 1000000000ull)
 /* A join whose answer does not come is sent again after 4 s, doubling up to
  * 32 s: one lost datagram on the join's path (2% loss, several hops) must not
  * keep a listener out of the stream for half a minute (it did, on real peers
  * with a flat 30 s), and a slow overlay is not flooded with retries. */
-#define JOIN_RETRY_NS (4ull * 1000000000ull)
+#define JOIN_RETRY_NS            (4ull * 1000000000ull)
 #define JOIN_RETRY_DOUBLINGS_MAX 3
-#define ROUTE_HOPS_MAX 64 /* a route this long is looping through stale state */
-#define ACK_MARGIN_NS (100ull * 1000000ull)
+#define ROUTE_HOPS_MAX           64 /* a route this long is looping through stale state */
+#define ACK_MARGIN_NS            (100ull * 1000000ull)
 
 enum pastry_state { STATE_IDLE, STATE_JOINING, STATE_JOINED };
 
@@ -103,7 +103,7 @@ struct sc_pastry {
   sc_ref self;
   uint8_t state;
   uint8_t nfailed;
-  bool pns;        /* cfg.pns */
+  bool pns; /* cfg.pns */
   uint8_t spare_;
   sc_addr watched_left, watched_right; /* adjacent neighbours under lease */
   uint32_t nsuspects, nacks;
@@ -251,7 +251,8 @@ static void pastry_send_leafset(sc_pastry *p, sc_addr to, unsigned flags,
   for (unsigned i = 0; i < count; i++) {
     const sc_ref *r = sc_leafset_at(&p->ls, i);
     bool dup = false; /* in small overlays a peer sits on both sides */
-    for (unsigned j = 0; j < l->n && !dup; j++) dup = sc_id_eq(&l->e[j].id, &r->id);
+    for (unsigned j = 0; j < l->n && !dup; j++)
+      dup = sc_id_eq(&l->e[j].id, &r->id);
     if (!dup && r->addr != to) l->e[l->n++] = *r;
   }
   pastry_send(p, to, &m);
@@ -347,7 +348,8 @@ static int pastry_start_probe(sc_pastry *p, const sc_ref *r, uint64_t now) {
 }
 
 int sc_pastry_probe(sc_pastry *p, const sc_ref *r, uint64_t timeout_ns, uint64_t now) {
-  return pastry_start_probe_t(p, r, timeout_ns ? timeout_ns : p->cfg.probe_timeout_ns, now);
+  return pastry_start_probe_t(p, r, timeout_ns ? timeout_ns : p->cfg.probe_timeout_ns,
+                              now);
 }
 
 static void pastry_clear_suspect(sc_pastry *p, const sc_id *id) {
@@ -395,7 +397,8 @@ static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
      * "routing table maintenance"). */
     unsigned start = sc_rng_below(&p->rng, SC_ID_BASE);
     for (unsigned k = 0; k < SC_ID_BASE; k++) {
-      const sc_rt_entry *e = sc_rtable_get(&p->rt, (unsigned)row, (start + k) % SC_ID_BASE);
+      const sc_rt_entry *e =
+          sc_rtable_get(&p->rt, (unsigned)row, (start + k) % SC_ID_BASE);
       if (e && !pastry_addr_suspected(p, e->addr)) {
         sc_msg m;
         m.type = SC_MSG_ROW_REQUEST;
@@ -445,7 +448,8 @@ static int pastry_learn_firsthand(sc_pastry *p, const sc_ref *r, uint32_t rtt_us
      * might be nearer than the slot's occupant. */
     const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
     bool in_slot_unmeasured = e != NULL && e->rtt_us == SC_RTT_UNKNOWN;
-    bool want = rv == SC_RTABLE_INSERTED || (announce && (e == NULL || in_slot_unmeasured));
+    bool want =
+        rv == SC_RTABLE_INSERTED || (announce && (e == NULL || in_slot_unmeasured));
     if (want && measure)
       *measure = true;
     else if (want && !pastry_pinged_lately(p, r->addr, now))
@@ -541,8 +545,7 @@ static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *rou
  * after a few round trips instead of a whole second. */
 static uint64_t pastry_ack_timeout(const sc_pastry *p, const sc_id *id) {
   const sc_rt_entry *e = sc_rtable_find(&p->rt, id);
-  if (e && e->rtt_us != SC_RTT_UNKNOWN)
-    return 2ull * e->rtt_us * 1000ull + ACK_MARGIN_NS;
+  if (e && e->rtt_us != SC_RTT_UNKNOWN) return 2ull * e->rtt_us * 1000ull + ACK_MARGIN_NS;
   if (p->cfg.ack_timeout_learned && p->rtt_max_us > 0) {
     uint64_t t = 2ull * p->rtt_max_us * 1000ull + ACK_MARGIN_NS;
     if (t < p->cfg.ack_timeout_ns) return t;
@@ -600,7 +603,8 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, const sc_ref *fr
     if (!p->cb.forward(p->user, &fm, now)) return SC_OK;
   }
   if (p->nacks == p->acks_cap) {
-    int rv = grow(p, (void **)&p->acks, &p->acks_cap, ACKS_MAX, sizeof(pastry_pending_ack));
+    int rv =
+        grow(p, (void **)&p->acks, &p->acks_cap, ACKS_MAX, sizeof(pastry_pending_ack));
     if (rv == SC_ERR_FULL) {
       p->stats.routes_dropped++; /* bounded: shed load rather than grow */
       return SC_OK;
@@ -716,15 +720,19 @@ static bool pastry_valid(const sc_msg *m) {
   case SC_MSG_PING:
   case SC_MSG_PONG:
   case SC_MSG_HEARTBEAT:
-  case SC_MSG_ROUTE_ACK: return true;
+  case SC_MSG_ROUTE_ACK:
+    return true;
   case SC_MSG_ROUTE:
     return m->u.route.origin.addr != SC_ADDR_NONE && m->u.route.kind >= SC_ROUTE_JOIN &&
            m->u.route.kind < SC_ROUTE_KIND_END && m->u.route.rows_sent <= SC_RT_ROWS_MAX;
   case SC_MSG_LEAFSET:
     return m->u.leafset.n <= SC_LEAFSET_MAX && m->u.leafset.nfailed <= SC_FAILED_HINT_MAX;
-  case SC_MSG_ROW_REQUEST: return m->u.row_request.row < SC_ID_DIGITS;
-  case SC_MSG_ROW: return m->u.row.row < SC_ID_DIGITS && m->u.row.n <= SC_ROW_ENTRIES;
-  default: return false;
+  case SC_MSG_ROW_REQUEST:
+    return m->u.row_request.row < SC_ID_DIGITS;
+  case SC_MSG_ROW:
+    return m->u.row.row < SC_ID_DIGITS && m->u.row.n <= SC_ROW_ENTRIES;
+  default:
+    return false;
   }
 }
 
@@ -754,7 +762,8 @@ static void pastry_announce(sc_pastry *p, uint64_t now) {
   unsigned count = sc_leafset_count(&p->ls);
   for (unsigned i = 0; i < count; i++) {
     const sc_ref *r = sc_leafset_at(&p->ls, i);
-    if (i >= p->ls.nleft && sc_leafset_find(&p->ls, &r->id) != r) continue; /* both sides */
+    if (i >= p->ls.nleft && sc_leafset_find(&p->ls, &r->id) != r)
+      continue; /* both sides */
     const sc_rt_entry *e = sc_rtable_find(&p->rt, &r->id);
     pastry_send_ping_rtt(p, r->addr, true, e ? pastry_rtt_to_wire(e->rtt_us) : 0, now);
   }
@@ -792,7 +801,8 @@ static int pastry_on_leafset(sc_pastry *p, const sc_msg *m, uint64_t now) {
     pastry_recent_clear(p);
     pastry_announce(p, now);
   }
-  for (unsigned i = 0; i < l->n; i++) pastry_learn_secondhand(p, &l->e[i], false, now);
+  for (unsigned i = 0; i < l->n; i++)
+    pastry_learn_secondhand(p, &l->e[i], false, now);
   /* Answer when asked, and also when the sender counts us as a neighbour but
    * is not one of ours: it holds a stale view of our part of the ring (e.g.
    * from the flash crowd that built the overlay) and our leaf set names the
@@ -858,7 +868,8 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
       pastry_send(p, from->addr, &r);
     }
     break;
-  case SC_MSG_HEARTBEAT: break;
+  case SC_MSG_HEARTBEAT:
+    break;
   case SC_MSG_ROUTE: {
     if (m->u.route.seq != 0) {
       sc_msg ack;
@@ -872,15 +883,20 @@ int sc_pastry_recv(sc_pastry *p, const sc_msg *m, uint64_t now) {
   }
   case SC_MSG_ROUTE_ACK:
     for (uint32_t i = 0; i < p->nacks; i++) {
-      if (p->acks[i].route.seq == m->u.route_ack.seq && p->acks[i].to.addr == from->addr) {
+      if (p->acks[i].route.seq == m->u.route_ack.seq &&
+          p->acks[i].to.addr == from->addr) {
         p->acks[i] = p->acks[--p->nacks];
         if (p->nacks == 0) pastry_acks_release(p);
         break;
       }
     }
     break;
-  case SC_MSG_LEAFSET: rv = pastry_on_leafset(p, m, now); break;
-  case SC_MSG_ROW_REQUEST: pastry_send_row(p, from->addr, m->u.row_request.row); break;
+  case SC_MSG_LEAFSET:
+    rv = pastry_on_leafset(p, m, now);
+    break;
+  case SC_MSG_ROW_REQUEST:
+    pastry_send_row(p, from->addr, m->u.row_request.row);
+    break;
   case SC_MSG_ROW:
     /* Rows arrive while joining or repairing: measure every new peer in them,
      * so the table keeps the nearest (Pastry §2.5). */
@@ -1004,7 +1020,8 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
       p->stats.routes_dropped++;
     } else {
       p->stats.reroutes++;
-      if ((rv = pastry_route_step(p, &a.route, NULL, a.retries_left - 1, now)) < 0) return rv;
+      if ((rv = pastry_route_step(p, &a.route, NULL, a.retries_left - 1, now)) < 0)
+        return rv;
     }
     i = 0;
   }
@@ -1040,13 +1057,18 @@ bool sc_pastry_owns(const sc_pastry *p, const sc_id *key) {
   return pastry_next_hop(p, &route, &scratch) == NULL;
 }
 
-const sc_ref *sc_pastry_self(const sc_pastry *p) { return &p->self; }
-bool sc_pastry_is_joined(const sc_pastry *p) { return p->state == STATE_JOINED; }
+const sc_ref *sc_pastry_self(const sc_pastry *p) {
+  return &p->self;
+}
+bool sc_pastry_is_joined(const sc_pastry *p) {
+  return p->state == STATE_JOINED;
+}
 
 unsigned sc_pastry_leafset(const sc_pastry *p, sc_ref *out, unsigned max,
                            unsigned *left_count) {
   unsigned count = sc_leafset_count(&p->ls);
-  for (unsigned i = 0; i < count && i < max; i++) out[i] = *sc_leafset_at(&p->ls, i);
+  for (unsigned i = 0; i < count && i < max; i++)
+    out[i] = *sc_leafset_at(&p->ls, i);
   if (left_count) *left_count = p->ls.nleft;
   return count;
 }
@@ -1080,7 +1102,8 @@ void sc_pastry_prefetch(const sc_pastry *p) {
    * does not fit in any cache. Prefetching all of it instead saturates the
    * core's outstanding-miss buffers and stalls the prefetches themselves. */
   const char *base = (const char *)p;
-  for (size_t off = 0; off < PASTRY_HOT_BYTES; off += 64) __builtin_prefetch(base + off);
+  for (size_t off = 0; off < PASTRY_HOT_BYTES; off += 64)
+    __builtin_prefetch(base + off);
   __builtin_prefetch(base + PASTRY_HOT_BYTES - 1);
 }
 
@@ -1097,7 +1120,8 @@ void sc_pastry_prefetch_expiry(const sc_pastry *p) {
 static void pastry_prefetch_members(const sc_pastry *p) {
   const char *a = (const char *)&p->ls.left[0];
   const char *end = (const char *)&p->ls.right[SC_LEAFSET_HALF_MAX];
-  for (; a < end; a += 64) __builtin_prefetch(a);
+  for (; a < end; a += 64)
+    __builtin_prefetch(a);
 }
 
 static inline void pastry_prefetch_slot(const sc_pastry *p, const sc_id *id) {
@@ -1128,7 +1152,8 @@ void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
   if (m->type != SC_MSG_PING && m->type != SC_MSG_PONG)
     pastry_prefetch_recent(p, m->sender.addr);
   if (m->type == SC_MSG_ROUTE || m->type == SC_MSG_LEAFSET || m->type == SC_MSG_ROW ||
-      sc_leafset_would_insert(&p->ls, &m->sender.id) || sc_leafset_find(&p->ls, &m->sender.id))
+      sc_leafset_would_insert(&p->ls, &m->sender.id) ||
+      sc_leafset_find(&p->ls, &m->sender.id))
     pastry_prefetch_members(p);
   switch (m->type) {
   case SC_MSG_ROUTE: {
@@ -1141,7 +1166,9 @@ void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
     }
     break;
   }
-  case SC_MSG_ROW_REQUEST: pastry_prefetch_row(p, m->u.row_request.row); break;
+  case SC_MSG_ROW_REQUEST:
+    pastry_prefetch_row(p, m->u.row_request.row);
+    break;
   case SC_MSG_LEAFSET:
     for (unsigned i = 0; i < m->u.leafset.n && i < SC_LEAFSET_MAX; i++) {
       pastry_prefetch_slot(p, &m->u.leafset.e[i].id);
@@ -1154,7 +1181,8 @@ void sc_pastry_prefetch_msg(const sc_pastry *p, const sc_msg *m) {
       pastry_prefetch_recent(p, m->u.row.e[i].addr);
     }
     break;
-  default: break;
+  default:
+    break;
   }
 }
 

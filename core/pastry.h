@@ -26,18 +26,18 @@
 typedef struct sc_pastry sc_pastry;
 
 typedef struct sc_pastry_config {
-  uint32_t leafset_size;      /* l, even, 2..SC_LEAFSET_MAX; default 16 */
-  uint64_t heartbeat_ns;      /* leaf-set heartbeat period; default 20 s */
-  uint64_t lease_ns;          /* silence before an adjacent neighbour is probed; 30 s */
-  uint64_t probe_timeout_ns;  /* wait for one liveness-probe answer; default 1 s */
-  uint32_t probe_tries;       /* probes before a peer is declared dead; default 3 */
-  uint64_t ack_timeout_ns;    /* per-hop ack wait when the RTT is unknown; 1 s */
+  uint32_t leafset_size;     /* l, even, 2..SC_LEAFSET_MAX; default 16 */
+  uint64_t heartbeat_ns;     /* leaf-set heartbeat period; default 20 s */
+  uint64_t lease_ns;         /* silence before an adjacent neighbour is probed; 30 s */
+  uint64_t probe_timeout_ns; /* wait for one liveness-probe answer; default 1 s */
+  uint32_t probe_tries;      /* probes before a peer is declared dead; default 3 */
+  uint64_t ack_timeout_ns;   /* per-hop ack wait when the RTT is unknown; 1 s */
   /* For a next hop whose RTT is unknown, wait 2 x the largest RTT measured to
    * any peer + 100 ms instead, when less than ack_timeout_ns. Default off (the
    * simulator's pinned results); the runtime turns it on. */
   bool ack_timeout_learned;
-  uint32_t route_retries;     /* alternative next hops tried per hop; default 8 */
-  bool pns;                   /* proximity neighbour selection; default on */
+  uint32_t route_retries; /* alternative next hops tried per hop; default 8 */
+  bool pns;               /* proximity neighbour selection; default on */
   /* Locality refinement 2 s after joining: ask this many entries of each
    * routing-table row for their row (0: never; default 8, at most 16). */
   uint32_t refine_per_row;
@@ -143,8 +143,8 @@ typedef struct sc_pastry_stats {
   uint64_t msgs_dropped_invalid; /* malformed content */
   uint64_t routes_forwarded;
   uint64_t routes_delivered;
-  uint64_t routes_dropped;       /* no next hop left after retries */
-  uint64_t reroutes;             /* per-hop ack timeouts answered by another hop */
+  uint64_t routes_dropped; /* no next hop left after retries */
+  uint64_t reroutes;       /* per-hop ack timeouts answered by another hop */
   uint64_t peers_declared_dead;
   uint32_t rt_entries;
   uint32_t pending_acks;

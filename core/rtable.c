@@ -21,7 +21,8 @@ void sc_rtable_init(sc_rtable *rt, const sc_id *self) {
   rt->ntail = rt->tail_cap = 0;
   rt->block = NULL;
   rt->tail = NULL;
-  for (unsigned i = 0; i < SC_RT_ROWS_MAX; i++) rt->row_at[i] = 0;
+  for (unsigned i = 0; i < SC_RT_ROWS_MAX; i++)
+    rt->row_at[i] = 0;
 }
 
 void sc_rtable_free(sc_rtable *rt, const sc_alloc *alloc) {

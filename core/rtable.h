@@ -39,16 +39,16 @@
 
 typedef struct sc_rt_entry {
   sc_id id;
-  sc_addr addr; /* SC_ADDR_NONE: empty slot */
+  sc_addr addr;    /* SC_ADDR_NONE: empty slot */
   uint32_t rtt_us; /* SC_RTT_UNKNOWN until measured */
 } sc_rt_entry;
 
 typedef struct sc_rtable {
   sc_id self;
-  sc_rt_entry *block; /* nrows rows of SC_ID_BASE entries, in allocation order */
-  sc_rt_entry *tail;  /* ntail entries of the sparse rows, any order */
-  uint16_t count;     /* occupied slots */
-  uint8_t nrows;      /* rows in block */
+  sc_rt_entry *block;      /* nrows rows of SC_ID_BASE entries, in allocation order */
+  sc_rt_entry *tail;       /* ntail entries of the sparse rows, any order */
+  uint16_t count;          /* occupied slots */
+  uint8_t nrows;           /* rows in block */
   uint8_t ntail, tail_cap; /* tail entries used, allocated */
   /* Row r is block row row_at[r] - 1; SC_RT_ROW_SPARSE: in the tail; 0: never
    * used. Bytes, not pointers, so the whole header stays within one cache

@@ -135,9 +135,9 @@ typedef struct scribe_group {
   /* The parent said it is leaving (a polite departure): search for another
    * while it keeps forwarding; the first one to accept us replaces it. */
   uint8_t parent_leaving : 1;
-  uint32_t depth : 15;  /* <= DEPTH_MAX */
-  uint32_t npath : 6;   /* <= SC_PATH_MAX */
-  uint32_t anc_n : 5;   /* <= SC_PATH_MAX - 1 */
+  uint32_t depth : 15; /* <= DEPTH_MAX */
+  uint32_t npath : 6;  /* <= SC_PATH_MAX */
+  uint32_t anc_n : 5;  /* <= SC_PATH_MAX - 1 */
   /* The children array holds min(2^children_log, children_max) (0: none). */
   uint32_t children_log : 5;
 } scribe_group;
@@ -219,14 +219,14 @@ static inline uint32_t children_cap(const sc_scribe *s, const scribe_group *gr) 
  * shrink; the children it holds must fit): SC_OK, or SC_ERR_NOMEM with the
  * array unchanged. */
 static int children_resize(sc_scribe *s, scribe_group *gr, unsigned log) {
-  void *n = s->alloc->realloc(gr->children, children_cap_of(s, log) * sizeof(scribe_child),
-                              s->alloc->user);
+  void *n = s->alloc->realloc(
+      gr->children, children_cap_of(s, log) * sizeof(scribe_child), s->alloc->user);
   if (n == NULL) return SC_ERR_NOMEM;
   gr->children = n;
   gr->children_log = log & 31u;
   return SC_OK;
 }
-_Static_assert(SC_SCRIBE_GROUPS_MAX * (SC_PATH_MAX - 1) <= UINT16_MAX,
+_Static_assert(SC_SCRIBE_GROUPS_MAX *(SC_PATH_MAX - 1) <= UINT16_MAX,
                "path_off is 16 bits");
 
 void sc_scribe_config_default(sc_scribe_config *c) {
@@ -318,7 +318,8 @@ static int set_path(sc_scribe *s, scribe_group *gr, const uint64_t *anc, unsigne
   }
   int rv = anc_resize(s, gr, n);
   if (rv != SC_OK) return rv;
-  for (unsigned i = 0; i < n; i++) s->anc[gr->path_off + i] = path32(anc[i]);
+  for (unsigned i = 0; i < n; i++)
+    s->anc[gr->path_off + i] = path32(anc[i]);
   gr->npath = (uint8_t)(n + 1);
   gr->depth = (uint16_t)(parent_depth < DEPTH_MAX ? parent_depth + 1 : DEPTH_MAX);
   return SC_OK;
@@ -351,7 +352,8 @@ static void fill_path_msg(const sc_scribe *s, const scribe_group *gr, sc_msg *m,
     return;
   }
   m->u.scribe_path.n = gr->npath;
-  for (unsigned i = 0; i < gr->npath; i++) m->u.scribe_path.path[i] = path_at(s, gr, i);
+  for (unsigned i = 0; i < gr->npath; i++)
+    m->u.scribe_path.path[i] = path_at(s, gr, i);
   m->u.scribe_path.depth = gr->depth;
 }
 
@@ -1543,8 +1545,8 @@ void sc_scribe_get_stats(const sc_scribe *s, sc_scribe_stats *out) {
 }
 
 size_t sc_scribe_mem_bytes(const sc_scribe *s) {
-  size_t n = sizeof(*s) + s->groups_cap * sizeof(scribe_group) +
-             s->anc_cap * sizeof(*s->anc);
+  size_t n =
+      sizeof(*s) + s->groups_cap * sizeof(scribe_group) + s->anc_cap * sizeof(*s->anc);
   for (uint32_t g = 0; g < s->ngroups; g++)
     n += children_cap(s, &s->groups[g]) * sizeof(scribe_child);
   return n;

@@ -45,8 +45,8 @@
 #include "msg.h"
 #include "pastry.h"
 
-#define SC_SCRIBE_GROUPS_MAX SC_SCRIBE_HB_GROUPS /* groups one peer takes part in */
-#define SC_SCRIBE_CHILDREN_MAX 65535u /* the largest children_max */
+#define SC_SCRIBE_GROUPS_MAX   SC_SCRIBE_HB_GROUPS /* groups one peer takes part in */
+#define SC_SCRIBE_CHILDREN_MAX 65535u              /* the largest children_max */
 /* The largest heartbeat_ns and heartbeat_misses: a child's times are kept
  * modulo 2^48 ns (78 hours), and its silence must stay far below that. */
 #define SC_SCRIBE_HEARTBEAT_MAX_NS     (3600ull * 1000000000ull)

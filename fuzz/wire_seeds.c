@@ -23,26 +23,35 @@
 #define SEED_ADDRS     64
 
 /* rand_msg draws any 32-bit handle; make each one a handle of the table. */
-static void fix(sc_ref *r) { r->addr %= SEED_ADDRS; }
+static void fix(sc_ref *r) {
+  r->addr %= SEED_ADDRS;
+}
 
 static void fix_addrs(sc_msg *m) {
   fix(&m->sender);
   switch (m->type) {
-  case SC_MSG_ROUTE: fix(&m->u.route.origin); break;
+  case SC_MSG_ROUTE:
+    fix(&m->u.route.origin);
+    break;
   case SC_MSG_LEAFSET:
-    for (unsigned i = 0; i < m->u.leafset.n; i++) fix(&m->u.leafset.e[i]);
+    for (unsigned i = 0; i < m->u.leafset.n; i++)
+      fix(&m->u.leafset.e[i]);
     break;
   case SC_MSG_ROW:
-    for (unsigned i = 0; i < m->u.row.n; i++) fix(&m->u.row.e[i]);
+    for (unsigned i = 0; i < m->u.row.n; i++)
+      fix(&m->u.row.e[i]);
     break;
   case SC_MSG_SCRIBE_DROP:
-    for (unsigned i = 0; i < m->u.scribe_drop.n; i++) fix(&m->u.scribe_drop.e[i]);
+    for (unsigned i = 0; i < m->u.scribe_drop.n; i++)
+      fix(&m->u.scribe_drop.e[i]);
     break;
   case SC_MSG_ANYCAST:
     fix(&m->u.anycast.requester);
-    for (unsigned i = 0; i < m->u.anycast.nvisit; i++) fix(&m->u.anycast.visit[i]);
+    for (unsigned i = 0; i < m->u.anycast.nvisit; i++)
+      fix(&m->u.anycast.visit[i]);
     break;
-  default: break;
+  default:
+    break;
   }
 }
 
@@ -61,7 +70,8 @@ int main(int argc, char **argv) {
   sc_rng r;
   sc_rng_seed(&r, 20261121);
   static uint8_t payload[SC_CHUNK_BYTES_MAX];
-  for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 7);
+  for (size_t i = 0; i < sizeof payload; i++)
+    payload[i] = (uint8_t)(i * 7);
   unsigned written = 0;
   for (unsigned type = 1; type < SC_MSG_TYPE_END; type++) {
     for (unsigned k = 0; k < SEEDS_PER_TYPE; k++) {

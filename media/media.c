@@ -39,15 +39,16 @@ static const sc_media_format *format_of(sc_media_kind kind) {
   }
 }
 
-static int ascii_lower(int c) { return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c; }
+static int ascii_lower(int c) {
+  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
 
 /* Does s begin with the media type t (ending at ';', a space or the end)? */
 static bool content_type_is(const char *s, const char *t) {
   while (*s == ' ' || *s == '\t')
     s++;
   for (; *t; s++, t++)
-    if (ascii_lower((unsigned char)*s) != *t)
-      return false;
+    if (ascii_lower((unsigned char)*s) != *t) return false;
   return *s == '\0' || *s == ';' || *s == ' ' || *s == '\t';
 }
 
@@ -56,19 +57,17 @@ sc_media_kind sc_media_kind_from_content_type(const char *ct) {
     const char *type;
     sc_media_kind kind;
   } table[] = {
-      {"application/ogg", SC_MEDIA_OGG},    {"audio/ogg", SC_MEDIA_OGG},
-      {"video/ogg", SC_MEDIA_OGG},          {"audio/opus", SC_MEDIA_OGG},
-      {"audio/flac", SC_MEDIA_OGG},         {"audio/mpeg", SC_MEDIA_MP3},
-      {"audio/aac", SC_MEDIA_AAC},          {"audio/aacp", SC_MEDIA_AAC},
-      {"audio/webm", SC_MEDIA_WEBM},        {"video/webm", SC_MEDIA_WEBM},
-      {"video/x-matroska", SC_MEDIA_WEBM},  {"audio/x-matroska", SC_MEDIA_WEBM},
+      {"application/ogg", SC_MEDIA_OGG},   {"audio/ogg", SC_MEDIA_OGG},
+      {"video/ogg", SC_MEDIA_OGG},         {"audio/opus", SC_MEDIA_OGG},
+      {"audio/flac", SC_MEDIA_OGG},        {"audio/mpeg", SC_MEDIA_MP3},
+      {"audio/aac", SC_MEDIA_AAC},         {"audio/aacp", SC_MEDIA_AAC},
+      {"audio/webm", SC_MEDIA_WEBM},       {"video/webm", SC_MEDIA_WEBM},
+      {"video/x-matroska", SC_MEDIA_WEBM}, {"audio/x-matroska", SC_MEDIA_WEBM},
       {"video/mp2t", SC_MEDIA_MPEGTS},
   };
-  if (!ct)
-    return SC_MEDIA_UNKNOWN;
+  if (!ct) return SC_MEDIA_UNKNOWN;
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-    if (content_type_is(ct, table[i].type))
-      return table[i].kind;
+    if (content_type_is(ct, table[i].type)) return table[i].kind;
   return SC_MEDIA_UNKNOWN;
 }
 
@@ -91,19 +90,16 @@ const char *sc_media_kind_name(sc_media_kind kind) {
 
 int sc_media_framer_new(sc_media_framer **out, sc_media_kind kind,
                         const sc_alloc *alloc) {
-  if (!out || kind < SC_MEDIA_UNKNOWN || kind > SC_MEDIA_MPEGTS)
-    return SC_ERR_INVALID;
-  if (!alloc)
-    alloc = sc_alloc_default();
+  if (!out || kind < SC_MEDIA_UNKNOWN || kind > SC_MEDIA_MPEGTS) return SC_ERR_INVALID;
+  if (!alloc) alloc = sc_alloc_default();
   sc_media_framer *f = alloc->calloc(1, sizeof *f, alloc->user);
-  if (!f)
-    return SC_ERR_NOMEM;
+  if (!f) return SC_ERR_NOMEM;
   f->alloc = alloc;
   f->kind = kind;
   f->format = format_of(kind);
   if (f->format) {
-    f->state = alloc->calloc(1, f->format->state_size ? f->format->state_size : 1,
-                             alloc->user);
+    f->state =
+        alloc->calloc(1, f->format->state_size ? f->format->state_size : 1, alloc->user);
     if (!f->state) {
       alloc->free(f, alloc->user);
       return SC_ERR_NOMEM;
@@ -115,8 +111,7 @@ int sc_media_framer_new(sc_media_framer **out, sc_media_kind kind,
 }
 
 void sc_media_framer_del(sc_media_framer *f) {
-  if (!f)
-    return;
+  if (!f) return;
   const sc_alloc *a = f->alloc;
   a->free(f->state, a->user);
   a->free(f->buf, a->user);
@@ -125,14 +120,12 @@ void sc_media_framer_del(sc_media_framer *f) {
 }
 
 static int grow(const sc_alloc *a, uint8_t **p, size_t *cap, size_t need) {
-  if (need <= *cap)
-    return SC_OK;
+  if (need <= *cap) return SC_OK;
   size_t cap2 = *cap ? *cap : 4096;
   while (cap2 < need)
     cap2 *= 2;
   uint8_t *q = a->realloc(*p, cap2, a->user);
-  if (!q)
-    return SC_ERR_NOMEM;
+  if (!q) return SC_ERR_NOMEM;
   *p = q;
   *cap = cap2;
   return SC_OK;
@@ -146,8 +139,7 @@ static void keep_header(sc_media_framer *f, const sc_media_unit *u) {
     f->headers_overflow = false;
     f->stats.header_sets++;
   }
-  if (f->headers_overflow)
-    return;
+  if (f->headers_overflow) return;
   if (f->headerslen + u->datalen > SC_MEDIA_HEADERS_MAX ||
       grow(f->alloc, &f->headers, &f->headerscap, f->headerslen + u->datalen) != SC_OK) {
     f->headers_overflow = true;
@@ -162,10 +154,8 @@ static void emit(sc_media_framer *f, const uint8_t *data, size_t len, uint32_t f
                  int64_t end_us, sc_media_unit_cb cb, void *user) {
   sc_media_unit u = {.data = data, .datalen = len, .flags = flags, .end_us = end_us};
   f->stats.units++;
-  if (flags & SC_MEDIA_UNIT_SYNC)
-    f->stats.sync_units++;
-  if (flags & SC_MEDIA_UNIT_GARBAGE)
-    f->stats.garbage_bytes += len;
+  if (flags & SC_MEDIA_UNIT_SYNC) f->stats.sync_units++;
+  if (flags & SC_MEDIA_UNIT_GARBAGE) f->stats.garbage_bytes += len;
   if (flags & SC_MEDIA_UNIT_HEADER) {
     f->stats.header_units++;
     keep_header(f, &u);
@@ -181,8 +171,7 @@ static size_t cut_all(sc_media_framer *f, const uint8_t *buf, size_t len, bool a
     sc_media_cut c = {0, 0, -1};
     f->format->cut(f->state, buf + used, len - used, at_end, &c);
     if (c.len == 0) {
-      if (len - used < f->format->unit_max && !at_end)
-        break;
+      if (len - used < f->format->unit_max && !at_end) break;
       /* The format waits for more than any unit can be, or the input ended:
        * what is here cannot become a unit. */
       c.len = len - used < f->format->unit_max ? len - used : f->format->unit_max;
@@ -200,8 +189,7 @@ static size_t cut_all(sc_media_framer *f, const uint8_t *buf, size_t len, bool a
 int sc_media_framer_feed(sc_media_framer *f, const uint8_t *data, size_t datalen,
                          sc_media_unit_cb cb, void *user) {
   f->stats.bytes += datalen;
-  if (datalen == 0)
-    return SC_OK;
+  if (datalen == 0) return SC_OK;
   if (!f->format) {
     emit(f, data, datalen, 0, -1, cb, user);
     return SC_OK;
@@ -212,11 +200,9 @@ int sc_media_framer_feed(sc_media_framer *f, const uint8_t *data, size_t datalen
     data += used;
     datalen -= used;
   }
-  if (datalen == 0)
-    return SC_OK;
+  if (datalen == 0) return SC_OK;
   int rc = grow(f->alloc, &f->buf, &f->bufcap, f->buflen + datalen);
-  if (rc != SC_OK)
-    return rc;
+  if (rc != SC_OK) return rc;
   memcpy(f->buf + f->buflen, data, datalen);
   f->buflen += datalen;
   size_t used = cut_all(f, f->buf, f->buflen, false, cb, user);
@@ -231,8 +217,7 @@ void sc_media_framer_flush(sc_media_framer *f, sc_media_unit_cb cb, void *user) 
     (void)used; /* at_end makes every byte a unit */
   }
   f->buflen = 0;
-  if (f->format)
-    f->format->init(f->state); /* a new source starts a new stream */
+  if (f->format) f->format->init(f->state); /* a new source starts a new stream */
 }
 
 void sc_media_framer_headers(const sc_media_framer *f, const uint8_t **data,
@@ -241,23 +226,21 @@ void sc_media_framer_headers(const sc_media_framer *f, const uint8_t **data,
   *datalen = f->headerslen;
 }
 
-sc_media_kind sc_media_framer_kind(const sc_media_framer *f) { return f->kind; }
+sc_media_kind sc_media_framer_kind(const sc_media_framer *f) {
+  return f->kind;
+}
 
 const sc_media_stats *sc_media_framer_stats(const sc_media_framer *f) {
   return &f->stats;
 }
 
 sc_media_kind sc_media_probe(const uint8_t *data, size_t datalen) {
-  if (!data)
-    return SC_MEDIA_UNKNOWN;
-  if (sc_media_ogg_probe(data, datalen))
-    return SC_MEDIA_OGG;
+  if (!data) return SC_MEDIA_UNKNOWN;
+  if (sc_media_ogg_probe(data, datalen)) return SC_MEDIA_OGG;
   /* ADTS before MPEG audio: both may start with an ID3 tag, and the AAC probe
    * answers only when an ADTS frame follows it. */
-  if (sc_media_aac_probe(data, datalen))
-    return SC_MEDIA_AAC;
-  if (sc_media_mp3_probe(data, datalen))
-    return SC_MEDIA_MP3;
+  if (sc_media_aac_probe(data, datalen)) return SC_MEDIA_AAC;
+  if (sc_media_mp3_probe(data, datalen)) return SC_MEDIA_MP3;
   /* The EBML magic (RFC 8794): a WebM or Matroska stream. */
   if (datalen >= 4 && data[0] == 0x1A && data[1] == 0x45 && data[2] == 0xDF &&
       data[3] == 0xA3)

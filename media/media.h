@@ -50,10 +50,10 @@ enum {
 typedef struct {
   const uint8_t *data; /* valid only during the callback */
   size_t datalen;
-  uint32_t flags;      /* SC_MEDIA_UNIT_* */
-  int64_t end_us;      /* media time at the unit's end from the container's own
-                        * timestamps, microseconds from the stream's start; -1
-                        * where the container says nothing */
+  uint32_t flags; /* SC_MEDIA_UNIT_* */
+  int64_t end_us; /* media time at the unit's end from the container's own
+                   * timestamps, microseconds from the stream's start; -1
+                   * where the container says nothing */
 } sc_media_unit;
 
 typedef void (*sc_media_unit_cb)(void *user, const sc_media_unit *unit);
@@ -88,8 +88,7 @@ const char *sc_media_kind_name(sc_media_kind kind);
 sc_media_kind sc_media_probe(const uint8_t *data, size_t datalen);
 
 /* Create a framer for kind. Returns SC_OK, SC_ERR_INVALID or SC_ERR_NOMEM. */
-int sc_media_framer_new(sc_media_framer **out, sc_media_kind kind,
-                        const sc_alloc *alloc);
+int sc_media_framer_new(sc_media_framer **out, sc_media_kind kind, const sc_alloc *alloc);
 void sc_media_framer_del(sc_media_framer *f);
 
 /* Feed datalen bytes; every unit completed by them goes to cb, in stream

@@ -591,14 +591,15 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
     o->channel = NULL; /* the channel is the station's id */
   }
   if (cmd == RT_CMD_BROADCAST) {
-    int nsrc = (o->source != NULL) + (o->input != NULL) + (o->relay != NULL) +
-               (o->http != NULL);
+    int nsrc =
+        (o->source != NULL) + (o->input != NULL) + (o->relay != NULL) + (o->http != NULL);
     if (nsrc != 1)
       return cli_err(err, errlen,
-                     nsrc ? "--source, --input, --relay and --http: the station has one "
-                            "feed; give one"
-                          : "broadcast needs --source FILE|-, --input FILE|-, --relay URL "
-                            "or --http ADDR:PORT");
+                     nsrc
+                         ? "--source, --input, --relay and --http: the station has one "
+                           "feed; give one"
+                         : "broadcast needs --source FILE|-, --input FILE|-, --relay URL "
+                           "or --http ADDR:PORT");
     if (o->input && o->encode.codec == RT_ENC_NONE)
       return cli_err(err, errlen, "--input needs --encode opus[:KBPS]|flac");
     if (!o->input && (o->encode.codec != RT_ENC_NONE || o->input_raw || o->title))

@@ -52,8 +52,8 @@ typedef struct rt_source {
   uint64_t ingest_started_ds; /* its start, realtime tenths of a second */
   char mount[SC_HTTP_MOUNT_MAX_BYTES + 1];       /* the station's mount */
   char password[SC_HTTP_PASSWORD_MAX_BYTES + 1]; /* from --source-password-file */
-  rt_encoder *enc;            /* --input: the built-in encoder, else NULL */
-  rt_relay *relay;            /* --relay: the relayed stream, else NULL */
+  rt_encoder *enc; /* --input: the built-in encoder, else NULL */
+  rt_relay *relay; /* --relay: the relayed stream, else NULL */
 } rt_source;
 
 /* A broadcast FILE is read ahead of its container's timestamps by this

@@ -100,7 +100,7 @@ struct rt_peer {
   bool forest_started;
   bool departing;
   uint64_t join_ns;
-  uint64_t forest_ns;        /* when the forest started (subscribed); 0: not yet */
+  uint64_t forest_ns; /* when the forest started (subscribed); 0: not yet */
   /* Press play to first byte, step by step (CLOCK_MONOTONIC ns; 0: not
    * yet): Pastry joined, first stripe attached, every wanted stripe
    * attached, first chunk received, first generation delivered. */

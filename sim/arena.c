@@ -11,12 +11,12 @@
 
 struct sim_arena {
   sc_alloc iface;
-  size_t grain;        /* SIM_ARENA_GRAIN or SIM_ARENA_GRAIN_PACKED */
-  size_t classes;      /* SIM_ARENA_OBJECT_MAX / grain */
-  uint8_t *base;       /* SIM_HUGE_PAGE aligned */
-  size_t reserved;     /* bytes of address space from base */
-  size_t used;         /* bytes handed to slabs, from base */
-  void *map;           /* the mapping (base rounded up within it) */
+  size_t grain;    /* SIM_ARENA_GRAIN or SIM_ARENA_GRAIN_PACKED */
+  size_t classes;  /* SIM_ARENA_OBJECT_MAX / grain */
+  uint8_t *base;   /* SIM_HUGE_PAGE aligned */
+  size_t reserved; /* bytes of address space from base */
+  size_t used;     /* bytes handed to slabs, from base */
+  void *map;       /* the mapping (base rounded up within it) */
   size_t map_bytes;
   uint16_t *page_class; /* size class of each huge page in use */
   void *free_list[ARENA_CLASSES + 1];
@@ -152,9 +152,13 @@ void sim_arena_del(sim_arena *a) {
   free(a);
 }
 
-const sc_alloc *sim_arena_alloc(sim_arena *a) { return &a->iface; }
+const sc_alloc *sim_arena_alloc(sim_arena *a) {
+  return &a->iface;
+}
 
-size_t sim_arena_used_bytes(const sim_arena *a) { return a->used; }
+size_t sim_arena_used_bytes(const sim_arena *a) {
+  return a->used;
+}
 
 void *sim_huge_calloc(size_t nmemb, size_t size) {
   if (size && nmemb > SIZE_MAX / size) return NULL;

@@ -20,10 +20,10 @@
 
 #include "core/alloc.h"
 
-#define SIM_ARENA_GRAIN 64               /* object sizes round up to this */
-#define SIM_ARENA_GRAIN_PACKED 16        /* ... in a packed arena */
-#define SIM_ARENA_OBJECT_MAX (32u << 10) /* larger objects come from libc */
-#define SIM_HUGE_PAGE (2u << 20)
+#define SIM_ARENA_GRAIN        64          /* object sizes round up to this */
+#define SIM_ARENA_GRAIN_PACKED 16          /* ... in a packed arena */
+#define SIM_ARENA_OBJECT_MAX   (32u << 10) /* larger objects come from libc */
+#define SIM_HUGE_PAGE          (2u << 20)
 
 typedef struct sim_arena sim_arena;
 

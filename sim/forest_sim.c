@@ -866,10 +866,9 @@ static const sim_json_field json_ls_row[] = {
     SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, max),
     SIM_JSON_FIELD(sim_linkstress_row, SRC_ROW, links)};
 static const sim_json_field json_protocol[] = {
-    RES(anycast_failures), RES(pushdowns),     RES(spare_anycasts),
-    RES(tree_anycasts),    RES(drops_primary), RES(drops_nonprimary),
-    RES(loops_refused),    RES(loops_passed),  RES(loops_broken),
-    RES(anycast_steps)};
+    RES(anycast_failures), RES(pushdowns),        RES(spare_anycasts), RES(tree_anycasts),
+    RES(drops_primary),    RES(drops_nonprimary), RES(loops_refused),  RES(loops_passed),
+    RES(loops_broken),     RES(anycast_steps)};
 static const sim_json_field json_tree_check[] = {RES(cycles), RES(wrong_roots),
                                                  RES(unattached)};
 static const sim_json_field json_repair[] = {PRM(fail_fraction), RES(crashed),

@@ -30,7 +30,8 @@ static void test_alloc_free_reuse(void **state) {
   }
   for (unsigned i = 0; i < 100; i++) { /* nothing overlapped */
     const uint8_t *b = p[i];
-    for (unsigned k = 0; k < 1 + i * 37; k++) assert_int_equal(b[k], (uint8_t)i);
+    for (unsigned k = 0; k < 1 + i * 37; k++)
+      assert_int_equal(b[k], (uint8_t)i);
   }
   /* Freed objects of a class come back first (last freed, first reused). */
   void *x = al->malloc(400, al->user), *y = al->malloc(420, al->user); /* 448 bytes */
@@ -38,7 +39,8 @@ static void test_alloc_free_reuse(void **state) {
   al->free(y, al->user);
   assert_ptr_equal(al->malloc(449 - 64, al->user), y);
   assert_ptr_equal(al->malloc(448, al->user), x);
-  for (unsigned i = 0; i < 100; i++) al->free(p[i], al->user);
+  for (unsigned i = 0; i < 100; i++)
+    al->free(p[i], al->user);
   al->free(NULL, al->user);
   assert_true(sim_arena_used_bytes(a) >= SIM_HUGE_PAGE);
   sim_arena_del(a);
@@ -54,7 +56,8 @@ static void test_calloc_zeroes_recycled(void **state) {
   al->free(p, al->user);
   uint8_t *q = al->calloc(10, 20, al->user);
   assert_ptr_equal(q, p);
-  for (unsigned k = 0; k < 200; k++) assert_int_equal(q[k], 0);
+  for (unsigned k = 0; k < 200; k++)
+    assert_int_equal(q[k], 0);
   assert_null(al->calloc(SIZE_MAX / 2, 4, al->user)); /* overflow */
   sim_arena_del(a);
 }
@@ -65,18 +68,23 @@ static void test_realloc_keeps_contents(void **state) {
   assert_int_equal(sim_arena_new(&a, 8u << 20), 0);
   const sc_alloc *al = sim_arena_alloc(a);
   uint8_t *p = al->realloc(NULL, 100, al->user);
-  for (unsigned k = 0; k < 100; k++) p[k] = (uint8_t)k;
+  for (unsigned k = 0; k < 100; k++)
+    p[k] = (uint8_t)k;
   assert_ptr_equal(al->realloc(p, 120, al->user), p); /* same class: in place */
   uint8_t *q = al->realloc(p, 1000, al->user);        /* larger class */
-  for (unsigned k = 0; k < 100; k++) assert_int_equal(q[k], (uint8_t)k);
+  for (unsigned k = 0; k < 100; k++)
+    assert_int_equal(q[k], (uint8_t)k);
   /* Beyond the largest class: libc, and back. */
   uint8_t *big = al->realloc(q, SIM_ARENA_OBJECT_MAX + 1, al->user);
   assert_non_null(big);
-  for (unsigned k = 0; k < 100; k++) assert_int_equal(big[k], (uint8_t)k);
+  for (unsigned k = 0; k < 100; k++)
+    assert_int_equal(big[k], (uint8_t)k);
   uint8_t *bigger = al->realloc(big, 2 * SIM_ARENA_OBJECT_MAX, al->user);
-  for (unsigned k = 0; k < 100; k++) assert_int_equal(bigger[k], (uint8_t)k);
+  for (unsigned k = 0; k < 100; k++)
+    assert_int_equal(bigger[k], (uint8_t)k);
   uint8_t *small = al->realloc(bigger, 64, al->user);
-  for (unsigned k = 0; k < 64; k++) assert_int_equal(small[k], (uint8_t)k);
+  for (unsigned k = 0; k < 64; k++)
+    assert_int_equal(small[k], (uint8_t)k);
   al->free(small, al->user);
   sim_arena_del(a);
 }
@@ -92,7 +100,8 @@ static void test_reservation_used_up(void **state) {
   assert_null(al->malloc(192, al->user));
   /* A class with a page keeps serving until the page is full. */
   unsigned n = 0;
-  while (al->malloc(64, al->user)) n++;
+  while (al->malloc(64, al->user))
+    n++;
   assert_int_equal(n, SIM_HUGE_PAGE / 64 - 1);
   sim_arena_del(a);
 }
@@ -160,7 +169,8 @@ static void test_huge_calloc(void **state) {
   free(p);
   uint8_t *s = sim_huge_calloc(10, 10); /* small: plain calloc */
   assert_non_null(s);
-  for (unsigned k = 0; k < 100; k++) assert_int_equal(s[k], 0);
+  for (unsigned k = 0; k < 100; k++)
+    assert_int_equal(s[k], 0);
   free(s);
   assert_null(sim_huge_calloc(SIZE_MAX / 2, 4));
 }

@@ -24,8 +24,8 @@ static int tokens[64]; /* distinct addresses to pass as event pointers */
 static void expect_event(sim_engine *e, uint64_t t_ns, uint32_t kind, uint32_t arg,
                          void *ptr) {
   sim_event ev;
-  if (!sim_engine_next(e, &ev)) fail_msg("queue empty, want t=%llu arg=%u",
-                                         (unsigned long long)t_ns, arg);
+  if (!sim_engine_next(e, &ev))
+    fail_msg("queue empty, want t=%llu arg=%u", (unsigned long long)t_ns, arg);
   if (ev.t_ns != t_ns || ev.kind != kind || ev.arg != arg)
     fail_msg("popped t=%llu kind=%u arg=%u, want t=%llu kind=%u arg=%u",
              (unsigned long long)ev.t_ns, ev.kind, ev.arg, (unsigned long long)t_ns, kind,
@@ -95,7 +95,8 @@ static void test_event_ties_insertion_order(void **state) {
   /* Many at one instant (several heap levels deep). */
   for (uint32_t i = 0; i < 300; i++)
     assert_int_equal(sim_engine_schedule(&e, 500, SIM_EV_USER, i, &tokens[i % 64]), 0);
-  for (uint32_t i = 0; i < 300; i++) expect_event(&e, 500, SIM_EV_USER, i, &tokens[i % 64]);
+  for (uint32_t i = 0; i < 300; i++)
+    expect_event(&e, 500, SIM_EV_USER, i, &tokens[i % 64]);
   expect_empty(&e);
   sim_engine_free(&e);
 }
@@ -109,13 +110,15 @@ static void test_many_events_grow(void **state) {
   sc_rng_seed(&r, 17);
   static uint8_t seen[N];
   for (uint32_t i = 0; i < N; i++)
-    assert_int_equal(sim_engine_schedule(&e, sc_rng_below(&r, 1000), SIM_EV_USER, i, NULL), 0);
+    assert_int_equal(
+        sim_engine_schedule(&e, sc_rng_below(&r, 1000), SIM_EV_USER, i, NULL), 0);
   assert_int_equal(sim_engine_pending(&e), N);
   sim_event ev, prev = {0, 0, 0, 0, NULL};
   for (uint32_t i = 0; i < N; i++) {
     assert_true(sim_engine_next(&e, &ev));
     assert_true(ev.t_ns >= prev.t_ns);
-    if (i > 0 && ev.t_ns == prev.t_ns) assert_true(ev.arg > prev.arg); /* insertion order */
+    if (i > 0 && ev.t_ns == prev.t_ns)
+      assert_true(ev.arg > prev.arg); /* insertion order */
     assert_int_equal(e.now_ns, ev.t_ns);
     assert_int_equal(seen[ev.arg], 0);
     seen[ev.arg] = 1;
@@ -132,7 +135,8 @@ static void test_timers_interleave(void **state) {
   (void)state;
   sim_engine e;
   assert_int_equal(sim_engine_init(&e, 4), 0);
-  for (uint32_t p = 0; p < 4; p++) assert_int_equal(sim_engine_timer(&e, p), SIM_TIME_NEVER);
+  for (uint32_t p = 0; p < 4; p++)
+    assert_int_equal(sim_engine_timer(&e, p), SIM_TIME_NEVER);
 
   /* At t = 100: event A, timer 1, event B, in that order of insertion. */
   assert_int_equal(sim_engine_schedule(&e, 100, SIM_EV_USER, 'A', NULL), 0);
@@ -204,13 +208,15 @@ static void test_rearm_moves_timer(void **state) {
   expect_empty(&e);
 
   /* Moving one timer among many keeps the rest in order. */
-  for (uint32_t p = 0; p < 8; p++) sim_engine_set_timer(&e, p, 1000 + 10 * p);
+  for (uint32_t p = 0; p < 8; p++)
+    sim_engine_set_timer(&e, p, 1000 + 10 * p);
   sim_engine_set_timer(&e, 7, 1001); /* last to first */
   sim_engine_set_timer(&e, 0, 1065); /* first to last */
   sim_engine_set_timer(&e, 3, 1015); /* middle, earlier */
   static const uint32_t order[] = {7, 1, 3, 2, 4, 5, 6, 0};
   static const uint64_t when[] = {1001, 1010, 1015, 1020, 1040, 1050, 1060, 1065};
-  for (unsigned i = 0; i < 8; i++) expect_timer(&e, when[i], order[i]);
+  for (unsigned i = 0; i < 8; i++)
+    expect_timer(&e, when[i], order[i]);
   expect_empty(&e);
   sim_engine_free(&e);
 }
@@ -231,7 +237,8 @@ static void test_disarm(void **state) {
   expect_empty(&e);
 
   /* Disarm from the middle, the end and the top of a full heap. */
-  for (uint32_t p = 0; p < 10; p++) sim_engine_set_timer(&e, p, 100 * (10 - p));
+  for (uint32_t p = 0; p < 10; p++)
+    sim_engine_set_timer(&e, p, 100 * (10 - p));
   sim_engine_set_timer(&e, 4, SIM_TIME_NEVER);
   sim_engine_set_timer(&e, 7, SIM_TIME_NEVER);
   sim_engine_set_timer(&e, 9, SIM_TIME_NEVER); /* the earliest */
@@ -240,7 +247,8 @@ static void test_disarm(void **state) {
   assert_int_equal(sim_engine_timer(&e, 4), SIM_TIME_NEVER);
   assert_int_equal(sim_engine_timer(&e, 5), 500);
   static const uint32_t order[] = {8, 6, 5, 3, 2, 1};
-  for (unsigned i = 0; i < 6; i++) expect_timer(&e, 100 * (10 - order[i]), order[i]);
+  for (unsigned i = 0; i < 6; i++)
+    expect_timer(&e, 100 * (10 - order[i]), order[i]);
   expect_empty(&e);
 
   /* Disarming a timer whose place is taken by an earlier one from another
@@ -251,10 +259,12 @@ static void test_disarm(void **state) {
   assert_int_equal(sim_engine_init(&e, 15), 0);
   static const uint64_t t15[] = {1000, 1100, 1001, 1101, 1102, 1002, 1003, 1103,
                                  1104, 1105, 1106, 1004, 1005, 1006, 1007};
-  for (uint32_t p = 0; p < 15; p++) sim_engine_set_timer(&e, p, t15[p]);
+  for (uint32_t p = 0; p < 15; p++)
+    sim_engine_set_timer(&e, p, t15[p]);
   sim_engine_set_timer(&e, 3, SIM_TIME_NEVER);
   static const uint32_t order15[] = {0, 2, 5, 6, 11, 12, 13, 14, 1, 4, 7, 8, 9, 10};
-  for (unsigned i = 0; i < 14; i++) expect_timer(&e, t15[order15[i]], order15[i]);
+  for (unsigned i = 0; i < 14; i++)
+    expect_timer(&e, t15[order15[i]], order15[i]);
   expect_empty(&e);
 
   /* A disarmed timer can be armed again. */
@@ -309,7 +319,8 @@ static bool ref_next(ref_model *m, ref_item *out) {
       best = m->ev[i];
     }
   for (uint32_t p = 0; p < m->peers; p++)
-    if (m->armed[p] && (!found || ref_before(m->tm_t[p], m->tm_seq[p], best.t_ns, best.seq))) {
+    if (m->armed[p] &&
+        (!found || ref_before(m->tm_t[p], m->tm_seq[p], best.t_ns, best.seq))) {
       ref_item x = {m->tm_t[p], m->tm_seq[p], SIM_EV_TIMER, p, NULL};
       found = is_timer = true;
       best = x;
@@ -326,7 +337,8 @@ static bool ref_next(ref_model *m, ref_item *out) {
 
 static uint64_t ref_pending(const ref_model *m) {
   uint64_t n = m->nev;
-  for (uint32_t p = 0; p < m->peers; p++) n += m->armed[p];
+  for (uint32_t p = 0; p < m->peers; p++)
+    n += m->armed[p];
   return n;
 }
 
@@ -334,17 +346,19 @@ static void compare_pop(sim_engine *e, ref_model *m, uint64_t *last_t, unsigned 
   sim_event got;
   ref_item want = {0, 0, 0, 0, NULL};
   bool have = sim_engine_next(e, &got), want_have = ref_next(m, &want);
-  if (have != want_have) fail_msg("op %u: engine %s, reference %s", op, have ? "popped" : "empty",
-                                  want_have ? "popped" : "empty");
+  if (have != want_have)
+    fail_msg("op %u: engine %s, reference %s", op, have ? "popped" : "empty",
+             want_have ? "popped" : "empty");
   if (!have) return;
   if (got.t_ns != want.t_ns || got.kind != want.kind || got.arg != want.arg ||
       got.ptr != want.ptr)
     fail_msg("op %u: popped t=%llu kind=%u arg=%u, want t=%llu kind=%u arg=%u", op,
-             (unsigned long long)got.t_ns, got.kind, got.arg, (unsigned long long)want.t_ns,
-             want.kind, want.arg);
+             (unsigned long long)got.t_ns, got.kind, got.arg,
+             (unsigned long long)want.t_ns, want.kind, want.arg);
   assert_true(got.t_ns >= *last_t); /* the clock never runs backwards */
   assert_int_equal(e->now_ns, got.t_ns);
-  if (got.kind == SIM_EV_TIMER) assert_int_equal(sim_engine_timer(e, got.arg), SIM_TIME_NEVER);
+  if (got.kind == SIM_EV_TIMER)
+    assert_int_equal(sim_engine_timer(e, got.arg), SIM_TIME_NEVER);
   *last_t = got.t_ns;
 }
 
@@ -372,10 +386,18 @@ static void random_vs_reference(uint64_t seed, uint64_t scale) {
     /* Delays are drawn small (many ties) or large (deep heaps). */
     uint64_t delay;
     switch (sc_rng_below(&r, 4)) {
-    case 0: delay = 0; break;
-    case 1: delay = sc_rng_below(&r, 4); break;
-    case 2: delay = sc_rng_below(&r, 100) * scale; break;
-    default: delay = sc_rng_below(&r, 100000) * scale; break;
+    case 0:
+      delay = 0;
+      break;
+    case 1:
+      delay = sc_rng_below(&r, 4);
+      break;
+    case 2:
+      delay = sc_rng_below(&r, 100) * scale;
+      break;
+    default:
+      delay = sc_rng_below(&r, 100000) * scale;
+      break;
     }
     if (what < 40) { /* schedule */
       uint32_t kind = SIM_EV_USER + sc_rng_below(&r, 3), arg = sc_rng_below(&r, 1u << 20);
@@ -396,7 +418,8 @@ static void random_vs_reference(uint64_t seed, uint64_t scale) {
       pops++;
     } else { /* look at every timer */
       for (uint32_t p = 0; p < PEERS; p++)
-        assert_int_equal(sim_engine_timer(&e, p), m.armed[p] ? m.tm_t[p] : SIM_TIME_NEVER);
+        assert_int_equal(sim_engine_timer(&e, p),
+                         m.armed[p] ? m.tm_t[p] : SIM_TIME_NEVER);
     }
     assert_int_equal(sim_engine_pending(&e), ref_pending(&m));
     assert_int_equal(e.now_ns, m.now_ns);

@@ -24,7 +24,9 @@
  * -Wpedantic quiet about a type ISO C does not have. */
 __extension__ typedef unsigned __int128 u128;
 
-static u128 to_u128(sc_id id) { return ((u128)id.hi << 64) | id.lo; }
+static u128 to_u128(sc_id id) {
+  return ((u128)id.hi << 64) | id.lo;
+}
 
 static sc_id from_u128(u128 v) {
   sc_id id = {(uint64_t)(v >> 64), (uint64_t)v};
@@ -65,8 +67,10 @@ static const sc_id kDigits = {0x0123456789abcdefULL, 0xfedcba9876543210ULL};
 
 static void test_digit(void **state) {
   (void)state;
-  for (unsigned i = 0; i < 16; i++) assert_int_equal(sc_id_digit(&kDigits, i), i);
-  for (unsigned i = 16; i < 32; i++) assert_int_equal(sc_id_digit(&kDigits, i), 31 - i);
+  for (unsigned i = 0; i < 16; i++)
+    assert_int_equal(sc_id_digit(&kDigits, i), i);
+  for (unsigned i = 16; i < 32; i++)
+    assert_int_equal(sc_id_digit(&kDigits, i), 31 - i);
 
   sc_id zero = mk(0, 0), ones = mk(MAX64, MAX64);
   for (unsigned i = 0; i < SC_ID_DIGITS; i++) {
@@ -160,7 +164,8 @@ static void test_shl_fixed(void **state) {
 
 static unsigned ref_shl(sc_id a, sc_id b) {
   unsigned n = 0;
-  while (n < SC_ID_DIGITS && sc_id_digit(&a, n) == sc_id_digit(&b, n)) n++;
+  while (n < SC_ID_DIGITS && sc_id_digit(&a, n) == sc_id_digit(&b, n))
+    n++;
   return n;
 }
 
@@ -369,7 +374,8 @@ static void test_hex_known(void **state) {
   assert_int_equal(sc_id_from_hex(&id, "ffffffffffffffffffffffffffffffff", 32), SC_OK);
   assert_id_equal(id, mk(MAX64, MAX64));
   /* Only hexlen characters are read: a longer buffer is fine. */
-  assert_int_equal(sc_id_from_hex(&id, "00000000000000000000000000000001zzzz", 32), SC_OK);
+  assert_int_equal(sc_id_from_hex(&id, "00000000000000000000000000000001zzzz", 32),
+                   SC_OK);
   assert_id_equal(id, mk(0, 1));
 }
 
@@ -404,7 +410,8 @@ static void test_hex_reject(void **state) {
                    SC_ERR_INVALID);
 
   /* One bad character, at the first, a middle and the last position. */
-  static const char bad[] = {'g', 'G', 'x', ' ', '-', '+', '/', ':', '@', '`', '\0', '\xff'};
+  static const char bad[] = {'g', 'G', 'x', ' ', '-',  '+',
+                             '/', ':', '@', '`', '\0', '\xff'};
   static const unsigned pos[] = {0, 15, 16, 31};
   char buf[SC_ID_HEX_LEN + 1];
   for (size_t b = 0; b < sizeof(bad); b++) {
@@ -506,7 +513,8 @@ static void test_hash_spread(void **state) {
   if (chi_first > 40.0) fail_msg("first digit chi-square %.1f", chi_first);
   if (chi_last > 40.0) fail_msg("last digit chi-square %.1f", chi_last);
   /* Every output bit is set about half the time (sigma = 63). */
-  for (unsigned b = 0; b < 128; b++) assert_in_range(bits[b], N / 2 - 400, N / 2 + 400);
+  for (unsigned b = 0; b < 128; b++)
+    assert_in_range(bits[b], N / 2 - 400, N / 2 + 400);
 }
 
 static void test_hash_avalanche(void **state) {
@@ -517,7 +525,8 @@ static void test_hash_avalanche(void **state) {
   uint8_t buf[24];
   uint64_t flipped = 0, trials = 0;
   for (int n = 0; n < 200; n++) {
-    for (size_t i = 0; i < sizeof(buf); i++) buf[i] = (uint8_t)sc_rng_next(&r);
+    for (size_t i = 0; i < sizeof(buf); i++)
+      buf[i] = (uint8_t)sc_rng_next(&r);
     sc_id h = sc_id_hash(buf, sizeof(buf));
     for (unsigned bit = 0; bit < 8 * sizeof(buf); bit++) {
       buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -536,22 +545,14 @@ static void test_hash_avalanche(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_digit),
-      cmocka_unit_test(test_cmp_eq),
-      cmocka_unit_test(test_shl_fixed),
-      cmocka_unit_test(test_shl_random),
-      cmocka_unit_test(test_sub),
-      cmocka_unit_test(test_ring_dist),
-      cmocka_unit_test(test_closer_fixed),
-      cmocka_unit_test(test_closer_random),
-      cmocka_unit_test(test_with_digit),
-      cmocka_unit_test(test_hex_known),
-      cmocka_unit_test(test_hex_roundtrip),
-      cmocka_unit_test(test_hex_reject),
-      cmocka_unit_test(test_bytes),
-      cmocka_unit_test(test_hash_deterministic),
-      cmocka_unit_test(test_hash_spread),
-      cmocka_unit_test(test_hash_avalanche),
+      cmocka_unit_test(test_digit),         cmocka_unit_test(test_cmp_eq),
+      cmocka_unit_test(test_shl_fixed),     cmocka_unit_test(test_shl_random),
+      cmocka_unit_test(test_sub),           cmocka_unit_test(test_ring_dist),
+      cmocka_unit_test(test_closer_fixed),  cmocka_unit_test(test_closer_random),
+      cmocka_unit_test(test_with_digit),    cmocka_unit_test(test_hex_known),
+      cmocka_unit_test(test_hex_roundtrip), cmocka_unit_test(test_hex_reject),
+      cmocka_unit_test(test_bytes),         cmocka_unit_test(test_hash_deterministic),
+      cmocka_unit_test(test_hash_spread),   cmocka_unit_test(test_hash_avalanche),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

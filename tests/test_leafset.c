@@ -27,7 +27,9 @@ static sc_id mk(uint64_t hi, uint64_t lo) {
 }
 
 /* A small id (hi = 0) and a reference to it whose address is derived from it. */
-static sc_id lo_id(uint64_t lo) { return mk(0, lo); }
+static sc_id lo_id(uint64_t lo) {
+  return mk(0, lo);
+}
 
 static sc_ref ref_of(sc_id id) {
   sc_ref r = {id, (sc_addr)(id.lo ^ id.hi) & 0xffffff};
@@ -39,7 +41,9 @@ static bool ins(sc_leafset *ls, sc_id id) {
   return sc_leafset_insert(ls, &r);
 }
 
-static bool ins_lo(sc_leafset *ls, uint64_t lo) { return ins(ls, lo_id(lo)); }
+static bool ins_lo(sc_leafset *ls, uint64_t lo) {
+  return ins(ls, lo_id(lo));
+}
 
 /* Asserts one side holds exactly the given ids, nearest first. */
 static void check_side(const sc_ref *side, unsigned n, const sc_id *want, unsigned nwant,
@@ -59,8 +63,10 @@ static void check_lo(const sc_leafset *ls, const uint64_t *left, unsigned nleft,
                      const uint64_t *right, unsigned nright) {
   sc_id l[SC_LEAFSET_HALF_MAX], r[SC_LEAFSET_HALF_MAX];
   assert_true(nleft <= SC_LEAFSET_HALF_MAX && nright <= SC_LEAFSET_HALF_MAX);
-  for (unsigned i = 0; i < nleft; i++) l[i] = lo_id(left[i]);
-  for (unsigned i = 0; i < nright; i++) r[i] = lo_id(right[i]);
+  for (unsigned i = 0; i < nleft; i++)
+    l[i] = lo_id(left[i]);
+  for (unsigned i = 0; i < nright; i++)
+    r[i] = lo_id(right[i]);
   check_side(ls->left, ls->nleft, l, nleft, "left");
   check_side(ls->right, ls->nright, r, nright, "right");
   assert_int_equal(sc_leafset_count(ls), nleft + nright);
@@ -113,7 +119,8 @@ static void test_order_nearest_first(void **state) {
   sc_leafset_init(&ls, &self, 4);
   /* Larger ids in scrambled order, then smaller ones in scrambled order. */
   static const uint64_t in[] = {1030, 1010, 1040, 1020, 970, 990, 960, 980};
-  for (size_t i = 0; i < N_OF(in); i++) assert_true(ins_lo(&ls, in[i]));
+  for (size_t i = 0; i < N_OF(in); i++)
+    assert_true(ins_lo(&ls, in[i]));
   static const uint64_t left[] = {990, 980, 970, 960};
   static const uint64_t right[] = {1010, 1020, 1030, 1040};
   check_lo(&ls, left, 4, right, 4);
@@ -139,7 +146,8 @@ static void test_evict_farthest(void **state) {
   sc_id self = lo_id(1000);
   sc_leafset_init(&ls, &self, 4);
   static const uint64_t in[] = {1010, 1020, 1030, 1040, 990, 980, 970, 960};
-  for (size_t i = 0; i < N_OF(in); i++) ins_lo(&ls, in[i]);
+  for (size_t i = 0; i < N_OF(in); i++)
+    ins_lo(&ls, in[i]);
 
   /* A nearer peer on the right pushes out the farthest right member. */
   assert_true(ins_lo(&ls, 1015));
@@ -173,7 +181,8 @@ static void test_duplicates_and_owner_ignored(void **state) {
   sc_id self = lo_id(1000);
   sc_leafset_init(&ls, &self, 4);
   static const uint64_t in[] = {1010, 1020, 990, 980};
-  for (size_t i = 0; i < N_OF(in); i++) ins_lo(&ls, in[i]);
+  for (size_t i = 0; i < N_OF(in); i++)
+    ins_lo(&ls, in[i]);
   sc_leafset before = ls;
 
   /* Re-inserting any member (nearest, farthest, other side) changes nothing. */
@@ -202,7 +211,8 @@ static void test_remove(void **state) {
   sc_id self = lo_id(1000);
   sc_leafset_init(&ls, &self, 4);
   static const uint64_t in[] = {1010, 1020, 1030, 1040, 990, 980, 970, 960};
-  for (size_t i = 0; i < N_OF(in); i++) ins_lo(&ls, in[i]);
+  for (size_t i = 0; i < N_OF(in); i++)
+    ins_lo(&ls, in[i]);
 
   sc_id k = lo_id(1020);
   assert_true(sc_leafset_remove(&ls, &k));
@@ -262,7 +272,7 @@ static void test_would_insert_agrees(void **state) {
       if (did)
         assert_non_null(sc_leafset_find(&ls, &id));
       else
-        check_same(&ls, &before); /* untouched */
+        check_same(&ls, &before);                      /* untouched */
       assert_false(sc_leafset_would_insert(&ls, &id)); /* now present or refused */
     }
   }
@@ -276,7 +286,8 @@ static void test_covers_full(void **state) {
   sc_id self = lo_id(1000);
   sc_leafset_init(&ls, &self, 4);
   static const uint64_t in[] = {1010, 1020, 1030, 1040, 990, 980, 970, 960};
-  for (size_t i = 0; i < N_OF(in); i++) ins_lo(&ls, in[i]);
+  for (size_t i = 0; i < N_OF(in); i++)
+    ins_lo(&ls, in[i]);
 
   /* Inside, including the owner and both far ends. */
   for (uint64_t k = 960; k <= 1040; k++)
@@ -298,7 +309,8 @@ static void test_covers_side_not_full(void **state) {
   sc_id self = lo_id(1000);
   sc_leafset_init(&ls, &self, 4);
   static const uint64_t in[] = {1010, 1020, 1030, 1040, 990, 980, 970, 960};
-  for (size_t i = 0; i < N_OF(in); i++) ins_lo(&ls, in[i]);
+  for (size_t i = 0; i < N_OF(in); i++)
+    ins_lo(&ls, in[i]);
   assert_false(covers_lo(&ls, 5000));
 
   /* Drop one on the right: fewer than l/2 there means the whole ring is
@@ -354,7 +366,8 @@ static void test_small_ring_both_sides(void **state) {
   /* Exactly l peers with half = 2: sides fill from opposite ends. */
   sc_leafset_init(&ls, &self, 2);
   static const uint64_t in[] = {1100, 900, 1200, 800};
-  for (size_t i = 0; i < N_OF(in); i++) assert_true(ins_lo(&ls, in[i]));
+  for (size_t i = 0; i < N_OF(in); i++)
+    assert_true(ins_lo(&ls, in[i]));
   static const uint64_t l3[] = {900, 800};
   static const uint64_t r3[] = {1100, 1200};
   check_lo(&ls, l3, 2, r3, 2);
@@ -374,9 +387,11 @@ static void test_wrap_around_zero(void **state) {
   /* Owner just above 0: its left side wraps to the top of the ring. */
   sc_id self = lo_id(2);
   sc_leafset_init(&ls, &self, 2);
-  sc_id in[] = {mk(MAX64, MAX64 - 1), lo_id(4), mk(MAX64, MAX64), lo_id(3), lo_id(1),
-                lo_id(5), mk(MAX64, MAX64 - 5)};
-  for (size_t i = 0; i < N_OF(in); i++) ins(&ls, in[i]);
+  sc_id in[] = {
+      mk(MAX64, MAX64 - 1), lo_id(4), mk(MAX64, MAX64), lo_id(3), lo_id(1), lo_id(5),
+      mk(MAX64, MAX64 - 5)};
+  for (size_t i = 0; i < N_OF(in); i++)
+    ins(&ls, in[i]);
   sc_id left[] = {lo_id(1), mk(MAX64, MAX64)};
   sc_id right[] = {lo_id(3), lo_id(4)};
   check_side(ls.left, ls.nleft, left, 2, "left");
@@ -397,9 +412,11 @@ static void test_wrap_around_zero(void **state) {
   /* Owner at the top of the ring: its right side wraps past 0. */
   self = mk(MAX64, MAX64 - 1);
   sc_leafset_init(&ls, &self, 2);
-  sc_id in2[] = {lo_id(1), mk(MAX64, MAX64 - 3), lo_id(0), mk(MAX64, MAX64 - 2),
+  sc_id in2[] = {lo_id(1),         mk(MAX64, MAX64 - 3),
+                 lo_id(0),         mk(MAX64, MAX64 - 2),
                  mk(MAX64, MAX64), lo_id(9)};
-  for (size_t i = 0; i < N_OF(in2); i++) ins(&ls, in2[i]);
+  for (size_t i = 0; i < N_OF(in2); i++)
+    ins(&ls, in2[i]);
   sc_id left2[] = {mk(MAX64, MAX64 - 2), mk(MAX64, MAX64 - 3)};
   sc_id right2[] = {mk(MAX64, MAX64), lo_id(0)};
   check_side(ls.left, ls.nleft, left2, 2, "left");
@@ -423,7 +440,8 @@ typedef struct nearest {
 
 static void nearest_offer(nearest *t, sc_id id, sc_id dist) {
   unsigned i = t->n;
-  while (i > 0 && sc_id_cmp(&dist, &t->dist[i - 1]) < 0) i--;
+  while (i > 0 && sc_id_cmp(&dist, &t->dist[i - 1]) < 0)
+    i--;
   if (i >= t->half) return;
   unsigned end = t->n < t->half ? t->n : t->half - 1;
   memmove(&t->dist[i + 1], &t->dist[i], (end - i) * sizeof(sc_id));
@@ -461,7 +479,8 @@ static void distinct_ids(sc_id *ids, unsigned n, const sc_id *self, sc_rng *r,
     sc_id c = gen(r);
     if (sc_id_eq(&c, self)) continue;
     bool dup = false;
-    for (unsigned j = 0; j < have && !dup; j++) dup = sc_id_eq(&ids[j], &c);
+    for (unsigned j = 0; j < have && !dup; j++)
+      dup = sc_id_eq(&ids[j], &c);
     if (!dup) ids[have++] = c;
   }
 }

@@ -19,8 +19,8 @@
 
 #define NET_PEERS_MAX 64
 #define NET_QUEUE_MAX 200000
-#define MS 1000000ull
-#define S 1000000000ull
+#define MS            1000000ull
+#define S             1000000000ull
 
 typedef struct queued {
   uint64_t at_ns;
@@ -106,7 +106,8 @@ static net *net_new(uint32_t n, uint64_t seed) {
 }
 
 static void net_del(net *nt) {
-  for (uint32_t i = 0; i < nt->n; i++) sc_pastry_del(nt->peers[i]);
+  for (uint32_t i = 0; i < nt->n; i++)
+    sc_pastry_del(nt->peers[i]);
   free(nt->q);
   free(nt);
 }
@@ -257,7 +258,8 @@ static void test_crash_is_detected_and_repaired(void **state) {
   net_build(nt);
   /* Crash three peers at once: they simply fall silent. */
   uint32_t dead[3] = {5, 6, 17};
-  for (unsigned k = 0; k < 3; k++) nt->alive[dead[k]] = false;
+  for (unsigned k = 0; k < 3; k++)
+    nt->alive[dead[k]] = false;
   net_run(nt, nt->now_ns + 120 * S);
   for (uint32_t i = 0; i < nt->n; i++) {
     if (!nt->alive[i]) continue;
@@ -420,7 +422,8 @@ static void test_allocation_failures(void **state) {
     const sc_alloc *a = &fa.alloc;
     sc_ref self = {{0x123456789abcdef0ull, 1}, 5};
     sc_pastry *victim = NULL;
-    int rv = sc_pastry_new(&victim, &self, 1, NULL, &callbacks, a, (void *)(uintptr_t)5, 0);
+    int rv =
+        sc_pastry_new(&victim, &self, 1, NULL, &callbacks, a, (void *)(uintptr_t)5, 0);
     if (rv == SC_ERR_NOMEM) {
       assert_int_equal(fa.live, 0);
       net_del(nt);
@@ -443,8 +446,10 @@ static void test_allocation_failures(void **state) {
       nt->q[best] = nt->q[--nt->nq];
       nt->now_ns = x.at_ns;
       rv = sc_pastry_recv(nt->peers[x.to], &x.msg, x.at_ns);
-      if (x.to == 5 && rv == SC_ERR_NOMEM) nomem = true;
-      else assert_true(rv == 0 || rv == SC_ERR_INVALID);
+      if (x.to == 5 && rv == SC_ERR_NOMEM)
+        nomem = true;
+      else
+        assert_true(rv == 0 || rv == SC_ERR_INVALID);
     }
     net_del(nt);
     assert_int_equal(fa.live, 0);
@@ -461,7 +466,8 @@ static void test_invalid_arguments(void **state) {
   assert_int_equal(sc_pastry_new(&p, &self, 1, &c, &callbacks, NULL, NULL, 0),
                    SC_ERR_INVALID);
   sc_pastry_callbacks none = {0};
-  assert_int_equal(sc_pastry_new(&p, &self, 1, NULL, &none, NULL, NULL, 0), SC_ERR_INVALID);
+  assert_int_equal(sc_pastry_new(&p, &self, 1, NULL, &none, NULL, NULL, 0),
+                   SC_ERR_INVALID);
   self.addr = SC_ADDR_NONE;
   assert_int_equal(sc_pastry_new(&p, &self, 1, NULL, &callbacks, NULL, NULL, 0),
                    SC_ERR_INVALID);

@@ -24,7 +24,7 @@
 /* Digits 0..15 = 0..f, 16..31 = 0..f. */
 static const sc_id kSelf = {0x0123456789abcdefULL, 0x0123456789abcdefULL};
 
-#define ROW_BYTES (SC_ID_BASE * sizeof(sc_rt_entry))
+#define ROW_BYTES   (SC_ID_BASE * sizeof(sc_rt_entry))
 #define ENTRY_BYTES sizeof(sc_rt_entry)
 /* Bytes of a tail holding n entries. */
 #define TAIL_BYTES(n)                                                                    \
@@ -143,7 +143,8 @@ static void test_slot(void **state) {
 
   /* An empty table has nothing anywhere. */
   for (unsigned r = 0; r < SC_RT_ROWS_MAX + 2; r++)
-    for (unsigned c = 0; c < SC_ID_BASE; c++) assert_null(sc_rtable_get(&rt, r, c));
+    for (unsigned c = 0; c < SC_ID_BASE; c++)
+      assert_null(sc_rtable_get(&rt, r, c));
   assert_null(sc_rtable_find(&rt, &kSelf));
   assert_int_equal(rt.count, 0);
   assert_int_equal(sc_rtable_mem_bytes(&rt), 0);
@@ -359,7 +360,8 @@ static void test_remove(void **state) {
   assert_int_equal(sc_rtable_remove(&rt, &p0.id), 0);
   assert_int_equal(rt.count, 0);
   for (unsigned r = 0; r < SC_RT_ROWS_MAX; r++)
-    for (unsigned c = 0; c < SC_ID_BASE; c++) assert_null(sc_rtable_get(&rt, r, c));
+    for (unsigned c = 0; c < SC_ID_BASE; c++)
+      assert_null(sc_rtable_get(&rt, r, c));
 
   /* An emptied slot takes a newcomer as an empty slot, whatever its RTT. */
   sc_ref q = peer(3, 1, 7);
@@ -563,7 +565,8 @@ static void test_failmalloc_sweep(void **state) {
   };
   enum { N = sizeof(spec) / sizeof(spec[0]) };
   sc_ref refs[N];
-  for (unsigned i = 0; i < N; i++) refs[i] = peer(spec[i][0], spec[i][1], spec[i][2]);
+  for (unsigned i = 0; i < N; i++)
+    refs[i] = peer(spec[i][0], spec[i][1], spec[i][2]);
 
   /* Reference run without failures. */
   sc_rtable want;
@@ -607,7 +610,8 @@ static void test_failmalloc_sweep(void **state) {
     assert_int_equal(sc_rtable_mem_bytes(&rt), sc_rtable_mem_bytes(&want));
     for (unsigned r = 0; r < SC_RT_ROWS_MAX; r++)
       for (unsigned col = 0; col < SC_ID_BASE; col++) {
-        const sc_rt_entry *x = sc_rtable_get(&rt, r, col), *y = sc_rtable_get(&want, r, col);
+        const sc_rt_entry *x = sc_rtable_get(&rt, r, col),
+                          *y = sc_rtable_get(&want, r, col);
         assert_int_equal(x == NULL, y == NULL);
         if (x) {
           assert_true(sc_id_eq(&x->id, &y->id));

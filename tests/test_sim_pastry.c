@@ -58,7 +58,8 @@ static void test_hop_bound_sphere(void **state) {
   run(&p, &r);
   assert_int_equal(r.lookups_correct, 3000);
   uint64_t within = 0;
-  for (unsigned h = 0; h <= log16_ceil(1500) + 1; h++) within += r.hop_hist[h];
+  for (unsigned h = 0; h <= log16_ceil(1500) + 1; h++)
+    within += r.hop_hist[h];
   assert_true(within * 100 >= r.lookups_delivered * 99);
 }
 

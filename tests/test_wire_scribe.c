@@ -258,7 +258,7 @@ static void test_scribe_largest(void **state) {
   } largest[] = {
       {SC_MSG_MULTICAST, 1212}, {SC_MSG_SCRIBE_HEARTBEAT, 636}, {SC_MSG_SCRIBE_PATH, 342},
       {SC_MSG_SCRIBE_JOIN, 76}, {SC_MSG_SCRIBE_LEAVE, 76},      {SC_MSG_SCRIBE_DROP, 941},
-      {SC_MSG_ANYCAST, 1393},   {SC_MSG_ANYCAST_FAIL, 87},   {SC_MSG_REPAIR_REQ, 87},
+      {SC_MSG_ANYCAST, 1393},   {SC_MSG_ANYCAST_FAIL, 87},      {SC_MSG_REPAIR_REQ, 87},
       {SC_MSG_SCRIBE_ROOT, 85},
   };
   _Static_assert(sizeof largest / sizeof largest[0] == SC_MSG_TYPE_END - SCRIBE_FIRST,
