@@ -1,7 +1,7 @@
 /*
  * forest_sim.h — the `stripecast-sim forest` experiment: the SplitStream
- * forest construction of the SOSP 2003 evaluation (§5.2–5.4; see
- * ../shared/reference/splitstream-pastry-scribe.md).
+ * forest construction of the SOSP 2003 evaluation (§5.2–5.4; the
+ * published results and our deviations: papers/splitstream-sosp03/README.md).
  *
  * Timeline (simulated time):
  *   overlay   N peers join Pastry (Poisson arrivals, each through a nearby

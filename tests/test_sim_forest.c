@@ -441,7 +441,7 @@ static void test_regression_tiny_root_capacity(void **state) {
  * went out at once, passed 94's new parent 7 at ~304.1 s, and 94 re-attached
  * at 305.0 s: it never gets stripe 6 (complete_fraction 0.9933 with
  * build_s = 267.15 and a clean tree check). That history went with the
- * same-router bootstrap of sim_world_join (branch forest-mem), which
+ * same-router bootstrap of sim_world_join, which
  * changed every transit-stub history; seed 9 then hit a different, older
  * dxd liveness problem (a detached subtree that never re-attaches: seeds
  * 32 and 39 before that change, 9 and 13 after, of 1..70 at N = 150; fixed
@@ -457,7 +457,7 @@ static void test_regression_build_declared_in_flight(void **state) {
 }
 
 /*
- * Regression (fixed on branch forest-live). Was a liveness bug (core/scribe.c
+ * Regression. Was a liveness bug (core/scribe.c
  * and core/splitstream.c): where the peers that want a full peer's last
  * slots in a stripe outnumber them, orphans displaced one another for good
  * and a detached subtree never re-attached (40,000 peers, gnutella, seed 1:
