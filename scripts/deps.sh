@@ -30,8 +30,8 @@ SC_DEPS=(
   libogg-dev           # Ogg pages under libFLAC's Ogg encoder
   libcurl4-openssl-dev # runtime/relay.c: broadcast --relay URL (http and https)
   icecast2             # tests/check_broadcast_sources.sh: a real server to relay
-  ezstream             # tests/check_ingest*: ezstream as an Icecast source
-  libshout-tools       # tests/check_ingest*: the `shout` tool (libshout's HTTP and ICY sources)
+  ezstream             # tests/ingest_encoders.sh: ezstream as an Icecast source
+  libshout-tools       # tests/ingest_encoders.sh, ingest_oracle: the `shout` tool (libshout's HTTP and ICY sources)
   ffmpeg               # tests/check_media_video_late_start.sh: decodes a late listener's WebM / MPEG-TS
 )
 
