@@ -32,6 +32,7 @@ struct rt_station_source {
   uint64_t burst_gap_ns; /* the feed's recent longest pause (decaying) */
   /* Session. */
   bool in_session;
+  bool ending;        /* the framer gives up what it still holds */
   sc_media_kind kind; /* as begun; UNKNOWN: probe */
   sc_media_framer *framer;
   uint8_t probe[RT_STATION_PROBE_BYTES];
@@ -138,6 +139,13 @@ static void on_unit(void *user, const sc_media_unit *u) {
   if (s->collecting) headers_done(s);
   /* Opaque bytes have no structure: any unit is a place to start. */
   bool sync = (u->flags & SC_MEDIA_UNIT_SYNC) || s->kind == SC_MEDIA_UNKNOWN;
+  if ((u->flags & SC_MEDIA_UNIT_GARBAGE) && s->ending && s->kind != SC_MEDIA_UNKNOWN) {
+    /* The source left in the middle of a page or frame: no decoder can use
+     * its start, and a listener's decoder would report it as an error. It
+     * is counted, not relayed. */
+    s->stats.tail_dropped_bytes += u->datalen;
+    return;
+  }
   if (u->flags & SC_MEDIA_UNIT_GARBAGE) {
     s->stats.garbage_bytes += u->datalen;
     sync = s->kind == SC_MEDIA_UNKNOWN;
@@ -303,7 +311,9 @@ void rt_station_source_end(rt_station_source *s, bool station_over, uint64_t now
       s->probelen = 0;
     }
     if (s->framer) {
+      s->ending = true;
       sc_media_framer_flush(s->framer, on_unit, s);
+      s->ending = false;
       sc_media_framer_del(s->framer);
       s->framer = NULL;
     }

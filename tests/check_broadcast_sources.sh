@@ -221,8 +221,10 @@ relay)
   # The listener's stream is whole MPEG-1 Layer III frames back to back: an
   # ICY block left in the audio (one every metaint bytes) would break the
   # chain each time. The one place allowed to break it is where icecast2 was
-  # killed: the frame it was sending is cut short (a truncated frame, shorter
-  # than any whole one), and a decoder reports just that one.
+  # killed: the frame it was sending is cut short. The broadcaster drops that
+  # cut tail of the old connection (station_source.tail_dropped_bytes), but
+  # the restarted server may begin the new one mid-frame (shorter than any
+  # whole frame), and a decoder reports just that one.
   python3 - "$work/out.mp3" <<'PY' || fail "not a clean chain of MP3 frames"
 import sys
 d = open(sys.argv[1], "rb").read()
