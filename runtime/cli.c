@@ -73,30 +73,19 @@ static const flags_opt f_join[] = {
 };
 
 static const flags_opt f_peers[] = {
-    {.kind = FLAGS_U64,
-     .name = "peers",
-     .meta = "N",
-     FLAGS_AT(rt_options, peers),
-     .min = 1,
-     .max = RT_PEERS_MAX,
-     .help = "host N peers in this process on ports PORT..PORT+N-1; peer 0 joins "
-             "--join, the others join peer 0"},
+    {FLAGS_OPT_U64(rt_options, peers, "peers", "N", 1, RT_PEERS_MAX,
+                   "host N peers in this process on ports PORT..PORT+N-1; peer 0 joins "
+                   "--join, the others join peer 0")},
     MS_FLAG("join-spread-ms", join_spread_ms, 0, 60000, NULL,
             "pause between the joins of hosted peers"),
     {.kind = FLAGS_END},
 };
 
 static const flags_opt f_overlay[] = {
-    {.kind = FLAGS_U64,
-     .name = "capacity",
-     .meta = "N",
-     FLAGS_AT(rt_options, capacity),
-     .min = 0,
-     .max = 4096,
-     .attrs = FLAGS_GIVEN,
-     .given = offsetof(rt_options, capacity_set),
-     .dflt = "16, the number of stripes",
-     .help = "children a peer forwards to over all stripes"},
+    {FLAGS_OPT_U64(rt_options, capacity, "capacity", "N", 0, 4096,
+                   "children a peer forwards to over all stripes"),
+     .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, capacity_set),
+     .dflt = "16, the number of stripes"},
     MS_FLAG(
         "heartbeat-ms", heartbeat_ms, 10, 3600000, "the core's 10000",
         "Scribe heartbeat period; Pastry's leaf-set heartbeat is 2x, its lease 3x, its "
@@ -115,38 +104,25 @@ static const flags_opt f_overlay[] = {
 };
 
 static const flags_opt f_channel[] = {
-    {.kind = FLAGS_STR,
-     .name = "channel",
-     .meta = "NAME",
-     FLAGS_AT(rt_options, channel),
-     .help = "the channel; its id is a hash of the name"},
+    {FLAGS_OPT_STR(rt_options, channel, "channel", "NAME",
+                   "the channel; its id is a hash of the name")},
     {.kind = FLAGS_END},
 };
 
 static const flags_opt f_station[] = {
-    {.kind = FLAGS_STR,
-     .name = "station",
-     .meta = "NAME",
-     FLAGS_AT(rt_options, station),
-     .attrs = FLAGS_REQUIRED,
-     .help = "the station (an Icecast-like mount name such as /live.opus; the leading "
-             "slash is optional); its stripes derive from the name"},
+    {FLAGS_OPT_STR(
+         rt_options, station, "station", "NAME",
+         "the station (an Icecast-like mount name such as /live.opus; the leading "
+         "slash is optional); its stripes derive from the name"),
+     .attrs = FLAGS_REQUIRED},
     {.kind = FLAGS_END},
 };
 
 static const flags_opt f_source[] = {
-    {.kind = FLAGS_STR,
-     .name = "source",
-     .meta = "FILE|-",
-     FLAGS_AT(rt_options, source),
-     .help = "be the source: stream FILE (or stdin) to the channel"},
-    {.kind = FLAGS_U64,
-     .name = "rate-kbps",
-     .meta = "R",
-     FLAGS_AT(rt_options, rate_kbps),
-     .min = 1,
-     .max = 10000000,
-     .help = "the source's rate in kbit/s"},
+    {FLAGS_OPT_STR(rt_options, source, "source", "FILE|-",
+                   "be the source: stream FILE (or stdin) to the channel")},
+    {FLAGS_OPT_U64(rt_options, rate_kbps, "rate-kbps", "R", 1, 10000000,
+                   "the source's rate in kbit/s")},
     MS_FLAG("start-delay-ms", start_delay_ms, 0, MS_MAX, NULL,
             "the source starts this long after its join"),
     MS_FLAG("flush-ms", flush_ms, 0, MS_MAX, NULL,
@@ -158,21 +134,14 @@ static const flags_opt f_source[] = {
 };
 
 static const flags_opt f_station_source[] = {
-    {.kind = FLAGS_STR,
-     .name = "source",
-     .meta = "FILE|-",
-     FLAGS_AT(rt_options, source),
-     .help = "feed the station from FILE (paced by the container's timestamps, or by "
-             "--rate-kbps where it has none) or stdin (paced by arrival); its end ends "
-             "the broadcast"},
-    {.kind = FLAGS_U64,
-     .name = "rate-kbps",
-     .meta = "R",
-     FLAGS_AT(rt_options, rate_kbps),
-     .min = 1,
-     .max = 10000000,
-     .help = "a FILE source's rate in kbit/s where its container carries no "
-             "timestamps"},
+    {FLAGS_OPT_STR(
+        rt_options, source, "source", "FILE|-",
+        "feed the station from FILE (paced by the container's timestamps, or by "
+        "--rate-kbps where it has none) or stdin (paced by arrival); its end ends "
+        "the broadcast")},
+    {FLAGS_OPT_U64(rt_options, rate_kbps, "rate-kbps", "R", 1, 10000000,
+                   "a FILE source's rate in kbit/s where its container carries no "
+                   "timestamps")},
     MS_FLAG("start-delay-ms", start_delay_ms, 0, MS_MAX, NULL,
             "the source starts this long after its join"),
     MS_FLAG("flush-ms", flush_ms, 0, MS_MAX, NULL,
@@ -194,18 +163,13 @@ static const flags_opt f_ingest[] = {
              "ezstream) that connects here as to Icecast 2.4: a PUT or SOURCE on the "
              "station's mount with user 'source', or SHOUTcast v1 on PORT+1; one source "
              "at a time, and sources may come and go (docs/broadcast.md)"},
-    {.kind = FLAGS_STR,
-     .name = "source-password",
-     .meta = "PW",
-     FLAGS_AT(rt_options, source_password),
-     .help = "the sources' password (visible to local users in the process list: "
-             "prefer --source-password-file)"},
-    {.kind = FLAGS_STR,
-     .name = "source-password-file",
-     .meta = "FILE",
-     FLAGS_AT(rt_options, source_password_file),
-     .help = "read the sources' password from FILE once at start (one line; its line "
-             "end is removed)"},
+    {FLAGS_OPT_STR(rt_options, source_password, "source-password", "PW",
+                   "the sources' password (visible to local users in the process list: "
+                   "prefer --source-password-file)")},
+    {FLAGS_OPT_STR(
+        rt_options, source_password_file, "source-password-file", "FILE",
+        "read the sources' password from FILE once at start (one line; its line "
+        "end is removed)")},
     {.kind = FLAGS_END},
 };
 
@@ -230,13 +194,11 @@ static int parse_relay(void *opts, const char *v, char *why, size_t whylen) {
 
 /* The broadcast's other sources: the built-in encoder and the relay. */
 static const flags_opt f_station_inputs[] = {
-    {.kind = FLAGS_STR,
-     .name = "input",
-     .meta = "FILE|-",
-     FLAGS_AT(rt_options, input),
-     .help = "instead of --source: PCM to encode (a 16-bit PCM WAV file, or raw with "
-             "--input-format), read at real time from FILE or as it arrives on stdin; "
-             "its end ends the broadcast"},
+    {FLAGS_OPT_STR(
+        rt_options, input, "input", "FILE|-",
+        "instead of --source: PCM to encode (a 16-bit PCM WAV file, or raw with "
+        "--input-format), read at real time from FILE or as it arrives on stdin; "
+        "its end ends the broadcast")},
     {.kind = FLAGS_CUSTOM,
      .name = "encode",
      .meta = "opus[:KBPS]|flac",
@@ -251,12 +213,9 @@ static const flags_opt f_station_inputs[] = {
      .dflt = "a WAV header",
      .help = "--input is raw signed 16-bit little-endian PCM at RATE Hz with CHANNELS "
              "interleaved channels"},
-    {.kind = FLAGS_STR,
-     .name = "title",
-     .meta = "TEXT",
-     FLAGS_AT(rt_options, title),
-     .help = "with --input: the title in the stream's comment header and the "
-             "station's now playing"},
+    {FLAGS_OPT_STR(rt_options, title, "title", "TEXT",
+                   "with --input: the title in the stream's comment header and the "
+                   "station's now playing")},
     {.kind = FLAGS_CUSTOM,
      .name = "relay",
      .meta = "URL",
@@ -268,49 +227,36 @@ static const flags_opt f_station_inputs[] = {
 };
 
 static const flags_opt f_output[] = {
-    {.kind = FLAGS_STR,
-     .name = "output",
-     .meta = "FILE|-",
-     FLAGS_AT(rt_options, output),
-     .help = "write the received stream (in order, exactly the source's bytes) to FILE "
-             "or stdout; with --peers > 1 FILE must contain %i (peer index) or %p "
-             "(port)"},
+    {FLAGS_OPT_STR(
+        rt_options, output, "output", "FILE|-",
+        "write the received stream (in order, exactly the source's bytes) to FILE "
+        "or stdout; with --peers > 1 FILE must contain %i (peer index) or %p "
+        "(port)")},
     {.kind = FLAGS_END},
 };
 
 static const flags_opt f_station_output[] = {
-    {.kind = FLAGS_STR,
-     .name = "output",
-     .meta = "FILE|-",
-     FLAGS_AT(rt_options, output),
-     .help = "write the station to FILE or stdout: its codec headers, then whole media "
-             "units from the first point a decoder can start at; closed (EOF) when the "
-             "broadcast ends, which ends the process; with --peers > 1 FILE must "
-             "contain %i (peer index) or %p (port); without it the peer only relays"},
+    {FLAGS_OPT_STR(
+        rt_options, output, "output", "FILE|-",
+        "write the station to FILE or stdout: its codec headers, then whole media "
+        "units from the first point a decoder can start at; closed (EOF) when the "
+        "broadcast ends, which ends the process; with --peers > 1 FILE must "
+        "contain %i (peer index) or %p (port); without it the peer only relays")},
     {.kind = FLAGS_END},
 };
 
 static const flags_opt f_receive[] = {
     MS_FLAG("buffer-ms", buffer_ms, 1, 600000, "the core's 5000",
             "playout buffer: how long a generation may take"),
-    {.kind = FLAGS_U64,
-     .name = "window-gens",
-     .meta = "N",
-     FLAGS_AT(rt_options, window_gens),
-     .min = 1,
-     .max = SC_STREAM_WINDOW_MAX,
-     .dflt = "the core's 128",
-     .help = "generations a receiver holds; should cover --buffer-ms of stream at the "
-             "source's rate (12 KB a generation by default), or the window bounds the "
-             "buffer"},
-    {.kind = FLAGS_U64,
-     .name = "repair-asks",
-     .meta = "N",
-     FLAGS_AT(rt_options, repair_asks),
-     .min = 1,
-     .max = 1000,
-     .dflt = "the core's 32",
-     .help = "repair requests a receiver sends for one generation"},
+    {FLAGS_OPT_U64(
+         rt_options, window_gens, "window-gens", "N", 1, SC_STREAM_WINDOW_MAX,
+         "generations a receiver holds; should cover --buffer-ms of stream at the "
+         "source's rate (12 KB a generation by default), or the window bounds the "
+         "buffer"),
+     .dflt = "the core's 128"},
+    {FLAGS_OPT_U64(rt_options, repair_asks, "repair-asks", "N", 1, 1000,
+                   "repair requests a receiver sends for one generation"),
+     .dflt = "the core's 32"},
     {.kind = FLAGS_END},
 };
 
@@ -321,10 +267,8 @@ static const flags_opt f_root_refresh[] = {
 };
 
 static const flags_opt f_no_stream[] = {
-    {.kind = FLAGS_CLEAR,
-     .name = "no-stream",
-     FLAGS_AT(rt_options, stream),
-     .help = "build the forest only (no data plane)"},
+    {FLAGS_OPT_CLEAR(rt_options, stream, "no-stream",
+                     "build the forest only (no data plane)")},
     {.kind = FLAGS_END},
 };
 
@@ -332,13 +276,8 @@ static const flags_opt f_impair[] = {
     {.kind = FLAGS_SECTION,
      .name = "Impairment of every hosted peer's sends (for "
              "experiments)"},
-    {.kind = FLAGS_F64,
-     .name = "loss",
-     .meta = "P",
-     FLAGS_AT(rt_options, impair.loss),
-     .fmin = 0,
-     .fmax = 1,
-     .help = "drop each datagram with probability P"},
+    {FLAGS_OPT_F64(rt_options, impair.loss, "loss", "P", 0, 1,
+                   "drop each datagram with probability P")},
     {.kind = FLAGS_U64,
      .name = "delay-ms",
      .meta = "D",
@@ -353,47 +292,33 @@ static const flags_opt f_impair[] = {
      .max = 60000,
      .scale = MS_TO_NS,
      .help = "plus uniform 0..J ms, which may reorder"},
-    {.kind = FLAGS_U64,
-     .name = "upload-kbps",
-     .meta = "R",
-     FLAGS_AT(rt_options, impair.rate_bps),
-     .min = 1,
-     .max = 100000000,
-     .scale = 1000,
-     .dflt = "unlimited",
-     .help = "upload limit in kbit/s (28 bytes of IP+UDP counted per datagram), FIFO "
-             "queue"},
-    {.kind = FLAGS_U64,
-     .name = "queue-ms",
-     .meta = "Q",
-     FLAGS_AT(rt_options, impair.queue_ns_max),
-     .min = 1,
-     .max = 60000,
-     .scale = MS_TO_NS,
-     .help = "longest wait in that queue before tail drop; it holds at most 4096 "
-             "datagrams"},
+    {FLAGS_OPT_U64(
+         rt_options, impair.rate_bps, "upload-kbps", "R", 1, 100000000,
+         "upload limit in kbit/s (28 bytes of IP+UDP counted per datagram), FIFO "
+         "queue"),
+     .scale = 1000, .dflt = "unlimited"},
+    {FLAGS_OPT_U64(rt_options, impair.queue_ns_max, "queue-ms", "Q", 1, 60000,
+                   "longest wait in that queue before tail drop; it holds at most 4096 "
+                   "datagrams"),
+     .scale = MS_TO_NS},
     {.kind = FLAGS_END},
 };
 
 static const flags_opt f_counters[] = {
     {.kind = FLAGS_SECTION, .name = "Counters and departure"},
-    {.kind = FLAGS_STR,
-     .name = "stats",
-     .meta = "FILE|-",
-     FLAGS_AT(rt_options, stats),
-     .help = "JSON counters of every hosted peer (peers known, stripes attached, stream "
-             "continuity and latency, datagrams and bytes in/out, drops by reason), "
-             "written on SIGUSR1, every --stats-interval-ms, and at exit"},
+    {FLAGS_OPT_STR(
+        rt_options, stats, "stats", "FILE|-",
+        "JSON counters of every hosted peer (peers known, stripes attached, stream "
+        "continuity and latency, datagrams and bytes in/out, drops by reason), "
+        "written on SIGUSR1, every --stats-interval-ms, and at exit")},
     MS_FLAG("stats-interval-ms", stats_interval_ms, 0, MS_MAX, "0, never",
             "also write them this often"),
     MS_FLAG(
         "grace-ms", grace_ms, 0, MS_MAX, NULL,
         "on SIGINT/SIGTERM: leave politely (children are told and re-parent), keep "
         "forwarding MS, then leave the parents and exit; a second signal exits at once"),
-    {.kind = FLAGS_SET,
-     .name = "verbose",
-     FLAGS_AT(rt_options, verbose),
-     .help = "log joins, attachments and departures to stderr"},
+    {FLAGS_OPT_SET(rt_options, verbose, "verbose",
+                   "log joins, attachments and departures to stderr")},
     {.kind = FLAGS_END},
 };
 
