@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 #include "err.h"
 
 #define NEVER UINT64_MAX
@@ -59,6 +61,16 @@ struct sc_channel {
   uint32_t ask_rr;                    /* rotates the peers asked */
   uint64_t probed_ns[SC_STRIPES_MAX]; /* last probe of each stripe's parent */
   sc_channel_stats st;
+  /* The signed stream (cfg.auth). */
+  size_t piece_bytes;
+  sc_auth_signer *signer;     /* source */
+  sc_chunk *sign_chunks;      /* source: the generation being cut [stripes] */
+  uint8_t *sign_data;         /* [stripes][chunk_bytes] */
+  uint8_t *sign_pieces;       /* [stripes][piece_bytes] */
+  sc_auth_verifier *verifier; /* receiver */
+  uint64_t now;               /* of the call in progress, for verdicts */
+  uint64_t blamed_ns[SC_STRIPES_MAX];
+  uint8_t scratch[SC_CHUNK_BYTES_MAX]; /* a chunk and its piece, to send */
 };
 
 void sc_channel_config_default(sc_channel_config *c) {
@@ -76,6 +88,9 @@ void sc_channel_config_default(sc_channel_config *c) {
   c->stall_ns = 1000000000ull;
   c->probe_timeout_ns = 500000000ull;
   c->root_ack_timeout_ns = 1000000000ull;
+  c->auth = false;
+  memset(c->auth_pk, 0, sizeof c->auth_pk);
+  memset(c->auth_sk, 0, sizeof c->auth_sk);
 }
 
 /* ---------------------------------------------------------------- source */
@@ -167,8 +182,36 @@ static void publish(sc_channel *c, unsigned i, const sc_msg_multicast *mc, uint6
     locate_root(c, i, now);
 }
 
+static void publish_chunk(sc_channel *c, const sc_chunk *ch, const uint8_t *piece,
+                          uint64_t now);
+
+/* The signed stream: the generation's chunks are kept until the last is
+ * cut (in the same call), signed, and published with their pieces. */
+static void source_emit_signed(sc_channel *c, const sc_chunk *ch, uint64_t now) {
+  const size_t cb = c->cfg.stream.chunk_bytes;
+  sc_chunk *k = &c->sign_chunks[ch->index];
+  *k = *ch;
+  memcpy(c->sign_data + ch->index * cb, ch->data, cb);
+  k->data = c->sign_data + ch->index * cb;
+  if (ch->index + 1u < c->stripes) return;
+  if (sc_auth_sign(c->signer, c->sign_chunks, c->sign_pieces) != SC_OK) return;
+  for (unsigned i = 0; i < c->stripes; i++)
+    publish_chunk(c, &c->sign_chunks[i], c->sign_pieces + i * c->piece_bytes, now);
+}
+
 static void source_emit(void *user, const sc_chunk *ch, uint64_t now) {
   sc_channel *c = user;
+  if (c->signer) {
+    source_emit_signed(c, ch, now);
+    return;
+  }
+  publish_chunk(c, ch, NULL, now);
+}
+
+/* Publishes chunk ch, with its manifest piece behind the payload when
+ * signed. */
+static void publish_chunk(sc_channel *c, const sc_chunk *ch, const uint8_t *piece,
+                          uint64_t now) {
   sc_msg_multicast m;
   memset(&m, 0, sizeof(m));
   m.group = c->stripe_id[ch->index];
@@ -179,6 +222,12 @@ static void source_emit(void *user, const sc_chunk *ch, uint64_t now) {
   m.epoch = ch->epoch;
   m.len = (uint16_t)c->cfg.stream.chunk_bytes;
   m.data = ch->data; /* NULL in symbolic mode: a payload nobody reads */
+  if (piece) {
+    memcpy(c->scratch, ch->data, m.len);
+    memcpy(c->scratch + m.len, piece, c->piece_bytes);
+    m.len = (uint16_t)(m.len + c->piece_bytes);
+    m.data = c->scratch;
+  }
   c->st.chunks_published++;
   publish(c, ch->index, &m, now);
 }
@@ -304,17 +353,8 @@ static uint64_t repair_wait(const sc_channel *c) {
 }
 
 /* Hands a chunk to the receiver; returns its verdict. */
-static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
-                      uint64_t now) {
-  sc_chunk ch = {
-      .gen = m->seq,
-      .src_ts_ns = m->sent_ns,
-      .gen_bytes = m->gen_bytes,
-      .epoch = m->epoch,
-      .index = (uint8_t)index,
-      .data = c->cfg.stream.symbolic ? NULL : m->data,
-      .datalen = c->cfg.stream.symbolic ? 0 : m->len,
-  };
+static int take(sc_channel *c, const sc_chunk *chp, uint64_t now) {
+  sc_chunk ch = *chp;
   int rv = sc_stream_receiver_recv(c->rx, &ch, now);
   if (rv == SC_ERR_TOO_LARGE) {
     /* Beyond the window: after a long gap, start playout afresh (a forged
@@ -331,6 +371,103 @@ static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
   if (rv == SC_STREAM_STORED && c->slots && c->repair_check_ns == NEVER)
     c->repair_check_ns = now + repair_wait(c);
   return rv;
+}
+
+static sc_chunk chunk_of(const sc_channel *c, unsigned index, const sc_msg_multicast *m) {
+  sc_chunk ch = {
+      .gen = m->seq,
+      .src_ts_ns = m->sent_ns,
+      .gen_bytes = m->gen_bytes,
+      .epoch = m->epoch,
+      .index = (uint8_t)index,
+      .data = c->cfg.stream.symbolic ? NULL : m->data,
+      .datalen = c->cfg.stream.symbolic ? 0 : m->len,
+  };
+  return ch;
+}
+
+static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
+                      uint64_t now) {
+  sc_chunk ch = chunk_of(c, index, m);
+  return take(c, &ch, now);
+}
+
+/* ------------------------------------------------------ the signed stream */
+
+/* A verified chunk's tag: where it came from. */
+#define TAG_TREE     (1ull << 63) /* down a stripe (forward it); else a repair */
+#define TAG_DEPTH(t) ((uint16_t)((t) & 0xffffu))
+
+/* The message that carries chunk ch and its piece (c->scratch). Returns
+ * false when the manifest of its generation is no longer kept. */
+static bool signed_msg(sc_channel *c, const sc_chunk *ch, sc_msg_multicast *m) {
+  const size_t cb = c->cfg.stream.chunk_bytes;
+  if (sc_auth_verifier_piece(c->verifier, ch->epoch, ch->gen, ch->index,
+                             c->scratch + cb) != SC_OK)
+    return false;
+  memcpy(c->scratch, ch->data, cb);
+  memset(m, 0, sizeof *m);
+  m->group = c->stripe_id[ch->index];
+  m->seq = (uint32_t)ch->gen;
+  m->sent_ns = ch->src_ts_ns;
+  m->gen_bytes = ch->gen_bytes;
+  m->epoch = ch->epoch;
+  m->len = (uint16_t)(cb + c->piece_bytes);
+  m->data = c->scratch;
+  return true;
+}
+
+/* A forged or replayed chunk: a parent that sent one down a stripe had it
+ * verified before (every peer verifies before it forwards), so the parent
+ * made it; look for another (at most once a SC_CHANNEL_BLAME_GAP_NS). */
+static void blame(sc_channel *c, unsigned index, bool tree, uint64_t now) {
+  if (!tree || index >= c->stripes) return;
+  if (c->blamed_ns[index] && now - c->blamed_ns[index] < SC_CHANNEL_BLAME_GAP_NS) return;
+  c->blamed_ns[index] = now;
+  c->st.auth_parent_switches++;
+  (void)sc_scribe_switch_parent(c->host.scribe,
+                                sc_splitstream_group(c->host.forest, index), now);
+}
+
+/* An authentic chunk: play it, and forward it down its stripe. */
+static void accept_chunk(sc_channel *c, const sc_chunk *ch, uint64_t tag, uint64_t now) {
+  int rv = take(c, ch, now);
+  if (!(tag & TAG_TREE)) {
+    if (rv == SC_STREAM_STORED) c->st.repair_chunks_got++;
+    return;
+  }
+  sc_msg_multicast m;
+  if (!signed_msg(c, ch, &m)) return;
+  m.depth = TAG_DEPTH(tag);
+  (void)sc_scribe_multicast_children(c->host.scribe, &m, now);
+}
+
+static void on_verdict(void *user, const sc_chunk *ch, uint64_t tag, int verdict) {
+  sc_channel *c = user;
+  if (verdict == SC_AUTH_GOOD)
+    accept_chunk(c, ch, tag, c->now);
+  else
+    blame(c, ch->index, (tag & TAG_TREE) != 0, c->now);
+}
+
+/* A chunk of the signed stream, down a stripe (tree) or a repair answer. */
+static void offer_signed(sc_channel *c, unsigned index, const sc_msg_multicast *m,
+                         bool tree, uint64_t now) {
+  const size_t cb = c->cfg.stream.chunk_bytes;
+  sc_chunk ch = chunk_of(c, index, m);
+  ch.datalen = m->data && m->len == cb + c->piece_bytes ? cb : 0;
+  const uint8_t *piece = ch.datalen ? m->data + cb : NULL;
+  uint64_t tag = (tree ? TAG_TREE : 0) | m->depth;
+  c->now = now;
+  int rv = sc_auth_verifier_offer(c->verifier, &ch, piece, tag);
+  if (rv == SC_AUTH_GOOD)
+    accept_chunk(c, &ch, tag, now);
+  else if (rv == SC_AUTH_FORGED || rv == SC_AUTH_REPLAYED || rv == SC_ERR_INVALID)
+    blame(c, index, tree, now);
+}
+
+bool sc_channel_verifies(const sc_channel *c) {
+  return c->verifier != NULL;
 }
 
 /* A newer generation arrived: any stripe silent for stall_ns while the
@@ -363,7 +500,10 @@ void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast
   if (c->rx == NULL || stripe >= c->stripes) return;
   c->st.stripe_chunks++;
   c->last_chunk_ns[stripe] = now;
-  (void)take_chunk(c, stripe, m, now);
+  if (c->verifier)
+    offer_signed(c, stripe, m, true, now);
+  else
+    (void)take_chunk(c, stripe, m, now);
   if (m->seq + 1ull > c->newest_gen) {
     c->newest_gen = m->seq + 1ull;
     if (c->cfg.stall_ns) check_stalls(c, now);
@@ -502,6 +642,17 @@ static void serve(sc_channel *c, const sc_msg *req) {
     memset(&m, 0, sizeof(m));
     m.type = SC_MSG_MULTICAST;
     m.sender = *sc_pastry_self(c->host.pastry);
+    if (c->verifier) {
+      /* Only with its piece: without it the asker could not verify it. */
+      if (!signed_msg(c, &ch, &m.u.multicast)) {
+        c->st.auth_unsigned_served++;
+        continue;
+      }
+      m.u.multicast.repair = 1;
+      c->host.send(c->host.user, req->sender.addr, &m);
+      sent++;
+      continue;
+    }
     m.u.multicast.group = c->stripe_id[i];
     m.u.multicast.seq = (uint32_t)ch.gen;
     m.u.multicast.sent_ns = ch.src_ts_ns;
@@ -522,6 +673,26 @@ static void serve(sc_channel *c, const sc_msg *req) {
 }
 
 /* ------------------------------------------------------------- lifecycle */
+
+/* The signed stream's signer (source) or verifier (receiver). */
+static int auth_new(sc_channel *c, bool source) {
+  const sc_stream_config *sc = &c->cfg.stream;
+  const sc_alloc *a = c->alloc;
+  c->piece_bytes = sc_auth_piece_bytes(sc->data_chunks, sc->parity_chunks);
+  if (sc->symbolic || c->piece_bytes == 0 ||
+      sc->chunk_bytes + c->piece_bytes > SC_CHUNK_BYTES_MAX)
+    return SC_ERR_INVALID;
+  if (!source)
+    return sc_auth_verifier_new(&c->verifier, c->cfg.auth_pk, &c->channel,
+                                sc->data_chunks, sc->parity_chunks, sc->chunk_bytes,
+                                sc->window_gens, on_verdict, c, a);
+  c->sign_chunks = a->calloc(c->stripes, sizeof(sc_chunk), a->user);
+  c->sign_data = a->calloc(c->stripes, sc->chunk_bytes, a->user);
+  c->sign_pieces = a->calloc(c->stripes, c->piece_bytes, a->user);
+  if (!c->sign_chunks || !c->sign_data || !c->sign_pieces) return SC_ERR_NOMEM;
+  return sc_auth_signer_new(&c->signer, c->cfg.auth_sk, &c->channel, sc->data_chunks,
+                            sc->parity_chunks, sc->chunk_bytes, a);
+}
 
 int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
                    const sc_id *channel, const sc_channel_host *host,
@@ -550,6 +721,10 @@ int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
     c->roots[i].refresh_ns = NEVER;
   }
   int rv;
+  if (cfg->auth) {
+    rv = auth_new(c, source);
+    if (rv != SC_OK) goto fail;
+  }
   if (source) {
     c->pending = alloc->calloc((size_t)stripes * SC_CHANNEL_PENDING_MAX,
                                sizeof(pending_chunk), alloc->user);
@@ -582,6 +757,12 @@ void sc_channel_del(sc_channel *c) {
   sc_stream_receiver_del(c->rx);
   if (c->pending) a->free(c->pending, a->user);
   if (c->slots) a->free(c->slots, a->user);
+  sc_auth_signer_del(c->signer);
+  sc_auth_verifier_del(c->verifier);
+  if (c->sign_chunks) a->free(c->sign_chunks, a->user);
+  if (c->sign_data) a->free(c->sign_data, a->user);
+  if (c->sign_pieces) a->free(c->sign_pieces, a->user);
+  sodium_memzero(c->cfg.auth_sk, sizeof c->cfg.auth_sk);
   a->free(c, a->user);
 }
 
@@ -626,6 +807,10 @@ int sc_channel_recv(sc_channel *c, const sc_msg *m, uint64_t now) {
       return SC_ERR_INVALID;
     }
     if (c->rx == NULL) return SC_OK;
+    if (c->verifier) {
+      offer_signed(c, (unsigned)i, &m->u.multicast, false, now);
+      return SC_OK;
+    }
     if (take_chunk(c, (unsigned)i, &m->u.multicast, now) == SC_STREAM_STORED)
       c->st.repair_chunks_got++;
     return SC_OK;
@@ -684,6 +869,7 @@ void sc_channel_handle_expiry(sc_channel *c, uint64_t now) {
 
 void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out) {
   *out = c->st;
+  if (c->verifier) sc_auth_verifier_get_stats(c->verifier, &out->auth);
   if (c->rx)
     sc_stream_receiver_get_stats(c->rx, &out->stream);
   else
@@ -696,5 +882,7 @@ size_t sc_channel_mem_bytes(const sc_channel *c) {
   if (c->pending)
     n += (size_t)c->stripes * SC_CHANNEL_PENDING_MAX * sizeof(pending_chunk);
   if (c->slots) n += SC_CHANNEL_REPAIR_SLOTS * sizeof(repair_slot);
+  if (c->verifier) n += sc_auth_verifier_mem_bytes(c->verifier);
+  if (c->signer) n += (size_t)c->stripes * (c->cfg.stream.chunk_bytes + c->piece_bytes);
   return n;
 }

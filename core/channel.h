@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "alloc.h"
+#include "auth.h"
 #include "msg.h"
 #include "pastry.h"
 #include "scribe.h"
@@ -82,7 +83,20 @@ typedef struct sc_channel_config {
   /* Source: a root that acknowledges none of two chunks sent this long ago
    * is suspected; default 1 s. */
   uint64_t root_ack_timeout_ns;
+  /* The signed stream (core/auth.h; docs/ARCHITECTURE.md §3, "Signed
+   * stream"); default off. A source signs every generation with auth_sk;
+   * a receiver verifies every chunk against auth_pk before it plays or
+   * forwards it, and a chunk carries its manifest piece behind its payload
+   * (len = chunk_bytes + sc_auth_piece_bytes(d, p)). Needs real payload
+   * (not symbolic). The host calls sodium_init() first. */
+  bool auth;
+  uint8_t auth_pk[SC_AUTH_PK_BYTES];
+  uint8_t auth_sk[SC_AUTH_SK_BYTES]; /* a source's; unused by a receiver */
 } sc_channel_config;
+
+/* A parent that sent a forged or replayed chunk is replaced at most this
+ * often a stripe (each search takes a while to find one). */
+#define SC_CHANNEL_BLAME_GAP_NS 1000000000ull
 
 void sc_channel_config_default(sc_channel_config *c);
 
@@ -112,6 +126,12 @@ typedef struct sc_channel_stats {
   uint64_t parent_probes;   /* stalled stripes' parents probed */
   uint64_t parent_switches; /* stalled stripes whose live parent was replaced */
   uint64_t msgs_invalid;    /* malformed channel messages dropped */
+  /* The signed stream: the verifier's counters (chunks good, forged,
+   * replayed, ...; zero when off) and the parents replaced for sending a
+   * forged or replayed chunk down a stripe. */
+  sc_auth_stats auth;
+  uint64_t auth_parent_switches;
+  uint64_t auth_unsigned_served; /* repair asks for chunks whose manifest is gone */
 } sc_channel_stats;
 
 typedef struct sc_channel sc_channel;
@@ -152,6 +172,10 @@ void sc_channel_set_join_time(sc_channel *c, uint64_t join_ns);
 /* A chunk that came down stripe `stripe`'s tree. */
 void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast *m,
                           uint64_t now);
+/* True when the channel verifies its stripes' chunks (cfg.auth, a
+ * receiver): it then forwards them itself once verified, and Scribe must
+ * not (the node's hold policy). */
+bool sc_channel_verifies(const sc_channel *c);
 /* True for the messages the channel handles: REPAIR_REQ, MULTICAST with
  * repair set, SCRIBE_ROOT. */
 bool sc_channel_handles(const sc_msg *msg);

@@ -958,6 +958,7 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
   s->multicasts_recv++;
   if (gr->member && s->pol.multicast) s->pol.multicast(s->user, g, in, now);
   gr = &s->groups[g];
+  if (gr->member && s->pol.multicast_hold && s->pol.multicast_hold(s->user, g)) return;
   if (gr->nchildren == 0) return;
   sc_msg m;
   m.type = SC_MSG_MULTICAST;
@@ -965,6 +966,21 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
   m.u.multicast.depth = (uint16_t)(in->depth + 1);
   for (uint32_t i = 0; i < gr->nchildren; i++)
     scribe_send(s, gr->children[i].addr, &m);
+}
+
+int sc_scribe_multicast_children(sc_scribe *s, const sc_msg_multicast *mc, uint64_t now) {
+  (void)now;
+  int g = sc_scribe_group_find(s, &mc->group);
+  if (g < 0) return SC_ERR_NOT_FOUND;
+  const scribe_group *gr = &s->groups[g];
+  sc_msg m;
+  m.type = SC_MSG_MULTICAST;
+  m.u.multicast = *mc;
+  m.u.multicast.depth = (uint16_t)(mc->depth + 1);
+  m.u.multicast.repair = 0;
+  for (uint32_t i = 0; i < gr->nchildren; i++)
+    scribe_send(s, gr->children[i].addr, &m);
+  return SC_OK;
 }
 
 int sc_scribe_publish_local(sc_scribe *s, const sc_msg_multicast *mc, uint64_t now) {

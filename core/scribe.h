@@ -98,6 +98,10 @@ typedef struct sc_scribe_policy {
   void (*anycast_failed)(void *user, const sc_id *group, uint64_t app_id, uint64_t now);
   /* A multicast on group g arrived (before it goes on to the children). */
   void (*multicast)(void *user, unsigned g, const sc_msg_multicast *m, uint64_t now);
+  /* After the multicast hook, for a member of g: true keeps the message
+   * from the children; the owner forwards it later, if at all, with
+   * sc_scribe_multicast_children() (the signed stream verifies first). */
+  bool (*multicast_hold)(void *user, unsigned g);
   /* g's parent, or this peer's children, changed. */
   void (*tree_changed)(void *user, unsigned g, uint64_t now);
 } sc_scribe_policy;
@@ -154,6 +158,9 @@ int sc_scribe_locate_root(sc_scribe *s, const sc_id *group, uint64_t now);
  * root (a publisher that is its own stripe's root). Returns 0 or
  * SC_ERR_NOT_FOUND (not the root). */
 int sc_scribe_publish_local(sc_scribe *s, const sc_msg_multicast *mc, uint64_t now);
+/* Sends m (as received, at m->depth) to the current children of its group,
+ * at depth + 1: a multicast the policy held. Returns 0 or SC_ERR_NOT_FOUND. */
+int sc_scribe_multicast_children(sc_scribe *s, const sc_msg_multicast *m, uint64_t now);
 /* Starts an anycast toward group id carrying app_id (Scribe §2.3). */
 int sc_scribe_anycast(sc_scribe *s, const sc_id *group, uint64_t app_id, uint64_t now);
 

@@ -30,6 +30,52 @@ int sc_station_id(const char *name, sc_id *out) {
   return SC_OK;
 }
 
+void sc_station_key_id(const uint8_t pk[SC_STATION_KEY_BYTES], sc_id *out) {
+  static const char tag[] = "stripecast station key ";
+  uint8_t buf[sizeof tag - 1 + SC_STATION_KEY_BYTES];
+  memcpy(buf, tag, sizeof tag - 1);
+  memcpy(buf + sizeof tag - 1, pk, SC_STATION_KEY_BYTES);
+  *out = sc_id_hash(buf, sizeof buf);
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static bool parse_key(const char *hex, uint8_t pk[SC_STATION_KEY_BYTES]) {
+  if (strlen(hex) != SC_STATION_KEY_HEX_BYTES) return false;
+  for (size_t i = 0; i < SC_STATION_KEY_BYTES; i++) {
+    int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    pk[i] = (uint8_t)(hi << 4 | lo);
+  }
+  return true;
+}
+
+int sc_station_spec_parse(const char *spec, sc_station_spec *out) {
+  if (spec == NULL || out == NULL) return SC_ERR_INVALID;
+  memset(out, 0, sizeof *out);
+  const char *at = strrchr(spec, '@');
+  const char *key = at ? at + 1 : spec;
+  if (parse_key(key, out->pk)) {
+    size_t nlen = at ? (size_t)(at - spec) : 0;
+    if (nlen > SC_STATION_NAME_MAX) return SC_ERR_INVALID;
+    memcpy(out->name, spec, nlen);
+    sc_id unused;
+    if (nlen && sc_station_id(out->name, &unused) != SC_OK) return SC_ERR_INVALID;
+    out->is_signed = true;
+    sc_station_key_id(out->pk, &out->id);
+    return SC_OK;
+  }
+  if (at) return SC_ERR_INVALID; /* NAME@ with a key that is not one */
+  if (sc_station_id(spec, &out->id) != SC_OK) return SC_ERR_INVALID;
+  memcpy(out->name, spec, strlen(spec));
+  return SC_OK;
+}
+
 /* ------------------------------------------------------------ writer */
 
 int sc_station_writer_init(sc_station_writer *w, size_t gen_bytes,

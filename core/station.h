@@ -63,6 +63,30 @@ typedef enum {
  * characters), as Icecast's mount names have none. */
 int sc_station_id(const char *name, sc_id *out);
 
+/* A signed station's id: the hash of its Ed25519 public key (core/auth.h),
+ * so only the holder of the secret key can broadcast "the same" station;
+ * the name is then a label (the mount encoders use, INFO's station=). */
+#define SC_STATION_KEY_BYTES     32
+#define SC_STATION_KEY_HEX_BYTES 64
+void sc_station_key_id(const uint8_t pk[SC_STATION_KEY_BYTES], sc_id *out);
+
+/* A station as a listener names it (docs/broadcast.md, "Signed stations"):
+ *   KEYHEX        the public key, 64 hex digits: a signed station
+ *   NAME@KEYHEX   the same, with its name (a label, checked as a name)
+ *   NAME          an unsigned station (its id is the name's hash)
+ */
+typedef struct sc_station_spec {
+  bool is_signed;
+  uint8_t pk[SC_STATION_KEY_BYTES]; /* when is_signed */
+  char name[SC_STATION_NAME_MAX + 1]; /* empty for KEYHEX alone */
+  sc_id id;
+} sc_station_spec;
+
+/* Parses spec. Returns 0 or SC_ERR_INVALID (a bad name, a key that is not
+ * 64 hex digits). Whether the key is a valid Ed25519 point is checked where
+ * it is used (sc_auth_verifier_new). */
+int sc_station_spec_parse(const char *spec, sc_station_spec *out);
+
 /* ------------------------------------------------------------ writer */
 
 /* Where the writer's bytes go: the station source's sc_stream_source (write

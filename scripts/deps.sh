@@ -16,6 +16,7 @@ SC_DEPS=(
   libprotobuf-c-dev    # core/wire: the wire codec
   protobuf-c-compiler  # protoc-c generates proto/*.pb-c.[ch] into the build tree
   libisal-dev          # stream FEC: Reed-Solomon from ISA-L
+  libsodium-dev        # core/auth.c: the signed stream (Ed25519, BLAKE2b); stripecast keygen
   libcmocka-dev        # unit tests
   clang                # fuzz targets (libFuzzer), SC_FUZZ=ON
   clang-format         # scripts/format.sh and ctest format: version 14 (Debian 12's), pinned
