@@ -15,6 +15,17 @@
  * the stream for longer than the window: it restarts playout. */
 #define AHEAD_RESTART 64
 
+/* A chunk of the signed stream is its payload, its manifest piece and one
+ * byte that says whether the sender verified it before sending it
+ * (AUTH_VERIFIED): a peer that holds the generation's manifest checks a
+ * chunk before it forwards it; one that does not yet (fewer than d chunks
+ * of the generation arrived) forwards it at once, marked unverified, and
+ * judges it when the manifest is known. Holding unverified chunks until d
+ * arrive deadlocks the forest: every peer waits for chunks its parents hold
+ * (docs/ARCHITECTURE.md §3, "Signed stream"). */
+#define AUTH_VERIFIED   1u
+#define AUTH_FLAG_BYTES 1u
+
 typedef struct pending_chunk {
   sc_msg_multicast m; /* data points at bytes below when not symbolic */
   uint64_t sent_ns;   /* when sent to the current root; 0: not yet */
@@ -70,6 +81,12 @@ struct sc_channel {
   sc_auth_verifier *verifier; /* receiver */
   uint64_t now;               /* of the call in progress, for verdicts */
   uint64_t blamed_ns[SC_STRIPES_MAX];
+  uint32_t forged_unverified[SC_STRIPES_MAX]; /* in a row, from the stripe's parent */
+  /* The verdict on the chunk being offered when it comes through the
+   * callback inside the offer (-1: none). */
+  int inner_verdict;
+  uint64_t inner_gen;
+  unsigned inner_index;
   uint8_t scratch[SC_CHUNK_BYTES_MAX]; /* a chunk and its piece, to send */
 };
 
@@ -225,7 +242,8 @@ static void publish_chunk(sc_channel *c, const sc_chunk *ch, const uint8_t *piec
   if (piece) {
     memcpy(c->scratch, ch->data, m.len);
     memcpy(c->scratch + m.len, piece, c->piece_bytes);
-    m.len = (uint16_t)(m.len + c->piece_bytes);
+    c->scratch[m.len + c->piece_bytes] = AUTH_VERIFIED;
+    m.len = (uint16_t)(m.len + c->piece_bytes + AUTH_FLAG_BYTES);
     m.data = c->scratch;
   }
   c->st.chunks_published++;
@@ -394,76 +412,124 @@ static int take_chunk(sc_channel *c, unsigned index, const sc_msg_multicast *m,
 
 /* ------------------------------------------------------ the signed stream */
 
-/* A verified chunk's tag: where it came from. */
-#define TAG_TREE     (1ull << 63) /* down a stripe (forward it); else a repair */
-#define TAG_DEPTH(t) ((uint16_t)((t) & 0xffffu))
+/* A chunk's tag for the verifier: where it came from. */
+#define TAG_TREE      (1ull << 63) /* down a stripe; else a repair answer */
+#define TAG_SENDER_OK (1ull << 62) /* the sender said it verified it */
+#define TAG_DEPTH(t)  ((uint16_t)((t)&0xffffu))
 
-/* The message that carries chunk ch and its piece (c->scratch). Returns
- * false when the manifest of its generation is no longer kept. */
-static bool signed_msg(sc_channel *c, const sc_chunk *ch, sc_msg_multicast *m) {
+/* The message that carries chunk ch with piece and flag (in c->scratch). */
+static void signed_msg_with(sc_channel *c, const sc_chunk *ch, const uint8_t *piece,
+                            uint8_t flag, sc_msg_multicast *m) {
   const size_t cb = c->cfg.stream.chunk_bytes;
-  if (sc_auth_verifier_piece(c->verifier, ch->epoch, ch->gen, ch->index,
-                             c->scratch + cb) != SC_OK)
-    return false;
   memcpy(c->scratch, ch->data, cb);
+  if (piece != c->scratch + cb) memcpy(c->scratch + cb, piece, c->piece_bytes);
+  c->scratch[cb + c->piece_bytes] = flag;
   memset(m, 0, sizeof *m);
   m->group = c->stripe_id[ch->index];
   m->seq = (uint32_t)ch->gen;
   m->sent_ns = ch->src_ts_ns;
   m->gen_bytes = ch->gen_bytes;
   m->epoch = ch->epoch;
-  m->len = (uint16_t)(cb + c->piece_bytes);
+  m->len = (uint16_t)(cb + c->piece_bytes + AUTH_FLAG_BYTES);
   m->data = c->scratch;
+}
+
+/* A verified chunk's message (a forward, a repair answer). Returns false
+ * when the manifest of its generation is no longer kept. */
+static bool signed_msg(sc_channel *c, const sc_chunk *ch, sc_msg_multicast *m) {
+  uint8_t *piece = c->scratch + c->cfg.stream.chunk_bytes;
+  if (sc_auth_verifier_piece(c->verifier, ch->epoch, ch->gen, ch->index, piece) != SC_OK)
+    return false;
+  signed_msg_with(c, ch, piece, AUTH_VERIFIED, m);
   return true;
 }
 
-/* A forged or replayed chunk: a parent that sent one down a stripe had it
- * verified before (every peer verifies before it forwards), so the parent
- * made it; look for another (at most once a SC_CHANNEL_BLAME_GAP_NS). */
-static void blame(sc_channel *c, unsigned index, bool tree, uint64_t now) {
-  if (!tree || index >= c->stripes) return;
+static void forward(sc_channel *c, sc_msg_multicast *m, uint64_t tag, uint64_t now) {
+  m->depth = TAG_DEPTH(tag);
+  (void)sc_scribe_multicast_children(c->host.scribe, m, now);
+}
+
+/* A forged or replayed chunk down stripe index. A parent that said it
+ * verified it made it (every peer checks what it can before forwarding):
+ * look for another parent at once. One that forwarded it unverified may be
+ * an honest peer below a forger, which finds out as soon as its own
+ * manifest is known and replaces its parent: only SC_CHANNEL_UNVERIFIED_MAX
+ * forged chunks in a row from it make us look for another. At most one
+ * search a SC_CHANNEL_BLAME_GAP_NS a stripe. */
+static void blame(sc_channel *c, unsigned index, uint64_t tag, uint64_t now) {
+  if (!(tag & TAG_TREE) || index >= c->stripes) return;
+  if (!(tag & TAG_SENDER_OK) && ++c->forged_unverified[index] < SC_CHANNEL_UNVERIFIED_MAX)
+    return;
   if (c->blamed_ns[index] && now - c->blamed_ns[index] < SC_CHANNEL_BLAME_GAP_NS) return;
   c->blamed_ns[index] = now;
+  c->forged_unverified[index] = 0;
   c->st.auth_parent_switches++;
   (void)sc_scribe_switch_parent(c->host.scribe,
                                 sc_splitstream_group(c->host.forest, index), now);
 }
 
-/* An authentic chunk: play it, and forward it down its stripe. */
+/* An authentic chunk: to the receiver (a repair answer that was new is
+ * counted as got). */
 static void accept_chunk(sc_channel *c, const sc_chunk *ch, uint64_t tag, uint64_t now) {
   int rv = take(c, ch, now);
-  if (!(tag & TAG_TREE)) {
-    if (rv == SC_STREAM_STORED) c->st.repair_chunks_got++;
-    return;
-  }
-  sc_msg_multicast m;
-  if (!signed_msg(c, ch, &m)) return;
-  m.depth = TAG_DEPTH(tag);
-  (void)sc_scribe_multicast_children(c->host.scribe, &m, now);
+  if (tag & TAG_TREE)
+    c->forged_unverified[ch->index] = 0;
+  else if (rv == SC_STREAM_STORED)
+    c->st.repair_chunks_got++;
 }
 
 static void on_verdict(void *user, const sc_chunk *ch, uint64_t tag, int verdict) {
   sc_channel *c = user;
+  if (ch->index == c->inner_index && ch->gen == c->inner_gen) c->inner_verdict = verdict;
   if (verdict == SC_AUTH_GOOD)
     accept_chunk(c, ch, tag, c->now);
   else
-    blame(c, ch->index, (tag & TAG_TREE) != 0, c->now);
+    blame(c, ch->index, tag, c->now);
 }
 
 /* A chunk of the signed stream, down a stripe (tree) or a repair answer. */
 static void offer_signed(sc_channel *c, unsigned index, const sc_msg_multicast *m,
                          bool tree, uint64_t now) {
   const size_t cb = c->cfg.stream.chunk_bytes;
+  const bool shaped = m->data && m->len == cb + c->piece_bytes + AUTH_FLAG_BYTES;
   sc_chunk ch = chunk_of(c, index, m);
-  ch.datalen = m->data && m->len == cb + c->piece_bytes ? cb : 0;
-  const uint8_t *piece = ch.datalen ? m->data + cb : NULL;
+  ch.datalen = shaped ? cb : 0;
+  const uint8_t *piece = shaped ? m->data + cb : NULL;
   uint64_t tag = (tree ? TAG_TREE : 0) | m->depth;
+  sc_msg_multicast fw;
+  if (shaped && m->data[cb + c->piece_bytes] == AUTH_VERIFIED) tag |= TAG_SENDER_OK;
   c->now = now;
+  c->inner_verdict = -1;
+  c->inner_gen = ch.gen;
+  c->inner_index = index;
   int rv = sc_auth_verifier_offer(c->verifier, &ch, piece, tag);
-  if (rv == SC_AUTH_GOOD)
+  if (rv == SC_AUTH_HELD && c->inner_verdict >= 0) {
+    /* Its manifest became known with it: judged (and played) inside. */
+    if (tree && c->inner_verdict == SC_AUTH_GOOD && signed_msg(c, &ch, &fw))
+      forward(c, &fw, tag, now);
+    return;
+  }
+  switch (rv) {
+  case SC_AUTH_GOOD:
     accept_chunk(c, &ch, tag, now);
-  else if (rv == SC_AUTH_FORGED || rv == SC_AUTH_REPLAYED || rv == SC_ERR_INVALID)
-    blame(c, index, tree, now);
+    if (tree && signed_msg(c, &ch, &fw)) forward(c, &fw, tag, now);
+    break;
+  case SC_AUTH_HELD:
+    /* The manifest is not known yet: on at once, marked unverified (the
+     * verdict comes with the manifest). */
+    if (tree) {
+      signed_msg_with(c, &ch, piece, 0, &fw);
+      forward(c, &fw, tag, now);
+    }
+    break;
+  case SC_AUTH_FORGED:
+  case SC_AUTH_REPLAYED:
+  case SC_ERR_INVALID:
+    blame(c, index, tag, now);
+    break;
+  default: /* a duplicate, an earlier epoch: dropped */
+    break;
+  }
 }
 
 bool sc_channel_verifies(const sc_channel *c) {
@@ -680,7 +746,7 @@ static int auth_new(sc_channel *c, bool source) {
   const sc_alloc *a = c->alloc;
   c->piece_bytes = sc_auth_piece_bytes(sc->data_chunks, sc->parity_chunks);
   if (sc->symbolic || c->piece_bytes == 0 ||
-      sc->chunk_bytes + c->piece_bytes > SC_CHUNK_BYTES_MAX)
+      sc->chunk_bytes + c->piece_bytes + AUTH_FLAG_BYTES > SC_CHUNK_BYTES_MAX)
     return SC_ERR_INVALID;
   if (!source)
     return sc_auth_verifier_new(&c->verifier, c->cfg.auth_pk, &c->channel,

@@ -86,8 +86,9 @@ typedef struct sc_channel_config {
   /* The signed stream (core/auth.h; docs/ARCHITECTURE.md §3, "Signed
    * stream"); default off. A source signs every generation with auth_sk;
    * a receiver verifies every chunk against auth_pk before it plays or
-   * forwards it, and a chunk carries its manifest piece behind its payload
-   * (len = chunk_bytes + sc_auth_piece_bytes(d, p)). Needs real payload
+   * forwards it when it can (channel.c), and a chunk carries its manifest
+   * piece and a verified flag behind its payload (len = chunk_bytes +
+   * sc_auth_piece_bytes(d, p) + 1). Needs real payload
    * (not symbolic). The host calls sodium_init() first. */
   bool auth;
   uint8_t auth_pk[SC_AUTH_PK_BYTES];
@@ -97,6 +98,10 @@ typedef struct sc_channel_config {
 /* A parent that sent a forged or replayed chunk is replaced at most this
  * often a stripe (each search takes a while to find one). */
 #define SC_CHANNEL_BLAME_GAP_NS 1000000000ull
+/* Forged chunks in a row that a parent may forward marked unverified
+ * before it is replaced (an honest parent below a forger stops after one
+ * or two: it replaces its own parent once its manifest is known). */
+#define SC_CHANNEL_UNVERIFIED_MAX 8
 
 void sc_channel_config_default(sc_channel_config *c);
 

@@ -77,7 +77,7 @@ void sc_station_key_id(const uint8_t pk[SC_STATION_KEY_BYTES], sc_id *out);
  */
 typedef struct sc_station_spec {
   bool is_signed;
-  uint8_t pk[SC_STATION_KEY_BYTES]; /* when is_signed */
+  uint8_t pk[SC_STATION_KEY_BYTES];   /* when is_signed */
   char name[SC_STATION_NAME_MAX + 1]; /* empty for KEYHEX alone */
   sc_id id;
 } sc_station_spec;

@@ -111,9 +111,54 @@ static const flags_opt f_channel[] = {
 
 static const flags_opt f_station[] = {
     {FLAGS_OPT_STR(
-         rt_options, station, "station", "NAME",
-         "the station (an Icecast-like mount name such as /live.opus; the leading "
-         "slash is optional); its stripes derive from the name"),
+         rt_options, station, "station", "NAME@KEY|KEY|NAME",
+         "the station: its public key (64 hex digits, as stripecast keygen and a "
+         "broadcaster print it), optionally after its name (an Icecast-like mount "
+         "such as /live.opus); its stripes derive from the key and every chunk is "
+         "verified against it. A NAME alone is an unsigned station (broadcast "
+         "--unsigned), whose stripes derive from the name"),
+     .attrs = FLAGS_REQUIRED},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_broadcast_station[] = {
+    {FLAGS_OPT_STR(rt_options, station, "station", "NAME",
+                   "the station's name (an Icecast-like mount such as /live.opus; the "
+                   "leading slash is optional): the mount encoders use, and its label"),
+     .attrs = FLAGS_REQUIRED},
+    {FLAGS_OPT_STR(
+         rt_options, key, "key", "FILE",
+         "the station's Ed25519 key (stripecast keygen; owner-only): the station's id "
+         "derives from its public key and every generation is signed with it"),
+     .dflt = "made once and kept in $XDG_STATE_HOME/stripecast/NAME.key (else "
+             "~/.local/state/stripecast/NAME.key)"},
+    {FLAGS_OPT_SET(rt_options, unsigned_station, "unsigned",
+                   "broadcast unsigned, under the name's hash (the old form: any peer "
+                   "on the way can alter the stream)")},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_peer_keys[] = {
+    {FLAGS_OPT_STR(rt_options, key, "key", "FILE",
+                   "with --source: sign the stream with this station key (stripecast "
+                   "keygen); the channel is the key's")},
+    {FLAGS_OPT_STR(
+        rt_options, verify_key, "verify-key", "HEX",
+        "receive the stream signed by this public key (64 hex digits): every "
+        "chunk is verified before it plays or is forwarded; the channel is the "
+        "key's")},
+    {.kind = FLAGS_SECTION, .name = "Test aids"},
+    {FLAGS_OPT_SET(
+        rt_options, forge_chunks, "forge-chunks",
+        "a test aid: alter the payload of every chunk this peer forwards or "
+        "sends as a repair (a forging relay), to test that listeners drop them")},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_keygen[] = {
+    {FLAGS_OPT_STR(rt_options, key, "out", "FILE",
+                   "write the new key here (owner-only, mode 0600); an existing file is "
+                   "never overwritten"),
      .attrs = FLAGS_REQUIRED},
     {.kind = FLAGS_END},
 };
@@ -335,6 +380,8 @@ static const flags_opt rt_flags[] = {
     INCLUDE(f_receive),
     INCLUDE(f_root_refresh),
     INCLUDE(f_no_stream),
+    {.kind = FLAGS_SECTION, .name = "Signed stream"},
+    INCLUDE(f_peer_keys),
     INCLUDE(f_impair),
     INCLUDE(f_counters),
     {.kind = FLAGS_END},
@@ -358,7 +405,7 @@ static const flags_opt listen_flags[] = {
 
 static const flags_opt broadcast_flags[] = {
     {.kind = FLAGS_SECTION, .name = "Station"},
-    INCLUDE(f_station),
+    INCLUDE(f_broadcast_station),
     INCLUDE(f_station_source),
     INCLUDE(f_station_inputs),
     INCLUDE(f_root_refresh),
@@ -442,8 +489,32 @@ static const flags_cmd broadcast_cmd = {
         "      -f ogg icecast://source:PW@127.0.0.1:8000/live.opus\n",
 };
 
+static const flags_opt keygen_flags[] = {
+    INCLUDE(f_keygen),
+    {.kind = FLAGS_END},
+};
+
+static const flags_cmd keygen_cmd = {
+    .prog = "stripecast keygen",
+    .synopsis = "--out FILE",
+    .about = "Makes a station's Ed25519 key pair (RFC 8032) and writes it to FILE, "
+             "readable by its owner alone. Prints the public key, 64 hex digits: the "
+             "station's id, which listeners give as --station NAME@KEY or --station KEY. "
+             "Only the holder of FILE can broadcast that station (stripecast broadcast "
+             "--key FILE).",
+    .opts = keygen_flags,
+    .epilog = "Exit status: 0 when the key was written, 1 on an error (the file exists,\n"
+              "cannot be written), 2 on a usage error.\n"
+              "\n"
+              "Example:\n"
+              "  stripecast keygen --out live.key\n"
+              "  stripecast broadcast --station /live.opus --key live.key ...\n",
+};
+
 static const flags_cmd *cmd_of(int cmd) {
   switch (cmd) {
+  case RT_CMD_KEYGEN:
+    return &keygen_cmd;
   case RT_CMD_LISTEN:
     return &listen_cmd;
   case RT_CMD_BROADCAST:
@@ -478,6 +549,7 @@ static void cmd_default(rt_options *o, int cmd) {
 int rt_cli_command(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "listen") == 0) return RT_CMD_LISTEN;
   if (argc > 1 && strcmp(argv[1], "broadcast") == 0) return RT_CMD_BROADCAST;
+  if (argc > 1 && strcmp(argv[1], "keygen") == 0) return RT_CMD_KEYGEN;
   return RT_CMD_PEER;
 }
 
@@ -507,13 +579,45 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
   int rv = flags_parse(cmd_of(cmd), o, argc - shift, argv + shift, err, errlen);
   if (rv == FLAGS_HELP) return RT_CLI_HELP;
   if (rv != FLAGS_RUN) return RT_CLI_ERROR;
-  if (cmd != RT_CMD_PEER) {
-    if (sc_station_id(o->station, &o->station_id) != 0)
+  if (cmd == RT_CMD_KEYGEN) return RT_CLI_RUN;
+  if (cmd == RT_CMD_LISTEN) {
+    if (sc_station_spec_parse(o->station, &o->spec) != 0)
       return cli_err(err, errlen,
-                     "--station: '%s' is not a station name (1..%d bytes, no spaces or "
-                     "control characters)",
+                     "--station: '%s' is neither a station's key (64 hex digits, "
+                     "optionally after NAME@) nor a station name (1..%d bytes, no spaces "
+                     "or control characters)",
                      o->station, SC_STATION_NAME_MAX);
+    o->station_id = o->spec.id;
+    o->auth = o->spec.is_signed;
+    memcpy(o->auth_pk, o->spec.pk, sizeof o->auth_pk);
     o->channel = NULL; /* the channel is the station's id */
+  }
+  if (cmd == RT_CMD_BROADCAST) {
+    if (strchr(o->station, '@') || sc_station_id(o->station, &o->station_id) != 0)
+      return cli_err(err, errlen,
+                     "--station: '%s' is not a station name (1..%d bytes, no spaces, "
+                     "'@' or control characters; the key comes from --key)",
+                     o->station, SC_STATION_NAME_MAX);
+    if (o->unsigned_station && o->key)
+      return cli_err(err, errlen, "--unsigned and --key: give one");
+    o->auth = !o->unsigned_station; /* the key is read at start (host.c) */
+    o->channel = NULL;
+  }
+  if (cmd == RT_CMD_PEER) {
+    if (o->key && !o->source)
+      return cli_err(err, errlen, "--key signs a stream: it goes with --source");
+    if (o->verify_key && o->source)
+      return cli_err(err, errlen, "--verify-key is a receiver's: a source has --key");
+    if (o->verify_key) {
+      sc_station_spec sp;
+      if (sc_station_spec_parse(o->verify_key, &sp) != 0 || !sp.is_signed ||
+          sp.name[0] != '\0')
+        return cli_err(err, errlen, "--verify-key: expected 64 hex digits");
+      o->auth = true;
+      memcpy(o->auth_pk, sp.pk, sizeof o->auth_pk);
+      o->station_id = sp.id;
+    }
+    if (o->key) o->auth = true;
   }
   if (cmd == RT_CMD_BROADCAST) {
     int nsrc =

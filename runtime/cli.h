@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/auth.h"
 #include "core/id.h"
+#include "core/station.h"
 #include "encoder.h"
 #include "impair.h"
 
@@ -22,7 +24,7 @@
 
 /* The program's commands: the low-level form (no command word: a channel
  * of opaque bytes), and the radio's two sides. */
-enum { RT_CMD_PEER = 0, RT_CMD_LISTEN, RT_CMD_BROADCAST };
+enum { RT_CMD_PEER = 0, RT_CMD_LISTEN, RT_CMD_BROADCAST, RT_CMD_KEYGEN };
 
 /* What feeds a broadcast: a container's bytes (--source), PCM through the
  * built-in encoder (--input, runtime/encoder.h), or a relayed stream
@@ -79,6 +81,15 @@ typedef struct rt_options {
   uint16_t http_port;
   const char *source_password;      /* --source-password */
   const char *source_password_file; /* --source-password-file */
+
+  /* The signed stream (core/auth.h, docs/broadcast.md "Signed stations"). */
+  sc_station_spec spec;     /* --station as parsed (listen) */
+  const char *key;          /* --key FILE: broadcast, a low-level source; keygen --out */
+  bool unsigned_station;    /* broadcast --unsigned: the old name-only station */
+  const char *verify_key;   /* low-level --verify-key HEX: receivers verify */
+  bool auth;                /* the stream is signed: auth_pk (and a source's key) */
+  uint8_t auth_pk[SC_AUTH_PK_BYTES];
+  bool forge_chunks;        /* low-level test aid: alter every chunk this peer sends */
 } rt_options;
 
 enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };

@@ -15,6 +15,9 @@
 #include "cli/flags.h"
 #include "core/err.h"
 #include "core/rng.h"
+#include "key.h"
+
+#include <sodium.h>
 
 static void host_log(const rt_host *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -669,15 +672,59 @@ static uint32_t host_epoch(void) {
   return (uint32_t)((uint64_t)ts.tv_sec * 10u + (uint64_t)ts.tv_nsec / 100000000u);
 }
 
-static void host_config(rt_host *h) {
+/* The signed stream's key: a broadcaster's --key, or the one kept for its
+ * station (made the first time), or a low-level source's --key. Sets the
+ * station's id from the public key. Returns 0, or an exit status. */
+static int host_keys(rt_host *h, rt_key *key) {
+  rt_options *o = &h->opt;
+  if (!o->auth || (o->cmd != RT_CMD_BROADCAST && !(o->cmd == RT_CMD_PEER && o->key)))
+    return 0;
+  char err[512], def[RT_KEY_PATH_MAX];
+  const char *path = o->key;
+  bool made = false;
+  int rv = 0;
+  if (path == NULL) {
+    rv = rt_key_default_path(o->station, def, sizeof def, err, sizeof err);
+    path = def;
+    if (rv == 0 && access(path, F_OK) != 0) {
+      rv = rt_key_generate(path, key, err, sizeof err);
+      made = true;
+    } else if (rv == 0) {
+      rv = rt_key_load(path, key, err, sizeof err);
+    }
+  } else {
+    rv = rt_key_load(path, key, err, sizeof err);
+  }
+  if (rv != 0) {
+    fprintf(stderr, "stripecast: --key: %s\n", err);
+    return RT_EXIT_USAGE;
+  }
+  memcpy(o->auth_pk, key->pk, sizeof o->auth_pk);
+  sc_station_key_id(key->pk, &o->station_id);
+  char hex[2 * SC_AUTH_PK_BYTES + 1];
+  rt_key_hex(key->pk, hex);
+  if (o->cmd == RT_CMD_BROADCAST)
+    fprintf(stderr, "stripecast broadcast: station %s@%s (key %s%s)\n", o->station, hex,
+            path, made ? ", made now" : "");
+  else
+    fprintf(stderr, "stripecast: signing with key %s: --verify-key %s\n", path, hex);
+  return 0;
+}
+
+static void host_config(rt_host *h, const rt_key *key) {
   const rt_options *o = &h->opt;
   sc_node_config *c = &h->cfg;
   memset(c, 0, sizeof *c);
   sc_node_config_default(c);
-  if (o->cmd != RT_CMD_PEER)
+  if (o->cmd != RT_CMD_PEER || o->auth)
     c->channel = o->station_id;
   else
     c->channel = sc_id_hash(o->channel, strlen(o->channel));
+  if (o->auth) {
+    c->stream_cfg.auth = true;
+    memcpy(c->stream_cfg.auth_pk, o->auth_pk, sizeof c->stream_cfg.auth_pk);
+    if (o->source || o->http) memcpy(c->stream_cfg.auth_sk, key->sk, sizeof key->sk);
+  }
   if (o->capacity_set) c->forest.capacity = o->capacity;
   if (o->heartbeat_ms > 0) {
     uint64_t hb = o->heartbeat_ms * 1000000ull;
@@ -717,7 +764,15 @@ int rt_host_run(const rt_options *opt) {
   h->loop = EV_DEFAULT;
   h->exit_code = 1;
   h->src.fd = -1;
-  host_config(h);
+  rt_key key;
+  memset(&key, 0, sizeof key);
+  int krv = host_keys(h, &key);
+  if (krv != 0) {
+    free(h);
+    return krv;
+  }
+  host_config(h, &key);
+  sodium_memzero(&key, sizeof key);
   signal(SIGPIPE, SIG_IGN); /* a closed output pipe is an error on write */
   if (opt->stats) {
     /* A --stats that cannot be written fails now, not after the run. */
@@ -769,6 +824,7 @@ int rt_host_run(const rt_options *opt) {
               rv == RT_ERR_SYS ? strerror(h->peers[i].sys_errno) : sc_strerror(rv));
       goto out;
     }
+    h->peers[i].forge = opt->forge_chunks;
     h->npeers++;
   }
   if (host_open_outputs(h) != 0 || host_open_source(h) != 0) goto out;

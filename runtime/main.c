@@ -6,11 +6,40 @@
  */
 #include <stdio.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "cli/flags.h"
 #include "host.h"
+#include "key.h"
+
+/* stripecast keygen --out FILE: the public key on stdout (the station's id). */
+static int keygen(const rt_options *o) {
+  rt_key key;
+  char err[512];
+  if (rt_key_generate(o->key, &key, err, sizeof err) != 0) {
+    fprintf(stderr, "stripecast keygen: %s\n", err);
+    sodium_memzero(&key, sizeof key);
+    return 1;
+  }
+  char hex[2 * SC_AUTH_PK_BYTES + 1];
+  rt_key_hex(key.pk, hex);
+  sodium_memzero(&key, sizeof key);
+  printf("%s\n", hex);
+  fprintf(stderr,
+          "stripecast keygen: key written to %s (owner-only); listeners give "
+          "--station NAME@%s\n",
+          o->key, hex);
+  return 0;
+}
 
 int main(int argc, char **argv) {
+  /* libsodium's one-time setup (its randomness, its CPU dispatch) before
+   * any key is made or any chunk signed or verified. */
+  if (sodium_init() < 0) {
+    fputs("stripecast: libsodium failed to initialise\n", stderr);
+    return 1;
+  }
   rt_options o;
   char err[FLAGS_ERR_BYTES];
   int cmd = rt_cli_command(argc, argv);
@@ -23,5 +52,6 @@ int main(int argc, char **argv) {
     rt_cli_report(cmd, err, stderr);
     return FLAGS_EXIT_USAGE;
   }
+  if (cmd == RT_CMD_KEYGEN) return keygen(&o);
   return rt_host_run(&o);
 }

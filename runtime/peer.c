@@ -72,6 +72,20 @@ static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
       return;
     }
   }
+  sc_msg forged;
+  uint8_t fbytes[SC_CHUNK_BYTES_MAX];
+  if (p->forge && msg->type == SC_MSG_MULTICAST && msg->u.multicast.data &&
+      msg->u.multicast.len > 0 && msg->u.multicast.len <= sizeof fbytes &&
+      (msg->u.multicast.depth > 0 || msg->u.multicast.repair)) {
+    /* A forging relay (test aid): one payload byte changed, as a relay that
+     * injects its own content would. */
+    forged = *msg;
+    memcpy(fbytes, msg->u.multicast.data, msg->u.multicast.len);
+    fbytes[msg->u.multicast.len / 3] ^= 0x5a;
+    forged.u.multicast.data = fbytes;
+    msg = &forged;
+    p->c.tx_forged++;
+  }
   uint8_t buf[SC_WIRE_DATAGRAM_MAX];
   int len = sc_wire_encode(msg, rt_addr_map(p->addrs), buf, sizeof buf);
   if (len < 0) {

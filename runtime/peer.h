@@ -63,6 +63,7 @@ typedef struct rt_counters {
   uint64_t tx_impair_queue; /* the uplink queue was full */
   uint64_t tx_repair_shed;  /* repair answers not sent: the uplink was busy */
   uint64_t core_nomem;      /* the core ran out of memory in a call */
+  uint64_t tx_forged;       /* --forge-chunks: chunks altered on the way out */
 } rt_counters;
 
 typedef struct rt_peer rt_peer;
@@ -91,6 +92,7 @@ struct rt_peer {
   ev_timer qtimer;    /* the impairment queue's next release */
   uint64_t qtimer_ns; /* what qtimer is armed for; UINT64_MAX: stopped */
   bool impaired;
+  bool forge; /* --forge-chunks, a test aid: alter every chunk sent down or as a repair */
   rt_impair imp;
   sc_node *node;
   sc_ref self;

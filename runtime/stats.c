@@ -40,14 +40,23 @@ static void stats_counters(FILE *f, const rt_counters *c) {
   const struct {
     const char *name;
     uint64_t v;
-  } d[] = {{"rx_too_large", c->rx_too_large},     {"rx_truncated", c->rx_truncated},
-           {"rx_version", c->rx_version},         {"rx_malformed", c->rx_malformed},
-           {"rx_addr_full", c->rx_addr_full},     {"rx_spoofed", c->rx_spoofed},
-           {"rx_rejected", c->rx_rejected},       {"rx_not_ipv4", c->rx_not_ipv4},
-           {"rx_errors", c->rx_errors},           {"tx_encode_err", c->tx_encode_err},
-           {"tx_no_addr", c->tx_no_addr},         {"tx_sock_err", c->tx_sock_err},
-           {"tx_impair_lost", c->tx_impair_lost}, {"tx_impair_queue", c->tx_impair_queue},
-           {"tx_repair_shed", c->tx_repair_shed}, {"core_nomem", c->core_nomem}};
+  } d[] = {{"rx_too_large", c->rx_too_large},
+           {"rx_truncated", c->rx_truncated},
+           {"rx_version", c->rx_version},
+           {"rx_malformed", c->rx_malformed},
+           {"rx_addr_full", c->rx_addr_full},
+           {"rx_spoofed", c->rx_spoofed},
+           {"rx_rejected", c->rx_rejected},
+           {"rx_not_ipv4", c->rx_not_ipv4},
+           {"rx_errors", c->rx_errors},
+           {"tx_encode_err", c->tx_encode_err},
+           {"tx_no_addr", c->tx_no_addr},
+           {"tx_sock_err", c->tx_sock_err},
+           {"tx_impair_lost", c->tx_impair_lost},
+           {"tx_impair_queue", c->tx_impair_queue},
+           {"tx_repair_shed", c->tx_repair_shed},
+           {"core_nomem", c->core_nomem},
+           {"tx_forged", c->tx_forged}};
   for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
     if (i) fputc(',', f);
     U64(f, d[i].name, d[i].v);
@@ -92,6 +101,21 @@ static void json_str(FILE *f, const char *s) {
       fputc(c, f);
   }
   fputc('"', f);
+}
+
+/* The signed stream (core/auth.h): what the verifier judged. */
+static void stats_auth(FILE *f, const sc_channel_stats *cs) {
+  const sc_auth_stats *a = &cs->auth;
+  fprintf(f,
+          ",\"auth\":{\"chunks_good\":%" PRIu64 ",\"chunks_forged\":%" PRIu64
+          ",\"chunks_replayed\":%" PRIu64 ",\"chunks_stale\":%" PRIu64
+          ",\"chunks_dup\":%" PRIu64 ",\"gens_verified\":%" PRIu64
+          ",\"gens_evicted\":%" PRIu64 ",\"sig_checks\":%" PRIu64
+          ",\"sig_failures\":%" PRIu64 ",\"parent_switches\":%" PRIu64
+          ",\"unsigned_not_served\":%" PRIu64 "}",
+          a->chunks_good, a->chunks_forged, a->chunks_replayed, a->chunks_stale,
+          a->chunks_dup, a->gens_verified, a->gens_evicted, a->sig_checks,
+          a->sig_failures, cs->auth_parent_switches, cs->auth_unsigned_served);
 }
 
 /* What the peer's output got and what it should have had (output.h). */
@@ -242,6 +266,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             (double)cs.stream.startup_ns / 1e6, cs.chunks_published, cs.publishes_routed,
             cs.root_changes, cs.repair_asks, cs.repair_chunks_asked, cs.repair_chunks_got,
             cs.repair_reqs_served, cs.repair_chunks_sent, cs.stripe_chunks);
+    if (h->opt.auth) stats_auth(f, &cs);
     stats_startup(f, p, cs.stream.first_chunk_ns);
   }
   if (h->out) stats_output(f, &h->out[p->index]);
