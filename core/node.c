@@ -77,14 +77,11 @@ static void pol_failed(void *user, const sc_id *group, uint64_t app_id, uint64_t
   sc_node *n = user;
   sc_splitstream_anycast_failed(n->forest, group, app_id, now);
 }
-static void pol_multicast(void *user, unsigned g, const sc_msg_multicast *m,
+/* A channel that verifies its chunks forwards them itself (channel.h). */
+static bool pol_multicast(void *user, unsigned g, const sc_msg_multicast *m,
                           uint64_t now) {
   sc_node *n = user;
   sc_splitstream_multicast(n->forest, g, m, now);
-}
-static bool pol_hold(void *user, unsigned g) {
-  sc_node *n = user;
-  (void)g;
   return n->chan != NULL && sc_channel_verifies(n->chan);
 }
 static void pol_changed(void *user, unsigned g, uint64_t now) {
@@ -150,7 +147,6 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
                           .find_parent = pol_find,
                           .anycast_failed = pol_failed,
                           .multicast = pol_multicast,
-                          .multicast_hold = pol_hold,
                           .tree_changed = pol_changed};
   rv = sc_scribe_new(&n->scribe, n->pastry, &c.scribe, &pol, node_send, alloc, n, seed,
                      now);

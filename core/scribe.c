@@ -956,9 +956,10 @@ static void multicast_down(sc_scribe *s, unsigned g, const sc_msg_multicast *in,
     gr->seen_mask = 1;
   }
   s->multicasts_recv++;
-  if (gr->member && s->pol.multicast) s->pol.multicast(s->user, g, in, now);
+  const bool held =
+      gr->member && s->pol.multicast && s->pol.multicast(s->user, g, in, now);
   gr = &s->groups[g];
-  if (gr->member && s->pol.multicast_hold && s->pol.multicast_hold(s->user, g)) return;
+  if (held) return;
   if (gr->nchildren == 0) return;
   sc_msg m;
   m.type = SC_MSG_MULTICAST;

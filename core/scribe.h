@@ -96,12 +96,11 @@ typedef struct sc_scribe_policy {
   /* The anycast this peer started toward group id with app_id found no
    * taker. */
   void (*anycast_failed)(void *user, const sc_id *group, uint64_t app_id, uint64_t now);
-  /* A multicast on group g arrived (before it goes on to the children). */
-  void (*multicast)(void *user, unsigned g, const sc_msg_multicast *m, uint64_t now);
-  /* After the multicast hook, for a member of g: true keeps the message
-   * from the children; the owner forwards it later, if at all, with
-   * sc_scribe_multicast_children() (the signed stream verifies first). */
-  bool (*multicast_hold)(void *user, unsigned g);
+  /* A multicast on group g arrived, for a member of g (before it goes on to
+   * the children). Return true to keep it from the children: the owner
+   * forwards it itself, if at all, with sc_scribe_multicast_children() (the
+   * signed stream checks it first). */
+  bool (*multicast)(void *user, unsigned g, const sc_msg_multicast *m, uint64_t now);
   /* g's parent, or this peer's children, changed. */
   void (*tree_changed)(void *user, unsigned g, uint64_t now);
 } sc_scribe_policy;

@@ -83,13 +83,13 @@ typedef struct rt_options {
   const char *source_password_file; /* --source-password-file */
 
   /* The signed stream (core/auth.h, docs/broadcast.md "Signed stations"). */
-  sc_station_spec spec;     /* --station as parsed (listen) */
-  const char *key;          /* --key FILE: broadcast, a low-level source; keygen --out */
-  bool unsigned_station;    /* broadcast --unsigned: the old name-only station */
-  const char *verify_key;   /* low-level --verify-key HEX: receivers verify */
-  bool auth;                /* the stream is signed: auth_pk (and a source's key) */
+  sc_station_spec spec;   /* --station as parsed (listen) */
+  const char *key;        /* --key FILE: broadcast, a low-level source; keygen --out */
+  bool unsigned_station;  /* broadcast --unsigned: the old name-only station */
+  const char *verify_key; /* low-level --verify-key HEX: receivers verify */
+  bool auth;              /* the stream is signed: auth_pk (and a source's key) */
   uint8_t auth_pk[SC_AUTH_PK_BYTES];
-  bool forge_chunks;        /* low-level test aid: alter every chunk this peer sends */
+  bool forge_chunks; /* low-level test aid: alter every chunk this peer sends */
 } rt_options;
 
 enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };

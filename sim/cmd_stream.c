@@ -54,6 +54,12 @@ static const flags_opt stream_flags[] = {
     {FLAGS_OPT_SET(stream_cli, p.payload, "payload",
                    "real bytes, checked at every receiver, for small runs; without it "
                    "chunks are symbolic: sizes without bytes")},
+    {FLAGS_OPT_SET(stream_cli, p.sign, "sign",
+                   "with --payload: the signed stream (core/auth.h), the source signing "
+                   "with a key from the seed and every receiver verifying")},
+    {FLAGS_OPT_U64(stream_cli, p.forgers, "forgers", "N", 0, 1000000,
+                   "with --payload: peers 1..N alter every chunk they forward or serve "
+                   "(forging relays)")},
     {.kind = FLAGS_SECTION, .name = "the forest before it"},
     {FLAGS_OPT_F64(stream_cli, p.spread_s, "spread-s", "S", 0, 1e6,
                    "subscriptions spread over this window")},

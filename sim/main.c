@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli/flags.h"
 #include "sim/cli.h"
 #include "sim/commands.h"
@@ -43,6 +45,11 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  /* libsodium's one-time setup, before any signed stream (core/auth.h). */
+  if (sodium_init() < 0) {
+    fputs("stripecast-sim: libsodium failed to initialise\n", stderr);
+    return 1;
+  }
   if (argc < 2) {
     fputs("stripecast-sim: missing command (pastry, forest or stream); see --help\n",
           stderr);

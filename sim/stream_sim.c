@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/err.h"
 #include "core/node.h"
 #include "core/rng.h"
@@ -85,7 +87,9 @@ typedef struct stream_sim {
   uint64_t sum_delivered, sum_lost, complete_sessions;
   uint64_t repair_asks, repair_got, chunks_stored, catchup_asks;
   FILE *sessions_csv;
-  uint8_t *expect; /* payload mode: one generation's bytes, rebuilt per check */
+  uint8_t *expect;  /* payload mode: one generation's bytes, rebuilt per check */
+  uint8_t *forgers; /* sim_world_config.forgers; NULL: none */
+  uint8_t auth_pk[SC_AUTH_PK_BYTES], auth_sk[SC_AUTH_SK_BYTES];
   double wall_start, wall_last;
   double wall_t0;     /* wall clock when the stream started */
   uint64_t events_t0; /* events processed before it */
@@ -192,6 +196,11 @@ static int add_peer(stream_sim *s, uint32_t i) {
   uint32_t window = (uint32_t)(4 * gens_in_buffer) + 32;
   cc->stream.window_gens = window > SC_STREAM_WINDOW_MAX ? SC_STREAM_WINDOW_MAX : window;
   cc->stream.symbolic = !p->payload;
+  if (p->sign) {
+    cc->auth = true;
+    memcpy(cc->auth_pk, s->auth_pk, sizeof cc->auth_pk);
+    if (i == SOURCE) memcpy(cc->auth_sk, s->auth_sk, sizeof cc->auth_sk);
+  }
   cc->repair = p->repair;
   cc->catchup = p->catchup;
   cc->repair_wait_ns = (uint64_t)(p->repair_wait_ms * 1e6);
@@ -218,6 +227,10 @@ static void end_session(stream_sim *s, uint32_t i, bool survivor) {
     s->catchup_asks += cs.catchup_asks;
     s->repair_got += cs.repair_chunks_got;
     s->chunks_stored += cs.stream.chunks_stored;
+    s->res->chunks_forged += cs.auth.chunks_forged;
+    s->res->chunks_good += cs.auth.chunks_good;
+    s->res->sig_checks += cs.auth.sig_checks;
+    s->res->auth_parent_switches += cs.auth_parent_switches;
   }
   if (i == SOURCE) return;
   uint64_t resolved = (uint64_t)p->delivered + p->lost;
@@ -551,6 +564,7 @@ static void collect(stream_sim *s) {
   r->repair_shed = c->repair_shed;
   r->bytes = c->bytes;
   r->payload_bytes = c->payload_bytes;
+  r->forged_sent = c->forged_sent;
   r->run = sim_world_run_stats(s->w);
 }
 
@@ -585,6 +599,7 @@ static void stream_free(stream_sim *s) {
   free(s->uplink_bps);
   free(s->ts);
   free(s->expect);
+  free(s->forgers);
   session_samples_free(&s->q);
   if (s->sessions_csv) fclose(s->sessions_csv);
 }
@@ -645,6 +660,10 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
               SC_CHUNK_BYTES_MAX);
     return -1;
   }
+  if ((p->sign || p->forgers) && !p->payload) {
+    if (log) fprintf(log, "stripecast-sim stream: --sign and --forgers need --payload\n");
+    return -1;
+  }
   s->gen_ns = (uint64_t)((double)gen_bytes(s) * 8.0 / (p->rate_kbps * 1000.0) * 1e9);
   if (s->gen_ns == 0) s->gen_ns = 1;
   uint32_t total;
@@ -677,6 +696,20 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   sim_world_config_init(&wc, SIM_WORLD_NODES, total, p->seed);
   wc.loss = p->loss;
   wc.wire_check = p->wire_check;
+  if (p->sign) {
+    /* A key from the seed: one seed, one run (signing is deterministic). */
+    uint8_t kseed[32] = {0};
+    for (int b = 0; b < 8; b++)
+      kseed[b] = (uint8_t)(p->seed >> (8 * b));
+    crypto_sign_seed_keypair(s->auth_pk, s->auth_sk, kseed);
+  }
+  if (p->forgers) {
+    s->forgers = calloc(total, 1);
+    if (!s->forgers) goto oom;
+    for (uint32_t i = 1; i <= p->forgers && i < total; i++)
+      s->forgers[i] = 1;
+    wc.forgers = s->forgers;
+  }
   if (p->uplink_headroom > 0) {
     if (sim_uplink_cfg_init(&wc.uplink, 0, 0, UPLINK_QUEUE_MAX_NS) != 0) goto oom;
     wc.uplink_rate_bps = s->uplink_bps;
@@ -767,6 +800,10 @@ static const sim_json_field json_repair[] = {
     RES_AS(repair_chunks_got, "repair_chunks"),
     RES(chunks_stored)};
 static const sim_json_field json_payload[] = {RES(payload_mismatches)};
+static const sim_json_field json_sign[] = {PRM(sign),        PRM(forgers),
+                                           RES(forged_sent), RES(chunks_forged),
+                                           RES(chunks_good), RES(auth_parent_switches),
+                                           RES(sig_checks)};
 static const sim_json_field json_tail[] = {
     RES(messages),
     RES(messages_lost),
@@ -796,6 +833,7 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   if (p->cut_stripes) SIM_JSON_FIELDS(&j, json_cut, srcs);
   SIM_JSON_FIELDS(&j, json_repair, srcs);
   if (p->payload) SIM_JSON_FIELDS(&j, json_payload, srcs);
+  if (p->sign || p->forgers) SIM_JSON_FIELDS(&j, json_sign, srcs);
   SIM_JSON_FIELDS(&j, json_tail, srcs);
   sim_json_machine(&j, &r->machine);
   sim_json_end(&j);

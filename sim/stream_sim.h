@@ -60,6 +60,12 @@ typedef struct sim_stream_params {
   double cut_at_s;
   uint32_t refine_per_row;
   bool payload; /* real bytes (checked at delivery); else symbolic */
+  /* The signed stream (core/auth.h; needs payload): the source signs with a
+   * key derived from the seed, every receiver verifies. Off by default. */
+  bool sign;
+  /* Forging relays: peers 1..forgers alter every chunk they forward or
+   * serve (sim_world_config.forgers). */
+  uint32_t forgers;
   bool wire_check;
   bool progress;
   const char *out_dir;
@@ -86,6 +92,8 @@ typedef struct sim_stream_result {
   double control_overhead_fraction; /* non-payload bytes / payload bytes */
   uint64_t repair_asks, repair_chunks_got, chunks_stored, catchup_asks;
   uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
+  /* Signed stream: chunks the forgers altered, and what receivers judged. */
+  uint64_t forged_sent, chunks_forged, chunks_good, auth_parent_switches, sig_checks;
   uint64_t messages, messages_lost, uplink_drops, repair_shed, bytes, payload_bytes;
 } sim_stream_result;
 

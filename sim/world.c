@@ -197,6 +197,20 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
     return;
   }
   if (w->hooks.sent) w->hooks.sent(w->ctx, wp->index, to, m);
+  sc_msg forged;
+  uint8_t fbytes[SC_CHUNK_BYTES_MAX];
+  if (w->cfg.forgers && w->cfg.forgers[wp->index] && m->type == SC_MSG_MULTICAST &&
+      m->u.multicast.data && m->u.multicast.len > 0 &&
+      m->u.multicast.len <= sizeof fbytes &&
+      (m->u.multicast.depth > 0 || m->u.multicast.repair)) {
+    /* A forging relay: one payload byte changed (the packet copies it). */
+    forged = *m;
+    memcpy(fbytes, m->u.multicast.data, m->u.multicast.len);
+    fbytes[m->u.multicast.len / 3] ^= 0x5a;
+    forged.u.multicast.data = fbytes;
+    m = &forged;
+    w->ctr.forged_sent++;
+  }
   if (w->cfg.loss > 0 && sc_rng_unit(&w->rng) < w->cfg.loss) {
     w->ctr.messages_lost++;
     return;

@@ -75,6 +75,10 @@ typedef struct sim_world_config {
    * the queue bounded by uplink.queue_delay_max_ns only; NULL: everyone has
    * uplink. Borrowed, `peers` entries. */
   const uint64_t *uplink_rate_bps;
+  /* Forging peers (a test of the signed stream, core/auth.h): a non-zero
+   * entry alters one payload byte of every stream chunk that peer forwards
+   * or sends as a repair answer. NULL: none. Borrowed, `peers` entries. */
+  const uint8_t *forgers;
 } sim_world_config;
 
 /* Peer i's overlay id in a run with this seed: a pure function of both, the
@@ -156,6 +160,7 @@ typedef struct sim_world_counters {
   uint64_t by_type[SC_MSG_TYPE_END];
   uint64_t bytes_by_type[SC_MSG_TYPE_END];
   uint64_t payload_bytes; /* stream chunks' payload bytes within `bytes` */
+  uint64_t forged_sent;   /* chunks the forgers altered */
 } sim_world_counters;
 const sim_world_counters *sim_world_counters_get(const sim_world *w);
 /* A hash of the event history: equal for runs that did the same things. */

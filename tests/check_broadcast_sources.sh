@@ -74,6 +74,10 @@ wait_size() {
 
 pids=()
 work=$(mktemp -d)
+# The stations are signed: a key of the test's own (a broadcaster without
+# --key would keep one in the user's state directory).
+key=$work/station.key
+pk=$("$sc" keygen --out "$key" 2>/dev/null)
 stop_all() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -94,14 +98,14 @@ broadcast_and_listen() {
   shift
   local base
   base=$(udp_ports 2)
-  "$sc" broadcast --station /enc --listen "127.0.0.1:$base" --start-delay-ms 1500 \
+  "$sc" broadcast --station /enc --key "$key" --listen "127.0.0.1:$base" --start-delay-ms 1500 \
     --eof-exit-ms 1000 --stats "$work/b.json" "$@" 2>"$work/b.err" &
   local bp=$!
   pids+=("$bp")
   sleep 0.3
   # A port taken between the choice and the bind (the machine is shared).
   kill -0 "$bp" 2>/dev/null || fail "broadcaster did not start: $(cat "$work/b.err")"
-  timeout 60 "$sc" listen --station /enc --listen "127.0.0.1:$((base + 1))" \
+  timeout 60 "$sc" listen --station "/enc@$pk" --listen "127.0.0.1:$((base + 1))" \
     --join "127.0.0.1:$base" --output "$out" --stats "$work/l.json" 2>"$work/l.err" ||
     fail "listener: exit $? ($(cat "$work/l.err")); broadcaster: $(cat "$work/b.err")"
   wait "$bp" || fail "broadcaster: exit $? ($(cat "$work/b.err"))"
@@ -178,12 +182,12 @@ relay)
   push
   set_title "First+Title"
   base=$(udp_ports 2)
-  "$sc" broadcast --station /relay --listen "127.0.0.1:$base" --start-delay-ms 1000 \
+  "$sc" broadcast --station /relay --key "$key" --listen "127.0.0.1:$base" --start-delay-ms 1000 \
     --relay "http://127.0.0.1:$port$mount" --stats "$work/b.json" \
     --stats-interval-ms 200 2>"$work/b.err" &
   bp=$!
   pids+=("$bp")
-  "$sc" listen --station /relay --listen "127.0.0.1:$((base + 1))" \
+  "$sc" listen --station "/relay@$pk" --listen "127.0.0.1:$((base + 1))" \
     --join "127.0.0.1:$base" --output "$work/out.mp3" 2>"$work/l.err" &
   lp=$!
   pids+=("$lp")
@@ -283,7 +287,7 @@ PY
   for _ in $(seq 50); do [[ -s $work/port ]] && break; sleep 0.1; done
   hport=$(cat "$work/port")
   base=$(udp_ports 1)
-  "$sc" broadcast --station /garbage --listen "127.0.0.1:$base" \
+  "$sc" broadcast --station /garbage --key "$key" --listen "127.0.0.1:$base" \
     --relay "http://127.0.0.1:$hport/x" --stats "$work/b.json" --stats-interval-ms 200 \
     2>"$work/b.err" &
   bp=$!
@@ -305,7 +309,7 @@ usage)
     local pat=$1
     shift
     set +e
-    "$sc" broadcast --station /u --listen "127.0.0.1:$base" "$@" 2>"$work/err"
+    "$sc" broadcast --station /u --key "$key" --listen "127.0.0.1:$base" "$@" 2>"$work/err"
     local rc=$?
     set -e
     [[ $rc == 2 ]] || fail "'$*': exit $rc, want 2"

@@ -56,6 +56,11 @@ class Run:
     def __init__(self, tmp):
         self.tmp = tmp
         self.procs = []
+        # A signed station, with a key of the test's own.
+        self.key = os.path.join(tmp, "station.key")
+        self.pk = subprocess.run([BIN, "keygen", "--out", self.key], check=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                 text=True).stdout.strip()
 
     def start(self, name, args, stdout=None):
         err = open(os.path.join(self.tmp, name + ".log"), "w")
@@ -66,7 +71,7 @@ class Run:
         return p
 
     def listener(self, name, i, join, output=None, extra=(), stdout=None):
-        a = ["listen", "--station", "/test.station", "--listen", addr(i),
+        a = ["listen", "--station", "/test.station@" + self.pk, "--listen", addr(i),
              "--stats", os.path.join(self.tmp, name + ".json")]
         if join is not None:
             a += ["--join", addr(join)]
@@ -75,7 +80,8 @@ class Run:
         return self.start(name, a + list(extra), stdout)
 
     def broadcaster(self, name, i, join, source, extra=()):
-        a = ["broadcast", "--station", "/test.station", "--listen", addr(i), "--join",
+        a = ["broadcast", "--station", "/test.station", "--key", self.key, "--listen",
+             addr(i), "--join",
              addr(join), "--source", source, "--eof-exit-ms", "3000",
              "--stats", os.path.join(self.tmp, name + ".json")]
         return self.start(name, a + list(extra))

@@ -85,17 +85,23 @@ def main():
         with open(pwfile, "w") as f:
             f.write(PW + "\n")
         http = BASE + 40
+        key = os.path.join(tmp, "station.key")
+        pk = subprocess.run([BIN, "keygen", "--out", key], check=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True).stdout.strip()
+        station = "/live.opus@" + pk
         out = os.path.join(tmp, "out.webm")
-        l0 = start("l0", ["listen", "--station", "/live.opus", "--listen",
+        l0 = start("l0", ["listen", "--station", station, "--listen",
                           "127.0.0.1:%d" % BASE])
         time.sleep(0.5)
         lis_stats = os.path.join(tmp, "listener.json")
-        lis = start("listener", ["listen", "--station", "/live.opus", "--listen",
+        lis = start("listener", ["listen", "--station", station, "--listen",
                                  "127.0.0.1:%d" % (BASE + 1), "--join",
                                  "127.0.0.1:%d" % BASE, "--output", out, "--stats",
                                  lis_stats, "--stats-interval-ms", "200"])
         bc_stats = os.path.join(tmp, "broadcaster.json")
-        bc = start("broadcaster", ["broadcast", "--station", "/live.opus", "--listen",
+        bc = start("broadcaster", ["broadcast", "--station", "/live.opus", "--key", key,
+                                   "--listen",
                                    "127.0.0.1:%d" % (BASE + 2), "--join",
                                    "127.0.0.1:%d" % BASE, "--http",
                                    "127.0.0.1:%d" % http, "--source-password-file",

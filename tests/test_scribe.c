@@ -196,7 +196,7 @@ static void tp_failed(void *user, const sc_id *group, uint64_t app_id, uint64_t 
   g_net->anycast_failed_group[i] = *group;
 }
 
-static void tp_multicast(void *user, unsigned g, const sc_msg_multicast *m,
+static bool tp_multicast(void *user, unsigned g, const sc_msg_multicast *m,
                          uint64_t now) {
   (void)g;
   (void)now;
@@ -204,6 +204,7 @@ static void tp_multicast(void *user, unsigned g, const sc_msg_multicast *m,
   assert_true(m->seq < SEQ_MAX);
   g_net->mc_count[i][m->seq]++;
   g_net->mc_depth[i][m->seq] = m->depth;
+  return false; /* Scribe forwards it */
 }
 
 static const sc_scribe_policy test_policy = {

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# check_signed_stream.sh STRIPECAST CLUSTER CASE — the signed stream with real
+# peers on loopback (docs/broadcast.md, "Signed stations"; ARCHITECTURE.md §3).
+#
+#   keys    stripecast keygen writes an owner-only key and prints its public
+#           key; it never overwrites a file; a key others may read is refused
+#           (exit 2) with the reason; a broadcast without --key makes its key
+#           in $XDG_STATE_HOME/stripecast/ and says so; bad --station forms
+#           exit 2
+#   forge   scripts/cluster: a signed source and 16 receivers, one of which
+#           (the first, an interior peer of several trees) alters every chunk
+#           it forwards or serves (--forge-chunks): every receiver's output is
+#           byte-identical to the input (no forged byte played), continuity
+#           >= 0.999, the forged chunks are counted and parents replaced
+set -euo pipefail
+
+sc=$1
+cluster=$2
+case_=$3
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() {
+  echo "FAIL ($case_): $*" >&2
+  exit 1
+}
+
+case $case_ in
+keys)
+  pk=$("$sc" keygen --out "$work/a.key" 2>"$work/err") || fail "keygen: $(cat "$work/err")"
+  [[ $pk =~ ^[0-9a-f]{64}$ ]] || fail "keygen printed '$pk'"
+  [[ $(stat -c %a "$work/a.key") == 600 ]] || fail "mode $(stat -c %a "$work/a.key")"
+  grep -q "public $pk" "$work/a.key" || fail "the file does not hold the public key printed"
+  before=$(sha256sum <"$work/a.key")
+  set +e
+  "$sc" keygen --out "$work/a.key" >/dev/null 2>"$work/err"
+  rc=$?
+  set -e
+  [[ $rc == 1 ]] || fail "keygen over an existing key: exit $rc"
+  grep -q "never overwritten" "$work/err" || fail "keygen: '$(cat "$work/err")'"
+  [[ $(sha256sum <"$work/a.key") == "$before" ]] || fail "the existing key changed"
+  # A key others may read is refused before anything starts.
+  cp "$work/a.key" "$work/open.key"
+  chmod 640 "$work/open.key"
+  set +e
+  "$sc" broadcast --station /k --key "$work/open.key" --listen 127.0.0.1:9 \
+    --source /dev/null 2>"$work/err"
+  rc=$?
+  set -e
+  [[ $rc == 2 ]] || fail "a group-readable key: exit $rc, want 2"
+  grep -q "open to others (mode 0640)" "$work/err" || fail "'$(cat "$work/err")'"
+  # Without --key: made once in the state directory, owner-only, reported.
+  XDG_STATE_HOME=$work/state "$sc" broadcast --station /k/d --listen 127.0.0.1:45999 \
+    --source /dev/null --eof-exit-ms 0 --grace-ms 0 2>"$work/err" ||
+    fail "broadcast without --key: $(cat "$work/err")"
+  kf=$work/state/stripecast/k_d.key
+  [[ -f $kf && $(stat -c %a "$kf") == 600 ]] || fail "no owner-only $kf: $(cat "$work/err")"
+  grep -q "station /k/d@[0-9a-f]\{64\} (key $kf, made now)" "$work/err" ||
+    fail "'$(cat "$work/err")'"
+  kpk=$(sed -n 's/^public //p' "$kf")
+  XDG_STATE_HOME=$work/state "$sc" broadcast --station /k/d --listen 127.0.0.1:45999 \
+    --source /dev/null --eof-exit-ms 0 --grace-ms 0 2>"$work/err" ||
+    fail "second broadcast: $(cat "$work/err")"
+  grep -q "station /k/d@$kpk (key $kf)" "$work/err" || fail "not reused: '$(cat "$work/err")'"
+  # Station forms a listener may not give.
+  for bad in "/x@abcd" "x y@$pk" "/x@${pk:0:63}"; do
+    set +e
+    "$sc" listen --station "$bad" --listen 127.0.0.1:9 2>"$work/err"
+    rc=$?
+    set -e
+    [[ $rc == 2 ]] || fail "listen --station '$bad': exit $rc, want 2"
+  done
+  set +e
+  "$sc" broadcast --station "/x@$pk" --listen 127.0.0.1:9 --source /dev/null 2>"$work/err"
+  rc=$?
+  set -e
+  [[ $rc == 2 ]] || fail "broadcast --station NAME@KEY: exit $rc, want 2"
+  echo "ok: keys"
+  ;;
+
+forge)
+  pk=$("$sc" keygen --out "$work/s.key" 2>/dev/null)
+  # Process 0 is the first receiver, joined before the others: a forwarder
+  # in several trees.
+  "$cluster" --binary "$sc" --base-port 26100 --peers 16 --bytes 1500000 --rate-kbps 1500 \
+    --out "$work/c" --source-args "--key $work/s.key" --peer-args "--verify-key $pk" \
+    --proc-args "0:--forge-chunks" >"$work/summary.json" 2>"$work/cluster.err" ||
+    fail "cluster: $(tail -3 "$work/cluster.err"); $(jq -c '.mismatched' "$work/summary.json")"
+  jq -e '.all_identical and .continuity_min >= 0.999' "$work/summary.json" >/dev/null ||
+    fail "$(jq -c '{all_identical, continuity_min}' "$work/summary.json")"
+  jq -s '[.[].peers[]] | {forged: (map(.auth.chunks_forged) | add),
+         switches: (map(.auth.parent_switches) | add),
+         tx_forged: (map(.drops.tx_forged) | add),
+         good: (map(.auth.chunks_good) | add),
+         sig_failures: (map(.auth.sig_failures) | add)}' "$work"/c/stats/*.json \
+    >"$work/auth.json"
+  jq -e '.tx_forged > 0 and .forged > 0 and .switches > 0 and .good > 0' \
+    "$work/auth.json" >/dev/null || fail "counters: $(jq -c . "$work/auth.json")"
+  echo "ok: forge $(jq -c . "$work/auth.json") continuity_min" \
+    "$(jq .continuity_min "$work/summary.json")"
+  ;;
+
+*)
+  echo "usage: $0 STRIPECAST CLUSTER keys|forge" >&2
+  exit 2
+  ;;
+esac
