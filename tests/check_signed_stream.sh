@@ -12,6 +12,8 @@
 #           it forwards or serves (--forge-chunks): every receiver's output is
 #           byte-identical to the input (no forged byte played), continuity
 #           >= 0.999, the forged chunks are counted and parents replaced
+#   sim     stripecast-sim stream --payload --sign --forgers 2: the same checks
+#           in the simulator (every delivered byte compared with what was sent)
 set -euo pipefail
 
 sc=$1
@@ -100,8 +102,24 @@ forge)
     "$(jq .continuity_min "$work/summary.json")"
   ;;
 
+sim)
+  # The simulator's forging peers (sim/world.c), same checks: 60 peers, 2 of
+  # them forging, real bytes checked at every receiver.
+  sim=${4:?sim needs the stripecast-sim binary}
+  "$sim" stream --peers 60 --seed 3 --duration 30 --rate-kbps 128 --churn none \
+    --payload --sign --forgers 2 >"$work/sim.json" 2>"$work/sim.err" ||
+    fail "stripecast-sim: $(tail -3 "$work/sim.err")"
+  jq -e '.payload_mismatches == 0 and .continuity_min >= 0.999 and .forged_sent > 0
+         and .chunks_forged > 0 and .auth_parent_switches > 0 and .chunks_good > 0' \
+    "$work/sim.json" >/dev/null ||
+    fail "$(jq -c '{payload_mismatches, continuity_min, forged_sent, chunks_forged,
+                   auth_parent_switches, chunks_good}' "$work/sim.json")"
+  echo "ok: sim $(jq -c '{continuity_min, forged_sent, chunks_forged,
+                         auth_parent_switches}' "$work/sim.json")"
+  ;;
+
 *)
-  echo "usage: $0 STRIPECAST CLUSTER keys|forge" >&2
+  echo "usage: $0 STRIPECAST CLUSTER keys|forge|sim [STRIPECAST-SIM]" >&2
   exit 2
   ;;
 esac
