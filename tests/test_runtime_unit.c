@@ -433,6 +433,80 @@ static void test_cli_every_flag(void **state) {
   assert_false(o.stream);
 }
 
+/* Signed stations on the command line: the station's key as listeners
+ * give it, the broadcaster's choices, the low-level form's keys, keygen. */
+static void test_cli_signed(void **state) {
+  (void)state;
+  rt_options o;
+  char err[256];
+  const char *hex = "67d422bed199491439fac48d4bc79bb0cad852cc5ba1619be01651a2f567495b";
+  char spec[128];
+  snprintf(spec, sizeof spec, "/live.opus@%s", hex);
+  assert_int_equal(
+      parse(&o, err, "listen", "--station", spec, "--listen", "127.0.0.1:9100", NULL),
+      RT_CLI_RUN);
+  assert_true(o.auth);
+  assert_int_equal(o.auth_pk[0], 0x67);
+  assert_int_equal(o.auth_pk[31], 0x5b);
+  sc_id want, named;
+  sc_station_key_id(o.auth_pk, &want);
+  assert_memory_equal(&o.station_id, &want, sizeof want);
+  assert_int_equal(
+      parse(&o, err, "listen", "--station", hex, "--listen", "127.0.0.1:9100", NULL),
+      RT_CLI_RUN);
+  assert_true(o.auth);
+  assert_memory_equal(&o.station_id, &want, sizeof want);
+  assert_int_equal(sc_station_id("/live.opus", &named), 0);
+  assert_false(sc_id_eq(&want, &named));
+  /* A broadcaster signs unless told not to; its key is read at start. */
+  assert_int_equal(parse(&o, err, "broadcast", "--station", "/live.opus", "--listen",
+                         "127.0.0.1:9000", "--source", "x", "--key", "k", NULL),
+                   RT_CLI_RUN);
+  assert_true(o.auth);
+  assert_string_equal(o.key, "k");
+  assert_int_equal(parse(&o, err, "broadcast", "--station", "/live.opus", "--listen",
+                         "127.0.0.1:9000", "--source", "x", "--unsigned", NULL),
+                   RT_CLI_RUN);
+  assert_false(o.auth);
+  assert_memory_equal(&o.station_id, &named, sizeof named);
+  /* The low-level form: a source's key, receivers' public key. */
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", "--verify-key", hex,
+                         "--forge-chunks", NULL),
+                   RT_CLI_RUN);
+  assert_true(o.auth && o.forge_chunks);
+  assert_memory_equal(&o.station_id, &want, sizeof want);
+  assert_int_equal(parse(&o, err, "keygen", "--out", "f.key", NULL), RT_CLI_RUN);
+  assert_int_equal(o.cmd, RT_CMD_KEYGEN);
+  assert_string_equal(o.key, "f.key");
+
+  struct {
+    const char *a[10];
+    const char *says;
+  } bad[] = {
+      {{"listen", "--station", "/x@abcd", "--listen", "127.0.0.1:9000", NULL},
+       "station's key"},
+      {{"broadcast", "--station", spec, "--listen", "127.0.0.1:9000", "--source", "x"},
+       "key comes from --key"},
+      {{"broadcast", "--station", "/s", "--listen", "127.0.0.1:9000", "--source", "x",
+        "--unsigned", "--key", "k"},
+       "give one"},
+      {{"--listen", "127.0.0.1:9000", "--key", "k", NULL}, "goes with --source"},
+      {{"--listen", "127.0.0.1:9000", "--source", "x", "--verify-key", hex, NULL},
+       "receiver's"},
+      {{"--listen", "127.0.0.1:9000", "--verify-key", "abc", NULL}, "64 hex digits"},
+      {{"keygen", NULL}, "--out"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char **a = bad[i].a;
+    err[0] = '\0';
+    assert_int_equal(
+        parse(&o, err, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], NULL),
+        RT_CLI_ERROR);
+    if (!strstr(err, bad[i].says))
+      fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i].says);
+  }
+}
+
 /* The two commands of the radio: their own flags, the station as the
  * channel, their own errors; the low-level form is unchanged. */
 static void test_cli_commands(void **state) {
@@ -565,12 +639,19 @@ static void test_latency_pct(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_addr_intern),   cmocka_unit_test(test_addr_many),
-      cmocka_unit_test(test_addr_wire_map), cmocka_unit_test(test_addr_parse),
-      cmocka_unit_test(test_impair_off),    cmocka_unit_test(test_impair_loss),
-      cmocka_unit_test(test_impair_rate),   cmocka_unit_test(test_impair_delay_jitter),
-      cmocka_unit_test(test_cli),           cmocka_unit_test(test_cli_every_flag),
-      cmocka_unit_test(test_cli_commands),  cmocka_unit_test(test_cli_output_path),
+      cmocka_unit_test(test_addr_intern),
+      cmocka_unit_test(test_addr_many),
+      cmocka_unit_test(test_addr_wire_map),
+      cmocka_unit_test(test_addr_parse),
+      cmocka_unit_test(test_impair_off),
+      cmocka_unit_test(test_impair_loss),
+      cmocka_unit_test(test_impair_rate),
+      cmocka_unit_test(test_impair_delay_jitter),
+      cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_cli_every_flag),
+      cmocka_unit_test(test_cli_commands),
+      cmocka_unit_test(test_cli_signed),
+      cmocka_unit_test(test_cli_output_path),
       cmocka_unit_test(test_latency_pct),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
