@@ -30,6 +30,9 @@
  *   forest  rt_peer with the stream off (what a forest-only relay does)
  *   stream  rt_peer with the stream on: it is also a listener, so every
  *           generation is reassembled and delivered (the real thing)
+ *   signed  stream, signed (core/auth.h): the feeder signs every generation,
+ *           the relay verifies every chunk before it plays it (only with
+ *           --modes signed or a list naming it)
  *
  * Rates: stream rates in Mbit/s of data (the 12 data chunks; the wire
  * carries 16/12 of it plus headers); 0 = as fast as the feeder can send,
@@ -56,7 +59,9 @@
 #include <unistd.h>
 
 #include <ev.h>
+#include <sodium.h>
 
+#include "core/auth.h"
 #include "core/fec.h"
 #include "core/id.h"
 #include "core/rng.h"
@@ -72,8 +77,16 @@
 #define CHILDREN_MAX 64
 #define RATES_MAX    16
 
-enum mode { MODE_RAW, MODE_FOREST, MODE_STREAM, MODE_END };
-static const char *const mode_name[MODE_END] = {"raw", "forest", "stream"};
+enum mode { MODE_RAW, MODE_FOREST, MODE_STREAM, MODE_SIGNED, MODE_END };
+static const char *const mode_name[MODE_END] = {"raw", "forest", "stream", "signed"};
+
+/* The signed mode's key (core/auth.h): the feeder signs with it, the relay
+ * verifies; made from a fixed seed in both processes. */
+static void bench_key(uint8_t pk[SC_AUTH_PK_BYTES], uint8_t sk[SC_AUTH_SK_BYTES]) {
+  uint8_t seed[32];
+  memset(seed, 0x42, sizeof seed);
+  crypto_sign_seed_keypair(pk, sk, seed);
+}
 
 typedef struct opts {
   unsigned children;
@@ -158,7 +171,7 @@ static void sink_run(const int *fds, unsigned n, int out) {
 /* Sends generations for `seconds` at `mbps` (0: flat out) to the relay and
  * writes the chunks sent to the pipe. Drains the relay's acknowledgements. */
 static void feeder_run(int fd, uint16_t relay_port, double mbps, double seconds,
-                       unsigned chunk_bytes, int out) {
+                       unsigned chunk_bytes, bool sign, int out) {
   rt_addr_table addrs;
   if (rt_addr_init(&addrs, 16) != 0) _exit(1);
   struct sockaddr_in self;
@@ -193,6 +206,19 @@ static void feeder_run(int fd, uint16_t relay_port, double mbps, double seconds,
   for (unsigned i = 0; i < STRIPES; i++)
     stripe_id[i] = sc_splitstream_stripe_id(&channel, STRIPES, i);
 
+  /* Signed: every generation signed (the feeder's CPU, not the relay's),
+   * each chunk's piece and flag behind its payload, as channel.c sends. */
+  sc_auth_signer *signer = NULL;
+  const size_t pb = sc_auth_piece_bytes(DATA_CHUNKS, STRIPES - DATA_CHUNKS);
+  uint8_t pieces[STRIPES * SC_AUTH_PIECE_BYTES_MAX];
+  uint8_t *signed_chunk = calloc(STRIPES, chunk_bytes + pb + 1);
+  if (sign) {
+    uint8_t pk[SC_AUTH_PK_BYTES], sk[SC_AUTH_SK_BYTES];
+    bench_key(pk, sk);
+    if (!signed_chunk || sc_auth_signer_new(&signer, sk, &channel, DATA_CHUNKS,
+                                            STRIPES - DATA_CHUNKS, chunk_bytes, NULL))
+      _exit(1);
+  }
   struct sockaddr_in to = loop_addr(relay_port);
   double gen_s = mbps > 0 ? DATA_CHUNKS * chunk_bytes * 8.0 / (mbps * 1e6) : 0.0;
   uint64_t start = now_ns(), end = start + (uint64_t)(seconds * 1e9);
@@ -209,6 +235,23 @@ static void feeder_run(int fd, uint16_t relay_port, double mbps, double seconds,
       }
     }
     uint64_t gen_ts = now_ns(); /* one per generation, as the source stamps it */
+    if (signer) {
+      sc_chunk ch[STRIPES];
+      for (unsigned i = 0; i < STRIPES; i++)
+        ch[i] = (sc_chunk){.gen = gen,
+                           .src_ts_ns = gen_ts,
+                           .gen_bytes = DATA_CHUNKS * chunk_bytes,
+                           .index = (uint8_t)i,
+                           .data = chunk + i * chunk_bytes,
+                           .datalen = chunk_bytes};
+      if (sc_auth_sign(signer, ch, pieces) != 0) _exit(1);
+      for (unsigned i = 0; i < STRIPES; i++) {
+        uint8_t *c = signed_chunk + i * (chunk_bytes + pb + 1);
+        memcpy(c, chunk + i * chunk_bytes, chunk_bytes);
+        memcpy(c + chunk_bytes, pieces + i * pb, pb);
+        c[chunk_bytes + pb] = 1; /* verified by its sender */
+      }
+    }
     for (unsigned i = 0; i < STRIPES; i++) {
       sc_msg m = {.type = SC_MSG_MULTICAST, .sender = me};
       m.u.multicast = (sc_msg_multicast){.group = stripe_id[i],
@@ -219,6 +262,10 @@ static void feeder_run(int fd, uint16_t relay_port, double mbps, double seconds,
                                          .gen_bytes = DATA_CHUNKS * chunk_bytes,
                                          .sent_ns = gen_ts,
                                          .data = chunk + i * chunk_bytes};
+      if (signer) {
+        m.u.multicast.len = (uint16_t)(chunk_bytes + pb + 1);
+        m.u.multicast.data = signed_chunk + i * (chunk_bytes + pb + 1);
+      }
       int len = sc_wire_encode(&m, rt_addr_map(&addrs), buf, sizeof buf);
       if (len < 0) _exit(1);
       if (sendto(fd, buf, (size_t)len, 0, (struct sockaddr *)&to, sizeof to) == len)
@@ -301,7 +348,7 @@ static void relay_tick(struct ev_loop *loop, ev_timer *w, int revents) {
 /* The node runtime's peer on port, alone in its overlay (so joined at once
  * and the root of every stripe), with n children in stripe 0. Returns 0 or
  * -1 (reported). */
-static int rt_relay_open(rt_relay *r, uint16_t port, bool stream,
+static int rt_relay_open(rt_relay *r, uint16_t port, bool stream, bool sign,
                          const uint16_t *child_port, unsigned n, unsigned chunk_bytes) {
   memset(r, 0, sizeof *r);
   r->loop = ev_loop_new(EVFLAG_AUTO);
@@ -315,6 +362,11 @@ static int rt_relay_open(rt_relay *r, uint16_t port, bool stream,
   /* A short playout delay, so the generations are played (and counted)
    * within the case, not after it. */
   cfg.stream_cfg.stream.buffer_ns = 100000000ull;
+  if (sign) {
+    uint8_t sk[SC_AUTH_SK_BYTES];
+    cfg.stream_cfg.auth = true;
+    bench_key(cfg.stream_cfg.auth_pk, sk);
+  }
   rt_impair_config imp;
   memset(&imp, 0, sizeof imp);
   static const rt_peer_hooks hooks = {0};
@@ -400,15 +452,16 @@ static int run_case(const opts *o, enum mode mode, double mbps, case_result *cr)
   if (rt) {
     close(relay_fd); /* the peer binds the port itself */
     relay_fd = -1;
-    if (rt_relay_open(&rr, relay_port, mode == MODE_STREAM, child_port, o->children,
-                      o->chunk_bytes) != 0)
+    if (rt_relay_open(&rr, relay_port, mode >= MODE_STREAM, mode == MODE_SIGNED,
+                      child_port, o->children, o->chunk_bytes) != 0)
       return -1;
   }
   double c0 = cpu_s();
   uint64_t w0 = now_ns();
   pid_t feeder = fork();
   if (feeder == 0)
-    feeder_run(feed_fd, relay_port, mbps, o->seconds, o->chunk_bytes, feed_pipe[1]);
+    feeder_run(feed_fd, relay_port, mbps, o->seconds, o->chunk_bytes, mode == MODE_SIGNED,
+               feed_pipe[1]);
   close(feed_fd);
   if (rt)
     rt_relay_run(&rr, feeder, &cr->relay);
@@ -450,7 +503,7 @@ static void usage(FILE *f) {
           "  --seconds S      feed time per case (default 3)\n"
           "  --rates LIST     stream data rates in Mbit/s, comma-separated;\n"
           "                   0 = as fast as the feeder sends (default 8,64,0)\n"
-          "  --modes LIST     raw,forest,stream (default all three)\n"
+          "  --modes LIST     raw,forest,stream,signed (default the first three)\n"
           "  --chunk-bytes B  chunk payload (default 1024)\n"
           "\n"
           "Prints one CSV row per (mode, rate): chunks fed, chunks forwarded per\n"
@@ -544,6 +597,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  if (sodium_init() < 0) return 1;
   printf("mode,rate_mbps,children,chunks_fed,relay_in,relay_out,forwarded,"
          "fed_per_s,forwarded_per_s,relay_cpu_s,cpu_use,cpu_s_per_gb,cpu_us_per_forward,"
          "vs_raw,gens_delivered,gens_lost\n");
