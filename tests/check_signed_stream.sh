@@ -20,6 +20,9 @@ sc=$1
 cluster=$2
 case_=$3
 
+# Ports below the ephemeral range, apart from the other runtime tests' (22000..31700)
+# and different between concurrent runs.
+base=$((32000 + ($$ % 18) * 40))
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() {
@@ -52,7 +55,7 @@ keys)
   [[ $rc == 2 ]] || fail "a group-readable key: exit $rc, want 2"
   grep -q "open to others (mode 0640)" "$work/err" || fail "'$(cat "$work/err")'"
   # Without --key: made once in the state directory, owner-only, reported.
-  XDG_STATE_HOME=$work/state "$sc" broadcast --station /k/d --listen 127.0.0.1:45999 \
+  XDG_STATE_HOME=$work/state "$sc" broadcast --station /k/d --listen "127.0.0.1:$((base + 30))" \
     --source /dev/null --eof-exit-ms 0 --grace-ms 0 2>"$work/err" ||
     fail "broadcast without --key: $(cat "$work/err")"
   kf=$work/state/stripecast/k_d.key
@@ -60,7 +63,7 @@ keys)
   grep -q "station /k/d@[0-9a-f]\{64\} (key $kf, made now)" "$work/err" ||
     fail "'$(cat "$work/err")'"
   kpk=$(sed -n 's/^public //p' "$kf")
-  XDG_STATE_HOME=$work/state "$sc" broadcast --station /k/d --listen 127.0.0.1:45999 \
+  XDG_STATE_HOME=$work/state "$sc" broadcast --station /k/d --listen "127.0.0.1:$((base + 30))" \
     --source /dev/null --eof-exit-ms 0 --grace-ms 0 2>"$work/err" ||
     fail "second broadcast: $(cat "$work/err")"
   grep -q "station /k/d@$kpk (key $kf)" "$work/err" || fail "not reused: '$(cat "$work/err")'"
@@ -84,7 +87,7 @@ forge)
   pk=$("$sc" keygen --out "$work/s.key" 2>/dev/null)
   # Process 0 is the first receiver, joined before the others: a forwarder
   # in several trees.
-  "$cluster" --binary "$sc" --base-port 26100 --peers 16 --bytes 1500000 --rate-kbps 1500 \
+  "$cluster" --binary "$sc" --base-port $((base + 1)) --peers 16 --bytes 1500000 --rate-kbps 1500 \
     --out "$work/c" --source-args "--key $work/s.key" --peer-args "--verify-key $pk" \
     --proc-args "0:--forge-chunks" >"$work/summary.json" 2>"$work/cluster.err" ||
     fail "cluster: $(tail -3 "$work/cluster.err"); $(jq -c '.mismatched' "$work/summary.json")"
