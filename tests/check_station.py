@@ -156,7 +156,12 @@ def split_sources(out, a, b, tag_b):
     # The switch happens at a record boundary, which is a line start only
     # by chance: back up to where b's bytes begin.
     part_a, part_b = out[:cut], out[cut:]
-    line_start = part_a.rfind(b"\n") + 1
+    # b's bytes before the cut may hold a newline (the tail of a line whose
+    # start was missed): back up from where the output leaves a.
+    common = 0
+    while common < min(len(part_a), len(a)) and part_a[common] == a[common]:
+        common += 1
+    line_start = part_a.rfind(b"\n", 0, common) + 1
     # part_b may begin mid-line (a record boundary): find the b bytes it
     # starts with.
     if not a.startswith(part_a[:line_start]):
