@@ -19,6 +19,7 @@
 #include "ingest.h"
 #include "relay.h"
 #include "station_source.h"
+#include "web.h"
 
 /* Bytes the source reads from its input per tick at most (its read buffer). */
 #define RT_SOURCE_READ_MAX (64 * 1024)
@@ -84,6 +85,7 @@ typedef struct rt_host {
   uint64_t start_ns;
   uint64_t stats_writes;
   uint64_t drain_deadline_ns;
+  rt_web web; /* the page's rates and continuity samples (web.h) */
 } rt_host;
 
 /* The exit status of an unusable flag found at start-up (as a usage error). */

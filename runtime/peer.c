@@ -128,6 +128,35 @@ static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64
   }
 }
 
+static void cb_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *m,
+                           uint64_t now) {
+  (void)now;
+  rt_peer *p = user;
+  if (stripe >= SC_STRIPES_MAX) return;
+  rt_stripe_counters *c = &p->stripe[stripe];
+  const sc_splitstream *ss = sc_node_forest_c(p->node);
+  c->chunks_in++;
+  /* The callback comes before the copies go to the children (scribe.h). */
+  c->chunks_out +=
+      sc_scribe_children(sc_node_scribe_c(p->node), sc_splitstream_group(ss, stripe));
+  if (!c->have_seq || c->epoch != m->epoch) {
+    c->have_seq = true;
+    c->epoch = m->epoch;
+    c->last_seq = m->seq;
+    return;
+  }
+  uint32_t ahead = m->seq - c->last_seq;
+  if (ahead == 0) return;
+  if (ahead <= RT_STRIPE_GAP_MAX) {
+    c->chunks_missed += ahead - 1;
+    c->last_seq = m->seq;
+  } else if ((uint32_t)(c->last_seq - m->seq) <= RT_STRIPE_GAP_MAX) {
+    if (c->chunks_missed) c->chunks_missed--; /* late, counted missed before */
+  } else {
+    c->last_seq = m->seq; /* a restart */
+  }
+}
+
 static void cb_stream_deliver(void *user, uint64_t gen, const uint8_t *data,
                               size_t datalen, uint64_t src_ts_ns, uint64_t now) {
   rt_peer *p = user;
@@ -359,6 +388,7 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
   p->self.addr = self_addr;
   sc_node_callbacks cb = {.send = cb_send,
                           .stripe_changed = cb_stripe_changed,
+                          .stripe_data = cb_stripe_data,
                           .stream_deliver = cb_stream_deliver,
                           .stream_lost = cb_stream_lost,
                           .stream_restarted = cb_stream_restarted};

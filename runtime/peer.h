@@ -65,6 +65,19 @@ typedef struct rt_counters {
   uint64_t core_nomem;      /* the core ran out of memory in a call */
 } rt_counters;
 
+/* Per stripe, what its tree brought this peer (the core's stripe_data
+ * callback, repairs not included), for the web page's view (runtime/web.c). */
+typedef struct rt_stripe_counters {
+  uint64_t chunks_in;     /* tree chunks received */
+  uint64_t chunks_out;    /* copies of them sent on to children */
+  uint64_t chunks_missed; /* sequence numbers skipped (less those that came late) */
+  uint32_t last_seq;      /* the newest received, within epoch */
+  uint32_t epoch;
+  bool have_seq;
+} rt_stripe_counters;
+/* A jump of more sequence numbers than this is a restart, not a loss. */
+#define RT_STRIPE_GAP_MAX 4096
+
 typedef struct rt_peer rt_peer;
 
 /* What the peer tells its host. Each optional. */
@@ -119,6 +132,7 @@ struct rt_peer {
   uint64_t next_gen; /* expected next, within the epoch playing */
   uint64_t epoch_changes;
   uint32_t lat_ms[RT_LAT_BINS_MS + 1];
+  rt_stripe_counters stripe[SC_STRIPES_MAX];
 };
 
 /* CLOCK_MONOTONIC in nanoseconds. */
