@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""web_player.py STRIPECAST [SCREENSHOT.png] — the page of a listening peer in
+headless Chromium: a station on the air from ffmpeg (Ogg Opus from a sine,
+pushed to `stripecast broadcast --http`), a `stripecast listen --http` peer
+that serves it; the page at / of that peer plays it in its <audio> element
+(currentTime advances, error stays null), shows the title the encoder sent,
+and its forest view has a row for each of the 16 stripes, each attached.
+/peer.json is checked on its own too. SCREENSHOT.png: where the page's
+picture goes (else a temporary folder).
+
+Needs chromium, chromedriver and python3-selenium (scripts/deps.sh), and
+ffmpeg. Exit 0 pass, 1 fail, 77 skipped (one of them missing). Timeouts
+only bound a hang; no verdict depends on timing.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN = sys.argv[1]
+SHOT = sys.argv[2] if len(sys.argv) > 2 else None
+BASE = 31000 + (os.getpid() % 40) * 50
+HANG_S = 90
+COMMON = ["--heartbeat-ms", "500"]
+PW = "web-pw-%d" % os.getpid()
+TITLE = "Sine at 440 Hz"
+STRIPES = 16
+
+
+def log(msg):
+    print("web_player: " + msg, file=sys.stderr, flush=True)
+
+
+def import_selenium():
+    """Debian's python3-selenium lives in Debian's dist-packages, which a
+    python3 from elsewhere first in PATH does not search."""
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        return webdriver, Service
+    except ImportError:
+        return None, None
+
+
+def wait_for(pred, what, timeout=HANG_S):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise SystemExit("FAIL: %s (waited %d s)" % (what, timeout))
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status, dict(r.headers), r.read()
+    except OSError:
+        return None, None, None
+
+
+def peer_json(port):
+    st, _, body = get("http://127.0.0.1:%d/peer.json" % port)
+    if st != 200:
+        return None
+    return json.loads(body)
+
+
+def check_json(j):
+    """The document's shape (docs/runtime.md lists its fields)."""
+    if len(j["stripes"]) != STRIPES or j["stripes_attached"] != STRIPES:
+        raise SystemExit("FAIL: peer.json stripes: %s" % json.dumps(j["stripes"])[:300])
+    for s in j["stripes"]:
+        if not s["attached"] or (s["parent"] is None) != s["root"]:
+            raise SystemExit("FAIL: stripe %s: %s" % (s["stripe"], json.dumps(s)))
+        if s["children"] != len(s["child_list"]):
+            raise SystemExit("FAIL: stripe %s children: %s" % (s["stripe"], json.dumps(s)))
+    if sum(s["chunks_in"] for s in j["stripes"]) == 0:
+        raise SystemExit("FAIL: no chunk counted on any stripe")
+    st = j["stations"][0]
+    if st["mount"] != "/live.opus" or st["content_type"] != "audio/ogg":
+        raise SystemExit("FAIL: peer.json station: %s" % json.dumps(st))
+
+
+def browser(webdriver, Service):
+    o = webdriver.ChromeOptions()
+    o.binary_location = shutil.which("chromium")
+    # As root Chromium needs --no-sandbox; autoplay without a gesture lets
+    # the test start the player the way a click would.
+    for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--autoplay-policy=no-user-gesture-required", "--window-size=1100,1500"]:
+        o.add_argument(a)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
+
+
+def check_page(d, port, shot):
+    d.get("http://127.0.0.1:%d/" % port)
+    rows = wait_for(lambda: d.execute_script(
+        "const r = document.querySelectorAll('#stripes tr.stripe');"
+        "return r.length === %d && r[%d].children[1].textContent !== 'searching' && r.length;"
+        % (STRIPES, STRIPES - 1)), "the forest view's 16 stripes")
+    log("forest view: %d stripe rows" % rows)
+    wait_for(lambda: d.execute_script("return document.querySelector('#stations audio')"),
+             "an <audio> element for the station")
+    got = d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "document.querySelector('#stations audio').play()"
+        ".then(() => done('playing'), e => done('refused: ' + e));")
+    if got != "playing":
+        raise SystemExit("FAIL: play(): %s" % got)
+    state = "const a = document.querySelector('#stations audio');" \
+            "return [a.currentTime, a.error ? a.error.code + ' ' + a.error.message : null," \
+            " a.paused, a.readyState];"
+    t0 = wait_for(lambda: d.execute_script(state)[0] > 0 and d.execute_script(state),
+                  "the audio element's first sample")
+    time.sleep(4)
+    t1 = d.execute_script(state)
+    log("audio: currentTime %.2f -> %.2f, error %s, paused %s, readyState %s" %
+        (t0[0], t1[0], t1[1], t1[2], t1[3]))
+    if t1[1] is not None or t0[1] is not None:
+        raise SystemExit("FAIL: the audio element reports an error: %s" % t1[1])
+    if t1[2] or t1[0] - t0[0] < 1.0:
+        raise SystemExit("FAIL: playback did not advance: %s -> %s" % (t0, t1))
+    title = wait_for(lambda: d.execute_script(
+        "const t = document.querySelector('#stations .title');"
+        "return t && t.textContent.includes(%s) && t.textContent;" % json.dumps(TITLE)),
+        "the title on the page")
+    listeners = wait_for(lambda: d.execute_script(
+        "const m = document.querySelector('#stations .station p.dim');"
+        "return m && /\\b1 listener\\b/.test(m.textContent) && m.textContent;"),
+        "one listener shown (the page's own player)")
+    log("now playing: %r; %s" % (title, listeners))
+    time.sleep(1.5)  # one more poll: the chart and rates of a playing peer
+    d.save_screenshot(shot)
+    log("screenshot: " + shot)
+
+
+def main():
+    webdriver, Service = import_selenium()
+    missing = [n for n in ("chromium", "chromedriver", "ffmpeg") if not shutil.which(n)]
+    if webdriver is None:
+        missing.append("python3-selenium")
+    if missing:
+        log("SKIPPED: not installed: %s (scripts/deps.sh)" % " ".join(missing))
+        return 77
+    tmp = tempfile.mkdtemp(prefix="web_player.")
+    procs = []
+
+    def start(name, args, cmd=None):
+        err = open(os.path.join(tmp, name + ".log"), "w")
+        p = subprocess.Popen(cmd or [BIN] + args + COMMON, stdout=subprocess.DEVNULL,
+                             stderr=err)
+        procs.append(p)
+        return p
+
+    t_start = time.time()
+    d = None
+    try:
+        pwfile = os.path.join(tmp, "pw")
+        with open(pwfile, "w") as f:
+            f.write(PW + "\n")
+        ingest, web = BASE + 40, BASE + 41
+        start("l0", ["listen", "--station", "/live.opus", "--listen",
+                     "127.0.0.1:%d" % BASE])
+        time.sleep(0.5)
+        start("listener", ["listen", "--station", "/live.opus", "--listen",
+                           "127.0.0.1:%d" % (BASE + 1), "--join", "127.0.0.1:%d" % BASE,
+                           "--http", "127.0.0.1:%d" % web])
+        start("broadcaster", ["broadcast", "--station", "/live.opus", "--listen",
+                              "127.0.0.1:%d" % (BASE + 2), "--join", "127.0.0.1:%d" % BASE,
+                              "--http", "127.0.0.1:%d" % ingest, "--source-password-file",
+                              pwfile])
+        j = wait_for(lambda: (lambda j: j and j["stripes_attached"] == STRIPES and j)(
+            peer_json(web)), "the listener attached in every stripe (its /peer.json)")
+        log("attached: %d stripes, node %s" % (j["stripes_attached"], j["node"]["addr"]))
+        st, hdr, body = get("http://127.0.0.1:%d/" % web)
+        if st != 200 or not hdr["Content-Type"].startswith("text/html") or b"app.js" not in body:
+            raise SystemExit("FAIL: GET / answered %s %s" % (st, hdr))
+        time.sleep(2.0)  # the broadcaster's own forest (its stripe roots)
+        url = "icecast://source:%s@127.0.0.1:%d/live.opus" % (PW, ingest)
+        start("ffmpeg", None, ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi",
+                               "-i", "sine=f=440:d=60", "-c:a", "libopus", "-b:a", "96k",
+                               "-metadata", "title=" + TITLE, "-content_type", "audio/ogg",
+                               "-f", "ogg", url])
+        j = wait_for(lambda: (lambda j: j and j["stream"]["playing"] and
+                              j["stations"][0]["content_type"] and j)(peer_json(web)),
+                     "the listener playing the station")
+        check_json(j)
+        d = browser(webdriver, Service)
+        check_page(d, web, SHOT or os.path.join(tmp, "web-player.png"))
+        j = peer_json(web)
+        if j["stations"][0]["listeners"] < 1:
+            raise SystemExit("FAIL: peer.json counts no listener: %s" % j["stations"])
+        log("ok: the page played the station and showed %d stripes (%.1f s)" %
+            (STRIPES, time.time() - t_start))
+        return 0
+    finally:
+        if d is not None:
+            d.quit()
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+        if os.environ.get("KEEP_TMP"):
+            log("kept " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
