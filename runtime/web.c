@@ -210,3 +210,45 @@ const char *rt_web_content_type(const char *path) {
   }
   return "application/octet-stream";
 }
+
+/* If-None-Match names etag (RFC 9110 §13.1.2: the weak comparison, so
+ * W/"x" matches "x"; "*" matches any). */
+static bool web_etag_match(const char *inm, size_t len, const char *etag) {
+  if (!inm) return false;
+  while (len && (*inm == ' ' || *inm == '\t'))
+    inm++, len--;
+  while (len && (inm[len - 1] == ' ' || inm[len - 1] == '\t'))
+    len--;
+  if (len == 1 && inm[0] == '*') return true;
+  size_t e = strlen(etag);
+  for (size_t i = 0; i + e <= len; i++)
+    if (memcmp(inm + i, etag, e) == 0) return true;
+  return false;
+}
+
+int rt_web_route(const rt_web *w, uint64_t now, const char *path, size_t len,
+                 const char *if_none_match, size_t inm_len, char *buf, size_t cap,
+                 rt_web_reply *out) {
+  memset(out, 0, sizeof *out);
+  static const char json_path[] = "/peer.json";
+  if (len == sizeof json_path - 1 && memcmp(path, json_path, len) == 0) {
+    int n = rt_web_peer_json(w, now, buf, cap);
+    if (n < 0) return n;
+    *out = (rt_web_reply){.status = 200,
+                          .content_type = "application/json",
+                          .cache_control = RT_WEB_CACHE_LIVE,
+                          .body = buf,
+                          .body_len = (size_t)n};
+    return 0;
+  }
+  const rt_web_asset *a = rt_web_asset_find(path, len);
+  if (!a) return SC_ERR_NOT_FOUND;
+  bool fresh = web_etag_match(if_none_match, inm_len, a->etag);
+  *out = (rt_web_reply){.status = fresh ? 304 : 200,
+                        .content_type = rt_web_content_type(a->path),
+                        .cache_control = RT_WEB_CACHE_ASSET,
+                        .etag = a->etag,
+                        .body = fresh ? NULL : (const char *)a->data,
+                        .body_len = fresh ? 0 : a->len};
+  return 0;
+}

@@ -55,6 +55,33 @@ void rt_web_snapshot(const rt_web *w, uint64_t now, sc_peerjson_snapshot *s);
  * negative code. */
 int rt_web_peer_json(const rt_web *w, uint64_t now, char *out, size_t cap);
 
+/* What the page's routes answer. */
+typedef struct rt_web_reply {
+  int status; /* 200, or 304 (the client's copy is current: no body) */
+  const char *content_type;
+  const char *cache_control;
+  const char *etag; /* NULL: none */
+  const char *body;
+  size_t body_len;
+} rt_web_reply;
+
+/* Cache-Control of the embedded files: kept, but revalidated on every use
+ * (a new binary may bring a new page; the ETag makes that a 304). */
+#define RT_WEB_CACHE_ASSET "no-cache"
+/* /peer.json changes every tick: never stored. */
+#define RT_WEB_CACHE_LIVE "no-store"
+
+/*
+ * The answer to a GET or HEAD of path (len bytes, query removed): "/" and
+ * the other embedded files, "/peer.json" (rendered into buf, at least
+ * SC_PEERJSON_MAX_BYTES). if_none_match: that header's value or NULL.
+ * Returns 0 with *out filled, SC_ERR_NOT_FOUND (not a path of the page)
+ * or the renderer's error.
+ */
+int rt_web_route(const rt_web *w, uint64_t now, const char *path, size_t len,
+                 const char *if_none_match, size_t inm_len, char *buf, size_t cap,
+                 rt_web_reply *out);
+
 /* The embedded file at URL path (len bytes, no query; "/" is
  * /index.html), or NULL. */
 const rt_web_asset *rt_web_asset_find(const char *path, size_t len);
