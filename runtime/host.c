@@ -484,7 +484,9 @@ static int host_open_serve(rt_host *h) {
     return rv;
   }
   host_log(h, "serving players on port %u%s", rt_serve_port(h->serve), h->serve_mount);
-  return 0;
+  /* Its page at / (runtime/web.h). */
+  rt_web_start(&h->web, h);
+  return rt_web_add_routes(&h->web, h->serve);
 }
 
 static int host_open_source(rt_host *h) {
@@ -867,6 +869,7 @@ out:
   ev_signal_stop(h->loop, &h->sig_usr1);
   /* A source still connected ends its session into a node still open. */
   rt_ingest_del(h->src.ingest);
+  rt_web_stop(&h->web);
   rt_serve_del(h->serve);
   for (uint32_t i = 0; i < h->npeers; i++)
     rt_peer_close(&h->peers[i]);

@@ -13,6 +13,7 @@
 #include "core/scribe.h"
 #include "core/station.h"
 #include "runtime/host.h"
+#include "runtime/serve.h"
 
 static void web_tick_cb(struct ev_loop *loop, ev_timer *t, int revents) {
   (void)loop;
@@ -128,26 +129,46 @@ static const char *web_container_type(const char *container) {
   return "";
 }
 
+/* The station's content type: the players' server's, else the encoder's
+ * (INFO's content-type=), else its container's. */
+static void web_content_type(const char *info, char *out, size_t cap) {
+  char v[SC_PEERJSON_TEXT_MAX_BYTES + 1];
+  if (!info) return;
+  if (sc_station_info_get(info, "content-type", v, sizeof v))
+    web_copy(out, cap, v);
+  else if (sc_station_info_get(info, "container", v, sizeof v))
+    web_copy(out, cap, web_container_type(v));
+}
+
 static void web_stations(const rt_web *w, sc_peerjson_snapshot *s) {
   const rt_host *h = w->h;
   if (!h->opt.station) return;
   sc_peerjson_station *st = &s->stations[0];
   s->nstations = 1;
-  st->mount[0] = '/';
-  web_copy(st->mount + (h->opt.station[0] != '/'), sizeof st->mount - 1, h->opt.station);
-  const rt_output *o = h->out ? &h->out[0] : NULL;
-  if (o && o->reader) {
-    web_copy(st->title, sizeof st->title, sc_station_reader_title(o->reader));
-    const char *info = sc_station_reader_info(o->reader);
-    char v[SC_PEERJSON_TEXT_MAX_BYTES + 1];
-    /* The encoder's Content-Type when it sent one, else the container's. */
-    if (info && sc_station_info_get(info, "content-type", v, sizeof v))
-      web_copy(st->content_type, sizeof st->content_type, v);
-    else if (info && sc_station_info_get(info, "container", v, sizeof v))
-      web_copy(st->content_type, sizeof st->content_type, web_container_type(v));
-    if (info && sc_station_info_get(info, "name", v, sizeof v))
-      web_copy(st->name, sizeof st->name, v);
+  const char *info = NULL;
+  if (h->serve) {
+    rt_serve_snapshot v;
+    rt_serve_snapshot_get(h->serve, &v);
+    web_copy(st->mount, sizeof st->mount, v.mount);
+    web_copy(st->content_type, sizeof st->content_type, v.content_type);
+    web_copy(st->title, sizeof st->title, v.title);
+    st->listeners = v.listeners;
+    info = v.info;
+  } else {
+    st->mount[0] = '/';
+    web_copy(st->mount + (h->opt.station[0] != '/'), sizeof st->mount - 1,
+             h->opt.station);
+    const rt_output *o = h->out ? &h->out[0] : NULL;
+    if (o && o->reader) {
+      web_copy(st->title, sizeof st->title, sc_station_reader_title(o->reader));
+      info = sc_station_reader_info(o->reader);
+    }
   }
+  if (!st->content_type[0])
+    web_content_type(info, st->content_type, sizeof st->content_type);
+  char v[SC_PEERJSON_TEXT_MAX_BYTES + 1];
+  if (info && sc_station_info_get(info, "name", v, sizeof v))
+    web_copy(st->name, sizeof st->name, v);
 }
 
 void rt_web_snapshot(const rt_web *w, uint64_t now, sc_peerjson_snapshot *s) {
@@ -251,4 +272,47 @@ int rt_web_route(const rt_web *w, uint64_t now, const char *path, size_t len,
                         .body = fresh ? NULL : (const char *)a->data,
                         .body_len = fresh ? 0 : a->len};
   return 0;
+}
+
+/* The head of a page answer: serve.h's shape (Server, Connection: Close,
+ * Date, the server's extra headers), with this route's own caching
+ * (rt_serve_respond's are the stream's: never cache). A 304 carries no
+ * body and no Content-Length (RFC 9110 §15.4.5). */
+static int web_respond(const rt_serve_request *req, const rt_web_reply *r,
+                       rt_serve_buf *out) {
+  const sc_http_server_info *srv = req->srv;
+  bool ok = rt_serve_buf_printf(
+      out, "HTTP/1.0 %d %s\r\nServer: %s\r\nConnection: Close\r\n", r->status,
+      r->status == 304 ? "Not Modified" : "OK", srv->server_id);
+  if (srv->date) ok = ok && rt_serve_buf_printf(out, "Date: %s\r\n", srv->date);
+  ok = ok && rt_serve_buf_printf(out, "Content-Type: %s\r\nCache-Control: %s\r\n",
+                                 r->content_type, r->cache_control);
+  if (r->status != 304)
+    ok = ok && rt_serve_buf_printf(out, "Content-Length: %zu\r\n", r->body_len);
+  if (r->etag) ok = ok && rt_serve_buf_printf(out, "ETag: %s\r\n", r->etag);
+  ok = ok &&
+       rt_serve_buf_printf(out, "%s\r\n", srv->extra_headers ? srv->extra_headers : "");
+  if (ok && !req->head_only && r->body_len)
+    ok = rt_serve_buf_put(out, r->body, r->body_len);
+  return ok ? 0 : SC_ERR_NOBUF;
+}
+
+static int web_handler(const rt_serve_request *req, void *ctx, rt_serve_buf *out) {
+  const rt_web *w = ctx;
+  const sc_http_slice *inm = sc_http_header_find(req->http, "If-None-Match");
+  static char buf[SC_PEERJSON_MAX_BYTES]; /* one loop thread; copied out at once */
+  rt_web_reply r;
+  int rv = rt_web_route(w, rt_now_ns(), req->path, strlen(req->path),
+                        inm ? inm->ptr : NULL, inm ? inm->len : 0, buf, sizeof buf, &r);
+  if (rv == SC_ERR_NOT_FOUND) return rt_serve_respond_error(req, out, 404, "Not Found");
+  if (rv < 0) return rv;
+  return web_respond(req, &r, out);
+}
+
+int rt_web_add_routes(rt_web *w, rt_serve *s) {
+  int rv = rt_serve_add_route(s, "/", web_handler, w);
+  if (rv == 0) rv = rt_serve_add_route(s, "/peer.json", web_handler, w);
+  for (unsigned i = 0; rv == 0 && i < rt_web_assets_count; i++)
+    rv = rt_serve_add_route(s, rt_web_assets[i].path, web_handler, w);
+  return rv;
 }

@@ -82,6 +82,11 @@ int rt_web_route(const rt_web *w, uint64_t now, const char *path, size_t len,
                  const char *if_none_match, size_t inm_len, char *buf, size_t cap,
                  rt_web_reply *out);
 
+struct rt_serve;
+/* Adds the page's routes ("/", each embedded file, "/peer.json") to the
+ * players' server (runtime/serve.h). Returns 0 or its error. */
+int rt_web_add_routes(rt_web *w, struct rt_serve *s);
+
 /* The embedded file at URL path (len bytes, no query; "/" is
  * /index.html), or NULL. */
 const rt_web_asset *rt_web_asset_find(const char *path, size_t len);

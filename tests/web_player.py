@@ -169,7 +169,8 @@ def main():
         pwfile = os.path.join(tmp, "pw")
         with open(pwfile, "w") as f:
             f.write(PW + "\n")
-        ingest, web = BASE + 40, BASE + 41
+        # The ingest server takes its port and the one above (SHOUTcast v1).
+        ingest, web = BASE + 40, BASE + 45
         start("l0", ["listen", "--station", "/live.opus", "--listen",
                      "127.0.0.1:%d" % BASE])
         time.sleep(0.5)
