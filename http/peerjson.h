@@ -22,9 +22,10 @@
 #include "core/id.h"
 
 /* Bounds of a snapshot. */
-#define SC_PEERJSON_STRIPES_MAX  16 /* SC_STRIPES_MAX: k <= 2^b = 16 */
-#define SC_PEERJSON_CHILDREN_MAX 16 /* children listed per stripe (the count is exact)   \
-                                     */
+#define SC_PEERJSON_STRIPES_MAX 16 /* SC_STRIPES_MAX: k <= 2^b = 16 */
+#define SC_PEERJSON_CHILDREN_MAX                                                         \
+  16 /* children listed per stripe (the count is exact)                                  \
+      */
 #define SC_PEERJSON_STATIONS_MAX 4
 #define SC_PEERJSON_SAMPLES_MAX  120 /* e.g. one per 5 s over 10 min */
 /* A dotted IPv4 address and port ("255.255.255.255:65535"), without NUL. */
