@@ -275,7 +275,7 @@ int rt_web_route(const rt_web *w, uint64_t now, const char *path, size_t len,
 }
 
 /* The head of a page answer: serve.h's shape (Server, Connection: Close,
- * Date, the server's extra headers), with this route's own caching
+ * Date, RT_SERVE_EXTRA_HEADERS), with this route's own caching
  * (rt_serve_respond's are the stream's: never cache). A 304 carries no
  * body and no Content-Length (RFC 9110 §15.4.5). */
 static int web_respond(const rt_serve_request *req, const rt_web_reply *r,
@@ -290,8 +290,8 @@ static int web_respond(const rt_serve_request *req, const rt_web_reply *r,
   if (r->status != 304)
     ok = ok && rt_serve_buf_printf(out, "Content-Length: %zu\r\n", r->body_len);
   if (r->etag) ok = ok && rt_serve_buf_printf(out, "ETag: %s\r\n", r->etag);
-  ok = ok &&
-       rt_serve_buf_printf(out, "%s\r\n", srv->extra_headers ? srv->extra_headers : "");
+  /* The server's own extra headers, as on its other answers. */
+  ok = ok && rt_serve_buf_printf(out, "%s\r\n", RT_SERVE_EXTRA_HEADERS);
   if (ok && !req->head_only && r->body_len)
     ok = rt_serve_buf_put(out, r->body, r->body_len);
   return ok ? 0 : SC_ERR_NOBUF;
