@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""web_player.py STRIPECAST [SCREENSHOT.png] — the page of a listening peer in
-headless Chromium: a station on the air from ffmpeg (Ogg Opus from a sine,
-pushed to `stripecast broadcast --http`), a `stripecast listen --http` peer
-that serves it; the page at / of that peer plays it in its <audio> element
-(currentTime advances, error stays null), shows the title the encoder sent,
-and its forest view has a row for each of the 16 stripes, each attached.
-/peer.json is checked on its own too. SCREENSHOT.png: where the page's
-picture goes (else a temporary folder).
+"""web_player.py STRIPECAST audio|video [SCREENSHOT.png] — the page of a
+listening peer in headless Chromium: a station on the air from ffmpeg
+(audio: Ogg Opus from a sine; video: WebM, VP8 test pattern and Opus), pushed
+to `stripecast broadcast --http`, and a `stripecast listen --http` peer that
+serves it; the page at / of that peer plays it in its <audio> (or <video>)
+element (currentTime advances, error stays null; a video has its picture's
+size), shows the title the encoder sent and one listener, and its forest
+view has a row for each of the 16 stripes, each attached. /peer.json is
+checked on its own too. SCREENSHOT.png: where the page's picture goes (else
+a temporary folder).
 
 Needs chromium, chromedriver and python3-selenium (scripts/deps.sh), and
 ffmpeg. Exit 0 pass, 1 fail, 77 skipped (one of them missing). Timeouts
@@ -23,7 +25,11 @@ import time
 import urllib.request
 
 BIN = sys.argv[1]
-SHOT = sys.argv[2] if len(sys.argv) > 2 else None
+KIND = sys.argv[2]
+SHOT = sys.argv[3] if len(sys.argv) > 3 else None
+ELEMENT = {"audio": "audio", "video": "video"}[KIND]
+CTYPE = {"audio": "audio/ogg", "video": "video/webm"}[KIND]
+MOUNT = {"audio": "/live.opus", "video": "/live.webm"}[KIND]
 BASE = 31000 + (os.getpid() % 40) * 50
 HANG_S = 90
 COMMON = ["--heartbeat-ms", "500"]
@@ -88,8 +94,19 @@ def check_json(j):
     if sum(s["chunks_in"] for s in j["stripes"]) == 0:
         raise SystemExit("FAIL: no chunk counted on any stripe")
     st = j["stations"][0]
-    if st["mount"] != "/live.opus" or st["content_type"] != "audio/ogg":
+    if st["mount"] != MOUNT or st["content_type"] != CTYPE:
         raise SystemExit("FAIL: peer.json station: %s" % json.dumps(st))
+
+
+def ffmpeg_args():
+    """As the ingest tests' encoders: a minute of a sine (and a test pattern)."""
+    ff = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re"]
+    if KIND == "audio":
+        return ff + ["-f", "lavfi", "-i", "sine=f=440:d=60", "-c:a", "libopus", "-b:a", "96k",
+                     "-f", "ogg"]
+    return ff + ["-f", "lavfi", "-i", "testsrc=s=160x120:r=10:d=60", "-f", "lavfi", "-i",
+                 "sine=f=440:d=60", "-threads", "1", "-c:v", "libvpx", "-b:v", "200k", "-g",
+                 "10", "-c:a", "libopus", "-b:a", "96k", "-f", "webm"]
 
 
 def browser(webdriver, Service):
@@ -110,28 +127,32 @@ def check_page(d, port, shot):
         "return r.length === %d && r[%d].children[1].textContent !== 'searching' && r.length;"
         % (STRIPES, STRIPES - 1)), "the forest view's 16 stripes")
     log("forest view: %d stripe rows" % rows)
-    wait_for(lambda: d.execute_script("return document.querySelector('#stations audio')"),
-             "an <audio> element for the station")
+    sel = "#stations " + ELEMENT
+    wait_for(lambda: d.execute_script("return document.querySelector('%s')" % sel),
+             "a <%s> element for the station" % ELEMENT)
     got = d.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "document.querySelector('#stations audio').play()"
-        ".then(() => done('playing'), e => done('refused: ' + e));")
+        "document.querySelector('%s').play()"
+        ".then(() => done('playing'), e => done('refused: ' + e));" % sel)
     if got != "playing":
         raise SystemExit("FAIL: play(): %s" % got)
-    state = "const a = document.querySelector('#stations audio');" \
+    state = "const a = document.querySelector('%s');" \
             "return [a.currentTime, a.error ? a.error.code + ' ' + a.error.message : null," \
-            " a.paused, a.readyState];"
+            " a.paused, a.readyState, a.videoWidth || 0];" % sel
     t0 = wait_for(lambda: d.execute_script(state)[0] > 0 and d.execute_script(state),
                   "the audio element's first sample")
     time.sleep(4)
     t1 = d.execute_script(state)
-    log("audio: currentTime %.2f -> %.2f, error %s, paused %s, readyState %s" %
-        (t0[0], t1[0], t1[1], t1[2], t1[3]))
+    log("%s: currentTime %.2f -> %.2f, error %s, paused %s, readyState %s, width %s" %
+        (ELEMENT, t0[0], t1[0], t1[1], t1[2], t1[3], t1[4]))
     if t1[1] is not None or t0[1] is not None:
-        raise SystemExit("FAIL: the audio element reports an error: %s" % t1[1])
+        raise SystemExit("FAIL: the %s element reports an error: %s" % (ELEMENT, t1[1]))
     if t1[2] or t1[0] - t0[0] < 1.0:
         raise SystemExit("FAIL: playback did not advance: %s -> %s" % (t0, t1))
-    title = wait_for(lambda: d.execute_script(
+    if ELEMENT == "video" and t1[4] != 160:
+        raise SystemExit("FAIL: the video's picture is %s pixels wide, not 160" % t1[4])
+    # The station's title: from the Ogg comment header (WebM's is not read).
+    title = KIND == "video" or wait_for(lambda: d.execute_script(
         "const t = document.querySelector('#stations .title');"
         "return t && t.textContent.includes(%s) && t.textContent;" % json.dumps(TITLE)),
         "the title on the page")
@@ -139,7 +160,7 @@ def check_page(d, port, shot):
         "const m = document.querySelector('#stations .station p.dim');"
         "return m && /\\b1 listener\\b/.test(m.textContent) && m.textContent;"),
         "one listener shown (the page's own player)")
-    log("now playing: %r; %s" % (title, listeners))
+    log("now playing: %r; %s" % (title if KIND == "audio" else "-", listeners))
     time.sleep(1.5)  # one more poll: the chart and rates of a playing peer
     d.save_screenshot(shot)
     log("screenshot: " + shot)
@@ -171,13 +192,13 @@ def main():
             f.write(PW + "\n")
         # The ingest server takes its port and the one above (SHOUTcast v1).
         ingest, web = BASE + 40, BASE + 45
-        start("l0", ["listen", "--station", "/live.opus", "--listen",
+        start("l0", ["listen", "--station", MOUNT, "--listen",
                      "127.0.0.1:%d" % BASE])
         time.sleep(0.5)
-        start("listener", ["listen", "--station", "/live.opus", "--listen",
+        start("listener", ["listen", "--station", MOUNT, "--listen",
                            "127.0.0.1:%d" % (BASE + 1), "--join", "127.0.0.1:%d" % BASE,
                            "--http", "127.0.0.1:%d" % web])
-        start("broadcaster", ["broadcast", "--station", "/live.opus", "--listen",
+        start("broadcaster", ["broadcast", "--station", MOUNT, "--listen",
                               "127.0.0.1:%d" % (BASE + 2), "--join", "127.0.0.1:%d" % BASE,
                               "--http", "127.0.0.1:%d" % ingest, "--source-password-file",
                               pwfile])
@@ -188,22 +209,20 @@ def main():
         if st != 200 or not hdr["Content-Type"].startswith("text/html") or b"app.js" not in body:
             raise SystemExit("FAIL: GET / answered %s %s" % (st, hdr))
         time.sleep(2.0)  # the broadcaster's own forest (its stripe roots)
-        url = "icecast://source:%s@127.0.0.1:%d/live.opus" % (PW, ingest)
-        start("ffmpeg", None, ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi",
-                               "-i", "sine=f=440:d=60", "-c:a", "libopus", "-b:a", "96k",
-                               "-metadata", "title=" + TITLE, "-content_type", "audio/ogg",
-                               "-f", "ogg", url])
+        url = "icecast://source:%s@127.0.0.1:%d%s" % (PW, ingest, MOUNT)
+        start("ffmpeg", None, ffmpeg_args() + ["-metadata", "title=" + TITLE,
+                                               "-content_type", CTYPE, url])
         j = wait_for(lambda: (lambda j: j and j["stream"]["playing"] and
                               j["stations"][0]["content_type"] and j)(peer_json(web)),
                      "the listener playing the station")
         check_json(j)
         d = browser(webdriver, Service)
-        check_page(d, web, SHOT or os.path.join(tmp, "web-player.png"))
+        check_page(d, web, SHOT or os.path.join(tmp, "web-%s.png" % KIND))
         j = peer_json(web)
         if j["stations"][0]["listeners"] < 1:
             raise SystemExit("FAIL: peer.json counts no listener: %s" % j["stations"])
-        log("ok: the page played the station and showed %d stripes (%.1f s)" %
-            (STRIPES, time.time() - t_start))
+        log("ok: the page played the %s station and showed %d stripes (%.1f s)" %
+            (KIND, STRIPES, time.time() - t_start))
         return 0
     finally:
         if d is not None:
