@@ -58,7 +58,7 @@ typedef struct sc_peerjson_stripe {
   uint32_t nchildren; /* all of them; the first SC_PEERJSON_CHILDREN_MAX listed */
   sc_peerjson_ref children[SC_PEERJSON_CHILDREN_MAX];
   uint64_t chunks_in;     /* tree chunks received, since start */
-  uint64_t chunks_out;    /* copies forwarded to children, since start */
+  uint64_t chunks_out;    /* tree chunks sent (to children; a source's to roots) */
   uint64_t chunks_missed; /* sequence numbers the tree skipped, since start */
   double in_per_s;        /* over the runtime's last rate interval */
   double out_per_s;

@@ -56,6 +56,15 @@ static void peer_qtimer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   peer_qtimer_arm(p, now);
 }
 
+/* A tree chunk sent on to a child (a root's too, which is not a member of
+ * its stripe and so gets no stripe_data callback): counted by stripe. */
+static void peer_count_out(rt_peer *p, const sc_msg *msg) {
+  int g = sc_scribe_group_find(sc_node_scribe_c(p->node), &msg->u.multicast.group);
+  int stripe =
+      g < 0 ? -1 : sc_splitstream_stripe_of(sc_node_forest_c(p->node), (unsigned)g);
+  if (stripe >= 0 && stripe < SC_STRIPES_MAX) p->stripe[stripe].chunks_out++;
+}
+
 /* The core's send callback: must not re-enter the core (docs/ARCHITECTURE.md §2). */
 static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
   rt_peer *p = user;
@@ -83,6 +92,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
     p->c.tx_no_addr++;
     return;
   }
+  if (msg->type == SC_MSG_MULTICAST && !msg->u.multicast.repair) peer_count_out(p, msg);
   if (!p->impaired) {
     peer_sendto(p, buf, (size_t)len, &sa);
     return;
@@ -134,11 +144,7 @@ static void cb_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *
   rt_peer *p = user;
   if (stripe >= SC_STRIPES_MAX) return;
   rt_stripe_counters *c = &p->stripe[stripe];
-  const sc_splitstream *ss = sc_node_forest_c(p->node);
   c->chunks_in++;
-  /* The callback comes before the copies go to the children (scribe.h). */
-  c->chunks_out +=
-      sc_scribe_children(sc_node_scribe_c(p->node), sc_splitstream_group(ss, stripe));
   if (!c->have_seq || c->epoch != m->epoch) {
     c->have_seq = true;
     c->epoch = m->epoch;

@@ -66,10 +66,12 @@ typedef struct rt_counters {
 } rt_counters;
 
 /* Per stripe, what its tree brought this peer (the core's stripe_data
- * callback, repairs not included), for the web page's view (runtime/web.c). */
+ * callback) and the tree chunks it sent (MULTICASTs: copies to its
+ * children, a source's chunks to the stripe's root), repairs not included,
+ * for the web page's view (runtime/web.c). */
 typedef struct rt_stripe_counters {
   uint64_t chunks_in;     /* tree chunks received */
-  uint64_t chunks_out;    /* copies of them sent on to children */
+  uint64_t chunks_out;    /* tree chunks sent */
   uint64_t chunks_missed; /* sequence numbers skipped (less those that came late) */
   uint32_t last_seq;      /* the newest received, within epoch */
   uint32_t epoch;
