@@ -52,13 +52,16 @@ function stripeRow(s) {
   const tr = el("tr", { class: "stripe" });
   const state = s.root ? "root" : s.attached ? "attached" : s.wanted ? "searching" : "not wanted";
   const cls = s.attached ? "up" : s.wanted ? "down" : "dim";
-  const kids = s.child_list.map(short).join("\n") +
-               (s.children > s.child_list.length ? "\n\u2026" : "");
+  const parent = s.parent ? short(s.parent) : s.root ? "(root)" : "\u2014";
+  // The first child in the cell, all of them (up to 16) in its tooltip.
+  const first = s.child_list.length ?
+      ": " + short(s.child_list[0]) + (s.children > 1 ? " \u2026" : "") : "";
+  const all = s.child_list.map(short).join("\n") +
+              (s.children > s.child_list.length ? "\n\u2026" : "");
   tr.append(el("td", { class: "n" }, String(s.stripe)),
             el("td", { class: cls }, state),
-            el("td", { class: "addr" }, s.parent ? short(s.parent) : s.root ? "(root)" : "\u2014"),
-            el("td", { class: "addr", title: kids }, s.children + (kids ? ": " + kids.split("\n")[0] +
-                   (s.children > 1 ? " \u2026" : "") : "")),
+            el("td", { class: "addr" }, parent),
+            el("td", { class: "addr", title: all }, s.children + first),
             el("td", { class: "n" }, s.in_per_s.toFixed(1)),
             el("td", { class: "n" }, s.out_per_s.toFixed(1)),
             el("td", { class: "n" }, String(s.chunks_missed)));
