@@ -195,7 +195,7 @@ def main():
         start("l0", ["listen", "--station", MOUNT, "--listen",
                      "127.0.0.1:%d" % BASE])
         time.sleep(0.5)
-        start("listener", ["listen", "--station", MOUNT, "--listen",
+        lis = start("listener", ["listen", "--station", MOUNT, "--listen",
                            "127.0.0.1:%d" % (BASE + 1), "--join", "127.0.0.1:%d" % BASE,
                            "--http", "127.0.0.1:%d" % web])
         start("broadcaster", ["broadcast", "--station", MOUNT, "--listen",
@@ -221,6 +221,15 @@ def main():
         j = peer_json(web)
         if j["stations"][0]["listeners"] < 1:
             raise SystemExit("FAIL: peer.json counts no listener: %s" % j["stations"])
+        d.quit()
+        d = None
+        # The serving peer leaves cleanly (in a sanitizer build: no report, no leak).
+        lis.send_signal(signal.SIGTERM)
+        if lis.wait(timeout=HANG_S) != 0:
+            raise SystemExit("FAIL: the listener exited %d" % lis.returncode)
+        with open(os.path.join(tmp, "listener.log")) as f:
+            if "runtime error" in f.read():
+                raise SystemExit("FAIL: a sanitizer report in the listener's log")
         log("ok: the page played the %s station and showed %d stripes (%.1f s)" %
             (KIND, STRIPES, time.time() - t_start))
         return 0
