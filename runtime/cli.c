@@ -166,6 +166,10 @@ static const flags_opt f_serve_limits[] = {
                    "players served at once; beyond it a player gets Icecast's 403 "
                    "\"max listeners reached\""),
      .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, max_listeners_set)},
+    {FLAGS_OPT_U64(rt_options, queue_kb, "queue-kb", "KB", 16, 65536,
+                   "a player's queue (Icecast's queue-size): a player that falls this "
+                   "far behind is dropped, the others go on; a burst takes at most "
+                   "half of it")},
     {FLAGS_OPT_F64(rt_options, burst_s, "burst-s", "S", 0, 60,
                    "a player that connects gets the codec headers, then the last S "
                    "seconds of the station from a point a decoder can start at, then "
@@ -507,6 +511,7 @@ void rt_options_default(rt_options *o) {
   o->join_spread_ms = 20;
   o->max_listeners = RT_SERVE_LISTENERS_DEFAULT;
   o->burst_s = 2.0;
+  o->queue_kb = RT_SERVE_QUEUE_MAX_BYTES >> 10;
   rt_impair_config_default(&o->impair);
 }
 
