@@ -115,7 +115,8 @@ int rt_serve_respond(const rt_serve_request *req, rt_serve_buf *out, int status,
 int rt_serve_respond_error(const rt_serve_request *req, rt_serve_buf *out, int status,
                            const char *message) {
   char buf[2048];
-  int n = sc_http_write_error(req->srv, status, false, message, buf, sizeof buf);
+  /* Icecast's client_send_403 writes text/plain, its other errors HTML. */
+  int n = sc_http_write_error(req->srv, status, status == 403, message, buf, sizeof buf);
   if (n < 0) return n;
   return rt_serve_buf_put(out, buf, (size_t)n) ? 0 : SC_ERR_NOBUF;
 }
@@ -623,9 +624,19 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
         }
     serve_conn *c = slot < RT_SERVE_CONNS_MAX ? calloc(1, sizeof *c) : NULL;
     if (!c) {
-      /* Too many at once: closed before a byte is read, so a flood of idle
-       * connections holds no memory here. */
+      /* Too many at once: Icecast's answer when its client limit is
+       * reached, written once without waiting, and closed before a byte
+       * is read, so a flood of idle connections holds no memory here. */
       s->st.refused_busy++;
+      char date[64], buf[1024];
+      http_date(date, sizeof date);
+      sc_http_server_info srv = {.server_id = RT_SERVE_SERVER_ID, .date = date};
+      int n = sc_http_write_error(&srv, 403, true, "Icecast connection limit reached", buf,
+                                  sizeof buf);
+      if (n > 0) {
+        n = (int)serve_add_extra_headers(buf, (size_t)n, sizeof buf);
+        (void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+      }
       close(fd);
       continue;
     }

@@ -136,7 +136,8 @@ int rt_serve_add_route(rt_serve *s, const char *pattern, rt_serve_handler_fn fn,
 int rt_serve_respond(const rt_serve_request *req, rt_serve_buf *out, int status,
                      const char *content_type, const char *extra_headers,
                      const void *body, size_t body_len);
-/* Icecast's error page (sc_http_write_error). */
+/* Icecast's error answer (sc_http_write_error): text/plain for 403, as
+ * Icecast's client_send_403, its HTML page for the others. */
 int rt_serve_respond_error(const rt_serve_request *req, rt_serve_buf *out, int status,
                            const char *message);
 
