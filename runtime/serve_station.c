@@ -14,6 +14,7 @@
 
 bool serve_queue_put(serve_conn *c, const void *data, size_t len) {
   if (c->dead) return false;
+  if (len == 0) return true; /* e.g. a container without codec headers */
   size_t max = c->s->cfg.queue_bytes;
   if (len > max - c->qlen) {
     c->dead = true;

@@ -77,6 +77,7 @@ wait_on_air() {
 }
 
 pids=()
+peers=() # stripecast processes: each must exit 0 after SIGTERM
 work=$(mktemp -d)
 stop_all() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -84,6 +85,19 @@ stop_all() {
   if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap stop_all EXIT
+
+# SIGTERM to every peer: each leaves politely and exits 0 (in the sanitizer
+# build, with the leak check).
+peers_exit_ok() {
+  local p rc
+  for p in "${peers[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${peers[@]}"; do
+    rc=0
+    wait "$p" || rc=$?
+    [[ $rc == 0 ]] || fail "a peer exited $rc: $(cat "$work"/*.err)"
+  done
+  peers=()
+}
 
 udp=$(free_ports udp 2)
 hp=$(free_ports tcp 2)
@@ -97,6 +111,7 @@ broadcast_ogg() {
     --stats "$work/b.json" --stats-interval-ms 200 "$@" 2>"$work/b.err" \
     < <(ffmpeg -v error -re -f lavfi -i "sine=f=440:d=120" -c:a libopus -b:a 96k -f ogg -) &
   pids+=($!)
+  peers+=($!)
 }
 
 # A player's stream: starts with Ogg Opus's headers, decodes with no error.
@@ -177,6 +192,7 @@ broadcaster)
   players_common broadcaster
   wait_json "$work/b.json" '.serve.listeners >= 4 and .serve.bursts >= 4 and .serve.listeners_slow == 0' 5 ||
     fail "counters: $(jq -c .serve "$work/b.json")"
+  peers_exit_ok
   echo "ok: broadcaster"
   ;;
 
@@ -186,11 +202,13 @@ listen)
   "$sc" listen --station $mount --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
     --http "$hp" --stats "$work/l.json" --stats-interval-ms 200 2>"$work/l.err" &
   pids+=($!)
+  peers+=($!)
   wait_on_air "$url" || fail "not on air: $(cat "$work/l.err")"
   sleep 2.5
   players_common listen
   t=$(curl -s --max-time 2 -o /dev/null -w '%{time_connect} %{time_starttransfer}' "$url" || true)
   echo "connect, first byte (s): $t"
+  peers_exit_ok
   echo "ok: listen"
   ;;
 
@@ -203,6 +221,7 @@ icy)
     --source-password hackme --stats "$work/b.json" --stats-interval-ms 200 \
     2>"$work/b.err" &
   pids+=($!)
+  peers+=($!)
   sleep 0.5
   ffmpeg -v error -re -f lavfi -i "sine=f=440:d=120" -c:a libmp3lame -b:a 128k \
     -content_type audio/mpeg -ice_name "Test Radio" -f mp3 \
@@ -211,6 +230,7 @@ icy)
   "$sc" listen --station $mount --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
     --http "127.0.0.1:$lp" 2>"$work/l.err" &
   pids+=($!)
+  peers+=($!)
   wait_on_air "$url" || fail "broadcaster not on air: $(cat "$work/b.err" "$work/ffmpeg.err")"
   wait_on_air "$lurl" || fail "listener not on air: $(cat "$work/l.err")"
   set_title() {
@@ -258,6 +278,7 @@ PY
     errs=$(ffmpeg -v error -i "$work/$side.mp3" -f null - 2>&1 | grep -vc 'Header missing' || true)
     [[ $errs == 0 ]] || fail "$side: decode errors: $(ffmpeg -v error -i "$work/$side.mp3" -f null - 2>&1 | head -3)"
   done
+  peers_exit_ok
   echo "ok: icy"
   ;;
 
@@ -269,6 +290,7 @@ stalled)
     --encode flac --http "127.0.0.1:$hp" --queue-kb 64 --stats "$work/b.json" \
     --stats-interval-ms 200 2>"$work/b.err" &
   pids+=($!)
+  peers+=($!)
   url=http://127.0.0.1:$hp/live.ogg
   wait_on_air "$url" || fail "not on air: $(cat "$work/b.err")"
   curl -s --max-time 12 -o "$work/good.ogg" "$url" &
@@ -293,6 +315,7 @@ PY
   [[ $errs == 0 ]] || fail "the other player's stream: $errs decode error lines"
   jq -e '.serve.listeners_slow == 1' "$work/b.json" >/dev/null ||
     fail "counters: $(jq -c .serve "$work/b.json")"
+  peers_exit_ok
   echo "ok: stalled (other player $at_drop -> $end bytes)"
   ;;
 
@@ -312,6 +335,7 @@ limits)
   check_ogg "$work/third.ogg" "a player after the first left"
   jq -e '.serve.refused.full == 1' "$work/b.json" >/dev/null ||
     fail "counters: $(jq -c .serve "$work/b.json")"
+  peers_exit_ok
   echo "ok: limits"
   ;;
 
@@ -444,6 +468,7 @@ PY
   wait_json "$work/b.json" '.serve.refused.busy >= 100 and .serve.refused.header_timeout >= 1 and
     .serve.refused.bad_path >= 4 and .serve.refused.bad_head >= 4' 5 ||
     fail "counters: $(jq -c .serve "$work/b.json")"
+  peers_exit_ok
   echo "ok: bad_input"
   ;;
 
