@@ -631,8 +631,8 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
       char date[64], buf[1024];
       http_date(date, sizeof date);
       sc_http_server_info srv = {.server_id = RT_SERVE_SERVER_ID, .date = date};
-      int n = sc_http_write_error(&srv, 403, true, "Icecast connection limit reached", buf,
-                                  sizeof buf);
+      int n = sc_http_write_error(&srv, 403, true, "Icecast connection limit reached",
+                                  buf, sizeof buf);
       if (n > 0) {
         n = (int)serve_add_extra_headers(buf, (size_t)n, sizeof buf);
         (void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
