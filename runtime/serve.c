@@ -115,7 +115,8 @@ int rt_serve_respond(const rt_serve_request *req, rt_serve_buf *out, int status,
 int rt_serve_respond_error(const rt_serve_request *req, rt_serve_buf *out, int status,
                            const char *message) {
   char buf[2048];
-  int n = sc_http_write_error(req->srv, status, false, message, buf, sizeof buf);
+  /* Icecast's client_send_403 writes text/plain, its other errors HTML. */
+  int n = sc_http_write_error(req->srv, status, status == 403, message, buf, sizeof buf);
   if (n < 0) return n;
   return rt_serve_buf_put(out, buf, (size_t)n) ? 0 : SC_ERR_NOBUF;
 }
@@ -170,8 +171,15 @@ bool serve_conn_flush(serve_conn *c) {
       c->ans_off += (size_t)n;
       s->st.bytes_sent += (uint64_t)n;
     }
-    if (c->ans_off == c->ans_len) return false; /* done: close */
-    conn_set_events(c, EV_WRITE);
+    if (c->ans_off == c->ans_len && !c->write_shut) {
+      /* All written: the client reads it to the end (FIN). What it still
+       * sends is read and dropped for a while, so that the close does not
+       * turn into a reset that destroys the answer before it is read. */
+      shutdown(c->fd, SHUT_WR);
+      c->write_shut = true;
+      conn_arm(c, serve_now_ns() + RT_SERVE_LINGER_NS);
+    }
+    conn_set_events(c, EV_READ | (c->ans_off < c->ans_len ? EV_WRITE : 0));
     return true;
   }
   while (c->qlen > 0) {
@@ -231,14 +239,23 @@ static void conn_answer(serve_conn *c, char *data, size_t len) {
   c->ans_len = len;
   c->ans_off = 0;
   s->st.answers++;
-  /* The client's further bytes are not read: the answer is all it gets. */
-  shutdown(c->fd, SHUT_RD);
-  if (!serve_conn_flush(c)) {
-    shutdown(c->fd, SHUT_WR);
-    conn_free(c);
+  c->write_shut = false;
+  conn_arm(c, serve_now_ns() + RT_SERVE_ANSWER_TIMEOUT_NS);
+  if (!serve_conn_flush(c)) conn_free(c);
+}
+
+/* An answered client's further bytes are dropped; its close, once the
+ * answer is out, ends the connection. */
+static void conn_read_answered(serve_conn *c) {
+  rt_serve *s = c->s;
+  for (int i = 0; i < 16; i++) {
+    ssize_t r = recv(c->fd, s->rbuf, sizeof s->rbuf, 0);
+    if (r > 0) continue;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (r < 0 || c->write_shut) conn_free(c);
     return;
   }
-  conn_arm(c, serve_now_ns() + RT_SERVE_ANSWER_TIMEOUT_NS);
 }
 
 static void conn_answer_buf(serve_conn *c, rt_serve_buf *b) {
@@ -378,6 +395,8 @@ static void serve_mount(serve_conn *c, const rt_serve_request *req) {
     conn_answer(c, d, (size_t)n);
     return;
   }
+  int sndbuf = RT_SERVE_SNDBUF_BYTES;
+  (void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   s->npending--;
   c->state = SERVE_STREAM;
   s->nlisteners++;
@@ -456,6 +475,14 @@ static void dispatch(serve_conn *c) {
       return;
     }
     conn_answer_buf(c, &b);
+    return;
+  }
+  if (kind == SC_HTTP_KIND_DROP &&
+      (sc_http_slice_eq_nocase(http.method, "GET") || head) &&
+      sc_http_mount_decode(http.path, path, sizeof path) < 0) {
+    /* "..", "//", bad escapes, control bytes: Icecast closes; say why. */
+    s->st.bad_paths++;
+    conn_error(c, &req, 400, "Bad Request");
     return;
   }
   if (!get && !head) {
@@ -551,7 +578,11 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents) {
     if (revents & EV_READ) conn_read_head(c);
     return;
   case SERVE_ANSWER:
-    if (!serve_conn_flush(c)) conn_free(c);
+    if ((revents & EV_WRITE) && !serve_conn_flush(c)) {
+      conn_free(c);
+      return;
+    }
+    if (revents & EV_READ) conn_read_answered(c);
     return;
   case SERVE_STREAM:
     if ((revents & EV_WRITE) && !serve_conn_flush(c)) {
@@ -593,9 +624,19 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
         }
     serve_conn *c = slot < RT_SERVE_CONNS_MAX ? calloc(1, sizeof *c) : NULL;
     if (!c) {
-      /* Too many at once: closed before a byte is read, so a flood of idle
-       * connections holds no memory here. */
+      /* Too many at once: Icecast's answer when its client limit is
+       * reached, written once without waiting, and closed before a byte
+       * is read, so a flood of idle connections holds no memory here. */
       s->st.refused_busy++;
+      char date[64], buf[1024];
+      http_date(date, sizeof date);
+      sc_http_server_info srv = {.server_id = RT_SERVE_SERVER_ID, .date = date};
+      int n = sc_http_write_error(&srv, 403, true, "Icecast connection limit reached",
+                                  buf, sizeof buf);
+      if (n > 0) {
+        n = (int)serve_add_extra_headers(buf, (size_t)n, sizeof buf);
+        (void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+      }
       close(fd);
       continue;
     }
@@ -632,6 +673,9 @@ int rt_serve_new(rt_serve **out, struct ev_loop *loop, const rt_serve_config *cf
   s->loop = loop;
   s->cfg = *cfg;
   if (!s->cfg.max_listeners) s->cfg.max_listeners = RT_SERVE_LISTENERS_DEFAULT;
+  if (!s->cfg.queue_bytes) s->cfg.queue_bytes = RT_SERVE_QUEUE_MAX_BYTES;
+  if (s->cfg.queue_bytes < RT_SERVE_QUEUE_MIN_BYTES)
+    s->cfg.queue_bytes = RT_SERVE_QUEUE_MIN_BYTES;
   if (!s->cfg.burst_set) s->cfg.burst_ns = RT_SERVE_BURST_DEFAULT_NS;
   if (!s->cfg.header_timeout_ns) s->cfg.header_timeout_ns = RT_SERVE_HEADER_TIMEOUT_NS;
   s->started_ns = serve_now_ns();

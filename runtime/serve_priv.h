@@ -34,7 +34,8 @@ typedef struct serve_conn {
   /* SERVE_ANSWER: the response. */
   char *ans;
   size_t ans_len, ans_off;
-  /* SERVE_STREAM: the queue, a ring that grows to RT_SERVE_QUEUE_MAX_BYTES. */
+  bool write_shut; /* the answer is out and the write side shut */
+  /* SERVE_STREAM: the queue, a ring that grows to cfg.queue_bytes. */
   uint8_t *q;
   size_t qcap, qhead, qlen;
   bool dead;         /* the queue overflowed: close after the fan-out */
@@ -88,8 +89,10 @@ struct rt_serve {
   bool icy;     /* the type carries ICY metadata (sc_http_content_type_has_icy) */
   uint8_t *hdr; /* the codec headers players get */
   size_t hdr_len;
-  uint64_t hdr_ver; /* bumped when they change or a new link begins */
-  uint64_t title_ver;
+  uint64_t hdr_ver;   /* bumped when they change or a new link begins */
+  uint64_t title_ver; /* bumped when the title changes */
+  uint8_t title[SC_STATION_TITLE_MAX];
+  size_t title_len;
   serve_rec *burst, *burst_tail;
   size_t burst_bytes, burst_count;
 
