@@ -158,6 +158,10 @@ static void conn_arm(serve_conn *c, uint64_t deadline_ns) {
   ev_timer_start(c->s->loop, &c->timer);
 }
 
+void serve_conn_deadline(serve_conn *c, uint64_t deadline_ns) {
+  conn_arm(c, deadline_ns);
+}
+
 bool serve_conn_flush(serve_conn *c) {
   rt_serve *s = c->s;
   if (c->state == SERVE_ANSWER) {

@@ -105,6 +105,9 @@ struct rt_serve {
 
 uint64_t serve_now_ns(void);
 void serve_conn_close(serve_conn *c);
+/* Closes the connection at deadline_ns (CLOCK_MONOTONIC) unless it closes
+ * before. */
+void serve_conn_deadline(serve_conn *c, uint64_t deadline_ns);
 /* Writes what the player's queue holds; false when the connection failed. */
 bool serve_conn_flush(serve_conn *c);
 /* Inserts RT_SERVE_EXTRA_HEADERS into the head in data[0..len) where
