@@ -104,12 +104,25 @@ struct rt_serve {
 };
 
 uint64_t serve_now_ns(void);
+void serve_log(const rt_serve *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The Date header value (RFC 9110 §5.6.7 IMF-fixdate), as Icecast sends. */
+void serve_http_date(char *out, size_t cap);
 void serve_conn_close(serve_conn *c);
+/* Answers with a whole response (data: malloc'd, taken over) and closes
+ * once it is written and read. */
+void serve_conn_answer(serve_conn *c, char *data, size_t len);
+/* Closes the connection at deadline_ns (CLOCK_MONOTONIC) unless it closes
+ * before. */
+void serve_conn_deadline(serve_conn *c, uint64_t deadline_ns);
 /* Writes what the player's queue holds; false when the connection failed. */
 bool serve_conn_flush(serve_conn *c);
 /* Inserts RT_SERVE_EXTRA_HEADERS into the head in data[0..len) where
  * Icecast writes them; returns the new length (len when it did not fit). */
 size_t serve_add_extra_headers(char *data, size_t len, size_t cap);
+
+/* serve_route.c: a complete (or over-long) head in c->head. */
+void serve_dispatch(serve_conn *c);
 
 /* serve_station.c */
 int serve_station_init(rt_serve *s);

@@ -239,6 +239,16 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
       }
       snprintf(s->session, sizeof s->session, "%s", v);
     }
+    if (s->new_link && !s->need_headers) {
+      /* A container without codec headers (MP3, AAC): the new link is
+       * ready at once; players go on at its first sync point. */
+      free(s->hdr);
+      s->hdr = NULL;
+      s->hdr_len = 0;
+      s->hdr_ver++;
+      s->new_link = false;
+      burst_clear(s);
+    }
     break;
   }
   case SC_STATION_HEADERS:
@@ -284,7 +294,11 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     burst_clear(s);
     for (size_t k = 0; k < RT_SERVE_CONNS_MAX; k++) {
       serve_conn *c = s->conns[k];
-      if (c && c->state == SERVE_STREAM) c->ending = true;
+      if (c && c->state == SERVE_STREAM) {
+        c->ending = true;
+        /* What is queued goes out, within a bound for a stalled player. */
+        serve_conn_deadline(c, serve_now_ns() + RT_SERVE_ANSWER_TIMEOUT_NS);
+      }
     }
     flush_all(s);
     break;

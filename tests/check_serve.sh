@@ -13,6 +13,8 @@
 #                port; players of the broadcaster and of a listening peer that
 #                ask for ICY metadata see the title change when
 #                /admin/metadata changes it; one that does not ask gets none
+#   sessions     two MP3 encoders one after the other on the broadcaster's port:
+#                a player connected across both gets both, and decodes
 #   stalled      a player that stops reading is dropped (its queue is full:
 #                --queue-kb) while another keeps receiving and decoding
 #   limits       --max-listeners 1: a second player gets Icecast's 403 "max
@@ -280,6 +282,40 @@ PY
   done
   peers_exit_ok
   echo "ok: icy"
+  ;;
+
+sessions)
+  mount=/live.mp3
+  url=http://127.0.0.1:$hp$mount
+  "$sc" broadcast --station $mount --listen "127.0.0.1:$udp" --http "127.0.0.1:$hp" \
+    --source-password hackme --stats "$work/b.json" --stats-interval-ms 200 \
+    2>"$work/b.err" &
+  pids+=($!)
+  peers+=($!)
+  sleep 0.5
+  push() { # one session: 3 s of MP3 at real time
+    ffmpeg -v error -re -f lavfi -i "sine=f=$1:d=3" -c:a libmp3lame -b:a 128k \
+      -content_type audio/mpeg -f mp3 "icecast://source:hackme@127.0.0.1:$hp$mount" \
+      2>>"$work/ffmpeg.err"
+  }
+  push 440 &
+  first=$!
+  wait_on_air "$url" || fail "not on air: $(cat "$work/b.err" "$work/ffmpeg.err")"
+  curl -s --max-time 9 -o "$work/across.mp3" "$url" &
+  c=$!
+  wait $first || true
+  push 660 || true
+  wait $c || true
+  errs=$(ffmpeg -v error -i "$work/across.mp3" -f null - 2>&1 | wc -l)
+  [[ $errs == 0 ]] || fail "decode errors: $(ffmpeg -v error -i "$work/across.mp3" -f null - 2>&1 | head -3)"
+  # More than the first session's 3 s: the second one's audio came too.
+  dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$work/across.mp3")
+  python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 3.5 else 1)" "$dur" ||
+    fail "the player got $dur s"
+  jq -e '.ingest.sources_accepted == 2' "$work/b.json" >/dev/null ||
+    fail "counters: $(jq -c .ingest "$work/b.json")"
+  peers_exit_ok
+  echo "ok: sessions ($dur s across two sessions)"
   ;;
 
 stalled)
