@@ -18,7 +18,9 @@
 #include "peer.h"
 #include "ingest.h"
 #include "relay.h"
+#include "serve.h"
 #include "station_source.h"
+#include "web.h"
 
 /* Bytes the source reads from its input per tick at most (its read buffer). */
 #define RT_SOURCE_READ_MAX (64 * 1024)
@@ -73,6 +75,8 @@ typedef struct rt_host {
   uint32_t njoin_next; /* next hosted peer to join */
   rt_output *out;      /* one per peer, with --output or as a listener */
   rt_source src;
+  rt_serve *serve; /* --http: players are served peer 0's station */
+  char serve_mount[SC_HTTP_MOUNT_MAX_BYTES + 1];
   rt_peer_hooks hooks;
   ev_timer join_timer, grace_timer, drain_timer, stats_timer, source_timer, eof_timer;
   ev_timer end_timer;   /* the broadcast ended: leave (outside core callbacks) */
@@ -84,6 +88,7 @@ typedef struct rt_host {
   uint64_t start_ns;
   uint64_t stats_writes;
   uint64_t drain_deadline_ns;
+  rt_web web; /* the page's rates and continuity samples (web.h) */
 } rt_host;
 
 /* The exit status of an unusable flag found at start-up (as a usage error). */

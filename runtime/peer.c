@@ -56,6 +56,15 @@ static void peer_qtimer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   peer_qtimer_arm(p, now);
 }
 
+/* A tree chunk sent on to a child (a root's too, which is not a member of
+ * its stripe and so gets no stripe_data callback): counted by stripe. */
+static void peer_count_out(rt_peer *p, const sc_msg *msg) {
+  int g = sc_scribe_group_find(sc_node_scribe_c(p->node), &msg->u.multicast.group);
+  int stripe =
+      g < 0 ? -1 : sc_splitstream_stripe_of(sc_node_forest_c(p->node), (unsigned)g);
+  if (stripe >= 0 && stripe < SC_STRIPES_MAX) p->stripe[stripe].chunks_out++;
+}
+
 /* The core's send callback: must not re-enter the core (docs/ARCHITECTURE.md §2). */
 static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
   rt_peer *p = user;
@@ -97,6 +106,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
     p->c.tx_no_addr++;
     return;
   }
+  if (msg->type == SC_MSG_MULTICAST && !msg->u.multicast.repair) peer_count_out(p, msg);
   if (!p->impaired) {
     peer_sendto(p, buf, (size_t)len, &sa);
     return;
@@ -139,6 +149,31 @@ static void cb_stripe_changed(void *user, unsigned stripe, bool attached, uint64
     for (unsigned s = 0; s < k; s++)
       wanted += sc_splitstream_wants(ss, s);
     if (rt_peer_stripes_attached(p) >= wanted) p->all_stripes_ns = now;
+  }
+}
+
+static void cb_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *m,
+                           uint64_t now) {
+  (void)now;
+  rt_peer *p = user;
+  if (stripe >= SC_STRIPES_MAX) return;
+  rt_stripe_counters *c = &p->stripe[stripe];
+  c->chunks_in++;
+  if (!c->have_seq || c->epoch != m->epoch) {
+    c->have_seq = true;
+    c->epoch = m->epoch;
+    c->last_seq = m->seq;
+    return;
+  }
+  uint32_t ahead = m->seq - c->last_seq;
+  if (ahead == 0) return;
+  if (ahead <= RT_STRIPE_GAP_MAX) {
+    c->chunks_missed += ahead - 1;
+    c->last_seq = m->seq;
+  } else if ((uint32_t)(c->last_seq - m->seq) <= RT_STRIPE_GAP_MAX) {
+    if (c->chunks_missed) c->chunks_missed--; /* late, counted missed before */
+  } else {
+    c->last_seq = m->seq; /* a restart */
   }
 }
 
@@ -373,6 +408,7 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
   p->self.addr = self_addr;
   sc_node_callbacks cb = {.send = cb_send,
                           .stripe_changed = cb_stripe_changed,
+                          .stripe_data = cb_stripe_data,
                           .stream_deliver = cb_stream_deliver,
                           .stream_lost = cb_stream_lost,
                           .stream_restarted = cb_stream_restarted};

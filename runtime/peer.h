@@ -66,6 +66,21 @@ typedef struct rt_counters {
   uint64_t tx_forged;       /* --forge-chunks: chunks altered on the way out */
 } rt_counters;
 
+/* Per stripe, what its tree brought this peer (the core's stripe_data
+ * callback) and the tree chunks it sent (MULTICASTs: copies to its
+ * children, a source's chunks to the stripe's root), repairs not included,
+ * for the web page's view (runtime/web.c). */
+typedef struct rt_stripe_counters {
+  uint64_t chunks_in;     /* tree chunks received */
+  uint64_t chunks_out;    /* tree chunks sent */
+  uint64_t chunks_missed; /* sequence numbers skipped (less those that came late) */
+  uint32_t last_seq;      /* the newest received, within epoch */
+  uint32_t epoch;
+  bool have_seq;
+} rt_stripe_counters;
+/* A jump of more sequence numbers than this is a restart, not a loss. */
+#define RT_STRIPE_GAP_MAX 4096
+
 typedef struct rt_peer rt_peer;
 
 /* What the peer tells its host. Each optional. */
@@ -121,6 +136,7 @@ struct rt_peer {
   uint64_t next_gen; /* expected next, within the epoch playing */
   uint64_t epoch_changes;
   uint32_t lat_ms[RT_LAT_BINS_MS + 1];
+  rt_stripe_counters stripe[SC_STRIPES_MAX];
 };
 
 /* CLOCK_MONOTONIC in nanoseconds. */
