@@ -155,7 +155,7 @@ static void feed(rt_output *o, const gens *g, size_t from, size_t to, size_t ski
     if (i == skip)
       rt_output_lost(o, i);
     else
-      rt_output_deliver(o, i, g->gen[i], g->len[i]);
+      rt_output_deliver(o, i, g->gen[i], g->len[i], 0, 0);
   }
 }
 
