@@ -52,6 +52,9 @@ def parse_args(argv):
                    help="peers a listen process hosts (default 50)")
     p.add_argument("--duration-s", type=int, default=120, help="stream length (default 120)")
     p.add_argument("--bitrate", default="128k", help="Opus bitrate (default 128k)")
+    p.add_argument("--page-ms", type=int, default=0,
+                   help="the Ogg muxer's page duration (ffmpeg -page_duration; default "
+                   "0: ffmpeg's own, 1 s)")
     p.add_argument("--base-port", type=int, default=44000,
                    help="first listener's UDP port; the broadcaster takes base-1, its "
                    "HTTP ingest base-2 (default 44000)")
@@ -205,10 +208,11 @@ class Bench:
         time.sleep(5)  # the broadcaster's own stripe roots
         ref = os.path.join(self.out, "encoder.opus")
         url = "icecast://source:%s@127.0.0.1:%d%s" % (PW, http, STATION)
+        page = ":page_duration=%d" % (a.page_ms * 1000) if a.page_ms else ""
         ff = ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
               "sine=f=440:d=%d" % a.duration_s, "-fflags", "+bitexact", "-c:a", "libopus",
               "-b:a", a.bitrate, "-map", "0:a", "-f", "tee",
-              "[f=ogg:content_type=audio/ogg]%s|[f=ogg]%s" % (url, ref)]
+              "[f=ogg:content_type=audio/ogg%s]%s|[f=ogg%s]%s" % (page, url, page, ref)]
         self.snapshot(bc, bstats, "start")
         t_ff = time.time()
         enc = subprocess.Popen(ff, stderr=open(os.path.join(self.out, "logs", "ffmpeg.log"), "w"))
@@ -309,6 +313,7 @@ class Bench:
         summary = {
             "listeners": len(cont), "late": len(late), "expected": a.listeners,
             "per_proc": a.per_proc, "duration_s": a.duration_s, "bitrate": a.bitrate,
+            "page_ms": a.page_ms or None,
             "encoder_bytes": len(want),
             "byte_exact_and_continuity_1": len(cont) - len(bad), "bad": bad[:20],
             "continuity_min": min(cont) if cont else None,
