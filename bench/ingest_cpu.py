@@ -9,8 +9,8 @@ icecast2 with --icecast-listeners curl clients. The CPU time (utime + stime,
 % and as CPU % per Mbit/s of the stream, with the ratio stripecast/icecast2.
 
 Streams (--streams, comma-separated): opus128 (Ogg Opus 128 kbit/s),
-flac44 (Ogg FLAC 44.1 kHz 16-bit stereo pink noise, ~1 Mbit/s), flac96
-(Ogg FLAC 96 kHz 24-bit stereo white noise, ~4.5 Mbit/s), webm4m (WebM VP8
+flac44 (Ogg FLAC 44.1 kHz stereo white noise, ~0.6 Mbit/s), flac96
+(Ogg FLAC 96 kHz stereo white noise, ~2.3 Mbit/s), webm4m (WebM VP8
 640x360 noise, 4 Mbit/s). Prints a markdown table and writes
 --out/summary.json. Exit 0, or 1 when a server did not take the stream.
 """
@@ -31,9 +31,9 @@ STREAMS = {
     # name: (ffmpeg input and codec args, muxer, content type)
     "opus128": (["-f", "lavfi", "-i", "sine=f=440:d={d}", "-c:a", "libopus", "-b:a", "128k"],
                 "ogg", "audio/ogg"),
-    "flac44": (["-f", "lavfi", "-i", "anoisesrc=c=pink:r=44100:a=0.05:d={d}", "-ac", "2",
+    "flac44": (["-f", "lavfi", "-i", "anoisesrc=c=white:r=44100:a=0.3:d={d}", "-ac", "2",
                 "-c:a", "flac", "-sample_fmt", "s16"], "ogg", "audio/ogg"),
-    "flac96": (["-f", "lavfi", "-i", "anoisesrc=c=white:r=96000:a=0.5:d={d}", "-ac", "2",
+    "flac96": (["-f", "lavfi", "-i", "anoisesrc=c=white:r=96000:a=1.0:d={d}", "-ac", "2",
                 "-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"],
                "ogg", "audio/ogg"),
     "webm4m": (["-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d={d},noise=alls=30:allf=t",
@@ -197,10 +197,10 @@ class Run:
 def main(argv):
     p = argparse.ArgumentParser(prog="bench/ingest_cpu.py",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("--streams", default="opus128,flac44,flac96",
-                   help="comma-separated, of %s (default opus128,flac44,flac96)" %
+    p.add_argument("--streams", default="opus128,flac44,flac96,webm4m",
+                   help="comma-separated, of %s (default all four)" %
                    ",".join(STREAMS))
-    p.add_argument("--duration-s", type=int, default=60, help="stream length (default 60)")
+    p.add_argument("--duration-s", type=int, default=120, help="stream length (default 120)")
     p.add_argument("--overlay", type=int, default=8,
                    help="peers of the overlay relaying the station (default 8)")
     p.add_argument("--icecast-listeners", type=int, default=4,
@@ -231,9 +231,9 @@ def main(argv):
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(rows, f, indent=1)
     n = a.icecast_listeners
-    print("| stream | Mbit/s | stripecast CPU % | icecast2, 0 listeners | icecast2, %d "
+    print("| stream | Mbit/s | stripecast CPU %% | icecast2, 0 listeners | icecast2, %d "
           "listeners | stripecast / icecast2 (0) | stripecast / icecast2 (%d) | "
-          "overlay process CPU % |" % (n, n))
+          "overlay process CPU %% |" % (n, n))
     print("|---|---|---|---|---|---|---|---|")
     ok = True
     for row in rows:
