@@ -207,10 +207,15 @@ def main(argv):
                    help="curl listeners of the second icecast2 (default 4)")
     p.add_argument("--settle-s", type=float, default=15,
                    help="wait for the overlay's forest before the stream (default 15)")
-    p.add_argument("--base-port", type=int, default=45000)
+    p.add_argument("--base-port", type=int, default=45000,
+                   help="the overlay's first UDP port; the servers take ports below it, "
+                   "each stream 100 above the last (default 45000)")
     p.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"),
-                                                 "ingest_cpu"))
-    p.add_argument("--binary", default=os.path.join(ROOT, "build", "stripecast"))
+                                                 "ingest_cpu"),
+                   help="encoded files, logs, counters, summary.json "
+                   "(default $TMPDIR/ingest_cpu)")
+    p.add_argument("--binary", default=os.path.join(ROOT, "build", "stripecast"),
+                   help="stripecast (default build/stripecast)")
     a = p.parse_args(argv)
     a.out = os.path.abspath(a.out)
     os.makedirs(a.out, exist_ok=True)

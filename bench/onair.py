@@ -63,8 +63,10 @@ def parse_args(argv):
     p.add_argument("--spread-s", type=float, default=1.0,
                    help="pause between starting listen processes (default 1)")
     p.add_argument("--peer-args", default="", help="more flags for every stripecast process")
-    p.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "onair"))
-    p.add_argument("--binary", default=os.path.join(ROOT, "build", "stripecast"))
+    p.add_argument("--out", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "onair"),
+                   help="outputs, counters, logs and summary.json (default $TMPDIR/onair)")
+    p.add_argument("--binary", default=os.path.join(ROOT, "build", "stripecast"),
+                   help="stripecast (default build/stripecast)")
     a = p.parse_args(argv)
     if a.listeners < 1 or not 0 <= a.late < a.listeners or a.per_proc < 1:
         p.error("need 0 <= --late < --listeners and --per-proc >= 1")
@@ -177,7 +179,7 @@ class Bench:
                                                              "proc-%d.json" % i), join=i > 0),
                        k)
             port += k
-            time.sleep(a.spread_s if i == 0 else a.spread_s)
+            time.sleep(a.spread_s)
         late_port = port
         pwfile = os.path.join(self.out, "pw")
         with open(pwfile, "w") as f:
@@ -225,9 +227,9 @@ class Bench:
                 self.sample_load()
                 time.sleep(min(1.0, max(0.0, at - time.time())))
             lp = late_port + j
-            p = self.start("late-%d" % lp,
-                           self.listen_args(lp, 1, os.path.join(self.out, "stats",
-                                                                "late-%d.json" % lp)), 1)
+            self.start("late-%d" % lp,
+                       self.listen_args(lp, 1, os.path.join(self.out, "stats",
+                                                            "late-%d.json" % lp)), 1)
             late.append(lp)
         while enc.poll() is None:
             self.sample_load()
