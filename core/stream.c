@@ -27,6 +27,7 @@ void sc_stream_config_default(sc_stream_config *c) {
   c->window_gens = 128;
   c->symbolic = false;
   c->start_skips_partial = false;
+  c->stamp_first_byte = false;
 }
 
 /* The coding parameters both sides need. */
@@ -53,10 +54,11 @@ struct sc_stream_source {
   sc_stream_emit_fn emit;
   void *user;
   const sc_alloc *alloc;
-  sc_fec *fec;  /* NULL in symbolic mode */
-  uint8_t *buf; /* (d+p) * chunk_bytes: data chunks, then parity; NULL if symbolic */
-  size_t fill;  /* stream bytes pending in the current generation */
-  uint64_t gen; /* the next generation's number */
+  sc_fec *fec;       /* NULL in symbolic mode */
+  uint8_t *buf;      /* (d+p) * chunk_bytes: data chunks, then parity; NULL if symbolic */
+  size_t fill;       /* stream bytes pending in the current generation */
+  uint64_t first_ns; /* when its first byte was written */
+  uint64_t gen;      /* the next generation's number */
 };
 
 int sc_stream_source_new(sc_stream_source **out, const sc_stream_config *cfg,
@@ -110,7 +112,7 @@ static void source_cut(sc_stream_source *s, uint64_t now) {
     sc_fec_encode(s->fec, data, parity);
   }
   sc_chunk c = {.gen = s->gen,
-                .src_ts_ns = now,
+                .src_ts_ns = s->cfg.stamp_first_byte ? s->first_ns : now,
                 .gen_bytes = (uint32_t)s->fill,
                 .epoch = s->cfg.epoch};
   for (unsigned i = 0; i < n; i++) {
@@ -130,6 +132,7 @@ int sc_stream_source_write(sc_stream_source *s, const uint8_t *data, size_t data
   while (datalen > 0) {
     size_t take = gen_bytes - s->fill;
     if (take > datalen) take = datalen;
+    if (s->fill == 0) s->first_ns = now;
     if (s->buf != NULL) {
       memcpy(s->buf + s->fill, data, take);
       data += take;

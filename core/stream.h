@@ -42,7 +42,8 @@
 /* One chunk as it travels: the fields a chunk message carries. */
 typedef struct sc_chunk {
   uint64_t gen;       /* generation number, counted from 0 by the source */
-  uint64_t src_ts_ns; /* source clock when the generation was cut */
+  uint64_t src_ts_ns; /* source clock when the generation was cut (or when
+                       * its first byte was written: stamp_first_byte) */
   uint32_t gen_bytes; /* payload bytes in the whole generation, 1..d*chunk_bytes;
                        * the rest of the last data chunk(s) is zero padding */
   /* The source's epoch: a source that starts anew (a restarted process, a
@@ -76,6 +77,13 @@ typedef struct sc_stream_config {
    * for repair or a whole buffer (docs/stream.md). Default false, the
    * simulator's (its pinned results); the runtime turns it on. */
   bool start_skips_partial;
+  /* Source: stamp a generation (sc_chunk.src_ts_ns) with the time its first
+   * byte was written rather than the time it was cut, so that a receiver's
+   * latency also counts the wait for the generation to fill (a live feed's
+   * bytes enter the source as they arrive). Default false, the simulator's
+   * (it writes whole generations, where the two are one); the runtime turns
+   * it on for a station. */
+  bool stamp_first_byte;
   /* Source: the epoch stamped on every chunk (sc_chunk.epoch); default 0.
    * The runtime uses its start time in tenths of a second. */
   uint32_t epoch;

@@ -75,13 +75,11 @@ static void host_check_ended(rt_host *h) {
 
 static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t datalen,
                          uint64_t src_ts_ns, uint64_t now) {
-  (void)src_ts_ns;
-  (void)now;
   rt_host *h = p->user;
   if (h->serve && p->index == 0) rt_serve_deliver(h->serve, gen, data, datalen);
   if (!h->out) return;
   host_output_present(h, p);
-  rt_output_deliver(&h->out[p->index], gen, data, datalen);
+  rt_output_deliver(&h->out[p->index], gen, data, datalen, src_ts_ns, now);
   host_check_ended(h);
 }
 
@@ -787,6 +785,9 @@ static void host_config(rt_host *h, const rt_key *key) {
    * the first generation it can decode; a join's hop towards a peer never
    * measured waits a few measured round trips, not a second. */
   c->stream_cfg.stream.start_skips_partial = true;
+  /* A station's bytes enter the source as the feed sends them: a listener's
+   * latency counts from there, the wait for a generation to fill included. */
+  c->stream_cfg.stream.stamp_first_byte = o->station != NULL;
   c->pastry.ack_timeout_learned = true;
   c->stream_cfg.repair_wait_start_ns = 50000000ull;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;

@@ -293,19 +293,36 @@ static void out_epoch_gen(rt_output *o, uint64_t gen) {
   if (o->reader) out_resolve_epoch(o, sc_station_reader_info(o->reader));
 }
 
-void rt_output_deliver(rt_output *o, uint64_t gen, const uint8_t *data, size_t datalen) {
+/* The delivery of a generation stamped src_ts_ns wrote records: its
+ * latency, and the first write. */
+static void out_note_write(rt_output *o, uint64_t records_before, uint64_t src_ts_ns,
+                           uint64_t now) {
+  if (o->st.records_written == records_before) return;
+  if (!o->wrote_any) {
+    o->wrote_any = true;
+    o->first_write_ns = now;
+  }
+  uint64_t ms = now > src_ts_ns ? (now - src_ts_ns) / 1000000 : 0;
+  o->lat_ms[ms < RT_OUTPUT_LAT_BINS_MS ? ms : RT_OUTPUT_LAT_BINS_MS]++;
+}
+
+void rt_output_deliver(rt_output *o, uint64_t gen, const uint8_t *data, size_t datalen,
+                       uint64_t src_ts_ns, uint64_t now) {
   if (o->ended) return;
   o->st.gens++;
   o->st.gen_bytes += datalen;
   out_epoch_gen(o, gen);
+  uint64_t before = o->st.records_written;
   if (!o->station) {
     if (data) out_put(o, data, datalen);
+    out_note_write(o, before, src_ts_ns, now);
     return;
   }
   if (!data) return;
   bool had = o->epoch_record;
   sc_station_reader_gen(o->reader, gen, data, datalen);
   out_reader_delta(o, had);
+  out_note_write(o, before, src_ts_ns, now);
 }
 
 void rt_output_lost(rt_output *o, uint64_t gen) {

@@ -29,6 +29,9 @@
  * full pipe): 64 s of a 128 kbit/s station, 2.8 s of 3 Mbit/s. Beyond it
  * whole records are dropped and counted. */
 #define RT_OUTPUT_QUEUE_BYTES ((size_t)1 << 20)
+/* Write latency histogram: 1 ms bins up to this, then one bin for "this or
+ * more" (as the peer's, RT_LAT_BINS_MS). */
+#define RT_OUTPUT_LAT_BINS_MS 4096
 /* Bound on the codec headers an output remembers having written. */
 #define RT_OUTPUT_HEADERS_MAX SC_STATION_HEADERS_MAX
 
@@ -87,6 +90,14 @@ typedef struct rt_output {
   bool ended;                 /* END arrived: the output is closed */
   sc_station_reader_stats rs; /* the reader's, as last seen */
   rt_output_stats st;
+  /* Encoder to listener: for each delivered generation that wrote bytes,
+   * the time of the write minus the generation's stamp (a station's: when
+   * its first byte reached the broadcaster, so its oldest byte), in ms. An
+   * output that cannot take the bytes at once (a full pipe) holds them in
+   * the queue after this (queue_max says how much). */
+  uint32_t lat_ms[RT_OUTPUT_LAT_BINS_MS + 1];
+  bool wrote_any;
+  uint64_t first_write_ns; /* press play to first byte: the first write */
 } rt_output;
 
 /* Opens path ("-": stdout; NULL: none) for a peer. station: read records,
@@ -103,8 +114,10 @@ void rt_output_free(rt_output *o);
 /* The peer subscribed to the stream (realtime, in tenths of a second). */
 void rt_output_present(rt_output *o, uint64_t realtime_ds);
 /* The stream's callbacks (core/node.h). new_epoch: the restart is a later
- * source epoch (else a gap beyond the window, numbered on). */
-void rt_output_deliver(rt_output *o, uint64_t gen, const uint8_t *data, size_t datalen);
+ * source epoch (else a gap beyond the window, numbered on). src_ts_ns: the
+ * generation's stamp; now: the time of delivery (and of the write). */
+void rt_output_deliver(rt_output *o, uint64_t gen, const uint8_t *data, size_t datalen,
+                       uint64_t src_ts_ns, uint64_t now);
 void rt_output_lost(rt_output *o, uint64_t gen);
 void rt_output_restarted(rt_output *o, bool new_epoch);
 

@@ -71,12 +71,16 @@ static void counters_add(rt_counters *t, const rt_counters *c) {
     d[i] += s[i];
 }
 
-static void stats_latency(FILE *f, const uint32_t *bins) {
+_Static_assert(RT_OUTPUT_LAT_BINS_MS == RT_LAT_BINS_MS, "one percentile function");
+
+/* name_ms_p50 ... name_ms_max and name_hist_ms. */
+static void stats_latency(FILE *f, const char *name, const uint32_t *bins) {
   fprintf(f,
-          "\"latency_ms_p50\":%d,\"latency_ms_p95\":%d,\"latency_ms_p99\":%d,"
-          "\"latency_ms_max\":%d,\"latency_hist_ms\":[",
-          rt_peer_latency_pct_ms(bins, 50), rt_peer_latency_pct_ms(bins, 95),
-          rt_peer_latency_pct_ms(bins, 99), rt_peer_latency_pct_ms(bins, 100));
+          "\"%s_ms_p50\":%d,\"%s_ms_p95\":%d,\"%s_ms_p99\":%d,"
+          "\"%s_ms_max\":%d,\"%s_hist_ms\":[",
+          name, rt_peer_latency_pct_ms(bins, 50), name, rt_peer_latency_pct_ms(bins, 95),
+          name, rt_peer_latency_pct_ms(bins, 99), name, rt_peer_latency_pct_ms(bins, 100),
+          name);
   /* Sparse [ms, count] pairs (the last bin means "RT_LAT_BINS_MS or more"), so
    * that scripts/cluster can merge peers of many processes exactly. */
   bool first = true;
@@ -141,6 +145,8 @@ static void stats_output(FILE *f, const rt_output *o) {
     fputs(",\"title\":", f);
     json_str(f, sc_station_reader_title(o->reader));
   }
+  fputc(',', f);
+  stats_latency(f, "write_latency", o->lat_ms);
   fputc('}', f);
 }
 
@@ -181,14 +187,16 @@ static double stats_since_join_ms(const rt_peer *p, uint64_t t) {
 }
 
 /* Press play to first byte, step by step, each since the join. */
-static void stats_startup(FILE *f, const rt_peer *p, uint64_t first_chunk_ns) {
+static void stats_startup(FILE *f, const rt_peer *p, uint64_t first_chunk_ns,
+                          uint64_t first_write_ns) {
   fprintf(
       f,
       ",\"startup\":{\"joined_ms\":%.3f,\"first_stripe_ms\":%.3f,"
-      "\"all_stripes_ms\":%.3f,\"first_chunk_ms\":%.3f,\"first_byte_ms\":%.3f}",
+      "\"all_stripes_ms\":%.3f,\"first_chunk_ms\":%.3f,\"first_byte_ms\":%.3f,"
+      "\"first_write_ms\":%.3f}",
       stats_since_join_ms(p, p->joined_ns), stats_since_join_ms(p, p->first_stripe_ns),
       stats_since_join_ms(p, p->all_stripes_ns), stats_since_join_ms(p, first_chunk_ns),
-      stats_since_join_ms(p, p->first_byte_ns));
+      stats_since_join_ms(p, p->first_byte_ns), stats_since_join_ms(p, first_write_ns));
 }
 
 static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
@@ -249,7 +257,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             p->gens_delivered, p->gens_lost, p->gens_skipped, cs.stream.epoch_changes,
             resolved ? (double)p->gens_delivered / (double)resolved : 0.0,
             p->bytes_delivered, h->out ? h->out[p->index].st.bytes_written : 0);
-    stats_latency(f, p->lat_ms);
+    stats_latency(f, "latency", p->lat_ms);
     fprintf(f,
             ",\"gens_decoded\":%" PRIu64 ",\"chunks_stored\":%" PRIu64
             ",\"chunks_dup\":%" PRIu64 ",\"chunks_late\":%" PRIu64
@@ -267,7 +275,8 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             cs.root_changes, cs.repair_asks, cs.repair_chunks_asked, cs.repair_chunks_got,
             cs.repair_reqs_served, cs.repair_chunks_sent, cs.stripe_chunks);
     if (h->opt.auth) stats_auth(f, &cs);
-    stats_startup(f, p, cs.stream.first_chunk_ns);
+    stats_startup(f, p, cs.stream.first_chunk_ns,
+                  h->out ? h->out[p->index].first_write_ns : 0);
   }
   if (h->out) stats_output(f, &h->out[p->index]);
   fputc('}', f);
@@ -325,8 +334,10 @@ static void stats_doc(FILE *f, rt_host *h) {
   rt_counters tot;
   memset(&tot, 0, sizeof tot);
   uint64_t joined = 0, attached_all = 0, delivered = 0, lost = 0;
-  static uint32_t lat[RT_LAT_BINS_MS + 1]; /* single-threaded; reused per call */
+  /* single-threaded; reused per call */
+  static uint32_t lat[RT_LAT_BINS_MS + 1], wlat[RT_LAT_BINS_MS + 1];
   memset(lat, 0, sizeof lat);
+  memset(wlat, 0, sizeof wlat);
   for (uint32_t i = 0; i < h->npeers; i++) {
     rt_peer *p = &h->peers[i];
     if (i) fputc(',', f);
@@ -344,6 +355,9 @@ static void stats_doc(FILE *f, rt_host *h) {
     lost += p->gens_lost;
     for (unsigned b = 0; b <= RT_LAT_BINS_MS; b++)
       lat[b] += p->lat_ms[b];
+    if (h->out)
+      for (unsigned b = 0; b <= RT_LAT_BINS_MS; b++)
+        wlat[b] += h->out[i].lat_ms[b];
   }
   fprintf(f,
           "],\"totals\":{\"joined\":%" PRIu64 ",\"attached_all\":%" PRIu64
@@ -351,7 +365,11 @@ static void stats_doc(FILE *f, rt_host *h) {
           joined, attached_all, delivered, lost);
   stats_counters(f, &tot);
   fputc(',', f);
-  stats_latency(f, lat);
+  stats_latency(f, "latency", lat);
+  if (h->out) {
+    fputc(',', f);
+    stats_latency(f, "write_latency", wlat);
+  }
   fputs("}}\n", f);
 }
 

@@ -155,7 +155,7 @@ static void feed(rt_output *o, const gens *g, size_t from, size_t to, size_t ski
     if (i == skip)
       rt_output_lost(o, i);
     else
-      rt_output_deliver(o, i, g->gen[i], g->len[i]);
+      rt_output_deliver(o, i, g->gen[i], g->len[i], 0, 0);
   }
 }
 
@@ -274,6 +274,55 @@ static void test_late_listener(void **state) {
   assert_int_equal(f.o.st.gens_missed_at_start, 0);
   assert_true(rt_output_continuity(&f.o) == 1.0);
   rt_output_free(&f.o);
+  free(got);
+  free(in);
+  gens_free(g);
+}
+
+/* Encoder to listener: each delivered generation that wrote records adds
+ * its write time minus its stamp to the histogram (1 ms bins); those that
+ * wrote nothing (a late listener waiting for INFO, a record still
+ * incomplete) add nothing. The first write's time is kept. */
+static void test_write_latency(void **state) {
+  (void)state;
+  size_t n = 300 * 1024;
+  uint8_t *in = text(n, 'a');
+  gens *g = broadcast(in, n, 3);
+  out_file f;
+  out_open(&f);
+  f.o.present_rt_ds = 0; /* late: the first generations write nothing */
+  uint32_t want[RT_OUTPUT_LAT_BINS_MS + 1] = {0};
+  uint64_t first = 0, silent = 0;
+  for (size_t i = g->n / 3; i < g->n; i++) {
+    uint64_t before = f.o.st.records_written;
+    uint64_t src = 5000 * MS + i * 100 * MS;
+    uint64_t now = src + (7 + i % 3) * MS + MS / 3;
+    rt_output_deliver(&f.o, i, g->gen[i], g->len[i], src, now);
+    if (f.o.st.records_written == before) {
+      silent++;
+      continue;
+    }
+    want[7 + i % 3]++;
+    if (!first) first = now;
+  }
+  assert_true(silent > 0);
+  assert_true(first > 0);
+  assert_int_equal(f.o.first_write_ns, first);
+  assert_memory_equal(f.o.lat_ms, want, sizeof want);
+  /* A stamp after the write (clocks of two hosts) counts as 0 ms. */
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  rt_output_free(&f.o);
+  out_open(&f);
+  size_t i = 0;
+  while (f.o.st.records_written == 0 && i < g->n) {
+    rt_output_deliver(&f.o, i, g->gen[i], g->len[i], 10000 * MS, 1000 * MS);
+    i++;
+  }
+  assert_true(f.o.st.records_written > 0);
+  assert_int_equal(f.o.lat_ms[0], 1);
+  rt_output_free(&f.o);
+  unlink(f.path);
   free(got);
   free(in);
   gens_free(g);
@@ -463,9 +512,10 @@ static void test_paused_reader(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_from_start_exact), cmocka_unit_test(test_flush_by_arrival),
-      cmocka_unit_test(test_late_listener),    cmocka_unit_test(test_loss_counted),
-      cmocka_unit_test(test_missed_at_start),  cmocka_unit_test(test_restart),
-      cmocka_unit_test(test_headers),          cmocka_unit_test(test_paused_reader),
+      cmocka_unit_test(test_late_listener),    cmocka_unit_test(test_write_latency),
+      cmocka_unit_test(test_loss_counted),     cmocka_unit_test(test_missed_at_start),
+      cmocka_unit_test(test_restart),          cmocka_unit_test(test_headers),
+      cmocka_unit_test(test_paused_reader),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -261,6 +261,56 @@ static void test_source_chunks(void **state) {
   h_del(h);
 }
 
+/* stamp_first_byte: a generation carries the time its first byte was
+ * written, while it is still emitted when cut (full, or flushed). */
+typedef struct stamps {
+  uint64_t gen[8], src_ts[8], emit_ns[8];
+  unsigned n;
+} stamps;
+
+static void on_emit_stamp(void *user, const sc_chunk *c, uint64_t now) {
+  stamps *s = user;
+  if (c->index != 0) return;
+  assert_true(s->n < 8);
+  s->gen[s->n] = c->gen;
+  s->src_ts[s->n] = c->src_ts_ns;
+  s->emit_ns[s->n++] = now;
+}
+
+static void test_source_stamp_first_byte(void **state) {
+  (void)state;
+  sc_stream_config cfg;
+  sc_stream_config_default(&cfg);
+  cfg.data_chunks = 2;
+  cfg.parity_chunks = 1;
+  cfg.chunk_bytes = 50; /* 100 bytes a generation */
+  uint8_t b[150] = {0};
+  for (int on = 0; on <= 1; on++) {
+    cfg.stamp_first_byte = on;
+    stamps st = {0};
+    sc_stream_source *src = NULL;
+    assert_int_equal(sc_stream_source_new(&src, &cfg, on_emit_stamp, &st, NULL), SC_OK);
+    assert_int_equal(sc_stream_source_write(src, b, 60, T0), SC_OK);
+    assert_int_equal(st.n, 0);
+    /* Fills generation 0 (first byte at T0) and starts 1 at T0 + 1 s. */
+    assert_int_equal(sc_stream_source_write(src, b, 150, T0 + S), SC_OK);
+    assert_int_equal(st.n, 2);
+    assert_int_equal(sc_stream_source_write(src, b, 30, T0 + 2 * S), SC_OK);
+    /* Generation 2 holds 10 bytes from T0 + 1 s and 30 from T0 + 2 s. */
+    sc_stream_source_flush(src, T0 + 3 * S);
+    assert_int_equal(st.n, 3);
+    for (unsigned i = 0; i < 3; i++)
+      assert_int_equal(st.gen[i], i);
+    assert_int_equal(st.emit_ns[0], T0 + S);
+    assert_int_equal(st.emit_ns[1], T0 + S);
+    assert_int_equal(st.emit_ns[2], T0 + 3 * S);
+    assert_int_equal(st.src_ts[0], on ? T0 : T0 + S);
+    assert_int_equal(st.src_ts[1], T0 + S);
+    assert_int_equal(st.src_ts[2], on ? T0 + S : T0 + 3 * S);
+    sc_stream_source_del(src);
+  }
+}
+
 /* ------------------------------------------------------------ receiver */
 
 /* Every chunk, reordered by random delays, 20% of them twice. */
@@ -1074,6 +1124,7 @@ static void test_alloc_failure(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_source_chunks),
+      cmocka_unit_test(test_source_stamp_first_byte),
       cmocka_unit_test(test_roundtrip_reorder_dup),
       cmocka_unit_test(test_roundtrip_odd_window),
       cmocka_unit_test(test_losses_up_to_p),
