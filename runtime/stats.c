@@ -52,6 +52,17 @@ static void stats_counters(FILE *f, const rt_counters *c) {
     if (i) fputc(',', f);
     U64(f, d[i].name, d[i].v);
   }
+  /* What the datagrams sent carried: [datagrams, bytes] by class, the
+   * classes never sent left out. */
+  fputs("},\"tx_by_class\":{", f);
+  bool first = true;
+  for (unsigned k = 0; k < RT_TX_CLASSES; k++) {
+    const char *name = rt_peer_tx_class_name(k);
+    if (!name || !c->tx_dgrams[k]) continue;
+    fprintf(f, "%s\"%s\":[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", name,
+            c->tx_dgrams[k], c->tx_bytes[k]);
+    first = false;
+  }
   fputc('}', f);
 }
 
