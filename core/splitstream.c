@@ -326,6 +326,18 @@ void sc_splitstream_tree_changed(sc_splitstream *ss, unsigned g, uint64_t now) {
       ss->via[stripe] &= (uint8_t)~VIA_PENDING;
       ss->parent_via[stripe] = ss->via[stripe];
     }
+    /* Ours: a peer beyond its capacity holds children only under the root
+     * allowance (sc_splitstream_admit). When a closer peer takes the root
+     * over, Scribe's handover (§2.3) has it join toward the new root to go on
+     * feeding them; one that does not want the stripe itself lets them go
+     * instead, make-before-break. A broadcaster (capacity 0) otherwise went on
+     * receiving its own chunks back from the new roots and forwarding them:
+     * half again the stream at 10 listeners (bench/RESULTS.md, "Broadcaster
+     * overhead"). */
+    if (!ss->wants[stripe] && !sc_scribe_is_root(ss->scribe, g) &&
+        sc_scribe_children(ss->scribe, g) > 0 &&
+        sc_splitstream_load(ss) > ss->cfg.capacity)
+      (void)sc_scribe_release_children(ss->scribe, g, now);
   }
   /* Peers with free forwarding capacity belong to the spare capacity group
    * (SplitStream §4.2); those that filled up leave it. */
