@@ -68,7 +68,7 @@ def main():
     ap.add_argument("--listeners", type=int, default=10)
     ap.add_argument("--per-proc", type=int, default=50)
     ap.add_argument("--seconds", type=int, default=60)
-    ap.add_argument("--port", type=int, default=31000)
+    ap.add_argument("--port", type=int, default=51000)
     ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..",
                                                      "build", "stripecast"))
     ap.add_argument("--args", default="", help="extra flags for every peer")
@@ -97,7 +97,13 @@ def main():
             "broadcast", "--station", "/ov.opus", "--listen", "127.0.0.1:%d" % a.port,
             "--http", "127.0.0.1:%d" % http, "--source-password-file", pwfile, "--stats",
             bc_stats, "--stats-interval-ms", "250"] + a.bc_args.split())
-        wait_for(lambda: stats(bc_stats) is not None, "broadcaster stats")
+        def bc_up():
+            if bc.poll() is not None:
+                raise SystemExit("overhead: the broadcaster exited %d (see %s)" %
+                                 (bc.returncode, os.path.join(tmp, "broadcaster.log")))
+            return stats(bc_stats) is not None
+
+        wait_for(bc_up, "broadcaster stats")
         t_start = time.time()
         lst = []
         port = a.port + 1
@@ -114,6 +120,8 @@ def main():
             left -= n
 
         def attached():
+            if any(p.poll() is not None for p in procs):
+                raise SystemExit("overhead: a peer process exited early")
             tot = 0
             for path in lst:
                 st = stats(path)
@@ -173,6 +181,9 @@ def main():
                "stream_bytes": stream_bytes, "ratio": rows["total"]["ratio"],
                "ratio_stream_phase": rows["total"]["stream_ratio"],
                "station_source": final.get("station_source"),
+               "broadcaster": {k: final["peers"][0].get("stream", {}).get(k) for k in
+                               ("chunks_published", "publishes_routed", "root_changes")},
+               "broadcaster_children_at_end": final["peers"][0].get("children"),
                "listeners_seen": n, "gens_lost": lost, "continuity_min": cont,
                "by_class": dict(sorted(rows.items(), key=lambda kv: -kv[1]["bytes"]))}
         print(json.dumps(out))
