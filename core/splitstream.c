@@ -165,7 +165,15 @@ static bool drop_nonprimary(sc_splitstream *ss, unsigned keep, uint64_t now) {
 
 bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer,
                           bool forwarder, uint64_t now) {
-  if (g == ss->spare_group) return true; /* control tree: no bandwidth */
+  if (g == ss->spare_group) {
+    /* A control tree: no stream data. Ours: a peer that forwards nothing
+     * (capacity 0: a broadcaster) stays out of it but as its root, since
+     * every anycast step through it would be a message of its upload (a
+     * broadcaster all listeners bootstrap through sat on the joins' routes:
+     * 0.04x the stream's bytes at 50 listeners, bench/RESULTS.md,
+     * "Broadcaster overhead"). Refused, a routed join travels on. */
+    return ss->cfg.capacity > 0 || sc_scribe_is_root(ss->scribe, g);
+  }
   if (g >= SC_SCRIBE_GROUPS_MAX || ss->stripe_of[g] == NO_STRIPE) return true;
   unsigned stripe = ss->stripe_of[g];
   if (has_room(ss)) return true;

@@ -1022,6 +1022,39 @@ static char phantom_answer(net *nt, size_t mark, sc_addr to, const sc_id *sid) {
   return a;
 }
 
+/* A peer with capacity 0 (a broadcaster) takes no one into the spare
+ * capacity group's tree (whose anycasts it would relay); a peer with
+ * capacity does, full or not. */
+static void test_capacity0_stays_out_of_the_spare_tree(void **state) {
+  (void)state;
+  net *nt = net_alloc(KIND_NODE, FOREST_PEERS, 13);
+  for (uint32_t i = 0; i < nt->n; i++) {
+    nt->node_cfg[i].forest.stripes = 4;
+    nt->node_cfg[i].forest.in_degree = i == 0 ? 0 : 4;
+    nt->node_cfg[i].forest.capacity = i == 0 ? 0 : 6;
+  }
+  net_create(nt, 13);
+  net_build(nt);
+  for (uint32_t i = 1; i < nt->n; i++)
+    assert_int_equal(sc_node_start_forest(nt->node[i], nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 60 * S);
+  sc_id spare = sc_splitstream_spare_id(&nt->node_cfg[0].channel);
+  uint32_t owner = owner_of(nt, &spare);
+  assert_true(owner != 0 && owner != 1);
+  sc_ref p1 = {id_with_shl(&spare, 1, 1), PHANTOM_BASE + 1};
+  sc_ref p2 = {id_with_shl(&spare, 1, 2), PHANTOM_BASE + 2};
+  size_t mark = nt->nphantom;
+  phantom_join(nt, 0, &p1, &spare);
+  phantom_join(nt, 1, &p2, &spare);
+  assert_int_equal(phantom_answer(nt, mark, p1.addr, &spare), 'D');
+  assert_int_equal(phantom_answer(nt, mark, p2.addr, &spare), 'A');
+  const sc_scribe *s0 = sc_node_scribe_c(nt->node[0]);
+  int g = sc_scribe_group_find(s0, &spare);
+  assert_true(g < 0 || sc_scribe_children(s0, (unsigned)g) == 0);
+  assert_int_equal(nt->recv_invalid, 0);
+  net_del(nt);
+}
+
 static void test_full_peer_drops_by_the_paper_rule(void **state) {
   (void)state;
   /* Peer X (index 5) has capacity 4 and primary stripe 3 (k = 16); phantoms
@@ -1689,6 +1722,7 @@ int main(void) {
       cmocka_unit_test(test_anycast),
       cmocka_unit_test(test_forest_delivers_every_stripe_once),
       cmocka_unit_test(test_source_lets_go_of_a_handed_over_stripe),
+      cmocka_unit_test(test_capacity0_stays_out_of_the_spare_tree),
       cmocka_unit_test(test_full_peer_drops_by_the_paper_rule),
       cmocka_unit_test(test_full_peer_drops_the_youngest_of_tied_children),
       cmocka_unit_test(test_stripe_ids),
