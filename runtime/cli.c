@@ -92,6 +92,16 @@ static const flags_opt f_capacity[] = {
 /* A broadcaster's upload carries each chunk once, to its stripe's root; it
  * forwards to no one but the one child of a stripe it is the root of
  * (RT_BROADCAST_CAPACITY). */
+/* A listener forwards a little more than it receives: the forest's slack
+ * (RT_LISTEN_CAPACITY). */
+static const flags_opt f_capacity_listen[] = {
+    {FLAGS_OPT_U64(rt_options, capacity, "capacity", "N", 0, 4096,
+                   "children a peer forwards to over all stripes"),
+     .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, capacity_set),
+     .dflt = "18, the stripes and an eighth as slack"},
+    {.kind = FLAGS_END},
+};
+
 static const flags_opt f_capacity_broadcast[] = {
     {FLAGS_OPT_U64(rt_options, capacity, "capacity", "N", 0, 4096,
                    "children the broadcaster forwards to over all stripes, beyond the "
@@ -365,7 +375,7 @@ static const flags_opt listen_flags[] = {
     INCLUDE(f_listen),
     INCLUDE(f_join),
     INCLUDE(f_peers),
-    INCLUDE(f_capacity),
+    INCLUDE(f_capacity_listen),
     INCLUDE(f_overlay),
     {.kind = FLAGS_SECTION, .name = "Receiving"},
     INCLUDE(f_receive),
@@ -495,6 +505,9 @@ static void cmd_default(rt_options *o, int cmd) {
   if (cmd == RT_CMD_BROADCAST) {
     o->eof_exit_ms = RT_BROADCAST_EOF_EXIT_MS;
     o->capacity = RT_BROADCAST_CAPACITY;
+    o->capacity_set = true;
+  } else if (cmd == RT_CMD_LISTEN) {
+    o->capacity = RT_LISTEN_CAPACITY;
     o->capacity_set = true;
   }
 }

@@ -25,6 +25,14 @@
  * trees: 2.3 times the stream's bytes at 10 listeners (bench/RESULTS.md,
  * "Broadcaster overhead"). */
 #define RT_BROADCAST_CAPACITY 0
+/* A listener's forest capacity: the stripes (16) and one eighth more, the
+ * forest's slack (SplitStream's 16x18 configuration, docs/capacity.md). With
+ * every peer at C = I and the broadcaster at 0, total capacity only just
+ * meets demand, and the last orphans waited for the search schedule's
+ * doubling retries: 200 listeners joining at once took 280 s to attach in
+ * every stripe instead of 43 s (bench/RESULTS.md, "Broadcaster overhead").
+ * On average a listener still forwards what it receives. */
+#define RT_LISTEN_CAPACITY 18
 /* A source re-locates each stripe's root this often. The core's 1 s made 16
  * routed locates a second; a root that is no longer one answers so at the
  * next chunk, and one that stops acknowledging is probed and replaced

@@ -451,7 +451,8 @@ static void test_cli_commands(void **state) {
   assert_memory_equal(&o.station_id, &want, sizeof want);
   assert_null(o.channel);
   assert_null(o.source);
-  assert_false(o.capacity_set); /* a listener forwards as the core says */
+  /* A listener's capacity has the forest's slack. */
+  assert_true(o.capacity_set && o.capacity == RT_LISTEN_CAPACITY);
   assert_int_equal(parse(&o, err, "broadcast", "--station", "/live.opus", "--listen",
                          "127.0.0.1:9000", "--source", "x.opus", NULL),
                    RT_CLI_RUN);
