@@ -937,57 +937,6 @@ static void test_forest_delivers_every_stripe_once(void **state) {
   net_del(nt);
 }
 
-static void test_source_lets_go_of_a_handed_over_stripe(void **state) {
-  (void)state;
-  /* Peer 0 is a source (wants nothing) with capacity 0: it forwards only as
-   * a stripe's root, to one child (the root allowance). A closer peer joins
-   * and takes stripe 0's root over; the source then lets its child go
-   * instead of joining the tree to go on feeding it (its own chunks would
-   * come back to it from the new root). */
-  const uint32_t late = FOREST_PEERS - 1;
-  net *nt = net_alloc(KIND_NODE, FOREST_PEERS, 12);
-  for (uint32_t i = 0; i < nt->n; i++) {
-    nt->node_cfg[i].forest.stripes = 4;
-    nt->node_cfg[i].forest.in_degree = i == 0 ? 0 : 4;
-    nt->node_cfg[i].forest.capacity = i == 0 ? 0 : 6;
-  }
-  const sc_id *channel = &nt->node_cfg[0].channel;
-  sc_id sid = sc_splitstream_stripe_id(channel, 4, 0);
-  nt->ids[0] = sid;
-  nt->ids[0].lo ^= 2;
-  nt->ids[late] = sid;
-  nt->ids[late].lo ^= 1; /* closer to stripe 0 than peer 0 */
-  nt->n = late;          /* not there yet */
-  net_create(nt, 12);
-  net_build(nt);
-  for (uint32_t i = 1; i < nt->n; i++)
-    assert_int_equal(sc_node_start_forest(nt->node[i], nt->now_ns), 0);
-  net_run(nt, nt->now_ns + 120 * S);
-  const sc_splitstream *src = sc_node_forest_c(nt->node[0]);
-  assert_true(is_root(nt, 0, &sid));
-  assert_int_equal(sc_splitstream_load(src), 1);
-  nt->n = late + 1;
-  peer_create(nt, late, 12);
-  assert_int_equal(sc_node_join(nt->node[late], 0, nt->now_ns), 0);
-  net_run(nt, nt->now_ns + 30 * S);
-  assert_int_equal(sc_node_start_forest(nt->node[late], nt->now_ns), 0);
-  net_run(nt, nt->now_ns + 120 * S);
-  assert_int_equal(owner_of(nt, &sid), late);
-  assert_true(is_root(nt, late, &sid));
-  assert_false(is_root(nt, 0, &sid));
-  /* Gone from the tree: no child, no parent, forwarding nothing. */
-  assert_int_equal(sc_splitstream_load(src), 0);
-  assert_false(attached(nt, 0, &sid));
-  /* Every receiver still gets every stripe once. */
-  assert_int_equal(sc_splitstream_publish(sc_node_forest(nt->node[0]), 1, nt->now_ns), 0);
-  net_run(nt, nt->now_ns + 5 * S);
-  for (uint32_t i = 0; i < nt->n; i++)
-    for (unsigned k = 0; k < 4; k++)
-      assert_int_equal(nt->stripe_data[i][k][1], i > 0);
-  assert_int_equal(nt->recv_invalid, 0);
-  net_del(nt);
-}
-
 /* An id sharing exactly `shl` leading digits with base (shl < 32). */
 static sc_id id_with_shl(const sc_id *base, unsigned shl, unsigned salt) {
   sc_id id = *base;
@@ -1020,6 +969,64 @@ static char phantom_answer(net *nt, size_t mark, sc_addr to, const sc_id *sid) {
     if (m->type == SC_MSG_SCRIBE_DROP && sc_id_eq(&m->u.scribe_drop.group, sid)) a = 'D';
   }
   return a;
+}
+
+static void test_source_lets_go_of_a_handed_over_stripe(void **state) {
+  (void)state;
+  /* Peer 0 is a source (wants nothing) with capacity 0: it forwards only as
+   * a stripe's root, to one child (the root allowance). A closer peer joins
+   * and takes stripe 0's root over; the source then lets its child go
+   * instead of joining the tree to go on feeding it (its own chunks would
+   * come back to it from the new root). */
+  const uint32_t late = FOREST_PEERS - 1;
+  net *nt = net_alloc(KIND_NODE, FOREST_PEERS, 12);
+  for (uint32_t i = 0; i < nt->n; i++) {
+    nt->node_cfg[i].forest.stripes = 4;
+    nt->node_cfg[i].forest.in_degree = i == 0 ? 0 : 4;
+    nt->node_cfg[i].forest.capacity = i == 0 ? 0 : 6;
+  }
+  const sc_id *channel = &nt->node_cfg[0].channel;
+  sc_id sid = sc_splitstream_stripe_id(channel, 4, 0);
+  nt->ids[0] = sid;
+  nt->ids[0].lo ^= 2;
+  nt->ids[late] = sid;
+  nt->ids[late].lo ^= 1; /* closer to stripe 0 than peer 0 */
+  nt->n = late;          /* not there yet */
+  net_create(nt, 12);
+  net_build(nt);
+  for (uint32_t i = 1; i < nt->n; i++)
+    assert_int_equal(sc_node_start_forest(nt->node[i], nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 120 * S);
+  const sc_splitstream *src = sc_node_forest_c(nt->node[0]);
+  assert_true(is_root(nt, 0, &sid));
+  assert_int_equal(sc_splitstream_load(src), 1);
+  /* Its one child stays its one child: a join closer to the stripe id is
+   * refused (named the child to push down to), not taken in its place. */
+  sc_ref ph = {id_with_shl(&sid, 6, 1), PHANTOM_BASE + 1};
+  size_t mark = nt->nphantom;
+  phantom_join(nt, 0, &ph, &sid);
+  assert_int_equal(phantom_answer(nt, mark, ph.addr, &sid), 'D');
+  assert_int_equal(sc_splitstream_load(src), 1);
+  nt->n = late + 1;
+  peer_create(nt, late, 12);
+  assert_int_equal(sc_node_join(nt->node[late], 0, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 30 * S);
+  assert_int_equal(sc_node_start_forest(nt->node[late], nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 120 * S);
+  assert_int_equal(owner_of(nt, &sid), late);
+  assert_true(is_root(nt, late, &sid));
+  assert_false(is_root(nt, 0, &sid));
+  /* Gone from the tree: no child, no parent, forwarding nothing. */
+  assert_int_equal(sc_splitstream_load(src), 0);
+  assert_false(attached(nt, 0, &sid));
+  /* Every receiver still gets every stripe once. */
+  assert_int_equal(sc_splitstream_publish(sc_node_forest(nt->node[0]), 1, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 5 * S);
+  for (uint32_t i = 0; i < nt->n; i++)
+    for (unsigned k = 0; k < 4; k++)
+      assert_int_equal(nt->stripe_data[i][k][1], i > 0);
+  assert_int_equal(nt->recv_invalid, 0);
+  net_del(nt);
 }
 
 /* A peer with capacity 0 (a broadcaster) takes no one into the spare
