@@ -182,7 +182,8 @@ def main():
                "ratio_stream_phase": rows["total"]["stream_ratio"],
                "station_source": final.get("station_source"),
                "broadcaster": {k: final["peers"][0].get("stream", {}).get(k) for k in
-                               ("chunks_published", "publishes_routed", "root_changes")},
+                               ("chunks_published", "publishes_routed", "root_changes",
+                                         "roots_suspected", "chunks_resent")},
                "broadcaster_children_at_end": final["peers"][0].get("children"),
                "listeners_seen": n, "gens_lost": lost, "continuity_min": cont,
                "by_class": dict(sorted(rows.items(), key=lambda kv: -kv[1]["bytes"]))}
