@@ -135,8 +135,6 @@ typedef struct scribe_group {
   /* The parent said it is leaving (a polite departure): search for another
    * while it keeps forwarding; the first one to accept us replaces it. */
   uint8_t parent_leaving : 1;
-  /* sc_scribe_release_children: the children were told to go; joins pass. */
-  uint8_t releasing : 1;
   uint32_t depth : 15; /* <= DEPTH_MAX */
   uint32_t npath : 6;  /* <= SC_PATH_MAX */
   uint32_t anc_n : 5;  /* <= SC_PATH_MAX - 1 */
@@ -400,7 +398,6 @@ static void become_root(sc_scribe *s, scribe_group *gr) {
   }
   bool was = gr->root;
   gr->root = 1;
-  gr->releasing = 0;
   gr->attempt = 0;
   group_set_retry(s, gr, NEVER);
   if (set_path(s, gr, NULL, 0, 0) == SC_OK) gr->depth = 0;
@@ -431,7 +428,6 @@ static void maybe_leave(sc_scribe *s, scribe_group *gr) {
 static void remove_child_at(sc_scribe *s, scribe_group *gr, uint32_t i) {
   gr->children[i] = gr->children[--gr->nchildren];
   gr->changed = 1;
-  if (gr->nchildren == 0) gr->releasing = 0;
   if (gr->children_log <= CHILDREN_FIRST_LOG) return;
   uint32_t cap = children_cap(s, gr);
   unsigned log = gr->children_log - 1u;
@@ -634,19 +630,25 @@ int sc_scribe_depart(sc_scribe *s, uint64_t now) {
 }
 
 int sc_scribe_release_children(sc_scribe *s, unsigned g, uint64_t now) {
-  (void)now;
   assert(g < s->ngroups);
   scribe_group *gr = &s->groups[g];
-  if (gr->root || gr->releasing || gr->nchildren == 0) return 0;
-  gr->releasing = 1;
-  for (uint32_t i = 0; i < gr->nchildren; i++)
-    send_leave(s, &gr->id, gr->children[i].addr);
-  return (int)gr->nchildren;
-}
-
-bool sc_scribe_releasing(const sc_scribe *s, unsigned g) {
-  assert(g < s->ngroups);
-  return s->groups[g].releasing;
+  if (gr->root || gr->nchildren == 0) return 0;
+  int n = 0;
+  while (gr->nchildren > 0) {
+    sc_addr a = gr->children[gr->nchildren - 1].addr;
+    remove_child_at(s, gr, gr->nchildren - 1);
+    /* A drop naming nobody: the siblings are let go too. */
+    sc_msg m;
+    m.type = SC_MSG_SCRIBE_DROP;
+    m.u.scribe_drop.group = gr->id;
+    m.u.scribe_drop.n = 0;
+    s->stats.drops_sent++;
+    scribe_send(s, a, &m);
+    n++;
+  }
+  maybe_leave(s, gr);
+  (void)now;
+  return n;
 }
 
 /* Step 2: leave every parent now rather than let it wait for our silence. */
@@ -784,16 +786,6 @@ static int handle_join(sc_scribe *s, unsigned g, const sc_ref *newcomer, bool fo
                        bool may_pass, uint64_t now) {
   scribe_group *gr = &s->groups[g];
   if (newcomer->addr == s->self.addr) return SC_OK;
-  if (gr->releasing) {
-    /* Letting its children go (sc_scribe_release_children): take nobody,
-     * not even a child whose search met this peer again. */
-    if (may_pass) {
-      s->stats.joins_passed++;
-      return JOIN_PASSED;
-    }
-    send_drop(s, gr, newcomer->addr, NULL);
-    return SC_OK;
-  }
   if (child_index(gr, newcomer->addr) >= 0) return sc_scribe_adopt(s, g, newcomer, now);
   if (s->departing) { /* leaving: take nobody new */
     send_drop(s, gr, newcomer->addr, NULL);

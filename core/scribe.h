@@ -142,16 +142,12 @@ void sc_scribe_depart_finish(sc_scribe *s, uint64_t now);
 bool sc_scribe_departing(const sc_scribe *s);
 
 /*
- * The polite departure of one group: tells g's children that this peer stops
- * forwarding g (a SCRIBE_LEAVE from a parent, as sc_scribe_depart); each
- * searches for another parent while this peer keeps forwarding, and leaves it
- * when one accepts. Until it has no child left in g or is g's root again,
- * this peer takes no one in g (its children's own joins included) and lets
- * routed joins pass. Nothing for g's root or a group without children.
- * Returns the notices sent.
+ * Lets every child of g go at once (a SCRIBE_DROP naming no one; each
+ * searches for another parent and asks it for what it missed), then leaves
+ * g's tree unless this peer is a member. Nothing for g's root or a group
+ * without children. Returns the children dropped.
  */
 int sc_scribe_release_children(sc_scribe *s, unsigned g, uint64_t now);
-bool sc_scribe_releasing(const sc_scribe *s, unsigned g);
 
 /* Routes a publish toward group id; its root multicasts it down the tree. */
 int sc_scribe_publish(sc_scribe *s, const sc_id *group, uint32_t seq, uint64_t now);

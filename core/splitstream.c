@@ -349,11 +349,13 @@ void sc_splitstream_tree_changed(sc_splitstream *ss, unsigned g, uint64_t now) {
     /* Ours: a peer beyond its capacity holds children only under the root
      * allowance (sc_splitstream_admit). When a closer peer takes the root
      * over, Scribe's handover (§2.3) has it join toward the new root to go on
-     * feeding them; one that does not want the stripe itself lets them go
-     * instead, make-before-break. A broadcaster (capacity 0) otherwise went on
-     * receiving its own chunks back from the new roots and forwarding them:
-     * half again the stream at 10 listeners (bench/RESULTS.md, "Broadcaster
-     * overhead"). */
+     * feeding them; one that does not want the stripe itself drops them
+     * instead (each finds another parent and asks it for what it missed, the
+     * catch-up). A broadcaster (capacity 0) otherwise went on receiving its
+     * own chunks back from the new roots and forwarding them: half again the
+     * stream at 10 listeners; telling the children to go while it still
+     * forwarded (make-before-break) kept it forwarding for tens of seconds
+     * (bench/RESULTS.md, "Broadcaster overhead"). */
     if (!ss->wants[stripe] && !sc_scribe_is_root(ss->scribe, g) &&
         sc_scribe_children(ss->scribe, g) > 0 &&
         sc_splitstream_load(ss) > ss->cfg.capacity)

@@ -975,7 +975,7 @@ static void test_source_lets_go_of_a_handed_over_stripe(void **state) {
   (void)state;
   /* Peer 0 is a source (wants nothing) with capacity 0: it forwards only as
    * a stripe's root, to one child (the root allowance). A closer peer joins
-   * and takes stripe 0's root over; the source then lets its child go
+   * and takes stripe 0's root over; the source then drops its child
    * instead of joining the tree to go on feeding it (its own chunks would
    * come back to it from the new root). */
   const uint32_t late = FOREST_PEERS - 1;
