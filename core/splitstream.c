@@ -177,17 +177,6 @@ bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer
   if (g >= SC_SCRIBE_GROUPS_MAX || ss->stripe_of[g] == NO_STRIPE) return true;
   unsigned stripe = ss->stripe_of[g];
   if (has_room(ss)) return true;
-  if (ss->cfg.capacity == 0) {
-    /* Ours: a peer that forwards nothing (a broadcaster) forwards, as a
-     * stripe's root, to one child only, and makes no room for others by
-     * dropping children (below), which would move its allowance between
-     * stripes and leave it above it. */
-    if (sc_scribe_is_root(ss->scribe, g) && sc_scribe_children(ss->scribe, g) == 0) {
-      ss->stats.root_overflows++;
-      return true;
-    }
-    return false;
-  }
   if (!forwards_as_primary(ss, stripe)) return false;
   if (drop_nonprimary(ss, stripe, now)) return true;
   if (sc_scribe_is_root(ss->scribe, g) && sc_scribe_children(ss->scribe, g) == 0) {
@@ -248,7 +237,6 @@ bool sc_splitstream_anycast_take(sc_splitstream *ss, unsigned g, const sc_msg_an
   /* Adoption conditions (SplitStream §4.2): receives the stripe, has room,
    * and the orphan is not on its own path to the stripe's root. */
   if (!sc_scribe_attached(ss->scribe, sg)) return false;
-  if (ss->cfg.capacity == 0) return false; /* forwards only as a root (admit) */
   if (sc_scribe_on_path(ss->scribe, sg, sc_id_prefix64(&a->requester.id))) return false;
   if (!has_room(ss)) {
     /* Inside the stripe tree (the last resort), a full peer makes room by

@@ -1000,13 +1000,6 @@ static void test_source_lets_go_of_a_handed_over_stripe(void **state) {
   const sc_splitstream *src = sc_node_forest_c(nt->node[0]);
   assert_true(is_root(nt, 0, &sid));
   assert_int_equal(sc_splitstream_load(src), 1);
-  /* Its one child stays its one child: a join closer to the stripe id is
-   * refused (named the child to push down to), not taken in its place. */
-  sc_ref ph = {id_with_shl(&sid, 6, 1), PHANTOM_BASE + 1};
-  size_t mark = nt->nphantom;
-  phantom_join(nt, 0, &ph, &sid);
-  assert_int_equal(phantom_answer(nt, mark, ph.addr, &sid), 'D');
-  assert_int_equal(sc_splitstream_load(src), 1);
   nt->n = late + 1;
   peer_create(nt, late, 12);
   assert_int_equal(sc_node_join(nt->node[late], 0, nt->now_ns), 0);
