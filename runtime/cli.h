@@ -29,7 +29,7 @@
  * forest's slack (SplitStream's 16x18 configuration, docs/capacity.md). With
  * every peer at C = I and the broadcaster at 0, total capacity only just
  * meets demand, and the last orphans waited for the search schedule's
- * doubling retries: 200 listeners joining at once took 280 s to attach in
+ * doubling retries: 200 listeners joining at once took 292 s to attach in
  * every stripe instead of 43 s (bench/RESULTS.md, "Broadcaster overhead").
  * On average a listener still forwards what it receives. */
 #define RT_LISTEN_CAPACITY 18
