@@ -22,8 +22,9 @@
 /* A broadcaster's forest capacity: it sends each chunk once, to its stripe's
  * root, and forwards only as the root of a stripe (the core's root allowance,
  * one child). At 16, the default of listeners, it also forwarded in others'
- * trees: 2.3 times the stream's bytes at 10 listeners (bench/RESULTS.md,
- * "Broadcaster overhead"). */
+ * trees, its own chunks back from the roots: 2.96 times the stream's bytes
+ * while streaming to 10 listeners, 1.46 at 0 (bench/RESULTS.md, "Broadcaster
+ * overhead"). */
 #define RT_BROADCAST_CAPACITY 0
 /* A listener's forest capacity: the stripes (16) and one eighth more, the
  * forest's slack (SplitStream's 16x18 configuration, docs/capacity.md). With
