@@ -629,6 +629,28 @@ int sc_scribe_depart(sc_scribe *s, uint64_t now) {
   return (int)sent;
 }
 
+int sc_scribe_release_children(sc_scribe *s, unsigned g, uint64_t now) {
+  assert(g < s->ngroups);
+  scribe_group *gr = &s->groups[g];
+  if (gr->root || gr->nchildren == 0) return 0;
+  int n = 0;
+  while (gr->nchildren > 0) {
+    sc_addr a = gr->children[gr->nchildren - 1].addr;
+    remove_child_at(s, gr, gr->nchildren - 1);
+    /* A drop naming nobody: the siblings are let go too. */
+    sc_msg m;
+    m.type = SC_MSG_SCRIBE_DROP;
+    m.u.scribe_drop.group = gr->id;
+    m.u.scribe_drop.n = 0;
+    s->stats.drops_sent++;
+    scribe_send(s, a, &m);
+    n++;
+  }
+  maybe_leave(s, gr);
+  (void)now;
+  return n;
+}
+
 /* Step 2: leave every parent now rather than let it wait for our silence. */
 void sc_scribe_depart_finish(sc_scribe *s, uint64_t now) {
   (void)now;

@@ -144,6 +144,14 @@ int sc_scribe_depart(sc_scribe *s, uint64_t now);
 void sc_scribe_depart_finish(sc_scribe *s, uint64_t now);
 bool sc_scribe_departing(const sc_scribe *s);
 
+/*
+ * Lets every child of g go at once (a SCRIBE_DROP naming no one; each
+ * searches for another parent and asks it for what it missed), then leaves
+ * g's tree unless this peer is a member. Nothing for g's root or a group
+ * without children. Returns the children dropped.
+ */
+int sc_scribe_release_children(sc_scribe *s, unsigned g, uint64_t now);
+
 /* Routes a publish toward group id; its root multicasts it down the tree. */
 int sc_scribe_publish(sc_scribe *s, const sc_id *group, uint32_t seq, uint64_t now);
 /* A publisher locating a group's root (Scribe §2.2): routes to the group id;

@@ -165,7 +165,18 @@ static bool drop_nonprimary(sc_splitstream *ss, unsigned keep, uint64_t now) {
 
 bool sc_splitstream_admit(sc_splitstream *ss, unsigned g, const sc_ref *newcomer,
                           bool forwarder, uint64_t now) {
-  if (g == ss->spare_group) return true; /* control tree: no bandwidth */
+  if (g == ss->spare_group) {
+    /* A control tree: no stream data. Ours: a peer that forwards nothing
+     * and wants nothing (capacity and in-degree 0: a broadcaster; a free
+     * rider that receives needs its place in the tree, whose joins it
+     * would otherwise refuse) stays out of it but as its root, since
+     * every anycast step through it would be a message of its upload (a
+     * broadcaster all listeners bootstrap through sat on the joins' routes:
+     * 0.04x the stream's bytes at 50 listeners, bench/RESULTS.md,
+     * "Broadcaster overhead"). Refused, a routed join travels on. */
+    return ss->cfg.capacity > 0 || ss->cfg.in_degree > 0 ||
+           sc_scribe_is_root(ss->scribe, g);
+  }
   if (g >= SC_SCRIBE_GROUPS_MAX || ss->stripe_of[g] == NO_STRIPE) return true;
   unsigned stripe = ss->stripe_of[g];
   if (has_room(ss)) return true;
@@ -326,6 +337,20 @@ void sc_splitstream_tree_changed(sc_splitstream *ss, unsigned g, uint64_t now) {
       ss->via[stripe] &= (uint8_t)~VIA_PENDING;
       ss->parent_via[stripe] = ss->via[stripe];
     }
+    /* Ours: a peer beyond its capacity holds children only under the root
+     * allowance (sc_splitstream_admit). When a closer peer takes the root
+     * over, Scribe's handover (§2.3) has it join toward the new root to go on
+     * feeding them; one that wants no stripe at all (a broadcaster) drops them
+     * instead (each finds another parent and asks it for what it missed, the
+     * catch-up). A broadcaster (capacity 0) otherwise went on receiving its
+     * own chunks back from the new roots and forwarding them: half again the
+     * stream at 10 listeners; telling the children to go while it still
+     * forwarded (make-before-break) kept it forwarding for tens of seconds
+     * (bench/RESULTS.md, "Broadcaster overhead"). */
+    if (ss->cfg.in_degree == 0 && !sc_scribe_is_root(ss->scribe, g) &&
+        sc_scribe_children(ss->scribe, g) > 0 &&
+        sc_splitstream_load(ss) > ss->cfg.capacity)
+      (void)sc_scribe_release_children(ss->scribe, g, now);
   }
   /* Peers with free forwarding capacity belong to the spare capacity group
    * (SplitStream §4.2); those that filled up leave it. */

@@ -88,11 +88,36 @@ static const flags_opt f_peers[] = {
     {.kind = FLAGS_END},
 };
 
-static const flags_opt f_overlay[] = {
+static const flags_opt f_capacity[] = {
     {FLAGS_OPT_U64(rt_options, capacity, "capacity", "N", 0, 4096,
                    "children a peer forwards to over all stripes"),
      .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, capacity_set),
      .dflt = "16, the number of stripes"},
+    {.kind = FLAGS_END},
+};
+
+/* A broadcaster's upload carries each chunk once, to its stripe's root; it
+ * forwards to no one but the one child of a stripe it is the root of
+ * (RT_BROADCAST_CAPACITY). */
+/* A listener forwards a little more than it receives: the forest's slack
+ * (RT_LISTEN_CAPACITY). */
+static const flags_opt f_capacity_listen[] = {
+    {FLAGS_OPT_U64(rt_options, capacity, "capacity", "N", 0, 4096,
+                   "children a peer forwards to over all stripes"),
+     .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, capacity_set),
+     .dflt = "18, the stripes and an eighth as slack"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_capacity_broadcast[] = {
+    {FLAGS_OPT_U64(rt_options, capacity, "capacity", "N", 0, 4096,
+                   "children the broadcaster forwards to over all stripes, beyond the "
+                   "one child of each stripe it is the root of"),
+     .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, capacity_set), .dflt = "0"},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_overlay[] = {
     MS_FLAG(
         "heartbeat-ms", heartbeat_ms, 10, 3600000, "the core's 10000",
         "Scribe heartbeat period; Pastry's leaf-set heartbeat is 2x, its lease 3x, its "
@@ -347,8 +372,9 @@ static const flags_opt f_receive[] = {
 };
 
 static const flags_opt f_root_refresh[] = {
-    MS_FLAG("root-refresh-ms", root_refresh_ms, 10, 3600000, "the core's 1000",
-            "the source re-locates each stripe's root this often"),
+    MS_FLAG("root-refresh-ms", root_refresh_ms, 10, 3600000, "30000",
+            "the source re-locates each stripe's root this often (besides when a "
+            "root answers that it is no longer the root, or stops acknowledging)"),
     {.kind = FLAGS_END},
 };
 
@@ -413,6 +439,7 @@ static const flags_opt rt_flags[] = {
     INCLUDE(f_listen),
     INCLUDE(f_join),
     INCLUDE(f_peers),
+    INCLUDE(f_capacity),
     INCLUDE(f_overlay),
     INCLUDE(f_channel),
     {.kind = FLAGS_SECTION, .name = "Stream"},
@@ -438,6 +465,7 @@ static const flags_opt listen_flags[] = {
     INCLUDE(f_listen),
     INCLUDE(f_join),
     INCLUDE(f_peers),
+    INCLUDE(f_capacity_listen),
     INCLUDE(f_overlay),
     {.kind = FLAGS_SECTION, .name = "Receiving"},
     INCLUDE(f_receive),
@@ -459,6 +487,7 @@ static const flags_opt broadcast_flags[] = {
     {.kind = FLAGS_SECTION, .name = "Overlay"},
     INCLUDE(f_listen),
     INCLUDE(f_join),
+    INCLUDE(f_capacity_broadcast),
     INCLUDE(f_overlay),
     INCLUDE(f_impair),
     INCLUDE(f_counters),
@@ -589,6 +618,7 @@ void rt_options_default(rt_options *o) {
   o->max_listeners = RT_SERVE_LISTENERS_DEFAULT;
   o->burst_s = 2.0;
   o->queue_kb = RT_SERVE_QUEUE_MAX_BYTES >> 10;
+  o->root_refresh_ms = RT_ROOT_REFRESH_MS;
   rt_impair_config_default(&o->impair);
 }
 
@@ -597,7 +627,14 @@ void rt_options_default(rt_options *o) {
 static void cmd_default(rt_options *o, int cmd) {
   rt_options_default(o);
   o->cmd = cmd;
-  if (cmd == RT_CMD_BROADCAST) o->eof_exit_ms = RT_BROADCAST_EOF_EXIT_MS;
+  if (cmd == RT_CMD_BROADCAST) {
+    o->eof_exit_ms = RT_BROADCAST_EOF_EXIT_MS;
+    o->capacity = RT_BROADCAST_CAPACITY;
+    o->capacity_set = true;
+  } else if (cmd == RT_CMD_LISTEN) {
+    o->capacity = RT_LISTEN_CAPACITY;
+    o->capacity_set = true;
+  }
 }
 
 int rt_cli_command(int argc, char **argv) {

@@ -21,6 +21,26 @@
 /* A broadcaster's default --eof-exit-ms: it serves repairs this long after
  * the broadcast ended, then leaves. */
 #define RT_BROADCAST_EOF_EXIT_MS 10000
+/* A broadcaster's forest capacity: it sends each chunk once, to its stripe's
+ * root, and forwards only as the root of a stripe (the core's root allowance,
+ * one child). At 16, the default of listeners, it also forwarded in others'
+ * trees, its own chunks back from the roots: 2.96 times the stream's bytes
+ * while streaming to 10 listeners, 1.46 at 0 (bench/RESULTS.md, "Broadcaster
+ * overhead"). */
+#define RT_BROADCAST_CAPACITY 0
+/* A listener's forest capacity: the stripes (16) and one eighth more, the
+ * forest's slack (SplitStream's 16x18 configuration, docs/capacity.md). With
+ * every peer at C = I and the broadcaster at 0, total capacity only just
+ * meets demand, and the last orphans waited for the search schedule's
+ * doubling retries: 200 listeners joining at once took 292 s to attach in
+ * every stripe instead of 43 s (bench/RESULTS.md, "Broadcaster overhead").
+ * On average a listener still forwards what it receives. */
+#define RT_LISTEN_CAPACITY 18
+/* A source re-locates each stripe's root this often. The core's 1 s made 16
+ * routed locates a second; a root that is no longer one answers so at the
+ * next chunk, and one that stops acknowledging is probed and replaced
+ * (core/channel.h), so the periodic locate is only a backstop. */
+#define RT_ROOT_REFRESH_MS 30000
 
 /* The program's commands: the low-level form (no command word: a channel
  * of opaque bytes), and the radio's two sides. */
@@ -67,7 +87,7 @@ typedef struct rt_options {
   uint64_t heartbeat_ms;      /* 0: the core's defaults */
   uint64_t buffer_ms;         /* 0: the core's default playout buffer */
   uint32_t window_gens;       /* 0: the core's default receive window */
-  uint64_t root_refresh_ms;   /* 0: the core's default (source) */
+  uint64_t root_refresh_ms;   /* source; default RT_ROOT_REFRESH_MS */
   uint32_t repair_asks;       /* 0: the core's default repair asks a generation */
   uint64_t grace_ms;          /* --grace-ms: polite departure */
   uint64_t join_spread_ms;    /* between joins of hosted peers */

@@ -20,17 +20,49 @@ uint64_t rt_now_ns(void) {
 
 /* ----------------------------------------------------------- send path */
 
-static void peer_sendto(rt_peer *p, const uint8_t *data, size_t len,
+unsigned rt_peer_tx_class(const sc_msg *msg) {
+  if (msg->type == SC_MSG_MULTICAST && msg->u.multicast.repair) return RT_TX_REPAIR_CHUNK;
+  if (msg->type == SC_MSG_ROUTE && msg->u.route.kind < SC_ROUTE_KIND_END)
+    return RT_TX_ROUTE_BASE + msg->u.route.kind;
+  return msg->type < SC_MSG_TYPE_END ? msg->type : 0;
+}
+
+const char *rt_peer_tx_class_name(unsigned cls) {
+  static const char *const route[SC_ROUTE_KIND_END] = {
+      [SC_ROUTE_JOIN] = "route_join",
+      [SC_ROUTE_LOOKUP] = "route_lookup",
+      [SC_ROUTE_APP] = "route_app",
+      [SC_ROUTE_SCRIBE_JOIN] = "route_scribe_join",
+      [SC_ROUTE_ANYCAST] = "route_anycast",
+      [SC_ROUTE_PUBLISH] = "route_publish",
+      [SC_ROUTE_SCRIBE_ROOT] = "route_scribe_root"};
+  if (cls == RT_TX_REPAIR_CHUNK) return "repair_chunk";
+  if (cls >= RT_TX_ROUTE_BASE && cls < RT_TX_CLASSES) {
+    const char *n = route[cls - RT_TX_ROUTE_BASE];
+    return n ? n : "route";
+  }
+  if (cls == 0 || cls >= SC_MSG_TYPE_END) return NULL;
+  return sc_msg_type_name(cls);
+}
+
+static void peer_count_tx(rt_peer *p, unsigned cls, size_t len) {
+  p->c.tx_dgrams[cls]++;
+  p->c.tx_bytes[cls] += (uint64_t)len;
+}
+
+/* Returns whether the socket took the datagram. */
+static bool peer_sendto(rt_peer *p, const uint8_t *data, size_t len,
                         const struct sockaddr_in *to) {
   ssize_t n = sendto(p->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to);
   if (n < 0) {
     /* EAGAIN (socket buffer full), ENOBUFS, EPERM: the datagram is lost, as
      * on any congested path; the protocol above copes with loss. */
     p->c.tx_sock_err++;
-    return;
+    return false;
   }
   p->c.dgrams_out++;
   p->c.bytes_out += (uint64_t)n;
+  return true;
 }
 
 static void peer_qtimer_arm(rt_peer *p, uint64_t now) {
@@ -107,20 +139,22 @@ static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
     return;
   }
   if (msg->type == SC_MSG_MULTICAST && !msg->u.multicast.repair) peer_count_out(p, msg);
+  unsigned cls = rt_peer_tx_class(msg);
   if (!p->impaired) {
-    peer_sendto(p, buf, (size_t)len, &sa);
+    if (peer_sendto(p, buf, (size_t)len, &sa)) peer_count_tx(p, cls, (size_t)len);
     return;
   }
   uint64_t now = rt_now_ns();
   int rv = rt_impair_submit(&p->imp, now, buf, (size_t)len, &sa);
   switch (rv) {
   case RT_IMPAIR_SEND_NOW:
-    peer_sendto(p, buf, (size_t)len, &sa);
+    if (peer_sendto(p, buf, (size_t)len, &sa)) peer_count_tx(p, cls, (size_t)len);
     break;
   case RT_IMPAIR_LOST:
     p->c.tx_impair_lost++;
     break;
   case RT_IMPAIR_QUEUED:
+    peer_count_tx(p, cls, (size_t)len);
     /* Only a new head can move the timer earlier; most submissions go
      * behind it (FIFO uplink), so re-arming every time would be waste. */
     if (rt_impair_next(&p->imp) < p->qtimer_ns) peer_qtimer_arm(p, now);

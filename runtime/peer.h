@@ -42,9 +42,20 @@
 /* Latency histogram: 1 ms bins up to this, then one overflow bin. */
 #define RT_LAT_BINS_MS 4096
 
+/* What a sent datagram carried (rt_peer_tx_class): its message type, a ROUTE
+ * by its kind instead, a MULTICAST that answers a repair apart from one
+ * down a tree (or to a stripe's root), so that a peer's upload can be
+ * broken down by what it is for (docs/runtime.md, "Counters"). */
+#define RT_TX_REPAIR_CHUNK SC_MSG_TYPE_END       /* MULTICAST, repair set */
+#define RT_TX_ROUTE_BASE   (SC_MSG_TYPE_END + 1) /* + enum sc_route_kind */
+#define RT_TX_CLASSES      (RT_TX_ROUTE_BASE + SC_ROUTE_KIND_END)
+
 typedef struct rt_counters {
   uint64_t dgrams_in, bytes_in;   /* every datagram read, valid or not */
   uint64_t dgrams_out, bytes_out; /* handed to the socket */
+  /* dgrams_out and bytes_out by rt_peer_tx_class (UDP payload bytes; with
+   * impairment, counted when handed to the uplink queue). */
+  uint64_t tx_dgrams[RT_TX_CLASSES], tx_bytes[RT_TX_CLASSES];
   /* Receive drops, by reason. */
   uint64_t rx_too_large; /* longer than SC_WIRE_DATAGRAM_MAX */
   uint64_t rx_truncated; /* shorter than the smallest datagram */
@@ -167,6 +178,12 @@ void rt_peer_close(rt_peer *p);
 /* After any call into the core from outside a callback of this peer: start
  * the forest once joined and re-arm the expiry timer. */
 void rt_peer_after_core(rt_peer *p, uint64_t now);
+
+/* The class of a message to send (RT_TX_*, < RT_TX_CLASSES), and its name
+ * in the counters ("ping", "route_join", "repair_chunk", ...; NULL for a
+ * class no message has). */
+unsigned rt_peer_tx_class(const sc_msg *msg);
+const char *rt_peer_tx_class_name(unsigned cls);
 
 /* Number of bits set in stripes_attached. */
 unsigned rt_peer_stripes_attached(const rt_peer *p);

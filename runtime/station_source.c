@@ -30,6 +30,7 @@ struct rt_station_source {
   uint64_t gen_first_ns; /* its first byte */
   uint64_t last_feed_ns; /* bytes last arrived */
   uint64_t burst_gap_ns; /* the feed's recent longest pause (decaying) */
+  bool media_since_cut;  /* a media record was written since the last flush */
   /* Session. */
   bool in_session;
   bool ending;        /* the framer gives up what it still holds */
@@ -70,6 +71,7 @@ static int sink_write(void *user, const uint8_t *data, size_t datalen) {
 static int sink_flush(void *user) {
   rt_station_source *s = user;
   s->gen_fill = 0;
+  s->media_since_cut = false;
   int rc = s->node ? sc_node_source_flush(s->node, s->now) : s->out.flush(s->out.user);
   if (rc != SC_OK) s->stats.write_errors++;
   return rc;
@@ -157,6 +159,7 @@ static void on_unit(void *user, const sc_media_unit *u) {
     s->stats.state_repeats++;
   }
   put(s, sync ? SC_STATION_MEDIA_SYNC : SC_STATION_MEDIA, u->data, u->datalen);
+  s->media_since_cut = true;
   s->stats.units++;
   if (sync) s->stats.sync_units++;
   if (u->end_us >= 0 && u->end_us > s->media_us) s->media_us = u->end_us;
@@ -332,9 +335,14 @@ void rt_station_source_end(rt_station_source *s, bool station_over, uint64_t now
 /* A partial generation is cut once bytes stopped arriving for flush_ns (or
  * for 1.5 times the feed's usual pause between bursts, if longer), or once
  * its first byte waited RT_STATION_WAIT_MAX_FLUSHES times flush_ns: while
- * bytes keep flowing, generations fill and carry no padding. */
+ * bytes keep flowing, generations fill and carry no padding. During a
+ * session, state alone (INFO, HEADERS, TITLE before the first media unit)
+ * is not cut: a listener can play nothing from it, and a generation cut
+ * costs all its chunks whatever it holds (an Ogg encoder's first audio page
+ * comes a second after its headers: one padded generation per session). */
 static uint64_t flush_at(const rt_station_source *s) {
   if (s->gen_fill == 0 || s->cfg.flush_ns == 0) return UINT64_MAX;
+  if (s->in_session && !s->media_since_cut) return UINT64_MAX;
   uint64_t pause = s->burst_gap_ns + s->burst_gap_ns / 2;
   uint64_t idle = s->last_feed_ns + (pause > s->cfg.flush_ns ? pause : s->cfg.flush_ns);
   uint64_t wait = s->gen_first_ns + RT_STATION_WAIT_MAX_FLUSHES * s->cfg.flush_ns;

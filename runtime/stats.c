@@ -61,6 +61,17 @@ static void stats_counters(FILE *f, const rt_counters *c) {
     if (i) fputc(',', f);
     U64(f, d[i].name, d[i].v);
   }
+  /* What the datagrams sent carried: [datagrams, bytes] by class, the
+   * classes never sent left out. */
+  fputs("},\"tx_by_class\":{", f);
+  bool first = true;
+  for (unsigned k = 0; k < RT_TX_CLASSES; k++) {
+    const char *name = rt_peer_tx_class_name(k);
+    if (!name || !c->tx_dgrams[k]) continue;
+    fprintf(f, "%s\"%s\":[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", name,
+            c->tx_dgrams[k], c->tx_bytes[k]);
+    first = false;
+  }
   fputc('}', f);
 }
 
@@ -265,15 +276,19 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             ",\"gens_early\":%" PRIu64 ",\"gens_skipped\":%" PRIu64
             ",\"startup_ms\":%.3f,\"chunks_published\":%" PRIu64
             ",\"publishes_routed\":%" PRIu64 ",\"root_changes\":%" PRIu64
-            ",\"repair_asks\":%" PRIu64 ",\"repair_chunks_asked\":%" PRIu64
-            ",\"repair_chunks_got\":%" PRIu64 ",\"repair_reqs_served\":%" PRIu64
-            ",\"repair_chunks_sent\":%" PRIu64 ",\"stripe_chunks\":%" PRIu64 "}",
+            ",\"roots_suspected\":%" PRIu64 ",\"chunks_resent\":%" PRIu64
+            ",\"chunks_unacked_dropped\":%" PRIu64 ",\"repair_asks\":%" PRIu64
+            ",\"repair_chunks_asked\":%" PRIu64 ",\"repair_chunks_got\":%" PRIu64
+            ",\"repair_reqs_served\":%" PRIu64 ",\"repair_chunks_sent\":%" PRIu64
+            ",\"stripe_chunks\":%" PRIu64 "}",
             cs.stream.gens_decoded, cs.stream.chunks_stored, cs.stream.chunks_dup,
             cs.stream.chunks_late, cs.stream.chunks_invalid, cs.stream.chunks_ahead,
             cs.stream.gens_early, cs.stream.gens_skipped,
             (double)cs.stream.startup_ns / 1e6, cs.chunks_published, cs.publishes_routed,
-            cs.root_changes, cs.repair_asks, cs.repair_chunks_asked, cs.repair_chunks_got,
-            cs.repair_reqs_served, cs.repair_chunks_sent, cs.stripe_chunks);
+            cs.root_changes, cs.roots_suspected, cs.chunks_resent,
+            cs.chunks_unacked_dropped, cs.repair_asks, cs.repair_chunks_asked,
+            cs.repair_chunks_got, cs.repair_reqs_served, cs.repair_chunks_sent,
+            cs.stripe_chunks);
     if (h->opt.auth) stats_auth(f, &cs);
     stats_startup(f, p, cs.stream.first_chunk_ns,
                   h->out ? h->out[p->index].first_write_ns : 0);

@@ -347,6 +347,7 @@ static void test_cli_every_flag(void **state) {
   assert_int_equal(o.join_spread_ms, 20);
   assert_int_equal(o.impair.queue_ns_max, 200 * MS);
   assert_false(o.join || o.capacity_set || o.seed_set || o.verbose);
+  assert_int_equal(o.root_refresh_ms, RT_ROOT_REFRESH_MS);
   assert_null(o.source);
 
   static const char *const args[] = {"stripecast",
@@ -524,13 +525,21 @@ static void test_cli_commands(void **state) {
   assert_memory_equal(&o.station_id, &want, sizeof want);
   assert_null(o.channel);
   assert_null(o.source);
+  /* A listener's capacity has the forest's slack. */
+  assert_true(o.capacity_set && o.capacity == RT_LISTEN_CAPACITY);
   assert_int_equal(parse(&o, err, "broadcast", "--station", "/live.opus", "--listen",
                          "127.0.0.1:9000", "--source", "x.opus", NULL),
                    RT_CLI_RUN);
   assert_int_equal(o.cmd, RT_CMD_BROADCAST);
   assert_string_equal(o.source, "x.opus");
   assert_true(o.eof_exit_ms == RT_BROADCAST_EOF_EXIT_MS);
+  /* A broadcaster forwards only as a stripe's root, unless told otherwise. */
+  assert_true(o.capacity_set && o.capacity == RT_BROADCAST_CAPACITY);
   assert_memory_equal(&o.station_id, &want, sizeof want);
+  assert_int_equal(parse(&o, err, "broadcast", "--station", "/live.opus", "--listen",
+                         "127.0.0.1:9000", "--source", "x.opus", "--capacity", "4", NULL),
+                   RT_CLI_RUN);
+  assert_true(o.capacity_set && o.capacity == 4);
   assert_int_equal(parse(&o, err, "listen", "--help", NULL), RT_CLI_HELP);
   assert_int_equal(parse(&o, err, "broadcast", "--help", NULL), RT_CLI_HELP);
   assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", NULL), RT_CLI_RUN);
@@ -623,6 +632,49 @@ static void test_cli_output_path(void **state) {
   assert_int_equal(rt_cli_output_path("abcdefgh", 0, 1, out, 8), SC_ERR_NOBUF);
 }
 
+/* Sent datagrams by class: every message type has its own, a ROUTE its
+ * kind's, a repair answer its own apart from tree chunks; all distinct. */
+static void test_tx_classes(void **state) {
+  (void)state;
+  sc_msg m;
+  memset(&m, 0, sizeof m);
+  const char *seen[RT_TX_CLASSES] = {0};
+  for (unsigned t = 1; t < SC_MSG_TYPE_END; t++) {
+    m.type = (uint8_t)t;
+    if (t == SC_MSG_ROUTE) continue;
+    unsigned c = rt_peer_tx_class(&m);
+    assert_true(c < RT_TX_CLASSES);
+    assert_string_equal(rt_peer_tx_class_name(c), sc_msg_type_name(t));
+    assert_null(seen[c]);
+    seen[c] = rt_peer_tx_class_name(c);
+  }
+  m.type = SC_MSG_MULTICAST;
+  m.u.multicast.repair = 1;
+  unsigned c = rt_peer_tx_class(&m);
+  assert_string_equal(rt_peer_tx_class_name(c), "repair_chunk");
+  assert_null(seen[c]);
+  seen[c] = "repair_chunk";
+  m.type = SC_MSG_ROUTE;
+  for (unsigned k = 1; k < SC_ROUTE_KIND_END; k++) {
+    m.u.route.kind = (uint8_t)k;
+    c = rt_peer_tx_class(&m);
+    assert_true(c < RT_TX_CLASSES);
+    assert_non_null(rt_peer_tx_class_name(c));
+    assert_non_null(strstr(rt_peer_tx_class_name(c), "route_"));
+    assert_null(seen[c]);
+    seen[c] = rt_peer_tx_class_name(c);
+  }
+  m.u.route.kind = SC_ROUTE_SCRIBE_ROOT;
+  assert_string_equal(rt_peer_tx_class_name(rt_peer_tx_class(&m)), "route_scribe_root");
+  /* A kind no sender uses is still counted, as a plain route. */
+  m.u.route.kind = 200;
+  c = rt_peer_tx_class(&m);
+  assert_true(c < RT_TX_CLASSES);
+  assert_string_equal(rt_peer_tx_class_name(c), "route");
+  assert_null(rt_peer_tx_class_name(0));
+  assert_null(rt_peer_tx_class_name(RT_TX_CLASSES));
+}
+
 static void test_latency_pct(void **state) {
   (void)state;
   static uint32_t bins[RT_LAT_BINS_MS + 1];
@@ -653,6 +705,7 @@ int main(void) {
       cmocka_unit_test(test_cli_signed),
       cmocka_unit_test(test_cli_output_path),
       cmocka_unit_test(test_latency_pct),
+      cmocka_unit_test(test_tx_classes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

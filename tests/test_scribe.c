@@ -972,6 +972,90 @@ static char phantom_answer(net *nt, size_t mark, sc_addr to, const sc_id *sid) {
   return a;
 }
 
+static void test_source_lets_go_of_a_handed_over_stripe(void **state) {
+  (void)state;
+  /* Peer 0 is a source (wants nothing) with capacity 0: it forwards only as
+   * a stripe's root, to one child (the root allowance). A closer peer joins
+   * and takes stripe 0's root over; the source then drops its child
+   * instead of joining the tree to go on feeding it (its own chunks would
+   * come back to it from the new root). */
+  const uint32_t late = FOREST_PEERS - 1;
+  net *nt = net_alloc(KIND_NODE, FOREST_PEERS, 12);
+  for (uint32_t i = 0; i < nt->n; i++) {
+    nt->node_cfg[i].forest.stripes = 4;
+    nt->node_cfg[i].forest.in_degree = i == 0 ? 0 : 4;
+    nt->node_cfg[i].forest.capacity = i == 0 ? 0 : 6;
+  }
+  const sc_id *channel = &nt->node_cfg[0].channel;
+  sc_id sid = sc_splitstream_stripe_id(channel, 4, 0);
+  nt->ids[0] = sid;
+  nt->ids[0].lo ^= 2;
+  nt->ids[late] = sid;
+  nt->ids[late].lo ^= 1; /* closer to stripe 0 than peer 0 */
+  nt->n = late;          /* not there yet */
+  net_create(nt, 12);
+  net_build(nt);
+  for (uint32_t i = 1; i < nt->n; i++)
+    assert_int_equal(sc_node_start_forest(nt->node[i], nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 120 * S);
+  const sc_splitstream *src = sc_node_forest_c(nt->node[0]);
+  assert_true(is_root(nt, 0, &sid));
+  assert_int_equal(sc_splitstream_load(src), 1);
+  nt->n = late + 1;
+  peer_create(nt, late, 12);
+  assert_int_equal(sc_node_join(nt->node[late], 0, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 30 * S);
+  assert_int_equal(sc_node_start_forest(nt->node[late], nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 120 * S);
+  assert_int_equal(owner_of(nt, &sid), late);
+  assert_true(is_root(nt, late, &sid));
+  assert_false(is_root(nt, 0, &sid));
+  /* Gone from the tree: no child, no parent, forwarding nothing. */
+  assert_int_equal(sc_splitstream_load(src), 0);
+  assert_false(attached(nt, 0, &sid));
+  /* Every receiver still gets every stripe once. */
+  assert_int_equal(sc_splitstream_publish(sc_node_forest(nt->node[0]), 1, nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 5 * S);
+  for (uint32_t i = 0; i < nt->n; i++)
+    for (unsigned k = 0; k < 4; k++)
+      assert_int_equal(nt->stripe_data[i][k][1], i > 0);
+  assert_int_equal(nt->recv_invalid, 0);
+  net_del(nt);
+}
+
+/* A peer with capacity 0 (a broadcaster) takes no one into the spare
+ * capacity group's tree (whose anycasts it would relay); a peer with
+ * capacity does, full or not. */
+static void test_capacity0_stays_out_of_the_spare_tree(void **state) {
+  (void)state;
+  net *nt = net_alloc(KIND_NODE, FOREST_PEERS, 13);
+  for (uint32_t i = 0; i < nt->n; i++) {
+    nt->node_cfg[i].forest.stripes = 4;
+    nt->node_cfg[i].forest.in_degree = i == 0 ? 0 : 4;
+    nt->node_cfg[i].forest.capacity = i == 0 ? 0 : 6;
+  }
+  net_create(nt, 13);
+  net_build(nt);
+  for (uint32_t i = 1; i < nt->n; i++)
+    assert_int_equal(sc_node_start_forest(nt->node[i], nt->now_ns), 0);
+  net_run(nt, nt->now_ns + 60 * S);
+  sc_id spare = sc_splitstream_spare_id(&nt->node_cfg[0].channel);
+  uint32_t owner = owner_of(nt, &spare);
+  assert_true(owner != 0 && owner != 1);
+  sc_ref p1 = {id_with_shl(&spare, 1, 1), PHANTOM_BASE + 1};
+  sc_ref p2 = {id_with_shl(&spare, 1, 2), PHANTOM_BASE + 2};
+  size_t mark = nt->nphantom;
+  phantom_join(nt, 0, &p1, &spare);
+  phantom_join(nt, 1, &p2, &spare);
+  assert_int_equal(phantom_answer(nt, mark, p1.addr, &spare), 'D');
+  assert_int_equal(phantom_answer(nt, mark, p2.addr, &spare), 'A');
+  const sc_scribe *s0 = sc_node_scribe_c(nt->node[0]);
+  int g = sc_scribe_group_find(s0, &spare);
+  assert_true(g < 0 || sc_scribe_children(s0, (unsigned)g) == 0);
+  assert_int_equal(nt->recv_invalid, 0);
+  net_del(nt);
+}
+
 static void test_full_peer_drops_by_the_paper_rule(void **state) {
   (void)state;
   /* Peer X (index 5) has capacity 4 and primary stripe 3 (k = 16); phantoms
@@ -1638,6 +1722,8 @@ int main(void) {
       cmocka_unit_test(test_polite_departure_loses_nothing),
       cmocka_unit_test(test_anycast),
       cmocka_unit_test(test_forest_delivers_every_stripe_once),
+      cmocka_unit_test(test_source_lets_go_of_a_handed_over_stripe),
+      cmocka_unit_test(test_capacity0_stays_out_of_the_spare_tree),
       cmocka_unit_test(test_full_peer_drops_by_the_paper_rule),
       cmocka_unit_test(test_full_peer_drops_the_youngest_of_tied_children),
       cmocka_unit_test(test_stripe_ids),

@@ -254,6 +254,34 @@ static void test_flush_by_arrival(void **state) {
   gens_free(g);
 }
 
+/* A session's state alone (INFO before the encoder's first media unit)
+ * is not cut into a padded generation of its own: it waits for media, or
+ * goes out with the end. */
+static void test_state_alone_not_cut(void **state) {
+  (void)state;
+  gens *g = calloc(1, sizeof *g);
+  assert_non_null(g);
+  sc_station_sink sink = {gens_write, gens_flush, g};
+  rt_station_source_config cfg = {.flush_ns = FLUSH, .gen_bytes = GEN};
+  rt_station_source *s;
+  assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+  uint64_t now = 0;
+  /* A known container: INFO is written at once. */
+  assert_int_equal(rt_station_source_begin(s, SC_MEDIA_MP3, "name=Test", now), 0);
+  assert_int_equal(rt_station_source_get_expiry(s), UINT64_MAX);
+  now += 20 * FLUSH;
+  rt_station_source_handle_expiry(s, now);
+  assert_int_equal(g->n, 0);
+  rt_station_source_stats st;
+  rt_station_source_get_stats(s, &st);
+  assert_int_equal(st.flushes, 0);
+  /* The end cuts it, INFO and END in one generation. */
+  rt_station_source_end(s, true, now);
+  assert_int_equal(g->n, 1);
+  rt_station_source_del(s);
+  gens_free(g);
+}
+
 static void test_late_listener(void **state) {
   (void)state;
   size_t n = 300 * 1024;
@@ -515,6 +543,7 @@ int main(void) {
       cmocka_unit_test(test_late_listener),    cmocka_unit_test(test_write_latency),
       cmocka_unit_test(test_loss_counted),     cmocka_unit_test(test_missed_at_start),
       cmocka_unit_test(test_restart),          cmocka_unit_test(test_headers),
+      cmocka_unit_test(test_state_alone_not_cut),
       cmocka_unit_test(test_paused_reader),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
