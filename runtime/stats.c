@@ -276,12 +276,13 @@ static void stats_doc(FILE *f, rt_host *h) {
               "\"station_source\":{\"sessions\":%" PRIu64 ",\"bytes_in\":%" PRIu64
               ",\"units\":%" PRIu64 ",\"sync_units\":%" PRIu64
               ",\"garbage_bytes\":%" PRIu64 ",\"tail_dropped_bytes\":%" PRIu64
-              ",\"header_sets\":%" PRIu64 ",\"titles\":%" PRIu64
-              ",\"state_repeats\":%" PRIu64 ",\"flushes\":%" PRIu64
+              ",\"lead_dropped_bytes\":%" PRIu64 ",\"header_sets\":%" PRIu64
+              ",\"titles\":%" PRIu64 ",\"state_repeats\":%" PRIu64 ",\"flushes\":%" PRIu64
               ",\"write_errors\":%" PRIu64 ",\"media_us\":%" PRId64 "},",
               ss.sessions, ss.bytes_in, ss.units, ss.sync_units, ss.garbage_bytes,
-              ss.tail_dropped_bytes, ss.header_sets, ss.titles, ss.state_repeats,
-              ss.flushes, ss.write_errors, rt_station_source_media_us(s->station));
+              ss.tail_dropped_bytes, ss.lead_dropped_bytes, ss.header_sets, ss.titles,
+              ss.state_repeats, ss.flushes, ss.write_errors,
+              rt_station_source_media_us(s->station));
     }
     if (s->ingest) {
       fputs("\"ingest\":", f);
