@@ -402,6 +402,12 @@ void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now) {
   }
 }
 
+size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t cap) {
+  if (s->infolen == 0 || s->ended) return 0;
+  int n = sc_station_state_encode(buf, cap, s->info, s->headers, s->headerslen, s->title);
+  return n > 0 ? (size_t)n : 0;
+}
+
 int64_t rt_station_source_media_us(const rt_station_source *s) {
   return s->media_us;
 }

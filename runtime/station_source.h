@@ -115,6 +115,10 @@ void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now);
 /* Media time the fed units reach, from the container's timestamps
  * (sc_media_unit.end_us), -1 when the container has none: a file source
  * reads ahead of the clock by at most the playout it wants. */
+/* The station's state (INFO, HEADERS, TITLE) as records for a listener that
+ * asks (sc_station_state_encode); 0 before a session said its container. */
+size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t cap);
+
 int64_t rt_station_source_media_us(const rt_station_source *s);
 bool rt_station_source_in_session(const rt_station_source *s);
 void rt_station_source_get_stats(const rt_station_source *s,
