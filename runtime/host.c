@@ -84,7 +84,8 @@ static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t d
     o->state_asked = true;
     (void)sc_node_state_fetch(p->node, now);
   } else if (o->state_asked && o->stream_info) {
-    sc_node_state_cancel(p->node);
+    sc_node_state_cancel(p->node); /* the stream brought it first */
+    o->state_asked = false;
   }
   host_check_ended(h);
 }
