@@ -17,8 +17,9 @@
 #            short and the new connection's bytes before its first frame
 #            are counted at the broadcaster, not relayed)
 #   garbage  a server that answers with an icy-metaint and then random bytes:
-#            relayed and counted as garbage by the framer, the broadcaster
-#            stays up and reconnects
+#            no frame ever starts, so every session's bytes are counted as
+#            bytes before its first frame (lead_dropped_bytes) and relayed to
+#            nobody; the broadcaster stays up and reconnects
 #   usage    bad inputs fail at start with exit 2 and one clear line
 #
 # Exit 77 (ctest's skip) only when a program from a Debian package is missing.
@@ -288,12 +289,14 @@ PY
     2>"$work/b.err" &
   bp=$!
   pids+=("$bp")
-  wait_json "$work/b.json" '.relay.connects >= 2 and .station_source.garbage_bytes > 0' 60 ||
+  wait_json "$work/b.json" '.relay.connects >= 2 and
+      .station_source.lead_dropped_bytes + .station_source.garbage_bytes > 0' 60 ||
     fail "counters: $(jq -c '.relay, .station_source' "$work/b.json")"
   kill -0 "$bp" || fail "the broadcaster died"
   kill -TERM "$bp"
   wait "$bp" || fail "broadcaster: exit $?"
-  echo "ok: garbage ($(jq -c '.relay.meta_bad, .station_source.garbage_bytes' "$work/b.json"))"
+  echo "ok: garbage ($(jq -c '[.relay.meta_bad, .station_source.lead_dropped_bytes,
+    .station_source.garbage_bytes]' "$work/b.json"))"
   ;;
 
 usage)
