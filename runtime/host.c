@@ -101,6 +101,7 @@ static size_t hook_state_get(rt_peer *p, uint8_t *buf, size_t cap) {
 static void hook_state_got(rt_peer *p, const uint8_t *data, size_t len, uint64_t now) {
   (void)now;
   rt_host *h = p->user;
+  if (h->serve && p->index == 0) rt_serve_state(h->serve, data, len);
   if (h->out) rt_output_state_got(&h->out[p->index], data, len);
 }
 
