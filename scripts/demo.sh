@@ -18,7 +18,7 @@ Installs missing Debian packages (scripts/deps.sh), builds build/stripecast-sim
 prints the JSON summary, and renders the hop distribution from $OUT/hops.csv into
 $OUT/pastry_hops.png and $OUT/pastry_hops.svg (scripts/plot/pastry_hops.gp).
 
-Then it builds build/stripecast and puts a station on the air for 20 s
+Then it builds build/stripecast and puts a station on the air for 10 s
 (DEMO_STATION_S): ffmpeg encodes a 440 Hz tone to Ogg Opus and sends it by PUT,
 as to an Icecast server, into 'stripecast broadcast --http' (docs/broadcast.md);
 a 'stripecast listen' peer joins, writes the station to $OUT/station/listener.opus
@@ -256,5 +256,5 @@ echo "  hops.csv          hop distribution (hops,count,fraction)"
 echo "  pastry_hops.png   the figure; pastry_hops.svg the same as vector graphics"
 
 echo
-station_demo "${DEMO_STATION_S:-20}"
+station_demo "${DEMO_STATION_S:-10}"
 echo "== done"
