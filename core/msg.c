@@ -39,6 +39,10 @@ size_t sc_msg_struct_size(const sc_msg *msg) {
     return head + sizeof(sc_msg_repair_req);
   case SC_MSG_SCRIBE_ROOT:
     return head + sizeof(sc_msg_scribe_root);
+  case SC_MSG_STATE_REQ:
+    return head + sizeof(sc_msg_state_req);
+  case SC_MSG_STATE:
+    return head + sizeof(sc_msg_state);
   default:
     return 0;
   }
@@ -82,6 +86,10 @@ const char *sc_msg_type_name(unsigned type) {
     return "repair_req";
   case SC_MSG_SCRIBE_ROOT:
     return "scribe_root";
+  case SC_MSG_STATE_REQ:
+    return "state_req";
+  case SC_MSG_STATE:
+    return "state";
   default:
     return "?";
   }

@@ -58,6 +58,10 @@ enum sc_msg_type {
    * payload; a receiver pulls what its trees did not bring. */
   SC_MSG_REPAIR_REQ = 17,  /* "send me these chunks of this generation" */
   SC_MSG_SCRIBE_ROOT = 18, /* "I am (not) the root of this group", to a publisher */
+  /* An application's state for a peer that attached mid-stream (core/state.h):
+   * a station's codec headers, asked of a parent instead of waited for. */
+  SC_MSG_STATE_REQ = 19, /* "send me the stream's state" */
+  SC_MSG_STATE = 20,     /* one fragment of the answer */
   SC_MSG_TYPE_END
 };
 
@@ -189,6 +193,32 @@ typedef struct sc_msg_scribe_root {
   uint32_t seq;
 } sc_msg_scribe_root;
 
+/* The state an application keeps beside its stream (a station's INFO,
+ * codec headers and title, core/station.h) travels in fragments of at most
+ * SC_STATE_FRAGMENT_BYTES; the whole is at most SC_STATE_BYTES_MAX, so one
+ * 64-bit mask tracks which fragments came. */
+#define SC_STATE_FRAGMENT_BYTES 1024
+#define SC_STATE_FRAGMENTS_MAX  64
+#define SC_STATE_BYTES_MAX      (SC_STATE_FRAGMENT_BYTES * SC_STATE_FRAGMENTS_MAX)
+
+/* Asks a peer of the stream for its state; nonce names this ask. */
+typedef struct sc_msg_state_req {
+  sc_id channel;
+  uint32_t nonce;
+} sc_msg_state_req;
+
+/* One fragment of the answer: bytes [offset, offset + len) of a state of
+ * total bytes. total 0: the peer holds none (ask another). */
+typedef struct sc_msg_state {
+  sc_id channel;
+  uint32_t nonce; /* the ask's */
+  uint32_t total;
+  uint32_t offset;
+  uint16_t len; /* <= SC_STATE_FRAGMENT_BYTES */
+  /* As a MULTICAST's payload: valid for the call only. */
+  const uint8_t *data;
+} sc_msg_state;
+
 typedef struct sc_msg_scribe_heartbeat {
   /* Non-zero: from a parent, naming the groups in which the receiver is its
    * child. Zero: from a child, naming the groups in which the receiver is its
@@ -256,6 +286,8 @@ typedef struct sc_msg {
     sc_msg_anycast_fail anycast_fail;
     sc_msg_repair_req repair_req;
     sc_msg_scribe_root scribe_root;
+    sc_msg_state_req state_req;
+    sc_msg_state state;
   } u;
 } sc_msg;
 

@@ -10,6 +10,7 @@ struct sc_node {
   sc_scribe *scribe;
   sc_splitstream *forest;
   sc_channel *chan; /* the stream, when configured */
+  sc_state *state;  /* with the stream and the state callbacks */
   void *user;       /* before cb: a chunk reads the first line and cb's head */
   bool source;
   sc_node_callbacks cb;
@@ -114,6 +115,14 @@ static void chan_restarted(void *user, uint64_t now) {
   sc_node *n = user;
   if (n->cb.stream_restarted) n->cb.stream_restarted(n->user, now);
 }
+static size_t st_get(void *user, uint8_t *buf, size_t cap) {
+  sc_node *n = user;
+  return n->cb.state_get ? n->cb.state_get(n->user, buf, cap) : 0;
+}
+static void st_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
+  sc_node *n = user;
+  if (n->cb.state_got) n->cb.state_got(n->user, data, len, now);
+}
 static void ss_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
   sc_node *n = user;
   if (n->chan && attached) sc_channel_on_attach(n->chan, stripe, now);
@@ -168,6 +177,17 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
                         alloc);
     if (rv < 0) goto fail;
     n->source = c.stream_source;
+    if (cb->state_get || cb->state_got) {
+      sc_state_host sh = {.pastry = n->pastry,
+                          .scribe = n->scribe,
+                          .forest = n->forest,
+                          .send = node_send,
+                          .get = st_get,
+                          .got = st_got,
+                          .user = n};
+      rv = sc_state_new(&n->state, &c.channel, &sh, alloc);
+      if (rv < 0) goto fail;
+    }
   }
   *out = n;
   return SC_OK;
@@ -178,6 +198,7 @@ fail:
 
 void sc_node_del(sc_node *n) {
   if (n == NULL) return;
+  sc_state_del(n->state);
   sc_channel_del(n->chan);
   sc_splitstream_del(n->forest);
   sc_scribe_del(n->scribe);
@@ -212,7 +233,24 @@ void sc_node_stream_stats(const sc_node *n, sc_channel_stats *out) {
     memset(out, 0, sizeof(*out));
 }
 
+int sc_node_state_fetch(sc_node *n, uint64_t now) {
+  return n->state ? sc_state_fetch(n->state, now) : SC_ERR_INVALID;
+}
+
+void sc_node_state_cancel(sc_node *n) {
+  if (n->state) sc_state_cancel(n->state);
+}
+
+void sc_node_state_stats(const sc_node *n, sc_state_stats *out) {
+  if (n->state)
+    sc_state_get_stats(n->state, out);
+  else
+    memset(out, 0, sizeof(*out));
+}
+
 int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
+  if (sc_state_handles(m))
+    return n->state ? sc_state_recv(n->state, m, now) : SC_OK; /* not ours to answer */
   if (sc_channel_handles(m)) {
     if (n->chan == NULL) return SC_OK; /* no stream on this peer: nothing to do */
     return sc_channel_recv(n->chan, m, now);
@@ -224,8 +262,8 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
 
 void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
   bool stream_msg = sc_channel_handles(m);
-  bool scribe_msg =
-      !stream_msg && m->type >= SC_MSG_MULTICAST && m->type < SC_MSG_TYPE_END;
+  bool scribe_msg = !stream_msg && !sc_state_handles(m) && m->type >= SC_MSG_MULTICAST &&
+                    m->type < SC_MSG_TYPE_END;
   switch (stage) {
   case 0: {
     /* The layers' own structs. Every message ends in a rearm, which reads
@@ -289,6 +327,10 @@ uint64_t sc_node_get_expiry(const sc_node *n) {
     b = sc_channel_get_expiry(n->chan);
     if (b < a) a = b;
   }
+  if (n->state) {
+    b = sc_state_get_expiry(n->state);
+    if (b < a) a = b;
+  }
   return a;
 }
 
@@ -302,6 +344,8 @@ int sc_node_handle_expiry(sc_node *n, uint64_t now) {
   if (rv < 0) return rv;
   if (n->chan && sc_channel_get_expiry(n->chan) <= now)
     sc_channel_handle_expiry(n->chan, now);
+  if (n->state && sc_state_get_expiry(n->state) <= now)
+    sc_state_handle_expiry(n->state, now);
   return rv;
 }
 
@@ -327,5 +371,6 @@ const sc_splitstream *sc_node_forest_c(const sc_node *n) {
 size_t sc_node_mem_bytes(const sc_node *n) {
   return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +
          sc_splitstream_mem_bytes(n->forest) +
-         (n->chan ? sc_channel_mem_bytes(n->chan) : 0);
+         (n->chan ? sc_channel_mem_bytes(n->chan) : 0) +
+         (n->state ? sc_state_mem_bytes(n->state) : 0);
 }

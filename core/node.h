@@ -16,6 +16,7 @@
 #include "pastry.h"
 #include "scribe.h"
 #include "splitstream.h"
+#include "state.h"
 
 typedef struct sc_node sc_node;
 
@@ -52,6 +53,11 @@ typedef struct sc_node_callbacks {
   /* Playout restarted: the generations that follow are a new stream
    * (a later source epoch, or a gap beyond the window). Optional. */
   void (*stream_restarted)(void *user, uint64_t now);
+  /* The stream's application state (core/state.h), with the stream on:
+   * state_get gives it to a peer that asks, state_got takes the answer of a
+   * sc_node_state_fetch. Both NULL: the peer neither asks nor answers. */
+  size_t (*state_get)(void *user, uint8_t *buf, size_t cap);
+  void (*state_got)(void *user, const uint8_t *data, size_t len, uint64_t now);
 } sc_node_callbacks;
 
 /* Creates the peer; like sc_pastry_new. Returns 0, SC_ERR_INVALID, SC_ERR_NOMEM. */
@@ -103,6 +109,14 @@ int sc_node_source_flush(sc_node *n, uint64_t now);
 
 /* The stream's counters (all zero with the stream off). */
 void sc_node_stream_stats(const sc_node *n, sc_channel_stats *out);
+
+/* A receiver that attached mid-stream asks its parents for the stream's
+ * state instead of waiting for the source's next repeat (core/state.h).
+ * SC_ERR_INVALID without the state callbacks. */
+int sc_node_state_fetch(sc_node *n, uint64_t now);
+/* The state came otherwise (in the stream): stop asking. */
+void sc_node_state_cancel(sc_node *n);
+void sc_node_state_stats(const sc_node *n, sc_state_stats *out);
 
 uint64_t sc_node_get_expiry(const sc_node *n);
 int sc_node_handle_expiry(sc_node *n, uint64_t now);

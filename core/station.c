@@ -236,10 +236,8 @@ static void copy_text(char *dst, size_t max, const uint8_t *src, size_t len) {
 }
 
 /* Keeps what a whole record says about the station, then hands it on. */
-static void reader_emit(sc_station_reader *r) {
-  const uint8_t *p = r->buf;
-  size_t n = r->buflen;
-  switch ((sc_station_record_type)r->type) {
+static void emit_record(sc_station_reader *r, uint8_t type, const uint8_t *p, size_t n) {
+  switch ((sc_station_record_type)type) {
   case SC_STATION_HEADERS:
     if (n <= SC_STATION_HEADERS_MAX) {
       uint8_t *h = r->alloc->realloc(r->headers, n ? n : 1, r->alloc->user);
@@ -266,7 +264,11 @@ static void reader_emit(sc_station_reader *r) {
     break;
   }
   r->stats.records++;
-  r->fn(r->user, (sc_station_record_type)r->type, p, n);
+  r->fn(r->user, (sc_station_record_type)type, p, n);
+}
+
+static void reader_emit(sc_station_reader *r) {
+  emit_record(r, r->type, r->buf, r->buflen);
 }
 
 /* Parses bytes of records; returns SC_ERR_NOMEM if a payload could not be
@@ -405,6 +407,78 @@ void sc_station_reader_restart(sc_station_reader *r) {
   reader_drop_record(r);
   r->have_next = false;
   r->resync = true;
+}
+
+/* One record of a state at p[0, n): its type, payload and whole length.
+ * Returns false if it is cut or not a state record within its bound. */
+static bool state_record(const uint8_t *p, size_t n, uint8_t *type,
+                         const uint8_t **payload, size_t *len, size_t *total) {
+  if (n < 2) return false;
+  *type = p[0];
+  size_t v = 0, i = 1;
+  for (unsigned k = 0;; k++) {
+    if (k == LENGTH_BYTES_MAX || i >= n) return false;
+    v |= (size_t)(p[i] & 0x7f) << (7 * k);
+    if (!(p[i++] & 0x80)) break;
+  }
+  size_t max = *type == SC_STATION_INFO      ? SC_STATION_INFO_MAX
+               : *type == SC_STATION_TITLE   ? SC_STATION_TITLE_MAX
+               : *type == SC_STATION_HEADERS ? SC_STATION_HEADERS_MAX
+                                             : 0;
+  if (max == 0 || v > max || v > n - i) return false;
+  *payload = p + i;
+  *len = v;
+  *total = i + v;
+  return true;
+}
+
+int sc_station_reader_state(sc_station_reader *r, const uint8_t *data, size_t datalen) {
+  if (!r || (datalen > 0 && !data)) return SC_ERR_INVALID;
+  uint8_t type;
+  const uint8_t *payload;
+  size_t len, total;
+  /* All or nothing: check every record before keeping any. */
+  for (size_t off = 0; off < datalen; off += total)
+    if (!state_record(data + off, datalen - off, &type, &payload, &len, &total))
+      return SC_ERR_INVALID;
+  for (size_t off = 0; off < datalen; off += total) {
+    state_record(data + off, datalen - off, &type, &payload, &len, &total);
+    emit_record(r, type, len ? payload : NULL, len);
+  }
+  return SC_OK;
+}
+
+static int state_put(uint8_t *buf, size_t cap, size_t *at, uint8_t type, const void *p,
+                     size_t len) {
+  uint8_t hdr[RECORD_HEADER_MAX];
+  size_t h = 0;
+  hdr[h++] = type;
+  size_t v = len;
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    hdr[h++] = v ? (uint8_t)(b | 0x80) : b;
+  } while (v);
+  if (h + len > cap - *at) return SC_ERR_TOO_LARGE;
+  memcpy(buf + *at, hdr, h);
+  if (len) memcpy(buf + *at + h, p, len);
+  *at += h + len;
+  return SC_OK;
+}
+
+int sc_station_state_encode(uint8_t *buf, size_t cap, const char *info,
+                            const uint8_t *headers, size_t hlen, const char *title) {
+  size_t at = 0, ilen = info ? strlen(info) : 0, tlen = title ? strlen(title) : 0;
+  if (ilen == 0) return 0;
+  if (ilen > SC_STATION_INFO_MAX || tlen > SC_STATION_TITLE_MAX ||
+      hlen > SC_STATION_HEADERS_MAX)
+    return SC_ERR_TOO_LARGE;
+  int rc = state_put(buf, cap, &at, SC_STATION_INFO, info, ilen);
+  if (rc == SC_OK && hlen)
+    rc = state_put(buf, cap, &at, SC_STATION_HEADERS, headers, hlen);
+  if (rc == SC_OK && tlen) rc = state_put(buf, cap, &at, SC_STATION_TITLE, title, tlen);
+  if (rc != SC_OK) return rc;
+  return at > (size_t)INT32_MAX ? SC_ERR_TOO_LARGE : (int)at;
 }
 
 void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,

@@ -155,6 +155,14 @@ void sc_station_reader_lost(sc_station_reader *r, uint64_t gen);
  * partial record; state (headers, title, info) is kept until replaced. */
 void sc_station_reader_restart(sc_station_reader *r);
 
+/* The station's state handed over whole (core/state.h's answer to a
+ * listener that attached mid-stream): INFO, HEADERS and TITLE records back
+ * to back, as sc_station_state_encode writes them. Each is kept and emitted
+ * as if read from the stream; the position in the stream is untouched.
+ * Returns 0, or SC_ERR_INVALID (a cut record, another type, a length over
+ * its bound: nothing is kept or emitted). */
+int sc_station_reader_state(sc_station_reader *r, const uint8_t *data, size_t datalen);
+
 /* The station's state as last received (empty when none). Valid until the
  * next call on r. */
 void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,
@@ -165,6 +173,14 @@ const char *sc_station_reader_info(const sc_station_reader *r);
 bool sc_station_reader_ended(const sc_station_reader *r);
 void sc_station_reader_get_stats(const sc_station_reader *r,
                                  sc_station_reader_stats *out);
+
+/* The station's state as records for sc_station_reader_state: INFO (none
+ * when info is empty: then nothing is written, a state without INFO says
+ * nothing), HEADERS when hlen > 0, TITLE when title is not empty. Returns
+ * the bytes written into buf[0, cap), 0 when info is empty, or
+ * SC_ERR_TOO_LARGE. */
+int sc_station_state_encode(uint8_t *buf, size_t cap, const char *info,
+                            const uint8_t *headers, size_t hlen, const char *title);
 
 /* The value of key in "key=value\n" lines (info), copied NUL-terminated into
  * out (at most outlen - 1 bytes). Returns false when absent. */

@@ -47,9 +47,11 @@ static const uint8_t wire_body_field[SC_MSG_TYPE_END] = {
     [SC_MSG_ANYCAST_FAIL] = STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL,
     [SC_MSG_REPAIR_REQ] = STRIPECAST__ENVELOPE__BODY_REPAIR_REQ,
     [SC_MSG_SCRIBE_ROOT] = STRIPECAST__ENVELOPE__BODY_SCRIBE_ROOT,
+    [SC_MSG_STATE_REQ] = STRIPECAST__ENVELOPE__BODY_STATE_REQ,
+    [SC_MSG_STATE] = STRIPECAST__ENVELOPE__BODY_STATE,
 };
 
-_Static_assert(SC_MSG_TYPE_END == 19, "a new message type needs a wire form");
+_Static_assert(SC_MSG_TYPE_END == 21, "a new message type needs a wire form");
 _Static_assert(STRIPECAST__ENVELOPE__BODY_MULTICAST == 10 &&
                    STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT == 11,
                "the tree's hot path keeps its one-byte tags");
@@ -108,6 +110,9 @@ _Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
   (WIRE_ID_FIELD_LEN + WIRE_REF_FIELD_LEN + WIRE_U64_LEN +                               \
    SC_ANYCAST_VISIT_MAX * WIRE_REF_FIELD_LEN + WIRE_PACKED64_LEN(SC_ANYCAST_SEEN_MAX))
 #define WIRE_ANYCAST_FAIL_BODY_MAX (WIRE_ID_FIELD_LEN + WIRE_U64_LEN)
+#define WIRE_STATE_REQ_BODY_MAX    (WIRE_ID_FIELD_LEN + WIRE_U32_LEN)
+#define WIRE_STATE_BODY_MAX                                                              \
+  (WIRE_ID_FIELD_LEN + 3 * WIRE_U32_LEN + WIRE_LD_LEN(15, SC_STATE_FRAGMENT_BYTES))
 
 /* Every message at its largest fits a datagram, so sc_wire_encode() never
  * fails for size with a big enough buffer. (The small fixed-size messages,
@@ -140,6 +145,9 @@ _Static_assert(WIRE_FITS(ANYCAST, WIRE_ANYCAST_BODY_MAX),
                "a full ANYCAST must fit one datagram (see SC_ANYCAST_*_MAX)");
 _Static_assert(WIRE_FITS(ANYCAST_FAIL, WIRE_ANYCAST_FAIL_BODY_MAX),
                "an ANYCAST_FAIL must fit one datagram");
+_Static_assert(WIRE_FITS(STATE_REQ, WIRE_STATE_REQ_BODY_MAX),
+               "a STATE_REQ must fit one datagram");
+_Static_assert(WIRE_FITS(STATE, WIRE_STATE_BODY_MAX), "a STATE must fit one datagram");
 
 /* --- the index6 address map --- */
 
@@ -209,6 +217,8 @@ typedef union wire_body {
   Stripecast__AnycastFail anycast_fail;
   Stripecast__RepairRequest repair_req;
   Stripecast__ScribeRoot scribe_root;
+  Stripecast__StateRequest state_req;
+  Stripecast__State state;
 } wire_body;
 
 const uint8_t sc_wire_zero_payload[SC_CHUNK_BYTES_MAX];
@@ -458,6 +468,25 @@ static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->scribe_root.seq = msg->u.scribe_root.seq;
     env->scribe_root = &b->scribe_root;
     break;
+  case SC_MSG_STATE_REQ:
+    stripecast__state_request__init(&b->state_req);
+    b->state_req.channel = wire_enc_key(enc, &msg->u.state_req.channel);
+    b->state_req.nonce = msg->u.state_req.nonce;
+    env->state_req = &b->state_req;
+    break;
+  case SC_MSG_STATE: {
+    const sc_msg_state *m = &msg->u.state;
+    if (m->len > SC_STATE_FRAGMENT_BYTES || (m->len && !m->data)) return SC_ERR_INVALID;
+    stripecast__state__init(&b->state);
+    b->state.channel = wire_enc_key(enc, &m->channel);
+    b->state.nonce = m->nonce;
+    b->state.total = m->total;
+    b->state.offset = m->offset;
+    b->state.data.len = m->len;
+    b->state.data.data = (uint8_t *)m->data;
+    env->state = &b->state;
+    break;
+  }
   default:
     return SC_ERR_INVALID;
   }
@@ -565,6 +594,23 @@ static unsigned wire_body_type(Stripecast__Envelope__BodyCase body_case) {
   for (unsigned type = 1; type < SC_MSG_TYPE_END; type++)
     if (wire_body_field[type] == (unsigned)body_case) return type;
   return 0;
+}
+
+/* wire_dec_env's STATE_REQ and STATE (core/state.h). */
+static int wire_dec_state(const Stripecast__Envelope *env, sc_msg *out) {
+  if (out->type == SC_MSG_STATE_REQ) {
+    out->u.state_req.nonce = env->state_req->nonce;
+    return wire_dec_id(&env->state_req->channel, &out->u.state_req.channel);
+  }
+  const Stripecast__State *c = env->state;
+  sc_msg_state *m = &out->u.state;
+  if (c->data.len > SC_STATE_FRAGMENT_BYTES) return SC_ERR_INVALID;
+  m->nonce = c->nonce;
+  m->total = c->total;
+  m->offset = c->offset;
+  m->len = (uint16_t)c->data.len;
+  m->data = c->data.len ? c->data.data : NULL; /* re-pointed by sc_wire_decode */
+  return wire_dec_id(&c->channel, &m->channel);
 }
 
 /* Fills *out from an unpacked Envelope. Returns 0 or SC_ERR_INVALID. */
@@ -711,6 +757,9 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     out->u.scribe_root.ack = env->scribe_root->ack != 0;
     out->u.scribe_root.seq = env->scribe_root->seq;
     return wire_dec_id(&env->scribe_root->group, &out->u.scribe_root.group);
+  case SC_MSG_STATE_REQ:
+  case SC_MSG_STATE:
+    return wire_dec_state(env, out);
   default:
     return SC_ERR_INVALID;
   }
@@ -745,6 +794,13 @@ int sc_wire_decode(const uint8_t *buf, size_t buflen, const sc_wire_addr_map *ma
     const uint8_t *tail = buf + buflen - len;
     if (memcmp(tail, out->u.multicast.data, len) != 0) return SC_ERR_INVALID;
     out->u.multicast.data = tail;
+  }
+  if (rv == 0 && out->type == SC_MSG_STATE && out->u.state.len > 0) {
+    /* The same for a STATE's fragment. */
+    size_t len = out->u.state.len;
+    const uint8_t *tail = buf + buflen - len;
+    if (memcmp(tail, out->u.state.data, len) != 0) return SC_ERR_INVALID;
+    out->u.state.data = tail;
   }
   return rv;
 }
@@ -881,6 +937,15 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
     body = id_field + wire_bool_len(msg->u.scribe_root.is_root) +
            wire_bool_len(msg->u.scribe_root.ack) + wire_uint_len(msg->u.scribe_root.seq);
     break;
+  case SC_MSG_STATE_REQ:
+    body = id_field + wire_uint_len(msg->u.state_req.nonce);
+    break;
+  case SC_MSG_STATE: {
+    const sc_msg_state *m = &msg->u.state;
+    body = id_field + wire_uint_len(m->nonce) + wire_uint_len(m->total) +
+           wire_uint_len(m->offset) + (m->len ? wire_ld_len(m->len) : 0);
+    break;
+  }
   default:
     return 0;
   }

@@ -70,7 +70,8 @@ const sc_wire_addr_map *sc_wire_addr_map_index6(void);
  * (leafset.n > SC_LEAFSET_MAX, leafset.nfailed > SC_FAILED_HINT_MAX,
  * row.n > SC_ROW_ENTRIES, scribe_hb.n > SC_SCRIBE_HB_GROUPS,
  * scribe_path.n > SC_PATH_MAX, scribe_drop.n > SC_DROP_CANDIDATES,
- * anycast.nvisit > SC_ANYCAST_VISIT_MAX, anycast.nseen > SC_ANYCAST_SEEN_MAX),
+ * anycast.nvisit > SC_ANYCAST_VISIT_MAX, anycast.nseen > SC_ANYCAST_SEEN_MAX,
+ * state.len > SC_STATE_FRAGMENT_BYTES or a state.len without data),
  * a row number is >= SC_ID_DIGITS, a route kind is outside
  * [SC_ROUTE_JOIN, SC_ROUTE_KIND_END), or map->to_bytes fails for an address
  * (or claims more than SC_WIRE_ADDR_MAX bytes);

@@ -1,13 +1,15 @@
 /*
  * station_fuzz.c — libFuzzer target for the station reader (core/station):
  * the input is cut into generations (a length byte, then that many bytes),
- * some reported lost. Whatever arrives, every record emitted is of a known
+ * some reported lost, some handed over as a fetched state (0xfd, a length
+ * byte, the bytes). Whatever arrives, every record emitted is of a known
  * type and within the bound, and nothing reads out of bounds.
  */
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
 #include "core/station.h"
 
 static void on_record(void *user, sc_station_record_type type, const uint8_t *data,
@@ -35,6 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (ctl == 0xfe) {
       sc_station_reader_restart(r);
+      continue;
+    }
+    if (ctl == 0xfd && size > 0) {
+      /* A fetched state (core/state.h's answer, from the network). */
+      size_t n = data[0] < size - 1 ? data[0] : size - 1;
+      int rc = sc_station_reader_state(r, data + 1, n);
+      assert(rc == 0 || rc == SC_ERR_INVALID);
+      data += 1 + n;
+      size -= 1 + n;
       continue;
     }
     size_t n = ctl < size ? ctl : size;

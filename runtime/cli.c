@@ -12,6 +12,7 @@
 #include "core/stream.h"
 #include "relay.h"
 #include "serve.h"
+#include "station_source.h"
 
 #define MS_MAX   86400000u /* one day: a bound on every duration flag */
 #define MS_TO_NS 1000000u
@@ -224,6 +225,9 @@ static const flags_opt f_station_source[] = {
     MS_FLAG("flush-ms", flush_ms, 0, MS_MAX, NULL,
             "cut a partial generation once its first byte waited this long (arrival "
             "paced: no padding while bytes keep coming); 0: only when full"),
+    MS_FLAG("state-every-ms", state_every_ms, 0, MS_MAX, NULL,
+            "repeat the station's state (INFO, codec headers, title) in the stream "
+            "this often; listeners that attach ask a peer for it at once; 0: never"),
     MS_FLAG("eof-exit-ms", eof_exit_ms, 0, MS_MAX, NULL,
             "the peer leaves MS after the broadcast ended, having served repairs"),
     {.kind = FLAGS_END},
@@ -612,6 +616,7 @@ void rt_options_default(rt_options *o) {
   o->stream = true;
   o->rate_kbps = 1000;
   o->flush_ms = 500;
+  o->state_every_ms = RT_STATION_STATE_EVERY_NS / 1000000ull;
   o->eof_exit_ms = -1;
   o->grace_ms = 3000;
   o->join_spread_ms = 20;

@@ -78,6 +78,7 @@ typedef struct rt_options {
   const char *relay;          /* --relay URL: an Icecast/SHOUTcast stream */
   uint64_t rate_kbps;         /* --rate-kbps: the source's stream rate */
   uint64_t flush_ms;          /* --flush-ms: latency bound on a partial generation */
+  uint64_t state_every_ms;    /* --state-every-ms: the station's state repeats */
   uint64_t start_delay_ms;    /* --start-delay-ms: the source waits after joining */
   int64_t eof_exit_ms;        /* --eof-exit-ms: leave this long after EOF; -1 never */
   const char *output;         /* --output FILE|- (with %i / %p for many peers) */

@@ -79,8 +79,32 @@ static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t d
   if (h->serve && p->index == 0) rt_serve_deliver(h->serve, gen, data, datalen);
   if (!h->out) return;
   host_output_present(h, p);
-  rt_output_deliver(&h->out[p->index], gen, data, datalen, src_ts_ns, now);
+  rt_output *o = &h->out[p->index];
+  rt_output_deliver(o, gen, data, datalen, src_ts_ns, now);
+  /* Attached mid-stream: the station's state is asked of a parent now
+   * rather than waited for in the source's next repeat. */
+  if (rt_output_wants_state(o)) {
+    o->state_asked = true;
+    (void)sc_node_state_fetch(p->node, now);
+  } else if (o->state_asked && o->stream_info) {
+    sc_node_state_cancel(p->node); /* the stream brought it first */
+    o->state_asked = false;
+  }
   host_check_ended(h);
+}
+
+static size_t hook_state_get(rt_peer *p, uint8_t *buf, size_t cap) {
+  rt_host *h = p->user;
+  if (h->src.station && p == &h->peers[0]) /* the station source's peer */
+    return rt_station_source_state(h->src.station, buf, cap);
+  return h->out ? rt_output_state(&h->out[p->index], buf, cap) : 0;
+}
+
+static void hook_state_got(rt_peer *p, const uint8_t *data, size_t len, uint64_t now) {
+  (void)now;
+  rt_host *h = p->user;
+  if (h->serve && p->index == 0) rt_serve_state(h->serve, data, len);
+  if (h->out) rt_output_state_got(&h->out[p->index], data, len);
 }
 
 static void hook_lost(rt_peer *p, uint64_t gen, uint64_t now) {
@@ -518,7 +542,7 @@ static int host_open_source(rt_host *h) {
   s->gen_size = (uint64_t)sc->data_chunks * sc->chunk_bytes;
   if (h->opt.cmd == RT_CMD_BROADCAST) {
     rt_station_source_config scfg = {.flush_ns = h->opt.flush_ms * 1000000ull,
-                                     .state_every_ns = RT_STATION_STATE_EVERY_NS,
+                                     .state_every_ns = h->opt.state_every_ms * 1000000ull,
                                      .gen_bytes = (uint32_t)s->gen_size,
                                      .epoch = sc->epoch};
     int rv;
@@ -854,6 +878,10 @@ int rt_host_run(const rt_options *opt) {
   h->hooks.deliver = hook_deliver;
   h->hooks.lost = hook_lost;
   h->hooks.restarted = hook_restarted;
+  if (opt->cmd == RT_CMD_LISTEN || opt->cmd == RT_CMD_BROADCAST) {
+    h->hooks.state_get = hook_state_get;
+    h->hooks.state_got = hook_state_got;
+  }
   for (uint32_t i = 0; i < opt->peers; i++) {
     uint16_t port = (uint16_t)(opt->port + i);
     uint64_t pseed = sc_mix64(seed ^ (((uint64_t)opt->ip << 16) | port));

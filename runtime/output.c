@@ -142,6 +142,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     const char *info = sc_station_reader_info(o->reader);
     char v[24];
     o->info_seen = true;
+    if (!o->in_state) o->stream_info = true;
     o->need_headers =
         sc_station_info_get(info, "container", v, sizeof v) && container_has_headers(v);
     if (sc_station_info_get(info, "session", v, sizeof v) && strcmp(v, o->session) != 0) {
@@ -177,6 +178,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
       }
       o->playing = true;
       o->gap = false;
+      if (!o->stream_info) o->st.started_on_fetched_state = true;
       out_write_headers(o);
     }
     if (o->gap) {
@@ -354,6 +356,36 @@ void rt_output_restarted(rt_output *o, bool new_epoch) {
   o->playing = false;
   o->new_link = o->writtenlen > 0;
   o->session[0] = '\0';
+  o->state_asked = false;
+  o->stream_info = false;
+}
+
+bool rt_output_wants_state(const rt_output *o) {
+  return o->station && !o->ended && !o->info_seen && !o->state_asked && o->st.gens > 0;
+}
+
+size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap) {
+  if (!o->station || !o->reader || !o->info_seen) return 0;
+  const uint8_t *h;
+  size_t hlen;
+  sc_station_reader_headers(o->reader, &h, &hlen);
+  int n = sc_station_state_encode(buf, cap, sc_station_reader_info(o->reader), h, hlen,
+                                  sc_station_reader_title(o->reader));
+  return n > 0 ? (size_t)n : 0;
+}
+
+void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len) {
+  if (!o->station || o->ended || o->info_seen) {
+    o->st.state_ignored++;
+    return;
+  }
+  o->in_state = true;
+  int rc = sc_station_reader_state(o->reader, data, len);
+  o->in_state = false;
+  if (rc == SC_OK && o->info_seen)
+    o->st.state_fetched++;
+  else
+    o->st.state_ignored++;
 }
 
 uint64_t rt_output_missed_bytes_est(const rt_output *o) {

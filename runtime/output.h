@@ -55,6 +55,12 @@ typedef struct rt_output_stats {
                          * resynchronising after a loss */
   uint64_t epochs;      /* source epochs followed after the first */
   uint64_t sessions;    /* source sessions seen (INFO session= changes) */
+  /* The station's state asked of a peer on attaching (core/state.h). */
+  uint64_t state_fetched; /* answers taken: the listener started from them */
+  uint64_t state_ignored; /* answers that came after the stream's INFO */
+  /* Playing began before the stream itself brought INFO: the state came
+   * from a peer, not from the source's next repeat. */
+  bool started_on_fetched_state;
 } rt_output_stats;
 
 typedef struct rt_output {
@@ -75,6 +81,9 @@ typedef struct rt_output {
   bool need_headers; /* its container has codec headers */
   bool headers_seen; /* HEADERS of the current session */
   bool new_link;     /* the next headers begin a new link: write them */
+  bool state_asked;  /* the state was asked of a peer in this epoch */
+  bool in_state;     /* records come from a fetched state, not the stream */
+  bool stream_info;  /* the stream brought INFO in this epoch */
   char session[24];  /* INFO session= of the one playing */
   uint8_t *written;  /* the headers last written */
   size_t writtenlen;
@@ -120,6 +129,16 @@ void rt_output_deliver(rt_output *o, uint64_t gen, const uint8_t *data, size_t d
                        uint64_t src_ts_ns, uint64_t now);
 void rt_output_lost(rt_output *o, uint64_t gen);
 void rt_output_restarted(rt_output *o, bool new_epoch);
+
+/* A listener that has generations but no INFO yet should ask a peer for the
+ * station's state (once per epoch); the caller marks it asked. */
+bool rt_output_wants_state(const rt_output *o);
+/* The station's state as records (sc_station_state_encode) for a peer that
+ * asks; 0 when none is held. */
+size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap);
+/* A peer's answer: taken as if the stream had brought it, unless the
+ * stream's own INFO came first. */
+void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len);
 
 /* Continuity of what was written: bytes written over those plus every byte
  * missed (dropped, cut, and lost or missed generations at the mean size of

@@ -255,6 +255,16 @@ static void cb_stream_restarted(void *user, uint64_t now) {
   if (p->hooks && p->hooks->restarted) p->hooks->restarted(p, new_epoch, now);
 }
 
+static size_t cb_state_get(void *user, uint8_t *buf, size_t cap) {
+  rt_peer *p = user;
+  return p->hooks->state_get ? p->hooks->state_get(p, buf, cap) : 0;
+}
+
+static void cb_state_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
+  rt_peer *p = user;
+  if (p->hooks->state_got) p->hooks->state_got(p, data, len, now);
+}
+
 /* -------------------------------------------------------------- timers */
 
 void rt_peer_after_core(rt_peer *p, uint64_t now) {
@@ -446,6 +456,10 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
                           .stream_deliver = cb_stream_deliver,
                           .stream_lost = cb_stream_lost,
                           .stream_restarted = cb_stream_restarted};
+  if (hooks && (hooks->state_get || hooks->state_got)) {
+    cb.state_get = cb_state_get;
+    cb.state_got = cb_state_got;
+  }
   p->open = true; /* the send callback may run inside sc_node_new */
   uint64_t now = rt_now_ns();
   rv = sc_node_new(&p->node, &p->self, sc_mix64(seed), cfg, &cb, NULL, p, now);

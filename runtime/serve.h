@@ -215,6 +215,10 @@ void rt_serve_stats_json(const rt_serve *s, FILE *f);
 /* The peer's stream callbacks (core/node.h), as rt_output's. */
 void rt_serve_deliver(rt_serve *s, uint64_t gen, const uint8_t *data, size_t datalen);
 void rt_serve_lost(rt_serve *s, uint64_t gen);
+/* The station's state a peer gave this one on attaching (core/state.h):
+ * taken as the stream's records would be, unless the stream's INFO came
+ * first. */
+void rt_serve_state(rt_serve *s, const uint8_t *data, size_t len);
 void rt_serve_restarted(rt_serve *s, bool new_epoch);
 
 /* The broadcaster's own generations: a station sink that writes into

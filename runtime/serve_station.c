@@ -391,6 +391,11 @@ void serve_station_attach(rt_serve *s, serve_conn *c) {
   s->st.burst_bytes += c->qlen - before;
 }
 
+void rt_serve_state(rt_serve *s, const uint8_t *data, size_t len) {
+  if (!s->reader || s->info_seen) return;
+  (void)sc_station_reader_state(s->reader, data, len);
+}
+
 void rt_serve_deliver(rt_serve *s, uint64_t gen, const uint8_t *data, size_t datalen) {
   if (!data) return;
   sc_station_reader_gen(s->reader, gen, data, datalen);

@@ -33,6 +33,7 @@ struct rt_station_source {
   bool media_since_cut;  /* a media record was written since the last flush */
   /* Session. */
   bool in_session;
+  bool synced;        /* a unit a decoder can use came in this session */
   bool ending;        /* the framer gives up what it still holds */
   sc_media_kind kind; /* as begun; UNKNOWN: probe */
   sc_media_framer *framer;
@@ -125,6 +126,7 @@ static void headers_done(rt_station_source *s) {
 static void on_unit(void *user, const sc_media_unit *u) {
   rt_station_source *s = user;
   if (u->flags & SC_MEDIA_UNIT_HEADER) {
+    s->synced = true;
     if (!s->collecting || (u->flags & SC_MEDIA_UNIT_NEW_HEADERS)) {
       s->collecting = true;
       s->hbuflen = 0;
@@ -148,6 +150,15 @@ static void on_unit(void *user, const sc_media_unit *u) {
     s->stats.tail_dropped_bytes += u->datalen;
     return;
   }
+  if ((u->flags & SC_MEDIA_UNIT_GARBAGE) && !s->synced && s->kind != SC_MEDIA_UNKNOWN) {
+    /* A session that begins mid-page or mid-frame (a relay's server that
+     * starts its burst anywhere, an encoder restarted mid-write): the
+     * listeners' output of this session starts at its first sync point, so
+     * these bytes are counted, not relayed. */
+    s->stats.lead_dropped_bytes += u->datalen;
+    return;
+  }
+  s->synced = true;
   if (u->flags & SC_MEDIA_UNIT_GARBAGE) {
     s->stats.garbage_bytes += u->datalen;
     sync = s->kind == SC_MEDIA_UNKNOWN;
@@ -240,6 +251,27 @@ static int session_start(rt_station_source *s, sc_media_kind kind) {
   return SC_OK;
 }
 
+/* The container of a session's first bytes, and where its first unit
+ * starts: a session may begin with bytes that are not a page or a frame (a
+ * relayed server's burst begins anywhere), and the framer's own probe looks
+ * at the first byte only. Unknown (opaque bytes, relayed from the start)
+ * unless a container starts within the probe's first half, so that what is
+ * found has bytes after it to confirm it. */
+static sc_media_kind probe_from(const uint8_t *p, size_t n, size_t *at) {
+  *at = 0;
+  sc_media_kind k = sc_media_probe(p, n);
+  if (k != SC_MEDIA_UNKNOWN || n < RT_STATION_PROBE_BYTES) return k;
+  for (size_t i = 1; i < n / 2; i++) {
+    if (p[i] != 'O' && p[i] != 0xff) continue; /* Ogg's capture pattern, a sync word */
+    k = sc_media_probe(p + i, n - i);
+    if (k == SC_MEDIA_OGG || k == SC_MEDIA_MP3 || k == SC_MEDIA_AAC) {
+      *at = i;
+      return k;
+    }
+  }
+  return SC_MEDIA_UNKNOWN;
+}
+
 static int session_feed(rt_station_source *s, const uint8_t *data, size_t len) {
   return sc_media_framer_feed(s->framer, data, len, on_unit, s);
 }
@@ -251,6 +283,7 @@ int rt_station_source_begin(rt_station_source *s, sc_media_kind kind, const char
   if (s->in_session) rt_station_source_end(s, false, now);
   s->now = now;
   s->in_session = true;
+  s->synced = false;
   s->ended = false;
   s->stats.sessions++;
   s->media_us = -1;
@@ -287,10 +320,12 @@ int rt_station_source_feed(rt_station_source *s, const uint8_t *data, size_t dat
   if (take > datalen) take = datalen;
   memcpy(s->probe + s->probelen, data, take);
   s->probelen += take;
-  sc_media_kind k = sc_media_probe(s->probe, s->probelen);
+  size_t at = 0;
+  sc_media_kind k = probe_from(s->probe, s->probelen, &at);
   if (k == SC_MEDIA_UNKNOWN && s->probelen < sizeof s->probe) return SC_OK;
   int rc = session_start(s, k);
-  if (rc == SC_OK) rc = session_feed(s, s->probe, s->probelen);
+  if (rc == SC_OK && at > 0) s->stats.lead_dropped_bytes += at;
+  if (rc == SC_OK) rc = session_feed(s, s->probe + at, s->probelen - at);
   if (rc == SC_OK && datalen > take) rc = session_feed(s, data + take, datalen - take);
   s->probelen = 0;
   return rc;
@@ -373,6 +408,12 @@ void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now) {
     sc_station_writer_flush(&s->w);
     s->stats.flushes++;
   }
+}
+
+size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t cap) {
+  if (s->infolen == 0 || s->ended) return 0;
+  int n = sc_station_state_encode(buf, cap, s->info, s->headers, s->headerslen, s->title);
+  return n > 0 ? (size_t)n : 0;
 }
 
 int64_t rt_station_source_media_us(const rt_station_source *s) {

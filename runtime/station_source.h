@@ -64,10 +64,14 @@ typedef struct rt_station_source_stats {
   uint64_t bytes_in; /* bytes fed, all sessions */
   uint64_t units;    /* media units written as records */
   uint64_t sync_units;
-  uint64_t garbage_bytes; /* bytes the framer could not place (still relayed) */
+  uint64_t garbage_bytes; /* bytes the framer could not place after the
+                           * session's first unit (still relayed) */
   /* A unit the source cut short by leaving (the framer's last bytes of a
    * session, not a whole page or frame): counted, not relayed. */
   uint64_t tail_dropped_bytes;
+  /* Bytes before a session's first page or frame (the source began
+   * mid-unit): counted, not relayed; listeners start at the sync point. */
+  uint64_t lead_dropped_bytes;
   uint64_t header_sets;   /* codec header sets seen */
   uint64_t titles;        /* title updates written */
   uint64_t state_repeats; /* state records written again for late listeners */
@@ -111,6 +115,10 @@ void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now);
 /* Media time the fed units reach, from the container's timestamps
  * (sc_media_unit.end_us), -1 when the container has none: a file source
  * reads ahead of the clock by at most the playout it wants. */
+/* The station's state (INFO, HEADERS, TITLE) as records for a listener that
+ * asks (sc_station_state_encode); 0 before a session said its container. */
+size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t cap);
+
 int64_t rt_station_source_media_us(const rt_station_source *s);
 bool rt_station_source_in_session(const rt_station_source *s);
 void rt_station_source_get_stats(const rt_station_source *s,

@@ -143,12 +143,14 @@ static void stats_output(FILE *f, const rt_output *o) {
           ",\"queue_max\":%" PRIu64 ",\"gens\":%" PRIu64 ",\"gens_lost\":%" PRIu64
           ",\"gens_missed_at_start\":%" PRIu64 ",\"records_cut\":%" PRIu64
           ",\"bytes_cut\":%" PRIu64 ",\"bytes_missed_est\":%" PRIu64
-          ",\"epochs\":%" PRIu64 ",\"sessions\":%" PRIu64
+          ",\"epochs\":%" PRIu64 ",\"sessions\":%" PRIu64 ",\"state_fetched\":%" PRIu64
+          ",\"state_ignored\":%" PRIu64 ",\"started_on_fetched_state\":%s"
           ",\"playing\":%s,\"ended\":%s,\"failed\":%s,\"continuity\":%.6f",
           s->bytes_written, o->qlen, s->records_written, s->headers_written,
           s->records_dropped, s->bytes_dropped, s->queue_max, s->gens, s->gens_lost,
           s->gens_missed_at_start, s->records_cut, s->bytes_cut,
-          rt_output_missed_bytes_est(o), s->epochs, s->sessions,
+          rt_output_missed_bytes_est(o), s->epochs, s->sessions, s->state_fetched,
+          s->state_ignored, s->started_on_fetched_state ? "true" : "false",
           o->playing ? "true" : "false", o->ended ? "true" : "false",
           o->failed ? "true" : "false", rt_output_continuity(o));
   if (o->reader) {
@@ -293,6 +295,18 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
     stats_startup(f, p, cs.stream.first_chunk_ns,
                   h->out ? h->out[p->index].first_write_ns : 0);
   }
+  if (h->hooks.state_get) {
+    /* The station's state asked of and given to peers (core/state.h). */
+    sc_state_stats sf;
+    sc_node_state_stats(p->node, &sf);
+    fprintf(f,
+            ",\"state_fetch\":{\"fetches\":%" PRIu64 ",\"asks\":%" PRIu64
+            ",\"answers\":%" PRIu64 ",\"empty_answers\":%" PRIu64 ",\"gave_up\":%" PRIu64
+            ",\"reqs_served\":%" PRIu64 ",\"reqs_shed\":%" PRIu64
+            ",\"fragments_sent\":%" PRIu64 ",\"msgs_invalid\":%" PRIu64 "}",
+            sf.fetches, sf.asks, sf.answers, sf.empty_answers, sf.gave_up, sf.reqs_served,
+            sf.reqs_shed, sf.fragments_sent, sf.msgs_invalid);
+  }
   if (h->out) stats_output(f, &h->out[p->index]);
   fputc('}', f);
 }
@@ -325,12 +339,13 @@ static void stats_doc(FILE *f, rt_host *h) {
               "\"station_source\":{\"sessions\":%" PRIu64 ",\"bytes_in\":%" PRIu64
               ",\"units\":%" PRIu64 ",\"sync_units\":%" PRIu64
               ",\"garbage_bytes\":%" PRIu64 ",\"tail_dropped_bytes\":%" PRIu64
-              ",\"header_sets\":%" PRIu64 ",\"titles\":%" PRIu64
-              ",\"state_repeats\":%" PRIu64 ",\"flushes\":%" PRIu64
+              ",\"lead_dropped_bytes\":%" PRIu64 ",\"header_sets\":%" PRIu64
+              ",\"titles\":%" PRIu64 ",\"state_repeats\":%" PRIu64 ",\"flushes\":%" PRIu64
               ",\"write_errors\":%" PRIu64 ",\"media_us\":%" PRId64 "},",
               ss.sessions, ss.bytes_in, ss.units, ss.sync_units, ss.garbage_bytes,
-              ss.tail_dropped_bytes, ss.header_sets, ss.titles, ss.state_repeats,
-              ss.flushes, ss.write_errors, rt_station_source_media_us(s->station));
+              ss.tail_dropped_bytes, ss.lead_dropped_bytes, ss.header_sets, ss.titles,
+              ss.state_repeats, ss.flushes, ss.write_errors,
+              rt_station_source_media_us(s->station));
     }
     if (s->ingest) {
       fputs("\"ingest\":", f);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo: builds the simulator, runs Pastry lookups over 10,000 simulated peers on
-# a transit-stub Internet, prints the JSON summary and draws the hop distribution.
+# a transit-stub Internet, prints the JSON summary and draws the hop distribution;
+# then puts a station on the air from a generated tone and listens to it through a
+# second peer.
 set -euo pipefail
 
 usage() {
@@ -15,6 +17,16 @@ Installs missing Debian packages (scripts/deps.sh), builds build/stripecast-sim
 
 prints the JSON summary, and renders the hop distribution from $OUT/hops.csv into
 $OUT/pastry_hops.png and $OUT/pastry_hops.svg (scripts/plot/pastry_hops.gp).
+
+Then it builds build/stripecast and puts a station on the air for 10 s
+(DEMO_STATION_S): ffmpeg encodes a 440 Hz tone to Ogg Opus and sends it by PUT,
+as to an Icecast server, into 'stripecast broadcast --http' (docs/broadcast.md);
+a 'stripecast listen' peer joins, writes the station to $OUT/station/listener.opus
+and serves it to players over HTTP where this build can; the demo prints how to
+listen, then checks that what the listener wrote decodes without an error.
+
+  scripts/demo.sh --station [SECONDS]
+runs only the station, for SECONDS (default 300): time to start a player.
 
 Any flag you give replaces the default of the same name; others are passed through:
   scripts/demo.sh --peers 2000
@@ -44,6 +56,105 @@ done
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$PWD
 out=${DEMO_OUT:-demo-out}
+
+# Free ports on 127.0.0.1: n in a row, UDP and TCP.
+free_ports() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(20000, 40000 - n)
+    socks = []
+    try:
+        for q in range(base, base + n):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                s.bind(("127.0.0.1", q))
+                socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    break
+PY
+}
+
+# station_demo SECONDS: a station from a generated tone, heard by a second peer.
+station_demo() {
+  local secs=$1 dir="$out/station" sc="$root/build/stripecast"
+  mkdir -p "$dir"
+  echo "== build build/stripecast"
+  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_WERROR=ON \
+    -DSC_SANITIZE=OFF >/dev/null
+  cmake --build "$root/build" -j"$(nproc)" --target stripecast
+  local base
+  base=$(free_ports 5)
+  local peer_b=$base peer_l=$((base + 1)) ingest=$((base + 2)) play=$((base + 3))
+  local mount=/demo.opus pw="$dir/source-password"
+  (umask 077 && printf '%s\n' "demo-$RANDOM$RANDOM" >"$pw")
+  local pids=()
+  # shellcheck disable=SC2317 # called by the trap
+  stop_station() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  }
+  trap stop_station EXIT INT TERM
+  echo "== the station $mount on the air: broadcaster 127.0.0.1:$peer_b, encoders to 127.0.0.1:$ingest"
+  "$sc" broadcast --station "$mount" --listen "127.0.0.1:$peer_b" \
+    --http "127.0.0.1:$ingest" --source-password-file "$pw" \
+    --stats "$dir/broadcaster.json" 2>"$dir/broadcaster.log" &
+  pids+=($!)
+  # A listening peer; with HTTP serving (where this build has it) players
+  # connect to it as to an Icecast server.
+  local serve=()
+  if "$sc" listen --help 2>&1 | grep -q -- '--http'; then
+    serve=(--http "127.0.0.1:$play")
+  fi
+  "$sc" listen --station "$mount" --listen "127.0.0.1:$peer_l" --join "127.0.0.1:$peer_b" \
+    --output "$dir/listener.opus" "${serve[@]}" \
+    --stats "$dir/listener.json" 2>"$dir/listener.log" &
+  pids+=($!)
+  # The encoder: ffmpeg as a broadcaster would run it against Icecast.
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$ingest") 2>/dev/null && break
+    sleep 0.1
+  done
+  ffmpeg -nostdin -v error -re -f lavfi -i "sine=frequency=440:duration=$secs" \
+    -c:a libopus -b:a 96k -content_type audio/ogg -f ogg \
+    "icecast://source:$(cat "$pw")@127.0.0.1:$ingest$mount" 2>"$dir/ffmpeg.log" &
+  local ff=$!
+  pids+=("$ff")
+  echo
+  echo "   Listen while it plays ($secs s):"
+  if ((${#serve[@]})); then
+    echo "     mpv http://127.0.0.1:$play$mount     (or VLC, or a browser)"
+  fi
+  echo "     $sc listen --station $mount --listen 127.0.0.1:$((base + 4)) \\"
+  echo "         --join 127.0.0.1:$peer_b --output - | mpv -"
+  echo
+  wait "$ff" || echo "demo.sh: ffmpeg exited $? (see $dir/ffmpeg.log)" >&2
+  sleep 2 # the last generation reaches the listener
+  stop_station
+  trap - EXIT INT TERM
+  local errs
+  errs=$(ffmpeg -v error -i "$dir/listener.opus" -f null - 2>&1 | wc -l)
+  local secs_got
+  secs_got=$(ffprobe -v error -show_entries format=duration -of csv=p=0 \
+    "$dir/listener.opus" 2>/dev/null || echo 0)
+  echo "== the listener wrote $(stat -c %s "$dir/listener.opus") bytes, ${secs_got%.*} s of audio;" \
+    "decode errors: $errs"
+  echo "   Files in $dir/: listener.opus, broadcaster.json, listener.json, *.log"
+  [[ $errs == 0 ]]
+}
+
+if [[ "${1:-}" == "--station" ]]; then
+  bash ./scripts/deps.sh
+  station_demo "${2:-300}"
+  exit
+fi
 
 # The real-peer demo: stripecast processes on loopback (docs/runtime.md).
 if [[ "${1:-}" == "--real-peers" ]]; then
@@ -139,7 +250,11 @@ gnuplot -e "infile=\"$hops\"; outbase=\"$out/pastry_hops\"; title_extra=\"${titl
   scripts/plot/pastry_hops.gp
 
 echo
-echo "== done. Files in $out/:"
+echo "== simulator files in $out/:"
 echo "  run.json          the JSON summary stripecast-sim printed (seed and parameters included)"
 echo "  hops.csv          hop distribution (hops,count,fraction)"
 echo "  pastry_hops.png   the figure; pastry_hops.svg the same as vector graphics"
+
+echo
+station_demo "${DEMO_STATION_S:-10}"
+echo "== done"

@@ -11,7 +11,9 @@ and --stats checked here.
                 switch only the later epoch's bytes are written.
   late_ogg      an Ogg Opus file made by ffmpeg, broadcast; a listener that
                 joins 5 s late writes the codec headers first and decodes
-                with zero errors (ffmpeg -v error).
+                with zero errors (ffmpeg -v error), and began writing from
+                the state a peer gave it on attaching, before the stream's
+                next repeat of the state brought it.
   relay         a listener present from the start, among relaying peers,
                 writes byte for byte what the source sent (sha256), and its
                 counters say nothing was missed.
@@ -265,7 +267,10 @@ def scenario_late_ogg(run, tmp):
     time.sleep(0.5)
     relays = [run.listener(f"r{i}", 1 + i, 0) for i in range(3)]
     src = run.broadcaster("src", 10, 0, opus,
-                          ["--start-delay-ms", "3000", "--stats-interval-ms", "500"])
+                          ["--start-delay-ms", "3000", "--stats-interval-ms", "500",
+                           # No repeat while the late listener joins: it
+                           # must start from the state a peer gives it.
+                           "--state-every-ms", "60000"])
     # Joins about 5 s into the broadcast.
     time.sleep(3 + 5)
     try:
@@ -293,6 +298,11 @@ def scenario_late_ogg(run, tmp):
     if dec.returncode != 0 or dec.stderr.strip():
         raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
     o = output_of(run.stats("late"))
+    # It began writing before the stream brought the state again (the
+    # source repeats it every 5 s): from the state its parent gave it on
+    # attaching, not from the next repeat.
+    if o.get("state_fetched", 0) < 1 or o.get("started_on_fetched_state") is not True:
+        raise Fail(f"the late listener did not start from a fetched state: {o}")
     if o.get("title") != "Test Tone - A 440":
         raise Fail(f"the late listener's title is {o.get('title')!r}")
     log(f"late listener: {len(got)} bytes, decodes cleanly; {o}; source {info}")

@@ -314,12 +314,66 @@ static void test_station_id(void **state) {
   assert_int_equal(sc_station_id(NULL, &a), SC_ERR_INVALID);
 }
 
+/* The state a peer hands a listener that attached mid-stream: records back
+ * to back, taken as the stream's would be; anything malformed is refused
+ * whole and changes nothing. */
+typedef struct {
+  int types[8];
+  size_t n;
+} state_seen;
+
+static void on_state_record(void *user, sc_station_record_type type, const uint8_t *data,
+                            size_t len) {
+  (void)data;
+  (void)len;
+  state_seen *s = user;
+  if (s->n < 8) s->types[s->n++] = (int)type;
+}
+
+static void test_fetched_state(void **state) {
+  (void)state;
+  uint8_t buf[4096];
+  const uint8_t hdr[] = "OggS-headers";
+  int n = sc_station_state_encode(buf, sizeof buf, "container=ogg\nsession=1\n", hdr,
+                                  sizeof hdr - 1, "A - B");
+  assert_true(n > 0);
+  assert_int_equal(sc_station_state_encode(buf, sizeof buf, "", hdr, 3, "t"), 0);
+  assert_int_equal(sc_station_state_encode(buf, 10, "container=ogg\n", hdr, 3, ""),
+                   SC_ERR_TOO_LARGE);
+
+  state_seen got = {0};
+  sc_station_reader *r;
+  assert_int_equal(sc_station_reader_new(&r, on_state_record, &got, NULL), SC_OK);
+  /* Cut short, a media record, a length over the bound: refused whole. */
+  assert_int_equal(sc_station_reader_state(r, buf, (size_t)n - 1), SC_ERR_INVALID);
+  uint8_t media[] = {SC_STATION_MEDIA, 1, 'x'};
+  assert_int_equal(sc_station_reader_state(r, media, sizeof media), SC_ERR_INVALID);
+  uint8_t big[] = {SC_STATION_TITLE, 0x81, 0x40}; /* 8,193 bytes claimed */
+  assert_int_equal(sc_station_reader_state(r, big, sizeof big), SC_ERR_INVALID);
+  assert_int_equal(got.n, 0);
+  assert_string_equal(sc_station_reader_info(r), "");
+
+  assert_int_equal(sc_station_reader_state(r, buf, (size_t)n), SC_OK);
+  assert_int_equal(got.n, 3);
+  assert_int_equal(got.types[0], SC_STATION_INFO);
+  assert_int_equal(got.types[1], SC_STATION_HEADERS);
+  assert_int_equal(got.types[2], SC_STATION_TITLE);
+  assert_string_equal(sc_station_reader_info(r), "container=ogg\nsession=1\n");
+  assert_string_equal(sc_station_reader_title(r), "A - B");
+  const uint8_t *h;
+  size_t hlen;
+  sc_station_reader_headers(r, &h, &hlen);
+  assert_int_equal(hlen, sizeof hdr - 1);
+  assert_memory_equal(h, hdr, hlen);
+  sc_station_reader_del(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roundtrip),  cmocka_unit_test(test_each_loss),
       cmocka_unit_test(test_late_join),  cmocka_unit_test(test_state),
       cmocka_unit_test(test_hostile),    cmocka_unit_test(test_bounds),
-      cmocka_unit_test(test_station_id),
+      cmocka_unit_test(test_station_id), cmocka_unit_test(test_fetched_state),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -537,6 +537,76 @@ static void test_paused_reader(void **state) {
   gens_free(g);
 }
 
+/* MPEG-1 Layer III frames, 128 kbit/s at 44.1 kHz without padding: 417
+ * bytes each (the header, then bytes that are not 0xff). */
+#define MP3_FRAME 417
+static uint8_t *mp3_frames(size_t frames) {
+  uint8_t *b = malloc(frames * MP3_FRAME);
+  assert_non_null(b);
+  for (size_t f = 0; f < frames; f++) {
+    uint8_t *p = b + f * MP3_FRAME;
+    static const uint8_t hdr[4] = {0xff, 0xfb, 0x90, 0x64};
+    memcpy(p, hdr, sizeof hdr);
+    for (size_t i = sizeof hdr; i < MP3_FRAME; i++)
+      p[i] = (uint8_t)(0x10 + (f + i) % 0x60);
+  }
+  return b;
+}
+
+/* Two sessions that each begin mid-frame (a relayed server's burst starts
+ * anywhere): the first with its kind given, the second probed. A listener
+ * present from the start writes the frames only, each session from its
+ * first whole frame, and the bytes before are counted as dropped at the
+ * source. */
+static void test_leading_garbage(void **state) {
+  (void)state;
+  size_t frames = 40,
+         cut = 150; /* the first session's bytes start 150 bytes into a frame */
+  uint8_t *mp3 = mp3_frames(frames);
+  gens *g = calloc(1, sizeof *g);
+  assert_non_null(g);
+  sc_station_sink sink = {gens_write, gens_flush, g};
+  rt_station_source_config cfg = {
+      .flush_ns = FLUSH, .state_every_ns = STATE, .gen_bytes = GEN, .epoch = 1234};
+  rt_station_source *s;
+  assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+  uint64_t now = 1000 * MS;
+  size_t len1 = frames * MP3_FRAME - cut;
+  assert_int_equal(rt_station_source_begin(s, SC_MEDIA_MP3, "", now), 0);
+  for (size_t off = 0; off < len1; off += 300) {
+    size_t k = len1 - off < 300 ? len1 - off : 300;
+    assert_int_equal(rt_station_source_feed(s, mp3 + cut + off, k, now += MS), 0);
+  }
+  /* The second: probed, its first 10 bytes are the end of a frame. */
+  size_t cut2 = MP3_FRAME - 10, len2 = frames * MP3_FRAME - cut2;
+  assert_int_equal(rt_station_source_begin(s, SC_MEDIA_UNKNOWN, "", now), 0);
+  assert_int_equal(rt_station_source_feed(s, mp3 + cut2, len2, now += MS), 0);
+  rt_station_source_end(s, true, now += MS);
+  rt_station_source_stats st;
+  rt_station_source_get_stats(s, &st);
+  assert_int_equal(st.lead_dropped_bytes, (MP3_FRAME - cut) + 10);
+  assert_int_equal(st.garbage_bytes, 0);
+  assert_int_equal(st.units, 2 * (frames - 1));
+  assert_int_equal(st.sync_units, st.units);
+  rt_station_source_del(s);
+
+  out_file f;
+  out_open(&f);
+  feed(&f.o, g, 0, g->n, SIZE_MAX);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  size_t whole = (frames - 1) * MP3_FRAME;
+  assert_int_equal(len, 2 * whole);
+  assert_memory_equal(got, mp3 + MP3_FRAME, whole);
+  assert_memory_equal(got + whole, mp3 + MP3_FRAME, whole);
+  assert_int_equal(f.o.st.sessions, 1);
+  assert_true(rt_output_continuity(&f.o) == 1.0);
+  rt_output_free(&f.o);
+  free(got);
+  free(mp3);
+  gens_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_from_start_exact), cmocka_unit_test(test_flush_by_arrival),
@@ -545,6 +615,7 @@ int main(void) {
       cmocka_unit_test(test_restart),          cmocka_unit_test(test_headers),
       cmocka_unit_test(test_state_alone_not_cut),
       cmocka_unit_test(test_paused_reader),
+      cmocka_unit_test(test_leading_garbage),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

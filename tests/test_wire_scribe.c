@@ -85,6 +85,18 @@ static void max_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.scribe_root.ack = 1;
     m->u.scribe_root.seq = UINT32_MAX;
     break;
+  case SC_MSG_STATE_REQ:
+    m->u.state_req.nonce = UINT32_MAX;
+    break;
+  case SC_MSG_STATE: {
+    static const uint8_t frag[SC_STATE_FRAGMENT_BYTES];
+    m->u.state.nonce = UINT32_MAX;
+    m->u.state.total = UINT32_MAX;
+    m->u.state.offset = UINT32_MAX;
+    m->u.state.len = SC_STATE_FRAGMENT_BYTES;
+    m->u.state.data = frag;
+    break;
+  }
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = 1;
     break;
@@ -259,7 +271,7 @@ static void test_scribe_largest(void **state) {
       {SC_MSG_MULTICAST, 1212}, {SC_MSG_SCRIBE_HEARTBEAT, 636}, {SC_MSG_SCRIBE_PATH, 342},
       {SC_MSG_SCRIBE_JOIN, 76}, {SC_MSG_SCRIBE_LEAVE, 76},      {SC_MSG_SCRIBE_DROP, 941},
       {SC_MSG_ANYCAST, 1393},   {SC_MSG_ANYCAST_FAIL, 87},      {SC_MSG_REPAIR_REQ, 87},
-      {SC_MSG_SCRIBE_ROOT, 85},
+      {SC_MSG_SCRIBE_ROOT, 85}, {SC_MSG_STATE_REQ, 82},         {SC_MSG_STATE, 1122},
   };
   _Static_assert(sizeof largest / sizeof largest[0] == SC_MSG_TYPE_END - SCRIBE_FIRST,
                  "one row per Scribe type");

@@ -178,6 +178,24 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.scribe_root.ack = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.scribe_root.seq = (uint32_t)rand_wide(r);
     break;
+  case SC_MSG_STATE_REQ:
+    m->u.state_req.channel = rand_id(r);
+    m->u.state_req.nonce = (uint32_t)rand_wide(r);
+    break;
+  case SC_MSG_STATE: {
+    static uint8_t frag[4][SC_STATE_FRAGMENT_BYTES]; /* outlives the message */
+    static unsigned next_frag;
+    m->u.state.channel = rand_id(r);
+    m->u.state.nonce = (uint32_t)rand_wide(r);
+    m->u.state.total = (uint32_t)rand_wide(r);
+    m->u.state.offset = (uint32_t)rand_wide(r);
+    m->u.state.len = (uint16_t)sc_rng_below(r, SC_STATE_FRAGMENT_BYTES + 1);
+    uint8_t *p = frag[next_frag++ % 4];
+    for (unsigned i = 0; i < m->u.state.len; i++)
+      p[i] = (uint8_t)sc_rng_next(r);
+    m->u.state.data = m->u.state.len ? p : NULL;
+    break;
+  }
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.scribe_hb.n = (uint8_t)sc_rng_below(r, SC_SCRIBE_HB_GROUPS + 1);
@@ -314,6 +332,18 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.scribe_root.ack = m->u.scribe_root.ack != 0;
     c->u.scribe_root.seq = m->u.scribe_root.seq;
     break;
+  case SC_MSG_STATE_REQ:
+    copy_id(&c->u.state_req.channel, &m->u.state_req.channel);
+    c->u.state_req.nonce = m->u.state_req.nonce;
+    break;
+  case SC_MSG_STATE:
+    copy_id(&c->u.state.channel, &m->u.state.channel);
+    c->u.state.nonce = m->u.state.nonce;
+    c->u.state.total = m->u.state.total;
+    c->u.state.offset = m->u.state.offset;
+    c->u.state.len = m->u.state.len;
+    c->u.state.data = m->u.state.data; /* compared by content */
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     c->u.scribe_hb.from_parent = m->u.scribe_hb.from_parent != 0;
     c->u.scribe_hb.n = m->u.scribe_hb.n;
@@ -449,6 +479,19 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(!!a->u.scribe_root.ack, !!b->u.scribe_root.ack);
     assert_int_equal(a->u.scribe_root.seq, b->u.scribe_root.seq);
     break;
+  case SC_MSG_STATE_REQ:
+    check_id_eq(&a->u.state_req.channel, &b->u.state_req.channel);
+    assert_int_equal(a->u.state_req.nonce, b->u.state_req.nonce);
+    break;
+  case SC_MSG_STATE:
+    check_id_eq(&a->u.state.channel, &b->u.state.channel);
+    assert_int_equal(a->u.state.nonce, b->u.state.nonce);
+    assert_int_equal(a->u.state.total, b->u.state.total);
+    assert_int_equal(a->u.state.offset, b->u.state.offset);
+    assert_int_equal(a->u.state.len, b->u.state.len);
+    if (a->u.state.len)
+      assert_memory_equal(a->u.state.data, b->u.state.data, a->u.state.len);
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     assert_int_equal(!!a->u.scribe_hb.from_parent, !!b->u.scribe_hb.from_parent);
     assert_int_equal(a->u.scribe_hb.n, b->u.scribe_hb.n);
@@ -519,6 +562,13 @@ void check_roundtrip(const sc_msg *m, const sc_wire_addr_map *map, size_t addr_l
     else
       assert_null(got.u.multicast.data);
     want.u.multicast.data = got.u.multicast.data; /* content compared above */
+  }
+  if (want.type == SC_MSG_STATE) {
+    if (got.u.state.len > 0)
+      assert_ptr_equal(got.u.state.data, buf + len - got.u.state.len);
+    else
+      assert_null(got.u.state.data);
+    want.u.state.data = got.u.state.data; /* content compared above */
   }
   assert_memory_equal(&want, &got, sc_msg_struct_size(&want));
 }
