@@ -39,6 +39,8 @@ size_t sc_msg_struct_size(const sc_msg *msg) {
     return head + sizeof(sc_msg_repair_req);
   case SC_MSG_SCRIBE_ROOT:
     return head + sizeof(sc_msg_scribe_root);
+  case SC_MSG_TALLY:
+    return head + sizeof(sc_msg_tally);
   default:
     return 0;
   }
@@ -82,6 +84,8 @@ const char *sc_msg_type_name(unsigned type) {
     return "repair_req";
   case SC_MSG_SCRIBE_ROOT:
     return "scribe_root";
+  case SC_MSG_TALLY:
+    return "tally";
   default:
     return "?";
   }

@@ -58,6 +58,8 @@ enum sc_msg_type {
    * payload; a receiver pulls what its trees did not bring. */
   SC_MSG_REPAIR_REQ = 17,  /* "send me these chunks of this generation" */
   SC_MSG_SCRIBE_ROOT = 18, /* "I am (not) the root of this group", to a publisher */
+  /* The listener tally (core/tally.h): child -> parent, root -> publisher. */
+  SC_MSG_TALLY = 19,
   SC_MSG_TYPE_END
 };
 
@@ -189,6 +191,13 @@ typedef struct sc_msg_scribe_root {
   uint32_t seq;
 } sc_msg_scribe_root;
 
+/* A peer's station-wide listener count so far: its own listeners plus its
+ * children's latest reports (core/tally.h). */
+typedef struct sc_msg_tally {
+  sc_id channel;
+  uint32_t listeners;
+} sc_msg_tally;
+
 typedef struct sc_msg_scribe_heartbeat {
   /* Non-zero: from a parent, naming the groups in which the receiver is its
    * child. Zero: from a child, naming the groups in which the receiver is its
@@ -256,6 +265,7 @@ typedef struct sc_msg {
     sc_msg_anycast_fail anycast_fail;
     sc_msg_repair_req repair_req;
     sc_msg_scribe_root scribe_root;
+    sc_msg_tally tally;
   } u;
 } sc_msg;
 

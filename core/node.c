@@ -14,6 +14,11 @@ struct sc_node {
   bool source;
   sc_node_callbacks cb;
   const sc_alloc *alloc;
+  /* The listener tally (core/tally.h), on peers with a stream. */
+  bool tally_on;
+  sc_addr publisher; /* who sends this root its depth-0 chunks of stripe 0 */
+  sc_id channel;
+  sc_tally *tally; /* allocated only when on: forests of 10^6 peers pay nothing */
 };
 
 void sc_node_config_default(sc_node_config *c) {
@@ -24,6 +29,7 @@ void sc_node_config_default(sc_node_config *c) {
   c->stream = false;
   c->stream_source = false;
   sc_channel_config_default(&c->stream_cfg);
+  c->tally = false;
 }
 
 /* --- Pastry's callbacks --- */
@@ -167,6 +173,15 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
     if (rv < 0) goto fail;
     n->source = c.stream_source;
   }
+  if (c.stream && c.tally) {
+    n->tally = alloc->calloc(1, sizeof(*n->tally), alloc->user);
+    rv = SC_ERR_NOMEM;
+    if (n->tally == NULL) goto fail;
+    n->tally_on = true;
+    n->publisher = SC_ADDR_NONE;
+    n->channel = c.channel;
+    sc_tally_init(n->tally, now);
+  }
   *out = n;
   return SC_OK;
 fail:
@@ -176,6 +191,7 @@ fail:
 
 void sc_node_del(sc_node *n) {
   if (n == NULL) return;
+  if (n->tally) n->alloc->free(n->tally, n->alloc->user);
   sc_channel_del(n->chan);
   sc_splitstream_del(n->forest);
   sc_scribe_del(n->scribe);
@@ -210,7 +226,76 @@ void sc_node_stream_stats(const sc_node *n, sc_channel_stats *out) {
     memset(out, 0, sizeof(*out));
 }
 
+/* --- the listener tally (core/tally.h) --- */
+
+/* The tally travels up stripe 0's tree: every peer with a stream wants it. */
+static unsigned tally_group(const sc_node *n) {
+  return sc_splitstream_group(n->forest, 0);
+}
+
+static bool tally_is_child(void *user, sc_addr from) {
+  const sc_node *n = user;
+  unsigned g = tally_group(n);
+  unsigned k = sc_scribe_children(n->scribe, g);
+  for (unsigned i = 0; i < k; i++) {
+    sc_ref c;
+    if (sc_scribe_child_at(n->scribe, g, i, &c) && c.addr == from) return true;
+  }
+  return false;
+}
+
+static int tally_recv(sc_node *n, const sc_msg *m, uint64_t now) {
+  if (!n->tally_on || !sc_id_eq(&m->u.tally.channel, &n->channel)) return SC_OK;
+  if (n->source) {
+    /* One tree, one root: a new root's sum replaces the old one's. */
+    sc_tally_clear(n->tally);
+    return sc_tally_report(n->tally, m->sender.addr, m->u.tally.listeners, now);
+  }
+  /* Only a current child's sum counts: one that moved is counted by its
+   * new parent, never twice. */
+  if (!tally_is_child(n, m->sender.addr)) return SC_OK;
+  return sc_tally_report(n->tally, m->sender.addr, m->u.tally.listeners, now);
+}
+
+/* A depth-0 chunk of stripe 0 names its publisher to the root. */
+static void tally_learn_publisher(sc_node *n, const sc_msg *m) {
+  if (!n->tally_on || n->source || m->u.multicast.depth != 0) return;
+  const sc_id *g = sc_scribe_group_id(n->scribe, tally_group(n));
+  if (g != NULL && sc_id_eq(g, &m->u.multicast.group)) n->publisher = m->sender.addr;
+}
+
+static void tally_send(sc_node *n, uint64_t now) {
+  if (!sc_tally_due(n->tally, now) || n->source) return;
+  sc_tally_prune(n->tally, tally_is_child, n, now);
+  unsigned g = tally_group(n);
+  sc_ref parent;
+  sc_addr to = SC_ADDR_NONE;
+  if (sc_scribe_parent(n->scribe, g, &parent))
+    to = parent.addr;
+  else if (sc_scribe_is_root(n->scribe, g))
+    to = n->publisher;
+  if (to == SC_ADDR_NONE) return;
+  sc_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = SC_MSG_TALLY;
+  m.sender = *sc_scribe_self(n->scribe);
+  m.u.tally.channel = n->channel;
+  m.u.tally.listeners = sc_tally_total(n->tally, now);
+  n->cb.send(n->user, to, &m);
+}
+
+void sc_node_tally_set_local(sc_node *n, uint32_t listeners) {
+  if (n->tally_on) sc_tally_set_local(n->tally, listeners);
+}
+
+uint32_t sc_node_tally_total(const sc_node *n, uint64_t now) {
+  return n->tally_on ? sc_tally_total(n->tally, now) : 0;
+}
+
 int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
+  if (m->type == SC_MSG_TALLY) return tally_recv(n, m, now);
+  if (m->type == SC_MSG_MULTICAST && m->u.multicast.depth == 0)
+    tally_learn_publisher(n, m);
   if (sc_channel_handles(m)) {
     if (n->chan == NULL) return SC_OK; /* no stream on this peer: nothing to do */
     return sc_channel_recv(n->chan, m, now);
@@ -222,8 +307,8 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
 
 void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
   bool stream_msg = sc_channel_handles(m);
-  bool scribe_msg =
-      !stream_msg && m->type >= SC_MSG_MULTICAST && m->type < SC_MSG_TYPE_END;
+  bool scribe_msg = !stream_msg && m->type >= SC_MSG_MULTICAST &&
+                    m->type < SC_MSG_TYPE_END && m->type != SC_MSG_TALLY;
   switch (stage) {
   case 0: {
     /* The layers' own structs. Every message ends in a rearm, which reads
@@ -287,6 +372,10 @@ uint64_t sc_node_get_expiry(const sc_node *n) {
     b = sc_channel_get_expiry(n->chan);
     if (b < a) a = b;
   }
+  if (n->tally_on && !n->source) {
+    b = sc_tally_get_expiry(n->tally);
+    if (b < a) a = b;
+  }
   return a;
 }
 
@@ -300,6 +389,7 @@ int sc_node_handle_expiry(sc_node *n, uint64_t now) {
   if (rv < 0) return rv;
   if (n->chan && sc_channel_get_expiry(n->chan) <= now)
     sc_channel_handle_expiry(n->chan, now);
+  if (n->tally_on && sc_tally_get_expiry(n->tally) <= now) tally_send(n, now);
   return rv;
 }
 
@@ -325,5 +415,6 @@ const sc_splitstream *sc_node_forest_c(const sc_node *n) {
 size_t sc_node_mem_bytes(const sc_node *n) {
   return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +
          sc_splitstream_mem_bytes(n->forest) +
-         (n->chan ? sc_channel_mem_bytes(n->chan) : 0);
+         (n->chan ? sc_channel_mem_bytes(n->chan) : 0) +
+         (n->tally ? sizeof(*n->tally) : 0);
 }

@@ -47,9 +47,10 @@ static const uint8_t wire_body_field[SC_MSG_TYPE_END] = {
     [SC_MSG_ANYCAST_FAIL] = STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL,
     [SC_MSG_REPAIR_REQ] = STRIPECAST__ENVELOPE__BODY_REPAIR_REQ,
     [SC_MSG_SCRIBE_ROOT] = STRIPECAST__ENVELOPE__BODY_SCRIBE_ROOT,
+    [SC_MSG_TALLY] = STRIPECAST__ENVELOPE__BODY_TALLY,
 };
 
-_Static_assert(SC_MSG_TYPE_END == 19, "a new message type needs a wire form");
+_Static_assert(SC_MSG_TYPE_END == 20, "a new message type needs a wire form");
 _Static_assert(STRIPECAST__ENVELOPE__BODY_MULTICAST == 10 &&
                    STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT == 11,
                "the tree's hot path keeps its one-byte tags");
@@ -209,6 +210,7 @@ typedef union wire_body {
   Stripecast__AnycastFail anycast_fail;
   Stripecast__RepairRequest repair_req;
   Stripecast__ScribeRoot scribe_root;
+  Stripecast__Tally tally;
 } wire_body;
 
 const uint8_t sc_wire_zero_payload[SC_CHUNK_BYTES_MAX];
@@ -457,6 +459,12 @@ static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->scribe_root.ack = msg->u.scribe_root.ack != 0;
     b->scribe_root.seq = msg->u.scribe_root.seq;
     env->scribe_root = &b->scribe_root;
+    break;
+  case SC_MSG_TALLY:
+    stripecast__tally__init(&b->tally);
+    b->tally.channel = wire_enc_key(enc, &msg->u.tally.channel);
+    b->tally.listeners = msg->u.tally.listeners;
+    env->tally = &b->tally;
     break;
   default:
     return SC_ERR_INVALID;
@@ -711,6 +719,9 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     out->u.scribe_root.ack = env->scribe_root->ack != 0;
     out->u.scribe_root.seq = env->scribe_root->seq;
     return wire_dec_id(&env->scribe_root->group, &out->u.scribe_root.group);
+  case SC_MSG_TALLY:
+    out->u.tally.listeners = env->tally->listeners;
+    return wire_dec_id(&env->tally->channel, &out->u.tally.channel);
   default:
     return SC_ERR_INVALID;
   }
@@ -880,6 +891,9 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   case SC_MSG_SCRIBE_ROOT:
     body = id_field + wire_bool_len(msg->u.scribe_root.is_root) +
            wire_bool_len(msg->u.scribe_root.ack) + wire_uint_len(msg->u.scribe_root.seq);
+    break;
+  case SC_MSG_TALLY:
+    body = id_field + wire_uint_len(msg->u.tally.listeners);
     break;
   default:
     return 0;

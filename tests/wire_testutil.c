@@ -178,6 +178,10 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.scribe_root.ack = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.scribe_root.seq = (uint32_t)rand_wide(r);
     break;
+  case SC_MSG_TALLY:
+    m->u.tally.channel = rand_id(r);
+    m->u.tally.listeners = (uint32_t)rand_wide(r);
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.scribe_hb.n = (uint8_t)sc_rng_below(r, SC_SCRIBE_HB_GROUPS + 1);
@@ -314,6 +318,10 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.scribe_root.ack = m->u.scribe_root.ack != 0;
     c->u.scribe_root.seq = m->u.scribe_root.seq;
     break;
+  case SC_MSG_TALLY:
+    copy_id(&c->u.tally.channel, &m->u.tally.channel);
+    c->u.tally.listeners = m->u.tally.listeners;
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     c->u.scribe_hb.from_parent = m->u.scribe_hb.from_parent != 0;
     c->u.scribe_hb.n = m->u.scribe_hb.n;
@@ -448,6 +456,10 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(!!a->u.scribe_root.is_root, !!b->u.scribe_root.is_root);
     assert_int_equal(!!a->u.scribe_root.ack, !!b->u.scribe_root.ack);
     assert_int_equal(a->u.scribe_root.seq, b->u.scribe_root.seq);
+    break;
+  case SC_MSG_TALLY:
+    check_id_eq(&a->u.tally.channel, &b->u.tally.channel);
+    assert_int_equal(a->u.tally.listeners, b->u.tally.listeners);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     assert_int_equal(!!a->u.scribe_hb.from_parent, !!b->u.scribe_hb.from_parent);
