@@ -11,6 +11,7 @@
 #include "core/station.h"
 #include "core/stream.h"
 #include "relay.h"
+#include "serve.h"
 
 #define MS_MAX   86400000u /* one day: a bound on every duration flag */
 #define MS_TO_NS 1000000u
@@ -25,11 +26,17 @@ static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
 static int parse_http(void *opts, const char *v, char *why, size_t whylen) {
   rt_options *o = opts;
   o->http = v;
+  /* A bare PORT serves on the loopback address only. */
+  char buf[32];
+  if (strspn(v, "0123456789") == strlen(v) && strlen(v) < 6) {
+    snprintf(buf, sizeof buf, "127.0.0.1:%s", v);
+    v = buf;
+  }
   if (rt_addr_parse(v, &o->http_ip, &o->http_port) == 0 && o->http_port < 65535) return 0;
   snprintf(why, whylen,
-           "expected IPv4:PORT with PORT below 65535 (SHOUTcast on PORT+1), "
+           "expected [IPv4:]PORT with PORT below 65535 (SHOUTcast sources on PORT+1), "
            "got '%s'",
-           v);
+           o->http);
   return -1;
 }
 
@@ -152,17 +159,47 @@ static const flags_opt f_station_source[] = {
     {.kind = FLAGS_END},
 };
 
-/* The ingest server (runtime/ingest.h): the station's encoder connects as to
- * Icecast 2.4. */
+/* The players' server (runtime/serve.h), with --http. */
+static const flags_opt f_serve_limits[] = {
+    {FLAGS_OPT_U64(rt_options, max_listeners, "max-listeners", "N", 1,
+                   RT_SERVE_LISTENERS_MAX,
+                   "players served at once; beyond it a player gets Icecast's 403 "
+                   "\"max listeners reached\""),
+     .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, max_listeners_set)},
+    {FLAGS_OPT_F64(rt_options, burst_s, "burst-s", "S", 0, 60,
+                   "a player that connects gets the codec headers, then the last S "
+                   "seconds of the station from a point a decoder can start at, then "
+                   "the live stream"),
+     .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, burst_set)},
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_serve[] = {
+    {.kind = FLAGS_CUSTOM,
+     .name = "http",
+     .meta = "[ADDR:]PORT",
+     .parse = parse_http,
+     .help = "serve the station to players as Icecast 2.4 does: GET /station (ICY "
+             "metadata for MP3 and AAC), /station.m3u, .pls, .xspf; a bare PORT is on "
+             "127.0.0.1 (docs/runtime.md)"},
+    INCLUDE(f_serve_limits),
+    {.kind = FLAGS_END},
+};
+
+/* The broadcaster's --http: players, and the encoders' ingest server
+ * (runtime/ingest.h) when a source password is given. */
 static const flags_opt f_ingest[] = {
     {.kind = FLAGS_CUSTOM,
      .name = "http",
-     .meta = "ADDR:PORT",
+     .meta = "[ADDR:]PORT",
      .parse = parse_http,
-     .help = "feed the station from an encoder (ffmpeg, butt, DarkIce, liquidsoap, OBS, "
-             "ezstream) that connects here as to Icecast 2.4: a PUT or SOURCE on the "
-             "station's mount with user 'source', or SHOUTcast v1 on PORT+1; one source "
-             "at a time, and sources may come and go (docs/broadcast.md)"},
+     .help = "serve the station to players as Icecast 2.4 does (GET /station, "
+             "playlists); with a source password, also feed it from an encoder "
+             "(ffmpeg, butt, DarkIce, liquidsoap, OBS, ezstream) that connects here as "
+             "to Icecast 2.4: a PUT or SOURCE on the station's mount with user "
+             "'source', or SHOUTcast v1 on PORT+1; one source at a time, and sources "
+             "may come and go (docs/broadcast.md)"},
+    INCLUDE(f_serve_limits),
     {FLAGS_OPT_STR(rt_options, source_password, "source-password", "PW",
                    "the sources' password (visible to local users in the process list: "
                    "prefer --source-password-file)")},
@@ -344,6 +381,8 @@ static const flags_opt listen_flags[] = {
     {.kind = FLAGS_SECTION, .name = "Station"},
     INCLUDE(f_station),
     INCLUDE(f_station_output),
+    {.kind = FLAGS_SECTION, .name = "Players (an Icecast 2.4 server's listeners' face)"},
+    INCLUDE(f_serve),
     {.kind = FLAGS_SECTION, .name = "Overlay"},
     INCLUDE(f_listen),
     INCLUDE(f_join),
@@ -362,7 +401,9 @@ static const flags_opt broadcast_flags[] = {
     INCLUDE(f_station_source),
     INCLUDE(f_station_inputs),
     INCLUDE(f_root_refresh),
-    {.kind = FLAGS_SECTION, .name = "Encoders (Icecast 2.4 and SHOUTcast v1 sources)"},
+    {.kind = FLAGS_SECTION,
+     .name = "Players and encoders (an Icecast 2.4 server: listeners, and sources on "
+             "the same port)"},
     INCLUDE(f_ingest),
     {.kind = FLAGS_SECTION, .name = "Overlay"},
     INCLUDE(f_listen),
@@ -464,6 +505,8 @@ void rt_options_default(rt_options *o) {
   o->eof_exit_ms = -1;
   o->grace_ms = 3000;
   o->join_spread_ms = 20;
+  o->max_listeners = RT_SERVE_LISTENERS_DEFAULT;
+  o->burst_s = 2.0;
   rt_impair_config_default(&o->impair);
 }
 
@@ -516,15 +559,15 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
     o->channel = NULL; /* the channel is the station's id */
   }
   if (cmd == RT_CMD_BROADCAST) {
-    int nsrc =
-        (o->source != NULL) + (o->input != NULL) + (o->relay != NULL) + (o->http != NULL);
+    bool pw = o->source_password || o->source_password_file;
+    o->ingest = o->http && pw;
+    int nsrc = (o->source != NULL) + (o->input != NULL) + (o->relay != NULL) + o->ingest;
     if (nsrc != 1)
       return cli_err(err, errlen,
-                     nsrc
-                         ? "--source, --input, --relay and --http: the station has one "
-                           "feed; give one"
-                         : "broadcast needs --source FILE|-, --input FILE|-, --relay URL "
-                           "or --http ADDR:PORT");
+                     nsrc ? "--source, --input, --relay and --http with a source "
+                            "password: the station has one feed; give one"
+                          : "broadcast needs --source FILE|-, --input FILE|-, --relay URL "
+                            "or --http ADDR:PORT with --source-password-file FILE");
     if (o->input && o->encode.codec == RT_ENC_NONE)
       return cli_err(err, errlen, "--input needs --encode opus[:KBPS]|flac");
     if (!o->input && (o->encode.codec != RT_ENC_NONE || o->input_raw || o->title))
@@ -537,13 +580,17 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
       o->source = o->relay;
     }
   }
-  if (o->http && !o->source_password == !o->source_password_file)
+  if (o->source_password && o->source_password_file)
     return cli_err(err, errlen,
-                   "--http needs the sources' password: --source-password-file FILE or "
-                   "--source-password PW (one of them)");
+                   "--source-password and --source-password-file: give one of them");
   if (!o->http && (o->source_password || o->source_password_file))
     return cli_err(err, errlen, "--source-password%s is for --http",
                    o->source_password ? "" : "-file");
+  if (!o->http && (o->max_listeners_set || o->burst_set))
+    return cli_err(err, errlen, "--%s is for --http",
+                   o->max_listeners_set ? "max-listeners" : "burst-s");
+  if (o->http && o->peers > 1)
+    return cli_err(err, errlen, "--http serves one peer's station (drop --peers)");
   if (o->ip == 0)
     return cli_err(err, errlen,
                    "--listen: give the address peers reach this one at, not 0.0.0.0");

@@ -73,12 +73,18 @@ typedef struct rt_options {
   bool seed_set;
   bool verbose;
 
-  /* broadcast --http: the ingest server, where encoders connect. */
+  /* --http: the players' server (runtime/serve.h); on a broadcaster with a
+   * source password also the ingest server, where encoders connect. */
   const char *http; /* as given; NULL: none */
   uint32_t http_ip;
   uint16_t http_port;
+  bool ingest;                      /* broadcast: --http with a password is the feed */
   const char *source_password;      /* --source-password */
   const char *source_password_file; /* --source-password-file */
+  uint32_t max_listeners;           /* --max-listeners */
+  bool max_listeners_set;
+  double burst_s; /* --burst-s */
+  bool burst_set;
 } rt_options;
 
 enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };

@@ -75,6 +75,7 @@ static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t d
   (void)src_ts_ns;
   (void)now;
   rt_host *h = p->user;
+  if (h->serve && p->index == 0) rt_serve_deliver(h->serve, gen, data, datalen);
   if (!h->out) return;
   host_output_present(h, p);
   rt_output_deliver(&h->out[p->index], gen, data, datalen);
@@ -84,6 +85,7 @@ static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t d
 static void hook_lost(rt_peer *p, uint64_t gen, uint64_t now) {
   (void)now;
   rt_host *h = p->user;
+  if (h->serve && p->index == 0) rt_serve_lost(h->serve, gen);
   if (!h->out) return;
   host_output_present(h, p);
   rt_output_lost(&h->out[p->index], gen);
@@ -92,6 +94,7 @@ static void hook_lost(rt_peer *p, uint64_t gen, uint64_t now) {
 static void hook_restarted(rt_peer *p, bool new_epoch, uint64_t now) {
   (void)now;
   rt_host *h = p->user;
+  if (h->serve && p->index == 0) rt_serve_restarted(h->serve, new_epoch);
   if (!h->out) return;
   rt_output_restarted(&h->out[p->index], new_epoch);
 }
@@ -137,7 +140,7 @@ static void host_close_outputs(rt_host *h) {
 /* ------------------------------------------------------------- source */
 
 static rt_peer *host_source_peer(rt_host *h) {
-  return h->opt.source || h->opt.http ? &h->peers[0] : NULL;
+  return h->opt.source || h->opt.ingest ? &h->peers[0] : NULL;
 }
 
 static void source_flush(rt_host *h, uint64_t now) {
@@ -443,7 +446,9 @@ static int host_open_ingest(rt_host *h) {
                            .port = o->http_port,
                            .mount = s->mount,
                            .source_password = pw,
-                           .verbose = o->verbose};
+                           .verbose = o->verbose,
+                           .http_adopted = h->serve != NULL};
+  if (h->serve) icfg.port = rt_serve_port(h->serve);
   rt_ingest_sink sink = {.begin = ingest_begin,
                          .feed = ingest_feed,
                          .title = ingest_title,
@@ -455,14 +460,38 @@ static int host_open_ingest(rt_host *h) {
             rv == RT_INGEST_ERR_SYS ? strerror(errno) : sc_strerror(rv));
     return rv;
   }
+  if (h->serve) rt_serve_set_ingest(h->serve, s->ingest);
+  return 0;
+}
+
+/* --http: the players' server, bound now so a port in use fails the start. */
+static int host_open_serve(rt_host *h) {
+  const rt_options *o = &h->opt;
+  if (!o->http) return 0;
+  snprintf(h->serve_mount, sizeof h->serve_mount, "%s%s", o->station[0] == '/' ? "" : "/",
+           o->station);
+  rt_serve_config cfg = {.ip = o->http_ip,
+                         .port = o->http_port,
+                         .mount = h->serve_mount,
+                         .max_listeners = o->max_listeners,
+                         .burst_ns = (uint64_t)(o->burst_s * 1e9),
+                         .burst_set = true,
+                         .verbose = o->verbose};
+  int rv = rt_serve_new(&h->serve, h->loop, &cfg);
+  if (rv != 0) {
+    fprintf(stderr, "stripecast: --http %s: %s\n", o->http,
+            rv == RT_SERVE_ERR_SYS ? strerror(errno) : sc_strerror(rv));
+    return rv;
+  }
+  host_log(h, "serving players on port %u%s", rt_serve_port(h->serve), h->serve_mount);
   return 0;
 }
 
 static int host_open_source(rt_host *h) {
   rt_source *s = &h->src;
   s->fd = -1;
-  if (!h->opt.source && !h->opt.http) return 0;
-  if (h->opt.http || h->opt.source_kind != RT_SOURCE_BYTES) {
+  if (!h->opt.source && !h->opt.ingest) return 0;
+  if (h->opt.ingest || h->opt.source_kind != RT_SOURCE_BYTES) {
     /* The encoders connect to the ingest server; the built-in encoder opened
      * its input at start-up; the relay connects when the broadcast starts. */
   } else if (strcmp(h->opt.source, "-") == 0) {
@@ -488,14 +517,23 @@ static int host_open_source(rt_host *h) {
                                      .state_every_ns = RT_STATION_STATE_EVERY_NS,
                                      .gen_bytes = (uint32_t)s->gen_size,
                                      .epoch = sc->epoch};
-    int rv = rt_station_source_new(&s->station, host_source_peer(h)->node, &scfg);
+    int rv;
+    if (h->serve) {
+      /* The broadcaster serves players too: its own generations are read
+       * as a listener's are. */
+      sc_station_sink tee;
+      rt_serve_tee_sink(h->serve, host_source_peer(h)->node, (uint32_t)s->gen_size, &tee);
+      rv = rt_station_source_new_sink(&s->station, &tee, &scfg);
+    } else {
+      rv = rt_station_source_new(&s->station, host_source_peer(h)->node, &scfg);
+    }
     if (rv != 0) {
       fprintf(stderr, "stripecast: station source: %s\n", sc_strerror(rv));
       return rv;
     }
     /* Bound now, so a port in use fails the start; encoders that come
      * before the overlay is joined feed a station nobody hears yet. */
-    if (h->opt.http && host_open_ingest(h) != 0) return SC_ERR_INVALID;
+    if (h->opt.ingest && host_open_ingest(h) != 0) return SC_ERR_INVALID;
   }
   ev_timer_init(&h->source_timer, source_tick, RT_SOURCE_TICK_S, RT_SOURCE_TICK_S);
   h->source_timer.data = h;
@@ -691,7 +729,7 @@ static void host_config(rt_host *h) {
     c->pastry.ack_timeout_ns = probe;
   }
   c->stream = o->stream;
-  c->stream_source = o->source != NULL || o->http != NULL;
+  c->stream_source = o->source != NULL || o->ingest;
   c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
@@ -771,7 +809,8 @@ int rt_host_run(const rt_options *opt) {
     }
     h->npeers++;
   }
-  if (host_open_outputs(h) != 0 || host_open_source(h) != 0) goto out;
+  if (host_open_outputs(h) != 0 || host_open_serve(h) != 0 || host_open_source(h) != 0)
+    goto out;
 
   ev_timer_init(&h->join_timer, join_next_cb, 0.0, (double)opt->join_spread_ms / 1e3);
   h->join_timer.data = h;
@@ -828,6 +867,7 @@ out:
   ev_signal_stop(h->loop, &h->sig_usr1);
   /* A source still connected ends its session into a node still open. */
   rt_ingest_del(h->src.ingest);
+  rt_serve_del(h->serve);
   for (uint32_t i = 0; i < h->npeers; i++)
     rt_peer_close(&h->peers[i]);
   host_close_outputs(h);

@@ -18,6 +18,7 @@
 #include "peer.h"
 #include "ingest.h"
 #include "relay.h"
+#include "serve.h"
 #include "station_source.h"
 
 /* Bytes the source reads from its input per tick at most (its read buffer). */
@@ -73,6 +74,8 @@ typedef struct rt_host {
   uint32_t njoin_next; /* next hosted peer to join */
   rt_output *out;      /* one per peer, with --output or as a listener */
   rt_source src;
+  rt_serve *serve; /* --http: players are served peer 0's station */
+  char serve_mount[SC_HTTP_MOUNT_MAX_BYTES + 1];
   rt_peer_hooks hooks;
   ev_timer join_timer, grace_timer, drain_timer, stats_timer, source_timer, eof_timer;
   ev_timer end_timer;   /* the broadcast ended: leave (outside core callbacks) */

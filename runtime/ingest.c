@@ -630,6 +630,25 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   conn_close(c, now);
 }
 
+static void conn_start(ingest_conn *c, int fd, bool shoutcast, const char *addr,
+                       uint64_t now) {
+  rt_ingest *in = c->in;
+  c->fd = fd;
+  c->shoutcast = shoutcast;
+  c->write_shut = false;
+  c->state = shoutcast ? CONN_PASS : CONN_HEAD;
+  c->head_len = 0;
+  c->out_len = c->out_off = 0;
+  c->deadline_ns = now + in->cfg.header_timeout_ns;
+  snprintf(c->addr, sizeof c->addr, "%s", addr);
+  ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
+  c->io.data = c;
+  ev_io_start(in->loop, &c->io);
+  ev_timer_init(&c->timer, conn_timer_cb, 0.0, 0.0);
+  c->timer.data = c;
+  conn_arm_timer(c, now);
+}
+
 static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
   (void)loop;
   (void)revents;
@@ -657,26 +676,32 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
       close(fd);
       continue;
     }
-    c->in = in;
-    c->fd = fd;
-    c->shoutcast = shoutcast;
-    c->write_shut = false;
-    c->state = shoutcast ? CONN_PASS : CONN_HEAD;
-    c->head_len = 0;
-    c->out_len = c->out_off = 0;
-    c->deadline_ns = now + in->cfg.header_timeout_ns;
-    char ip[INET_ADDRSTRLEN] = "?";
+    char ip[INET_ADDRSTRLEN] = "?", addr[ADDR_STR_BYTES];
     if (salen >= sizeof sa && sa.sin_family == AF_INET)
       inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
-    snprintf(c->addr, sizeof c->addr, "%s:%u", ip,
+    snprintf(addr, sizeof addr, "%s:%u", ip,
              sa.sin_family == AF_INET ? ntohs(sa.sin_port) : 0u);
-    ev_io_init(&c->io, conn_io_cb, fd, EV_READ);
-    c->io.data = c;
-    ev_io_start(in->loop, &c->io);
-    ev_timer_init(&c->timer, conn_timer_cb, 0.0, 0.0);
-    c->timer.data = c;
-    conn_arm_timer(c, now);
+    conn_start(c, fd, shoutcast, addr, now);
   }
+}
+
+int rt_ingest_adopt(rt_ingest *in, int fd, const char *addr, const char *head,
+                    size_t head_len) {
+  uint64_t now = now_ns();
+  in->st.connections++;
+  ingest_conn *c = NULL;
+  for (size_t k = 0; k < RT_INGEST_CONNS_MAX && !c; k++)
+    if (in->conns[k].state == CONN_FREE) c = &in->conns[k];
+  if (!c || head_len > sizeof c->head) {
+    in->st.refused_busy += c == NULL;
+    close(fd);
+    return SC_ERR_FULL;
+  }
+  conn_start(c, fd, false, addr, now);
+  memcpy(c->head, head, head_len);
+  c->head_len = head_len;
+  handle_head(c, now);
+  return 0;
 }
 
 /* ------------------------------------------------------------ lifecycle */
@@ -718,14 +743,21 @@ int rt_ingest_new(rt_ingest **out, struct ev_loop *loop, const rt_ingest_config 
   if (!in->cfg.linger_ns) in->cfg.linger_ns = RT_INGEST_LINGER_NS;
   if (sink) in->sink = *sink;
   in->lfd[0] = in->lfd[1] = -1;
-  for (size_t k = 0; k < RT_INGEST_CONNS_MAX; k++)
+  for (size_t k = 0; k < RT_INGEST_CONNS_MAX; k++) {
     in->conns[k].fd = -1;
-  int fd = listen_socket(cfg->ip, cfg->port, &in->port);
-  if (fd < 0) {
-    free(in);
-    return fd;
+    in->conns[k].in = in;
   }
-  in->lfd[0] = fd;
+  int fd;
+  if (cfg->http_adopted) {
+    in->port = cfg->port;
+  } else {
+    fd = listen_socket(cfg->ip, cfg->port, &in->port);
+    if (fd < 0) {
+      free(in);
+      return fd;
+    }
+    in->lfd[0] = fd;
+  }
   if (!cfg->no_shoutcast) {
     uint16_t scport;
     /* With port 0 (tests), the kernel picked the HTTP port; the SHOUTcast
@@ -733,7 +765,7 @@ int rt_ingest_new(rt_ingest **out, struct ev_loop *loop, const rt_ingest_config 
     fd = listen_socket(cfg->ip, (uint16_t)(in->port + 1), &scport);
     if (fd < 0) {
       int e = errno;
-      close(in->lfd[0]);
+      if (in->lfd[0] >= 0) close(in->lfd[0]);
       free(in);
       errno = e;
       return fd;

@@ -87,6 +87,9 @@ typedef struct rt_ingest_config {
   uint64_t source_timeout_ns;  /* 0: RT_INGEST_SOURCE_TIMEOUT_NS */
   uint64_t linger_ns;          /* 0: RT_INGEST_LINGER_NS */
   bool verbose;                /* log logins and departures to stderr */
+  /* No HTTP listener of its own: the HTTP port is the players' server's
+   * (runtime/serve.h), which hands sources over with rt_ingest_adopt. */
+  bool http_adopted;
 } rt_ingest_config;
 
 typedef struct rt_ingest_stats {
@@ -130,6 +133,12 @@ int rt_ingest_read_password_file(const char *path, char *out, size_t cap);
  * outlive the server. */
 int rt_ingest_new(rt_ingest **out, struct ev_loop *loop, const rt_ingest_config *cfg,
                   const rt_ingest_sink *sink);
+/* A connection whose head (head_len bytes, at most Icecast's head limit)
+ * another server on the HTTP port read: a PUT or SOURCE, or an admin
+ * metadata update. The ingest server owns fd from here on (it closes it
+ * even on failure). Returns 0 or SC_ERR_FULL (RT_INGEST_CONNS_MAX). */
+int rt_ingest_adopt(rt_ingest *in, int fd, const char *addr, const char *head,
+                    size_t head_len);
 /* Closes every connection (a live source's session ends through the sink)
  * and the listeners; the counters stay readable. Idempotent. */
 void rt_ingest_stop(rt_ingest *in);

@@ -259,9 +259,9 @@ static void stats_doc(FILE *f, rt_host *h) {
           h->state == RT_RUNNING     ? "running"
           : h->state == RT_DEPARTING ? "departing"
                                      : "exiting",
-          h->opt.source || h->opt.http ? "source" : "peer", h->npeers, h->addrs.n);
+          h->opt.source || h->opt.ingest ? "source" : "peer", h->npeers, h->addrs.n);
   if (h->opt.station) fprintf(f, "\"station\":\"%s\",", h->opt.station);
-  if (h->opt.source || h->opt.http) {
+  if (h->opt.source || h->opt.ingest) {
     const rt_source *s = &h->src;
     fprintf(f,
             "\"source\":{\"started\":%s,\"eof\":%s,\"bytes_read\":%" PRIu64
@@ -290,6 +290,11 @@ static void stats_doc(FILE *f, rt_host *h) {
     }
     if (s->enc) stats_encoder(f, s->enc);
     if (s->relay) stats_relay(f, s->relay);
+  }
+  if (h->serve) {
+    fputs("\"serve\":", f);
+    rt_serve_stats_json(h->serve, f);
+    fputc(',', f);
   }
   fputs("\"peers\":[", f);
   rt_counters tot;
