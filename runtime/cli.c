@@ -571,10 +571,11 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
     int nsrc = (o->source != NULL) + (o->input != NULL) + (o->relay != NULL) + o->ingest;
     if (nsrc != 1)
       return cli_err(err, errlen,
-                     nsrc ? "--source, --input, --relay and --http with a source "
-                            "password: the station has one feed; give one"
-                          : "broadcast needs --source FILE|-, --input FILE|-, --relay URL "
-                            "or --http ADDR:PORT with --source-password-file FILE");
+                     nsrc
+                         ? "--source, --input, --relay and --http with a source "
+                           "password: the station has one feed; give one"
+                         : "broadcast needs --source FILE|-, --input FILE|-, --relay URL "
+                           "or --http ADDR:PORT with --source-password-file FILE");
     if (o->input && o->encode.codec == RT_ENC_NONE)
       return cli_err(err, errlen, "--input needs --encode opus[:KBPS]|flac");
     if (!o->input && (o->encode.codec != RT_ENC_NONE || o->input_raw || o->title))
