@@ -274,10 +274,6 @@ typedef struct {
   const char *server_id; /* Server header value, e.g. "Icecast 2.4.4" */
   const char *date;      /* Date header value (RFC 9110 §5.6.7, under 100 bytes), or
                           * NULL: no Date header */
-  /* Header lines ("Name: value\r\n" each) written after the no-cache
-   * headers, where Icecast writes its configured <http-headers> (Debian's
-   * icecast.xml sets "Access-Control-Allow-Origin: *"); NULL: none. */
-  const char *extra_headers;
 } sc_http_server_info;
 
 /* Every writer below writes into out[0..cap), returns the number of bytes

@@ -241,11 +241,10 @@ static int write_head(const sc_http_server_info *srv, int status,
                    "Content-Type: %s; charset=utf-8\r\n%s"
                    "Cache-Control: no-cache, no-store\r\n"
                    "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
-                   "Pragma: no-cache\r\n%s",
+                   "Pragma: no-cache\r\n",
                    status, reason(status), srv->server_id, date, content_type,
                    status == 401 ? "WWW-Authenticate: Basic realm=\"Icecast2 Server\"\r\n"
-                                 : "",
-                   srv->extra_headers ? srv->extra_headers : "");
+                                 : "");
   return finish(n, cap);
 }
 

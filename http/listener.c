@@ -118,9 +118,8 @@ int sc_http_write_listener_head(const sc_http_server_info *srv,
                    "Content-Type: %s\r\n"
                    "Cache-Control: no-cache, no-store\r\n"
                    "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
-                   "Pragma: no-cache\r\n%s",
-                   srv->server_id, date, content_type,
-                   srv->extra_headers ? srv->extra_headers : "");
+                   "Pragma: no-cache\r\n",
+                   srv->server_id, date, content_type);
   if (n < 0 || (size_t)n >= cap) return SC_ERR_NOBUF;
   size_t o = (size_t)n;
 

@@ -47,9 +47,9 @@ int sc_http_write_head(const sc_http_server_info *srv, int status,
                    "Content-Type: %s\r\n%s"
                    "Cache-Control: no-cache, no-store\r\n"
                    "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"
-                   "Pragma: no-cache\r\n%s%s\r\n",
+                   "Pragma: no-cache\r\n%s\r\n",
                    status, reason(status), srv->server_id, date, content_type, clen,
-                   srv->extra_headers ? srv->extra_headers : "", extra ? extra : "");
+                   extra ? extra : "");
   if (n < 0 || (size_t)n >= cap) return SC_ERR_NOBUF;
   return n;
 }

@@ -24,7 +24,7 @@ typedef struct sc_http_playlist_entry {
 /* The head of a whole answer as Icecast's util_http_build_header writes it:
  * "HTTP/1.0 <status> <reason>", Server, Connection: Close, Date,
  * Content-Type (as given), Content-Length when content_length >= 0, the
- * no-cache headers, srv->extra_headers, extra (may be ""), the empty line.
+ * no-cache headers, extra (may be ""), the empty line.
  * Returns the length or SC_ERR_NOBUF / SC_ERR_INVALID. */
 int sc_http_write_head(const sc_http_server_info *srv, int status,
                        const char *content_type, long long content_length,

@@ -192,9 +192,38 @@ bool serve_conn_flush(serve_conn *c) {
   return true;
 }
 
+/* Where Icecast writes its configured <http-headers>: after the no-cache
+ * headers (util_http_build_header). Returns the offset, or 0 when the head
+ * has no such line or carries the extra headers already. */
+static size_t extra_at(const char *data, size_t len) {
+  static const char pragma[] = "Pragma: no-cache\r\n";
+  const char *end = memmem(data, len, "\r\n\r\n", 4);
+  if (!end) return 0;
+  size_t head = (size_t)(end - data) + 2;
+  if (memmem(data, head, RT_SERVE_EXTRA_HEADERS, sizeof RT_SERVE_EXTRA_HEADERS - 1))
+    return 0;
+  const char *p = memmem(data, head, pragma, sizeof pragma - 1);
+  return p ? (size_t)(p - data) + sizeof pragma - 1 : 0;
+}
+
+size_t serve_add_extra_headers(char *data, size_t len, size_t cap) {
+  size_t at = extra_at(data, len), n = sizeof RT_SERVE_EXTRA_HEADERS - 1;
+  if (!at || cap - len < n) return len;
+  memmove(data + at + n, data + at, len - at);
+  memcpy(data + at, RT_SERVE_EXTRA_HEADERS, n);
+  return len + n;
+}
+
 /* Answers with a whole response and closes once it is written. */
 static void conn_answer(serve_conn *c, char *data, size_t len) {
   rt_serve *s = c->s;
+  if (extra_at(data, len)) {
+    char *d = realloc(data, len + sizeof RT_SERVE_EXTRA_HEADERS);
+    if (d) {
+      data = d;
+      len = serve_add_extra_headers(data, len, len + sizeof RT_SERVE_EXTRA_HEADERS);
+    }
+  }
   if (c->state == SERVE_HEAD) s->npending--;
   c->state = SERVE_ANSWER;
   free(c->ans);
@@ -338,6 +367,7 @@ static void serve_mount(serve_conn *c, const rt_serve_request *req) {
     conn_error(c, req, 500, "Internal Server Error");
     return;
   }
+  n = (int)serve_add_extra_headers(head, (size_t)n, sizeof head);
   if (req->head_only) {
     char *d = malloc((size_t)n);
     if (!d) {
@@ -388,9 +418,7 @@ static void dispatch(serve_conn *c) {
   if (n == SC_HTTP_INCOMPLETE) return;
   char date[64], host[SC_HTTP_MOUNT_MAX_BYTES + 1], path[SC_HTTP_MOUNT_MAX_BYTES + 1];
   http_date(date, sizeof date);
-  sc_http_server_info srv = {.server_id = RT_SERVE_SERVER_ID,
-                             .date = date,
-                             .extra_headers = RT_SERVE_EXTRA_HEADERS};
+  sc_http_server_info srv = {.server_id = RT_SERVE_SERVER_ID, .date = date};
   rt_serve_request req = {.http = &http,
                           .path = path,
                           .peer_addr = c->addr,

@@ -71,9 +71,9 @@
 #define RT_SERVE_READ_BYTES 4096
 /* The Server header of every answer. */
 #define RT_SERVE_SERVER_ID "Icecast 2.4.4 compatible (stripecast)"
-/* Header lines every answer carries after the no-cache ones, as Debian's
- * default icecast.xml configures them: web players on other origins may
- * read the stream. */
+/* Header lines every answer carries after the no-cache ones (the server
+ * inserts them in whatever a route writes), as Debian's default icecast.xml
+ * configures them: web players on other origins may read the stream. */
 #define RT_SERVE_EXTRA_HEADERS "Access-Control-Allow-Origin: *\r\n"
 
 /* A system call failed; errno says why. */
@@ -105,7 +105,7 @@ typedef struct rt_serve_request {
   const char *host;               /* "ADDR:PORT" players reach this server at: the
                                    * request's Host when it is plain, else the bound
                                    * address */
-  const sc_http_server_info *srv; /* Server, Date, extra headers for writers */
+  const sc_http_server_info *srv; /* Server and Date, for sc_http's writers */
   rt_serve *server;               /* for rt_serve_snapshot */
 } rt_serve_request;
 
@@ -123,7 +123,7 @@ int rt_serve_add_route(rt_serve *s, const char *pattern, rt_serve_handler_fn fn,
 
 /* Writes a whole answer in Icecast's shape (status line, Server,
  * Connection: Close, Date, Content-Type, Content-Length, the no-cache
- * headers, the extra headers, extra_headers (may be NULL), the body); with
+ * headers, extra_headers (may be NULL), the body); with
  * req->head_only the body is left out (its length is still told). */
 int rt_serve_respond(const rt_serve_request *req, rt_serve_buf *out, int status,
                      const char *content_type, const char *extra_headers,

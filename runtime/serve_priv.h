@@ -106,6 +106,9 @@ uint64_t serve_now_ns(void);
 void serve_conn_close(serve_conn *c);
 /* Writes what the player's queue holds; false when the connection failed. */
 bool serve_conn_flush(serve_conn *c);
+/* Inserts RT_SERVE_EXTRA_HEADERS into the head in data[0..len) where
+ * Icecast writes them; returns the new length (len when it did not fit). */
+size_t serve_add_extra_headers(char *data, size_t len, size_t cap);
 
 /* serve_station.c */
 int serve_station_init(rt_serve *s);
