@@ -16,7 +16,8 @@ struct sc_node {
   const sc_alloc *alloc;
   /* The listener tally (core/tally.h), on peers with a stream. */
   bool tally_on;
-  sc_addr publisher; /* who sends this root its depth-0 chunks of stripe 0 */
+  sc_addr publisher;  /* who sends this root its depth-0 chunks of stripe 0 */
+  sc_addr tally_root; /* the publisher: the tally tree's root that reports */
   sc_id channel;
   sc_tally *tally; /* allocated only when on: forests of 10^6 peers pay nothing */
 };
@@ -179,6 +180,7 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
     if (n->tally == NULL) goto fail;
     n->tally_on = true;
     n->publisher = SC_ADDR_NONE;
+    n->tally_root = SC_ADDR_NONE;
     n->channel = c.channel;
     sc_tally_init(n->tally, now);
   }
@@ -244,11 +246,19 @@ static bool tally_is_child(void *user, sc_addr from) {
   return false;
 }
 
+/* At the publisher: children (when it is the tally tree's root itself) and
+ * the one root that reports. */
+static bool tally_is_child_or_root(void *user, sc_addr from) {
+  const sc_node *n = user;
+  return from == n->tally_root || tally_is_child(user, from);
+}
+
 static int tally_recv(sc_node *n, const sc_msg *m, uint64_t now) {
   if (!n->tally_on || !sc_id_eq(&m->u.tally.channel, &n->channel)) return SC_OK;
-  if (n->source) {
+  if (n->source && !tally_is_child(n, m->sender.addr)) {
     /* One tree, one root: a new root's sum replaces the old one's. */
-    sc_tally_clear(n->tally);
+    n->tally_root = m->sender.addr;
+    sc_tally_prune(n->tally, tally_is_child_or_root, n, now);
     return sc_tally_report(n->tally, m->sender.addr, m->u.tally.listeners, now);
   }
   /* Only a current child's sum counts: one that moved is counted by its

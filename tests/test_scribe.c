@@ -995,9 +995,9 @@ static void tally_feed(net *nt, uint64_t until_ns) {
 
 /* Every peer's own listeners summed up stripe 0's tree reach the publisher,
  * whatever the tree's shape; a change shows within a few periods, and each
- * peer sends one TALLY a period. */
-static void test_tally_sums_up_the_tree(void **state) {
-  (void)state;
+ * peer sends one TALLY a period. source_root: the publisher's id is stripe
+ * 0's, so it is the tally tree's root and its children report to it. */
+static void tally_run(bool source_root) {
   net *nt = net_alloc(KIND_NODE, TALLY_PEERS, 31);
   nt->stream_on = true;
   for (uint32_t i = 0; i < nt->n; i++) {
@@ -1005,6 +1005,9 @@ static void test_tally_sums_up_the_tree(void **state) {
     nt->node_cfg[i].stream_source = i == 0;
     nt->node_cfg[i].tally = true;
   }
+  const sc_splitstream_config *fc = &nt->node_cfg[0].forest;
+  sc_id s0 = sc_splitstream_stripe_id(&nt->node_cfg[0].channel, fc->stripes, 0);
+  if (source_root) nt->ids[0] = s0;
   net_create(nt, 31);
   net_build(nt);
   for (uint32_t i = 1; i < nt->n; i++)
@@ -1025,6 +1028,7 @@ static void test_tally_sums_up_the_tree(void **state) {
     if (d > deepest) deepest = d;
   }
   assert_true(deepest >= 2);
+  assert_int_equal(owner_of(nt, &s0) == 0, source_root);
 
   /* A peer's audience changes: the sum follows. */
   sc_node_tally_set_local(nt->node[5], 40);
@@ -1069,6 +1073,16 @@ static void test_tally_sums_up_the_tree(void **state) {
   }
   assert_int_equal(nt->recv_invalid, 0);
   net_del(nt);
+}
+
+static void test_tally_sums_up_the_tree(void **state) {
+  (void)state;
+  tally_run(false);
+}
+
+static void test_tally_publisher_is_the_root(void **state) {
+  (void)state;
+  tally_run(true);
 }
 
 /* An id sharing exactly `shl` leading digits with base (shl < 32). */
@@ -1781,6 +1795,7 @@ int main(void) {
       cmocka_unit_test(test_invalid_arguments),
       cmocka_unit_test(test_tally_table),
       cmocka_unit_test(test_tally_sums_up_the_tree),
+      cmocka_unit_test(test_tally_publisher_is_the_root),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
