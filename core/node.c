@@ -5,6 +5,14 @@
 
 #include "err.h"
 
+/* The listener tally (core/tally.h), on peers with a stream. */
+typedef struct node_tally {
+  sc_tally t;
+  sc_addr publisher; /* who sends this root its depth-0 chunks of stripe 0 */
+  sc_addr root;      /* at the publisher: the tally tree's root that reports */
+  sc_id channel;
+} node_tally;
+
 struct sc_node {
   sc_pastry *pastry;
   sc_scribe *scribe;
@@ -14,12 +22,9 @@ struct sc_node {
   bool source;
   sc_node_callbacks cb;
   const sc_alloc *alloc;
-  /* The listener tally (core/tally.h), on peers with a stream. */
-  bool tally_on;
-  sc_addr publisher;  /* who sends this root its depth-0 chunks of stripe 0 */
-  sc_addr tally_root; /* the publisher: the tally tree's root that reports */
-  sc_id channel;
-  sc_tally *tally; /* allocated only when on: forests of 10^6 peers pay nothing */
+  /* The listener tally, allocated only when on: forests of 10^6 peers pay a
+   * pointer. */
+  struct node_tally *tally;
 };
 
 void sc_node_config_default(sc_node_config *c) {
@@ -178,11 +183,10 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
     n->tally = alloc->calloc(1, sizeof(*n->tally), alloc->user);
     rv = SC_ERR_NOMEM;
     if (n->tally == NULL) goto fail;
-    n->tally_on = true;
-    n->publisher = SC_ADDR_NONE;
-    n->tally_root = SC_ADDR_NONE;
-    n->channel = c.channel;
-    sc_tally_init(n->tally, now);
+    n->tally->publisher = SC_ADDR_NONE;
+    n->tally->root = SC_ADDR_NONE;
+    n->tally->channel = c.channel;
+    sc_tally_init(&n->tally->t, now);
   }
   *out = n;
   return SC_OK;
@@ -250,56 +254,58 @@ static bool tally_is_child(void *user, sc_addr from) {
  * the one root that reports. */
 static bool tally_is_child_or_root(void *user, sc_addr from) {
   const sc_node *n = user;
-  return from == n->tally_root || tally_is_child(user, from);
+  return from == n->tally->root || tally_is_child(user, from);
 }
 
 static int tally_recv(sc_node *n, const sc_msg *m, uint64_t now) {
-  if (!n->tally_on || !sc_id_eq(&m->u.tally.channel, &n->channel)) return SC_OK;
+  if (n->tally == NULL || !sc_id_eq(&m->u.tally.channel, &n->tally->channel))
+    return SC_OK;
   if (n->source && !tally_is_child(n, m->sender.addr)) {
     /* One tree, one root: a new root's sum replaces the old one's. */
-    n->tally_root = m->sender.addr;
-    sc_tally_prune(n->tally, tally_is_child_or_root, n, now);
-    return sc_tally_report(n->tally, m->sender.addr, m->u.tally.listeners, now);
+    n->tally->root = m->sender.addr;
+    sc_tally_prune(&n->tally->t, tally_is_child_or_root, n, now);
+    return sc_tally_report(&n->tally->t, m->sender.addr, m->u.tally.listeners, now);
   }
   /* Only a current child's sum counts: one that moved is counted by its
    * new parent, never twice. */
   if (!tally_is_child(n, m->sender.addr)) return SC_OK;
-  return sc_tally_report(n->tally, m->sender.addr, m->u.tally.listeners, now);
+  return sc_tally_report(&n->tally->t, m->sender.addr, m->u.tally.listeners, now);
 }
 
 /* A depth-0 chunk of stripe 0 names its publisher to the root. */
 static void tally_learn_publisher(sc_node *n, const sc_msg *m) {
-  if (!n->tally_on || n->source || m->u.multicast.depth != 0) return;
+  if (n->tally == NULL || n->source || m->u.multicast.depth != 0) return;
   const sc_id *g = sc_scribe_group_id(n->scribe, tally_group(n));
-  if (g != NULL && sc_id_eq(g, &m->u.multicast.group)) n->publisher = m->sender.addr;
+  if (g != NULL && sc_id_eq(g, &m->u.multicast.group))
+    n->tally->publisher = m->sender.addr;
 }
 
 static void tally_send(sc_node *n, uint64_t now) {
-  if (!sc_tally_due(n->tally, now) || n->source) return;
-  sc_tally_prune(n->tally, tally_is_child, n, now);
+  if (!sc_tally_due(&n->tally->t, now) || n->source) return;
+  sc_tally_prune(&n->tally->t, tally_is_child, n, now);
   unsigned g = tally_group(n);
   sc_ref parent;
   sc_addr to = SC_ADDR_NONE;
   if (sc_scribe_parent(n->scribe, g, &parent))
     to = parent.addr;
   else if (sc_scribe_is_root(n->scribe, g))
-    to = n->publisher;
+    to = n->tally->publisher;
   if (to == SC_ADDR_NONE) return;
   sc_msg m;
   memset(&m, 0, sizeof m);
   m.type = SC_MSG_TALLY;
   m.sender = *sc_scribe_self(n->scribe);
-  m.u.tally.channel = n->channel;
-  m.u.tally.listeners = sc_tally_total(n->tally, now);
+  m.u.tally.channel = n->tally->channel;
+  m.u.tally.listeners = sc_tally_total(&n->tally->t, now);
   n->cb.send(n->user, to, &m);
 }
 
 void sc_node_tally_set_local(sc_node *n, uint32_t listeners) {
-  if (n->tally_on) sc_tally_set_local(n->tally, listeners);
+  if (n->tally != NULL) sc_tally_set_local(&n->tally->t, listeners);
 }
 
 uint32_t sc_node_tally_total(const sc_node *n, uint64_t now) {
-  return n->tally_on ? sc_tally_total(n->tally, now) : 0;
+  return n->tally != NULL ? sc_tally_total(&n->tally->t, now) : 0;
 }
 
 int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
@@ -382,8 +388,8 @@ uint64_t sc_node_get_expiry(const sc_node *n) {
     b = sc_channel_get_expiry(n->chan);
     if (b < a) a = b;
   }
-  if (n->tally_on && !n->source) {
-    b = sc_tally_get_expiry(n->tally);
+  if (n->tally != NULL && !n->source) {
+    b = sc_tally_get_expiry(&n->tally->t);
     if (b < a) a = b;
   }
   return a;
@@ -399,7 +405,7 @@ int sc_node_handle_expiry(sc_node *n, uint64_t now) {
   if (rv < 0) return rv;
   if (n->chan && sc_channel_get_expiry(n->chan) <= now)
     sc_channel_handle_expiry(n->chan, now);
-  if (n->tally_on && sc_tally_get_expiry(n->tally) <= now) tally_send(n, now);
+  if (n->tally != NULL && sc_tally_get_expiry(&n->tally->t) <= now) tally_send(n, now);
   return rv;
 }
 
