@@ -5,7 +5,8 @@
  * The first input byte chooses the parser (modulo 6), the rest is its input:
  *   0  request head, then classification, station info, the source and
  *      metadata decisions and the answer writers (a player's head too, with
- *      the request as its own source), as a server runs them;
+ *      the request as its own source, and the playlists with its Host, path
+ *      and station strings), as a server runs them;
  *   1  SHOUTcast v1 source head;
  *   2  query string and percent-decoding of every value;
  *   3  ICY metadata block, and the builder on the same bytes;
@@ -29,6 +30,7 @@
 
 #include "core/err.h"
 #include "http/http.h"
+#include "http/playlist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -113,6 +115,32 @@ static void serve(const sc_http_request *req) {
     CHECK(metaint == 0 || metaint == SC_HTTP_ICY_METAINT_DEFAULT_BYTES);
     CHECK(sc_http_write_listener_head(&srv, req, "audio/mpeg", req, 1, &metaint, tiny,
                                       sizeof tiny) == SC_ERR_NOBUF);
+    /* Playlists from whatever a player and a source may say: the writers
+     * stay within their bound and escape XML text. */
+    char host[SC_HTTP_MOUNT_MAX_BYTES + 1] = "127.0.0.1:8000";
+    char mount[SC_HTTP_MOUNT_MAX_BYTES + 1];
+    const sc_http_slice *h = sc_http_header_find(req, "host");
+    if (h && h->len < sizeof host) {
+      memcpy(host, h->ptr, h->len);
+      host[h->len] = '\0';
+    }
+    if (sc_http_mount_decode(req->path, mount, sizeof mount) < 0) strcpy(mount, "/m");
+    sc_http_playlist_entry e = {host, mount, si.name, si.description, si.content_type};
+    static char pl[SC_HTTP_PLAYLIST_MAX_BYTES];
+    int w = sc_http_write_m3u(&srv, &e, pl, sizeof pl);
+    CHECK(w == SC_ERR_NOBUF || (w > 0 && (size_t)w == strlen(pl)));
+    w = sc_http_write_pls(&srv, &e, pl, sizeof pl);
+    CHECK(w == SC_ERR_NOBUF || (w > 0 && (size_t)w == strlen(pl)));
+    w = sc_http_write_xspf(&srv, &e, pl, sizeof pl);
+    CHECK(w == SC_ERR_NOBUF || (w > 0 && (size_t)w == strlen(pl)));
+    if (w > 0) {
+      /* Between the tags, no raw '<' from the strings. */
+      const char *body = strstr(pl, "\r\n\r\n");
+      CHECK(body != NULL);
+      for (const char *p = body; (p = strchr(p, '<')) != NULL; p++)
+        CHECK(p[1] == '/' || p[1] == '?' || (p[1] >= 'a' && p[1] <= 'z'));
+    }
+    CHECK(sc_http_write_m3u(&srv, &e, tiny, sizeof tiny) == SC_ERR_NOBUF);
     break;
   }
   case SC_HTTP_KIND_DROP:

@@ -166,6 +166,10 @@ static const flags_opt f_serve_limits[] = {
                    "players served at once; beyond it a player gets Icecast's 403 "
                    "\"max listeners reached\""),
      .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, max_listeners_set)},
+    {FLAGS_OPT_U64(rt_options, queue_kb, "queue-kb", "KB", 16, 65536,
+                   "a player's queue (Icecast's queue-size): a player that falls this "
+                   "far behind is dropped, the others go on; a burst takes at most "
+                   "half of it")},
     {FLAGS_OPT_F64(rt_options, burst_s, "burst-s", "S", 0, 60,
                    "a player that connects gets the codec headers, then the last S "
                    "seconds of the station from a point a decoder can start at, then "
@@ -447,11 +451,12 @@ static const flags_cmd rt_cmd = {
 static const flags_cmd listen_cmd = {
     .prog = "stripecast listen",
     .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] [--output FILE|-] "
-                "[options]",
+                "[--http [ADDR:]PORT] [options]",
     .about = "Listens to a station: joins the overlay, receives the station's stream "
              "and relays it to the peers below in its trees. With --output it writes "
              "what a player can decode from the first byte: the codec headers, then "
-             "whole media units from a point a decoder can start at. When the "
+             "whole media units from a point a decoder can start at; with --http it "
+             "serves the station to players as an Icecast 2.4 server does. When the "
              "broadcast ends the output is closed and the process exits; when the "
              "source restarts (a later source epoch) the output carries on at once.",
     .opts = listen_flags,
@@ -461,14 +466,18 @@ static const flags_cmd listen_cmd = {
         "\n"
         "Example:\n"
         "  stripecast listen --station /live.opus --listen 127.0.0.1:9100 \\\n"
-        "      --join 127.0.0.1:9000 --output - | mpv -\n",
+        "      --join 127.0.0.1:9000 --output - | mpv -\n"
+        "\n"
+        "  stripecast listen --station /live.opus --listen 127.0.0.1:9101 \\\n"
+        "      --join 127.0.0.1:9000 --http 8000 &\n"
+        "  mpv http://127.0.0.1:8000/live.opus\n",
 };
 
 static const flags_cmd broadcast_cmd = {
     .prog = "stripecast broadcast",
     .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] "
-                "(--source FILE|- | --http ADDR:PORT --source-password-file FILE) "
-                "[options]",
+                "(--source FILE|- | --input FILE|- | --relay URL | --http ADDR:PORT "
+                "--source-password-file FILE) [--http ADDR:PORT] [options]",
     .about = "Broadcasts a station: its peer is the station's source. The bytes fed "
              "(an Ogg, MP3, AAC, WebM or MPEG-TS stream, or opaque bytes) are cut into "
              "whole media units and sent as the station's records, with the codec "
@@ -487,7 +496,8 @@ static const flags_cmd broadcast_cmd = {
         "  stripecast broadcast --station /live.opus --listen 127.0.0.1:9000 \\\n"
         "      --http 127.0.0.1:8000 --source-password-file pw.txt &\n"
         "  ffmpeg -re -i music.flac -c:a libopus -b:a 128k -content_type audio/ogg \\\n"
-        "      -f ogg icecast://source:PW@127.0.0.1:8000/live.opus\n",
+        "      -f ogg icecast://source:PW@127.0.0.1:8000/live.opus\n"
+        "  mpv http://127.0.0.1:8000/live.opus   # players share the port\n",
 };
 
 static const flags_cmd *cmd_of(int cmd) {
@@ -514,6 +524,7 @@ void rt_options_default(rt_options *o) {
   o->join_spread_ms = 20;
   o->max_listeners = RT_SERVE_LISTENERS_DEFAULT;
   o->burst_s = 2.0;
+  o->queue_kb = RT_SERVE_QUEUE_MAX_BYTES >> 10;
   rt_impair_config_default(&o->impair);
 }
 

@@ -82,6 +82,7 @@ typedef struct rt_options {
   const char *source_password;      /* --source-password */
   const char *source_password_file; /* --source-password-file */
   uint32_t max_listeners;           /* --max-listeners */
+  uint64_t queue_kb;                /* --queue-kb */
   bool max_listeners_set;
   double burst_s; /* --burst-s */
   bool burst_set;

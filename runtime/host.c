@@ -476,6 +476,7 @@ static int host_open_serve(rt_host *h) {
                          .port = o->http_port,
                          .mount = h->serve_mount,
                          .max_listeners = o->max_listeners,
+                         .queue_bytes = (size_t)o->queue_kb << 10,
                          .burst_ns = (uint64_t)(o->burst_s * 1e9),
                          .burst_set = true,
                          .verbose = o->verbose};

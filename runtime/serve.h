@@ -54,9 +54,17 @@
 #define RT_SERVE_HEADER_TIMEOUT_NS (5ull * 1000000000ull)
 /* A whole answer (not a stream) must be taken within this. */
 #define RT_SERVE_ANSWER_TIMEOUT_NS (10ull * 1000000000ull)
-/* A player's queue: beyond it the player is dropped (Icecast's queue-size
- * defaults to 512 KiB; this leaves room for a video burst). */
+/* How long an answered client's remaining input is read and dropped. */
+#define RT_SERVE_LINGER_NS (2ull * 1000000000ull)
+/* A player's queue by default: beyond it the player is dropped (Icecast's
+ * queue-size defaults to 512 KiB; this leaves room for a video burst). A
+ * burst takes at most half of the queue. */
 #define RT_SERVE_QUEUE_MAX_BYTES ((size_t)2 << 20)
+#define RT_SERVE_QUEUE_MIN_BYTES ((size_t)16 << 10)
+/* The kernel's send buffer of a player's socket: bounded, so that a player
+ * that stopped reading is seen in the queue soon and costs little memory
+ * (an autotuned buffer would hide megabytes). */
+#define RT_SERVE_SNDBUF_BYTES (128 << 10)
 /* The burst kept for late players, at most this many bytes. */
 #define RT_SERVE_BURST_MAX_BYTES ((size_t)1 << 20)
 /* ... and at most this many records. */
@@ -128,7 +136,8 @@ int rt_serve_add_route(rt_serve *s, const char *pattern, rt_serve_handler_fn fn,
 int rt_serve_respond(const rt_serve_request *req, rt_serve_buf *out, int status,
                      const char *content_type, const char *extra_headers,
                      const void *body, size_t body_len);
-/* Icecast's error page (sc_http_write_error). */
+/* Icecast's error answer (sc_http_write_error): text/plain for 403, as
+ * Icecast's client_send_403, its HTML page for the others. */
 int rt_serve_respond_error(const rt_serve_request *req, rt_serve_buf *out, int status,
                            const char *message);
 
@@ -157,6 +166,7 @@ typedef struct rt_serve_config {
   uint16_t port; /* 0: any (tests) */
   const char *mount;
   uint32_t max_listeners;     /* 0: RT_SERVE_LISTENERS_DEFAULT */
+  size_t queue_bytes;         /* a player's queue; 0: RT_SERVE_QUEUE_MAX_BYTES */
   uint64_t burst_ns;          /* RT_SERVE_BURST_DEFAULT_NS unless burst_set */
   bool burst_set;             /* burst_ns given (0: no burst) */
   uint64_t header_timeout_ns; /* 0: RT_SERVE_HEADER_TIMEOUT_NS */

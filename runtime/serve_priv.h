@@ -34,7 +34,8 @@ typedef struct serve_conn {
   /* SERVE_ANSWER: the response. */
   char *ans;
   size_t ans_len, ans_off;
-  /* SERVE_STREAM: the queue, a ring that grows to RT_SERVE_QUEUE_MAX_BYTES. */
+  bool write_shut; /* the answer is out and the write side shut */
+  /* SERVE_STREAM: the queue, a ring that grows to cfg.queue_bytes. */
   uint8_t *q;
   size_t qcap, qhead, qlen;
   bool dead;         /* the queue overflowed: close after the fan-out */
@@ -90,8 +91,10 @@ struct rt_serve {
   bool icy;     /* the type carries ICY metadata (sc_http_content_type_has_icy) */
   uint8_t *hdr; /* the codec headers players get */
   size_t hdr_len;
-  uint64_t hdr_ver; /* bumped when they change or a new link begins */
-  uint64_t title_ver;
+  uint64_t hdr_ver;   /* bumped when they change or a new link begins */
+  uint64_t title_ver; /* bumped when the title changes */
+  uint8_t title[SC_STATION_TITLE_MAX];
+  size_t title_len;
   serve_rec *burst, *burst_tail;
   size_t burst_bytes, burst_count;
 
@@ -103,12 +106,25 @@ struct rt_serve {
 };
 
 uint64_t serve_now_ns(void);
+void serve_log(const rt_serve *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The Date header value (RFC 9110 §5.6.7 IMF-fixdate), as Icecast sends. */
+void serve_http_date(char *out, size_t cap);
 void serve_conn_close(serve_conn *c);
+/* Answers with a whole response (data: malloc'd, taken over) and closes
+ * once it is written and read. */
+void serve_conn_answer(serve_conn *c, char *data, size_t len);
+/* Closes the connection at deadline_ns (CLOCK_MONOTONIC) unless it closes
+ * before. */
+void serve_conn_deadline(serve_conn *c, uint64_t deadline_ns);
 /* Writes what the player's queue holds; false when the connection failed. */
 bool serve_conn_flush(serve_conn *c);
 /* Inserts RT_SERVE_EXTRA_HEADERS into the head in data[0..len) where
  * Icecast writes them; returns the new length (len when it did not fit). */
 size_t serve_add_extra_headers(char *data, size_t len, size_t cap);
+
+/* serve_route.c: a complete (or over-long) head in c->head. */
+void serve_dispatch(serve_conn *c);
 
 /* serve_station.c */
 int serve_station_init(rt_serve *s);

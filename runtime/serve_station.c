@@ -14,7 +14,9 @@
 
 bool serve_queue_put(serve_conn *c, const void *data, size_t len) {
   if (c->dead) return false;
-  if (len > RT_SERVE_QUEUE_MAX_BYTES - c->qlen) {
+  if (len == 0) return true; /* e.g. a container without codec headers */
+  size_t max = c->s->cfg.queue_bytes;
+  if (len > max - c->qlen) {
     c->dead = true;
     return false;
   }
@@ -22,7 +24,7 @@ bool serve_queue_put(serve_conn *c, const void *data, size_t len) {
     size_t cap = c->qcap ? c->qcap : SERVE_QUEUE_FIRST_BYTES;
     while (cap - c->qlen < len)
       cap *= 2;
-    if (cap > RT_SERVE_QUEUE_MAX_BYTES) cap = RT_SERVE_QUEUE_MAX_BYTES;
+    if (cap > max) cap = max;
     uint8_t *q = malloc(cap);
     if (!q) {
       c->dead = true;
@@ -237,6 +239,16 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
       }
       snprintf(s->session, sizeof s->session, "%s", v);
     }
+    if (s->new_link && !s->need_headers) {
+      /* A container without codec headers (MP3, AAC): the new link is
+       * ready at once; players go on at its first sync point. */
+      free(s->hdr);
+      s->hdr = NULL;
+      s->hdr_len = 0;
+      s->hdr_ver++;
+      s->new_link = false;
+      burst_clear(s);
+    }
     break;
   }
   case SC_STATION_HEADERS:
@@ -267,7 +279,13 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     break;
   }
   case SC_STATION_TITLE:
-    s->title_ver++;
+    /* The source repeats its state for late listeners; players get a
+     * title block only when the title changed (as Icecast sends it). */
+    if (len != s->title_len || memcmp(data, s->title, len) != 0) {
+      s->title_len = len < sizeof s->title ? len : sizeof s->title;
+      memcpy(s->title, data, s->title_len);
+      s->title_ver++;
+    }
     break;
   case SC_STATION_LISTENERS: /* kept by the reader for the status pages */
     break;
@@ -278,7 +296,11 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     burst_clear(s);
     for (size_t k = 0; k < RT_SERVE_CONNS_MAX; k++) {
       serve_conn *c = s->conns[k];
-      if (c && c->state == SERVE_STREAM) c->ending = true;
+      if (c && c->state == SERVE_STREAM) {
+        c->ending = true;
+        /* What is queued goes out, within a bound for a stalled player. */
+        serve_conn_deadline(c, serve_now_ns() + RT_SERVE_ANSWER_TIMEOUT_NS);
+      }
     }
     flush_all(s);
     break;
@@ -356,9 +378,12 @@ void serve_station_attach(rt_serve *s, serve_conn *c) {
    * burst_ns old (else its oldest), then live. */
   uint64_t now = serve_now_ns();
   uint64_t cutoff = now > s->cfg.burst_ns ? now - s->cfg.burst_ns : 0;
-  serve_rec *start = s->burst;
-  for (serve_rec *r = s->burst; r; r = r->next)
-    if (r->sync && r->t_ns <= cutoff) start = r;
+  serve_rec *start = NULL;
+  size_t left = s->burst_bytes; /* bytes from r to the end */
+  for (serve_rec *r = s->burst; r; left -= r->len, r = r->next)
+    if (r->sync && left <= s->cfg.queue_bytes / 2 && (!start || r->t_ns <= cutoff))
+      start = r;
+  if (!start) return; /* wait for the next sync point */
   serve_queue_put(c, s->hdr, s->hdr_len);
   c->hdr_sent = s->hdr_ver;
   uint64_t before = c->qlen;
