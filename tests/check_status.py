@@ -104,22 +104,32 @@ class Run:
         a = [BIN, cmd, "--station", STATION, "--listen", addr(i)]
         if join is not None:
             a += ["--join", addr(join)]
-        return self.spawn(name, a + list(extra) + COMMON)
+        p = self.spawn(name, a + list(extra) + COMMON)
+        p.peer = True
+        return p
 
     def player(self, name, url):
         """A player that reads the stream until the end (or until killed)."""
         return self.spawn(name, ["curl", "-s", "-N", "-o", "/dev/null", url])
 
     def stop_all(self):
+        """SIGTERM to all; the peers' exit statuses that were not 0 (an ASan
+        build's leak check included), as 'name: status' strings."""
         for p in self.procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
+        bad = []
         for p in self.procs:
             try:
-                p.wait(timeout=10)
+                rc = p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
-                p.wait()
+                rc = p.wait()
+                bad.append(f"{p.name}: hung after SIGTERM")
+                continue
+            if getattr(p, "peer", False) and rc != 0:
+                bad.append(f"{p.name}: exit {rc}")
+        return bad
 
 
 def make_mp3(tmp, seconds):
@@ -336,7 +346,10 @@ def main():
                 if tail.strip():
                     log(f"--- {name}:\n{tail}")
     finally:
-        run.stop_all()
+        bad = run.stop_all()
+        if bad:
+            log(f"FAIL: peers after SIGTERM: {bad}; see {tmp}")
+            ok = False
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
