@@ -43,6 +43,8 @@ size_t sc_msg_struct_size(const sc_msg *msg) {
     return head + sizeof(sc_msg_state_req);
   case SC_MSG_STATE:
     return head + sizeof(sc_msg_state);
+  case SC_MSG_TALLY:
+    return head + sizeof(sc_msg_tally);
   default:
     return 0;
   }
@@ -90,6 +92,8 @@ const char *sc_msg_type_name(unsigned type) {
     return "state_req";
   case SC_MSG_STATE:
     return "state";
+  case SC_MSG_TALLY:
+    return "tally";
   default:
     return "?";
   }

@@ -62,6 +62,8 @@ enum sc_msg_type {
    * a station's codec headers, asked of a parent instead of waited for. */
   SC_MSG_STATE_REQ = 19, /* "send me the stream's state" */
   SC_MSG_STATE = 20,     /* one fragment of the answer */
+  /* The listener tally (core/tally.h): child -> parent, root -> publisher. */
+  SC_MSG_TALLY = 21,
   SC_MSG_TYPE_END
 };
 
@@ -219,6 +221,13 @@ typedef struct sc_msg_state {
   const uint8_t *data;
 } sc_msg_state;
 
+/* A peer's station-wide listener count so far: its own listeners plus its
+ * children's latest reports (core/tally.h). */
+typedef struct sc_msg_tally {
+  sc_id channel;
+  uint32_t listeners;
+} sc_msg_tally;
+
 typedef struct sc_msg_scribe_heartbeat {
   /* Non-zero: from a parent, naming the groups in which the receiver is its
    * child. Zero: from a child, naming the groups in which the receiver is its
@@ -288,6 +297,7 @@ typedef struct sc_msg {
     sc_msg_scribe_root scribe_root;
     sc_msg_state_req state_req;
     sc_msg_state state;
+    sc_msg_tally tally;
   } u;
 } sc_msg;
 

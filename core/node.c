@@ -5,6 +5,14 @@
 
 #include "err.h"
 
+/* The listener tally (core/tally.h), on peers with a stream. */
+typedef struct node_tally {
+  sc_tally t;
+  sc_addr publisher; /* who sends this root its depth-0 chunks of stripe 0 */
+  sc_addr root;      /* at the publisher: the tally tree's root that reports */
+  sc_id channel;
+} node_tally;
+
 struct sc_node {
   sc_pastry *pastry;
   sc_scribe *scribe;
@@ -15,6 +23,9 @@ struct sc_node {
   bool source;
   sc_node_callbacks cb;
   const sc_alloc *alloc;
+  /* The listener tally, allocated only when on: forests of 10^6 peers pay a
+   * pointer. */
+  struct node_tally *tally;
 };
 
 void sc_node_config_default(sc_node_config *c) {
@@ -25,6 +36,7 @@ void sc_node_config_default(sc_node_config *c) {
   c->stream = false;
   c->stream_source = false;
   sc_channel_config_default(&c->stream_cfg);
+  c->tally = false;
 }
 
 /* --- Pastry's callbacks --- */
@@ -189,6 +201,15 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
       if (rv < 0) goto fail;
     }
   }
+  if (c.stream && c.tally) {
+    n->tally = alloc->calloc(1, sizeof(*n->tally), alloc->user);
+    rv = SC_ERR_NOMEM;
+    if (n->tally == NULL) goto fail;
+    n->tally->publisher = SC_ADDR_NONE;
+    n->tally->root = SC_ADDR_NONE;
+    n->tally->channel = c.channel;
+    sc_tally_init(&n->tally->t, now);
+  }
   *out = n;
   return SC_OK;
 fail:
@@ -199,6 +220,7 @@ fail:
 void sc_node_del(sc_node *n) {
   if (n == NULL) return;
   sc_state_del(n->state);
+  if (n->tally) n->alloc->free(n->tally, n->alloc->user);
   sc_channel_del(n->chan);
   sc_splitstream_del(n->forest);
   sc_scribe_del(n->scribe);
@@ -233,6 +255,82 @@ void sc_node_stream_stats(const sc_node *n, sc_channel_stats *out) {
     memset(out, 0, sizeof(*out));
 }
 
+/* --- the listener tally (core/tally.h) --- */
+
+/* The tally travels up stripe 0's tree: every peer with a stream wants it. */
+static unsigned tally_group(const sc_node *n) {
+  return sc_splitstream_group(n->forest, 0);
+}
+
+static bool tally_is_child(void *user, sc_addr from) {
+  const sc_node *n = user;
+  unsigned g = tally_group(n);
+  unsigned k = sc_scribe_children(n->scribe, g);
+  for (unsigned i = 0; i < k; i++) {
+    sc_ref c;
+    if (sc_scribe_child_at(n->scribe, g, i, &c) && c.addr == from) return true;
+  }
+  return false;
+}
+
+/* At the publisher: children (when it is the tally tree's root itself) and
+ * the one root that reports. */
+static bool tally_is_child_or_root(void *user, sc_addr from) {
+  const sc_node *n = user;
+  return from == n->tally->root || tally_is_child(user, from);
+}
+
+static int tally_recv(sc_node *n, const sc_msg *m, uint64_t now) {
+  if (n->tally == NULL || !sc_id_eq(&m->u.tally.channel, &n->tally->channel))
+    return SC_OK;
+  if (n->source && !tally_is_child(n, m->sender.addr)) {
+    /* One tree, one root: a new root's sum replaces the old one's. */
+    n->tally->root = m->sender.addr;
+    sc_tally_prune(&n->tally->t, tally_is_child_or_root, n, now);
+    return sc_tally_report(&n->tally->t, m->sender.addr, m->u.tally.listeners, now);
+  }
+  /* Only a current child's sum counts: one that moved is counted by its
+   * new parent, never twice. */
+  if (!tally_is_child(n, m->sender.addr)) return SC_OK;
+  return sc_tally_report(&n->tally->t, m->sender.addr, m->u.tally.listeners, now);
+}
+
+/* A depth-0 chunk of stripe 0 names its publisher to the root. */
+static void tally_learn_publisher(sc_node *n, const sc_msg *m) {
+  if (n->tally == NULL || n->source || m->u.multicast.depth != 0) return;
+  const sc_id *g = sc_scribe_group_id(n->scribe, tally_group(n));
+  if (g != NULL && sc_id_eq(g, &m->u.multicast.group))
+    n->tally->publisher = m->sender.addr;
+}
+
+static void tally_send(sc_node *n, uint64_t now) {
+  if (!sc_tally_due(&n->tally->t, now) || n->source) return;
+  sc_tally_prune(&n->tally->t, tally_is_child, n, now);
+  unsigned g = tally_group(n);
+  sc_ref parent;
+  sc_addr to = SC_ADDR_NONE;
+  if (sc_scribe_parent(n->scribe, g, &parent))
+    to = parent.addr;
+  else if (sc_scribe_is_root(n->scribe, g))
+    to = n->tally->publisher;
+  if (to == SC_ADDR_NONE) return;
+  sc_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = SC_MSG_TALLY;
+  m.sender = *sc_scribe_self(n->scribe);
+  m.u.tally.channel = n->tally->channel;
+  m.u.tally.listeners = sc_tally_total(&n->tally->t, now);
+  n->cb.send(n->user, to, &m);
+}
+
+void sc_node_tally_set_local(sc_node *n, uint32_t listeners) {
+  if (n->tally != NULL) sc_tally_set_local(&n->tally->t, listeners);
+}
+
+uint32_t sc_node_tally_total(const sc_node *n, uint64_t now) {
+  return n->tally != NULL ? sc_tally_total(&n->tally->t, now) : 0;
+}
+
 int sc_node_state_fetch(sc_node *n, uint64_t now) {
   return n->state ? sc_state_fetch(n->state, now) : SC_ERR_INVALID;
 }
@@ -251,6 +349,9 @@ void sc_node_state_stats(const sc_node *n, sc_state_stats *out) {
 int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
   if (sc_state_handles(m))
     return n->state ? sc_state_recv(n->state, m, now) : SC_OK; /* not ours to answer */
+  if (m->type == SC_MSG_TALLY) return tally_recv(n, m, now);
+  if (m->type == SC_MSG_MULTICAST && m->u.multicast.depth == 0)
+    tally_learn_publisher(n, m);
   if (sc_channel_handles(m)) {
     if (n->chan == NULL) return SC_OK; /* no stream on this peer: nothing to do */
     return sc_channel_recv(n->chan, m, now);
@@ -263,7 +364,7 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
 void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
   bool stream_msg = sc_channel_handles(m);
   bool scribe_msg = !stream_msg && !sc_state_handles(m) && m->type >= SC_MSG_MULTICAST &&
-                    m->type < SC_MSG_TYPE_END;
+                    m->type < SC_MSG_TYPE_END && m->type != SC_MSG_TALLY;
   switch (stage) {
   case 0: {
     /* The layers' own structs. Every message ends in a rearm, which reads
@@ -331,6 +432,10 @@ uint64_t sc_node_get_expiry(const sc_node *n) {
     b = sc_state_get_expiry(n->state);
     if (b < a) a = b;
   }
+  if (n->tally != NULL && !n->source) {
+    b = sc_tally_get_expiry(&n->tally->t);
+    if (b < a) a = b;
+  }
   return a;
 }
 
@@ -346,6 +451,7 @@ int sc_node_handle_expiry(sc_node *n, uint64_t now) {
     sc_channel_handle_expiry(n->chan, now);
   if (n->state && sc_state_get_expiry(n->state) <= now)
     sc_state_handle_expiry(n->state, now);
+  if (n->tally != NULL && sc_tally_get_expiry(&n->tally->t) <= now) tally_send(n, now);
   return rv;
 }
 
@@ -372,5 +478,6 @@ size_t sc_node_mem_bytes(const sc_node *n) {
   return sizeof(*n) + sc_pastry_mem_bytes(n->pastry) + sc_scribe_mem_bytes(n->scribe) +
          sc_splitstream_mem_bytes(n->forest) +
          (n->chan ? sc_channel_mem_bytes(n->chan) : 0) +
-         (n->state ? sc_state_mem_bytes(n->state) : 0);
+         (n->state ? sc_state_mem_bytes(n->state) : 0) +
+         (n->tally ? sizeof(*n->tally) : 0);
 }

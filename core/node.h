@@ -17,6 +17,7 @@
 #include "scribe.h"
 #include "splitstream.h"
 #include "state.h"
+#include "tally.h"
 
 typedef struct sc_node sc_node;
 
@@ -31,6 +32,10 @@ typedef struct sc_node_config {
   bool stream;
   bool stream_source;
   sc_channel_config stream_cfg;
+  /* With the stream: count the station's listeners up stripe 0's tree
+   * (core/tally.h; one TALLY a peer a SC_TALLY_PERIOD_NS). Off by default:
+   * the simulator's histories stay as they were. */
+  bool tally;
 } sc_node_config;
 
 /* Defaults of every layer; channel = hash("stripecast"). */
@@ -129,5 +134,12 @@ const sc_scribe *sc_node_scribe_c(const sc_node *n);
 const sc_splitstream *sc_node_forest_c(const sc_node *n);
 
 size_t sc_node_mem_bytes(const sc_node *n);
+
+/* The listener tally (core/tally.h), on peers with a stream: this peer's
+ * own listeners (its players, plus one if it writes the stream out), and
+ * the sum so far — at the publisher, the station-wide count from the tally
+ * tree's root plus its own. */
+void sc_node_tally_set_local(sc_node *n, uint32_t listeners);
+uint32_t sc_node_tally_total(const sc_node *n, uint64_t now);
 
 #endif

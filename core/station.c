@@ -11,7 +11,7 @@
 #define LENGTH_BYTES_MAX  4 /* 28 bits cover SC_STATION_RECORD_MAX */
 
 static bool type_known(unsigned type) {
-  return type >= SC_STATION_MEDIA && type <= SC_STATION_END;
+  return type >= SC_STATION_MEDIA && type <= SC_STATION_LISTENERS;
 }
 
 int sc_station_id(const char *name, sc_id *out) {
@@ -186,6 +186,8 @@ struct sc_station_reader {
   char title[SC_STATION_TITLE_MAX + 1];
   char info[SC_STATION_INFO_MAX + 1];
   bool ended;
+  bool has_listeners;
+  uint32_t listeners, listener_peak;
   sc_station_reader_stats stats;
 };
 
@@ -235,6 +237,20 @@ static void copy_text(char *dst, size_t max, const uint8_t *src, size_t len) {
   dst[len] = '\0';
 }
 
+void sc_station_listeners_encode(uint32_t listeners, uint32_t peak,
+                                 uint8_t out[SC_STATION_LISTENERS_BYTES]) {
+  put_be32(out, listeners);
+  put_be32(out + 4, peak);
+}
+
+bool sc_station_reader_listeners(const sc_station_reader *r, uint32_t *listeners,
+                                 uint32_t *peak) {
+  if (!r->has_listeners) return false;
+  *listeners = r->listeners;
+  *peak = r->listener_peak;
+  return true;
+}
+
 /* Keeps what a whole record says about the station, then hands it on. */
 static void emit_record(sc_station_reader *r, uint8_t type, const uint8_t *p, size_t n) {
   switch ((sc_station_record_type)type) {
@@ -256,6 +272,15 @@ static void emit_record(sc_station_reader *r, uint8_t type, const uint8_t *p, si
     break;
   case SC_STATION_END:
     r->ended = true;
+    break;
+  case SC_STATION_LISTENERS:
+    if (n != SC_STATION_LISTENERS_BYTES) {
+      r->stats.records_invalid++;
+      return; /* not handed on: a reader of the record may trust its length */
+    }
+    r->listeners = get_be32(p);
+    r->listener_peak = get_be32(p + 4);
+    r->has_listeners = true;
     break;
   case SC_STATION_MEDIA:
   case SC_STATION_MEDIA_SYNC:

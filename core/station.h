@@ -51,7 +51,18 @@ typedef enum {
   SC_STATION_TITLE = 4,      /* now playing, UTF-8 */
   SC_STATION_INFO = 5,       /* "key=value\n" lines: content-type, name, ... */
   SC_STATION_END = 6,        /* the broadcast ended: listeners may close */
+  /* The station-wide listener count and its peak, as the publisher's tally
+   * found them (core/tally.h): SC_STATION_LISTENERS_BYTES, two u32
+   * big-endian. A reader older than this type drops the rest of the
+   * generation that carries one: publisher and listeners share a version. */
+  SC_STATION_LISTENERS = 7,
 } sc_station_record_type;
+
+#define SC_STATION_LISTENERS_BYTES 8
+
+/* The payload of a LISTENERS record. */
+void sc_station_listeners_encode(uint32_t listeners, uint32_t peak,
+                                 uint8_t out[SC_STATION_LISTENERS_BYTES]);
 
 /* The largest station name (an Icecast mount such as "/live.opus"). */
 #define SC_STATION_NAME_MAX 255
@@ -169,6 +180,9 @@ void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,
                                size_t *datalen);
 const char *sc_station_reader_title(const sc_station_reader *r);
 const char *sc_station_reader_info(const sc_station_reader *r);
+/* The last LISTENERS record's count and peak; false when none arrived. */
+bool sc_station_reader_listeners(const sc_station_reader *r, uint32_t *listeners,
+                                 uint32_t *peak);
 /* True once an END record arrived (and no media since). */
 bool sc_station_reader_ended(const sc_station_reader *r);
 void sc_station_reader_get_stats(const sc_station_reader *r,

@@ -49,9 +49,10 @@ static const uint8_t wire_body_field[SC_MSG_TYPE_END] = {
     [SC_MSG_SCRIBE_ROOT] = STRIPECAST__ENVELOPE__BODY_SCRIBE_ROOT,
     [SC_MSG_STATE_REQ] = STRIPECAST__ENVELOPE__BODY_STATE_REQ,
     [SC_MSG_STATE] = STRIPECAST__ENVELOPE__BODY_STATE,
+    [SC_MSG_TALLY] = STRIPECAST__ENVELOPE__BODY_TALLY,
 };
 
-_Static_assert(SC_MSG_TYPE_END == 21, "a new message type needs a wire form");
+_Static_assert(SC_MSG_TYPE_END == 22, "a new message type needs a wire form");
 _Static_assert(STRIPECAST__ENVELOPE__BODY_MULTICAST == 10 &&
                    STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT == 11,
                "the tree's hot path keeps its one-byte tags");
@@ -219,6 +220,7 @@ typedef union wire_body {
   Stripecast__ScribeRoot scribe_root;
   Stripecast__StateRequest state_req;
   Stripecast__State state;
+  Stripecast__Tally tally;
 } wire_body;
 
 const uint8_t sc_wire_zero_payload[SC_CHUNK_BYTES_MAX];
@@ -487,6 +489,12 @@ static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     env->state = &b->state;
     break;
   }
+  case SC_MSG_TALLY:
+    stripecast__tally__init(&b->tally);
+    b->tally.channel = wire_enc_key(enc, &msg->u.tally.channel);
+    b->tally.listeners = msg->u.tally.listeners;
+    env->tally = &b->tally;
+    break;
   default:
     return SC_ERR_INVALID;
   }
@@ -760,6 +768,9 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
   case SC_MSG_STATE_REQ:
   case SC_MSG_STATE:
     return wire_dec_state(env, out);
+  case SC_MSG_TALLY:
+    out->u.tally.listeners = env->tally->listeners;
+    return wire_dec_id(&env->tally->channel, &out->u.tally.channel);
   default:
     return SC_ERR_INVALID;
   }
@@ -946,6 +957,9 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
            wire_uint_len(m->offset) + (m->len ? wire_ld_len(m->len) : 0);
     break;
   }
+  case SC_MSG_TALLY:
+    body = id_field + wire_uint_len(msg->u.tally.listeners);
+    break;
   default:
     return 0;
   }

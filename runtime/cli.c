@@ -249,6 +249,13 @@ static const flags_opt f_serve_limits[] = {
                    "seconds of the station from a point a decoder can start at, then "
                    "the live stream"),
      .attrs = FLAGS_GIVEN, .given = offsetof(rt_options, burst_set)},
+    {FLAGS_OPT_STR(rt_options, admin_password, "admin-password", "PW",
+                   "the password of user 'admin' for /admin/ (listclients, killclient, "
+                   "listmounts, stats, metadata; visible to local users in the process "
+                   "list: prefer --admin-password-file); none: /admin/ answers 401")},
+    {FLAGS_OPT_STR(rt_options, admin_password_file, "admin-password-file", "FILE",
+                   "read the admin password from FILE once at start (one line; its line "
+                   "end is removed)")},
     {.kind = FLAGS_END},
 };
 
@@ -744,6 +751,12 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
   if (!o->http && (o->source_password || o->source_password_file))
     return cli_err(err, errlen, "--source-password%s is for --http",
                    o->source_password ? "" : "-file");
+  if (o->admin_password && o->admin_password_file)
+    return cli_err(err, errlen,
+                   "--admin-password and --admin-password-file: give one of them");
+  if (!o->http && (o->admin_password || o->admin_password_file))
+    return cli_err(err, errlen, "--admin-password%s is for --http",
+                   o->admin_password ? "" : "-file");
   if (!o->http && (o->max_listeners_set || o->burst_set))
     return cli_err(err, errlen, "--%s is for --http",
                    o->max_listeners_set ? "max-listeners" : "burst-s");

@@ -118,6 +118,8 @@ typedef struct rt_options {
   bool max_listeners_set;
   double burst_s; /* --burst-s */
   bool burst_set;
+  const char *admin_password;      /* --admin-password: /admin/ (runtime/status.h) */
+  const char *admin_password_file; /* --admin-password-file */
 } rt_options;
 
 enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };

@@ -18,6 +18,7 @@
 #include "key.h"
 
 #include <sodium.h>
+#include "status.h"
 
 static void host_log(const rt_host *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -471,6 +472,7 @@ static int host_open_ingest(rt_host *h) {
                            .port = o->http_port,
                            .mount = s->mount,
                            .source_password = pw,
+                           .admin_password = rt_status_admin_password(h->status),
                            .verbose = o->verbose,
                            .http_adopted = h->serve != NULL};
   if (h->serve) icfg.port = rt_serve_port(h->serve);
@@ -802,6 +804,8 @@ static void host_config(rt_host *h, const rt_key *key) {
   }
   c->stream = o->stream;
   c->stream_source = o->source != NULL || o->ingest;
+  /* A station counts its listeners up the stripe trees (core/tally.h). */
+  c->tally = o->cmd != RT_CMD_PEER;
   c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
@@ -897,7 +901,8 @@ int rt_host_run(const rt_options *opt) {
     h->peers[i].forge = opt->forge_chunks;
     h->npeers++;
   }
-  if (host_open_outputs(h) != 0 || host_open_serve(h) != 0 || host_open_source(h) != 0)
+  if (host_open_outputs(h) != 0 || host_open_serve(h) != 0 ||
+      rt_status_new(&h->status, h) != 0 || host_open_source(h) != 0)
     goto out;
 
   ev_timer_init(&h->join_timer, join_next_cb, 0.0, (double)opt->join_spread_ms / 1e3);
@@ -956,6 +961,7 @@ out:
   /* A source still connected ends its session into a node still open. */
   rt_ingest_del(h->src.ingest);
   rt_web_stop(&h->web);
+  rt_status_del(h->status);
   rt_serve_del(h->serve);
   for (uint32_t i = 0; i < h->npeers; i++)
     rt_peer_close(&h->peers[i]);

@@ -75,7 +75,8 @@ typedef struct rt_host {
   uint32_t njoin_next; /* next hosted peer to join */
   rt_output *out;      /* one per peer, with --output or as a listener */
   rt_source src;
-  rt_serve *serve; /* --http: players are served peer 0's station */
+  rt_serve *serve;          /* --http: players are served peer 0's station */
+  struct rt_status *status; /* status routes, admin, the listener tally */
   char serve_mount[SC_HTTP_MOUNT_MAX_BYTES + 1];
   rt_peer_hooks hooks;
   ev_timer join_timer, grace_timer, drain_timer, stats_timer, source_timer, eof_timer;

@@ -378,8 +378,8 @@ static void handle_admin(ingest_conn *c, const sc_http_request *req, uint64_t no
   in->st.admin_requests++;
   sc_http_meta_policy pol = {.source_user = "source",
                              .source_password = in->cfg.source_password,
-                             .admin_user = NULL,
-                             .admin_password = NULL,
+                             .admin_user = "admin",
+                             .admin_password = in->cfg.admin_password,
                              .mount_state = meta_mount_state,
                              .user = in,
                              .shoutcast_mount = in->cfg.mount};

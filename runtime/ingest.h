@@ -83,6 +83,7 @@ typedef struct rt_ingest_config {
   bool no_shoutcast;
   const char *mount;           /* the station's mount, with its leading '/' */
   const char *source_password; /* user "source"; never logged */
+  const char *admin_password;  /* user "admin" (/admin/metadata); NULL: none */
   uint64_t header_timeout_ns;  /* 0: RT_INGEST_HEADER_TIMEOUT_NS */
   uint64_t source_timeout_ns;  /* 0: RT_INGEST_SOURCE_TIMEOUT_NS */
   uint64_t linger_ns;          /* 0: RT_INGEST_LINGER_NS */

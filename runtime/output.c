@@ -195,6 +195,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     out_end(o);
     break;
   case SC_STATION_TITLE:
+  case SC_STATION_LISTENERS: /* for the status pages (runtime/status.h) */
     break;
   }
 }

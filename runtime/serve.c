@@ -292,6 +292,8 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
     c->s = s;
     c->slot = slot;
     c->fd = fd;
+    c->id = s->st.connections;
+    c->since_ns = serve_now_ns();
     c->state = SERVE_HEAD;
     s->conns[slot] = c;
     s->nconns++;

@@ -45,6 +45,8 @@ typedef struct serve_conn {
   int metaint;       /* 0: no ICY metadata */
   int meta_left;     /* audio bytes before the next metadata block */
   uint64_t title_sent;
+  uint64_t id;       /* the connection's number since start (listclients' ID) */
+  uint64_t since_ns; /* accepted then */
 } serve_conn;
 
 /* One record of the burst. */

@@ -287,6 +287,8 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
       s->title_ver++;
     }
     break;
+  case SC_STATION_LISTENERS: /* kept by the reader for the status pages */
+    break;
   case SC_STATION_END:
     /* The broadcast is over: players get what is queued, then EOF (Icecast
      * closes its listeners when the source leaves). */

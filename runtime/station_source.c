@@ -339,6 +339,15 @@ int rt_station_source_title(rt_station_source *s, const char *title, uint64_t no
   return put(s, SC_STATION_TITLE, s->title, strlen(s->title));
 }
 
+int rt_station_source_listeners(rt_station_source *s, uint32_t listeners, uint32_t peak,
+                                uint64_t now) {
+  if (!s) return SC_ERR_INVALID;
+  s->now = now;
+  uint8_t rec[SC_STATION_LISTENERS_BYTES];
+  sc_station_listeners_encode(listeners, peak, rec);
+  return put(s, SC_STATION_LISTENERS, rec, sizeof rec);
+}
+
 void rt_station_source_end(rt_station_source *s, bool station_over, uint64_t now) {
   s->now = now;
   if (s->in_session) {

@@ -103,6 +103,10 @@ int rt_station_source_feed(rt_station_source *s, const uint8_t *data, size_t dat
                            uint64_t now);
 /* Now playing (ICY StreamTitle, /admin/metadata, a comment header). */
 int rt_station_source_title(rt_station_source *s, const char *title, uint64_t now);
+/* The station-wide listener count and its peak (core/tally.h), as a
+ * LISTENERS record. */
+int rt_station_source_listeners(rt_station_source *s, uint32_t listeners, uint32_t peak,
+                                uint64_t now);
 /* The session ended (the source disconnected). station_over: the broadcast
  * ends too (an END record; listeners may close). */
 void rt_station_source_end(rt_station_source *s, bool station_over, uint64_t now);

@@ -80,6 +80,8 @@ typedef struct net {
   /* Whole peers' callbacks. */
   uint32_t stripe_data[NET_PEERS_MAX][SC_STRIPES_MAX][SEQ_MAX];
   bool stripe_attached[NET_PEERS_MAX][SC_STRIPES_MAX];
+  uint64_t tally_sent[NET_PEERS_MAX]; /* TALLY messages each peer sent */
+  bool stream_on; /* a stream's generations outrun SEQ_MAX: not logged */
 } net;
 
 static net *g_net; /* test harness only: callbacks find the net here */
@@ -213,12 +215,14 @@ static const sc_scribe_policy test_policy = {
 /* --------------------------------------------------- whole peers' wiring */
 
 static void nd_send(void *user, sc_addr to, const sc_msg *m) {
+  if (m->type == SC_MSG_TALLY) g_net->tally_sent[idx(user)]++;
   enqueue(idx(user), to, m);
 }
 
 static void nd_stripe_data(void *user, unsigned stripe, const sc_msg_multicast *m,
                            uint64_t now) {
   (void)now;
+  if (g_net->stream_on) return;
   assert_true(stripe < SC_STRIPES_MAX && m->seq < SEQ_MAX);
   g_net->stripe_data[idx(user)][stripe][m->seq]++;
 }
@@ -936,6 +940,150 @@ static void test_forest_delivers_every_stripe_once(void **state) {
       assert_int_equal(nt->stripe_data[i][st][1], i > 0);
   assert_int_equal(nt->recv_invalid, 0);
   net_del(nt);
+}
+
+/* ------------------------------------------------------ listener tally */
+
+static void test_tally_table(void **state) {
+  (void)state;
+  sc_tally t;
+  sc_tally_init(&t, 0);
+  assert_int_equal(sc_tally_get_expiry(&t), SC_TALLY_PERIOD_NS);
+  assert_false(sc_tally_due(&t, SC_TALLY_PERIOD_NS - 1));
+  sc_tally_set_local(&t, 3);
+  assert_int_equal(sc_tally_total(&t, 0), 3);
+  assert_int_equal(sc_tally_report(&t, 7, 10, 0), 0);
+  assert_int_equal(sc_tally_report(&t, 8, 5, 0), 0);
+  assert_int_equal(sc_tally_report(&t, 7, 2, 1 * S), 0); /* replaces, not adds */
+  assert_int_equal(sc_tally_total(&t, 1 * S), 3 + 2 + 5);
+  /* A report older than the TTL counts no more. */
+  assert_int_equal(sc_tally_total(&t, SC_TALLY_TTL_NS + 1), 3 + 2);
+  /* Pruning by membership: 7 left the children. */
+  sc_tally_prune(&t, NULL, NULL, SC_TALLY_TTL_NS + 1);
+  assert_int_equal(t.n, 1);
+  /* Saturation, not wrap. */
+  assert_int_equal(sc_tally_report(&t, 9, UINT32_MAX, 2 * S), 0);
+  assert_int_equal(sc_tally_total(&t, 2 * S), UINT32_MAX);
+  /* The table's bound: a full table of fresh reports refuses and changes
+   * nothing; a stale slot is reused. */
+  sc_tally_clear(&t);
+  for (unsigned i = 0; i < SC_TALLY_REPORTS_MAX; i++)
+    assert_int_equal(sc_tally_report(&t, 100 + i, 1, i == 0 ? 0 : 10 * S), 0);
+  assert_int_equal(sc_tally_report(&t, 999, 1, 10 * S), SC_ERR_FULL);
+  assert_int_equal(t.refused, 1);
+  assert_int_equal(sc_tally_total(&t, 10 * S), 3 + SC_TALLY_REPORTS_MAX);
+  assert_int_equal(sc_tally_report(&t, 999, 4, SC_TALLY_TTL_NS + 1 * S), 0);
+  assert_int_equal(t.n, SC_TALLY_REPORTS_MAX);
+  assert_int_equal(sc_tally_total(&t, SC_TALLY_TTL_NS + 1 * S),
+                   3 + SC_TALLY_REPORTS_MAX - 1 + 4);
+  /* A late host gets one report, not a burst. */
+  assert_true(sc_tally_due(&t, 100 * S));
+  assert_false(sc_tally_due(&t, 100 * S));
+  assert_int_equal(sc_tally_get_expiry(&t), 100 * S + SC_TALLY_PERIOD_NS);
+}
+
+#define TALLY_PEERS 24
+
+static void tally_feed(net *nt, uint64_t until_ns) {
+  static uint8_t chunk[2000];
+  while (nt->now_ns < until_ns) {
+    assert_int_equal(sc_node_source_write(nt->node[0], chunk, sizeof chunk, nt->now_ns),
+                     0);
+    assert_int_equal(sc_node_source_flush(nt->node[0], nt->now_ns), 0);
+    net_run(nt, nt->now_ns + 200 * MS);
+  }
+}
+
+/* Every peer's own listeners summed up stripe 0's tree reach the publisher,
+ * whatever the tree's shape; a change shows within a few periods, and each
+ * peer sends one TALLY a period. source_root: the publisher's id is stripe
+ * 0's, so it is the tally tree's root and its children report to it. */
+static void tally_run(bool source_root) {
+  net *nt = net_alloc(KIND_NODE, TALLY_PEERS, 31);
+  nt->stream_on = true;
+  for (uint32_t i = 0; i < nt->n; i++) {
+    nt->node_cfg[i].stream = true;
+    nt->node_cfg[i].stream_source = i == 0;
+    nt->node_cfg[i].tally = true;
+  }
+  const sc_splitstream_config *fc = &nt->node_cfg[0].forest;
+  sc_id s0 = sc_splitstream_stripe_id(&nt->node_cfg[0].channel, fc->stripes, 0);
+  if (source_root) nt->ids[0] = s0;
+  net_create(nt, 31);
+  net_build(nt);
+  for (uint32_t i = 1; i < nt->n; i++)
+    assert_int_equal(sc_node_start_forest(nt->node[i], nt->now_ns), 0);
+  uint32_t want = 2; /* the publisher's own (say, its --output and a player) */
+  sc_node_tally_set_local(nt->node[0], 2);
+  for (uint32_t i = 1; i < nt->n; i++) {
+    sc_node_tally_set_local(nt->node[i], i % 4);
+    want += i % 4;
+  }
+  tally_feed(nt, nt->now_ns + 60 * S);
+  assert_int_equal(sc_node_tally_total(nt->node[0], nt->now_ns), want);
+  /* The sum crossed more than one level of the tree. */
+  unsigned deepest = 0;
+  for (uint32_t i = 1; i < nt->n; i++) {
+    unsigned g = sc_splitstream_group(sc_node_forest_c(nt->node[i]), 0);
+    unsigned d = sc_scribe_depth(sc_node_scribe_c(nt->node[i]), g);
+    if (d > deepest) deepest = d;
+  }
+  assert_true(deepest >= 2);
+  assert_int_equal(owner_of(nt, &s0) == 0, source_root);
+
+  /* A peer's audience changes: the sum follows. */
+  sc_node_tally_set_local(nt->node[5], 40);
+  want += 40 - 5 % 4;
+  tally_feed(nt, nt->now_ns + 4 * SC_TALLY_PERIOD_NS);
+  assert_int_equal(sc_node_tally_total(nt->node[0], nt->now_ns), want);
+
+  /* Rate: over 20 periods, at most 21 reports a peer; the publisher sends
+   * none. */
+  uint64_t before[TALLY_PEERS];
+  for (uint32_t i = 0; i < nt->n; i++)
+    before[i] = nt->tally_sent[i];
+  tally_feed(nt, nt->now_ns + 20 * SC_TALLY_PERIOD_NS);
+  assert_int_equal(nt->tally_sent[0], 0);
+  for (uint32_t i = 1; i < nt->n; i++) {
+    assert_true(nt->tally_sent[i] - before[i] <= 21);
+    assert_true(nt->tally_sent[i] - before[i] >= 19);
+  }
+  assert_int_equal(sc_node_tally_total(nt->node[0], nt->now_ns), want);
+
+  /* A forged report from a peer that is nobody's child changes nothing. */
+  sc_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = SC_MSG_TALLY;
+  m.sender = (sc_ref){nt->ids[3], 3};
+  m.u.tally.channel = nt->node_cfg[0].channel;
+  m.u.tally.listeners = 1000;
+  for (uint32_t i = 1; i < nt->n; i++) {
+    const sc_scribe *s = sc_node_scribe_c(nt->node[i]);
+    unsigned g = sc_splitstream_group(sc_node_forest_c(nt->node[i]), 0);
+    sc_ref p;
+    if (sc_scribe_parent(s, g, &p) && p.addr == 3) continue;
+    bool child = false;
+    for (unsigned k = 0; k < sc_scribe_children(s, g); k++) {
+      sc_ref c;
+      child |= sc_scribe_child_at(s, g, k, &c) && c.addr == 3;
+    }
+    if (child) continue;
+    uint32_t t = sc_node_tally_total(nt->node[i], nt->now_ns);
+    assert_int_equal(sc_node_recv(nt->node[i], &m, nt->now_ns), 0);
+    assert_int_equal(sc_node_tally_total(nt->node[i], nt->now_ns), t);
+  }
+  assert_int_equal(nt->recv_invalid, 0);
+  net_del(nt);
+}
+
+static void test_tally_sums_up_the_tree(void **state) {
+  (void)state;
+  tally_run(false);
+}
+
+static void test_tally_publisher_is_the_root(void **state) {
+  (void)state;
+  tally_run(true);
 }
 
 /* An id sharing exactly `shl` leading digits with base (shl < 32). */
@@ -1732,6 +1880,9 @@ int main(void) {
       cmocka_unit_test(test_node_new_out_of_memory),
       cmocka_unit_test(test_running_out_of_memory),
       cmocka_unit_test(test_invalid_arguments),
+      cmocka_unit_test(test_tally_table),
+      cmocka_unit_test(test_tally_sums_up_the_tree),
+      cmocka_unit_test(test_tally_publisher_is_the_root),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,6 +220,12 @@ static void test_state(void **state) {
                    SC_OK);
   assert_int_equal(
       sc_station_writer_put(&w, SC_STATION_TITLE, (const uint8_t *)"A - B", 5), SC_OK);
+  uint8_t tally[SC_STATION_LISTENERS_BYTES];
+  sc_station_listeners_encode(70000, 70001, tally);
+  assert_int_equal(sc_station_writer_put(&w, SC_STATION_LISTENERS, tally, sizeof tally),
+                   SC_OK);
+  /* A LISTENERS record of the wrong length is counted, not kept. */
+  assert_int_equal(sc_station_writer_put(&w, SC_STATION_LISTENERS, tally, 3), SC_OK);
   assert_int_equal(sc_station_writer_put(&w, SC_STATION_END, NULL, 0), SC_OK);
   assert_int_equal(sc_station_writer_put(&w, 99, NULL, 0), SC_ERR_INVALID);
   assert_int_equal(sc_station_writer_flush(&w), SC_OK);
@@ -228,9 +234,17 @@ static void test_state(void **state) {
   seen got = {0};
   sc_station_reader *r;
   assert_int_equal(sc_station_reader_new(&r, on_record, &got, NULL), SC_OK);
+  uint32_t listeners = 0, peak = 0;
+  assert_false(sc_station_reader_listeners(r, &listeners, &peak));
   for (size_t g = 0; g < log.gens; g++)
     sc_station_reader_gen(r, g, log.gen[g], log.genlen[g]);
-  assert_int_equal(got.n, 4);
+  assert_int_equal(got.n, 5);
+  assert_true(sc_station_reader_listeners(r, &listeners, &peak));
+  assert_int_equal(listeners, 70000);
+  assert_int_equal(peak, 70001);
+  sc_station_reader_stats st;
+  sc_station_reader_get_stats(r, &st);
+  assert_int_equal(st.records_invalid, 1);
   const uint8_t *h;
   size_t hlen;
   sc_station_reader_headers(r, &h, &hlen);

@@ -97,6 +97,9 @@ static void max_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.state.data = frag;
     break;
   }
+  case SC_MSG_TALLY:
+    m->u.tally.listeners = UINT32_MAX;
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = 1;
     break;
@@ -272,6 +275,7 @@ static void test_scribe_largest(void **state) {
       {SC_MSG_SCRIBE_JOIN, 76}, {SC_MSG_SCRIBE_LEAVE, 76},      {SC_MSG_SCRIBE_DROP, 941},
       {SC_MSG_ANYCAST, 1393},   {SC_MSG_ANYCAST_FAIL, 87},      {SC_MSG_REPAIR_REQ, 87},
       {SC_MSG_SCRIBE_ROOT, 85}, {SC_MSG_STATE_REQ, 82},         {SC_MSG_STATE, 1122},
+      {SC_MSG_TALLY, 82},
   };
   _Static_assert(sizeof largest / sizeof largest[0] == SC_MSG_TYPE_END - SCRIBE_FIRST,
                  "one row per Scribe type");

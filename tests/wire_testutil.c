@@ -196,6 +196,10 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.state.data = m->u.state.len ? p : NULL;
     break;
   }
+  case SC_MSG_TALLY:
+    m->u.tally.channel = rand_id(r);
+    m->u.tally.listeners = (uint32_t)rand_wide(r);
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.scribe_hb.n = (uint8_t)sc_rng_below(r, SC_SCRIBE_HB_GROUPS + 1);
@@ -343,6 +347,9 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.state.offset = m->u.state.offset;
     c->u.state.len = m->u.state.len;
     c->u.state.data = m->u.state.data; /* compared by content */
+  case SC_MSG_TALLY:
+    copy_id(&c->u.tally.channel, &m->u.tally.channel);
+    c->u.tally.listeners = m->u.tally.listeners;
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     c->u.scribe_hb.from_parent = m->u.scribe_hb.from_parent != 0;
@@ -491,6 +498,9 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(a->u.state.len, b->u.state.len);
     if (a->u.state.len)
       assert_memory_equal(a->u.state.data, b->u.state.data, a->u.state.len);
+  case SC_MSG_TALLY:
+    check_id_eq(&a->u.tally.channel, &b->u.tally.channel);
+    assert_int_equal(a->u.tally.listeners, b->u.tally.listeners);
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     assert_int_equal(!!a->u.scribe_hb.from_parent, !!b->u.scribe_hb.from_parent);
