@@ -347,6 +347,7 @@ void canonical(const sc_msg *m, sc_msg *c) {
     c->u.state.offset = m->u.state.offset;
     c->u.state.len = m->u.state.len;
     c->u.state.data = m->u.state.data; /* compared by content */
+    break;
   case SC_MSG_TALLY:
     copy_id(&c->u.tally.channel, &m->u.tally.channel);
     c->u.tally.listeners = m->u.tally.listeners;
@@ -498,6 +499,7 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     assert_int_equal(a->u.state.len, b->u.state.len);
     if (a->u.state.len)
       assert_memory_equal(a->u.state.data, b->u.state.data, a->u.state.len);
+    break;
   case SC_MSG_TALLY:
     check_id_eq(&a->u.tally.channel, &b->u.tally.channel);
     assert_int_equal(a->u.tally.listeners, b->u.tally.listeners);
