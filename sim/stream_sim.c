@@ -33,9 +33,11 @@ enum {
   EV_GONE,                     /* arg: a politely departing peer's grace ends */
   EV_TICK,                     /* a time-series row */
   EV_CUT,                      /* the stripe cut */
-  EV_PART,                     /* arg 1: the partition starts; 0: it heals */
-  EV_CALM,                     /* loss stops */
   EV_END,
+  /* Kinds enter the trace digest: new ones go last, so runs without them
+   * keep their history. */
+  EV_PART, /* arg 1: the partition starts; 0: it heals */
+  EV_CALM, /* loss stops */
 };
 
 enum { ST_NONE, ST_JOINING, ST_PLAYING, ST_DEPARTING, ST_GONE };
