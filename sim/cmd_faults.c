@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "core/rng.h"
 #include "sim/cli.h"
@@ -212,6 +213,9 @@ int sim_cmd_faults(int argc, char **argv) {
   o.peers_max = PEERS_MAX;
   int rv = sim_cli_parse(&faults_cmd, &o, &o.c, argc, argv);
   if (rv >= 0) return rv;
+  /* These overlays are small: the arenas' huge pages (sim/arena.h, for
+   * 10^6 peers) would cost each run more zeroed memory than its work. */
+  (void)prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
   faults_draw d;
   faults_draw_params(&d, o.c.seed, o.peers_max);
   d.p.progress = o.c.progress;
