@@ -31,6 +31,7 @@
 typedef struct faults_cli {
   sim_common_opts c; /* only seed, progress and pretty are used */
   bool repeat;       /* run twice and compare the digests */
+  bool inject;       /* corrupt one generation at the source */
   uint32_t peers_max;
 } faults_cli;
 
@@ -140,6 +141,9 @@ static const flags_opt faults_flags[] = {
     {FLAGS_OPT_ON_OFF(faults_cli, repeat, "repeat",
                       "run the seed twice and require the same trace digest "
                       "(determinism)")},
+    {FLAGS_OPT_SET(faults_cli, inject, "inject-corruption",
+                   "a test of the checks: the source sends one generation with a byte "
+                   "changed, which must fail the run (payload_mismatches)")},
     {FLAGS_OPT_U64(faults_cli, peers_max, "peers-max", "N", PEERS_MIN, 100000,
                    "the largest overlay a seed may draw (peers are log-uniform from "
                    "20); changes what every seed draws")},
@@ -219,11 +223,13 @@ int sim_cmd_faults(int argc, char **argv) {
   faults_draw d;
   faults_draw_params(&d, o.c.seed, o.peers_max);
   d.p.progress = o.c.progress;
-  char replay[96];
+  d.p.inject_corruption = o.inject;
+  char replay[128];
   int n = snprintf(replay, sizeof replay, "stripecast-sim faults --seed %llu",
                    (unsigned long long)o.c.seed);
   if (o.peers_max != PEERS_MAX)
-    snprintf(replay + n, sizeof replay - (size_t)n, " --peers-max %u", o.peers_max);
+    n += snprintf(replay + n, sizeof replay - (size_t)n, " --peers-max %u", o.peers_max);
+  if (o.inject) snprintf(replay + n, sizeof replay - (size_t)n, " --inject-corruption");
   sim_stream_result r, r2;
   if (sim_stream_run(&d.p, &r, stderr) != 0) {
     fprintf(stderr, "stripecast-sim faults: seed %llu: the run failed; replay: %s\n",

@@ -601,6 +601,7 @@ static void h_event(void *ctx, const sim_event *ev) {
       uint64_t base = s->gens * gb;
       for (uint32_t i = 0; i < gb; i++)
         s->expect[i] = stream_byte(p->seed, base + i);
+      if (p->inject_corruption && s->gens == 3) s->expect[gb / 2] ^= 0x20;
       rv = sc_node_source_write(src, s->expect, gb, now);
     } else {
       rv = sc_node_source_write(src, NULL, gb, now);

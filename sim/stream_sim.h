@@ -69,6 +69,9 @@ typedef struct sim_stream_params {
   bool invariants;
   double quiet_s;
   double calm_at_s; /* loss stops at T0 + calm_at_s; 0: never */
+  /* A test of the checks: the source sends generation 3 with one byte
+   * changed (payload mode), which every receiver must report. */
+  bool inject_corruption;
   uint32_t refine_per_row;
   bool payload; /* real bytes (checked at delivery); else symbolic */
   bool wire_check;
