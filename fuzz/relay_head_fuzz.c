@@ -20,9 +20,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const keys[] = {"relay",    "content-type", "name",   "description",
-                                   "genre",    "url",          "bitrate", "public",
-                                   "audio-info"};
+static const char *const keys[] = {"relay",       "content-type", "name",
+                                   "description", "genre",        "url",
+                                   "bitrate",     "public",       "audio-info"};
 
 /* The info after the prefix: key=value lines of known keys, no control bytes. */
 static void check_lines(const char *s, size_t len) {

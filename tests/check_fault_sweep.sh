@@ -2,12 +2,12 @@
 # check_fault_sweep.sh SIM — the seeded fault sweep, bounded (docs/faults.md).
 # First the checks themselves: a run whose source corrupts one generation must
 # fail, naming the violation and the command that replays it. Then
-# FAULT_SWEEP_SEEDS seeds (default 200; every 4th run twice for determinism)
+# FAULT_SWEEP_SEEDS seeds (default 100; every 4th run twice for determinism)
 # through bench/fault_sweep.sh, with the kinds of the open findings of
 # bench/RESULTS.md ("Seeded fault sweep") allowed: any other violation fails.
 set -u
 sim=${1:?usage: check_fault_sweep.sh path/to/stripecast-sim}
-seeds=${FAULT_SWEEP_SEEDS:-200}
+seeds=${FAULT_SWEEP_SEEDS:-100}
 fail=0
 
 err=$("$sim" faults --seed 29 --repeat off --inject-corruption 2>&1 >/dev/null)
