@@ -5,15 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/err.h"
 #include "peer.h"
 
 /* ------------------------------------------------------------ the relay */
-
-/* Response header values kept per connection. */
-#define HDR_VALUE_MAX 256
 
 typedef struct relay_sock {
   ev_io io;
@@ -40,10 +36,7 @@ struct rt_relay {
   uint64_t rng;
   /* The current response's head. */
   long status;
-  char content_type[HDR_VALUE_MAX];
-  char info[SC_STATION_INFO_MAX];
-  size_t infolen;
-  uint32_t metaint;
+  rt_relay_head head;
   rt_icy_reader icy;
   uint64_t now;
   rt_relay_stats s;
@@ -79,94 +72,15 @@ static void after_feed(rt_relay *r) {
   if (r->cfg.after_feed) r->cfg.after_feed(r->cfg.user, r->now);
 }
 
-/* Adds "key=value\n" to the info if it fits (and the value has no line end). */
-static void info_add(rt_relay *r, const char *key, const char *val, size_t vlen) {
-  size_t klen = strlen(key);
-  if (r->infolen + klen + vlen + 2 >= sizeof r->info) return;
-  memcpy(r->info + r->infolen, key, klen);
-  r->info[r->infolen + klen] = '=';
-  memcpy(r->info + r->infolen + klen + 1, val, vlen);
-  r->infolen += klen + vlen + 1;
-  r->info[r->infolen++] = '\n';
-  r->info[r->infolen] = '\0';
-}
-
 static void head_reset(rt_relay *r) {
   r->status = 0;
-  r->content_type[0] = '\0';
-  r->infolen = 0;
-  r->info[0] = '\0';
-  r->metaint = 0;
-  size_t n = strlen(r->info_prefix);
-  memcpy(r->info, r->info_prefix, n + 1);
-  r->infolen = n;
-  info_add(r, "relay", r->url, strlen(r->url));
+  rt_relay_head_reset(&r->head, r->info_prefix, r->url);
 }
-
-/* ice-/icy- response headers and the listener info key they become. */
-static const struct {
-  const char *header, *key;
-} info_headers[] = {
-    {"icy-name", "name"},
-    {"ice-name", "name"},
-    {"icy-description", "description"},
-    {"ice-description", "description"},
-    {"icy-genre", "genre"},
-    {"ice-genre", "genre"},
-    {"icy-url", "url"},
-    {"ice-url", "url"},
-    {"icy-br", "bitrate"},
-    {"ice-bitrate", "bitrate"},
-    {"icy-pub", "public"},
-    {"ice-public", "public"},
-    {"ice-audio-info", "audio-info"},
-};
 
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *user) {
   rt_relay *r = user;
   size_t len = size * nitems;
-  size_t n = len;
-  while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == '\n'))
-    n--;
-  /* A status line begins a head (a redirect or 100 may come first). */
-  if ((n >= 5 && strncmp(buf, "HTTP/", 5) == 0) ||
-      (n >= 4 && strncmp(buf, "ICY ", 4) == 0)) {
-    head_reset(r);
-    return len;
-  }
-  const char *colon = memchr(buf, ':', n);
-  if (!colon) return len;
-  size_t nlen = (size_t)(colon - buf);
-  const char *v = colon + 1;
-  while (v < buf + n && (*v == ' ' || *v == '\t'))
-    v++;
-  size_t vlen = (size_t)(buf + n - v);
-  for (size_t i = 0; i < vlen; i++)
-    if ((unsigned char)v[i] < 0x20) return len; /* no control bytes in the info */
-  if (nlen == 12 && strncasecmp(buf, "content-type", 12) == 0) {
-    if (vlen >= sizeof r->content_type) vlen = sizeof r->content_type - 1;
-    memcpy(r->content_type, v, vlen);
-    r->content_type[vlen] = '\0';
-    info_add(r, "content-type", v, vlen);
-    return len;
-  }
-  if (nlen == 11 && strncasecmp(buf, "icy-metaint", 11) == 0) {
-    char tmp[16];
-    if (vlen == 0 || vlen >= sizeof tmp) return len;
-    memcpy(tmp, v, vlen);
-    tmp[vlen] = '\0';
-    char *end;
-    unsigned long m = strtoul(tmp, &end, 10);
-    if (*end == '\0' && m > 0 && m <= RT_RELAY_METAINT_MAX) r->metaint = (uint32_t)m;
-    return len;
-  }
-  for (size_t i = 0; i < sizeof info_headers / sizeof info_headers[0]; i++) {
-    const char *h = info_headers[i].header;
-    if (nlen == strlen(h) && strncasecmp(buf, h, nlen) == 0) {
-      info_add(r, info_headers[i].key, v, vlen);
-      break;
-    }
-  }
+  if (rt_relay_head_line(&r->head, buf, len)) head_reset(r);
   return len;
 }
 
@@ -202,10 +116,10 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *user) {
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
     r->s.last_status = code;
     r->s.connects++;
-    r->s.metaint = r->metaint;
-    rt_icy_reader_init(&r->icy, r->metaint);
-    sc_media_kind kind = sc_media_kind_from_content_type(r->content_type);
-    (void)rt_station_source_begin(r->st, kind, r->info, r->now);
+    r->s.metaint = r->head.metaint;
+    rt_icy_reader_init(&r->icy, r->head.metaint);
+    sc_media_kind kind = sc_media_kind_from_content_type(r->head.content_type);
+    (void)rt_station_source_begin(r->st, kind, r->head.info, r->now);
     r->in_session = true;
   }
   r->s.bytes_in += len;

@@ -62,6 +62,29 @@ void rt_icy_reader_init(rt_icy_reader *r, uint32_t metaint);
 void rt_icy_reader_feed(rt_icy_reader *r, const uint8_t *data, size_t datalen,
                         const rt_icy_sink *sink);
 
+/* An upstream answer's head as the relay keeps it: the Content-Type, the
+ * icy-metaint, and the station info its ice-/icy- headers give, as
+ * "key=value\n" lines after the configured prefix and "relay=URL". Pure
+ * code over the header lines (icy_reader.c), so that it can be fuzzed. */
+#define RT_RELAY_HDR_VALUE_MAX 256 /* a Content-Type kept, NUL included */
+typedef struct rt_relay_head {
+  char content_type[RT_RELAY_HDR_VALUE_MAX];
+  char info[SC_STATION_INFO_MAX];
+  size_t infolen;
+  uint32_t metaint; /* 0: none, or one out of (0, RT_RELAY_METAINT_MAX] */
+} rt_relay_head;
+
+/* Starts a head: the info is prefix (NULL: none; cut to half the info) and
+ * then relay=url. */
+void rt_relay_head_reset(rt_relay_head *h, const char *prefix, const char *url);
+/* Takes one header line as libcurl hands it over (the line end included or
+ * not; any bytes). A status line ("HTTP/..." or "ICY ...") begins a new head
+ * (a redirect or a 100 may come first): returns true and changes nothing,
+ * and the caller resets the head. A header without a value, with a control
+ * byte in its value or not kept is ignored; a value that does not fit the
+ * info is left out. */
+bool rt_relay_head_line(rt_relay_head *h, const char *line, size_t len);
+
 typedef struct rt_relay_config {
   const char *url;
   const char *info; /* "key=value\n" lines put before each session's own, or NULL */

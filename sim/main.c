@@ -22,6 +22,7 @@ static void usage(FILE *f) {
         "  pastry     peers join a Pastry overlay and look up random keys\n"
         "  forest     peers build a SplitStream forest of stripe trees\n"
         "  stream     a live stream over the forest: coding, repair, churn, loss\n"
+        "  faults     one seed of the fault sweep: drawn faults, checked invariants\n"
         "\n"
         "Run 'stripecast-sim COMMAND --help' for a command's options. Every command\n"
         "takes",
@@ -51,7 +52,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (argc < 2) {
-    fputs("stripecast-sim: missing command (pastry, forest or stream); see --help\n",
+    fputs("stripecast-sim: missing command (pastry, forest, stream or faults); see "
+          "--help\n",
           stderr);
     return FLAGS_EXIT_USAGE;
   }
@@ -67,8 +69,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "pastry") == 0) return sim_cmd_pastry(argc - 1, argv + 1);
   if (strcmp(cmd, "forest") == 0) return sim_cmd_forest(argc - 1, argv + 1);
   if (strcmp(cmd, "stream") == 0) return sim_cmd_stream(argc - 1, argv + 1);
+  if (strcmp(cmd, "faults") == 0) return sim_cmd_faults(argc - 1, argv + 1);
   fprintf(stderr,
-          "stripecast-sim: unknown command '%s' (pastry, forest or stream); see --help\n",
+          "stripecast-sim: unknown command '%s' (pastry, forest, stream or faults); see "
+          "--help\n",
           cmd);
   return FLAGS_EXIT_USAGE;
 }

@@ -36,6 +36,10 @@ enum {
   EV_TICK,                     /* a time-series row */
   EV_CUT,                      /* the stripe cut */
   EV_END,
+  /* Kinds enter the trace digest: new ones go last, so runs without them
+   * keep their history. */
+  EV_PART, /* arg 1: the partition starts; 0: it heals */
+  EV_CALM, /* loss stops */
 };
 
 enum { ST_NONE, ST_JOINING, ST_PLAYING, ST_DEPARTING, ST_GONE };
@@ -90,6 +94,10 @@ typedef struct stream_sim {
   uint8_t *expect;  /* payload mode: one generation's bytes, rebuilt per check */
   uint8_t *forgers; /* sim_world_config.forgers; NULL: none */
   uint8_t auth_pk[SC_AUTH_PK_BYTES], auth_sk[SC_AUTH_SK_BYTES];
+  /* invariants: per peer, 1 + the next generation it must resolve (0: none
+   * resolved yet), and when it arrived */
+  uint64_t *inv_next, *inv_arrive_ns;
+  bool parted; /* the partition is on */
   double wall_start, wall_last;
   double wall_t0;     /* wall clock when the stream started */
   uint64_t events_t0; /* events processed before it */
@@ -105,11 +113,49 @@ static uint8_t stream_byte(uint64_t seed, uint64_t o) {
   return (uint8_t)(sc_mix64(seed ^ (o >> 3)) >> (8 * (o & 7)));
 }
 
+/* Whether data is the stream's bytes from offset base: a word of the
+ * stream at a time where the offsets allow (the same bytes as stream_byte). */
+static bool stream_bytes_equal(uint64_t seed, uint64_t base, const uint8_t *data,
+                               size_t len) {
+  size_t i = 0;
+  for (; i < len && ((base + i) & 7) != 0; i++)
+    if (data[i] != stream_byte(seed, base + i)) return false;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w = sc_mix64(seed ^ ((base + i) >> 3));
+    for (unsigned b = 0; b < 8; b++)
+      if (data[i + b] != (uint8_t)(w >> (8 * b))) return false;
+  }
+  for (; i < len; i++)
+    if (data[i] != stream_byte(seed, base + i)) return false;
+  return true;
+}
+
 static uint32_t gen_bytes(const stream_sim *s) {
   return s->prm->fec_data * s->prm->chunk_bytes;
 }
 
 /* ---------------------------------------------------------------- hooks */
+
+/* A receiver resolves generations one after another (docs/stream.md): a
+ * skipped one is a silent gap, a repeated one a double count. */
+static void inv_resolved(stream_sim *s, uint32_t peer, uint64_t gen) {
+  if (!s->inv_next) return;
+  if (s->inv_next[peer] != 0 && s->inv_next[peer] != gen + 1) s->res->inv.order_breaks++;
+  s->inv_next[peer] = gen + 2;
+}
+
+/* The partition's side of peer i: a pure function of (seed, i). */
+static bool part_side(const stream_sim *s, uint32_t i) {
+  if (i == SOURCE) return false;
+  uint64_t h = sc_mix64(s->prm->seed ^ 0x9a7d1e5ull ^ ((uint64_t)i << 20));
+  return (double)(h >> 11) * 0x1p-53 < s->prm->partition_fraction;
+}
+
+static bool h_cut(void *ctx, uint32_t from, uint32_t to, uint64_t now) {
+  (void)now;
+  const stream_sim *s = ctx;
+  return s->parted && part_side(s, from) != part_side(s, to);
+}
 
 static void h_stripe_data(void *ctx, uint32_t peer, unsigned stripe,
                           const sc_msg_multicast *m, uint64_t now) {
@@ -123,6 +169,7 @@ static void h_deliver(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *dat
                       size_t datalen, uint64_t src_ts_ns, uint64_t now) {
   stream_sim *s = ctx;
   speer *p = &s->sp[peer];
+  inv_resolved(s, peer, gen);
   p->delivered++;
   s->tick_delivered++;
   if (p->first_deliver_ns == 0) p->first_deliver_ns = now;
@@ -130,8 +177,7 @@ static void h_deliver(void *ctx, uint32_t peer, uint64_t gen, const uint8_t *dat
   if (s->prm->payload) {
     uint64_t base = gen * gen_bytes(s);
     bool ok = data != NULL && datalen == gen_bytes(s);
-    for (size_t i = 0; ok && i < datalen; i++)
-      if (data[i] != stream_byte(s->prm->seed, base + i)) ok = false;
+    if (ok) ok = stream_bytes_equal(s->prm->seed, base, data, datalen);
     if (!ok) s->res->payload_mismatches++;
   }
 }
@@ -142,9 +188,9 @@ static void h_prefetch(void *ctx, uint32_t peer) {
 }
 
 static void h_lost(void *ctx, uint32_t peer, uint64_t gen, uint64_t now) {
-  (void)gen;
   (void)now;
   stream_sim *s = ctx;
+  inv_resolved(s, peer, gen);
   s->sp[peer].lost++;
   s->tick_lost++;
 }
@@ -231,6 +277,9 @@ static void end_session(stream_sim *s, uint32_t i, bool survivor) {
     s->res->chunks_good += cs.auth.chunks_good;
     s->res->sig_checks += cs.auth.sig_checks;
     s->res->auth_parent_switches += cs.auth_parent_switches;
+    if (s->prm->invariants &&
+        (cs.stream.gens_delivered != p->delivered || cs.stream.gens_lost != p->lost))
+      s->res->inv.accounting++;
   }
   if (i == SOURCE) return;
   uint64_t resolved = (uint64_t)p->delivered + p->lost;
@@ -335,6 +384,7 @@ static void churn_apply(stream_sim *s, const sim_churn_event *ev, uint64_t now) 
   case SIM_CHURN_JOIN:
     if (p->state != ST_NONE) break;
     s->res->arrivals++;
+    if (s->inv_arrive_ns) s->inv_arrive_ns[i] = now;
     if (add_peer(s, i) != 0 || sim_world_join(s->w, i) != 0) {
       s->failed = 1;
       break;
@@ -386,6 +436,103 @@ static void stripe_cut(stream_sim *s) {
       gone(s, i);
     }
   }
+}
+
+/* ------------------------------------------------------------ invariants */
+
+static bool live_state(uint8_t st) {
+  return st == ST_PLAYING || st == ST_DEPARTING;
+}
+
+/* SplitStream §3: a peer forwards to at most its capacity, plus one child
+ * per stripe it roots (sc_splitstream_admit). */
+static void inv_capacity(stream_sim *s) {
+  for (uint32_t i = 0; i < s->npeers; i++) {
+    if (!live_state(s->sp[i].state) && i != SOURCE) continue;
+    const sc_splitstream *ss = sc_node_forest_c(sim_world_node(s->w, i));
+    uint32_t cap = sc_splitstream_config_get(ss)->capacity;
+    if (cap != SC_CAPACITY_UNBOUNDED &&
+        sc_splitstream_load(ss) > (uint64_t)cap + sc_splitstream_root_allowance(ss))
+      s->res->inv.capacity_excess++;
+  }
+}
+
+/* Settled: subscribed (or arrived) at least quiet_s before the end. */
+static bool settled(const stream_sim *s, uint64_t t_ns) {
+  return t_ns + (uint64_t)(s->prm->quiet_s * 1e9) <= s->end_ns;
+}
+
+/* Walks every survivor's parent chain in stripe st: it must reach a root
+ * without repeating a peer (Scribe's trees are trees), every chain the same
+ * root, and through live peers only. mark[] is scratch, npeers bytes. */
+static void inv_stripe(stream_sim *s, unsigned st, uint8_t *mark, uint32_t *chain) {
+  enum { NEW = 0, ON, DONE };
+  sim_stream_invariants *inv = &s->res->inv;
+  memset(mark, NEW, s->npeers);
+  uint32_t root = UINT32_MAX;
+  for (uint32_t i = 1; i < s->npeers; i++) {
+    if (s->sp[i].state != ST_PLAYING || mark[i] != NEW) continue;
+    bool hold = settled(s, s->sp[i].join_ns);
+    uint32_t len = 0, cur = i;
+    for (;;) {
+      if (mark[cur] == DONE) break;
+      if (mark[cur] == ON) {
+        inv->cycles++;
+        break;
+      }
+      mark[cur] = ON;
+      chain[len++] = cur;
+      const sc_node *nd = sim_world_node(s->w, cur);
+      const sc_scribe *sb = sc_node_scribe_c(nd);
+      unsigned g = sc_splitstream_group(sc_node_forest_c(nd), st);
+      if (sc_scribe_is_root(sb, g)) {
+        if (root == UINT32_MAX)
+          root = cur;
+        else if (root != cur)
+          inv->extra_roots++;
+        break;
+      }
+      sc_ref parent;
+      if (!sc_scribe_parent(sb, g, &parent) || parent.addr >= s->npeers ||
+          !sim_world_alive(s->w, (uint32_t)parent.addr)) {
+        if (hold) inv->unattached++;
+        break;
+      }
+      cur = (uint32_t)parent.addr;
+    }
+    for (uint32_t k = 0; k < len; k++)
+      mark[chain[k]] = DONE;
+  }
+}
+
+/* Settled survivors play to the end: their last resolved generation is
+ * within a playout buffer (and slack for a long first path) of the last
+ * one published. Settled arrivals have subscribed. */
+static void inv_liveness(stream_sim *s) {
+  sim_stream_invariants *inv = &s->res->inv;
+  uint64_t slack_ns = (uint64_t)(s->prm->buffer_ms * 1e6) + 5 * SIM_NS_PER_S;
+  uint64_t slack = slack_ns / s->gen_ns + 2;
+  for (uint32_t i = 1; i < s->npeers; i++) {
+    const speer *p = &s->sp[i];
+    if (p->state == ST_JOINING && s->inv_arrive_ns[i] && settled(s, s->inv_arrive_ns[i]))
+      inv->stuck_joining++;
+    if (p->state != ST_PLAYING || !settled(s, p->join_ns)) continue;
+    if (s->inv_next[i] == 0 || s->inv_next[i] - 1 + slack < s->gens) inv->stalled++;
+  }
+}
+
+static void inv_check_end(stream_sim *s) {
+  inv_capacity(s);
+  inv_liveness(s);
+  uint8_t *mark = malloc(s->npeers);
+  uint32_t *chain = malloc(s->npeers * sizeof(uint32_t));
+  if (!mark || !chain)
+    s->failed = 1;
+  else
+    for (unsigned st = 0; st < s->k; st++)
+      inv_stripe(s, st, mark, chain);
+  free(mark);
+  free(chain);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -447,6 +594,12 @@ static void h_event(void *ctx, const sim_event *ev) {
     uint64_t t = sim_churn_sched_peek_ns(s->churn);
     if (t != UINT64_MAX) schedule(s, now + t, EV_CHURN, 0);
     if (p->cut_stripes) schedule(s, now + (uint64_t)(p->cut_at_s * 1e9), EV_CUT, 0);
+    if (p->calm_at_s > 0) schedule(s, now + (uint64_t)(p->calm_at_s * 1e9), EV_CALM, 0);
+    if (p->partition_fraction > 0 && p->partition_for_s > 0) {
+      uint64_t at = now + (uint64_t)(p->partition_at_s * 1e9);
+      schedule(s, at, EV_PART, 1);
+      schedule(s, at + (uint64_t)(p->partition_for_s * 1e9), EV_PART, 0);
+    }
     break;
   }
   case EV_CUT:
@@ -461,6 +614,7 @@ static void h_event(void *ctx, const sim_event *ev) {
       uint64_t base = s->gens * gb;
       for (uint32_t i = 0; i < gb; i++)
         s->expect[i] = stream_byte(p->seed, base + i);
+      if (p->inject_corruption && s->gens == 3) s->expect[gb / 2] ^= 0x20;
       rv = sc_node_source_write(src, s->expect, gb, now);
     } else {
       rv = sc_node_source_write(src, NULL, gb, now);
@@ -492,11 +646,19 @@ static void h_event(void *ctx, const sim_event *ev) {
     gone(s, i);
     break;
   }
+  case EV_PART:
+    s->parted = ev->arg != 0;
+    break;
+  case EV_CALM:
+    sim_world_set_loss(s->w, 0);
+    break;
   case EV_TICK:
+    if (p->invariants) inv_capacity(s);
     ts_push(s, now);
     if (now + TICK_NS <= s->end_ns) schedule(s, now + TICK_NS, EV_TICK, 0);
     break;
   case EV_END:
+    if (p->invariants) inv_check_end(s);
     s->done = true;
     sim_world_stop(s->w);
     break;
@@ -565,6 +727,7 @@ static void collect(stream_sim *s) {
   r->bytes = c->bytes;
   r->payload_bytes = c->payload_bytes;
   r->forged_sent = c->forged_sent;
+  r->messages_cut = c->messages_cut;
   r->run = sim_world_run_stats(s->w);
 }
 
@@ -600,6 +763,8 @@ static void stream_free(stream_sim *s) {
   free(s->ts);
   free(s->expect);
   free(s->forgers);
+  free(s->inv_next);
+  free(s->inv_arrive_ns);
   session_samples_free(&s->q);
   if (s->sessions_csv) fclose(s->sessions_csv);
 }
@@ -682,7 +847,13 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
   s->sp = sim_huge_calloc(total, sizeof(speer)); /* every chunk touches it (arena.h) */
   s->uplink_bps = calloc(total, sizeof(uint64_t));
   if (p->payload) s->expect = malloc(gen_bytes(s));
-  if (!s->sp || !s->uplink_bps || (p->payload && !s->expect)) goto oom;
+  if (p->invariants) {
+    s->inv_next = calloc(total, sizeof(uint64_t));
+    s->inv_arrive_ns = calloc(total, sizeof(uint64_t));
+  }
+  if (!s->sp || !s->uplink_bps || (p->payload && !s->expect) ||
+      (p->invariants && (!s->inv_next || !s->inv_arrive_ns)))
+    goto oom;
   if (p->out_dir) {
     s->sessions_csv = open_out(s, "sessions.csv");
     if (!s->sessions_csv) {
@@ -719,6 +890,7 @@ int sim_stream_run(const sim_stream_params *p, sim_stream_result *r, FILE *log) 
                            .stream_lost = h_lost,
                            .prefetch = h_prefetch,
                            .event = h_event};
+  if (p->partition_fraction > 0) hooks.cut = h_cut;
   if (sim_world_new(&s->w, &wc, s->net, &hooks, s) != 0) goto oom;
   for (uint32_t i = 0; i < p->peers; i++)
     if (add_peer(s, i) != 0) goto oom;

@@ -58,6 +58,20 @@ typedef struct sim_stream_params {
    * receiver loses at most those stripes until the trees repair. 0: none. */
   uint32_t cut_stripes;
   double cut_at_s;
+  /* A partition that heals: from T0 + partition_at_s for partition_for_s,
+   * the peers of a side drawn by the seed (each with probability
+   * partition_fraction; never the source) and the rest hear nothing from
+   * each other. 0: none. */
+  double partition_fraction, partition_at_s, partition_for_s;
+  /* The fault sweep's checks (sim_stream_invariants) during and at the end
+   * of the run; peers that subscribed within the last quiet_s are not held
+   * to the ones that need time (attached, playing to the end). */
+  bool invariants;
+  double quiet_s;
+  double calm_at_s; /* loss stops at T0 + calm_at_s; 0: never */
+  /* A test of the checks: the source sends generation 3 with one byte
+   * changed (payload mode), which every receiver must report. */
+  bool inject_corruption;
   uint32_t refine_per_row;
   bool payload; /* real bytes (checked at delivery); else symbolic */
   /* The signed stream (core/auth.h; needs payload): the source signs with a
@@ -72,6 +86,20 @@ typedef struct sim_stream_params {
 } sim_stream_params;
 
 void sim_stream_params_default(sim_stream_params *p);
+
+/* Invariants of a run (params.invariants): each counts violations, so a
+ * sound run has all zero. "Settled" peers are survivors that subscribed at
+ * least quiet_s before the end. */
+typedef struct sim_stream_invariants {
+  uint32_t cycles;          /* (stripe, chain) parent walks that loop, at the end */
+  uint32_t extra_roots;     /* roots beyond one per stripe that survivors reach */
+  uint32_t unattached;      /* (settled survivor, stripe): no way to a live root */
+  uint32_t capacity_excess; /* (peer, tick): children > capacity + root allowance */
+  uint32_t order_breaks;    /* generations resolved out of order, twice or skipped */
+  uint32_t stalled;         /* settled survivors whose playout stopped short */
+  uint32_t stuck_joining;   /* arrivals quiet_s before the end that never subscribed */
+  uint32_t accounting;      /* sessions whose counts differ from the core's own */
+} sim_stream_invariants;
 
 typedef struct sim_stream_result {
   sim_run_stats run;         /* events, trace digest, simulated time */
@@ -95,6 +123,8 @@ typedef struct sim_stream_result {
   /* Signed stream: chunks the forgers altered, and what receivers judged. */
   uint64_t forged_sent, chunks_forged, chunks_good, auth_parent_switches, sig_checks;
   uint64_t messages, messages_lost, uplink_drops, repair_shed, bytes, payload_bytes;
+  uint64_t messages_cut; /* dropped by the partition */
+  sim_stream_invariants inv;
 } sim_stream_result;
 
 /* Runs the experiment; progress and errors on log (may be NULL). Returns 0,

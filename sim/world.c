@@ -197,6 +197,10 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
     return;
   }
   if (w->hooks.sent) w->hooks.sent(w->ctx, wp->index, to, m);
+  if (w->hooks.cut && w->hooks.cut(w->ctx, wp->index, to, w->eng.now_ns)) {
+    w->ctr.messages_cut++;
+    return;
+  }
   sc_msg forged;
   uint8_t fbytes[SC_CHUNK_BYTES_MAX];
   if (w->cfg.forgers && w->cfg.forgers[wp->index] && m->type == SC_MSG_MULTICAST &&
@@ -699,6 +703,10 @@ sc_pastry *sim_world_pastry(sim_world *w, uint32_t i) {
   if (!peer_present(wp)) return NULL;
   return bare(w) ? wp->pastry : sc_node_pastry(wp->node);
 }
+void sim_world_set_loss(sim_world *w, double loss) {
+  w->cfg.loss = loss;
+}
+
 sc_rng *sim_world_rng(sim_world *w) {
   return &w->rng;
 }

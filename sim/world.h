@@ -41,6 +41,10 @@ typedef enum sim_world_kind {
 typedef struct sim_world_hooks {
   /* Every message a live peer sends, before loss (for counting). Optional. */
   void (*sent)(void *ctx, uint32_t from, uint32_t to, const sc_msg *m);
+  /* A partition (the fault sweep): true drops the message from `from` to
+   * `to`, counted in messages_cut. Asked after `sent`, before loss; draws no
+   * random numbers, so a run without partitions keeps its history. Optional. */
+  bool (*cut)(void *ctx, uint32_t from, uint32_t to, uint64_t now);
   /* Every message handed to a live peer. Optional. */
   void (*received)(void *ctx, uint32_t to, const sc_msg *m);
   void (*stripe_data)(void *ctx, uint32_t peer, unsigned stripe,
@@ -137,6 +141,9 @@ typedef struct sim_world_progress {
  * false when none is due. wall_start is sim_wall_s at the run's start. */
 bool sim_world_progress_due(sim_world *w, double wall_start, double *wall_last,
                             double interval_s, bool force, sim_world_progress *pg);
+/* Changes the loss probability from now on (the fault sweep's loss stops
+ * before its quiet end). */
+void sim_world_set_loss(sim_world *w, double loss);
 /* Stops sim_world_run after the current event. */
 void sim_world_stop(sim_world *w);
 
@@ -157,6 +164,7 @@ typedef struct sim_world_counters {
   uint64_t messages, messages_lost, bytes, wire_errors;
   uint64_t uplink_drops; /* tail drops at a full upstream queue */
   uint64_t repair_shed;  /* repair answers not sent: the uplink was busy */
+  uint64_t messages_cut; /* dropped by a partition (hooks.cut) */
   uint64_t by_type[SC_MSG_TYPE_END];
   uint64_t bytes_by_type[SC_MSG_TYPE_END];
   uint64_t payload_bytes; /* stream chunks' payload bytes within `bytes` */

@@ -274,11 +274,63 @@ static void test_icy_reader(void **state) {
   assert_int_equal(r.blocks, 0);
 }
 
+/* Feeds every line of text (each ending at '\n') as libcurl would, resetting
+ * at a status line as the relay does. */
+static void head_feed(rt_relay_head *h, const char *prefix, const char *text) {
+  while (*text) {
+    const char *nl = strchr(text, '\n');
+    size_t len = nl ? (size_t)(nl - text) + 1 : strlen(text);
+    if (rt_relay_head_line(h, text, len)) rt_relay_head_reset(h, prefix, "http://u/s");
+    text += len;
+  }
+}
+
+/* The upstream answer's head: what the relay's station info, container and
+ * metaint come from; a status line starts over, bad values are ignored. */
+static void test_relay_head(void **state) {
+  (void)state;
+  rt_relay_head h;
+  rt_relay_head_reset(&h, "name=mine\n", "http://u/s");
+  assert_string_equal(h.info, "name=mine\nrelay=http://u/s\n");
+  head_feed(&h, "name=mine\n",
+            "HTTP/1.1 302 Found\r\nicy-name: Old\r\nicy-metaint: 100\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Type: audio/mpeg\r\nicy-metaint: 16000\r\n"
+            "ICY-NAME:  Radio One\r\nicy-notice1: not kept\r\nice-audio-info: ch=2\r\n"
+            "\r\n");
+  assert_string_equal(h.content_type, "audio/mpeg");
+  assert_int_equal(h.metaint, 16000);
+  assert_string_equal(h.info, "name=mine\nrelay=http://u/s\ncontent-type=audio/mpeg\n"
+                              "name=Radio One\naudio-info=ch=2\n");
+  /* Refused values leave the head as it was. */
+  rt_relay_head before = h;
+  head_feed(&h, "name=mine\n",
+            "icy-metaint: 0\r\nicy-metaint: -1\r\nicy-metaint: 1048577\r\n"
+            "icy-metaint: 12x\r\nicy-metaint: 12345678901234567\r\n"
+            "icy-genre: a\x01b\r\nno colon here\r\n");
+  assert_memory_equal(&before, &h, sizeof h);
+  /* A value longer than the Content-Type's room is cut; the info stays
+   * within its bound however many headers come. */
+  char line[600];
+  memset(line, 'x', sizeof line);
+  memcpy(line, "content-type: ", 14);
+  memcpy(line + sizeof line - 3, "\r\n", 3);
+  assert_false(rt_relay_head_line(&h, line, sizeof line - 1));
+  assert_int_equal(strlen(h.content_type), RT_RELAY_HDR_VALUE_MAX - 1);
+  for (int i = 0; i < 100; i++)
+    assert_false(rt_relay_head_line(&h, line, sizeof line - 1));
+  assert_true(h.infolen < sizeof h.info);
+  assert_int_equal(strlen(h.info), h.infolen);
+  /* A status line asks for a reset and changes nothing itself. */
+  before = h;
+  assert_true(rt_relay_head_line(&h, "ICY 200 OK\r\n", 12));
+  assert_memory_equal(&before, &h, sizeof h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wav_pcm),    cmocka_unit_test(test_wav_refused),
       cmocka_unit_test(test_specs),      cmocka_unit_test(test_urls),
-      cmocka_unit_test(test_icy_reader),
+      cmocka_unit_test(test_icy_reader), cmocka_unit_test(test_relay_head),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
