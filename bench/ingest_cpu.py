@@ -24,6 +24,18 @@ import sys
 import time
 import urllib.request
 
+
+def station_key(binary, directory):
+    """A station key of the run's own (stripecast keygen): the broadcaster signs
+    with it (--key), listeners name the station by it (NAME@KEY)."""
+    path = os.path.join(directory, "station.key")
+    if os.path.exists(path):
+        os.unlink(path)
+    pk = subprocess.run([binary, "keygen", "--out", path], check=True,
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                        text=True).stdout.strip()
+    return path, pk
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PW = "ingest-cpu-bench"
 
@@ -127,14 +139,14 @@ class Run:
         pwfile = os.path.join(a.out, "pw")
         with open(pwfile, "w") as f:
             f.write(PW + "\n")
-        common = ["--station", mount]
+        key, pk = station_key(a.binary, a.out)
         ov = self.spawn("overlay-" + kind,
-                        [a.binary, "listen"] + common + ["--listen", "127.0.0.1:%d" % base,
+                        [a.binary, "listen", "--station", mount + "@" + pk] + ["--listen", "127.0.0.1:%d" % base,
                                                          "--peers", str(a.overlay)])
         time.sleep(1)
         http = base - 10
         bc = self.spawn("broadcaster-" + kind,
-                        [a.binary, "broadcast"] + common +
+                        [a.binary, "broadcast", "--station", mount, "--key", key] +
                         ["--listen", "127.0.0.1:%d" % (base - 1), "--join",
                          "127.0.0.1:%d" % base, "--http", "127.0.0.1:%d" % http,
                          "--source-password-file", pwfile, "--stats",

@@ -32,6 +32,18 @@ import subprocess
 import sys
 import time
 
+
+def station_key(binary, directory):
+    """A station key of the run's own (stripecast keygen): the broadcaster signs
+    with it (--key), listeners name the station by it (NAME@KEY)."""
+    path = os.path.join(directory, "station.key")
+    if os.path.exists(path):
+        os.unlink(path)
+    pk = subprocess.run([binary, "keygen", "--out", path], check=True,
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                        text=True).stdout.strip()
+    return path, pk
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATION = "/live.opus"
 PW = "onair-bench"
@@ -140,6 +152,7 @@ class Bench:
             os.makedirs(os.path.join(self.out, sub), exist_ok=True)
         for f in glob.glob(os.path.join(self.out, "*", "*")):
             os.unlink(f)
+        self.key, self.pk = station_key(a.binary, self.out)
         self.procs = []  # (name, popen, peers)
         self.load = []
         self.extra = a.peer_args.split()
@@ -153,7 +166,7 @@ class Bench:
 
     def listen_args(self, port, peers, stats, join=True):
         a = self.a
-        args = ["listen", "--station", STATION, "--listen", "127.0.0.1:%d" % port]
+        args = ["listen", "--station", STATION + "@" + self.pk, "--listen", "127.0.0.1:%d" % port]
         if join:
             args += ["--join", "127.0.0.1:%d" % a.base_port]
         if peers > 1:
@@ -187,7 +200,7 @@ class Bench:
         http = a.base_port - 2
         bstats = os.path.join(self.out, "stats", "broadcaster.json")
         bc = self.start("broadcaster",
-                        ["broadcast", "--station", STATION, "--listen",
+                        ["broadcast", "--station", STATION, "--key", self.key, "--listen",
                          "127.0.0.1:%d" % (a.base_port - 1), "--join",
                          "127.0.0.1:%d" % a.base_port, "--http", "127.0.0.1:%d" % http,
                          "--source-password-file", pwfile, "--stats", bstats,

@@ -27,6 +27,18 @@ import sys
 import tempfile
 import time
 
+
+def station_key(binary, directory):
+    """A station key of the run's own (stripecast keygen): the broadcaster signs
+    with it (--key), listeners name the station by it (NAME@KEY)."""
+    path = os.path.join(directory, "station.key")
+    if os.path.exists(path):
+        os.unlink(path)
+    pk = subprocess.run([binary, "keygen", "--out", path], check=True,
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                        text=True).stdout.strip()
+    return path, pk
+
 HANG_S = 120
 
 
@@ -76,6 +88,7 @@ def main():
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="overhead.")
+    key, pk = station_key(a.binary, tmp)
     procs = []
     extra = a.args.split()
 
@@ -94,7 +107,7 @@ def main():
         http = a.port + 2000
         bc_stats = os.path.join(tmp, "broadcaster.json")
         bc = start("broadcaster", [
-            "broadcast", "--station", "/ov.opus", "--listen", "127.0.0.1:%d" % a.port,
+            "broadcast", "--station", "/ov.opus", "--key", key, "--listen", "127.0.0.1:%d" % a.port,
             "--http", "127.0.0.1:%d" % http, "--source-password-file", pwfile, "--stats",
             bc_stats, "--stats-interval-ms", "250"] + a.bc_args.split())
         def bc_up():
@@ -111,7 +124,7 @@ def main():
         while left > 0:
             n = min(left, a.per_proc)
             path = os.path.join(tmp, "l%d.json" % port)
-            start("l%d" % port, ["listen", "--station", "/ov.opus", "--listen",
+            start("l%d" % port, ["listen", "--station", "/ov.opus@" + pk, "--listen",
                                  "127.0.0.1:%d" % port, "--join", "127.0.0.1:%d" % a.port,
                                  "--peers", str(n), "--stats", path,
                                  "--stats-interval-ms", "1000"])

@@ -63,11 +63,13 @@ if [[ $codec == mp3 ]]; then
 else
   mount=/live.opus enc=(-c:a libopus -b:a 96k -f ogg)
 fi
-"$binary" broadcast --station $mount --listen "127.0.0.1:$udp" --source - 2>"$work/b.err" \
+key=$work/station.key
+pk=$("$binary" keygen --out "$key")
+"$binary" broadcast --station $mount --key "$key" --listen "127.0.0.1:$udp" --source - 2>"$work/b.err" \
   < <(ffmpeg -v error -re -f lavfi -i "sine=f=440:d=600" "${enc[@]}" -) &
 pids+=($!)
 sleep 0.5
-"$binary" listen --station $mount --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
+"$binary" listen --station "$mount@$pk" --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
   --http "$hp" --burst-s "$burst" 2>"$work/l.err" &
 pids+=($!)
 url=http://127.0.0.1:$hp$mount

@@ -112,9 +112,9 @@ typedef struct rt_options {
   const char *verify_key; /* low-level --verify-key HEX: receivers verify */
   bool auth;              /* the stream is signed: auth_pk (and a source's key) */
   uint8_t auth_pk[SC_AUTH_PK_BYTES];
-  bool forge_chunks; /* low-level test aid: alter every chunk this peer sends */
-  uint32_t max_listeners;           /* --max-listeners */
-  uint64_t queue_kb;                /* --queue-kb */
+  bool forge_chunks;      /* low-level test aid: alter every chunk this peer sends */
+  uint32_t max_listeners; /* --max-listeners */
+  uint64_t queue_kb;      /* --queue-kb */
   bool max_listeners_set;
   double burst_s; /* --burst-s */
   bool burst_set;

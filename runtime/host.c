@@ -449,6 +449,33 @@ static void ingest_end(void *user, uint64_t now) {
   rt_peer_after_core(host_source_peer(h), now);
 }
 
+/* The station's mount, as players and encoders name it: the station's name
+ * ("/live.opus"; a listener's NAME@KEY gives its NAME), or, for a listener
+ * that named the station by its key alone, "/" and the key's first 16 hex
+ * digits. */
+static void host_mount(const rt_options *o, char *out, size_t cap) {
+  const char *name = o->station;
+  char keyname[17];
+  if (o->cmd == RT_CMD_LISTEN && o->spec.is_signed) {
+    if (o->spec.name[0] != '\0') {
+      name = o->spec.name;
+    } else {
+      static const char hex[] = "0123456789abcdef";
+      for (int i = 0; i < 8; i++) {
+        keyname[2 * i] = hex[o->spec.pk[i] >> 4];
+        keyname[2 * i + 1] = hex[o->spec.pk[i] & 15];
+      }
+      keyname[16] = '\0';
+      name = keyname;
+    }
+  }
+  size_t n = 0;
+  if (name[0] != '/' && n + 1 < cap) out[n++] = '/';
+  for (size_t i = 0; name[i] != '\0' && n + 1 < cap; i++)
+    out[n++] = name[i];
+  out[n] = '\0'; /* names are bounded below the mount's bound (cli.c) */
+}
+
 static int host_open_ingest(rt_host *h) {
   rt_source *s = &h->src;
   const rt_options *o = &h->opt;
@@ -466,8 +493,7 @@ static int host_open_ingest(rt_host *h) {
     }
     pw = s->password;
   }
-  snprintf(s->mount, sizeof s->mount, "%s%s", o->station[0] == '/' ? "" : "/",
-           o->station);
+  host_mount(o, s->mount, sizeof s->mount);
   rt_ingest_config icfg = {.ip = o->http_ip,
                            .port = o->http_port,
                            .mount = s->mount,
@@ -495,8 +521,7 @@ static int host_open_ingest(rt_host *h) {
 static int host_open_serve(rt_host *h) {
   const rt_options *o = &h->opt;
   if (!o->http) return 0;
-  snprintf(h->serve_mount, sizeof h->serve_mount, "%s%s", o->station[0] == '/' ? "" : "/",
-           o->station);
+  host_mount(o, h->serve_mount, sizeof h->serve_mount);
   rt_serve_config cfg = {.ip = o->http_ip,
                          .port = o->http_port,
                          .mount = h->serve_mount,

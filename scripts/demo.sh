@@ -103,7 +103,12 @@ station_demo() {
   }
   trap stop_station EXIT INT TERM
   echo "== the station $mount on the air: broadcaster 127.0.0.1:$peer_b, encoders to 127.0.0.1:$ingest"
-  "$sc" broadcast --station "$mount" --listen "127.0.0.1:$peer_b" \
+  # The station's key: the broadcaster signs with it, listeners name the
+  # station by it (NAME@KEY).
+  local key="$dir/station.key" pk
+  rm -f "$key"
+  pk=$("$sc" keygen --out "$key")
+  "$sc" broadcast --station "$mount" --key "$key" --listen "127.0.0.1:$peer_b" \
     --http "127.0.0.1:$ingest" --source-password-file "$pw" \
     --stats "$dir/broadcaster.json" 2>"$dir/broadcaster.log" &
   pids+=($!)
@@ -113,7 +118,7 @@ station_demo() {
   if "$sc" listen --help 2>&1 | grep -q -- '--http'; then
     serve=(--http "127.0.0.1:$play")
   fi
-  "$sc" listen --station "$mount" --listen "127.0.0.1:$peer_l" --join "127.0.0.1:$peer_b" \
+  "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$peer_l" --join "127.0.0.1:$peer_b" \
     --output "$dir/listener.opus" "${serve[@]}" \
     --stats "$dir/listener.json" 2>"$dir/listener.log" &
   pids+=($!)
@@ -132,7 +137,7 @@ station_demo() {
   if ((${#serve[@]})); then
     echo "     mpv http://127.0.0.1:$play$mount     (or VLC, or a browser)"
   fi
-  echo "     $sc listen --station $mount --listen 127.0.0.1:$((base + 4)) \\"
+  echo "     $sc listen --station $mount@$pk --listen 127.0.0.1:$((base + 4)) \\"
   echo "         --join 127.0.0.1:$peer_b --output - | mpv -"
   echo
   wait "$ff" || echo "demo.sh: ffmpeg exited $? (see $dir/ffmpeg.log)" >&2

@@ -81,6 +81,9 @@ wait_on_air() {
 pids=()
 peers=() # stripecast processes: each must exit 0 after SIGTERM
 work=$(mktemp -d)
+# The station's key: broadcasters sign with it, listeners name the station by it.
+key=$work/station.key
+pk=$("$sc" keygen --out "$key") || { echo "keygen failed"; exit 1; }
 stop_all() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -109,7 +112,7 @@ url=http://127.0.0.1:$hp$mount
 # The broadcaster, fed Ogg Opus by ffmpeg at real time; extra flags follow.
 broadcast_ogg() {
   # ffmpeg ends on the broken pipe when the broadcaster is stopped.
-  "$sc" broadcast --station $mount --listen "127.0.0.1:$udp" --source - \
+  "$sc" broadcast --station $mount --key "$key" --listen "127.0.0.1:$udp" --source - \
     --stats "$work/b.json" --stats-interval-ms 200 "$@" 2>"$work/b.err" \
     < <(ffmpeg -v error -re -f lavfi -i "sine=f=440:d=120" -c:a libopus -b:a 96k -f ogg -) &
   pids+=($!)
@@ -201,7 +204,7 @@ broadcaster)
 listen)
   broadcast_ogg
   sleep 0.5
-  "$sc" listen --station $mount --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
+  "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
     --http "$hp" --stats "$work/l.json" --stats-interval-ms 200 2>"$work/l.err" &
   pids+=($!)
   peers+=($!)
@@ -219,7 +222,7 @@ icy)
   url=http://127.0.0.1:$hp$mount
   lp=$(free_ports tcp 1)
   lurl=http://127.0.0.1:$lp$mount
-  "$sc" broadcast --station $mount --listen "127.0.0.1:$udp" --http "127.0.0.1:$hp" \
+  "$sc" broadcast --station $mount --key "$key" --listen "127.0.0.1:$udp" --http "127.0.0.1:$hp" \
     --source-password hackme --stats "$work/b.json" --stats-interval-ms 200 \
     2>"$work/b.err" &
   pids+=($!)
@@ -229,7 +232,7 @@ icy)
     -content_type audio/mpeg -ice_name "Test Radio" -f mp3 \
     "icecast://source:hackme@127.0.0.1:$hp$mount" 2>"$work/ffmpeg.err" &
   pids+=($!)
-  "$sc" listen --station $mount --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
+  "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
     --http "127.0.0.1:$lp" 2>"$work/l.err" &
   pids+=($!)
   peers+=($!)
@@ -287,7 +290,7 @@ PY
 sessions)
   mount=/live.mp3
   url=http://127.0.0.1:$hp$mount
-  "$sc" broadcast --station $mount --listen "127.0.0.1:$udp" --http "127.0.0.1:$hp" \
+  "$sc" broadcast --station $mount --key "$key" --listen "127.0.0.1:$udp" --http "127.0.0.1:$hp" \
     --source-password hackme --stats "$work/b.json" --stats-interval-ms 200 \
     2>"$work/b.err" &
   pids+=($!)
@@ -322,7 +325,7 @@ stalled)
   # Ogg FLAC of noise: a high rate fills a stalled player's queue soon.
   ffmpeg -v error -f lavfi -i "anoisesrc=d=60:a=0.5:seed=3" -ac 2 -ar 44100 \
     -c:a pcm_s16le "$work/noise.wav"
-  "$sc" broadcast --station /live.ogg --listen "127.0.0.1:$udp" --input "$work/noise.wav" \
+  "$sc" broadcast --station /live.ogg --key "$key" --listen "127.0.0.1:$udp" --input "$work/noise.wav" \
     --encode flac --http "127.0.0.1:$hp" --queue-kb 64 --stats "$work/b.json" \
     --stats-interval-ms 200 2>"$work/b.err" &
   pids+=($!)

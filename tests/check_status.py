@@ -100,8 +100,22 @@ class Run:
         self.procs.append(p)
         return p
 
+    def station_key(self):
+        """The station's key (made once): broadcasters sign with it, listeners
+        name the station by it (NAME@KEY)."""
+        if not hasattr(self, "key"):
+            self.key = os.path.join(self.tmp, "station.key")
+            self.pk = subprocess.run([BIN, "keygen", "--out", self.key], check=True,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True).stdout.strip()
+        return self.key, self.pk
+
     def peer(self, name, cmd, i, join, extra=()):
-        a = [BIN, cmd, "--station", STATION, "--listen", addr(i)]
+        key, pk = self.station_key()
+        if cmd == "broadcast":
+            a = [BIN, cmd, "--station", STATION, "--key", key, "--listen", addr(i)]
+        else:
+            a = [BIN, cmd, "--station", STATION + "@" + pk, "--listen", addr(i)]
         if join is not None:
             a += ["--join", addr(join)]
         p = self.spawn(name, a + list(extra) + COMMON)

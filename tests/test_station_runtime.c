@@ -609,10 +609,14 @@ static void test_leading_garbage(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_from_start_exact), cmocka_unit_test(test_flush_by_arrival),
-      cmocka_unit_test(test_late_listener),    cmocka_unit_test(test_write_latency),
-      cmocka_unit_test(test_loss_counted),     cmocka_unit_test(test_missed_at_start),
-      cmocka_unit_test(test_restart),          cmocka_unit_test(test_headers),
+      cmocka_unit_test(test_from_start_exact),
+      cmocka_unit_test(test_flush_by_arrival),
+      cmocka_unit_test(test_late_listener),
+      cmocka_unit_test(test_write_latency),
+      cmocka_unit_test(test_loss_counted),
+      cmocka_unit_test(test_missed_at_start),
+      cmocka_unit_test(test_restart),
+      cmocka_unit_test(test_headers),
       cmocka_unit_test(test_state_alone_not_cut),
       cmocka_unit_test(test_paused_reader),
       cmocka_unit_test(test_leading_garbage),

@@ -190,15 +190,20 @@ def main():
         pwfile = os.path.join(tmp, "pw")
         with open(pwfile, "w") as f:
             f.write(PW + "\n")
+        # The station's key: the broadcaster signs with it, listeners name it.
+        key = os.path.join(tmp, "station.key")
+        pk = subprocess.run([BIN, "keygen", "--out", key], check=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True).stdout.strip()
         # The ingest server takes its port and the one above (SHOUTcast v1).
         ingest, web = BASE + 40, BASE + 45
-        start("l0", ["listen", "--station", MOUNT, "--listen",
+        start("l0", ["listen", "--station", MOUNT + "@" + pk, "--listen",
                      "127.0.0.1:%d" % BASE])
         time.sleep(0.5)
-        lis = start("listener", ["listen", "--station", MOUNT, "--listen",
+        lis = start("listener", ["listen", "--station", MOUNT + "@" + pk, "--listen",
                            "127.0.0.1:%d" % (BASE + 1), "--join", "127.0.0.1:%d" % BASE,
                            "--http", "127.0.0.1:%d" % web])
-        start("broadcaster", ["broadcast", "--station", MOUNT, "--listen",
+        start("broadcaster", ["broadcast", "--station", MOUNT, "--key", key, "--listen",
                               "127.0.0.1:%d" % (BASE + 2), "--join", "127.0.0.1:%d" % BASE,
                               "--http", "127.0.0.1:%d" % ingest, "--source-password-file",
                               pwfile])
