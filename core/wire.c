@@ -622,6 +622,22 @@ static int wire_dec_state(const Stripecast__Envelope *env, sc_msg *out) {
 }
 
 /* Fills *out from an unpacked Envelope. Returns 0 or SC_ERR_INVALID. */
+/* A MULTICAST's body: the tree's hot path. */
+static int wire_dec_multicast(const Stripecast__Multicast *c, sc_msg_multicast *m) {
+  if (c->depth > UINT16_MAX) return SC_ERR_INVALID;
+  if (wire_dec_id(&c->group, &m->group) != 0) return SC_ERR_INVALID;
+  m->seq = c->seq;
+  m->depth = (uint16_t)c->depth;
+  m->sent_ns = c->sent_ns;
+  m->repair = c->repair != 0;
+  m->gen_bytes = c->gen_bytes;
+  m->epoch = c->epoch;
+  if (c->data.len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
+  m->len = (uint16_t)c->data.len;
+  m->data = c->data.len ? c->data.data : NULL; /* re-pointed by sc_wire_decode */
+  return 0;
+}
+
 static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map *map,
                         sc_msg *out) {
   unsigned type = wire_body_type(env->body_case);
@@ -692,22 +708,8 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
     m->n = (uint8_t)r->n_entries;
     return wire_dec_refs(r->entries, r->n_entries, map, m->e);
   }
-  case SC_MSG_MULTICAST: {
-    const Stripecast__Multicast *c = env->multicast;
-    sc_msg_multicast *m = &out->u.multicast;
-    if (c->depth > UINT16_MAX) return SC_ERR_INVALID;
-    if (wire_dec_id(&c->group, &m->group) != 0) return SC_ERR_INVALID;
-    m->seq = c->seq;
-    m->depth = (uint16_t)c->depth;
-    m->sent_ns = c->sent_ns;
-    m->repair = c->repair != 0;
-    m->gen_bytes = c->gen_bytes;
-    m->epoch = c->epoch;
-    if (c->data.len > SC_CHUNK_BYTES_MAX) return SC_ERR_INVALID;
-    m->len = (uint16_t)c->data.len;
-    m->data = c->data.len ? c->data.data : NULL; /* re-pointed by sc_wire_decode */
-    return 0;
-  }
+  case SC_MSG_MULTICAST:
+    return wire_dec_multicast(env->multicast, &out->u.multicast);
   case SC_MSG_SCRIBE_HEARTBEAT: {
     const Stripecast__ScribeHeartbeat *h = env->scribe_heartbeat;
     sc_msg_scribe_heartbeat *m = &out->u.scribe_hb;

@@ -848,6 +848,39 @@ static void host_config(rt_host *h, const rt_key *key) {
     c->stream_cfg.root_refresh_ns = o->root_refresh_ms * 1000000ull;
 }
 
+/* The run's timers and signal watchers (the join spread, departure, counters,
+ * SIGINT/SIGTERM/SIGUSR1). */
+static void host_start_timers(rt_host *h) {
+  const rt_options *opt = &h->opt;
+  ev_timer_init(&h->join_timer, join_next_cb, 0.0, (double)opt->join_spread_ms / 1e3);
+  h->join_timer.data = h;
+  if (opt->join_spread_ms == 0) h->join_timer.repeat = 1e-6;
+  ev_timer_start(h->loop, &h->join_timer);
+  ev_timer_init(&h->grace_timer, grace_cb, 0.0, 0.0);
+  h->grace_timer.data = h;
+  ev_timer_init(&h->drain_timer, drain_cb, 0.0, 0.01);
+  h->drain_timer.data = h;
+  ev_timer_init(&h->eof_timer, eof_exit_cb, 0.0, 0.0);
+  h->eof_timer.data = h;
+  ev_timer_init(&h->end_timer, end_cb, 0.0, 0.0);
+  h->end_timer.data = h;
+  ev_timer_init(&h->join_watch, join_watch_cb, RT_JOIN_WARN_S, RT_JOIN_WARN_S);
+  h->join_watch.data = h;
+  if (opt->stats_interval_ms > 0) {
+    double iv = (double)opt->stats_interval_ms / 1e3;
+    ev_timer_init(&h->stats_timer, stats_tick, iv, iv);
+    h->stats_timer.data = h;
+    ev_timer_start(h->loop, &h->stats_timer);
+  }
+  ev_signal_init(&h->sig_int, sig_exit_cb, SIGINT);
+  ev_signal_init(&h->sig_term, sig_exit_cb, SIGTERM);
+  ev_signal_init(&h->sig_usr1, sig_usr1_cb, SIGUSR1);
+  h->sig_int.data = h->sig_term.data = h->sig_usr1.data = h;
+  ev_signal_start(h->loop, &h->sig_int);
+  ev_signal_start(h->loop, &h->sig_term);
+  ev_signal_start(h->loop, &h->sig_usr1);
+}
+
 int rt_host_run(const rt_options *opt) {
   rt_host *h = calloc(1, sizeof *h);
   if (!h) {
@@ -930,33 +963,7 @@ int rt_host_run(const rt_options *opt) {
       rt_status_new(&h->status, h) != 0 || host_open_source(h) != 0)
     goto out;
 
-  ev_timer_init(&h->join_timer, join_next_cb, 0.0, (double)opt->join_spread_ms / 1e3);
-  h->join_timer.data = h;
-  if (opt->join_spread_ms == 0) h->join_timer.repeat = 1e-6;
-  ev_timer_start(h->loop, &h->join_timer);
-  ev_timer_init(&h->grace_timer, grace_cb, 0.0, 0.0);
-  h->grace_timer.data = h;
-  ev_timer_init(&h->drain_timer, drain_cb, 0.0, 0.01);
-  h->drain_timer.data = h;
-  ev_timer_init(&h->eof_timer, eof_exit_cb, 0.0, 0.0);
-  h->eof_timer.data = h;
-  ev_timer_init(&h->end_timer, end_cb, 0.0, 0.0);
-  h->end_timer.data = h;
-  ev_timer_init(&h->join_watch, join_watch_cb, RT_JOIN_WARN_S, RT_JOIN_WARN_S);
-  h->join_watch.data = h;
-  if (opt->stats_interval_ms > 0) {
-    double iv = (double)opt->stats_interval_ms / 1e3;
-    ev_timer_init(&h->stats_timer, stats_tick, iv, iv);
-    h->stats_timer.data = h;
-    ev_timer_start(h->loop, &h->stats_timer);
-  }
-  ev_signal_init(&h->sig_int, sig_exit_cb, SIGINT);
-  ev_signal_init(&h->sig_term, sig_exit_cb, SIGTERM);
-  ev_signal_init(&h->sig_usr1, sig_usr1_cb, SIGUSR1);
-  h->sig_int.data = h->sig_term.data = h->sig_usr1.data = h;
-  ev_signal_start(h->loop, &h->sig_int);
-  ev_signal_start(h->loop, &h->sig_term);
-  ev_signal_start(h->loop, &h->sig_usr1);
+  host_start_timers(h);
   {
     char a[RT_ADDR_STR_MAX];
     rt_addr_format(opt->ip, opt->port, a);
