@@ -495,8 +495,15 @@ static int host_open_ingest(rt_host *h) {
 static int host_open_serve(rt_host *h) {
   const rt_options *o = &h->opt;
   if (!o->http) return 0;
-  snprintf(h->serve_mount, sizeof h->serve_mount, "%s%s", o->station[0] == '/' ? "" : "/",
-           o->station);
+  /* A listener given NAME@KEY serves the mount NAME, the one its broadcaster
+   * serves; the key names the station, not the mount. */
+  const char *name = o->spec.name[0] ? o->spec.name : o->station;
+  int n = snprintf(h->serve_mount, sizeof h->serve_mount, "%s%s", name[0] == '/' ? "" : "/",
+                   name);
+  if (n < 0 || (size_t)n >= sizeof h->serve_mount) {
+    fprintf(stderr, "stripecast: --http: the station's name is too long for a mount\n");
+    return SC_ERR_INVALID;
+  }
   rt_serve_config cfg = {.ip = o->http_ip,
                          .port = o->http_port,
                          .mount = h->serve_mount,
