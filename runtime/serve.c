@@ -110,6 +110,7 @@ bool serve_conn_flush(serve_conn *c) {
     conn_set_events(c, EV_READ | (c->ans_off < c->ans_len ? EV_WRITE : 0));
     return true;
   }
+  if (c->send_failed) return false;
   while (c->qlen > 0) {
     size_t run = c->qcap - c->qhead < c->qlen ? c->qcap - c->qhead : c->qlen;
     ssize_t n = send(c->fd, c->q + c->qhead, run, MSG_NOSIGNAL);

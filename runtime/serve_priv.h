@@ -44,6 +44,7 @@ typedef struct serve_conn {
   uint8_t *q;
   size_t qcap, qhead, qlen;
   bool dead;         /* the queue overflowed: close after the fan-out */
+  bool send_failed;  /* a send failed (the player is gone): close after the fan-out */
   bool ending;       /* the broadcast ended: close once the queue is out */
   bool gap;          /* resume at the next sync point */
   uint64_t hdr_sent; /* the station's hdr_ver this player has */
@@ -143,6 +144,8 @@ void serve_station_attach(rt_serve *s, serve_conn *c);
 /* Writes the listener head for req into out; sets *metaint. */
 int serve_station_head(rt_serve *s, const rt_serve_request *req, char *out, size_t cap,
                        int *metaint);
+/* A player's bytes: sent at once when its queue is empty (no copy), the rest
+ * queued; false when the queue overflowed (dead) or a send failed. */
 bool serve_queue_put(serve_conn *c, const void *data, size_t len);
 
 #endif
