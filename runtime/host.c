@@ -498,8 +498,8 @@ static int host_open_serve(rt_host *h) {
   /* A listener given NAME@KEY serves the mount NAME, the one its broadcaster
    * serves; the key names the station, not the mount. */
   const char *name = o->spec.name[0] ? o->spec.name : o->station;
-  int n = snprintf(h->serve_mount, sizeof h->serve_mount, "%s%s", name[0] == '/' ? "" : "/",
-                   name);
+  int n = snprintf(h->serve_mount, sizeof h->serve_mount, "%s%s",
+                   name[0] == '/' ? "" : "/", name);
   if (n < 0 || (size_t)n >= sizeof h->serve_mount) {
     fprintf(stderr, "stripecast: --http: the station's name is too long for a mount\n");
     return SC_ERR_INVALID;
