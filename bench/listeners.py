@@ -489,10 +489,11 @@ def table(s):
     for name in s["servers"]:
         r = rows[name]
         c = r["clients"]
+        kbps = c.get("per_client_kbps", {"min": 0.0, "median": 0.0})
         lines.append("| %s | %.2f | %.2f | %.2f | %d | %d | %.1f | %d / %d | %.1f / %.1f |" % (
             name, r["cpu_pct_0"], r["cpu_pct_n"], r["cpu_ms_per_listener_min"], r["rss_kb_0"],
             r["rss_kb_n"], r["rss_kb_per_listener"], c["held_stream"], c["failed"],
-            c["per_client_kbps"]["min"], c["per_client_kbps"]["median"]))
+            kbps["min"], kbps["median"]))
     return "\n".join(lines)
 
 
