@@ -198,7 +198,9 @@ def main():
         lis = start("listener", ["listen", "--station", MOUNT, "--listen",
                            "127.0.0.1:%d" % (BASE + 1), "--join", "127.0.0.1:%d" % BASE,
                            "--http", "127.0.0.1:%d" % web])
-        start("broadcaster", ["broadcast", "--station", MOUNT, "--listen",
+        # Unsigned, as the listeners name the station by its name alone (a
+        # signed broadcast and a name-only listener never meet).
+        start("broadcaster", ["broadcast", "--station", MOUNT, "--unsigned", "--listen",
                               "127.0.0.1:%d" % (BASE + 2), "--join", "127.0.0.1:%d" % BASE,
                               "--http", "127.0.0.1:%d" % ingest, "--source-password-file",
                               pwfile])
