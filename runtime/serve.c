@@ -69,6 +69,7 @@ void serve_conn_close(serve_conn *c) {
   s->nconns--;
   free(c->ans);
   free(c->q);
+  free(c->head);
   free(c);
 }
 
@@ -109,6 +110,7 @@ bool serve_conn_flush(serve_conn *c) {
     conn_set_events(c, EV_READ | (c->ans_off < c->ans_len ? EV_WRITE : 0));
     return true;
   }
+  if (c->send_failed) return false;
   while (c->qlen > 0) {
     size_t run = c->qcap - c->qhead < c->qlen ? c->qcap - c->qhead : c->qlen;
     ssize_t n = send(c->fd, c->q + c->qhead, run, MSG_NOSIGNAL);
@@ -120,6 +122,11 @@ bool serve_conn_flush(serve_conn *c) {
     c->qhead = (c->qhead + (size_t)n) % c->qcap;
     c->qlen -= (size_t)n;
     s->st.bytes_sent += (uint64_t)n;
+  }
+  if (c->qlen == 0 && c->q) {
+    free(c->q);
+    c->q = NULL;
+    c->qcap = c->qhead = 0;
   }
   if (c->qlen == 0 && c->ending) return false;
   /* A player sends nothing after its head; reading tells of its close. */
@@ -188,7 +195,7 @@ static void conn_read_answered(serve_conn *c) {
 /* ------------------------------------------------------------ I/O */
 
 static void conn_read_head(serve_conn *c) {
-  size_t room = sizeof c->head - c->head_len;
+  size_t room = SERVE_HEAD_BUF_BYTES - c->head_len;
   if (room == 0) {
     serve_dispatch(c); /* the parser says the head is too large */
     return;
@@ -272,6 +279,10 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
           break;
         }
     serve_conn *c = slot < RT_SERVE_CONNS_MAX ? calloc(1, sizeof *c) : NULL;
+    if (c && !(c->head = malloc(SERVE_HEAD_BUF_BYTES))) {
+      free(c);
+      c = NULL;
+    }
     if (!c) {
       /* Too many at once: Icecast's answer when its client limit is
        * reached, written once without waiting, and closed before a byte

@@ -29,16 +29,22 @@ typedef struct serve_conn {
   ev_timer timer;
   uint64_t deadline_ns;
   char addr[SERVE_ADDR_BYTES];
+  /* SERVE_HEAD_BUF_BYTES while the head is read; a player's is then cut to
+   * head_len (listclients reads its User-Agent), so that a thousand players
+   * do not each hold a head buffer. */
+  char *head;
   size_t head_len;
-  char head[SERVE_HEAD_BUF_BYTES];
   /* SERVE_ANSWER: the response. */
   char *ans;
   size_t ans_len, ans_off;
   bool write_shut; /* the answer is out and the write side shut */
-  /* SERVE_STREAM: the queue, a ring that grows to cfg.queue_bytes. */
+  /* SERVE_STREAM: the queue, a ring that grows to cfg.queue_bytes and is
+   * freed whenever the socket took all of it: a player that keeps up holds
+   * no queue between records (the kernel's send buffer holds its bytes). */
   uint8_t *q;
   size_t qcap, qhead, qlen;
   bool dead;         /* the queue overflowed: close after the fan-out */
+  bool send_failed;  /* a send failed (the player is gone): close after the fan-out */
   bool ending;       /* the broadcast ended: close once the queue is out */
   bool gap;          /* resume at the next sync point */
   uint64_t hdr_sent; /* the station's hdr_ver this player has */
@@ -138,6 +144,8 @@ void serve_station_attach(rt_serve *s, serve_conn *c);
 /* Writes the listener head for req into out; sets *metaint. */
 int serve_station_head(rt_serve *s, const rt_serve_request *req, char *out, size_t cap,
                        int *metaint);
+/* A player's bytes: sent at once when its queue is empty (no copy), the rest
+ * queued; false when the queue overflowed (dead) or a send failed. */
 bool serve_queue_put(serve_conn *c, const void *data, size_t len);
 
 #endif

@@ -225,6 +225,8 @@ static void serve_mount(serve_conn *c, const rt_serve_request *req) {
   (void)setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   s->npending--;
   c->state = SERVE_STREAM;
+  char *h = realloc(c->head, c->head_len ? c->head_len : 1);
+  if (h) c->head = h;
   s->nlisteners++;
   s->st.listeners++;
   if (s->nlisteners > s->st.listeners_peak) s->st.listeners_peak = s->nlisteners;

@@ -4,8 +4,10 @@
  * of every record into the players' queues, with ICY metadata where the
  * stream's type carries it.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/err.h"
 #include "serve_priv.h"
@@ -13,8 +15,26 @@
 /* ------------------------------------------------------------ queues */
 
 bool serve_queue_put(serve_conn *c, const void *data, size_t len) {
-  if (c->dead) return false;
+  if (c->dead || c->send_failed) return false;
   if (len == 0) return true; /* e.g. a container without codec headers */
+  if (c->qlen == 0) {
+    /* Nothing waits: straight to the socket, no copy; only what the
+     * socket does not take now is queued. */
+    ssize_t n;
+    do
+      n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      c->send_failed = true;
+      return false;
+    }
+    if (n > 0) {
+      c->s->st.bytes_sent += (uint64_t)n;
+      data = (const uint8_t *)data + n;
+      len -= (size_t)n;
+      if (len == 0) return true;
+    }
+  }
   size_t max = c->s->cfg.queue_bytes;
   if (len > max - c->qlen) {
     c->dead = true;
@@ -73,7 +93,7 @@ static void put_media(rt_serve *s, serve_conn *c, const uint8_t *data, size_t le
     serve_queue_put(c, data, len);
     return;
   }
-  while (len > 0 && !c->dead) {
+  while (len > 0 && !c->dead && !c->send_failed) {
     size_t n = len < (size_t)c->meta_left ? len : (size_t)c->meta_left;
     serve_queue_put(c, data, n);
     data += n;

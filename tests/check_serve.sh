@@ -81,15 +81,15 @@ wait_on_air() {
 pids=()
 peers=() # stripecast processes: each must exit 0 after SIGTERM
 work=$(mktemp -d)
-# The station's key: broadcasters sign with it, listeners name the station by it.
-key=$work/station.key
-pk=$("$sc" keygen --out "$key") || { echo "keygen failed"; exit 1; }
 stop_all() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap stop_all EXIT
+# The station's key: broadcasters sign with it, listeners name the station by it.
+key=$work/station.key
+pk=$("$sc" keygen --out "$key" 2>/dev/null) || { echo "keygen failed"; exit 1; }
 
 # SIGTERM to every peer: each leaves politely and exits 0 (in the sanitizer
 # build, with the leak check).
@@ -204,8 +204,9 @@ broadcaster)
 listen)
   broadcast_ogg
   sleep 0.5
-  "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
-    --http "$hp" --stats "$work/l.json" --stats-interval-ms 200 2>"$work/l.err" &
+  # NAME@KEY: the peer serves the mount NAME, as its broadcaster does.
+  "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$((udp + 1))" \
+    --join "127.0.0.1:$udp" --http "$hp" --stats "$work/l.json" --stats-interval-ms 200 2>"$work/l.err" &
   pids+=($!)
   peers+=($!)
   wait_on_air "$url" || fail "not on air: $(cat "$work/l.err")"
@@ -222,9 +223,9 @@ icy)
   url=http://127.0.0.1:$hp$mount
   lp=$(free_ports tcp 1)
   lurl=http://127.0.0.1:$lp$mount
-  "$sc" broadcast --station $mount --key "$key" --listen "127.0.0.1:$udp" --http "127.0.0.1:$hp" \
-    --source-password hackme --stats "$work/b.json" --stats-interval-ms 200 \
-    2>"$work/b.err" &
+  "$sc" broadcast --station $mount --key "$key" --listen "127.0.0.1:$udp" \
+    --http "127.0.0.1:$hp" --source-password hackme --stats "$work/b.json" \
+    --stats-interval-ms 200 2>"$work/b.err" &
   pids+=($!)
   peers+=($!)
   sleep 0.5
@@ -232,8 +233,8 @@ icy)
     -content_type audio/mpeg -ice_name "Test Radio" -f mp3 \
     "icecast://source:hackme@127.0.0.1:$hp$mount" 2>"$work/ffmpeg.err" &
   pids+=($!)
-  "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$((udp + 1))" --join "127.0.0.1:$udp" \
-    --http "127.0.0.1:$lp" 2>"$work/l.err" &
+  "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$((udp + 1))" \
+    --join "127.0.0.1:$udp" --http "127.0.0.1:$lp" 2>"$work/l.err" &
   pids+=($!)
   peers+=($!)
   wait_on_air "$url" || fail "broadcaster not on air: $(cat "$work/b.err" "$work/ffmpeg.err")"
