@@ -380,7 +380,7 @@ int sc_splitstream_start(sc_splitstream *ss, uint64_t now) {
     order[i] = order[j];
     order[j] = t;
   }
-  for (unsigned i = 0; i < ss->cfg.in_degree; i++)
+  for (unsigned i = 0; i < ss->cfg.in_degree && i < k; i++)
     ss->wants[order[i]] = 1;
   for (unsigned i = 0; i < k; i++) {
     if (!ss->wants[i]) continue;
