@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/churn.sh — the churn-resilience benchmark of issue 4: continuity of a
+# bench/churn.sh — the churn-resilience benchmark: continuity of a
 # live stream at N peers under FEC off/on (16+0, 12+4) x repair off/on x churn
 # {none; 10%, 25%, 40% of peers crashing at once; Weibull sessions with
 # medians of 60, 10 and 2 minutes, shape 0.5, 10% polite} x seeds, plus the

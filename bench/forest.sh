@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SplitStream forest benchmark (issue 3): forests of N peers (default 40,000, the
+# SplitStream forest benchmark: forests of N peers (default 40,000, the
 # paper's size) on the transit-stub model in every capacity configuration.
 # Measures; never asserts. Paste its Markdown into bench/RESULTS.md.
 set -euo pipefail

@@ -1,6 +1,6 @@
 /*
  * forward_bench.c — one real peer's forwarding rate over loopback UDP
- * (issue 6: chunks per second, CPU seconds per GB relayed).
+ * (chunks per second, CPU seconds per GB relayed).
  *
  *   build/bench/forward_bench [--children N] [--seconds S] [--rates LIST]
  *                             [--modes LIST] [--chunk-bytes B]
