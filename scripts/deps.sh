@@ -34,6 +34,7 @@ SC_DEPS=(
   ezstream             # tests/ingest_encoders.sh: ezstream as an Icecast source
   libshout-tools       # tests/ingest_encoders.sh, ingest_oracle: the `shout` tool (libshout's HTTP and ICY sources)
   ffmpeg               # tests/check_media_video_late_start.sh: decodes a late listener's WebM / MPEG-TS
+  mpv                  # tests/check_serve.sh: a real player on a peer's HTTP stream
   chromium             # tests/web_player.py: the peer's page played in headless Chromium
   chromium-driver      # tests/web_player.py: chromedriver, which selenium drives
   python3-selenium     # tests/web_player.py: the browser test itself

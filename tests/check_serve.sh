@@ -29,7 +29,7 @@
 set -euo pipefail
 sc=$1
 case_=$2
-for p in ffmpeg ffprobe curl jq python3; do
+for p in ffmpeg ffprobe curl jq python3 mpv; do
   command -v "$p" >/dev/null || { echo "$0: $p not found" >&2; exit 77; }
 done
 
@@ -183,10 +183,8 @@ PY
   [[ $code == 404 ]] || fail "$where: /nosuch answered $code"
   grep -q '404 - The file you requested could not be found' "$work/404" || fail "$where: 404 page"
   # A real player.
-  if command -v mpv >/dev/null; then
-    timeout 30 mpv --no-config --no-video --ao=null --length=5 "$url" >"$work/mpv.out" 2>&1 ||
-      fail "$where: mpv exit $? ($(tail -3 "$work/mpv.out"))"
-  fi
+  timeout 30 mpv --no-config --no-video --ao=null --length=5 "$url" >"$work/mpv.out" 2>&1 ||
+    fail "$where: mpv exit $? ($(tail -3 "$work/mpv.out"))"
 }
 
 case $case_ in
