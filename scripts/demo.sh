@@ -22,7 +22,7 @@ Then it builds build/stripecast and puts a station on the air for 10 s
 (DEMO_STATION_S): ffmpeg encodes a 440 Hz tone to Ogg Opus and sends it by PUT,
 as to an Icecast server, into 'stripecast broadcast --http' (docs/broadcast.md);
 a 'stripecast listen' peer joins, writes the station to $OUT/station/listener.opus
-and serves it to players over HTTP where this build can; the demo prints how to
+and serves it to players over HTTP (mpv, VLC, a browser); the demo prints how to
 listen, then checks that what the listener wrote decodes without an error.
 
   scripts/demo.sh --station [SECONDS]
@@ -90,8 +90,10 @@ station_demo() {
     -DSC_SANITIZE=OFF >/dev/null
   cmake --build "$root/build" -j"$(nproc)" --target stripecast
   local base
-  base=$(free_ports 5)
-  local peer_b=$base peer_l=$((base + 1)) ingest=$((base + 2)) play=$((base + 3))
+  # The ingest port takes two: PORT for Icecast sources and PORT+1 for
+  # SHOUTcast v1 ones (docs/broadcast.md).
+  base=$(free_ports 6)
+  local peer_b=$base peer_l=$((base + 1)) ingest=$((base + 2)) play=$((base + 4))
   local mount=/demo.opus pw="$dir/source-password"
   (umask 077 && printf '%s\n' "demo-$RANDOM$RANDOM" >"$pw")
   local pids=()
@@ -112,21 +114,19 @@ station_demo() {
     --http "127.0.0.1:$ingest" --source-password-file "$pw" \
     --stats "$dir/broadcaster.json" 2>"$dir/broadcaster.log" &
   pids+=($!)
-  # A listening peer; with HTTP serving (where this build has it) players
-  # connect to it as to an Icecast server.
-  local serve=()
-  if "$sc" listen --help 2>&1 | grep -q -- '--http'; then
-    serve=(--http "127.0.0.1:$play")
-  fi
+  # The broadcaster is up once its ingest port answers: a listener joining
+  # before that would wait for its join's retry (4 s).
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$ingest") 2>/dev/null && break
+    sleep 0.1
+  done
+  # A listening peer; players connect to it as to an Icecast server.
+  local serve=(--http "127.0.0.1:$play")
   "$sc" listen --station "$mount@$pk" --listen "127.0.0.1:$peer_l" --join "127.0.0.1:$peer_b" \
     --output "$dir/listener.opus" "${serve[@]}" \
     --stats "$dir/listener.json" 2>"$dir/listener.log" &
   pids+=($!)
   # The encoder: ffmpeg as a broadcaster would run it against Icecast.
-  for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$ingest") 2>/dev/null && break
-    sleep 0.1
-  done
   ffmpeg -nostdin -v error -re -f lavfi -i "sine=frequency=440:duration=$secs" \
     -c:a libopus -b:a 96k -content_type audio/ogg -f ogg \
     "icecast://source:$(cat "$pw")@127.0.0.1:$ingest$mount" 2>"$dir/ffmpeg.log" &
@@ -134,10 +134,8 @@ station_demo() {
   pids+=("$ff")
   echo
   echo "   Listen while it plays ($secs s):"
-  if ((${#serve[@]})); then
-    echo "     mpv http://127.0.0.1:$play$mount     (or VLC, or a browser)"
-  fi
-  echo "     $sc listen --station $mount@$pk --listen 127.0.0.1:$((base + 4)) \\"
+  echo "     mpv http://127.0.0.1:$play$mount     (or VLC; a browser: http://127.0.0.1:$play/)"
+  echo "     $sc listen --station $mount@$pk --listen 127.0.0.1:$((base + 5)) \\"
   echo "         --join 127.0.0.1:$peer_b --output - | mpv -"
   echo
   wait "$ff" || echo "demo.sh: ffmpeg exited $? (see $dir/ffmpeg.log)" >&2
