@@ -144,7 +144,8 @@ static void to_civil(int64_t s, civil *c) {
   c->wday = (unsigned)(w < 0 ? w + 7 : w);
 }
 
-int sc_status_date_rfc822(int64_t unix_s, char *out, size_t cap) {
+/* "Mon, 07 Dec 2026 12:15:45 " then zone. */
+static int date_with_zone(int64_t unix_s, const char *zone, char *out, size_t cap) {
   static const char wd[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static const char mo[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
@@ -152,9 +153,17 @@ int sc_status_date_rfc822(int64_t unix_s, char *out, size_t cap) {
   to_civil(unix_s, &c);
   obuf b;
   ob_init(&b, out, cap);
-  ob_fmt(&b, "%s, %02u %s %04" PRId64 " %02u:%02u:%02u +0000", wd[c.wday], c.day,
-         mo[c.month - 1], c.year, c.hour, c.min, c.sec);
+  ob_fmt(&b, "%s, %02u %s %04" PRId64 " %02u:%02u:%02u %s", wd[c.wday], c.day,
+         mo[c.month - 1], c.year, c.hour, c.min, c.sec, zone);
   return ob_done(&b);
+}
+
+int sc_status_date_rfc822(int64_t unix_s, char *out, size_t cap) {
+  return date_with_zone(unix_s, "+0000", out, cap);
+}
+
+int sc_status_date_http(int64_t unix_s, char *out, size_t cap) {
+  return date_with_zone(unix_s, "GMT", out, cap);
 }
 
 int sc_status_date_iso8601(int64_t unix_s, char *out, size_t cap) {

@@ -70,10 +70,13 @@ typedef struct sc_status_snapshot {
   size_t nstations; /* <= SC_STATUS_STATIONS_MAX */
 } sc_status_snapshot;
 
-/* "Mon, 07 Dec 2026 12:15:45 +0000" (Icecast's stats date, UTC) and
- * "2026-12-07T12:15:45+0000". Return the length or SC_ERR_NOBUF. */
+/* "Mon, 07 Dec 2026 12:15:45 +0000" (Icecast's stats date, UTC),
+ * "2026-12-07T12:15:45+0000", and "Mon, 07 Dec 2026 12:15:45 GMT" (an HTTP
+ * Date header: RFC 9110 §5.6.7 IMF-fixdate, as Icecast sends). Return the
+ * length or SC_ERR_NOBUF. */
 int sc_status_date_rfc822(int64_t unix_s, char *out, size_t cap);
 int sc_status_date_iso8601(int64_t unix_s, char *out, size_t cap);
+int sc_status_date_http(int64_t unix_s, char *out, size_t cap);
 
 /* The body of /status-json.xsl. Returns the length, SC_ERR_NOBUF or
  * SC_ERR_INVALID (more than SC_STATUS_STATIONS_MAX stations). */

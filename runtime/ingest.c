@@ -16,6 +16,7 @@
 
 #include "core/err.h"
 #include "core/station.h"
+#include "http/status.h"
 
 enum conn_state {
   CONN_FREE = 0,
@@ -119,19 +120,6 @@ int rt_ingest_read_password_file(const char *path, char *out, size_t cap) {
 
 /* ------------------------------------------------------------ helpers */
 
-/* The Date header value (RFC 9110 §5.6.7 IMF-fixdate), as Icecast sends. */
-static void http_date(char *out, size_t cap) {
-  static const char wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char mon[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", wday[tm.tm_wday % 7],
-           tm.tm_mday, mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-           tm.tm_sec);
-}
-
 static void conn_arm_timer(ingest_conn *c, uint64_t now) {
   rt_ingest *in = c->in;
   uint64_t due;
@@ -217,7 +205,7 @@ static void conn_answer_and_close(ingest_conn *c, uint64_t now) {
 static void conn_refuse(ingest_conn *c, int status, bool plain, const char *msg,
                         uint64_t now) {
   char date[64], buf[RT_INGEST_OUT_MAX_BYTES];
-  http_date(date, sizeof date);
+  (void)sc_status_date_http((int64_t)time(NULL), date, sizeof date);
   sc_http_server_info srv = {.server_id = RT_INGEST_SERVER_ID, .date = date};
   int n = sc_http_write_error(&srv, status, plain, msg, buf, sizeof buf);
   if (!conn_queue(c, buf, n)) {
@@ -325,7 +313,7 @@ static void handle_source(ingest_conn *c, const sc_http_request *req, size_t hea
   if (sc_http_is_libshout_probe(req)) in->st.libshout_probes++;
   char buf[RT_INGEST_OUT_MAX_BYTES];
   char date[64];
-  http_date(date, sizeof date);
+  (void)sc_status_date_http((int64_t)time(NULL), date, sizeof date);
   sc_http_server_info srv = {.server_id = RT_INGEST_SERVER_ID, .date = date};
   switch (d.outcome) {
   case SC_HTTP_SOURCE_DROP:
@@ -392,7 +380,7 @@ static void handle_admin(ingest_conn *c, const sc_http_request *req, uint64_t no
       in->st.sink_errors++;
   }
   char date[64], buf[RT_INGEST_OUT_MAX_BYTES];
-  http_date(date, sizeof date);
+  (void)sc_status_date_http((int64_t)time(NULL), date, sizeof date);
   sc_http_server_info srv = {.server_id = RT_INGEST_SERVER_ID, .date = date};
   if (!conn_queue(c, buf, sc_http_write_meta_response(&srv, &m, buf, sizeof buf))) {
     conn_close(c, now);
@@ -489,7 +477,7 @@ static void handle_schead(ingest_conn *c, uint64_t now) {
      * after OK2, so a busy mount answers as for SOURCE. */
     in->st.refused_mount_in_use++;
     char date[64], buf[RT_INGEST_OUT_MAX_BYTES];
-    http_date(date, sizeof date);
+    (void)sc_status_date_http((int64_t)time(NULL), date, sizeof date);
     sc_http_server_info srv = {.server_id = RT_INGEST_SERVER_ID, .date = date};
     if (!conn_queue(c, buf,
                     sc_http_write_source_refusal(&srv, SC_HTTP_SOURCE_MOUNT_IN_USE, buf,

@@ -16,6 +16,7 @@
 
 #include "core/err.h"
 #include "http/playlist.h"
+#include "http/status.h"
 #include "ingest.h"
 #include "serve_priv.h"
 
@@ -33,19 +34,6 @@ void serve_log(const rt_serve *s, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
   va_end(ap);
-}
-
-/* The Date header value (RFC 9110 §5.6.7 IMF-fixdate), as Icecast sends. */
-void serve_http_date(char *out, size_t cap) {
-  static const char wday[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char mon[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  time_t t = time(NULL);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  snprintf(out, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", wday[tm.tm_wday % 7],
-           tm.tm_mday, mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-           tm.tm_sec);
 }
 
 /* ------------------------------------------------------------ connections */
@@ -289,7 +277,7 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
        * is read, so a flood of idle connections holds no memory here. */
       s->st.refused_busy++;
       char date[64], buf[1024];
-      serve_http_date(date, sizeof date);
+      (void)sc_status_date_http((int64_t)time(NULL), date, sizeof date);
       sc_http_server_info srv = {.server_id = RT_SERVE_SERVER_ID, .date = date};
       int n = sc_http_write_error(&srv, 403, true, "Icecast connection limit reached",
                                   buf, sizeof buf);

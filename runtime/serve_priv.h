@@ -114,8 +114,6 @@ struct rt_serve {
 uint64_t serve_now_ns(void);
 void serve_log(const rt_serve *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The Date header value (RFC 9110 §5.6.7 IMF-fixdate), as Icecast sends. */
-void serve_http_date(char *out, size_t cap);
 void serve_conn_close(serve_conn *c);
 /* Answers with a whole response (data: malloc'd, taken over) and closes
  * once it is written and read. */

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
 #include "http/playlist.h"
+#include "http/status.h"
 #include "ingest.h"
 #include "serve_priv.h"
 
@@ -264,7 +266,7 @@ void serve_dispatch(serve_conn *c) {
       sc_http_parse_request(c->head, c->head_len, SC_HTTP_ICECAST_HEAD_MAX_BYTES, &http);
   if (n == SC_HTTP_INCOMPLETE) return;
   char date[64], host[SC_HTTP_MOUNT_MAX_BYTES + 1], path[SC_HTTP_MOUNT_MAX_BYTES + 1];
-  serve_http_date(date, sizeof date);
+  (void)sc_status_date_http((int64_t)time(NULL), date, sizeof date);
   sc_http_server_info srv = {.server_id = RT_SERVE_SERVER_ID, .date = date};
   rt_serve_request req = {.http = &http,
                           .path = path,

@@ -71,6 +71,8 @@ static void test_dates(void **state) {
   sc_status_date_rfc822(-1, b, sizeof b);
   assert_string_equal(b, "Wed, 31 Dec 1969 23:59:59 +0000");
   assert_int_equal(sc_status_date_rfc822(T0, b, 10), SC_ERR_NOBUF);
+  assert_int_equal(sc_status_date_http(T0, b, sizeof b), 29);
+  assert_string_equal(b, "Mon, 07 Dec 2026 12:15:45 GMT");
 }
 
 /* The answers of icecast2 2.4.4 (status_answers.txt) with one and two
