@@ -500,6 +500,18 @@ int sc_auth_verifier_offer(sc_auth_verifier *v, const sc_chunk *c, const uint8_t
   return SC_AUTH_HELD;
 }
 
+bool sc_auth_verifier_staged(const sc_auth_verifier *v, uint32_t epoch, uint64_t gen,
+                             uint32_t *present) {
+  for (size_t k = 0; k < SC_AUTH_STAGE_GENS; k++) {
+    const stage_slot *st = &v->stage[k];
+    if (st->used && st->gen == gen && st->epoch == epoch) {
+      *present = st->present;
+      return true;
+    }
+  }
+  return false;
+}
+
 int sc_auth_verifier_piece(const sc_auth_verifier *v, uint32_t epoch, uint64_t gen,
                            unsigned index, uint8_t *out) {
   long k = find_manifest(v, epoch, gen);

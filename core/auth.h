@@ -126,6 +126,13 @@ void sc_auth_verifier_del(sc_auth_verifier *v);
 int sc_auth_verifier_offer(sc_auth_verifier *v, const sc_chunk *c, const uint8_t *piece,
                            uint64_t tag);
 
+/* Whether generation (epoch, gen) is staged (chunks held, its manifest not
+ * yet known); *present gets the indices held. A staged generation is
+ * unknown to playout and to its repair (only verified chunks play), so the
+ * channel asks for what it lacks (core/channel.c). */
+bool sc_auth_verifier_staged(const sc_auth_verifier *v, uint32_t epoch, uint64_t gen,
+                             uint32_t *present);
+
 /* The piece of chunk (epoch, gen, index) of a verified generation, to send
  * with the chunk (a forward, a repair answer). Returns 0 or
  * SC_ERR_NOT_FOUND. */

@@ -47,6 +47,20 @@ typedef struct repair_slot {
   uint32_t used;
 } repair_slot;
 
+/* A generation of the signed stream whose chunks the verifier stages (its
+ * manifest is not known: fewer than d chunks of it arrived). Playout knows
+ * only verified chunks, so without these asks a generation short at a
+ * peer's start (trees still forming, a forging parent being replaced) or
+ * at the stream's end (nothing after it) is never asked for. */
+typedef struct staged_ask {
+  uint64_t gen;
+  uint64_t first_ns; /* when its first chunk was staged */
+  uint64_t next_ask_ns;
+  uint32_t epoch;
+  uint32_t asks;
+  bool used;
+} staged_ask;
+
 struct sc_channel {
   /* First, together, what a chunk down a stripe and the expiry read (a
    * simulator hands a peer a chunk hundreds of millions of times, and
@@ -79,6 +93,7 @@ struct sc_channel {
   uint8_t *sign_data;         /* [stripes][chunk_bytes] */
   uint8_t *sign_pieces;       /* [stripes][piece_bytes] */
   sc_auth_verifier *verifier; /* receiver */
+  staged_ask *staged;         /* [SC_AUTH_STAGE_GENS], receiver with repair on */
   uint64_t now;               /* of the call in progress, for verdicts */
   uint64_t blamed_ns[SC_STRIPES_MAX];
   uint32_t forged_unverified[SC_STRIPES_MAX]; /* in a row, from the stripe's parent */
@@ -487,6 +502,27 @@ static void on_verdict(void *user, const sc_chunk *ch, uint64_t tag, int verdict
     blame(c, ch->index, tag, c->now);
 }
 
+/* Chunk ch was staged: its generation is asked for if it is still
+ * unverified a repair wait later (the oldest entry makes room). */
+static void note_staged(sc_channel *c, const sc_chunk *ch, uint64_t now) {
+  /* Playout waits for it if it comes before the first generation verified. */
+  sc_stream_receiver_expect(c->rx, ch->gen, ch->epoch);
+  if (c->staged == NULL) return;
+  staged_ask *room = NULL;
+  for (unsigned k = 0; k < SC_AUTH_STAGE_GENS; k++) {
+    staged_ask *s = &c->staged[k];
+    if (s->used && s->gen == ch->gen && s->epoch == ch->epoch) return;
+    if (room == NULL || !s->used || (room->used && s->first_ns < room->first_ns))
+      room = s;
+  }
+  *room = (staged_ask){.gen = ch->gen,
+                       .epoch = ch->epoch,
+                       .first_ns = now,
+                       .next_ask_ns = now + repair_wait(c),
+                       .used = true};
+  if (room->next_ask_ns < c->repair_check_ns) c->repair_check_ns = room->next_ask_ns;
+}
+
 /* A chunk of the signed stream, down a stripe (tree) or a repair answer. */
 static void offer_signed(sc_channel *c, unsigned index, const sc_msg_multicast *m,
                          bool tree, uint64_t now) {
@@ -517,6 +553,7 @@ static void offer_signed(sc_channel *c, unsigned index, const sc_msg_multicast *
   case SC_AUTH_HELD:
     /* The manifest is not known yet: on at once, marked unverified (the
      * verdict comes with the manifest). */
+    note_staged(c, &ch, now);
     if (tree) {
       signed_msg_with(c, &ch, piece, 0, &fw);
       forward(c, &fw, tag, now);
@@ -665,6 +702,40 @@ void sc_channel_on_attach(sc_channel *c, unsigned stripe, uint64_t now) {
   }
 }
 
+/* Asks for the chunks the staged generations lack; returns when to look
+ * again. One a verdict resolved, one playout passed and one asked for
+ * repair_ask_max times are forgotten. */
+static uint64_t staged_check(sc_channel *c, uint64_t now) {
+  uint64_t next = NEVER;
+  if (c->staged == NULL) return next;
+  const unsigned d = c->cfg.stream.data_chunks;
+  const uint64_t played =
+      sc_stream_receiver_playing(c->rx) ? sc_stream_receiver_next_gen(c->rx) : 0;
+  for (unsigned k = 0; k < SC_AUTH_STAGE_GENS; k++) {
+    staged_ask *s = &c->staged[k];
+    if (!s->used) continue;
+    uint32_t present;
+    if (!sc_auth_verifier_staged(c->verifier, s->epoch, s->gen, &present) ||
+        s->gen < played || s->asks >= c->cfg.repair_ask_max) {
+      s->used = false;
+      continue;
+    }
+    if (s->next_ask_ns <= now) {
+      unsigned held = (unsigned)__builtin_popcount(present);
+      sc_stream_want w = {.gen = s->gen,
+                          .missing =
+                              ((c->stripes < 32 ? 1u << c->stripes : 0u) - 1u) & ~present,
+                          .needed = held < d ? d - held : 1};
+      ask(c, &w, s->asks);
+      c->st.auth_staged_asks++;
+      s->asks++;
+      s->next_ask_ns = now + c->cfg.repair_retry_ns;
+    }
+    if (s->next_ask_ns < next) next = s->next_ask_ns;
+  }
+  return next;
+}
+
 static void repair_check(sc_channel *c, uint64_t now) {
   const uint64_t wait = repair_wait(c);
   sc_stream_want w[SC_CHANNEL_REPAIR_SLOTS];
@@ -692,7 +763,8 @@ static void repair_check(sc_channel *c, uint64_t now) {
     }
     if (s->next_ask_ns < next) next = s->next_ask_ns;
   }
-  c->repair_check_ns = next;
+  uint64_t staged_next = staged_check(c, now);
+  c->repair_check_ns = staged_next < next ? staged_next : next;
 }
 
 /* Answers a peer's REPAIR_REQ with the chunks this peer holds. */
@@ -806,6 +878,10 @@ int sc_channel_new(sc_channel **out, const sc_channel_config *cfg, bool source,
     if (rv == SC_OK && cfg->repair) {
       c->slots = alloc->calloc(SC_CHANNEL_REPAIR_SLOTS, sizeof(repair_slot), alloc->user);
       if (c->slots == NULL) rv = SC_ERR_NOMEM;
+      if (rv == SC_OK && c->verifier) {
+        c->staged = alloc->calloc(SC_AUTH_STAGE_GENS, sizeof(staged_ask), alloc->user);
+        if (c->staged == NULL) rv = SC_ERR_NOMEM;
+      }
     }
   }
   if (rv != SC_OK) goto fail;
@@ -823,6 +899,7 @@ void sc_channel_del(sc_channel *c) {
   sc_stream_receiver_del(c->rx);
   if (c->pending) a->free(c->pending, a->user);
   if (c->slots) a->free(c->slots, a->user);
+  if (c->staged) a->free(c->staged, a->user);
   sc_auth_signer_del(c->signer);
   sc_auth_verifier_del(c->verifier);
   if (c->sign_chunks) a->free(c->sign_chunks, a->user);

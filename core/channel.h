@@ -137,6 +137,7 @@ typedef struct sc_channel_stats {
   sc_auth_stats auth;
   uint64_t auth_parent_switches;
   uint64_t auth_unsigned_served; /* repair asks for chunks whose manifest is gone */
+  uint64_t auth_staged_asks;     /* REPAIR_REQs for generations still unverified */
 } sc_channel_stats;
 
 typedef struct sc_channel sc_channel;

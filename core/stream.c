@@ -183,6 +183,10 @@ struct sc_stream_receiver {
   uint64_t top;       /* newest generation stored + 1 */
   uint64_t join_ns;
   uint32_t epoch; /* of the stream playing (valid once started) */
+  /* Before the start: the first generation expected (sc_stream_receiver_expect). */
+  bool expect_set;
+  uint32_t expect_epoch;
+  uint64_t expect_gen;
   sc_stream_stats stats;
 };
 
@@ -245,6 +249,7 @@ void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now) {
   memset(r->slots, 0, (size_t)r->cfg.window_gens * sizeof(stream_slot));
   r->started = false;
   r->resolved_any = false;
+  r->expect_set = false;
   r->next = r->top = 0;
   set_tail(r, 0);
   if (r->cb.restarted) r->cb.restarted(r->user, now);
@@ -451,6 +456,12 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
     r->offset_ns = now + r->cfg.buffer_ns - c->src_ts_ns;
     r->next = r->top = g;
     set_tail(r, g);
+    if (r->expect_set && r->expect_epoch == c->epoch && r->expect_gen < g &&
+        g - r->expect_gen < window) {
+      r->next = r->expect_gen;
+      set_tail(r, r->expect_gen);
+    }
+    r->expect_set = false;
     if (!st->started) {
       st->started = true;
       st->first_chunk_ns = now;
@@ -560,8 +571,30 @@ int sc_stream_receiver_chunk(const sc_stream_receiver *r, uint64_t gen, unsigned
   return SC_OK;
 }
 
+void sc_stream_receiver_expect(sc_stream_receiver *r, uint64_t gen, uint32_t epoch) {
+  if (gen > SC_STREAM_GEN_MAX || r->resolved_any) return;
+  if (!r->started) {
+    if (!r->expect_set || (int32_t)(epoch - r->expect_epoch) > 0 ||
+        (epoch == r->expect_epoch && gen < r->expect_gen)) {
+      r->expect_set = true;
+      r->expect_epoch = epoch;
+      r->expect_gen = gen;
+    }
+    return;
+  }
+  /* As an earlier chunk racing the first ones would (recv). */
+  if (epoch == r->epoch && gen < r->tail && r->top - gen <= r->cfg.window_gens) {
+    r->next = gen;
+    set_tail(r, gen);
+  }
+}
+
 bool sc_stream_receiver_playing(const sc_stream_receiver *r) {
   return r->stats.playing;
+}
+
+uint64_t sc_stream_receiver_next_gen(const sc_stream_receiver *r) {
+  return r->started ? r->next : 0;
 }
 
 void sc_stream_receiver_get_stats(const sc_stream_receiver *r, sc_stream_stats *out) {

@@ -206,6 +206,18 @@ void sc_stream_receiver_prefetch_gen(const sc_stream_receiver *r, uint64_t gen,
  */
 void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now);
 
+/*
+ * Generation gen of epoch exists though none of its chunks can be handed
+ * over yet (a signed stream stages chunks until their manifest is known,
+ * core/auth.h). Until playout resolves its first generation, one expected
+ * before the first generation held becomes the first (within the window),
+ * so playout waits for it and its repair instead of starting after it.
+ * Ignored once something was played or lost. A false claim costs at most
+ * the wait for the first generation's deadline and generations counted
+ * lost (the stripe's parent then answers for them).
+ */
+void sc_stream_receiver_expect(sc_stream_receiver *r, uint64_t gen, uint32_t epoch);
+
 /* What a generation still within its deadline misses. */
 typedef struct sc_stream_want {
   uint64_t gen;
@@ -270,6 +282,8 @@ typedef struct sc_stream_stats {
 void sc_stream_receiver_get_stats(const sc_stream_receiver *r, sc_stream_stats *out);
 /* A generation was delivered (stats.playing). */
 bool sc_stream_receiver_playing(const sc_stream_receiver *r);
+/* The next generation playout delivers or loses (0 before the first chunk). */
+uint64_t sc_stream_receiver_next_gen(const sc_stream_receiver *r);
 size_t sc_stream_receiver_mem_bytes(const sc_stream_receiver *r);
 
 #endif

@@ -834,13 +834,17 @@ static void host_config(rt_host *h, const rt_key *key) {
   c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
-  /* Press play to first byte (docs/ARCHITECTURE.md §3): a listener hears
-   * the first generation it can decode; a join's hop towards a peer never
-   * measured waits a few measured round trips, not a second. */
-  c->stream_cfg.stream.start_skips_partial = true;
+  /* Press play to first byte (docs/ARCHITECTURE.md §3): a station's
+   * listener hears the first generation it can decode. The low-level form
+   * writes the stream whole from its first generation (a file moved through
+   * the forest, checked byte for byte): a first generation a forging parent
+   * left short is repaired, not skipped. */
+  c->stream_cfg.stream.start_skips_partial = o->cmd != RT_CMD_PEER;
   /* A station's bytes enter the source as the feed sends them: a listener's
    * latency counts from there, the wait for a generation to fill included. */
   c->stream_cfg.stream.stamp_first_byte = o->station != NULL;
+  /* A join's hop towards a peer never measured waits a few measured round
+   * trips, not a second. */
   c->pastry.ack_timeout_learned = true;
   c->stream_cfg.repair_wait_start_ns = 50000000ull;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;

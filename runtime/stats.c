@@ -127,10 +127,11 @@ static void stats_auth(FILE *f, const sc_channel_stats *cs) {
           ",\"chunks_dup\":%" PRIu64 ",\"gens_verified\":%" PRIu64
           ",\"gens_evicted\":%" PRIu64 ",\"sig_checks\":%" PRIu64
           ",\"sig_failures\":%" PRIu64 ",\"parent_switches\":%" PRIu64
-          ",\"unsigned_not_served\":%" PRIu64 "}",
+          ",\"unsigned_not_served\":%" PRIu64 ",\"staged_asks\":%" PRIu64 "}",
           a->chunks_good, a->chunks_forged, a->chunks_replayed, a->chunks_stale,
           a->chunks_dup, a->gens_verified, a->gens_evicted, a->sig_checks,
-          a->sig_failures, cs->auth_parent_switches, cs->auth_unsigned_served);
+          a->sig_failures, cs->auth_parent_switches, cs->auth_unsigned_served,
+          cs->auth_staged_asks);
 }
 
 /* What the peer's output got and what it should have had (output.h). */

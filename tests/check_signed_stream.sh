@@ -12,6 +12,14 @@
 #           it forwards or serves (--forge-chunks): every receiver's output is
 #           byte-identical to the input (no forged byte played), continuity
 #           >= 0.999, the forged chunks are counted and parents replaced
+#   loss    scripts/cluster: a signed source and 16 receivers that each drop 5%
+#           of the datagrams they receive (--loss; the forest keeps re-forming
+#           at that loss, so the stream starts after 15 s whatever its state):
+#           every output byte-identical
+#           to the input, the first generation and the last included. A
+#           generation with fewer than d chunks is staged unverified, unknown
+#           to playout: it is asked for (auth.staged_asks > 0) and playout
+#           waits for it instead of starting after it
 #   sim     stripecast-sim stream --payload --sign --forgers 2: the same checks
 #           in the simulator (every delivered byte compared with what was sent)
 set -euo pipefail
@@ -105,6 +113,20 @@ forge)
     "$(jq .continuity_min "$work/summary.json")"
   ;;
 
+loss)
+  pk=$("$sc" keygen --out "$work/s.key" 2>/dev/null)
+  "$cluster" --binary "$sc" --base-port $((base + 1)) --peers 16 --bytes 1500000 --rate-kbps 1500 \
+    --settle-s 15 --out "$work/c" --source-args "--key $work/s.key" \
+    --peer-args "--verify-key $pk --loss 0.05" \
+    >"$work/summary.json" 2>"$work/cluster.err" ||
+    fail "cluster: $(tail -3 "$work/cluster.err"); $(jq -c '.mismatched' "$work/summary.json")"
+  jq -e '.all_identical' "$work/summary.json" >/dev/null ||
+    fail "$(jq -c '{all_identical, continuity_min}' "$work/summary.json")"
+  staged=$(jq -s '[.[].peers[].auth.staged_asks] | add' "$work"/c/stats/*.json)
+  ((staged > 0)) || fail "no generation was asked for while staged"
+  echo "ok: loss staged_asks $staged continuity_min $(jq .continuity_min "$work/summary.json")"
+  ;;
+
 sim)
   # The simulator's forging peers (sim/world.c), same checks: 60 peers, 2 of
   # them forging, real bytes checked at every receiver.
@@ -122,7 +144,7 @@ sim)
   ;;
 
 *)
-  echo "usage: $0 STRIPECAST CLUSTER keys|forge|sim [STRIPECAST-SIM]" >&2
+  echo "usage: $0 STRIPECAST CLUSTER keys|forge|loss|sim [STRIPECAST-SIM]" >&2
   exit 2
   ;;
 esac
