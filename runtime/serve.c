@@ -183,7 +183,18 @@ static void conn_read_answered(serve_conn *c) {
 /* ------------------------------------------------------------ I/O */
 
 static void conn_read_head(serve_conn *c) {
-  size_t room = SERVE_HEAD_BUF_BYTES - c->head_len;
+  if (c->head_len == c->head_cap && c->head_cap < SERVE_HEAD_BUF_BYTES) {
+    size_t cap =
+        c->head_cap * 2 < SERVE_HEAD_BUF_BYTES ? c->head_cap * 2 : SERVE_HEAD_BUF_BYTES;
+    char *h = realloc(c->head, cap);
+    if (!h) {
+      serve_conn_close(c);
+      return;
+    }
+    c->head = h;
+    c->head_cap = cap;
+  }
+  size_t room = c->head_cap - c->head_len;
   if (room == 0) {
     serve_dispatch(c); /* the parser says the head is too large */
     return;
@@ -267,7 +278,8 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents) {
           break;
         }
     serve_conn *c = slot < RT_SERVE_CONNS_MAX ? calloc(1, sizeof *c) : NULL;
-    if (c && !(c->head = malloc(SERVE_HEAD_BUF_BYTES))) {
+    if (c) c->head_cap = SERVE_HEAD_FIRST_BYTES;
+    if (c && !(c->head = malloc(SERVE_HEAD_FIRST_BYTES))) {
       free(c);
       c = NULL;
     }

@@ -16,7 +16,11 @@ enum serve_state {
 /* The head buffer: Icecast's head limit plus one byte, so that a head that
  * reaches the limit without ending is seen as too large. */
 #define SERVE_HEAD_BUF_BYTES (SC_HTTP_ICECAST_HEAD_MAX_BYTES + 1)
-#define SERVE_ADDR_BYTES     24 /* "255.255.255.255:65535" */
+/* The head buffer starts this large and doubles up to SERVE_HEAD_BUF_BYTES:
+ * players' heads are a few hundred bytes, and a 4 KiB buffer a connection,
+ * cut down once the head is in, left a page-sized hole in the heap each. */
+#define SERVE_HEAD_FIRST_BYTES 512
+#define SERVE_ADDR_BYTES       24 /* "255.255.255.255:65535" */
 /* A player's queue starts this large and doubles up to its bound. */
 #define SERVE_QUEUE_FIRST_BYTES ((size_t)16 << 10)
 
@@ -29,11 +33,11 @@ typedef struct serve_conn {
   ev_timer timer;
   uint64_t deadline_ns;
   char addr[SERVE_ADDR_BYTES];
-  /* SERVE_HEAD_BUF_BYTES while the head is read; a player's is then cut to
+  /* Up to SERVE_HEAD_BUF_BYTES while the head is read; a player's is then cut to
    * head_len (listclients reads its User-Agent), so that a thousand players
    * do not each hold a head buffer. */
   char *head;
-  size_t head_len;
+  size_t head_len, head_cap;
   /* SERVE_ANSWER: the response. */
   char *ans;
   size_t ans_len, ans_off;

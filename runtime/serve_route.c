@@ -228,7 +228,10 @@ static void serve_mount(serve_conn *c, const rt_serve_request *req) {
   s->npending--;
   c->state = SERVE_STREAM;
   char *h = realloc(c->head, c->head_len ? c->head_len : 1);
-  if (h) c->head = h;
+  if (h) {
+    c->head = h;
+    c->head_cap = c->head_len;
+  }
   s->nlisteners++;
   s->st.listeners++;
   if (s->nlisteners > s->st.listeners_peak) s->st.listeners_peak = s->nlisteners;
