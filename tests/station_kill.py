@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """station_kill.py STRIPECAST — a station fed by an encoder survives the loss
 of a quarter of its relaying peers: ffmpeg sends Ogg Opus by PUT, as to an
-Icecast server, into `stripecast broadcast --http`; 12 `stripecast listen`
+Icecast server, into `stripecast broadcast --http` (a signed station, the
+broadcaster's defaults); 12 `stripecast listen`
 peers, each its own process, are in the trees before it starts; once the
 listeners write, the 3 with the most children (25%, all relaying) are
 SIGKILLed at once. Every survivor writes byte for byte what ffmpeg sent
@@ -81,20 +82,21 @@ def run(tmp, procs):
     def addr(i):
         return "127.0.0.1:%d" % (BASE + i)
 
+    keyfile = os.path.join(tmp, "station.key")
+    pk = subprocess.check_output([BIN, "keygen", "--out", keyfile],
+                                 stderr=subprocess.DEVNULL).decode().strip()
+
     def listener(i, join, name=None):
         name = name or "l%d" % i
-        a = ["listen", "--station", STATION, "--listen", addr(i), "--output",
+        a = ["listen", "--station", STATION + "@" + pk, "--listen", addr(i), "--output",
              os.path.join(tmp, name + ".opus"), "--stats",
              os.path.join(tmp, name + ".json"), "--stats-interval-ms", "200"]
         if join is not None:
             a += ["--join", addr(join)]
         return start(name, a)
 
-    # An unsigned station: on a signed one the survivors of this test lose 2
-    # of 18 generations (docs/runtime.md, "Known limits"), where the unsigned
-    # stream loses none. Stripe roots re-located every second, not every 30 s
-    # (the broadcaster's default): at the default every survivor lost the same
-    # generation in 1 of 5 runs (docs/runtime.md, "Known limits").
+    # A signed station at the broadcaster's defaults (stripe roots re-located
+    # every 30 s); listeners name it NAME@KEY.
     pwfile = os.path.join(tmp, "pw")
     with open(pwfile, "w") as f:
         f.write(PW + "\n")
@@ -103,7 +105,7 @@ def run(tmp, procs):
     time.sleep(0.5)
     lis += [listener(i, 0) for i in range(1, LISTENERS)]
     bc_stats = os.path.join(tmp, "broadcaster.json")
-    bc = start("broadcaster", ["broadcast", "--station", STATION, "--unsigned", "--root-refresh-ms", "1000", "--listen",
+    bc = start("broadcaster", ["broadcast", "--station", STATION, "--key", keyfile, "--listen",
                                addr(LISTENERS), "--join", addr(0), "--http",
                                "127.0.0.1:%d" % http, "--source-password-file", pwfile,
                                "--stats", bc_stats, "--stats-interval-ms", "200",
