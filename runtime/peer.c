@@ -302,9 +302,21 @@ static void peer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 
 /* ------------------------------------------------------------ receive */
 
+/* Requests: messages that make this peer answer (a PING, a row, chunks,
+ * the station's state) or search (a Scribe join, an anycast). Each sender
+ * has a budget for them (core/guard.h); what flows down the trees and
+ * the routed messages neighbours forward for others do not count. */
+static bool is_request(unsigned t) {
+  return t == SC_MSG_PING || t == SC_MSG_ROW_REQUEST || t == SC_MSG_SCRIBE_JOIN ||
+         t == SC_MSG_ANYCAST || t == SC_MSG_REPAIR_REQ || t == SC_MSG_STATE_REQ;
+}
+
 static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
                           const struct sockaddr_in *from, uint64_t now) {
+  const uint32_t ip = ntohl(from->sin_addr.s_addr);
+  const uint16_t port = ntohs(from->sin_port);
   sc_msg msg;
+  const uint64_t full_before = p->addrs->full;
   int rv = sc_wire_decode(buf, len, rt_addr_map(p->addrs), &msg);
   if (rv != 0) {
     switch (rv) {
@@ -319,20 +331,26 @@ static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
       break;
     default:
       /* The table refusing a new address shows as a failed decode; tell
-       * the two apart by its counter. */
+       * the two apart by its counter (peer_io_cb). */
       p->c.rx_malformed++;
       break;
     }
+    /* Garbage, unless this peer's address table refused the message. */
+    if (p->addrs->full == full_before) sc_guard_strike(p->guard, ip, port, now);
     return;
   }
   /* A peer is what it says only if the datagram came from there: the core
    * learns the sender's address from the message, and a forged one would
    * poison every table it reaches. */
   sc_addr src;
-  if (rt_addr_find(p->addrs, ntohl(from->sin_addr.s_addr), ntohs(from->sin_port), &src) !=
-          0 ||
-      src != msg.sender.addr) {
+  if (rt_addr_find(p->addrs, ip, port, &src) != 0 || src != msg.sender.addr) {
     p->c.rx_spoofed++;
+    sc_guard_strike(p->guard, ip, port, now);
+    return;
+  }
+  if (is_request(msg.type) &&
+      sc_guard_request(p->guard, ip, port, now) != SC_GUARD_PASS) {
+    p->c.rx_limited++;
     return;
   }
   rv = sc_node_recv(p->node, &msg, now);
@@ -363,20 +381,27 @@ static void peer_io_cb(struct ev_loop *loop, ev_io *w, int revents) {
     }
     p->c.dgrams_in++;
     p->c.bytes_in += (uint64_t)n;
-    if ((size_t)n > SC_WIRE_DATAGRAM_MAX) {
-      p->c.rx_too_large++;
-      continue;
-    }
     if (from.ss_family != AF_INET) {
       p->c.rx_not_ipv4++;
       continue;
     }
+    struct sockaddr_in from4;
+    memcpy(&from4, &from, sizeof from4);
     now = rt_now_ns();
+    const uint32_t ip = ntohl(from4.sin_addr.s_addr);
+    const uint16_t port = ntohs(from4.sin_port);
+    if (sc_guard_arrival(p->guard, ip, port, now) == SC_GUARD_IGNORED) {
+      p->c.rx_ignored++;
+      continue;
+    }
+    if ((size_t)n > SC_WIRE_DATAGRAM_MAX) {
+      p->c.rx_too_large++;
+      sc_guard_strike(p->guard, ip, port, now);
+      continue;
+    }
     any = true;
     uint64_t full_before = p->addrs->full;
     uint64_t malformed_before = p->c.rx_malformed;
-    struct sockaddr_in from4;
-    memcpy(&from4, &from, sizeof from4);
     peer_recv_one(p, buf, (size_t)n, &from4, now);
     if (p->addrs->full != full_before && p->c.rx_malformed != malformed_before) {
       p->c.rx_malformed--;
@@ -460,10 +485,19 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
     cb.state_get = cb_state_get;
     cb.state_got = cb_state_got;
   }
+  rv = sc_guard_new(&p->guard, NULL);
+  if (rv != 0) {
+    close(p->fd);
+    p->fd = -1;
+    if (p->impaired) rt_impair_free(&p->imp);
+    return rv;
+  }
   p->open = true; /* the send callback may run inside sc_node_new */
   uint64_t now = rt_now_ns();
   rv = sc_node_new(&p->node, &p->self, sc_mix64(seed), cfg, &cb, NULL, p, now);
   if (rv != 0) {
+    sc_guard_del(p->guard);
+    p->guard = NULL;
     p->open = false;
     close(p->fd);
     p->fd = -1;
@@ -523,6 +557,8 @@ void rt_peer_close(rt_peer *p) {
   ev_timer_stop(p->loop, &p->qtimer);
   sc_node_del(p->node);
   p->node = NULL;
+  sc_guard_del(p->guard);
+  p->guard = NULL;
   close(p->fd);
   p->fd = -1;
   if (p->impaired) rt_impair_free(&p->imp);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "core/guard.h"
 #include "core/node.h"
 #include "impair.h"
 
@@ -65,6 +66,8 @@ typedef struct rt_counters {
   uint64_t rx_spoofed;   /* sender address differs from the UDP source */
   uint64_t rx_rejected;  /* decoded, but the core refused it */
   uint64_t rx_not_ipv4;  /* from something other than an IPv4 socket */
+  uint64_t rx_limited;   /* requests over their sender's budget (core/guard.h) */
+  uint64_t rx_ignored;   /* from a sender ignored for its garbage (core/guard.h) */
   uint64_t rx_errors;    /* recvfrom errors other than EAGAIN */
   /* Send drops, by reason. */
   uint64_t tx_encode_err;   /* the message did not encode */
@@ -124,6 +127,7 @@ struct rt_peer {
   bool impaired;
   bool forge; /* --forge-chunks, a test aid: alter every chunk sent down or as a repair */
   rt_impair imp;
+  sc_guard *guard; /* per-neighbour limits on what is accepted */
   sc_node *node;
   sc_ref self;
   uint32_t ip;

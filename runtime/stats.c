@@ -48,6 +48,8 @@ static void stats_counters(FILE *f, const rt_counters *c) {
            {"rx_spoofed", c->rx_spoofed},
            {"rx_rejected", c->rx_rejected},
            {"rx_not_ipv4", c->rx_not_ipv4},
+           {"rx_limited", c->rx_limited},
+           {"rx_ignored", c->rx_ignored},
            {"rx_errors", c->rx_errors},
            {"tx_encode_err", c->tx_encode_err},
            {"tx_no_addr", c->tx_no_addr},
