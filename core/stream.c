@@ -247,9 +247,11 @@ void sc_stream_receiver_restart(sc_stream_receiver *r, uint64_t now) {
       resolve_next(r, now);
   }
   memset(r->slots, 0, (size_t)r->cfg.window_gens * sizeof(stream_slot));
+  /* An expectation of a newer epoch (the new source's first generation,
+   * staged) carries over into the new start. */
+  if (r->expect_set && (int32_t)(r->expect_epoch - r->epoch) <= 0) r->expect_set = false;
   r->started = false;
   r->resolved_any = false;
-  r->expect_set = false;
   r->next = r->top = 0;
   set_tail(r, 0);
   if (r->cb.restarted) r->cb.restarted(r->user, now);
@@ -524,7 +526,12 @@ int sc_stream_receiver_recv(sc_stream_receiver *r, const sc_chunk *c, uint64_t n
   st->chunks_stored++;
   if (s->state == SLOT_PENDING && popcount32(s->held) >= r->cfg.data_chunks) {
     slot_decode(r, s);
-    if (r->cfg.start_skips_partial && !r->resolved_any && g > r->next) start_at(r, g);
+    /* Only a listener's first start skips: after a restart (a new source)
+     * the listener is already listening, and the new source's first
+     * generation is worth its repair. */
+    if (r->cfg.start_skips_partial && !r->resolved_any && g > r->next &&
+        st->gens_delivered == 0 && st->gens_lost == 0)
+      start_at(r, g);
     deliver_ready(r, now);
   }
   return SC_STREAM_STORED;
@@ -572,8 +579,9 @@ int sc_stream_receiver_chunk(const sc_stream_receiver *r, uint64_t gen, unsigned
 }
 
 void sc_stream_receiver_expect(sc_stream_receiver *r, uint64_t gen, uint32_t epoch) {
-  if (gen > SC_STREAM_GEN_MAX || r->resolved_any) return;
-  if (!r->started) {
+  if (gen > SC_STREAM_GEN_MAX) return;
+  if (!r->started || (int32_t)(epoch - r->epoch) > 0) {
+    /* Before the start, or of a newer epoch (for the restart it brings). */
     if (!r->expect_set || (int32_t)(epoch - r->expect_epoch) > 0 ||
         (epoch == r->expect_epoch && gen < r->expect_gen)) {
       r->expect_set = true;
@@ -583,7 +591,8 @@ void sc_stream_receiver_expect(sc_stream_receiver *r, uint64_t gen, uint32_t epo
     return;
   }
   /* As an earlier chunk racing the first ones would (recv). */
-  if (epoch == r->epoch && gen < r->tail && r->top - gen <= r->cfg.window_gens) {
+  if (!r->resolved_any && epoch == r->epoch && gen < r->tail &&
+      r->top - gen <= r->cfg.window_gens) {
     r->next = gen;
     set_tail(r, gen);
   }

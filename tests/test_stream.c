@@ -1043,6 +1043,50 @@ static void test_epoch(void **state) {
 }
 
 /* Start-up delay, join time, lag and per-stripe counts. */
+/* A listener already listening when a new source starts (a new epoch):
+ * the new source's generation 0, staged and expected while the old epoch
+ * played, is waited for although generation 1 decodes first, and is not
+ * skipped even with start_skips_partial (only a first start skips). */
+static void test_restart_expected(void **state) {
+  (void)state;
+  harness *old = h_new(4, 2, 64, false);
+  old->cfg.epoch = 3;
+  old->cfg.start_skips_partial = true;
+  h_source(old, 256 * 4, 23);
+  harness *fresh = h_new(4, 2, 64, false);
+  fresh->cfg.epoch = 4;
+  h_source(fresh, 256 * 4, 24);
+  epoch_log log = {0};
+  const sc_stream_receiver_callbacks cb = {.deliver = epoch_deliver,
+                                           .restarted = epoch_restarted};
+  sc_stream_receiver *r = NULL;
+  assert_int_equal(sc_stream_receiver_new(&r, &old->cfg, &cb, &log, NULL), SC_OK);
+  uint64_t t = chunk_at(old, 0, 0)->src_ts_ns + 10 * MS;
+  for (uint64_t g = 0; g < 2; g++)
+    for (unsigned i = 0; i < 4; i++)
+      sc_stream_receiver_recv(r, chunk_at(old, g, i), t);
+  assert_int_equal(log.n, 2);
+  t += 100 * MS;
+  sc_stream_receiver_expect(r, 0, 4);
+  for (unsigned i = 0; i < 4; i++)
+    sc_stream_receiver_recv(r, chunk_at(fresh, 1, i), t);
+  assert_int_equal(log.restarts, 1);
+  assert_int_equal(log.n, 2); /* 1 waits for 0 */
+  for (unsigned i = 1; i < 5; i++)
+    sc_stream_receiver_recv(r, chunk_at(fresh, 0, i), t + MS);
+  assert_int_equal(log.n, 4);
+  assert_int_equal(log.gen[2], 0);
+  assert_int_equal(log.gen[3], 1);
+  assert_int_equal(log.first_byte[2], fresh->in[0]);
+  sc_stream_stats st;
+  sc_stream_receiver_get_stats(r, &st);
+  assert_int_equal(st.gens_skipped, 0);
+  assert_int_equal(st.gens_lost, 0);
+  sc_stream_receiver_del(r);
+  h_del(old);
+  h_del(fresh);
+}
+
 static void test_accounting(void **state) {
   (void)state;
   harness *h = h_new(4, 2, 64, false);
@@ -1184,6 +1228,7 @@ int main(void) {
       cmocka_unit_test(test_startup_race),
       cmocka_unit_test(test_startup_skips_partial_first),
       cmocka_unit_test(test_startup_expected),
+      cmocka_unit_test(test_restart_expected),
       cmocka_unit_test(test_empty_generation),
       cmocka_unit_test(test_symbolic),
       cmocka_unit_test(test_repair),
