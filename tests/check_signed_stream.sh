@@ -28,9 +28,13 @@ sc=$1
 cluster=$2
 case_=$3
 
-# Ports below the ephemeral range, apart from the other runtime tests' (22000..31700)
-# and different between concurrent runs.
-base=$((32000 + ($$ % 18) * 40))
+# Ports below the ephemeral range, apart from the other runtime tests' (22000..31700):
+# each case its own range (ctest runs them at once), different between concurrent
+# runs of one case.
+case $case_ in
+loss) base=$((32360 + ($$ % 9) * 40)) ;;
+*) base=$((32000 + ($$ % 9) * 40)) ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() {
