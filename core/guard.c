@@ -97,15 +97,18 @@ sc_guard_verdict sc_guard_arrival(sc_guard *g, uint32_t ip, uint16_t port, uint6
   return SC_GUARD_IGNORED;
 }
 
-sc_guard_verdict sc_guard_request(sc_guard *g, uint32_t ip, uint16_t port, uint64_t now) {
+sc_guard_verdict sc_guard_request(sc_guard *g, uint32_t ip, uint16_t port, unsigned cost,
+                                  uint64_t now) {
+  if (cost == 0) cost = 1;
+  if (cost > SC_GUARD_REQ_BURST) cost = SC_GUARD_REQ_BURST;
   guard_slot *s = take(g, ip, port, now);
   s->heard_ns = now;
   uint64_t clock = s->req_clock_ns > now ? s->req_clock_ns : now;
-  if (clock - now > (SC_GUARD_REQ_BURST - 1) * REQ_COST_NS) {
+  if (clock - now > (uint64_t)(SC_GUARD_REQ_BURST - cost) * REQ_COST_NS) {
     g->st.limited++;
     return SC_GUARD_LIMITED;
   }
-  s->req_clock_ns = clock + REQ_COST_NS;
+  s->req_clock_ns = clock + cost * REQ_COST_NS;
   return SC_GUARD_PASS;
 }
 

@@ -8,8 +8,11 @@
  * decode or that claim another sender, must cost a bounded amount whatever
  * it sends. The guard keeps, per sender (its UDP source address and port),
  *
- *  - a token bucket for requests: SC_GUARD_REQ_BURST at once, refilled at
- *    SC_GUARD_REQ_PER_S; a request beyond it is dropped (counted limited);
+ *  - a token bucket for requests: SC_GUARD_REQ_BURST tokens at once, refilled
+ *    at SC_GUARD_REQ_PER_S; a request costs what it asks for (a REPAIR_REQ one
+ *    token a chunk it wants, so the answer bytes a sender can buy are bounded,
+ *    spoofed or not; others one), and one beyond the budget is dropped
+ *    (counted limited);
  *  - a strike score for garbage: each malformed or spoofed datagram adds
  *    one, the score decays by one a second; at SC_GUARD_STRIKES_MAX the
  *    sender is ignored for SC_GUARD_IGNORE_NS (every datagram from it is
@@ -60,9 +63,11 @@ void sc_guard_del(sc_guard *g);
 /* A datagram from ip:port arrived (before decoding): SC_GUARD_IGNORED while
  * the sender is ignored, else SC_GUARD_PASS. */
 sc_guard_verdict sc_guard_arrival(sc_guard *g, uint32_t ip, uint16_t port, uint64_t now);
-/* A decoded request from ip:port: SC_GUARD_PASS within its budget (one
- * token taken), else SC_GUARD_LIMITED. */
-sc_guard_verdict sc_guard_request(sc_guard *g, uint32_t ip, uint16_t port, uint64_t now);
+/* A decoded request from ip:port costing cost tokens (1 to
+ * SC_GUARD_REQ_BURST): SC_GUARD_PASS within its budget (the tokens taken),
+ * else SC_GUARD_LIMITED (none taken). */
+sc_guard_verdict sc_guard_request(sc_guard *g, uint32_t ip, uint16_t port, unsigned cost,
+                                  uint64_t now);
 /* A datagram from ip:port was garbage (did not decode, or named another
  * sender). */
 void sc_guard_strike(sc_guard *g, uint32_t ip, uint16_t port, uint64_t now);

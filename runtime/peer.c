@@ -348,8 +348,13 @@ static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
     sc_guard_strike(p->guard, ip, port, now);
     return;
   }
+  /* A repair request costs the chunks it asks for: the answer bytes are
+   * what a flooder (or a spoofer using this peer as a reflector) buys. */
+  unsigned cost = msg.type == SC_MSG_REPAIR_REQ
+                      ? (unsigned)__builtin_popcount(msg.u.repair_req.want)
+                      : 1u;
   if (is_request(msg.type) &&
-      sc_guard_request(p->guard, ip, port, now) != SC_GUARD_PASS) {
+      sc_guard_request(p->guard, ip, port, cost, now) != SC_GUARD_PASS) {
     p->c.rx_limited++;
     return;
   }

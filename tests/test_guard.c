@@ -27,7 +27,7 @@ static sc_guard *guard(void) {
 static unsigned requests_passed(sc_guard *g, uint16_t port, unsigned n, uint64_t now) {
   unsigned passed = 0;
   for (unsigned i = 0; i < n; i++)
-    passed += sc_guard_request(g, IP, port, now) == SC_GUARD_PASS;
+    passed += sc_guard_request(g, IP, port, 1, now) == SC_GUARD_PASS;
   return passed;
 }
 
@@ -45,13 +45,24 @@ static void test_request_budget(void **state) {
   unsigned passed = 0;
   for (unsigned i = 0; i < 4 * SC_GUARD_REQ_PER_S; i++)
     passed +=
-        sc_guard_request(g, IP, 1, t + i * (S / SC_GUARD_REQ_PER_S)) == SC_GUARD_PASS;
+        sc_guard_request(g, IP, 1, 1, t + i * (S / SC_GUARD_REQ_PER_S)) == SC_GUARD_PASS;
   assert_int_equal(passed, 4 * SC_GUARD_REQ_PER_S);
   sc_guard_stats st;
   sc_guard_get_stats(g, &st);
   assert_int_equal(st.limited,
                    (2000 - SC_GUARD_REQ_BURST) + (2000 - SC_GUARD_REQ_PER_S / 2));
   assert_int_equal(st.ignored, 0);
+  /* A request costs what it asks for: 16 chunks' worth takes 16 tokens. */
+  uint64_t t3 = T0 + 100 * S;
+  unsigned big = 0;
+  for (unsigned i = 0; i < 100; i++)
+    big += sc_guard_request(g, IP, 3, 16, t3) == SC_GUARD_PASS;
+  assert_int_equal(big, SC_GUARD_REQ_BURST / 16);
+  /* One token left is not enough for 2, and a refusal takes none. */
+  assert_int_equal(sc_guard_request(g, IP, 4, SC_GUARD_REQ_BURST - 1, t3), SC_GUARD_PASS);
+  assert_int_equal(sc_guard_request(g, IP, 4, 2, t3), SC_GUARD_LIMITED);
+  assert_int_equal(sc_guard_request(g, IP, 4, 1, t3), SC_GUARD_PASS);
+  assert_int_equal(sc_guard_request(g, IP, 4, 1, t3), SC_GUARD_LIMITED);
   sc_guard_del(g);
 }
 
@@ -94,7 +105,8 @@ static void test_any_number_of_senders(void **state) {
   uint64_t t = T0;
   for (uint32_t i = 0; i < 100000; i++) {
     t += 1000;
-    assert_int_equal(sc_guard_request(g, 0x0a000000u + i, (uint16_t)i, t), SC_GUARD_PASS);
+    assert_int_equal(sc_guard_request(g, 0x0a000000u + i, (uint16_t)i, 1, t),
+                     SC_GUARD_PASS);
     if (i % 100 == 0) assert_int_equal(sc_guard_arrival(g, IP, 9, t), SC_GUARD_IGNORED);
   }
   sc_guard_stats st;
