@@ -18,23 +18,13 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
+from benchlib import cpu_s, icecast_argv, icecast_conf, station_key, wait_port
 
-def station_key(binary, directory):
-    """A station key of the run's own (stripecast keygen): the broadcaster signs
-    with it (--key), listeners name the station by it (NAME@KEY)."""
-    path = os.path.join(directory, "station.key")
-    if os.path.exists(path):
-        os.unlink(path)
-    pk = subprocess.run([binary, "keygen", "--out", path], check=True,
-                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                        text=True).stdout.strip()
-    return path, pk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PW = "ingest-cpu-bench"
@@ -59,45 +49,6 @@ def log(msg):
     print("ingest_cpu: " + msg, file=sys.stderr, flush=True)
 
 
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_port(port, timeout=15):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("ingest_cpu: nothing listens on port %d" % port)
-
-
-def icecast_conf(tmp, port):
-    os.makedirs(os.path.join(tmp, "log"), exist_ok=True)
-    path = os.path.join(tmp, "icecast.xml")
-    with open(path, "w") as f:
-        f.write("""<icecast>
-  <limits><clients>64</clients><sources>4</sources><queue-size>8388608</queue-size>
-    <client-timeout>30</client-timeout><header-timeout>5</header-timeout>
-    <source-timeout>30</source-timeout><burst-size>0</burst-size></limits>
-  <authentication><source-password>%s</source-password>
-    <admin-user>admin</admin-user><admin-password>%s-admin</admin-password></authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <paths><basedir>%s</basedir><logdir>%s/log</logdir><webroot>%s</webroot>
-    <adminroot>%s</adminroot><pidfile>%s/icecast.pid</pidfile></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog>
-    <loglevel>2</loglevel></logging>
-  <security><chroot>0</chroot></security>
-</icecast>
-""" % (PW, PW, port, tmp, tmp, tmp, tmp, tmp))
-    return path
-
-
 class Run:
     def __init__(self, a):
         self.a = a
@@ -113,13 +64,9 @@ class Run:
     def icecast(self, name, port):
         tmp = os.path.join(self.a.out, name)
         os.makedirs(tmp, exist_ok=True)
-        conf = icecast_conf(tmp, port)
-        argv = ["icecast2", "-c", conf]
-        if os.getuid() == 0:  # Icecast refuses to run as root
-            subprocess.run(["chown", "-R", "nobody", tmp], check=True)
-            argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + argv
-        p = self.spawn(name, argv)
-        wait_port(port)
+        conf = icecast_conf(tmp, port, PW)
+        p = self.spawn(name, icecast_argv(conf, tmp))
+        wait_port(port, "ingest_cpu")
         return p
 
     def stream(self, kind, mount_ext):
@@ -153,7 +100,7 @@ class Run:
                          os.path.join(a.out, "broadcaster-%s.json" % kind)])
         ic0 = self.icecast("icecast0-" + kind, base - 20)
         icn = self.icecast("icecastN-" + kind, base - 30)
-        wait_port(http)
+        wait_port(http, "ingest_cpu")
         time.sleep(a.settle_s)  # the overlay's forest
         url = "icecast://source:%s@127.0.0.1:%%d%s" % (PW, mount)
         outs = "|".join("[f=%s:content_type=%s]%s" % (mux, ctype, url % p)

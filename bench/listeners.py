@@ -38,6 +38,8 @@ import subprocess
 import sys
 import time
 
+from benchlib import cpu_s, icecast_argv, icecast_conf, loadavg, wait_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PW = "listeners-bench"
 MOUNT = "/live.opus"
@@ -48,12 +50,6 @@ FD_SPARE = 256  # descriptors beyond the clients: logs, pipes, the servers' own
 
 def log(msg):
     print("listeners: " + msg, file=sys.stderr, flush=True)
-
-
-def cpu_s(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kb(pid):
@@ -70,11 +66,6 @@ def threads(pid):
             if line.startswith("Threads:"):
                 return int(line.split()[1])
     return 0
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return [float(x) for x in f.read().split()[:3]]
 
 
 def raise_nofile(want):
@@ -235,17 +226,6 @@ def client_main(a):
 # ---------------------------------------------------------------- the servers
 
 
-def wait_port(port, timeout=15):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("listeners: nothing listens on port %d" % port)
-
-
 def mount_up(port, timeout):
     """Until GET MOUNT answers 200 with body bytes."""
     end = time.time() + timeout
@@ -270,29 +250,6 @@ def mount_up(port, timeout):
     return False
 
 
-def icecast_conf(tmp, port, clients, burst_bytes):
-    os.makedirs(os.path.join(tmp, "log"), exist_ok=True)
-    path = os.path.join(tmp, "icecast.xml")
-    with open(path, "w") as f:
-        f.write("""<icecast>
-  <limits><clients>%d</clients><sources>4</sources><queue-size>2097152</queue-size>
-    <client-timeout>30</client-timeout><header-timeout>5</header-timeout>
-    <source-timeout>30</source-timeout><burst-on-connect>1</burst-on-connect>
-    <burst-size>%d</burst-size></limits>
-  <authentication><source-password>%s</source-password>
-    <admin-user>admin</admin-user><admin-password>%s-admin</admin-password></authentication>
-  <hostname>127.0.0.1</hostname>
-  <listen-socket><port>%d</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <paths><basedir>%s</basedir><logdir>%s/log</logdir><webroot>%s</webroot>
-    <adminroot>%s</adminroot><pidfile>%s/icecast.pid</pidfile></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog>
-    <loglevel>2</loglevel></logging>
-  <security><chroot>0</chroot></security>
-</icecast>
-""" % (clients, burst_bytes, PW, PW, port, tmp, tmp, tmp, tmp, tmp))
-    return path
-
-
 class Bench:
     def __init__(self, a):
         self.a = a
@@ -311,13 +268,10 @@ class Bench:
         tmp = os.path.join(a.out, "icecast2")
         os.makedirs(tmp, exist_ok=True)
         # Icecast's burst in bytes, as stripecast's --burst-s at the stream's rate.
-        conf = icecast_conf(tmp, port, a.clients + 64, int(a.burst_s * a.kbps * 1000 / 8))
-        argv = ["icecast2", "-c", conf]
-        if os.getuid() == 0:  # Icecast refuses to run as root
-            subprocess.run(["chown", "-R", "nobody", tmp], check=True)
-            argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + argv
-        p = self.spawn("icecast2", argv)
-        wait_port(port)
+        conf = icecast_conf(tmp, port, PW, clients=a.clients + 64, queue_bytes=2097152,
+                            burst_bytes=int(a.burst_s * a.kbps * 1000 / 8))
+        p = self.spawn("icecast2", icecast_argv(conf, tmp))
+        wait_port(port, "listeners")
         return p
 
     def encode(self):
@@ -374,14 +328,14 @@ class Bench:
             time.sleep(0.2)
         if key is None:
             raise SystemExit("listeners: the broadcaster printed no station key")
-        wait_port(ports["broadcaster"])
+        wait_port(ports["broadcaster"], "listeners")
         ln = self.spawn("listener",
                         [a.binary, "listen", "--station", key, "--listen",
                          "127.0.0.1:%d" % base, "--join", "127.0.0.1:%d" % (base - 1),
                          "--http", str(ports["listener"]), "--stats",
                          os.path.join(a.out, "listener.json")] + maxl)
         ic = self.icecast(ports["icecast2"])
-        wait_port(ports["listener"])
+        wait_port(ports["listener"], "listeners")
         self.sleep(a.settle_s)  # the listener in the station's trees
         url = "icecast://source:%s@127.0.0.1:%%d%s" % (PW, MOUNT)
         outs = "|".join("[f=ogg:content_type=audio/ogg]%s" % (url % ports[k])

@@ -32,17 +32,8 @@ import subprocess
 import sys
 import time
 
+from benchlib import cpu_s, loadavg, station_key
 
-def station_key(binary, directory):
-    """A station key of the run's own (stripecast keygen): the broadcaster signs
-    with it (--key), listeners name the station by it (NAME@KEY)."""
-    path = os.path.join(directory, "station.key")
-    if os.path.exists(path):
-        os.unlink(path)
-    pk = subprocess.run([binary, "keygen", "--out", path], check=True,
-                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                        text=True).stdout.strip()
-    return path, pk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATION = "/live.opus"
@@ -96,18 +87,11 @@ def read_json(path):
 
 
 def proc_cpu_s(pid):
-    """utime + stime of a live process, from /proc/PID/stat."""
+    """utime + stime of a live process; None when it is gone."""
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_s(pid)
     except (OSError, IndexError, ValueError):
         return None
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return float(f.read().split()[0])
 
 
 def hist_merge(into, pairs):
@@ -177,7 +161,7 @@ class Bench:
         return args
 
     def sample_load(self):
-        self.load.append(loadavg())
+        self.load.append(loadavg()[0])
 
     def run(self):
         a = self.a

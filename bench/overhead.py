@@ -27,17 +27,8 @@ import sys
 import tempfile
 import time
 
+from benchlib import station_key
 
-def station_key(binary, directory):
-    """A station key of the run's own (stripecast keygen): the broadcaster signs
-    with it (--key), listeners name the station by it (NAME@KEY)."""
-    path = os.path.join(directory, "station.key")
-    if os.path.exists(path):
-        os.unlink(path)
-    pk = subprocess.run([binary, "keygen", "--out", path], check=True,
-                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                        text=True).stdout.strip()
-    return path, pk
 
 HANG_S = 120
 
