@@ -76,6 +76,17 @@ int rt_addr_intern(rt_addr_table *t, uint32_t ip, uint16_t port, sc_addr *out) {
   return 0;
 }
 
+int rt_addr_rebind(rt_addr_table *t, sc_addr a, uint32_t ip, uint16_t port) {
+  if (a >= t->n) return SC_ERR_NOT_FOUND;
+  if (ip == 0 || port == 0) return SC_ERR_INVALID;
+  uint64_t key = addr_key(ip, port);
+  /* The old key's slot keeps a, whose key no longer matches: lookups of the
+   * old address probe past it (a tombstone, one per rebind). */
+  t->keys[a] = key;
+  t->slots[addr_slot(t, key)] = a + 1;
+  return 0;
+}
+
 int rt_addr_sockaddr(const rt_addr_table *t, sc_addr a, struct sockaddr_in *out) {
   if (a >= t->n) return SC_ERR_NOT_FOUND;
   memset(out, 0, sizeof *out);

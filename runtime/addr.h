@@ -52,6 +52,12 @@ void rt_addr_free(rt_addr_table *t);
 int rt_addr_intern(rt_addr_table *t, uint32_t ip, uint16_t port, sc_addr *out);
 /* Looks ip:port up without adding it. Returns 0 or SC_ERR_NOT_FOUND. */
 int rt_addr_find(const rt_addr_table *t, uint32_t ip, uint16_t port, sc_addr *out);
+/* Points handle a at ip:port from now on: a peer that learns its public
+ * address (traverse.h) keeps its handle, so the core's tables stay valid and
+ * every message it sends names the new address. The old address no longer
+ * finds a; the new one finds a, even if it had a handle of its own (which
+ * keeps its address). Returns 0, SC_ERR_NOT_FOUND or SC_ERR_INVALID. */
+int rt_addr_rebind(rt_addr_table *t, sc_addr a, uint32_t ip, uint16_t port);
 /* The socket address of handle a. Returns 0 or SC_ERR_NOT_FOUND. */
 int rt_addr_sockaddr(const rt_addr_table *t, sc_addr a, struct sockaddr_in *out);
 

@@ -133,6 +133,9 @@ static const flags_opt f_overlay[] = {
      .given = offsetof(rt_options, seed_set),
      .dflt = "from the OS",
      .help = "seed of ids and randomness"},
+    {FLAGS_OPT_SET(rt_options, no_port_map, "no-port-map",
+                   "behind a home router, do not ask it (NAT-PMP, UPnP-IGD) to forward "
+                   "the peer's UDP port; peers then reach it by hole punching only")},
     {.kind = FLAGS_END},
 };
 

@@ -961,6 +961,7 @@ int rt_host_run(const rt_options *opt) {
       goto out;
     }
     h->peers[i].forge = opt->forge_chunks;
+    h->peers[i].port_map = !opt->no_port_map;
     h->npeers++;
   }
   if (host_open_outputs(h) != 0 || host_open_serve(h) != 0 ||

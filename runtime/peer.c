@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -37,7 +38,8 @@ const char *rt_peer_tx_class_name(unsigned cls) {
       [SC_ROUTE_PUBLISH] = "route_publish",
       [SC_ROUTE_SCRIBE_ROOT] = "route_scribe_root"};
   if (cls == RT_TX_REPAIR_CHUNK) return "repair_chunk";
-  if (cls >= RT_TX_ROUTE_BASE && cls < RT_TX_CLASSES) {
+  if (cls == RT_TX_TRAVERSAL) return "traversal";
+  if (cls >= RT_TX_ROUTE_BASE && cls < RT_TX_TRAVERSAL) {
     const char *n = route[cls - RT_TX_ROUTE_BASE];
     return n ? n : "route";
   }
@@ -63,6 +65,19 @@ static bool peer_sendto(rt_peer *p, const uint8_t *data, size_t len,
   p->c.dgrams_out++;
   p->c.bytes_out += (uint64_t)n;
   return true;
+}
+
+/* Traversal's datagrams go straight out, not through the impairment layer:
+ * they are few, and the overlay's own (which they help through) are held
+ * back there already. */
+static void peer_trav_send(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
+                           size_t len) {
+  rt_peer *p = user;
+  if (!p->open) return;
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_addr.s_addr = htonl(ip);
+  sa.sin_port = htons(port);
+  if (peer_sendto(p, buf, len, &sa)) peer_count_tx(p, RT_TX_TRAVERSAL, len);
 }
 
 static void peer_qtimer_arm(rt_peer *p, uint64_t now) {
@@ -140,6 +155,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *msg) {
   }
   if (msg->type == SC_MSG_MULTICAST && !msg->u.multicast.repair) peer_count_out(p, msg);
   unsigned cls = rt_peer_tx_class(msg);
+  rt_trav_sending(&p->trav, to, buf, (size_t)len, rt_now_ns());
   if (!p->impaired) {
     if (peer_sendto(p, buf, (size_t)len, &sa)) peer_count_tx(p, cls, (size_t)len);
     return;
@@ -311,13 +327,92 @@ static bool is_request(unsigned t) {
          t == SC_MSG_ANYCAST || t == SC_MSG_REPAIR_REQ || t == SC_MSG_STATE_REQ;
 }
 
+/* The wire map of decoding: the table's, remembering each address named. */
+static int peer_named_from_bytes(void *user, const uint8_t *in, size_t inlen,
+                                 sc_addr *out) {
+  rt_peer *p = user;
+  const sc_wire_addr_map *m = rt_addr_map(p->addrs);
+  int rv = m->from_bytes(m->user, in, inlen, out);
+  if (rv == 0 && p->nnamed < RT_PEER_NAMED_MAX) p->named[p->nnamed++] = *out;
+  return rv;
+}
+
+static const sc_wire_addr_map *peer_rx_map(rt_peer *p) {
+  const sc_wire_addr_map *m = rt_addr_map(p->addrs);
+  p->rx_map.user = p;
+  p->rx_map.to_bytes = m->to_bytes;
+  p->rx_map.from_bytes = peer_named_from_bytes;
+  p->nnamed = 0;
+  return &p->rx_map;
+}
+
+static void peer_join_now(rt_peer *p, uint64_t now);
+static void peer_port_map(rt_peer *p);
+static void peer_ttimer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+static void peer_port_mapped(void *user, const rt_portmap_result *r) {
+  rt_peer *p = user;
+  bool first =
+      p->portmap_result.method == RT_PORTMAP_NONE && r->method != RT_PORTMAP_NONE;
+  p->portmap_result = *r;
+  /* Only the port the router already gives this peer helps: a mapping of
+   * another would be an address the peer does not announce. */
+  p->trav.forwarded = r->method != RT_PORTMAP_NONE && r->ext_port == p->trav.public_port;
+  if (first) {
+    char a[RT_ADDR_STR_MAX];
+    rt_addr_format(r->ext_ip ? r->ext_ip : p->trav.public_ip, r->ext_port, a);
+    fprintf(stderr, "stripecast: peer %u: the router forwards UDP %s to this peer (%s)\n",
+            p->index, a, rt_portmap_method_name(r->method));
+  }
+}
+
+/* Asks the home router to forward this peer's public port to it. */
+static void peer_port_map(rt_peer *p) {
+  if (rt_portmap_start(&p->portmap, p->loop, p->port, p->trav.public_port,
+                       peer_port_mapped, p) != 0)
+    snprintf(p->portmap_result.why, sizeof p->portmap_result.why,
+             "could not start the port mapping");
+}
+
+/* A traversal datagram (traverse.h). */
+static void peer_recv_trav(rt_peer *p, const uint8_t *buf, size_t len, uint32_t ip,
+                           uint16_t port, uint64_t now) {
+  rt_trav_msg m;
+  if (rt_trav_decode(buf, len, &m) != 0) {
+    p->trav.c.rx_malformed++;
+    sc_guard_strike(p->guard, ip, port, now);
+    return;
+  }
+  /* Questions cost the asker from its budget, as the overlay's do. */
+  if ((m.type == RT_TRAV_BINDING_REQ || m.type == RT_TRAV_PUNCH_REQ) &&
+      sc_guard_request(p->guard, ip, port, 1, now) != SC_GUARD_PASS) {
+    p->c.rx_limited++;
+    return;
+  }
+  enum rt_trav_nat before = p->trav.nat;
+  rt_trav_recv(&p->trav, &m, ip, port, now);
+  if (p->trav.nat == RT_TRAV_NAT_SYMMETRIC && before != RT_TRAV_NAT_SYMMETRIC)
+    fprintf(stderr,
+            "stripecast: peer %u: the router gives every peer this one calls a port "
+            "of its own (a symmetric NAT), so other peers cannot reach it directly; "
+            "forward UDP port %u on the router to this machine, or run the peer on a "
+            "network with a public address\n",
+            p->index, (unsigned)p->port);
+  if (p->trav.nat == RT_TRAV_NAT_MAPPED && p->port_map && !p->portmap) peer_port_map(p);
+  if (p->join_waiting && p->trav.nat != RT_TRAV_NAT_UNKNOWN) peer_join_now(p, now);
+}
+
 static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
                           const struct sockaddr_in *from, uint64_t now) {
   const uint32_t ip = ntohl(from->sin_addr.s_addr);
   const uint16_t port = ntohs(from->sin_port);
+  if (len > 0 && buf[0] == RT_TRAV_MAGIC) {
+    peer_recv_trav(p, buf, len, ip, port, now);
+    return;
+  }
   sc_msg msg;
   const uint64_t full_before = p->addrs->full;
-  int rv = sc_wire_decode(buf, len, rt_addr_map(p->addrs), &msg);
+  int rv = sc_wire_decode(buf, len, peer_rx_map(p), &msg);
   if (rv != 0) {
     switch (rv) {
     case SC_ERR_TOO_LARGE:
@@ -348,6 +443,9 @@ static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
     sc_guard_strike(p->guard, ip, port, now);
     return;
   }
+  rt_trav_heard(&p->trav, src, now);
+  for (unsigned i = 0; i < p->nnamed; i++)
+    rt_trav_named(&p->trav, p->named[i], src, now);
   /* A repair request costs the chunks it asks for: the answer bytes are
    * what a flooder (or a spoofer using this peer as a reflector) buys. */
   unsigned cost = msg.type == SC_MSG_REPAIR_REQ
@@ -480,6 +578,7 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
   idsrc.port = port;
   p->self.id = sc_id_hash(&idsrc, sizeof idsrc);
   p->self.addr = self_addr;
+  rt_trav_init(&p->trav, addrs, self_addr, ip, port, seed, peer_trav_send, p);
   sc_node_callbacks cb = {.send = cb_send,
                           .stripe_changed = cb_stripe_changed,
                           .stripe_data = cb_stripe_data,
@@ -516,7 +615,27 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
   p->timer.data = p;
   ev_timer_init(&p->qtimer, peer_qtimer_cb, 0.0, 0.0);
   p->qtimer.data = p;
+  ev_timer_init(&p->ttimer, peer_ttimer_cb, (double)RT_TRAV_TICK_NS / 1e9,
+                (double)RT_TRAV_TICK_NS / 1e9);
+  p->ttimer.data = p;
+  ev_timer_start(loop, &p->ttimer);
   return 0;
+}
+
+static void peer_join_now(rt_peer *p, uint64_t now) {
+  p->join_waiting = false;
+  if (sc_node_join(p->node, p->join_boot, now) == SC_ERR_NOMEM) p->c.core_nomem++;
+  rt_peer_after_core(p, now);
+}
+
+/* Traversal's tick; first, the end of the wait for a BINDING answer. */
+static void peer_ttimer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_peer *p = w->data;
+  uint64_t now = rt_now_ns();
+  if (p->join_waiting) peer_join_now(p, now);
+  (void)rt_trav_tick(&p->trav, now);
 }
 
 int rt_peer_join(rt_peer *p, uint32_t ip, uint16_t port) {
@@ -527,9 +646,21 @@ int rt_peer_join(rt_peer *p, uint32_t ip, uint16_t port) {
   }
   uint64_t now = rt_now_ns();
   p->join_ns = now;
-  int rv = sc_node_join(p->node, boot, now);
-  rt_peer_after_core(p, now);
-  return rv;
+  p->join_boot = boot;
+  if (boot == SC_ADDR_NONE) {
+    int rv = sc_node_join(p->node, boot, now);
+    rt_peer_after_core(p, now);
+    return rv;
+  }
+  /* Ask first how the peer joined through sees this one: behind a router
+   * the join must name the router's address for this peer (traverse.h). */
+  rt_trav_ask_binding(&p->trav, boot, now);
+  p->join_waiting = true;
+  ev_timer_stop(p->loop, &p->ttimer);
+  ev_timer_set(&p->ttimer, (double)RT_TRAV_BINDING_WAIT_NS / 1e9,
+               (double)RT_TRAV_TICK_NS / 1e9);
+  ev_timer_start(p->loop, &p->ttimer);
+  return 0;
 }
 
 void rt_peer_depart(rt_peer *p) {
@@ -547,6 +678,7 @@ void rt_peer_depart_finish(rt_peer *p) {
   /* From here on the peer is gone: no timers, no input. Datagrams the
    * impairment layer holds (the LEAVEs) still go out on its timer. */
   ev_timer_stop(p->loop, &p->timer);
+  ev_timer_stop(p->loop, &p->ttimer);
   ev_io_stop(p->loop, &p->io);
 }
 
@@ -560,6 +692,9 @@ void rt_peer_close(rt_peer *p) {
   ev_io_stop(p->loop, &p->io);
   ev_timer_stop(p->loop, &p->timer);
   ev_timer_stop(p->loop, &p->qtimer);
+  ev_timer_stop(p->loop, &p->ttimer);
+  rt_portmap_stop(p->portmap);
+  p->portmap = NULL;
   sc_node_del(p->node);
   p->node = NULL;
   sc_guard_del(p->guard);

@@ -30,6 +30,8 @@
 #include "core/guard.h"
 #include "core/node.h"
 #include "impair.h"
+#include "portmap.h"
+#include "traverse.h"
 
 /* rt_peer_open: a system call failed; errno is in rt_peer.sys_errno. */
 #define RT_ERR_SYS (-100)
@@ -40,6 +42,9 @@
 /* Socket buffers asked of the kernel: a generation's burst of chunks to
  * every child fits with room to spare. */
 #define RT_PEER_SOCKBUF_BYTES (1 << 20)
+/* Addresses of one received message remembered for NAT traversal (a ROW
+ * names up to 16, a LEAFSET 16 and a few more); those beyond are not. */
+#define RT_PEER_NAMED_MAX 48
 /* Latency histogram: 1 ms bins up to this, then one overflow bin. */
 #define RT_LAT_BINS_MS 4096
 
@@ -49,7 +54,8 @@
  * broken down by what it is for (docs/runtime.md, "Counters"). */
 #define RT_TX_REPAIR_CHUNK SC_MSG_TYPE_END       /* MULTICAST, repair set */
 #define RT_TX_ROUTE_BASE   (SC_MSG_TYPE_END + 1) /* + enum sc_route_kind */
-#define RT_TX_CLASSES      (RT_TX_ROUTE_BASE + SC_ROUTE_KIND_END)
+#define RT_TX_TRAVERSAL    (RT_TX_ROUTE_BASE + SC_ROUTE_KIND_END) /* traverse.h's */
+#define RT_TX_CLASSES      (RT_TX_TRAVERSAL + 1)
 
 typedef struct rt_counters {
   uint64_t dgrams_in, bytes_in;   /* every datagram read, valid or not */
@@ -128,6 +134,20 @@ struct rt_peer {
   bool forge; /* --forge-chunks, a test aid: alter every chunk sent down or as a repair */
   rt_impair imp;
   sc_guard *guard; /* per-neighbour limits on what is accepted */
+  /* NAT traversal (traverse.h): the public address, punches, keep-alives. */
+  rt_trav trav;
+  ev_timer ttimer;   /* traversal's tick, and the wait for a BINDING answer */
+  bool join_waiting; /* a join held until the BINDING answer (or its wait) */
+  /* Behind a router: ask it to forward the port (portmap.h), unless told not to. */
+  bool port_map;
+  rt_portmap *portmap;
+  rt_portmap_result portmap_result;
+  sc_addr join_boot;
+  /* Decoding a datagram: the addresses it names (for traversal's
+   * introducers), through a wire map that records them. */
+  sc_wire_addr_map rx_map;
+  sc_addr named[RT_PEER_NAMED_MAX];
+  unsigned nnamed;
   sc_node *node;
   sc_ref self;
   uint32_t ip;
@@ -188,7 +208,7 @@ void rt_peer_close(rt_peer *p);
 void rt_peer_after_core(rt_peer *p, uint64_t now);
 
 /* The class of a message to send (RT_TX_*, < RT_TX_CLASSES), and its name
- * in the counters ("ping", "route_join", "repair_chunk", ...; NULL for a
+ * in the counters ("ping", "route_join", "repair_chunk", "traversal", ...; NULL for a
  * class no message has). */
 unsigned rt_peer_tx_class(const sc_msg *msg);
 const char *rt_peer_tx_class_name(unsigned cls);

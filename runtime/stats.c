@@ -215,6 +215,41 @@ static void stats_startup(FILE *f, const rt_peer *p, uint64_t first_chunk_ns,
       stats_since_join_ms(p, p->first_byte_ns), stats_since_join_ms(p, first_write_ns));
 }
 
+/* NAT traversal (traverse.h): how the peer is seen, and what it took. */
+static void stats_traversal(FILE *f, const rt_peer *p) {
+  const rt_trav *t = &p->trav;
+  char pub[RT_ADDR_STR_MAX];
+  rt_addr_format(t->public_ip, t->public_port, pub);
+  const rt_trav_counters *c = &t->c;
+  fprintf(
+      f,
+      ",\"traversal\":{\"nat\":\"%s\",\"public_addr\":\"%s\",\"address_changes\":%" PRIu64
+      ",\"bindings_sent\":%" PRIu64 ",\"bindings_got\":%" PRIu64
+      ",\"bindings_answered\":%" PRIu64 ",\"punch_requests_sent\":%" PRIu64
+      ",\"punches_forwarded\":%" PRIu64 ",\"punches_unreachable\":%" PRIu64
+      ",\"hellos_sent\":%" PRIu64 ",\"hellos_got\":%" PRIu64 ",\"held_resent\":%" PRIu64
+      ",\"keepalives_sent\":%" PRIu64 ",\"rx_malformed\":%" PRIu64
+      ",\"rx_unknown\":%" PRIu64,
+      rt_trav_nat_name(t->nat), pub, c->address_changes, c->bindings_sent,
+      c->bindings_got, c->bindings_answered, c->punch_requests_sent, c->punches_forwarded,
+      c->punches_unreachable, c->hellos_sent, c->hellos_got, c->held_resent,
+      c->keepalives_sent, c->rx_malformed, c->rx_unknown);
+  /* The router's port mapping (portmap.h), when one was asked for. */
+  const rt_portmap_result *r = &p->portmap_result;
+  if (p->portmap || r->why[0]) {
+    char ext[RT_ADDR_STR_MAX];
+    rt_addr_format(r->ext_ip, r->ext_port, ext);
+    fprintf(f,
+            ",\"port_map\":{\"method\":\"%s\",\"external\":\"%s\",\"lease_s\":%u,"
+            "\"forwarded\":%s,\"why\":",
+            rt_portmap_method_name(r->method), ext, (unsigned)r->lease_s,
+            t->forwarded ? "true" : "false");
+    json_str(f, r->why);
+    fputc('}', f);
+  }
+  fputc('}', f);
+}
+
 static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
   char addr[RT_ADDR_STR_MAX], id[33];
   rt_addr_format(p->ip, p->port, addr);
@@ -250,6 +285,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
           ",\"peers_declared_dead\":%" PRIu64 "}",
           ps.msgs_sent, ps.msgs_recv, ps.msgs_dropped_invalid, ps.routes_dropped,
           ps.peers_declared_dead);
+  stats_traversal(f, p);
   if (p->impaired)
     fprintf(f,
             ",\"impair\":{\"lost\":%" PRIu64 ",\"overflow\":%" PRIu64

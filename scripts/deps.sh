@@ -38,6 +38,11 @@ SC_DEPS=(
   chromium             # tests/web_player.py: the peer's page played in headless Chromium
   chromium-driver      # tests/web_player.py: chromedriver, which selenium drives
   python3-selenium     # tests/web_player.py: the browser test itself
+  libminiupnpc-dev     # runtime/portmap.c: a port mapping on the home router (UPnP-IGD)
+  libnatpmp-dev        # runtime/portmap.c: the same through NAT-PMP
+  iproute2             # tests/check_nat.sh: network namespaces as homes and routers
+  nftables             # tests/check_nat.sh: the home routers' NAT and firewall
+  miniupnpd-nftables   # tests/check_nat.sh: a home router that maps ports (UPnP-IGD, NAT-PMP)
 )
 
 usage() {
