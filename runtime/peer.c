@@ -52,9 +52,24 @@ static void peer_count_tx(rt_peer *p, unsigned cls, size_t len) {
   p->c.tx_bytes[cls] += (uint64_t)len;
 }
 
-/* Returns whether the socket took the datagram. */
+/* Returns whether the socket took the datagram. Behind a relay
+ * (traverse.h), every datagram goes through it, to the relaying peer too
+ * (it must come from the relayed address), but traversal's own to the
+ * relaying peer (the relay's refresh). */
 static bool peer_sendto(rt_peer *p, const uint8_t *data, size_t len,
                         const struct sockaddr_in *to) {
+  uint8_t wrapped[RT_TRAV_RELAY_MAX];
+  struct sockaddr_in via;
+  if (p->trav.relayed && len <= SC_WIRE_DATAGRAM_MAX &&
+      rt_addr_sockaddr(p->addrs, p->trav.relay_via, &via) == 0 &&
+      (data[0] != RT_TRAV_MAGIC || via.sin_addr.s_addr != to->sin_addr.s_addr ||
+       via.sin_port != to->sin_port)) {
+    len =
+        rt_trav_wrap(data, len, ntohl(to->sin_addr.s_addr), ntohs(to->sin_port), wrapped);
+    data = wrapped;
+    to = &via;
+    p->trav.c.relayed_dgrams_sent++;
+  }
   ssize_t n = sendto(p->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to);
   if (n < 0) {
     /* EAGAIN (socket buffer full), ENOBUFS, EPERM: the datagram is lost, as
@@ -374,6 +389,164 @@ static void peer_port_map(rt_peer *p) {
              "could not start the port mapping");
 }
 
+/* ------------------------------------------- traversal's own sockets */
+
+/* A UDP socket on this peer's address and a port the kernel picks, read by
+ * cb; returns the port, 0 on failure. */
+static uint16_t peer_extra_socket(rt_peer *p, int *fd, ev_io *io,
+                                  void (*cb)(struct ev_loop *, ev_io *, int)) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (s < 0) return 0;
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_addr.s_addr = htonl(p->ip);
+  socklen_t sl = sizeof sa;
+  if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+      getsockname(s, (struct sockaddr *)&sa, &sl) != 0) {
+    close(s);
+    return 0;
+  }
+  *fd = s;
+  ev_io_init(io, cb, s, EV_READ);
+  io->data = p;
+  ev_io_start(p->loop, io);
+  return ntohs(sa.sin_port);
+}
+
+static void peer_extra_close(rt_peer *p, int *fd, ev_io *io) {
+  if (*fd < 0) return;
+  ev_io_stop(p->loop, io);
+  close(*fd);
+  *fd = -1;
+}
+
+/* One datagram from an extra socket into buf; returns its length, -1 when
+ * there is none (or it was too long). */
+static ssize_t peer_extra_read(int fd, uint8_t *buf, size_t cap,
+                               struct sockaddr_in *from) {
+  socklen_t fl = sizeof *from;
+  ssize_t n = recvfrom(fd, buf, cap, MSG_TRUNC, (struct sockaddr *)from, &fl);
+  if (n < 0 || (size_t)n >= cap || fl != sizeof *from || from->sin_family != AF_INET)
+    return -1;
+  return n;
+}
+
+static void peer_alt_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_peer *p = w->data;
+  uint8_t buf[RT_TRAV_LEN + 1];
+  struct sockaddr_in from;
+  rt_trav_msg m;
+  for (int i = 0; i < RT_PEER_RX_BURST && p->alt_fd >= 0; i++) {
+    ssize_t n = peer_extra_read(p->alt_fd, buf, sizeof buf, &from);
+    if (n < 0) break;
+    uint32_t ip = ntohl(from.sin_addr.s_addr);
+    uint16_t port = ntohs(from.sin_port);
+    uint64_t now = rt_now_ns();
+    if (rt_trav_decode(buf, (size_t)n, &m) != 0) {
+      p->trav.c.rx_malformed++;
+      continue;
+    }
+    if (sc_guard_request(p->guard, ip, port, 1, now) != SC_GUARD_PASS) {
+      p->c.rx_limited++;
+      continue;
+    }
+    rt_trav_recv_alt(&p->trav, &m, ip, port);
+  }
+}
+
+static uint16_t sock_alt_open(void *user) {
+  rt_peer *p = user;
+  return peer_extra_socket(p, &p->alt_fd, &p->alt_io, peer_alt_cb);
+}
+
+static void sock_send(rt_peer *p, int fd, uint32_t ip, uint16_t port, const uint8_t *buf,
+                      size_t len) {
+  struct sockaddr_in sa = {.sin_family = AF_INET};
+  sa.sin_addr.s_addr = htonl(ip);
+  sa.sin_port = htons(port);
+  if (fd >= 0 && sendto(fd, buf, len, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+    p->c.tx_sock_err++;
+}
+
+static void sock_alt_send(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
+                          size_t len) {
+  rt_peer *p = user;
+  sock_send(p, p->alt_fd, ip, port, buf, len);
+}
+
+static void peer_relay_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  (void)loop;
+  (void)revents;
+  rt_peer *p = w->data;
+  unsigned slot = (unsigned)(w - p->relay_io);
+  uint8_t buf[SC_WIRE_DATAGRAM_MAX + 1];
+  struct sockaddr_in from;
+  for (int i = 0; i < RT_PEER_RX_BURST && p->relay_fd[slot] >= 0; i++) {
+    ssize_t n = peer_extra_read(p->relay_fd[slot], buf, sizeof buf, &from);
+    if (n < 0) break;
+    rt_trav_relay_arrival(&p->trav, slot, ntohl(from.sin_addr.s_addr),
+                          ntohs(from.sin_port), buf, (size_t)n, rt_now_ns());
+  }
+}
+
+static uint16_t sock_relay_open(void *user, unsigned i) {
+  rt_peer *p = user;
+  return peer_extra_socket(p, &p->relay_fd[i], &p->relay_io[i], peer_relay_cb);
+}
+
+static void sock_relay_send(void *user, unsigned i, uint32_t ip, uint16_t port,
+                            const uint8_t *buf, size_t len) {
+  rt_peer *p = user;
+  sock_send(p, p->relay_fd[i], ip, port, buf, len);
+}
+
+static void sock_relay_close(void *user, unsigned i) {
+  rt_peer *p = user;
+  peer_extra_close(p, &p->relay_fd[i], &p->relay_io[i]);
+}
+
+static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
+                          const struct sockaddr_in *from, uint64_t now);
+
+/* A datagram for this peer through its relay, as if from ip:port. */
+static void sock_relayed_in(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
+                            size_t len) {
+  rt_peer *p = user;
+  uint64_t now = rt_now_ns();
+  if (sc_guard_arrival(p->guard, ip, port, now) == SC_GUARD_IGNORED) {
+    p->c.rx_ignored++;
+    return;
+  }
+  struct sockaddr_in from = {.sin_family = AF_INET};
+  from.sin_addr.s_addr = htonl(ip);
+  from.sin_port = htons(port);
+  peer_recv_one(p, buf, len, &from, now);
+}
+
+/* Tells the user what traversal found out, once: a relay taken, or a
+ * symmetric NAT with none. */
+static void peer_say_nat(const rt_peer *p, enum rt_trav_nat before, bool was_relayed,
+                         bool was_refused) {
+  const rt_trav *t = &p->trav;
+  char a[RT_ADDR_STR_MAX];
+  rt_addr_format(t->public_ip, t->public_port, a);
+  if (t->relayed && !was_relayed)
+    fprintf(stderr,
+            "stripecast: peer %u: the router gives every peer this one calls a port of "
+            "its own (a symmetric NAT); the peer joined through relays for it, at %s\n",
+            p->index, a);
+  else if (t->nat == RT_TRAV_NAT_SYMMETRIC && !t->relayed &&
+           ((before != RT_TRAV_NAT_SYMMETRIC && t->alloc_txid == 0) ||
+            (t->alloc_refused && !was_refused)))
+    fprintf(stderr,
+            "stripecast: peer %u: the router gives every peer this one calls a port of "
+            "its own (a symmetric NAT) and no relay was had, so other peers cannot reach "
+            "it; forward UDP port %u on the router to this machine, or join through a "
+            "peer with a public address\n",
+            p->index, (unsigned)p->port);
+}
+
 /* A traversal datagram (traverse.h). */
 static void peer_recv_trav(rt_peer *p, const uint8_t *buf, size_t len, uint32_t ip,
                            uint16_t port, uint64_t now) {
@@ -384,22 +557,19 @@ static void peer_recv_trav(rt_peer *p, const uint8_t *buf, size_t len, uint32_t 
     return;
   }
   /* Questions cost the asker from its budget, as the overlay's do. */
-  if ((m.type == RT_TRAV_BINDING_REQ || m.type == RT_TRAV_PUNCH_REQ) &&
+  if ((m.type == RT_TRAV_BINDING_REQ || m.type == RT_TRAV_PUNCH_REQ ||
+       m.type == RT_TRAV_ALLOCATE) &&
       sc_guard_request(p->guard, ip, port, 1, now) != SC_GUARD_PASS) {
     p->c.rx_limited++;
     return;
   }
+  bool was_relayed = p->trav.relayed, was_refused = p->trav.alloc_refused;
   enum rt_trav_nat before = p->trav.nat;
   rt_trav_recv(&p->trav, &m, ip, port, now);
-  if (p->trav.nat == RT_TRAV_NAT_SYMMETRIC && before != RT_TRAV_NAT_SYMMETRIC)
-    fprintf(stderr,
-            "stripecast: peer %u: the router gives every peer this one calls a port "
-            "of its own (a symmetric NAT), so other peers cannot reach it directly; "
-            "forward UDP port %u on the router to this machine, or run the peer on a "
-            "network with a public address\n",
-            p->index, (unsigned)p->port);
+  peer_say_nat(p, before, was_relayed, was_refused);
+  if (!rt_trav_ready(&p->trav)) return;
   if (p->trav.nat == RT_TRAV_NAT_MAPPED && p->port_map && !p->portmap) peer_port_map(p);
-  if (p->join_waiting && p->trav.nat != RT_TRAV_NAT_UNKNOWN) peer_join_now(p, now);
+  if (p->join_waiting) peer_join_now(p, now);
 }
 
 static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
@@ -469,7 +639,7 @@ static void peer_io_cb(struct ev_loop *loop, ev_io *w, int revents) {
   rt_peer *p = w->data;
   /* One byte more than the largest datagram: a longer one shows up as
    * MSG_TRUNC with its real length, and is dropped as too large. */
-  uint8_t buf[SC_WIRE_DATAGRAM_MAX + 1];
+  uint8_t buf[RT_TRAV_RELAY_MAX + 1];
   uint64_t now = 0;
   bool any = false;
   for (int i = 0; i < RT_PEER_RX_BURST && p->open; i++) {
@@ -497,7 +667,10 @@ static void peer_io_cb(struct ev_loop *loop, ev_io *w, int revents) {
       p->c.rx_ignored++;
       continue;
     }
-    if ((size_t)n > SC_WIRE_DATAGRAM_MAX) {
+    /* Only a relayed datagram (traversal's header on an overlay datagram)
+     * may be longer than the overlay's largest. */
+    if ((size_t)n >
+        (buf[0] == RT_TRAV_MAGIC ? RT_TRAV_RELAY_MAX : SC_WIRE_DATAGRAM_MAX)) {
       p->c.rx_too_large++;
       sc_guard_strike(p->guard, ip, port, now);
       continue;
@@ -579,6 +752,17 @@ int rt_peer_open(rt_peer *p, struct ev_loop *loop, rt_addr_table *addrs, unsigne
   p->self.id = sc_id_hash(&idsrc, sizeof idsrc);
   p->self.addr = self_addr;
   rt_trav_init(&p->trav, addrs, self_addr, ip, port, seed, peer_trav_send, p);
+  p->alt_fd = -1;
+  for (unsigned i = 0; i < RT_TRAV_RELAYS; i++)
+    p->relay_fd[i] = -1;
+  p->trav_sockets = (rt_trav_sockets){.user = p,
+                                      .alt_open = sock_alt_open,
+                                      .alt_send = sock_alt_send,
+                                      .relay_open = sock_relay_open,
+                                      .relay_send = sock_relay_send,
+                                      .relay_close = sock_relay_close,
+                                      .relayed_in = sock_relayed_in};
+  rt_trav_set_sockets(&p->trav, &p->trav_sockets);
   sc_node_callbacks cb = {.send = cb_send,
                           .stripe_changed = cb_stripe_changed,
                           .stripe_data = cb_stripe_data,
@@ -695,6 +879,9 @@ void rt_peer_close(rt_peer *p) {
   ev_timer_stop(p->loop, &p->ttimer);
   rt_portmap_stop(p->portmap);
   p->portmap = NULL;
+  peer_extra_close(p, &p->alt_fd, &p->alt_io);
+  for (unsigned i = 0; i < RT_TRAV_RELAYS; i++)
+    peer_extra_close(p, &p->relay_fd[i], &p->relay_io[i]);
   sc_node_del(p->node);
   p->node = NULL;
   sc_guard_del(p->guard);

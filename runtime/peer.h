@@ -136,6 +136,11 @@ struct rt_peer {
   sc_guard *guard; /* per-neighbour limits on what is accepted */
   /* NAT traversal (traverse.h): the public address, punches, keep-alives. */
   rt_trav trav;
+  rt_trav_sockets trav_sockets;
+  int alt_fd; /* traversal's alternate port (-1: not open) */
+  ev_io alt_io;
+  int relay_fd[RT_TRAV_RELAYS]; /* relays run for peers behind symmetric NATs */
+  ev_io relay_io[RT_TRAV_RELAYS];
   ev_timer ttimer;   /* traversal's tick, and the wait for a BINDING answer */
   bool join_waiting; /* a join held until the BINDING answer (or its wait) */
   /* Behind a router: ask it to forward the port (portmap.h), unless told not to. */

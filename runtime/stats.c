@@ -234,6 +234,18 @@ static void stats_traversal(FILE *f, const rt_peer *p) {
       c->bindings_got, c->bindings_answered, c->punch_requests_sent, c->punches_forwarded,
       c->punches_unreachable, c->hellos_sent, c->hellos_got, c->held_resent,
       c->keepalives_sent, c->rx_malformed, c->rx_unknown);
+  /* Relays: this peer's own (behind a symmetric NAT), and those it runs. */
+  unsigned relays_open = 0;
+  for (unsigned i = 0; i < RT_TRAV_RELAYS; i++)
+    relays_open += t->relay[i].open;
+  fprintf(f,
+          ",\"relayed\":%s,\"relayed_dgrams_sent\":%" PRIu64
+          ",\"relayed_dgrams_got\":%" PRIu64
+          ",\"relays_open\":%u,\"relays_opened\":%" PRIu64 ",\"relays_refused\":%" PRIu64
+          ",\"relay_dgrams_in\":%" PRIu64 ",\"relay_dgrams_out\":%" PRIu64,
+          t->relayed ? "true" : "false", c->relayed_dgrams_sent, c->relayed_dgrams_got,
+          relays_open, c->relays_opened, c->relays_refused, c->relay_dgrams_in,
+          c->relay_dgrams_out);
   /* The router's port mapping (portmap.h), when one was asked for. */
   const rt_portmap_result *r = &p->portmap_result;
   if (p->portmap || r->why[0]) {

@@ -21,9 +21,16 @@ void rt_trav_encode(const rt_trav_msg *m, uint8_t out[RT_TRAV_LEN]) {
 }
 
 int rt_trav_decode(const uint8_t *buf, size_t len, rt_trav_msg *out) {
-  if (len != RT_TRAV_LEN || buf[0] != RT_TRAV_MAGIC) return SC_ERR_INVALID;
+  if (len < RT_TRAV_LEN || buf[0] != RT_TRAV_MAGIC) return SC_ERR_INVALID;
   if (buf[1] < RT_TRAV_BINDING_REQ || buf[1] >= RT_TRAV_TYPE_END) return SC_ERR_INVALID;
+  if (buf[1] == RT_TRAV_RELAY ? (len == RT_TRAV_LEN || len > RT_TRAV_RELAY_MAX)
+                              : len != RT_TRAV_LEN)
+    return SC_ERR_INVALID;
   memset(out, 0, sizeof *out);
+  if (buf[1] == RT_TRAV_RELAY) {
+    out->payload = buf + RT_TRAV_LEN;
+    out->payload_len = len - RT_TRAV_LEN;
+  }
   out->type = buf[1];
   for (int i = 0; i < 8; i++)
     out->txid = (out->txid << 8) | buf[2 + i];
@@ -31,6 +38,14 @@ int rt_trav_decode(const uint8_t *buf, size_t len, rt_trav_msg *out) {
     out->ip = (out->ip << 8) | buf[10 + i];
   out->port = (uint16_t)((buf[14] << 8) | buf[15]);
   return 0;
+}
+
+size_t rt_trav_wrap(const uint8_t *buf, size_t len, uint32_t ip, uint16_t port,
+                    uint8_t *out) {
+  rt_trav_msg m = {.type = RT_TRAV_RELAY, .ip = ip, .port = port};
+  rt_trav_encode(&m, out);
+  memcpy(out + RT_TRAV_LEN, buf, len);
+  return RT_TRAV_LEN + len;
 }
 
 const char *rt_trav_nat_name(enum rt_trav_nat n) {
@@ -127,11 +142,36 @@ void rt_trav_init(rt_trav *t, rt_addr_table *addrs, sc_addr self, uint32_t local
   t->local_ip = t->public_ip = local_ip;
   t->local_port = t->public_port = local_port;
   t->first_observer = SC_ADDR_NONE;
+  t->alt_observer = SC_ADDR_NONE;
+  t->relay_via = SC_ADDR_NONE;
   sc_rng_seed(&t->rng, sc_mix64(seed ^ 0x74726176ull));
   t->send = send;
   t->user = user;
   for (unsigned i = 0; i < RT_TRAV_CONTACTS; i++)
     contact_reset(&t->contact[i], SC_ADDR_NONE);
+}
+
+void rt_trav_set_sockets(rt_trav *t, const rt_trav_sockets *sockets) {
+  t->sockets = sockets;
+}
+
+bool rt_trav_ready(const rt_trav *t) {
+  switch (t->nat) {
+  case RT_TRAV_NAT_NONE:
+    return true;
+  case RT_TRAV_NAT_MAPPED:
+    return t->second_answered;
+  case RT_TRAV_NAT_SYMMETRIC:
+    return t->relayed || t->alloc_refused;
+  default:
+    return false;
+  }
+}
+
+/* Whether this peer can offer what needs a public address: an alternate
+ * port, a relay. */
+static bool trav_public(const rt_trav *t) {
+  return t->sockets && (t->nat == RT_TRAV_NAT_NONE || t->nat == RT_TRAV_NAT_UNKNOWN);
 }
 
 void rt_trav_ask_binding(rt_trav *t, sc_addr to, uint64_t now) {
@@ -186,7 +226,8 @@ void rt_trav_sending(rt_trav *t, sc_addr to, const uint8_t *dgram, size_t len,
   rt_trav_contact *c = contact_get(t, to, true, now);
   if (!c) return;
   c->tx_ns = now;
-  if (fresh(c->rx_ns, now)) return;
+  /* Through a relay every peer reaches this one, and it them: no punch. */
+  if (fresh(c->rx_ns, now) || t->relayed) return;
   if (now < c->punch_ns) {
     /* A punch is out: the target's router drops this too until it is
      * answered. */
@@ -248,8 +289,15 @@ static void on_binding(rt_trav *t, const rt_trav_msg *m, sc_addr src, uint64_t n
   if (same || src == t->first_observer) return;
   if (t->nat == RT_TRAV_NAT_MAPPED && m->ip == t->public_ip) {
     /* One router, another port for another peer: every peer sees this one
-     * elsewhere, and only a relay can be its address. */
+     * elsewhere, and only a relay can be its address. Asked of the peer
+     * joined through, before the join (the answer came to the alternate
+     * port that peer offered), so that the peer joins at the relay's
+     * address. */
     t->nat = RT_TRAV_NAT_SYMMETRIC;
+    if (src == t->alt_observer && !t->relayed) {
+      rt_trav_msg a = {.type = RT_TRAV_ALLOCATE, .txid = trav_txid(t)};
+      if (trav_send_to(t, t->first_observer, &a)) t->alloc_txid = a.txid;
+    }
     return;
   }
   if (t->nat == RT_TRAV_NAT_SYMMETRIC) return;
@@ -315,22 +363,160 @@ static void on_hello(rt_trav *t, const rt_trav_msg *m, sc_addr src, uint64_t now
   }
 }
 
+/* ---------------------------------------------- alternate port, relays */
+
+/* A BINDING answered on the alternate port when this peer is public. */
+static void answer_binding(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip,
+                           uint16_t src_port) {
+  if (trav_public(t) && t->sockets->alt_open) {
+    if (!t->alt_port) t->alt_port = t->sockets->alt_open(t->sockets->user);
+    if (t->alt_port) {
+      /* First, so that the asker knows a second view is coming when the
+       * BINDING arrives. */
+      rt_trav_msg alt = {
+          .type = RT_TRAV_ALT, .txid = m->txid, .ip = t->public_ip, .port = t->alt_port};
+      trav_send(t, src_ip, src_port, &alt);
+    }
+  }
+  /* Anyone may ask (a peer about to join is known to nobody). The answer
+   * is no larger than the question: no amplification for a spoofer. */
+  rt_trav_msg a = {
+      .type = RT_TRAV_BINDING, .txid = m->txid, .ip = src_ip, .port = src_port};
+  trav_send(t, src_ip, src_port, &a);
+  t->c.bindings_answered++;
+}
+
+void rt_trav_recv_alt(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip,
+                      uint16_t src_port) {
+  if (m->type != RT_TRAV_BINDING_REQ || !t->sockets || !t->sockets->alt_send) {
+    t->c.rx_unknown++;
+    return;
+  }
+  rt_trav_msg a = {
+      .type = RT_TRAV_BINDING, .txid = m->txid, .ip = src_ip, .port = src_port};
+  uint8_t buf[RT_TRAV_LEN];
+  rt_trav_encode(&a, buf);
+  t->sockets->alt_send(t->sockets->user, src_ip, src_port, buf, sizeof buf);
+  t->c.bindings_answered++;
+}
+
+/* The first observer offers its alternate port: ask there too. */
+static void on_alt(rt_trav *t, const rt_trav_msg *m, sc_addr src, uint64_t now) {
+  unsigned k;
+  for (k = 0; k < 4; k++)
+    if (t->binding[k].txid == m->txid && t->binding[k].to == src) break;
+  sc_addr alt;
+  if (k == 4 || t->nat != RT_TRAV_NAT_UNKNOWN || m->port == 0 ||
+      rt_addr_intern(t->addrs, m->ip, m->port, &alt) != 0) {
+    t->c.rx_unknown++;
+    return;
+  }
+  t->alt_observer = alt;
+  rt_trav_ask_binding(t, alt, now);
+}
+
+static void on_allocated(rt_trav *t, const rt_trav_msg *m, sc_addr src) {
+  if (m->txid != t->alloc_txid || m->txid == 0 || src != t->first_observer) {
+    t->c.rx_unknown++;
+    return;
+  }
+  if (t->relayed) return; /* a refresh, answered */
+  if (m->port == 0 || m->ip == 0) {
+    t->alloc_refused = true;
+    return;
+  }
+  if (rt_addr_rebind(t->addrs, t->self, m->ip, m->port) != 0) return;
+  t->public_ip = m->ip;
+  t->public_port = m->port;
+  t->relayed = true;
+  t->relay_via = src;
+  t->c.address_changes++;
+}
+
+static int relay_of_client(const rt_trav *t, uint32_t ip, uint16_t port) {
+  for (unsigned i = 0; i < RT_TRAV_RELAYS; i++)
+    if (t->relay[i].open && t->relay[i].client_ip == ip &&
+        t->relay[i].client_port == port)
+      return (int)i;
+  return -1;
+}
+
+/* A peer behind a symmetric NAT asks for (or refreshes) a relay. */
+static void on_allocate(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip,
+                        uint16_t src_port, uint64_t now) {
+  rt_trav_msg a = {.type = RT_TRAV_ALLOCATED, .txid = m->txid};
+  int i = relay_of_client(t, src_ip, src_port);
+  if (i < 0 && trav_public(t) && t->sockets->relay_open) {
+    for (unsigned k = 0; k < RT_TRAV_RELAYS && i < 0; k++) {
+      if (t->relay[k].open) continue;
+      uint16_t port = t->sockets->relay_open(t->sockets->user, k);
+      if (!port) break;
+      rt_trav_relay *r = &t->relay[k];
+      memset(r, 0, sizeof *r);
+      r->open = true;
+      r->client_ip = src_ip;
+      r->client_port = src_port;
+      r->port = port;
+      r->txid = m->txid;
+      t->c.relays_opened++;
+      i = (int)k;
+    }
+  }
+  if (i < 0) {
+    t->c.relays_refused++;
+  } else {
+    t->relay[i].used_ns = now;
+    a.ip = t->public_ip;
+    a.port = t->relay[i].port;
+  }
+  trav_send(t, src_ip, src_port, &a);
+}
+
+static void on_relay(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip, uint16_t src_port,
+                     sc_addr src, uint64_t now) {
+  int i = relay_of_client(t, src_ip, src_port);
+  if (i >= 0) {
+    /* From a client: out through its relay socket. */
+    t->relay[i].used_ns = now;
+    t->sockets->relay_send(t->sockets->user, (unsigned)i, m->ip, m->port, m->payload,
+                           m->payload_len);
+    t->c.relay_dgrams_out++;
+  } else if (t->relayed && src == t->relay_via && t->sockets && t->sockets->relayed_in) {
+    /* For this peer, through its relay. */
+    t->c.relayed_dgrams_got++;
+    t->sockets->relayed_in(t->sockets->user, m->ip, m->port, m->payload, m->payload_len);
+  } else {
+    t->c.rx_unknown++;
+  }
+}
+
+void rt_trav_relay_arrival(rt_trav *t, unsigned i, uint32_t ip, uint16_t port,
+                           const uint8_t *buf, size_t len, uint64_t now) {
+  (void)now;
+  if (i >= RT_TRAV_RELAYS || !t->relay[i].open || len == 0 || len > SC_WIRE_DATAGRAM_MAX)
+    return;
+  uint8_t out[RT_TRAV_RELAY_MAX];
+  size_t n = rt_trav_wrap(buf, len, ip, port, out);
+  t->send(t->user, t->relay[i].client_ip, t->relay[i].client_port, out, n);
+  t->c.relay_dgrams_in++;
+}
+
 void rt_trav_recv(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip, uint16_t src_port,
                   uint64_t now) {
   sc_addr src = SC_ADDR_NONE;
   bool known = rt_addr_find(t->addrs, src_ip, src_port, &src) == 0;
   switch (m->type) {
-  case RT_TRAV_BINDING_REQ: {
-    /* Anyone may ask (a peer about to join is known to nobody). The answer
-     * is no larger than the question: no amplification for a spoofer. */
-    rt_trav_msg a = {
-        .type = RT_TRAV_BINDING, .txid = m->txid, .ip = src_ip, .port = src_port};
-    trav_send(t, src_ip, src_port, &a);
-    t->c.bindings_answered++;
+  case RT_TRAV_BINDING_REQ:
+    answer_binding(t, m, src_ip, src_port);
     return;
-  }
   case RT_TRAV_PUNCH_REQ:
     on_punch_req(t, m, src_ip, src_port, now);
+    return;
+  case RT_TRAV_ALLOCATE:
+    on_allocate(t, m, src_ip, src_port, now);
+    return;
+  case RT_TRAV_RELAY:
+    on_relay(t, m, src_ip, src_port, src, now);
     return;
   default:
     break;
@@ -339,12 +525,25 @@ void rt_trav_recv(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip, uint16_t sr
     t->c.rx_unknown++;
     return;
   }
-  if (m->type == RT_TRAV_BINDING)
+  switch (m->type) {
+  case RT_TRAV_BINDING:
     on_binding(t, m, src, now);
-  else if (m->type == RT_TRAV_PUNCH)
+    break;
+  case RT_TRAV_PUNCH:
     on_punch(t, m, src, now);
-  else if (m->type == RT_TRAV_HELLO)
+    break;
+  case RT_TRAV_HELLO:
     on_hello(t, m, src, now);
+    break;
+  case RT_TRAV_ALT:
+    on_alt(t, m, src, now);
+    break;
+  case RT_TRAV_ALLOCATED:
+    on_allocated(t, m, src);
+    break;
+  default:
+    break;
+  }
 }
 
 /* ------------------------------------------------------------ timers */
@@ -387,6 +586,22 @@ uint64_t rt_trav_tick(rt_trav *t, uint64_t now) {
   for (unsigned i = 0; i < RT_TRAV_HELD; i++)
     if (t->held[i].txid && now - t->held[i].sent_ns > RT_TRAV_PUNCH_MAX_NS)
       t->held[i].txid = 0;
+  for (unsigned i = 0; i < RT_TRAV_RELAYS; i++) {
+    rt_trav_relay *r = &t->relay[i];
+    if (r->open && now - r->used_ns > RT_TRAV_RELAY_IDLE_NS) {
+      r->open = false;
+      t->sockets->relay_close(t->sockets->user, i);
+    }
+  }
+  if (t->relayed) {
+    /* The relay's lease, and the router's way to it. */
+    if (now >= t->alloc_refresh_ns) {
+      rt_trav_msg a = {.type = RT_TRAV_ALLOCATE, .txid = t->alloc_txid};
+      trav_send_to(t, t->relay_via, &a);
+      t->alloc_refresh_ns = now + RT_TRAV_KEEPALIVE_NS;
+    }
+    return t->tick_ns;
+  }
   if (t->nat == RT_TRAV_NAT_UNKNOWN) return t->tick_ns;
   /* A second peer's view: the same address, or a symmetric NAT. Until one
    * answers, another contact each tick (a peer behind its own router may

@@ -56,6 +56,12 @@ enum rt_trav_type {
   RT_TRAV_PUNCH = 4,       /* introducer -> target: "ip:port calls you" */
   RT_TRAV_HELLO = 5,       /* target -> asker (txid of the punch), or a
                               keep-alive (txid 0) */
+  RT_TRAV_ALT = 6,         /* just before a BINDING: "ask me again at ip:port",
+                              another socket of the answering peer */
+  RT_TRAV_ALLOCATE = 7,    /* "relay for me" (txid); sent again to refresh */
+  RT_TRAV_ALLOCATED = 8,   /* the relayed address ip:port (port 0: refused) */
+  RT_TRAV_RELAY = 9,       /* header + a datagram: to the relaying peer, ip:port
+                              is where it goes; from it, where it came from */
   RT_TRAV_TYPE_END
 };
 
@@ -64,12 +70,19 @@ typedef struct rt_trav_msg {
   uint64_t txid;
   uint32_t ip; /* host order */
   uint16_t port;
+  /* RT_TRAV_RELAY: the datagram carried, after the header. */
+  const uint8_t *payload;
+  size_t payload_len;
 } rt_trav_msg;
 
-/* Writes m's RT_TRAV_LEN bytes. */
+/* The longest traversal datagram: a relayed overlay datagram and its header. */
+#define RT_TRAV_RELAY_MAX (RT_TRAV_LEN + SC_WIRE_DATAGRAM_MAX)
+
+/* Writes m's RT_TRAV_LEN bytes of header (a RELAY's payload follows them). */
 void rt_trav_encode(const rt_trav_msg *m, uint8_t out[RT_TRAV_LEN]);
 /* Parses a datagram. Returns 0, or SC_ERR_INVALID (wrong length, magic or
- * type: count it and drop it). */
+ * type: count it and drop it). Only a RELAY is longer than RT_TRAV_LEN, by
+ * 1 to SC_WIRE_DATAGRAM_MAX bytes. */
 int rt_trav_decode(const uint8_t *buf, size_t len, rt_trav_msg *out);
 
 /* How long things last (CLOCK_MONOTONIC ns). */
@@ -81,11 +94,14 @@ int rt_trav_decode(const uint8_t *buf, size_t len, rt_trav_msg *out);
 #define RT_TRAV_PUNCH_MAX_NS (32ull * 1000000000ull) /* retries back off to this */
 #define RT_TRAV_BINDING_WAIT_NS                                                          \
   (1000ull * 1000000ull) /* a BINDING answer, before joining anyway */
-#define RT_TRAV_RECHECK_NS (60ull * 1000000000ull) /* a BINDING to a contact this often  \
-                                                    */
+#define RT_TRAV_RECHECK_NS                                                               \
+  (60ull * 1000000000ull) /* a BINDING to a contact this often                           \
+                           */
 
-#define RT_TRAV_CONTACTS 1024 /* peers tracked (2-way set-associative) */
-#define RT_TRAV_HELD     16   /* datagrams held for punches to answer */
+#define RT_TRAV_RELAYS        8 /* peers one peer relays for at once */
+#define RT_TRAV_RELAY_IDLE_NS (60ull * 1000000000ull) /* an unrefreshed relay closes */
+#define RT_TRAV_CONTACTS      1024 /* peers tracked (2-way set-associative) */
+#define RT_TRAV_HELD          16   /* datagrams held for punches to answer */
 
 /* What this peer knows of its router. */
 enum rt_trav_nat {
@@ -114,14 +130,44 @@ typedef struct rt_trav_held {
   uint8_t data[SC_WIRE_DATAGRAM_MAX];
 } rt_trav_held;
 
+/* A relay this peer runs for a peer behind a symmetric NAT (TURN's idea,
+ * RFC 8656: a public address of the relaying peer's stands for the client). */
+typedef struct rt_trav_relay {
+  bool open;
+  uint32_t client_ip; /* where the client's datagrams come from */
+  uint16_t client_port;
+  uint16_t port; /* the relayed address's port (this peer's address) */
+  uint64_t txid, used_ns;
+} rt_trav_relay;
+
+/* The sockets a peer opens for traversal besides its own (runtime/peer.c). */
+typedef struct rt_trav_sockets {
+  void *user;
+  /* A second socket, for a second view in one BINDING exchange (RFC 5780
+   * §4.3's alternate port): opened at first use; returns its port, 0: none. */
+  uint16_t (*alt_open)(void *user);
+  void (*alt_send)(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
+                   size_t len);
+  /* Relay slot i's socket: returns its port, 0: none. */
+  uint16_t (*relay_open)(void *user, unsigned i);
+  void (*relay_send)(void *user, unsigned i, uint32_t ip, uint16_t port,
+                     const uint8_t *buf, size_t len);
+  void (*relay_close)(void *user, unsigned i);
+  /* A datagram for this peer that came through its relay, from ip:port. */
+  void (*relayed_in)(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
+                     size_t len);
+} rt_trav_sockets;
+
 typedef struct rt_trav_counters {
   uint64_t bindings_sent, bindings_answered, bindings_got;
   uint64_t punch_requests_sent, punches_forwarded, punches_unreachable;
   uint64_t hellos_sent, hellos_got, held_resent;
   uint64_t keepalives_sent;
   uint64_t address_changes; /* the announced address moved */
-  uint64_t rx_malformed;    /* traversal datagrams that did not parse */
-  uint64_t rx_unknown;      /* from, or about, a peer not known: ignored */
+  uint64_t relays_opened, relays_refused, relay_dgrams_in, relay_dgrams_out;
+  uint64_t relayed_dgrams_sent, relayed_dgrams_got; /* as a relay's client */
+  uint64_t rx_malformed; /* traversal datagrams that did not parse */
+  uint64_t rx_unknown;   /* from, or about, a peer not known: ignored */
 } rt_trav_counters;
 
 /* Sends len bytes to ip:port (host order). */
@@ -142,6 +188,7 @@ typedef struct rt_trav {
   /* The first answer's observer, to ask a different peer the second time. */
   sc_addr first_observer;
   bool second_answered; /* a peer other than the first has answered */
+  sc_addr alt_observer; /* the first observer's alternate port, when offered */
   unsigned ask_cursor;  /* where the next search for a peer to ask starts */
   /* Outstanding BINDING requests (the latest few). */
   struct {
@@ -154,6 +201,15 @@ typedef struct rt_trav {
   sc_rng rng;
   rt_trav_send_fn send;
   void *user;
+  const rt_trav_sockets *sockets; /* NULL: no alternate port, no relays */
+  uint16_t alt_port;              /* opened; 0: not yet */
+  /* As a client behind a symmetric NAT: the relay asked for and got. */
+  uint64_t alloc_txid;
+  bool alloc_refused;
+  bool relayed;      /* the announced address is a relay's */
+  sc_addr relay_via; /* the relaying peer */
+  uint64_t alloc_refresh_ns;
+  rt_trav_relay relay[RT_TRAV_RELAYS]; /* as a relaying peer */
   rt_trav_contact contact[RT_TRAV_CONTACTS];
   rt_trav_held held[RT_TRAV_HELD];
   rt_trav_counters c;
@@ -162,6 +218,23 @@ typedef struct rt_trav {
 /* Sets t up for a peer bound to local ip:port whose handle is self. */
 void rt_trav_init(rt_trav *t, rt_addr_table *addrs, sc_addr self, uint32_t local_ip,
                   uint16_t local_port, uint64_t seed, rt_trav_send_fn send, void *user);
+
+/* Lets the peer answer on an alternate port and relay for others. */
+void rt_trav_set_sockets(rt_trav *t, const rt_trav_sockets *sockets);
+/* Whether the peer knows enough of its router to join: its public address,
+ * and a second view of it (or a relay, behind a symmetric NAT). */
+bool rt_trav_ready(const rt_trav *t);
+/* A traversal datagram on the alternate port (only BINDING requests). */
+void rt_trav_recv_alt(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip,
+                      uint16_t src_port);
+/* A datagram on relay slot i's socket, from ip:port: passed to its client. */
+void rt_trav_relay_arrival(rt_trav *t, unsigned i, uint32_t ip, uint16_t port,
+                           const uint8_t *buf, size_t len, uint64_t now);
+/* Writes into out (at least RT_TRAV_RELAY_MAX bytes) the RELAY datagram
+ * that carries len bytes for ip:port through this peer's relay; returns its
+ * length. */
+size_t rt_trav_wrap(const uint8_t *buf, size_t len, uint32_t ip, uint16_t port,
+                    uint8_t *out);
 
 /* Asks the peer at handle to how it sees this one. */
 void rt_trav_ask_binding(rt_trav *t, sc_addr to, uint64_t now);

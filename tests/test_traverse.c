@@ -4,8 +4,9 @@
  * parser, a public address learnt from a BINDING answer (and the handle
  * re-pointed at it), a symmetric NAT told from a second answer, a punch
  * through an introducer with the held datagrams sent again in order,
- * keep-alives only from behind a router, and a contact table that names
- * alone cannot flush.
+ * keep-alives only from behind a router, a contact table that names alone
+ * cannot flush, a second view on an alternate port, and a relay for a peer
+ * behind a symmetric NAT (both ways, leased, bounded).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,6 +44,13 @@ typedef struct peer {
   sc_addr self;
   sent out[64];
   unsigned nout;
+  /* The fake sockets: the alternate port's, the relays', what came in
+   * through a relay. */
+  rt_trav_sockets sockets;
+  sent alt_out[8], relay_out[8], relayed_in[8];
+  unsigned nalt, nrelay_out, nrelayed_in;
+  unsigned relay_slot[8]; /* relay_send's slot, per relay_out */
+  bool relay_open[RT_TRAV_RELAYS];
 } peer;
 
 static void fake_send(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
@@ -54,6 +62,64 @@ static void fake_send(void *user, uint32_t ip, uint16_t port, const uint8_t *buf
   s->port = port;
   s->len = len;
   memcpy(s->data, buf, len);
+}
+
+static void record(sent *s, uint32_t ip, uint16_t port, const uint8_t *buf, size_t len) {
+  s->ip = ip;
+  s->port = port;
+  s->len = len;
+  memcpy(s->data, buf, len);
+}
+
+static uint16_t fake_alt_open(void *user) {
+  (void)user;
+  return 40000;
+}
+
+static void fake_alt_send(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
+                          size_t len) {
+  peer *p = user;
+  assert_true(p->nalt < 8);
+  record(&p->alt_out[p->nalt++], ip, port, buf, len);
+}
+
+static uint16_t fake_relay_open(void *user, unsigned i) {
+  peer *p = user;
+  assert_false(p->relay_open[i]);
+  p->relay_open[i] = true;
+  return (uint16_t)(50000 + i);
+}
+
+static void fake_relay_send(void *user, unsigned i, uint32_t ip, uint16_t port,
+                            const uint8_t *buf, size_t len) {
+  peer *p = user;
+  assert_true(p->relay_open[i] && p->nrelay_out < 8);
+  p->relay_slot[p->nrelay_out] = i;
+  record(&p->relay_out[p->nrelay_out++], ip, port, buf, len);
+}
+
+static void fake_relay_close(void *user, unsigned i) {
+  peer *p = user;
+  assert_true(p->relay_open[i]);
+  p->relay_open[i] = false;
+}
+
+static void fake_relayed_in(void *user, uint32_t ip, uint16_t port, const uint8_t *buf,
+                            size_t len) {
+  peer *p = user;
+  assert_true(p->nrelayed_in < 8);
+  record(&p->relayed_in[p->nrelayed_in++], ip, port, buf, len);
+}
+
+static void with_sockets(peer *p) {
+  p->sockets = (rt_trav_sockets){.user = p,
+                                 .alt_open = fake_alt_open,
+                                 .alt_send = fake_alt_send,
+                                 .relay_open = fake_relay_open,
+                                 .relay_send = fake_relay_send,
+                                 .relay_close = fake_relay_close,
+                                 .relayed_in = fake_relayed_in};
+  rt_trav_set_sockets(&p->t, &p->sockets);
 }
 
 static peer *peer_new(uint32_t ip, uint16_t port, uint64_t seed) {
@@ -298,6 +364,124 @@ static void test_names_do_not_flush_contacts(void **state) {
   peer_free(a);
 }
 
+/* A peer joining through public C: C offers its alternate port; the second
+ * view there is the same (an endpoint-independent router) or not (a
+ * symmetric one, which gets a relay at C). */
+static peer *second_view(peer *c, uint16_t alt_seen_port) {
+  peer *a = peer_new(A_LOCAL_IP, PORT, 1);
+  with_sockets(a);
+  rt_trav_ask_binding(&a->t, handle(a, C_IP, PORT), T0);
+  deliver(a, 0, c, A_PUBLIC_IP, 40001, T0);
+  /* C: ALT, then BINDING. */
+  unsigned first = c->nout - 2;
+  assert_int_equal(c->out[first].data[1], RT_TRAV_ALT);
+  assert_int_equal(c->out[first + 1].data[1], RT_TRAV_BINDING);
+  rt_trav_msg alt = deliver(c, first, a, C_IP, PORT, T0);
+  assert_int_equal(alt.port, 40000);
+  /* A asks at the alternate port at once ... */
+  assert_int_equal(a->nout, 2);
+  assert_int_equal(a->out[1].port, 40000);
+  deliver(c, first + 1, a, C_IP, PORT, T0);
+  assert_int_equal(a->t.nat, RT_TRAV_NAT_MAPPED);
+  assert_false(rt_trav_ready(&a->t)); /* not before the second view */
+  /* ... which C answers from that port. */
+  rt_trav_msg q;
+  assert_int_equal(rt_trav_decode(a->out[1].data, a->out[1].len, &q), 0);
+  unsigned nalt = c->nalt;
+  rt_trav_recv_alt(&c->t, &q, A_PUBLIC_IP, alt_seen_port);
+  assert_int_equal(c->nalt, nalt + 1);
+  rt_trav_msg ans;
+  assert_int_equal(rt_trav_decode(c->alt_out[nalt].data, c->alt_out[nalt].len, &ans), 0);
+  rt_trav_recv(&a->t, &ans, C_IP, 40000, T0);
+  return a;
+}
+
+static void test_second_view_on_the_alternate_port(void **state) {
+  (void)state;
+  peer *c = peer_new(C_IP, PORT, 2);
+  with_sockets(c);
+  peer *a = second_view(c, 40001);
+  assert_int_equal(a->t.nat, RT_TRAV_NAT_MAPPED);
+  assert_true(rt_trav_ready(&a->t));
+  assert_false(a->t.relayed);
+  peer_free(a);
+  peer_free(c);
+}
+
+static void test_relay_behind_a_symmetric_nat(void **state) {
+  (void)state;
+  peer *c = peer_new(C_IP, PORT, 2);
+  with_sockets(c);
+  peer *a = second_view(c, 40002);
+  assert_int_equal(a->t.nat, RT_TRAV_NAT_SYMMETRIC);
+  assert_false(rt_trav_ready(&a->t));
+  /* A asks C for a relay; C opens one and names its address. */
+  rt_trav_msg alloc = deliver(a, a->nout - 1, c, A_PUBLIC_IP, 40001, T0);
+  assert_int_equal(alloc.type, RT_TRAV_ALLOCATE);
+  assert_true(c->relay_open[0]);
+  rt_trav_msg got = deliver(c, c->nout - 1, a, C_IP, PORT, T0);
+  assert_int_equal(got.type, RT_TRAV_ALLOCATED);
+  assert_true(a->t.relayed && rt_trav_ready(&a->t));
+  assert_int_equal(a->t.public_ip, C_IP);
+  assert_int_equal(a->t.public_port, 50000);
+  sc_addr found;
+  assert_int_equal(rt_addr_find(&a->addrs, C_IP, 50000, &found), 0);
+  assert_int_equal(found, a->self);
+  /* Out: A's datagram for X, wrapped, leaves through the relay socket. */
+  uint8_t w[RT_TRAV_RELAY_MAX];
+  size_t wl = rt_trav_wrap((const uint8_t *)"overlay", 7, X_PUBLIC_IP, PORT, w);
+  rt_trav_msg r;
+  assert_int_equal(rt_trav_decode(w, wl, &r), 0);
+  assert_int_equal(r.payload_len, 7);
+  rt_trav_recv(&c->t, &r, A_PUBLIC_IP, 40001, T0 + S);
+  assert_int_equal(c->nrelay_out, 1);
+  assert_int_equal(c->relay_slot[0], 0);
+  assert_int_equal(c->relay_out[0].ip, X_PUBLIC_IP);
+  assert_memory_equal(c->relay_out[0].data, "overlay", 7);
+  /* In: X's answer at the relay socket reaches A, naming X. */
+  rt_trav_relay_arrival(&c->t, 0, X_PUBLIC_IP, PORT, (const uint8_t *)"answer", 6,
+                        T0 + S);
+  rt_trav_msg in = deliver(c, c->nout - 1, a, C_IP, PORT, T0 + S);
+  assert_int_equal(in.type, RT_TRAV_RELAY);
+  assert_int_equal(a->nrelayed_in, 1);
+  assert_int_equal(a->relayed_in[0].ip, X_PUBLIC_IP);
+  assert_memory_equal(a->relayed_in[0].data, "answer", 6);
+  /* A RELAY from anyone else is nobody's. */
+  rt_trav_recv(&c->t, &r, X_PUBLIC_IP, PORT, T0 + S);
+  assert_int_equal(c->nrelay_out, 1);
+  /* A keeps its lease; unrefreshed, a relay closes. */
+  unsigned before = a->nout;
+  rt_trav_tick(&a->t, T0 + 2 * S);
+  assert_int_equal(a->nout, before + 1);
+  assert_int_equal(a->out[before].data[1], RT_TRAV_ALLOCATE);
+  rt_trav_tick(&c->t, T0 + S + RT_TRAV_RELAY_IDLE_NS + S);
+  assert_false(c->relay_open[0]);
+  peer_free(a);
+  peer_free(c);
+}
+
+static void test_relays_are_bounded(void **state) {
+  (void)state;
+  peer *c = peer_new(C_IP, PORT, 2);
+  with_sockets(c);
+  for (unsigned i = 0; i <= RT_TRAV_RELAYS; i++) {
+    rt_trav_msg a = {.type = RT_TRAV_ALLOCATE, .txid = 100 + i};
+    rt_trav_recv(&c->t, &a, 0x0a000001u + i, PORT, T0);
+    rt_trav_msg ans;
+    assert_int_equal(rt_trav_decode(c->out[c->nout - 1].data, RT_TRAV_LEN, &ans), 0);
+    assert_int_equal(ans.type, RT_TRAV_ALLOCATED);
+    /* The ninth is refused: port 0. */
+    assert_int_equal(ans.port == 0, i == RT_TRAV_RELAYS);
+  }
+  assert_int_equal(c->t.c.relays_opened, RT_TRAV_RELAYS);
+  assert_int_equal(c->t.c.relays_refused, 1);
+  /* A refresh of an open relay takes no other. */
+  rt_trav_msg again = {.type = RT_TRAV_ALLOCATE, .txid = 100};
+  rt_trav_recv(&c->t, &again, 0x0a000001u, PORT, T0 + S);
+  assert_int_equal(c->t.c.relays_opened, RT_TRAV_RELAYS);
+  peer_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_datagram_format),
@@ -306,6 +490,9 @@ int main(void) {
       cmocka_unit_test(test_punch_through_introducer),
       cmocka_unit_test(test_keepalives_only_behind_a_router),
       cmocka_unit_test(test_names_do_not_flush_contacts),
+      cmocka_unit_test(test_second_view_on_the_alternate_port),
+      cmocka_unit_test(test_relay_behind_a_symmetric_nat),
+      cmocka_unit_test(test_relays_are_bounded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
