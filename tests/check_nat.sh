@@ -53,7 +53,14 @@ fi
 tag=n$$
 net=11.0.0
 port=9000
-work=$(mktemp -d)
+# SC_NAT_OUT=DIR keeps the counters and outputs there (bench/nat.sh reads them).
+if [[ -n ${SC_NAT_OUT:-} ]]; then
+  work=$SC_NAT_OUT
+  mkdir -p "$work"
+  SC_NAT_KEEP=1
+else
+  work=$(mktemp -d)
+fi
 pids=()      # every process started, killed at the end
 peer_pids=() # the stripecast peers
 cleanup() {
