@@ -157,6 +157,12 @@ int rt_addr_resolve(const char *s, uint32_t *ip, uint16_t *port, char *why,
     snprintf(why, whylen, "expected HOST:PORT with PORT 1..65535, got '%s'", s);
     return SC_ERR_INVALID;
   }
+  /* Digits and dots are an address, not a name: getaddrinfo would take
+   * inet_aton's short forms ("1.2.3" as 1.2.0.3). */
+  if (strspn(host, "0123456789.") == strlen(host)) {
+    snprintf(why, whylen, "'%s' is not an IPv4 address (A.B.C.D)", host);
+    return SC_ERR_INVALID;
+  }
   /* IPv4 only, as the wire's addresses are (RT_ADDR_WIRE_LEN). */
   struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
   struct addrinfo *res = NULL;

@@ -19,9 +19,9 @@
 
 static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
   rt_options *o = opts;
-  if (rt_addr_parse(v, &o->ip, &o->port) == 0) return 0;
-  snprintf(why, whylen, "expected IPv4:PORT, got '%s'", v);
-  return -1;
+  /* A name of this machine (its host name, a name in /etc/hosts) as well as
+   * an address, as for --join. */
+  return rt_addr_resolve(v, &o->ip, &o->port, why, whylen) == 0 ? 0 : -1;
 }
 
 static int parse_http(void *opts, const char *v, char *why, size_t whylen) {
@@ -64,7 +64,8 @@ static const flags_opt f_listen[] = {
      .meta = "ADDR:PORT",
      .parse = parse_listen,
      .attrs = FLAGS_REQUIRED,
-     .help = "the (first) peer's IPv4 address and UDP port, as other peers reach it"},
+     .help = "the (first) peer's IPv4 address (or a host name, resolved once) and UDP "
+             "port; behind a home router, its address on the home network"},
     {.kind = FLAGS_END},
 };
 

@@ -595,6 +595,14 @@ static void test_cli_commands(void **state) {
       parse(&o, err, "--listen", "127.0.0.1:9000", "--join", "localhost:0", NULL),
       RT_CLI_ERROR);
   assert_non_null(strstr(err, "PORT"));
+  /* --listen by host name too; digits and dots are an address or nothing
+   * (not inet_aton's "1.2.3" for 1.2.0.3). */
+  assert_int_equal(parse(&o, err, "--listen", "localhost:9000", NULL), RT_CLI_RUN);
+  assert_true(o.ip == IP(127, 0, 0, 1) && o.port == 9000);
+  assert_int_equal(parse(&o, err, "--listen", "1.2.3:9000", NULL), RT_CLI_ERROR);
+  assert_non_null(strstr(err, "not an IPv4 address"));
+  assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", "--join", "10.1:9", NULL),
+                   RT_CLI_ERROR);
 
   /* Each command's help is its own. */
   char *buf = NULL;
