@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/err.h"
 #include "core/rng.h"
@@ -178,6 +180,24 @@ int rt_addr_resolve(const char *s, uint32_t *ip, uint16_t *port, char *why,
   *ip = ntohl(sin.sin_addr.s_addr);
   *port = (uint16_t)v;
   return 0;
+}
+
+int rt_addr_local_toward(uint32_t ip, uint16_t port, uint32_t *local) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return SC_ERR_NOT_FOUND;
+  struct sockaddr_in to = {.sin_family = AF_INET};
+  to.sin_addr.s_addr = htonl(ip);
+  to.sin_port = htons(port);
+  struct sockaddr_in me;
+  socklen_t ml = sizeof me;
+  int rv = SC_ERR_NOT_FOUND;
+  if (connect(fd, (struct sockaddr *)&to, sizeof to) == 0 &&
+      getsockname(fd, (struct sockaddr *)&me, &ml) == 0 && me.sin_addr.s_addr != 0) {
+    *local = ntohl(me.sin_addr.s_addr);
+    rv = 0;
+  }
+  close(fd);
+  return rv;
 }
 
 void rt_addr_format(uint32_t ip, uint16_t port, char *out) {

@@ -75,6 +75,10 @@ int rt_addr_parse(const char *s, uint32_t *ip, uint16_t *port);
  * resolve), with why filled on failure. */
 int rt_addr_resolve(const char *s, uint32_t *ip, uint16_t *port, char *why,
                     size_t whylen);
+/* The address of this machine's interface toward ip:port (host order): what
+ * the kernel's route to it would send from (a UDP socket connected, nothing
+ * sent). Returns 0 or SC_ERR_NOT_FOUND (no route). */
+int rt_addr_local_toward(uint32_t ip, uint16_t port, uint32_t *local);
 /* Writes "A.B.C.D:PORT" into out (at least RT_ADDR_STR_MAX bytes). */
 #define RT_ADDR_STR_MAX 22
 void rt_addr_format(uint32_t ip, uint16_t port, char *out);

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -19,8 +20,21 @@
 
 static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
   rt_options *o = opts;
+  /* A bare PORT: the address is found later, toward --join. */
+  if (*v && strspn(v, "0123456789") == strlen(v) && strlen(v) < 6) {
+    unsigned long port = strtoul(v, NULL, 10);
+    if (port == 0 || port > 65535) {
+      snprintf(why, whylen, "expected [ADDR:]PORT with PORT 1..65535, got '%s'", v);
+      return -1;
+    }
+    o->port = (uint16_t)port;
+    o->ip = 0;
+    o->listen_auto = true;
+    return 0;
+  }
   /* A name of this machine (its host name, a name in /etc/hosts) as well as
    * an address, as for --join. */
+  o->listen_auto = false;
   return rt_addr_resolve(v, &o->ip, &o->port, why, whylen) == 0 ? 0 : -1;
 }
 
@@ -61,11 +75,12 @@ static int parse_join(void *opts, const char *v, char *why, size_t whylen) {
 static const flags_opt f_listen[] = {
     {.kind = FLAGS_CUSTOM,
      .name = "listen",
-     .meta = "ADDR:PORT",
+     .meta = "[ADDR:]PORT",
      .parse = parse_listen,
      .attrs = FLAGS_REQUIRED,
      .help = "the (first) peer's IPv4 address (or a host name, resolved once) and UDP "
-             "port; behind a home router, its address on the home network"},
+             "port; a bare PORT takes the address this machine reaches --join from "
+             "(behind a home router, its address on the home network)"},
     {.kind = FLAGS_END},
 };
 
@@ -543,8 +558,9 @@ static const flags_cmd rt_cmd = {
 
 static const flags_cmd listen_cmd = {
     .prog = "stripecast listen",
-    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] [--output FILE|-] "
-                "[--http [ADDR:]PORT] [options]",
+    .synopsis =
+        "--station NAME --listen [ADDR:]PORT [--join HOST:PORT] [--output FILE|-] "
+        "[--http [ADDR:]PORT] [options]",
     .about = "Listens to a station: joins the overlay, receives the station's stream "
              "and relays it to the peers below in its trees. With --output it writes "
              "what a player can decode from the first byte: the codec headers, then "
@@ -568,7 +584,7 @@ static const flags_cmd listen_cmd = {
 
 static const flags_cmd broadcast_cmd = {
     .prog = "stripecast broadcast",
-    .synopsis = "--station NAME --listen ADDR:PORT [--join HOST:PORT] "
+    .synopsis = "--station NAME --listen [ADDR:]PORT [--join HOST:PORT] "
                 "(--source FILE|- | --input FILE|- | --relay URL | --http ADDR:PORT "
                 "--source-password-file FILE) [--http ADDR:PORT] [options]",
     .about = "Broadcasts a station: its peer is the station's source. The bytes fed "
@@ -780,6 +796,18 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
                    o->max_listeners_set ? "max-listeners" : "burst-s");
   if (o->http && o->peers > 1)
     return cli_err(err, errlen, "--http serves one peer's station (drop --peers)");
+  if (o->listen_auto) {
+    if (!o->join)
+      return cli_err(err, errlen,
+                     "--listen %u: a bare PORT takes its address from the way to --join; "
+                     "give --join HOST:PORT, or --listen ADDR:PORT",
+                     (unsigned)o->port);
+    if (rt_addr_local_toward(o->join_ip, o->join_port, &o->ip) != 0)
+      return cli_err(err, errlen,
+                     "--listen %u: no route from this machine to --join %s; give "
+                     "--listen ADDR:PORT",
+                     (unsigned)o->port, o->join_name);
+  }
   if (o->ip == 0)
     return cli_err(err, errlen,
                    "--listen: give the address peers reach this one at, not 0.0.0.0");

@@ -57,8 +57,9 @@ typedef struct rt_options {
   sc_id station_id;    /* its id: the channel of those commands */
   uint32_t ip;         /* --listen: the first peer's address (host order) */
   uint16_t port;
-  uint32_t peers;        /* --peers: hosted peers on ports port, port+1, ... */
-  bool join;             /* --join given */
+  uint32_t peers;   /* --peers: hosted peers on ports port, port+1, ... */
+  bool join;        /* --join given */
+  bool listen_auto; /* --listen PORT: the address toward --join (rt_addr_local_toward) */
   const char *join_name; /* as given (a host name is resolved at parse) */
   uint32_t join_ip;
   uint16_t join_port;

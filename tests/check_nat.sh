@@ -218,7 +218,8 @@ pids+=($!)
 peer_pids+=($!)
 sleep 0.3
 for k in $(seq 1 "$homes"); do
-  ip netns exec "${tag}ho$k" "$sc" --listen "192.168.$k.2:$port" --seed $((k + 1)) \
+  # A bare port: the listener finds its address on the home network itself.
+  ip netns exec "${tag}ho$k" "$sc" --listen "$port" --seed $((k + 1)) \
     --join "$net.10:$port" --output "$work/out$k.bin" --heartbeat-ms 2000 \
     --stats "$work/l$k.json" >/dev/null 2>"$work/l$k.err" &
   pids+=($!)

@@ -603,6 +603,14 @@ static void test_cli_commands(void **state) {
   assert_non_null(strstr(err, "not an IPv4 address"));
   assert_int_equal(parse(&o, err, "--listen", "127.0.0.1:9000", "--join", "10.1:9", NULL),
                    RT_CLI_ERROR);
+  /* A bare PORT: the address this machine reaches --join from. */
+  assert_int_equal(parse(&o, err, "--listen", "9000", "--join", "127.0.0.1:8000", NULL),
+                   RT_CLI_RUN);
+  assert_true(o.ip == IP(127, 0, 0, 1) && o.port == 9000);
+  assert_int_equal(parse(&o, err, "--listen", "9000", NULL), RT_CLI_ERROR);
+  assert_non_null(strstr(err, "--join"));
+  assert_int_equal(parse(&o, err, "--listen", "0", "--join", "127.0.0.1:8000", NULL),
+                   RT_CLI_ERROR);
 
   /* Each command's help is its own. */
   char *buf = NULL;
