@@ -15,8 +15,11 @@
 #include "serve.h"
 #include "station_source.h"
 
-#define MS_MAX   86400000u /* one day: a bound on every duration flag */
-#define MS_TO_NS 1000000u
+#define MS_MAX 86400000u /* one day: a bound on every duration flag */
+/* Arguments of a listen command given a station's link (a bound for the
+ * rewritten argv; a command line is far shorter). */
+#define RT_CLI_ARGS_MAX 256
+#define MS_TO_NS        1000000u
 
 static int parse_listen(void *opts, const char *v, char *why, size_t whylen) {
   rt_options *o = opts;
@@ -703,9 +706,68 @@ static int cli_err(char *err, size_t errlen, const char *fmt, ...) {
   return RT_CLI_ERROR;
 }
 
+int rt_cli_link_parse(const char *link, char *join, size_t joinlen, char *station,
+                      size_t stationlen, char *why, size_t whylen) {
+  size_t n = strlen(RT_LINK_SCHEME);
+  if (strncmp(link, RT_LINK_SCHEME, n) != 0) {
+    snprintf(why, whylen, "a link starts with %s", RT_LINK_SCHEME);
+    return -1;
+  }
+  const char *host = link + n, *slash = strchr(host, '/');
+  if (!slash || slash == host || slash[1] == '\0') {
+    snprintf(why, whylen, "expected %sHOST:PORT/STATION, got '%s'", RT_LINK_SCHEME, link);
+    return -1;
+  }
+  if ((size_t)(slash - host) >= joinlen || strlen(slash) >= stationlen) {
+    snprintf(why, whylen, "the link '%s' is too long", link);
+    return -1;
+  }
+  memcpy(join, host, (size_t)(slash - host));
+  join[slash - host] = '\0';
+  /* The path is the station as a mount names it (/live.opus@KEY); a bare
+   * key has no slash. */
+  const char *st = slash + 1;
+  bool bare_key = strlen(st) == 2 * SC_AUTH_PK_BYTES &&
+                  strspn(st, "0123456789abcdefABCDEF") == 2 * SC_AUTH_PK_BYTES;
+  snprintf(station, stationlen, "%s", bare_key ? st : slash);
+  return 0;
+}
+
+/* listen LINK ...: the link becomes --join and --station, in o's buffers;
+ * args gets the argv to parse (argc + 3 entries with its NULL); returns its
+ * argc. */
+static int cli_link_args(rt_options *o, int argc, char **argv, char **args, char *err,
+                         size_t errlen) {
+  if (rt_cli_link_parse(argv[2], o->link_join, sizeof o->link_join, o->link_station,
+                        sizeof o->link_station, err, errlen) != 0)
+    return -1;
+  int n = 0;
+  args[n++] = argv[0];
+  args[n++] = argv[1];
+  static char join_flag[] = "--join", station_flag[] = "--station";
+  args[n++] = join_flag;
+  args[n++] = o->link_join;
+  args[n++] = station_flag;
+  args[n++] = o->link_station;
+  for (int i = 3; i < argc; i++)
+    args[n++] = argv[i];
+  args[n] = NULL;
+  return n;
+}
+
 int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen) {
   int cmd = rt_cli_command(argc, argv);
   cmd_default(o, cmd);
+  /* listen stripecast://HOST:PORT/STATION [options]: a station's link, as a
+   * web page (through the desktop's scheme handler) gives it. */
+  char *linked[RT_CLI_ARGS_MAX + 3];
+  if (cmd == RT_CMD_LISTEN && argc > 2 &&
+      strncmp(argv[2], RT_LINK_SCHEME, strlen(RT_LINK_SCHEME)) == 0) {
+    if (argc > RT_CLI_ARGS_MAX) return cli_err(err, errlen, "too many arguments");
+    argc = cli_link_args(o, argc, argv, linked, err, errlen);
+    if (argc < 0) return RT_CLI_ERROR;
+    argv = linked;
+  }
   /* A command's flags follow its name: parse them as its own argv. */
   int shift = cmd == RT_CMD_PEER ? 0 : 1;
   int rv = flags_parse(cmd_of(cmd), o, argc - shift, argv + shift, err, errlen);

@@ -14,6 +14,7 @@
 #include "core/auth.h"
 #include "core/id.h"
 #include "core/station.h"
+#include "addr.h"
 #include "encoder.h"
 #include "impair.h"
 
@@ -54,8 +55,12 @@ enum { RT_SOURCE_BYTES = 0, RT_SOURCE_ENCODE, RT_SOURCE_RELAY };
 typedef struct rt_options {
   int cmd;             /* RT_CMD_*: from the first word of the command line */
   const char *station; /* --station (listen, broadcast) */
-  sc_id station_id;    /* its id: the channel of those commands */
-  uint32_t ip;         /* --listen: the first peer's address (host order) */
+  /* listen stripecast://HOST:PORT/STATION: the link's parts, as --join and
+   * --station (rt_cli_link_parse). */
+  char link_join[RT_ADDR_HOST_MAX + 8];
+  char link_station[SC_STATION_NAME_MAX + 66];
+  sc_id station_id; /* its id: the channel of those commands */
+  uint32_t ip;      /* --listen: the first peer's address (host order) */
   uint16_t port;
   uint32_t peers;   /* --peers: hosted peers on ports port, port+1, ... */
   bool join;        /* --join given */
@@ -132,6 +137,15 @@ void rt_options_default(rt_options *o);
 int rt_cli_command(int argc, char **argv);
 /* Parses argv (the command word first, when there is one). Returns RT_CLI_RUN,
  * RT_CLI_HELP (--help), or RT_CLI_ERROR with a one-line reason in err. */
+/* The scheme of a station's link: stripecast://HOST:PORT/STATION, STATION
+ * as --station takes it (NAME@KEY, KEY, or an unsigned NAME), a peer to
+ * join at HOST:PORT. */
+#define RT_LINK_SCHEME "stripecast://"
+/* Splits link into join ("HOST:PORT") and station. Returns 0, or -1 with why
+ * filled. */
+int rt_cli_link_parse(const char *link, char *join, size_t joinlen, char *station,
+                      size_t stationlen, char *why, size_t whylen);
+
 int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen);
 /* A command's --help, generated from its flag table with its defaults. */
 void rt_cli_usage(int cmd, FILE *f);

@@ -40,6 +40,7 @@ SC_DEPS=(
   python3-selenium     # tests/web_player.py: the browser test itself
   libminiupnpc-dev     # runtime/portmap.c: a port mapping on the home router (UPnP-IGD)
   libnatpmp-dev        # runtime/portmap.c: the same through NAT-PMP
+  desktop-file-utils   # tests/check_link.sh: desktop-file-validate on dist/stripecast.desktop
   iproute2             # tests/check_nat.sh: network namespaces as homes and routers
   nftables             # tests/check_nat.sh: the home routers' NAT and firewall
   miniupnpd-nftables   # tests/check_nat.sh: a home router that maps ports (UPnP-IGD, NAT-PMP)
