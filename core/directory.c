@@ -37,7 +37,8 @@ typedef struct dir_own {
   uint8_t sk[SC_AUTH_SK_BYTES];
   sc_directory_info info;
   uint32_t counter;
-  uint64_t last_ns; /* the last announcement; 0: none yet */
+  uint64_t first_ns; /* the first announcement */
+  uint64_t last_ns;  /* the last announcement */
   uint64_t refresh_at_ns;
 } dir_own;
 
@@ -288,7 +289,9 @@ static uint64_t own_due(const sc_directory *d) {
   const dir_own *o = &d->own;
   if (!o->active) return UINT64_MAX;
   if (!o->dirty) return o->refresh_at_ns;
-  uint64_t allowed = o->last_ns + d->cfg.announce_min_ns;
+  bool settling = o->last_ns - o->first_ns < SC_DIRECTORY_SETTLE_NS;
+  uint64_t allowed =
+      o->last_ns + (settling ? SC_DIRECTORY_SETTLE_MIN_NS : d->cfg.announce_min_ns);
   return allowed < o->refresh_at_ns ? allowed : o->refresh_at_ns;
 }
 
@@ -314,6 +317,7 @@ int sc_directory_announce(sc_directory *d, const uint8_t sk[SC_AUTH_SK_BYTES],
   if (first) {
     o->active = true;
     o->counter = 0;
+    o->first_ns = now;
     own_announce(d, now);
   } else if (changed) {
     o->dirty = true;
@@ -358,6 +362,12 @@ static void answer(sc_directory *d, const sc_msg *req, uint64_t now) {
   unsigned end = start + SC_DIRECTORY_PAGE;
   if (end > d->n) end = d->n;
   d->st.answered++;
+  if (start >= end) {
+    /* An empty answer says that this peer keeps a directory, with nothing
+     * (more) in it: an asker need not wait out its timeout to know. */
+    send_announce(d, req->sender.addr, NULL, 0, SC_ANNOUNCE_ANSWER, 0);
+    return;
+  }
   for (unsigned i = start; i < end; i++) {
     const dir_entry *e = &d->e[i];
     if (entry_expired(d, e, now)) continue;
@@ -369,6 +379,7 @@ static void answer(sc_directory *d, const sc_msg *req, uint64_t now) {
 
 static int on_announce(sc_directory *d, const sc_msg *m, uint64_t now) {
   const sc_msg_announce *a = &m->u.announce;
+  if (a->len == 0 && a->level == SC_ANNOUNCE_ANSWER) return SC_OK; /* nothing held */
   sc_directory_record r;
   if (a->len > SC_DIRECTORY_RECORD_MAX || a->data == NULL ||
       sc_directory_record_parse(a->data, a->len, d->cfg.verify, &r) != SC_OK) {

@@ -4,8 +4,9 @@
  *
  * A broadcasting peer announces its station (core/directory_record.h: a
  * record signed with the station key) at once when it starts, again when
- * what it says changes (at most once a SC_DIRECTORY_ANNOUNCE_MIN_NS), and
- * every SC_DIRECTORY_REFRESH_NS otherwise. An announcement is broadcast over
+ * what it says changes (at most once a SC_DIRECTORY_ANNOUNCE_MIN_NS, once a
+ * SC_DIRECTORY_SETTLE_MIN_NS in its first two minutes), and every
+ * SC_DIRECTORY_REFRESH_NS otherwise. An announcement is broadcast over
  * Pastry's routing tables (El-Ansary, Alima, Brand & Haridi, "Efficient
  * broadcast in structured P2P networks", IPTPS 2003): the announcer sends it
  * to every entry of every row, and a peer reached through row r passes it on
@@ -48,6 +49,11 @@
  * 0.8 kbit/s in and 0.8 kbit/s out on average (docs/directory.md). */
 #define SC_DIRECTORY_REFRESH_NS      (2400 * SC_DIRECTORY_S_NS)
 #define SC_DIRECTORY_ANNOUNCE_MIN_NS (600 * SC_DIRECTORY_S_NS)
+/* In its first SC_DIRECTORY_SETTLE_NS a station settles (its first
+ * listeners, its measured bitrate): changes go out every
+ * SC_DIRECTORY_SETTLE_MIN_NS instead, at most 8 more announcements. */
+#define SC_DIRECTORY_SETTLE_NS     (120 * SC_DIRECTORY_S_NS)
+#define SC_DIRECTORY_SETTLE_MIN_NS (15 * SC_DIRECTORY_S_NS)
 /* Two refreshes missed and a margin: the broadcaster is gone. */
 #define SC_DIRECTORY_STALE_NS (5400 * SC_DIRECTORY_S_NS)
 #define SC_DIRECTORY_KEEP_NS  (7200 * SC_DIRECTORY_S_NS)
