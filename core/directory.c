@@ -27,7 +27,9 @@ typedef struct dir_entry {
   uint32_t listeners;
   bool on_air;
   uint16_t len;
-  uint8_t rec[SC_DIRECTORY_RECORD_MAX];
+  /* The record, allocated at its length (~200 bytes, not the 498 bound):
+   * the simulator holds 10^5 directories. */
+  uint8_t *rec;
 } dir_entry;
 
 /* This peer's own station, when it broadcasts one. */
@@ -94,6 +96,8 @@ int sc_directory_new(sc_directory **out, const sc_directory_config *cfg,
 void sc_directory_del(sc_directory *d) {
   if (d == NULL) return;
   sodium_memzero(d->own.sk, sizeof d->own.sk);
+  for (unsigned i = 0; i < d->n; i++)
+    d->alloc->free(d->e[i].rec, d->alloc->user);
   d->alloc->free(d->e, d->alloc->user);
   d->alloc->free(d, d->alloc->user);
 }
@@ -137,6 +141,7 @@ static dir_entry *entry_find(sc_directory *d, const sc_id *id) {
 }
 
 static void entry_remove(sc_directory *d, unsigned i) {
+  d->alloc->free(d->e[i].rec, d->alloc->user);
   d->n--;
   if (i != d->n) d->e[i] = d->e[d->n];
 }
@@ -146,7 +151,10 @@ static void entry_remove(sc_directory *d, unsigned i) {
  * refused (counted), or no memory (*nomem). */
 static dir_entry *entry_slot(sc_directory *d, const dir_entry *nc, uint64_t now,
                              bool *nomem) {
-  if (d->n < d->cap) return &d->e[d->n++];
+  if (d->n < d->cap) {
+    d->e[d->n] = (dir_entry){.rec = NULL};
+    return &d->e[d->n++];
+  }
   if (d->cap < d->cfg.stations_max) {
     unsigned cap = d->cap ? d->cap * 2 : 8;
     if (cap > d->cfg.stations_max) cap = d->cfg.stations_max;
@@ -157,6 +165,7 @@ static dir_entry *entry_slot(sc_directory *d, const dir_entry *nc, uint64_t now,
     }
     d->e = e;
     d->cap = cap;
+    d->e[d->n] = (dir_entry){.rec = NULL};
     return &d->e[d->n++];
   }
   unsigned last = 0;
@@ -167,6 +176,9 @@ static dir_entry *entry_slot(sc_directory *d, const dir_entry *nc, uint64_t now,
     return NULL;
   }
   d->st.evicted++;
+  d->alloc->free(d->e[last].rec, d->alloc->user);
+  d->e[last].rec = NULL;
+  d->e[last].len = 0;
   return &d->e[last];
 }
 
@@ -185,11 +197,21 @@ static int table_put(sc_directory *d, const sc_directory_record *r, const uint8_
     d->st.old++;
     return 1;
   }
-  if (e == NULL) {
+  bool added = e == NULL;
+  if (added) {
     bool nomem = false;
     e = entry_slot(d, &nc, now, &nomem);
     if (e == NULL) return nomem ? SC_ERR_NOMEM : SC_ERR_FULL;
   }
+  uint8_t *buf = e->rec;
+  if (e->len != len) {
+    buf = d->alloc->realloc(e->rec, len, d->alloc->user);
+    if (buf == NULL) {
+      if (added) entry_remove(d, (unsigned)(e - d->e));
+      return SC_ERR_NOMEM;
+    }
+  }
+  nc.rec = buf;
   *e = nc;
   memcpy(e->rec, rec, len);
   d->st.accepted++;
@@ -476,5 +498,8 @@ void sc_directory_get_stats(const sc_directory *d, sc_directory_stats *out) {
 }
 
 size_t sc_directory_mem_bytes(const sc_directory *d) {
-  return sizeof *d + (size_t)d->cap * sizeof(dir_entry);
+  size_t bytes = sizeof *d + (size_t)d->cap * sizeof(dir_entry);
+  for (unsigned i = 0; i < d->n; i++)
+    bytes += d->e[i].len;
+  return bytes;
 }
