@@ -117,7 +117,10 @@ static void h_received(void *ctx, uint32_t to, const sc_msg *m) {
 
 static void on_join(dir_sim *s, uint64_t now) {
   uint32_t i = s->joined++;
-  if (sim_world_add(s->w, i, NULL) != 0 || sim_world_join(s->w, i) != 0) {
+  int rv = sim_world_add(s->w, i, NULL);
+  if (rv == 0) rv = sim_world_join(s->w, i);
+  if (rv != 0) {
+    fprintf(stderr, "stripecast-sim directory: peer %u cannot join: %d\n", i, rv);
     s->failed = true;
     return;
   }
@@ -178,8 +181,11 @@ static void on_station(dir_sim *s, uint32_t i, uint64_t now) {
   }
   sc_node *node = sim_world_node(s->w, peer);
   mark(s, i, peer, now); /* the announcer lists it at once */
-  if (!node || sc_directory_announce(sc_node_directory(node), sk, &in, now) != 0)
+  int rv = node ? sc_directory_announce(sc_node_directory(node), sk, &in, now) : -1;
+  if (rv != 0) {
+    fprintf(stderr, "stripecast-sim directory: station %u on peer %u: %d\n", i, peer, rv);
     s->failed = true;
+  }
   sodium_memzero(sk, sizeof sk);
   sim_world_rearm(s->w, peer);
 }
@@ -281,6 +287,9 @@ static int dir_run(const dir_cli *o) {
   wc.node.pastry.refine_per_row = o->c.refine_per_row;
   wc.node.directory = true;
   wc.node.directory_cfg.verify = false;
+  /* A directory of S stations: an entry and a record (one 64-byte-rounded
+   * object) each, and the table's doubling. */
+  wc.arena_extra_peer_bytes = (size_t)o->stations * 512;
   sim_world_hooks hooks = {.received = h_received, .event = h_event};
   if (sim_world_new(&s.w, &wc, s.net, &hooks, &s) != 0) goto out;
   s.rng = sim_world_rng(s.w);
