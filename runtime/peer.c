@@ -349,8 +349,9 @@ static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
     sc_guard_strike(p->guard, ip, port, now);
     return;
   }
-  /* A repair request costs the chunks it asks for: the answer bytes are
-   * what a flooder (or a spoofer using this peer as a reflector) buys. */
+  /* A repair request costs the chunks it asks for, a directory request the
+   * page of records it may get: the answer bytes are what a flooder (or a
+   * spoofer using this peer as a reflector) buys. */
   unsigned cost = msg.type == SC_MSG_REPAIR_REQ
                       ? (unsigned)__builtin_popcount(msg.u.repair_req.want)
                   : msg.type == SC_MSG_DIRECTORY_REQ ? SC_DIRECTORY_PAGE
