@@ -197,6 +197,11 @@ static int table_put(sc_directory *d, const sc_directory_record *r, const uint8_
     d->st.old++;
     return 1;
   }
+  if (e != NULL && r->info.on_air && now - e->heard_ns < SC_DIRECTORY_RECV_MIN_NS &&
+      now >= e->heard_ns) {
+    d->st.too_soon++;
+    return 1;
+  }
   bool added = e == NULL;
   if (added) {
     bool nomem = false;

@@ -21,7 +21,8 @@
  * Every record is checked before it is listed or passed on: a bad signature
  * or layout is dropped and counted (stats.forged); one not newer than the
  * one held (its seq) is dropped and not passed on (a replay, or a second
- * copy of the broadcast).
+ * copy of the broadcast), and so is one that follows the station's last by
+ * less than SC_DIRECTORY_RECV_MIN_NS (stats.too_soon).
  *
  * The table holds at most SC_DIRECTORY_STATIONS_MAX stations. Ranking, as
  * the Streamer system's: stations online (on the air, heard from within
@@ -54,6 +55,11 @@
  * SC_DIRECTORY_SETTLE_MIN_NS instead, at most 8 more announcements. */
 #define SC_DIRECTORY_SETTLE_NS     (120 * SC_DIRECTORY_S_NS)
 #define SC_DIRECTORY_SETTLE_MIN_NS (15 * SC_DIRECTORY_S_NS)
+/* A peer takes (and passes on) at most one record of a station in this
+ * long, below the announcers' own SC_DIRECTORY_SETTLE_MIN_NS: a key holder
+ * that announces faster cannot make the whole overlay carry it. A record
+ * taking the station off the air is let through. */
+#define SC_DIRECTORY_RECV_MIN_NS (10 * SC_DIRECTORY_S_NS)
 /* Two refreshes missed and a margin: the broadcaster is gone. */
 #define SC_DIRECTORY_STALE_NS (5400 * SC_DIRECTORY_S_NS)
 #define SC_DIRECTORY_KEEP_NS  (7200 * SC_DIRECTORY_S_NS)
@@ -133,6 +139,7 @@ unsigned sc_directory_list(const sc_directory *d, sc_directory_entry *out, unsig
 typedef struct sc_directory_stats {
   uint64_t accepted;  /* records listed (new stations or newer records) */
   uint64_t old;       /* not newer than the one held: dropped */
+  uint64_t too_soon;  /* newer, but within SC_DIRECTORY_RECV_MIN_NS: dropped */
   uint64_t forged;    /* bad signature or layout: dropped */
   uint64_t refused;   /* table full and ranked below its last */
   uint64_t evicted;   /* pushed out by a better-ranked newcomer */

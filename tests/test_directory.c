@@ -220,14 +220,30 @@ static void test_older_and_replayed(void **state) {
   assert_int_equal(listed(d, e, 2, T0 + S), 1);
   assert_int_equal(e[0].rec.info.listeners, 9);
   assert_int_equal(e[0].heard_ns, T0);
-  /* A newer one replaces it. */
-  assert_int_equal(offer_station(d, 1, "a", 11, 21, T0 + 2 * S), 0);
+  /* A newer one within SC_DIRECTORY_RECV_MIN_NS is dropped too: a key
+   * holder cannot make the overlay carry records faster than that. */
+  assert_int_equal(offer_station(d, 1, "a", 500, 30, T0 + 2 * S), 0);
   assert_int_equal(listed(d, e, 2, T0 + 2 * S), 1);
+  assert_int_equal(e[0].rec.info.listeners, 9);
+  /* A newer one after it replaces it. */
+  uint64_t later = T0 + SC_DIRECTORY_RECV_MIN_NS;
+  assert_int_equal(offer_station(d, 1, "a", 11, 21, later), 0);
+  assert_int_equal(listed(d, e, 2, later), 1);
   assert_int_equal(e[0].rec.info.listeners, 11);
+  /* Going off the air is never held back. */
+  station_key k = key_of(1);
+  sc_directory_info in = info_of("a", 0);
+  in.on_air = false;
+  uint8_t rec[SC_DIRECTORY_RECORD_MAX];
+  int len = sc_directory_record_sign(&in, 22, k.sk, rec, sizeof rec);
+  assert_int_equal(offer(d, rec, (size_t)len, later + S), 0);
+  assert_int_equal(listed(d, e, 2, later + S), 1);
+  assert_false(e[0].rec.info.on_air);
   sc_directory_stats st;
   sc_directory_get_stats(d, &st);
   assert_int_equal(st.old, 2);
-  assert_int_equal(st.accepted, 2);
+  assert_int_equal(st.too_soon, 1);
+  assert_int_equal(st.accepted, 3);
   sc_directory_del(d);
 }
 
@@ -328,7 +344,7 @@ static void test_bound(void **state) {
   assert_int_equal(st.refused, 2);
   assert_int_equal(st.evicted, 2);
   /* Updates of listed stations are never refused. */
-  assert_int_equal(offer_station(d, 1, "a", 0, 2, T0 + 3 * S), 0);
+  assert_int_equal(offer_station(d, 1, "a", 0, 2, T0 + SC_DIRECTORY_RECV_MIN_NS), 0);
   sc_directory_del(d);
 }
 
