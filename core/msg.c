@@ -45,6 +45,10 @@ size_t sc_msg_struct_size(const sc_msg *msg) {
     return head + sizeof(sc_msg_state);
   case SC_MSG_TALLY:
     return head + sizeof(sc_msg_tally);
+  case SC_MSG_ANNOUNCE:
+    return head + sizeof(sc_msg_announce);
+  case SC_MSG_DIRECTORY_REQ:
+    return head + sizeof(sc_msg_directory_req);
   default:
     return 0;
   }
@@ -94,6 +98,10 @@ const char *sc_msg_type_name(unsigned type) {
     return "state";
   case SC_MSG_TALLY:
     return "tally";
+  case SC_MSG_ANNOUNCE:
+    return "announce";
+  case SC_MSG_DIRECTORY_REQ:
+    return "directory_req";
   default:
     return "?";
   }

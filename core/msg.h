@@ -64,6 +64,10 @@ enum sc_msg_type {
   SC_MSG_STATE = 20,     /* one fragment of the answer */
   /* The listener tally (core/tally.h): child -> parent, root -> publisher. */
   SC_MSG_TALLY = 21,
+  /* The station directory (core/directory.h): a signed station record,
+   * broadcast down the routing tables or sent in answer to an ask. */
+  SC_MSG_ANNOUNCE = 22,
+  SC_MSG_DIRECTORY_REQ = 23, /* "send me a page of your directory" */
   SC_MSG_TYPE_END
 };
 
@@ -228,6 +232,30 @@ typedef struct sc_msg_tally {
   uint32_t listeners;
 } sc_msg_tally;
 
+/* The largest station record an ANNOUNCE carries
+ * (SC_DIRECTORY_RECORD_MAX is below it; core/directory_record.h). */
+#define SC_ANNOUNCE_BYTES_MAX 512
+/* An ANNOUNCE's level for an answer to a DIRECTORY_REQ: not passed on. */
+#define SC_ANNOUNCE_ANSWER 0xffu
+/* One station record. level: how far the broadcast has gone, as in
+ * El-Ansary et al.'s broadcast over prefix routing tables: the receiver
+ * passes it on to its routing-table rows from level on (core/directory.c).
+ * next: in an answer's last record of a full page, where the next page
+ * starts (0: no more). */
+typedef struct sc_msg_announce {
+  uint8_t level;
+  uint16_t next;
+  uint16_t len; /* <= SC_ANNOUNCE_BYTES_MAX */
+  /* As a MULTICAST's payload: valid for the call only. */
+  const uint8_t *data;
+} sc_msg_announce;
+
+/* Asks a peer for the records of its directory from index start on; it
+ * answers with a page of ANNOUNCEs of level SC_ANNOUNCE_ANSWER. */
+typedef struct sc_msg_directory_req {
+  uint16_t start;
+} sc_msg_directory_req;
+
 typedef struct sc_msg_scribe_heartbeat {
   /* Non-zero: from a parent, naming the groups in which the receiver is its
    * child. Zero: from a child, naming the groups in which the receiver is its
@@ -298,6 +326,8 @@ typedef struct sc_msg {
     sc_msg_state_req state_req;
     sc_msg_state state;
     sc_msg_tally tally;
+    sc_msg_announce announce;
+    sc_msg_directory_req directory_req;
   } u;
 } sc_msg;
 

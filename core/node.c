@@ -26,6 +26,7 @@ struct sc_node {
   /* The listener tally, allocated only when on: forests of 10^6 peers pay a
    * pointer. */
   struct node_tally *tally;
+  sc_directory *dir; /* the station directory, when on */
 };
 
 void sc_node_config_default(sc_node_config *c) {
@@ -37,6 +38,8 @@ void sc_node_config_default(sc_node_config *c) {
   c->stream_source = false;
   sc_channel_config_default(&c->stream_cfg);
   c->tally = false;
+  c->directory = false;
+  sc_directory_config_default(&c->directory_cfg);
 }
 
 /* --- Pastry's callbacks --- */
@@ -210,6 +213,12 @@ int sc_node_new(sc_node **out, const sc_ref *self, uint64_t seed,
     n->tally->channel = c.channel;
     sc_tally_init(&n->tally->t, now);
   }
+  if (c.directory) {
+    sc_directory_host dh = {
+        .pastry = n->pastry, .self = *self, .send = node_send, .user = n};
+    rv = sc_directory_new(&n->dir, &c.directory_cfg, &dh, alloc, now);
+    if (rv < 0) goto fail;
+  }
   *out = n;
   return SC_OK;
 fail:
@@ -219,6 +228,7 @@ fail:
 
 void sc_node_del(sc_node *n) {
   if (n == NULL) return;
+  sc_directory_del(n->dir);
   sc_state_del(n->state);
   if (n->tally) n->alloc->free(n->tally, n->alloc->user);
   sc_channel_del(n->chan);
@@ -350,6 +360,8 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
   if (sc_state_handles(m))
     return n->state ? sc_state_recv(n->state, m, now) : SC_OK; /* not ours to answer */
   if (m->type == SC_MSG_TALLY) return tally_recv(n, m, now);
+  if (sc_directory_handles(m))
+    return n->dir ? sc_directory_recv(n->dir, m, now) : SC_OK; /* not listing */
   if (m->type == SC_MSG_MULTICAST && m->u.multicast.depth == 0)
     tally_learn_publisher(n, m);
   if (sc_channel_handles(m)) {
@@ -364,7 +376,8 @@ int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
 void sc_node_prefetch(const sc_node *n, const sc_msg *m, unsigned stage) {
   bool stream_msg = sc_channel_handles(m);
   bool scribe_msg = !stream_msg && !sc_state_handles(m) && m->type >= SC_MSG_MULTICAST &&
-                    m->type < SC_MSG_TYPE_END && m->type != SC_MSG_TALLY;
+                    m->type < SC_MSG_TYPE_END && m->type != SC_MSG_TALLY &&
+                    !sc_directory_handles(m);
   switch (stage) {
   case 0: {
     /* The layers' own structs. Every message ends in a rearm, which reads
@@ -436,6 +449,10 @@ uint64_t sc_node_get_expiry(const sc_node *n) {
     b = sc_tally_get_expiry(&n->tally->t);
     if (b < a) a = b;
   }
+  if (n->dir) {
+    b = sc_directory_get_expiry(n->dir);
+    if (b < a) a = b;
+  }
   return a;
 }
 
@@ -452,6 +469,8 @@ int sc_node_handle_expiry(sc_node *n, uint64_t now) {
   if (n->state && sc_state_get_expiry(n->state) <= now)
     sc_state_handle_expiry(n->state, now);
   if (n->tally != NULL && sc_tally_get_expiry(&n->tally->t) <= now) tally_send(n, now);
+  if (n->dir && sc_directory_get_expiry(n->dir) <= now)
+    sc_directory_handle_expiry(n->dir, now);
   return rv;
 }
 
@@ -479,5 +498,10 @@ size_t sc_node_mem_bytes(const sc_node *n) {
          sc_splitstream_mem_bytes(n->forest) +
          (n->chan ? sc_channel_mem_bytes(n->chan) : 0) +
          (n->state ? sc_state_mem_bytes(n->state) : 0) +
-         (n->tally ? sizeof(*n->tally) : 0);
+         (n->tally ? sizeof(*n->tally) : 0) +
+         (n->dir ? sc_directory_mem_bytes(n->dir) : 0);
+}
+
+sc_directory *sc_node_directory(sc_node *n) {
+  return n->dir;
 }

@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "channel.h"
+#include "directory.h"
 #include "msg.h"
 #include "pastry.h"
 #include "scribe.h"
@@ -36,6 +37,11 @@ typedef struct sc_node_config {
    * (core/tally.h; one TALLY a peer a SC_TALLY_PERIOD_NS). Off by default:
    * the simulator's histories stay as they were. */
   bool tally;
+  /* The station directory (core/directory.h): this peer lists the stations
+   * on the overlay and passes announcements on. Off by default: the
+   * simulator's histories stay as they were. */
+  bool directory;
+  sc_directory_config directory_cfg;
 } sc_node_config;
 
 /* Defaults of every layer; channel = hash("stripecast"). */
@@ -134,6 +140,12 @@ const sc_scribe *sc_node_scribe_c(const sc_node *n);
 const sc_splitstream *sc_node_forest_c(const sc_node *n);
 
 size_t sc_node_mem_bytes(const sc_node *n);
+
+/* The station directory, or NULL when config.directory is off. A host
+ * announces its station through it (sc_directory_announce) and lists it
+ * (sc_directory_list); calls into it count as calls into the peer (re-read
+ * the expiry after). */
+sc_directory *sc_node_directory(sc_node *n);
 
 /* The listener tally (core/tally.h), on peers with a stream: this peer's
  * own listeners (its players, plus one if it writes the stream out), and

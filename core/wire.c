@@ -50,9 +50,11 @@ static const uint8_t wire_body_field[SC_MSG_TYPE_END] = {
     [SC_MSG_STATE_REQ] = STRIPECAST__ENVELOPE__BODY_STATE_REQ,
     [SC_MSG_STATE] = STRIPECAST__ENVELOPE__BODY_STATE,
     [SC_MSG_TALLY] = STRIPECAST__ENVELOPE__BODY_TALLY,
+    [SC_MSG_ANNOUNCE] = STRIPECAST__ENVELOPE__BODY_ANNOUNCE,
+    [SC_MSG_DIRECTORY_REQ] = STRIPECAST__ENVELOPE__BODY_DIRECTORY_REQ,
 };
 
-_Static_assert(SC_MSG_TYPE_END == 22, "a new message type needs a wire form");
+_Static_assert(SC_MSG_TYPE_END == 24, "a new message type needs a wire form");
 _Static_assert(STRIPECAST__ENVELOPE__BODY_MULTICAST == 10 &&
                    STRIPECAST__ENVELOPE__BODY_SCRIBE_HEARTBEAT == 11,
                "the tree's hot path keeps its one-byte tags");
@@ -114,6 +116,7 @@ _Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
 #define WIRE_STATE_REQ_BODY_MAX    (WIRE_ID_FIELD_LEN + WIRE_U32_LEN)
 #define WIRE_STATE_BODY_MAX                                                              \
   (WIRE_ID_FIELD_LEN + 3 * WIRE_U32_LEN + WIRE_LD_LEN(15, SC_STATE_FRAGMENT_BYTES))
+#define WIRE_ANNOUNCE_BODY_MAX (2 * WIRE_U32_LEN + WIRE_LD_LEN(15, SC_ANNOUNCE_BYTES_MAX))
 
 /* Every message at its largest fits a datagram, so sc_wire_encode() never
  * fails for size with a big enough buffer. (The small fixed-size messages,
@@ -149,6 +152,8 @@ _Static_assert(WIRE_FITS(ANYCAST_FAIL, WIRE_ANYCAST_FAIL_BODY_MAX),
 _Static_assert(WIRE_FITS(STATE_REQ, WIRE_STATE_REQ_BODY_MAX),
                "a STATE_REQ must fit one datagram");
 _Static_assert(WIRE_FITS(STATE, WIRE_STATE_BODY_MAX), "a STATE must fit one datagram");
+_Static_assert(WIRE_FITS(ANNOUNCE, WIRE_ANNOUNCE_BODY_MAX),
+               "an ANNOUNCE must fit one datagram");
 
 /* --- the index6 address map --- */
 
@@ -221,6 +226,8 @@ typedef union wire_body {
   Stripecast__StateRequest state_req;
   Stripecast__State state;
   Stripecast__Tally tally;
+  Stripecast__Announce announce;
+  Stripecast__DirectoryRequest directory_req;
 } wire_body;
 
 const uint8_t sc_wire_zero_payload[SC_CHUNK_BYTES_MAX];
@@ -367,6 +374,26 @@ static int wire_enc_pastry_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
   return 0;
 }
 
+/* The station directory's ANNOUNCE and DIRECTORY_REQ (core/directory.h). */
+static int wire_enc_directory(const sc_msg *msg, wire_body *b,
+                              Stripecast__Envelope *env) {
+  if (msg->type == SC_MSG_DIRECTORY_REQ) {
+    stripecast__directory_request__init(&b->directory_req);
+    b->directory_req.start = msg->u.directory_req.start;
+    env->directory_req = &b->directory_req;
+    return 0;
+  }
+  const sc_msg_announce *m = &msg->u.announce;
+  if (m->len > SC_ANNOUNCE_BYTES_MAX || (m->len && !m->data)) return SC_ERR_INVALID;
+  stripecast__announce__init(&b->announce);
+  b->announce.level = m->level;
+  b->announce.next = m->next;
+  b->announce.record.len = m->len;
+  b->announce.record.data = (uint8_t *)m->data;
+  env->announce = &b->announce;
+  return 0;
+}
+
 /* wire_enc_body's other half: the same for the Scribe, SplitStream and stream
  * messages (a MULTICAST up to a SCRIBE_ROOT). */
 static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
@@ -495,6 +522,9 @@ static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     b->tally.listeners = msg->u.tally.listeners;
     env->tally = &b->tally;
     break;
+  case SC_MSG_ANNOUNCE:
+  case SC_MSG_DIRECTORY_REQ:
+    return wire_enc_directory(msg, b, env);
   default:
     return SC_ERR_INVALID;
   }
@@ -619,6 +649,25 @@ static int wire_dec_state(const Stripecast__Envelope *env, sc_msg *out) {
   m->len = (uint16_t)c->data.len;
   m->data = c->data.len ? c->data.data : NULL; /* re-pointed by sc_wire_decode */
   return wire_dec_id(&c->channel, &m->channel);
+}
+
+/* wire_dec_env's ANNOUNCE and DIRECTORY_REQ (core/directory.h). */
+static int wire_dec_directory(const Stripecast__Envelope *env, sc_msg *out) {
+  if (out->type == SC_MSG_DIRECTORY_REQ) {
+    if (env->directory_req->start > UINT16_MAX) return SC_ERR_INVALID;
+    out->u.directory_req.start = (uint16_t)env->directory_req->start;
+    return 0;
+  }
+  const Stripecast__Announce *a = env->announce;
+  sc_msg_announce *m = &out->u.announce;
+  if (a->level > UINT8_MAX || a->next > UINT16_MAX ||
+      a->record.len > SC_ANNOUNCE_BYTES_MAX)
+    return SC_ERR_INVALID;
+  m->level = (uint8_t)a->level;
+  m->next = (uint16_t)a->next;
+  m->len = (uint16_t)a->record.len;
+  m->data = a->record.len ? a->record.data : NULL; /* re-pointed by sc_wire_decode */
+  return 0;
 }
 
 /* Fills *out from an unpacked Envelope. Returns 0 or SC_ERR_INVALID. */
@@ -773,6 +822,9 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
   case SC_MSG_TALLY:
     out->u.tally.listeners = env->tally->listeners;
     return wire_dec_id(&env->tally->channel, &out->u.tally.channel);
+  case SC_MSG_ANNOUNCE:
+  case SC_MSG_DIRECTORY_REQ:
+    return wire_dec_directory(env, out);
   default:
     return SC_ERR_INVALID;
   }
@@ -814,6 +866,13 @@ int sc_wire_decode(const uint8_t *buf, size_t buflen, const sc_wire_addr_map *ma
     const uint8_t *tail = buf + buflen - len;
     if (memcmp(tail, out->u.state.data, len) != 0) return SC_ERR_INVALID;
     out->u.state.data = tail;
+  }
+  if (rv == 0 && out->type == SC_MSG_ANNOUNCE && out->u.announce.len > 0) {
+    /* And for an ANNOUNCE's record. */
+    size_t len = out->u.announce.len;
+    const uint8_t *tail = buf + buflen - len;
+    if (memcmp(tail, out->u.announce.data, len) != 0) return SC_ERR_INVALID;
+    out->u.announce.data = tail;
   }
   return rv;
 }
@@ -961,6 +1020,15 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   }
   case SC_MSG_TALLY:
     body = id_field + wire_uint_len(msg->u.tally.listeners);
+    break;
+  case SC_MSG_ANNOUNCE: {
+    const sc_msg_announce *m = &msg->u.announce;
+    body = wire_uint_len(m->level) + wire_uint_len(m->next) +
+           (m->len ? wire_ld_len(m->len) : 0);
+    break;
+  }
+  case SC_MSG_DIRECTORY_REQ:
+    body = wire_uint_len(msg->u.directory_req.start);
     break;
   default:
     return 0;

@@ -218,6 +218,34 @@ static const flags_opt f_keygen[] = {
     {.kind = FLAGS_END},
 };
 
+static const flags_opt f_stations[] = {
+    {.kind = FLAGS_CUSTOM,
+     .name = "join",
+     .meta = "HOST:PORT",
+     .parse = parse_join,
+     .attrs = FLAGS_REQUIRED | FLAGS_GIVEN,
+     .given = offsetof(rt_options, join),
+     .help = "a peer of the overlay (a listener or a broadcaster), by IPv4 address or "
+             "host name: it is asked for the stations it lists"},
+    {FLAGS_OPT_SET(rt_options, json, "json",
+                   "print JSON (an array of stations, as /stations.json serves it) "
+                   "instead of a table")},
+    MS_FLAG("wait-ms", wait_ms, 100, 60000, "3000",
+            "how long to wait for the peer's answer"),
+    {.kind = FLAGS_END},
+};
+
+static const flags_opt f_station_about[] = {
+    {FLAGS_OPT_STR(rt_options, station_name, "name", "TEXT",
+                   "the station's name for listeners and the station directory (at "
+                   "most 64 bytes)"),
+     .dflt = "the station name without its leading slash"},
+    {FLAGS_OPT_STR(rt_options, description, "description", "TEXT",
+                   "a line about the station (at most 160 bytes)")},
+    {FLAGS_OPT_STR(rt_options, genre, "genre", "TEXT", "its genre (at most 48 bytes)")},
+    {.kind = FLAGS_END},
+};
+
 static const flags_opt f_source[] = {
     {FLAGS_OPT_STR(rt_options, source, "source", "FILE|-",
                    "be the source: stream FILE (or stdin) to the channel")},
@@ -519,6 +547,7 @@ static const flags_opt listen_flags[] = {
 static const flags_opt broadcast_flags[] = {
     {.kind = FLAGS_SECTION, .name = "Station"},
     INCLUDE(f_broadcast_station),
+    INCLUDE(f_station_about),
     INCLUDE(f_station_source),
     INCLUDE(f_station_inputs),
     INCLUDE(f_root_refresh),
@@ -634,8 +663,33 @@ static const flags_cmd keygen_cmd = {
               "  stripecast broadcast --station /live.opus --key live.key ...\n",
 };
 
+static const flags_opt stations_flags[] = {
+    INCLUDE(f_stations),
+    {.kind = FLAGS_END},
+};
+
+static const flags_cmd stations_cmd = {
+    .prog = "stripecast stations",
+    .synopsis = "--join HOST:PORT [--json]",
+    .about = "Lists the stations on the overlay: asks the peer at --join for its "
+             "station directory, which every listener and broadcaster keeps "
+             "(docs/directory.md). Stations with listeners come first, most listened "
+             "first; then the offline ones (nobody tuned in, or not heard from), last "
+             "heard first. Every entry is signed by its station's key and checked "
+             "here.",
+    .opts = stations_flags,
+    .epilog = "Exit status: 0 when the list was printed (even empty), 1 when the peer "
+              "did not\nanswer, 2 on a usage error.\n"
+              "\n"
+              "Example:\n"
+              "  stripecast stations --join 127.0.0.1:9000\n"
+              "  stripecast stations --join 127.0.0.1:9000 --json | jq '.[0].station'\n",
+};
+
 static const flags_cmd *cmd_of(int cmd) {
   switch (cmd) {
+  case RT_CMD_STATIONS:
+    return &stations_cmd;
   case RT_CMD_KEYGEN:
     return &keygen_cmd;
   case RT_CMD_LISTEN:
@@ -663,6 +717,7 @@ void rt_options_default(rt_options *o) {
   o->burst_s = 2.0;
   o->queue_kb = RT_SERVE_QUEUE_MAX_BYTES >> 10;
   o->root_refresh_ms = 0; /* per command: rt_cli_parse */
+  o->wait_ms = 3000;
   rt_impair_config_default(&o->impair);
 }
 
@@ -685,6 +740,7 @@ int rt_cli_command(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "listen") == 0) return RT_CMD_LISTEN;
   if (argc > 1 && strcmp(argv[1], "broadcast") == 0) return RT_CMD_BROADCAST;
   if (argc > 1 && strcmp(argv[1], "keygen") == 0) return RT_CMD_KEYGEN;
+  if (argc > 1 && strcmp(argv[1], "stations") == 0) return RT_CMD_STATIONS;
   return RT_CMD_PEER;
 }
 
@@ -773,7 +829,7 @@ int rt_cli_parse(rt_options *o, int argc, char **argv, char *err, size_t errlen)
   int rv = flags_parse(cmd_of(cmd), o, argc - shift, argv + shift, err, errlen);
   if (rv == FLAGS_HELP) return RT_CLI_HELP;
   if (rv != FLAGS_RUN) return RT_CLI_ERROR;
-  if (cmd == RT_CMD_KEYGEN) return RT_CLI_RUN;
+  if (cmd == RT_CMD_KEYGEN || cmd == RT_CMD_STATIONS) return RT_CLI_RUN;
   if (cmd == RT_CMD_LISTEN) {
     if (sc_station_spec_parse(o->station, &o->spec) != 0)
       return cli_err(err, errlen,

@@ -45,7 +45,7 @@
 
 /* The program's commands: the low-level form (no command word: a channel
  * of opaque bytes), and the radio's two sides. */
-enum { RT_CMD_PEER = 0, RT_CMD_LISTEN, RT_CMD_BROADCAST, RT_CMD_KEYGEN };
+enum { RT_CMD_PEER = 0, RT_CMD_LISTEN, RT_CMD_BROADCAST, RT_CMD_KEYGEN, RT_CMD_STATIONS };
 
 /* What feeds a broadcast: a container's bytes (--source), PCM through the
  * built-in encoder (--input, runtime/encoder.h), or a relayed stream
@@ -127,6 +127,13 @@ typedef struct rt_options {
   bool burst_set;
   const char *admin_password;      /* --admin-password: /admin/ (runtime/status.h) */
   const char *admin_password_file; /* --admin-password-file */
+
+  /* stations: the directory of the peer at --join (runtime/stations.h). */
+  bool json; /* --json: for scripts */
+  /* broadcast: what the directory and INFO say of a station fed by
+   * --source, --input or --relay (encoders say it in their ice- headers). */
+  const char *station_name, *description, *genre;
+  uint64_t wait_ms; /* --wait-ms: how long to wait for its answer */
 } rt_options;
 
 enum { RT_CLI_RUN = 0, RT_CLI_HELP = 1, RT_CLI_ERROR = -1 };

@@ -279,6 +279,23 @@ static void relay_after_feed(void *user, uint64_t now) {
   rt_peer_after_core(host_source_peer(h), now);
 }
 
+/* --name, --description, --genre as INFO lines after the n bytes of info
+ * (control bytes, which would end a line, become spaces). */
+static void host_info_about(const rt_options *o, char *info, size_t cap, int n) {
+  const struct {
+    const char *key, *value;
+  } about[] = {
+      {"name", o->station_name}, {"description", o->description}, {"genre", o->genre}};
+  for (size_t i = 0; i < sizeof about / sizeof about[0]; i++) {
+    if (!about[i].value || n < 0 || (size_t)n >= cap) continue;
+    int k = snprintf(info + n, cap - (size_t)n, "%s=%s\n", about[i].key, about[i].value);
+    if (k < 0 || (size_t)k >= cap - (size_t)n) break;
+    for (int j = n + (int)strlen(about[i].key) + 1; j < n + k - 1; j++)
+      if ((unsigned char)info[j] < 0x20) info[j] = ' ';
+    n += k;
+  }
+}
+
 /* The broadcast's first session: begin the station source's session with
  * info (a --source), or start the encoder or the relay, which begin their
  * own. False when that failed (the process is leaving). */
@@ -329,9 +346,10 @@ static void source_tick(struct ev_loop *loop, ev_timer *w, int revents) {
       /* started=: the broadcast's start on the realtime clock, in tenths of
        * a second, so a listener that subscribed before it can count the
        * generations it missed at the start (output.h). */
-      char info[256];
-      snprintf(info, sizeof info, "station=%s\nstarted=%llu\n", h->opt.station,
-               (unsigned long long)host_realtime_ds(now));
+      char info[1024];
+      int n = snprintf(info, sizeof info, "station=%s\nstarted=%llu\n", h->opt.station,
+                       (unsigned long long)host_realtime_ds(now));
+      host_info_about(&h->opt, info, sizeof info, n);
       if (!host_start_station(h, info, now)) return;
       rt_peer_after_core(p, now);
       host_log(h, "source: broadcasting");
@@ -539,7 +557,8 @@ static int host_open_serve(rt_host *h) {
   host_log(h, "serving players on port %u%s", rt_serve_port(h->serve), h->serve_mount);
   /* Its page at / (runtime/web.h). */
   rt_web_start(&h->web, h);
-  return rt_web_add_routes(&h->web, h->serve);
+  rv = rt_web_add_routes(&h->web, h->serve);
+  return rv == 0 ? rt_stations_add_routes(&h->stations, h->serve) : rv;
 }
 
 static int host_open_source(rt_host *h) {
@@ -663,6 +682,8 @@ static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static void host_begin_exit(rt_host *h) {
   if (h->state != RT_RUNNING) return;
   h->state = RT_DEPARTING;
+  /* The directory shows the station off the air at once. */
+  rt_stations_stop(&h->stations);
   if (h->src.ingest) {
     /* The peer leaving is the end of the broadcast: the encoder's session
      * ends, then the END record lets listeners close. */
@@ -831,6 +852,8 @@ static void host_config(rt_host *h, const rt_key *key) {
   c->stream_source = o->source != NULL || o->ingest;
   /* A station counts its listeners up the stripe trees (core/tally.h). */
   c->tally = o->cmd != RT_CMD_PEER;
+  /* Stations' peers keep the station directory (core/directory.h). */
+  c->directory = o->cmd != RT_CMD_PEER;
   c->stream_cfg.stream.epoch = host_epoch();
   if (o->buffer_ms > 0) c->stream_cfg.stream.buffer_ns = o->buffer_ms * 1000000ull;
   if (o->window_gens > 0) c->stream_cfg.stream.window_gens = o->window_gens;
@@ -964,6 +987,7 @@ int rt_host_run(const rt_options *opt) {
     h->peers[i].port_map = !opt->no_port_map;
     h->npeers++;
   }
+  rt_stations_start(&h->stations, h);
   if (host_open_outputs(h) != 0 || host_open_serve(h) != 0 ||
       rt_status_new(&h->status, h) != 0 || host_open_source(h) != 0)
     goto out;
@@ -998,6 +1022,7 @@ out:
   /* A source still connected ends its session into a node still open. */
   rt_ingest_del(h->src.ingest);
   rt_web_stop(&h->web);
+  rt_stations_stop(&h->stations);
   rt_status_del(h->status);
   rt_serve_del(h->serve);
   for (uint32_t i = 0; i < h->npeers; i++)

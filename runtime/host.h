@@ -18,6 +18,7 @@
 #include "peer.h"
 #include "ingest.h"
 #include "relay.h"
+#include "stations.h"
 #include "serve.h"
 #include "station_source.h"
 #include "web.h"
@@ -89,7 +90,8 @@ typedef struct rt_host {
   uint64_t start_ns;
   uint64_t stats_writes;
   uint64_t drain_deadline_ns;
-  rt_web web; /* the page's rates and continuity samples (web.h) */
+  rt_web web;           /* the page's rates and continuity samples (web.h) */
+  rt_stations stations; /* the broadcaster's announcements, /stations.json */
 } rt_host;
 
 /* The exit status of an unusable flag found at start-up (as a usage error). */

@@ -12,6 +12,7 @@
 #include "cli/flags.h"
 #include "host.h"
 #include "key.h"
+#include "stations.h"
 
 /* stripecast keygen --out FILE: the public key on stdout (the station's id). */
 static int keygen(const rt_options *o) {
@@ -53,5 +54,6 @@ int main(int argc, char **argv) {
     return FLAGS_EXIT_USAGE;
   }
   if (cmd == RT_CMD_KEYGEN) return keygen(&o);
+  if (cmd == RT_CMD_STATIONS) return rt_stations_query(&o);
   return rt_host_run(&o);
 }

@@ -339,7 +339,8 @@ static void peer_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
  * the routed messages neighbours forward for others do not count. */
 static bool is_request(unsigned t) {
   return t == SC_MSG_PING || t == SC_MSG_ROW_REQUEST || t == SC_MSG_SCRIBE_JOIN ||
-         t == SC_MSG_ANYCAST || t == SC_MSG_REPAIR_REQ || t == SC_MSG_STATE_REQ;
+         t == SC_MSG_ANYCAST || t == SC_MSG_REPAIR_REQ || t == SC_MSG_STATE_REQ ||
+         t == SC_MSG_DIRECTORY_REQ;
 }
 
 /* The wire map of decoding: the table's, remembering each address named. */
@@ -616,11 +617,13 @@ static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
   rt_trav_heard(&p->trav, src, now);
   for (unsigned i = 0; i < p->nnamed; i++)
     rt_trav_named(&p->trav, p->named[i], src, now);
-  /* A repair request costs the chunks it asks for: the answer bytes are
-   * what a flooder (or a spoofer using this peer as a reflector) buys. */
+  /* A repair request costs the chunks it asks for, a directory request the
+   * page of records it may get: the answer bytes are what a flooder (or a
+   * spoofer using this peer as a reflector) buys. */
   unsigned cost = msg.type == SC_MSG_REPAIR_REQ
                       ? (unsigned)__builtin_popcount(msg.u.repair_req.want)
-                      : 1u;
+                  : msg.type == SC_MSG_DIRECTORY_REQ ? SC_DIRECTORY_PAGE
+                                                     : 1u;
   if (is_request(msg.type) &&
       sc_guard_request(p->guard, ip, port, cost, now) != SC_GUARD_PASS) {
     p->c.rx_limited++;

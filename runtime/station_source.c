@@ -437,3 +437,7 @@ void rt_station_source_get_stats(const rt_station_source *s,
                                  rt_station_source_stats *out) {
   *out = s->stats;
 }
+
+const char *rt_station_source_info(const rt_station_source *s) {
+  return s->info;
+}

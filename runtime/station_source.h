@@ -125,6 +125,9 @@ size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t 
 
 int64_t rt_station_source_media_us(const rt_station_source *s);
 bool rt_station_source_in_session(const rt_station_source *s);
+/* The station's INFO lines as listeners get them ("key=value\n": station,
+ * name, description, genre, bitrate, container, ...); "" before a session. */
+const char *rt_station_source_info(const rt_station_source *s);
 void rt_station_source_get_stats(const rt_station_source *s,
                                  rt_station_source_stats *out);
 

@@ -7,5 +7,6 @@ int sim_cmd_pastry(int argc, char **argv);
 int sim_cmd_forest(int argc, char **argv);
 int sim_cmd_stream(int argc, char **argv);
 int sim_cmd_faults(int argc, char **argv);
+int sim_cmd_directory(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static void usage(FILE *f) {
         "  forest     peers build a SplitStream forest of stripe trees\n"
         "  stream     a live stream over the forest: coding, repair, churn, loss\n"
         "  faults     one seed of the fault sweep: drawn faults, checked invariants\n"
+        "  directory  stations announced to every peer: cost and time to be listed\n"
         "\n"
         "Run 'stripecast-sim COMMAND --help' for a command's options. Every command\n"
         "takes",
@@ -70,6 +71,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "forest") == 0) return sim_cmd_forest(argc - 1, argv + 1);
   if (strcmp(cmd, "stream") == 0) return sim_cmd_stream(argc - 1, argv + 1);
   if (strcmp(cmd, "faults") == 0) return sim_cmd_faults(argc - 1, argv + 1);
+  if (strcmp(cmd, "directory") == 0) return sim_cmd_directory(argc - 1, argv + 1);
   fprintf(stderr,
           "stripecast-sim: unknown command '%s' (pastry, forest, stream or faults); see "
           "--help\n",

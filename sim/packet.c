@@ -37,21 +37,39 @@ static sim_packet *pool_get(sim_packet_pool *pl, size_t bytes) {
   return pk;
 }
 
+/* The bytes a message carries behind its struct: a chunk's payload or a
+ * station record (NULL: none, or a symbolic chunk). */
+static const uint8_t *packet_payload(const sc_msg *m, size_t *len) {
+  if (m->type == SC_MSG_MULTICAST && m->u.multicast.data) {
+    *len = m->u.multicast.len;
+    return m->u.multicast.data;
+  }
+  if (m->type == SC_MSG_ANNOUNCE && m->u.announce.data) {
+    *len = m->u.announce.len;
+    return m->u.announce.data;
+  }
+  *len = 0;
+  return NULL;
+}
+
 sim_packet *sim_packet_new(sim_packet_pool *pl, uint32_t to, const sc_msg *m) {
   size_t len = sc_msg_struct_size(m);
-  /* A chunk with real bytes travels with a copy of them behind the message
-   * (the sender's buffer lives only for the send call); a symbolic one
-   * (data NULL) carries none. */
-  size_t payload =
-      m->type == SC_MSG_MULTICAST && m->u.multicast.data ? m->u.multicast.len : 0;
+  /* Real bytes travel with a copy behind the message (the sender's buffer
+   * lives only for the send call); a symbolic chunk (data NULL) carries
+   * none. */
+  size_t payload;
+  const uint8_t *data = packet_payload(m, &payload);
   sim_packet *pk = pool_get(pl, offsetof(sim_packet, msg) + len + payload);
   if (!pk) return NULL;
   pk->to = to;
   memcpy(&pk->msg, m, len);
   if (payload) {
     uint8_t *bytes = (uint8_t *)&pk->msg + len;
-    memcpy(bytes, m->u.multicast.data, payload);
-    pk->msg.u.multicast.data = bytes;
+    memcpy(bytes, data, payload);
+    if (m->type == SC_MSG_MULTICAST)
+      pk->msg.u.multicast.data = bytes;
+    else
+      pk->msg.u.announce.data = bytes;
   }
   return pk;
 }

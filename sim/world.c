@@ -329,7 +329,9 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg, sim_net *net,
      * heap fragments under a million peers' growing arrays. Address space
      * only. */
 #ifndef __SANITIZE_ADDRESS__
-  size_t reserve = (size_t)cfg->peers * w->kt->arena_peer_bytes + (256u << 20);
+  size_t reserve =
+      (size_t)cfg->peers * (w->kt->arena_peer_bytes + cfg->arena_extra_peer_bytes) +
+      (256u << 20);
   if ((w->kt->arena_packed ? sim_arena_new_packed(&w->arena, reserve)
                            : sim_arena_new(&w->arena, reserve)) == 0)
     w->peer_alloc = sim_arena_alloc(w->arena);

@@ -83,6 +83,9 @@ typedef struct sim_world_config {
    * entry alters one payload byte of every stream chunk that peer forwards
    * or sends as a repair answer. NULL: none. Borrowed, `peers` entries. */
   const uint8_t *forgers;
+  /* Address space reserved a peer beyond its kind's (an experiment whose
+   * peers keep more state, such as a station directory); 0: none. */
+  size_t arena_extra_peer_bytes;
 } sim_world_config;
 
 /* Peer i's overlay id in a run with this seed: a pure function of both, the

@@ -23,6 +23,7 @@
 #include "runtime/cli.h"
 #include "runtime/impair.h"
 #include "runtime/peer.h"
+#include "runtime/stations.h"
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 #define MS             1000000ull
@@ -705,23 +706,47 @@ static void test_latency_pct(void **state) {
   assert_int_equal(rt_peer_latency_pct_ms(bins, 95), RT_LAT_BINS_MS);
 }
 
+/* A broadcaster's announcement from its INFO lines: what an encoder or the
+ * broadcast flags said, the mount, the measured rate where none was said,
+ * control bytes never reaching a record. */
+static void test_stations_info(void **state) {
+  (void)state;
+  sc_directory_info in;
+  rt_stations_info("station=/jazz.mp3\nstarted=1\nname=Night Jazz\ndescription=late\n"
+                   "genre=jazz\nbitrate=192\ncontent-type=audio/mpeg\ncontainer=mp3\n",
+                   "/jazz.mp3", 127, &in);
+  assert_string_equal(in.name, "Night Jazz");
+  assert_string_equal(in.mount, "/jazz.mp3");
+  assert_string_equal(in.description, "late");
+  assert_string_equal(in.genre, "jazz");
+  assert_string_equal(in.codec, "audio/mpeg");
+  assert_int_equal(in.bitrate_kbps, 192);
+  assert_true(in.on_air);
+  /* Nothing said: the name from the mount, the container, the measured rate. */
+  rt_stations_info("station=talk\ncontainer=ogg\nbitrate=\n", "talk", 64, &in);
+  assert_string_equal(in.name, "talk");
+  assert_string_equal(in.mount, "/talk");
+  assert_string_equal(in.codec, "ogg");
+  assert_string_equal(in.genre, "");
+  assert_int_equal(in.bitrate_kbps, 64);
+  /* A name over the record's bound is cut to it; a tab becomes a space. */
+  char lines[256];
+  snprintf(lines, sizeof lines, "name=%0100d\ngenre=a\tb\n", 7);
+  rt_stations_info(lines, "/x", 0, &in);
+  assert_int_equal(strlen(in.name), SC_DIRECTORY_NAME_MAX);
+  assert_string_equal(in.genre, "a b");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_addr_intern),
-      cmocka_unit_test(test_addr_many),
-      cmocka_unit_test(test_addr_wire_map),
-      cmocka_unit_test(test_addr_parse),
-      cmocka_unit_test(test_impair_off),
-      cmocka_unit_test(test_impair_loss),
-      cmocka_unit_test(test_impair_rate),
-      cmocka_unit_test(test_impair_delay_jitter),
-      cmocka_unit_test(test_cli),
-      cmocka_unit_test(test_cli_every_flag),
-      cmocka_unit_test(test_cli_commands),
-      cmocka_unit_test(test_cli_signed),
-      cmocka_unit_test(test_cli_output_path),
-      cmocka_unit_test(test_latency_pct),
-      cmocka_unit_test(test_tx_classes),
+      cmocka_unit_test(test_stations_info),       cmocka_unit_test(test_addr_intern),
+      cmocka_unit_test(test_addr_many),           cmocka_unit_test(test_addr_wire_map),
+      cmocka_unit_test(test_addr_parse),          cmocka_unit_test(test_impair_off),
+      cmocka_unit_test(test_impair_loss),         cmocka_unit_test(test_impair_rate),
+      cmocka_unit_test(test_impair_delay_jitter), cmocka_unit_test(test_cli),
+      cmocka_unit_test(test_cli_every_flag),      cmocka_unit_test(test_cli_commands),
+      cmocka_unit_test(test_cli_signed),          cmocka_unit_test(test_cli_output_path),
+      cmocka_unit_test(test_latency_pct),         cmocka_unit_test(test_tx_classes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,9 @@ static void test_route_assets(void **state) {
   memcpy(buf, r.body, r.body_len);
   buf[r.body_len] = '\0';
   assert_non_null(strstr(buf, "<script src=\"/app.js\">"));
+  /* The station directory's table, which the script fills from /stations.json. */
+  assert_non_null(strstr(buf, "<tbody id=\"directory\">"));
+  assert_non_null(strstr(buf, "href=\"/stations.json\""));
   char etag[64];
   snprintf(etag, sizeof etag, "%s", r.etag);
   /* The client's current copy, weak or in a list, or any: 304 without a body. */

@@ -100,6 +100,17 @@ static void max_msg(sc_rng *r, unsigned type, sc_msg *m) {
   case SC_MSG_TALLY:
     m->u.tally.listeners = UINT32_MAX;
     break;
+  case SC_MSG_ANNOUNCE: {
+    static const uint8_t rec[SC_ANNOUNCE_BYTES_MAX];
+    m->u.announce.level = UINT8_MAX;
+    m->u.announce.next = UINT16_MAX;
+    m->u.announce.len = SC_ANNOUNCE_BYTES_MAX;
+    m->u.announce.data = rec;
+    break;
+  }
+  case SC_MSG_DIRECTORY_REQ:
+    m->u.directory_req.start = UINT16_MAX;
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = 1;
     break;
@@ -271,11 +282,14 @@ static void test_scribe_largest(void **state) {
     unsigned type;
     size_t bytes_max; /* with SC_WIRE_ADDR_MAX-byte addresses */
   } largest[] = {
-      {SC_MSG_MULTICAST, 1212}, {SC_MSG_SCRIBE_HEARTBEAT, 636}, {SC_MSG_SCRIBE_PATH, 342},
-      {SC_MSG_SCRIBE_JOIN, 76}, {SC_MSG_SCRIBE_LEAVE, 76},      {SC_MSG_SCRIBE_DROP, 941},
-      {SC_MSG_ANYCAST, 1393},   {SC_MSG_ANYCAST_FAIL, 87},      {SC_MSG_REPAIR_REQ, 87},
-      {SC_MSG_SCRIBE_ROOT, 85}, {SC_MSG_STATE_REQ, 82},         {SC_MSG_STATE, 1122},
-      {SC_MSG_TALLY, 82},
+      {SC_MSG_MULTICAST, 1212},   {SC_MSG_SCRIBE_HEARTBEAT, 636},
+      {SC_MSG_SCRIBE_PATH, 342},  {SC_MSG_SCRIBE_JOIN, 76},
+      {SC_MSG_SCRIBE_LEAVE, 76},  {SC_MSG_SCRIBE_DROP, 941},
+      {SC_MSG_ANYCAST, 1393},     {SC_MSG_ANYCAST_FAIL, 87},
+      {SC_MSG_REPAIR_REQ, 87},    {SC_MSG_SCRIBE_ROOT, 85},
+      {SC_MSG_STATE_REQ, 82},     {SC_MSG_STATE, 1122},
+      {SC_MSG_TALLY, 82},         {SC_MSG_ANNOUNCE, 581},
+      {SC_MSG_DIRECTORY_REQ, 62},
   };
   _Static_assert(sizeof largest / sizeof largest[0] == SC_MSG_TYPE_END - SCRIBE_FIRST,
                  "one row per Scribe type");

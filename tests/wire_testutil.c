@@ -200,6 +200,21 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.tally.channel = rand_id(r);
     m->u.tally.listeners = (uint32_t)rand_wide(r);
     break;
+  case SC_MSG_ANNOUNCE: {
+    static uint8_t rec[4][SC_ANNOUNCE_BYTES_MAX]; /* outlives the message */
+    static unsigned next_rec;
+    m->u.announce.level = (uint8_t)rand_wide(r);
+    m->u.announce.next = (uint16_t)rand_wide(r);
+    m->u.announce.len = (uint16_t)sc_rng_below(r, SC_ANNOUNCE_BYTES_MAX + 1);
+    uint8_t *p = rec[next_rec++ % 4];
+    for (unsigned i = 0; i < m->u.announce.len; i++)
+      p[i] = (uint8_t)sc_rng_next(r);
+    m->u.announce.data = m->u.announce.len ? p : NULL;
+    break;
+  }
+  case SC_MSG_DIRECTORY_REQ:
+    m->u.directory_req.start = (uint16_t)rand_wide(r);
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     m->u.scribe_hb.from_parent = (uint8_t)(sc_rng_below(r, 2) ? sc_rng_next(r) : 0);
     m->u.scribe_hb.n = (uint8_t)sc_rng_below(r, SC_SCRIBE_HB_GROUPS + 1);
@@ -351,6 +366,12 @@ void canonical(const sc_msg *m, sc_msg *c) {
   case SC_MSG_TALLY:
     copy_id(&c->u.tally.channel, &m->u.tally.channel);
     c->u.tally.listeners = m->u.tally.listeners;
+    break;
+  case SC_MSG_ANNOUNCE:
+    c->u.announce = m->u.announce; /* the record compared by content */
+    break;
+  case SC_MSG_DIRECTORY_REQ:
+    c->u.directory_req = m->u.directory_req;
     break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     c->u.scribe_hb.from_parent = m->u.scribe_hb.from_parent != 0;
@@ -504,6 +525,16 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     check_id_eq(&a->u.tally.channel, &b->u.tally.channel);
     assert_int_equal(a->u.tally.listeners, b->u.tally.listeners);
     break;
+  case SC_MSG_ANNOUNCE:
+    assert_int_equal(a->u.announce.level, b->u.announce.level);
+    assert_int_equal(a->u.announce.next, b->u.announce.next);
+    assert_int_equal(a->u.announce.len, b->u.announce.len);
+    if (a->u.announce.len)
+      assert_memory_equal(a->u.announce.data, b->u.announce.data, a->u.announce.len);
+    break;
+  case SC_MSG_DIRECTORY_REQ:
+    assert_int_equal(a->u.directory_req.start, b->u.directory_req.start);
+    break;
   case SC_MSG_SCRIBE_HEARTBEAT:
     assert_int_equal(!!a->u.scribe_hb.from_parent, !!b->u.scribe_hb.from_parent);
     assert_int_equal(a->u.scribe_hb.n, b->u.scribe_hb.n);
@@ -581,6 +612,13 @@ void check_roundtrip(const sc_msg *m, const sc_wire_addr_map *map, size_t addr_l
     else
       assert_null(got.u.state.data);
     want.u.state.data = got.u.state.data; /* content compared above */
+  }
+  if (want.type == SC_MSG_ANNOUNCE) {
+    if (got.u.announce.len > 0)
+      assert_ptr_equal(got.u.announce.data, buf + len - got.u.announce.len);
+    else
+      assert_null(got.u.announce.data);
+    want.u.announce.data = got.u.announce.data; /* content compared above */
   }
   assert_memory_equal(&want, &got, sc_msg_struct_size(&want));
 }

@@ -1,10 +1,12 @@
 // The page of a stripecast peer: polls /peer.json every second and shows the
 // stations this peer serves (a player each), its place in each stripe's tree
-// and the share of generations it delivered over the last minutes.
+// and the share of generations it delivered over the last minutes; polls
+// /stations.json, the station directory, every few seconds and lists it.
 // Strings from the network (titles, mounts) only ever go through textContent.
 "use strict";
 
 const POLL_MS = 1000;
+const DIRECTORY_POLL_MS = 5000;
 const SVG_NS = "http://www.w3.org/2000/svg";
 const players = new Map(); // mount -> its card's elements, made once
 
@@ -129,4 +131,40 @@ async function poll() {
   setTimeout(poll, POLL_MS);
 }
 
+// One row of the directory. A station this peer serves plays here; another
+// is played by a peer that listens to it, started as the row says.
+function directoryRow(st) {
+  const name = el("td");
+  name.append(el("strong", {}, st.name || st.mount));
+  if (st.description) name.append(el("br"), el("span", { class: "dim" }, st.description));
+  const play = el("td");
+  if (players.has(st.mount)) {
+    play.append(el("a", { href: st.mount }, "play"));
+  } else {
+    play.append(el("code", {}, "stripecast listen --station " + st.station));
+  }
+  const status = st.online ? "online" : st.on_air ? "offline" : "off the air";
+  const tr = el("tr");
+  tr.append(name, el("td", { class: st.online ? "up" : "dim" }, status),
+            el("td", {}, String(st.listeners)), el("td", {}, st.genre),
+            el("td", {}, st.codec), el("td", {}, String(st.bitrate_kbps)), play);
+  return tr;
+}
+
+async function pollDirectory() {
+  try {
+    const r = await fetch("/stations.json", { cache: "no-store" });
+    if (r.ok) {
+      const list = await r.json();
+      document.getElementById("directory").replaceChildren(...list.map(directoryRow));
+      document.getElementById("dir-count").textContent =
+          list.filter((s) => s.online).length + " online of " + list.length;
+    }
+  } catch (e) {
+    // The peer's own poll reports a peer that does not answer.
+  }
+  setTimeout(pollDirectory, DIRECTORY_POLL_MS);
+}
+
 poll();
+pollDirectory();
