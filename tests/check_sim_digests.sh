@@ -13,12 +13,12 @@ self=tests/check_sim_digests.sh
 
 # name | arguments | trace_digest | sha256 of the JSON less timings | fields "key":value
 runs=(
-  "pastry-crash|pastry --peers 300 --lookups 200 --seed 7 --fail-fraction 0.1|79172edcc5a88ca7|f6b05e3e213a4720|\"correct_fraction\":1 \"hops_mean\":2.105 \"messages\":124990 \"sim_events\":130831 \"peers_crashed\":30"
-  "pastry-loss|pastry --peers 200 --lookups 100 --seed 2 --loss 0.02 --wire-check --topology sphere --rt-maintenance-s 30|61de18f852a37376|72f06050d3801a20|\"messages_lost\":2741 \"hops_mean\":2.03 \"sim_events\":132706 \"wire_errors\":0"
-  "forest-crash|forest --peers 120 --seed 5 --fail-fraction 0.1 --baselines|42e9f1e802c88237|42b1870e027233f1|\"build_s\":11.8488 \"repair_s\":54.7437 \"messages\":107486 \"sim_events\":112130 \"link_stress_max\":235"
-  "forest-loss|forest --peers 80 --seed 2 --topology sphere --loss 0.01 --wire-check --config 16x32 --stripes 8|c960a641d34404aa|f99d91b15b6c29ed|\"build_s\":55.2675 \"complete_peers\":70 \"messages\":31834 \"sim_events\":33650"
-  "stream-payload|stream --peers 60 --seed 3 --duration 20 --churn none --wire-check --payload --loss 0.01|72c7fed6ced0efac|3c3312975f9cbca3|\"continuity_mean\":1 \"payload_mismatches\":0 \"messages\":56160 \"sim_events\":58487"
-  "stream-churn|stream --peers 50 --seed 4 --topology transit-stub --duration 30 --churn exp:mean=20s+fail:20%@10s --fec 6+2 --stripes 8|41185d811b5acb6a|194a74184ad136bb|\"continuity_mean\":0.998471 \"repair_shed\":1141 \"messages\":89690 \"sim_events\":100399"
+  "pastry-crash|pastry --peers 300 --lookups 200 --seed 7 --fail-fraction 0.1|79172edcc5a88ca7|845350273b13b286|\"correct_fraction\":1 \"hops_mean\":2.105 \"messages\":124990 \"sim_events\":130831 \"peers_crashed\":30"
+  "pastry-loss|pastry --peers 200 --lookups 100 --seed 2 --loss 0.02 --wire-check --topology sphere --rt-maintenance-s 30|61de18f852a37376|f3bbd86edac8640d|\"messages_lost\":2741 \"hops_mean\":2.03 \"sim_events\":132706 \"wire_errors\":0"
+  "forest-crash|forest --peers 120 --seed 5 --fail-fraction 0.1 --baselines|6db97821340f93d4|b319df03c5882ec7|\"build_s\":11.8488 \"repair_s\":54.9568 \"messages\":107351 \"sim_events\":111946 \"link_stress_max\":235"
+  "forest-loss|forest --peers 80 --seed 2 --topology sphere --loss 0.01 --wire-check --config 16x32 --stripes 8|43fa6154baa61a62|ffc4a738e43b6f47|\"build_s\":214 \"complete_peers\":68 \"messages\":52304 \"sim_events\":55971"
+  "stream-payload|stream --peers 60 --seed 3 --duration 20 --churn none --wire-check --payload --loss 0.01|1ca202dd8d85e640|236f84745f595934|\"continuity_mean\":1 \"payload_mismatches\":0 \"messages\":56401 \"sim_events\":58707"
+  "stream-churn|stream --peers 50 --seed 4 --topology transit-stub --duration 30 --churn exp:mean=20s+fail:20%@10s --fec 6+2 --stripes 8|e15fe96e06f5294e|40199d2857c64b88|\"continuity_mean\":0.999413 \"repair_shed\":1022 \"messages\":88997 \"sim_events\":99230"
 )
 
 # The JSON less the fields that measure the machine, not the run.
