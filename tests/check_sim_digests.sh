@@ -15,10 +15,10 @@ self=tests/check_sim_digests.sh
 runs=(
   "pastry-crash|pastry --peers 300 --lookups 200 --seed 7 --fail-fraction 0.1|79172edcc5a88ca7|845350273b13b286|\"correct_fraction\":1 \"hops_mean\":2.105 \"messages\":124990 \"sim_events\":130831 \"peers_crashed\":30"
   "pastry-loss|pastry --peers 200 --lookups 100 --seed 2 --loss 0.02 --wire-check --topology sphere --rt-maintenance-s 30|61de18f852a37376|f3bbd86edac8640d|\"messages_lost\":2741 \"hops_mean\":2.03 \"sim_events\":132706 \"wire_errors\":0"
-  "forest-crash|forest --peers 120 --seed 5 --fail-fraction 0.1 --baselines|6db97821340f93d4|b319df03c5882ec7|\"build_s\":11.8488 \"repair_s\":54.9568 \"messages\":107351 \"sim_events\":111946 \"link_stress_max\":235"
-  "forest-loss|forest --peers 80 --seed 2 --topology sphere --loss 0.01 --wire-check --config 16x32 --stripes 8|43fa6154baa61a62|ffc4a738e43b6f47|\"build_s\":214 \"complete_peers\":68 \"messages\":52304 \"sim_events\":55971"
-  "stream-payload|stream --peers 60 --seed 3 --duration 20 --churn none --wire-check --payload --loss 0.01|1ca202dd8d85e640|236f84745f595934|\"continuity_mean\":1 \"payload_mismatches\":0 \"messages\":56401 \"sim_events\":58707"
-  "stream-churn|stream --peers 50 --seed 4 --topology transit-stub --duration 30 --churn exp:mean=20s+fail:20%@10s --fec 6+2 --stripes 8|e15fe96e06f5294e|40199d2857c64b88|\"continuity_mean\":0.999413 \"repair_shed\":1022 \"messages\":88997 \"sim_events\":99230"
+  "forest-crash|forest --peers 120 --seed 5 --fail-fraction 0.1 --baselines|6b42ebf35571a089|3c42a35763900f95|\"build_s\":11.8488 \"repair_s\":54.9568 \"messages\":113684 \"sim_events\":118279 \"link_stress_max\":235"
+  "forest-loss|forest --peers 80 --seed 2 --topology sphere --loss 0.01 --wire-check --config 16x32 --stripes 8|3888b784318743a8|773fc33bf85750b2|\"build_s\":30.4734 \"complete_peers\":76 \"messages\":30236 \"sim_events\":31740"
+  "stream-payload|stream --peers 60 --seed 3 --duration 20 --churn none --wire-check --payload --loss 0.01|5d8bf1b917815907|4be81c15409477e6|\"continuity_mean\":1 \"payload_mismatches\":0 \"messages\":59891 \"sim_events\":62245"
+  "stream-churn|stream --peers 50 --seed 4 --topology transit-stub --duration 30 --churn exp:mean=20s+fail:20%@10s --fec 6+2 --stripes 8|5f7137d6b26f40c8|063c5ae7fa7f1496|\"continuity_mean\":0.998836 \"repair_shed\":1369 \"messages\":90326 \"sim_events\":100609"
 )
 
 # The JSON less the fields that measure the machine, not the run.
