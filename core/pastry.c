@@ -18,7 +18,10 @@
  * leaf set (a LEAFSET message carrying the failed id, answered with leaf sets
  * from which the hole is refilled); a dead routing-table entry is replaced from
  * the same row of another entry. A routed message whose next hop does not
- * acknowledge is sent through an alternative next hop.
+ * acknowledge is sent through an alternative next hop, but it is not
+ * delivered short of a closer leaf-set member that is only suspected
+ * before that peer had a probe timeout to answer (pastry_hold), so that a
+ * key's routes end at one root even while its owner is slow to answer.
  */
 #include "pastry.h"
 
@@ -76,6 +79,7 @@ typedef struct pastry_pending_ack {
   uint64_t deadline_ns;
   sc_ref to; /* the next hop */
   uint32_t retries_left;
+  bool held;          /* not awaiting an ack but a verdict on `to` (pastry_hold) */
   sc_msg_route route; /* kept to resend through another hop */
 } pastry_pending_ack;
 
@@ -146,7 +150,7 @@ struct sc_pastry {
   pastry_failed *failed;
   struct { /* sc_pastry_stats' counters, less the hot two above */
     uint64_t msgs_dropped_invalid, routes_forwarded, routes_delivered, routes_dropped,
-        reroutes, peers_declared_dead;
+        reroutes, routes_held, peers_declared_dead;
   } stats;
 };
 
@@ -363,6 +367,7 @@ static void pastry_clear_suspect(sc_pastry *p, const sc_id *id) {
 
 static int pastry_route_step(sc_pastry *p, sc_msg_route *route, const sc_ref *from,
                              uint32_t retries, uint64_t now);
+static void pastry_deliver(sc_pastry *p, const sc_msg_route *route, uint64_t now);
 
 static int pastry_declare_dead(sc_pastry *p, const sc_ref *dead, uint64_t now) {
   sc_ref d = *dead; /* dead may point into a table we are about to change */
@@ -536,6 +541,99 @@ static const sc_ref *pastry_next_hop(const sc_pastry *p, const sc_msg_route *rou
   return scratch;
 }
 
+/* Kinds whose delivery makes the receiver the root of the tree named by the
+ * key (Scribe §2.2): a JOIN and a PUBLISH. These wait for a slow owner
+ * (pastry_hold); other kinds end at the first peer that answers, as MSPastry's
+ * per-hop acks have them. Not a publisher's root lookup: it is how the
+ * source finds a crashed stripe root's successor, and held, it cost the
+ * generations published meanwhile (1,000 peers, 40 % crashing at once:
+ * catch-up no longer recovered them, tests/test_sim_stream.c). */
+static bool pastry_ends_at_root(uint8_t kind) {
+  return kind == SC_ROUTE_SCRIBE_JOIN || kind == SC_ROUTE_PUBLISH;
+}
+
+/* The leaf-set member closest to key among those closer to it than this
+ * peer and only suspected, not declared dead; NULL if none. Used where a
+ * route would end here because such a peer is skipped. */
+static const sc_ref *pastry_closer_suspect(const sc_pastry *p, const sc_id *key) {
+  if (p->nsuspects == 0 || !sc_leafset_covers(&p->ls, key)) return NULL;
+  const sc_ref *best = &p->self;
+  unsigned count = sc_leafset_count(&p->ls);
+  for (unsigned i = 0; i < count; i++) {
+    const sc_ref *r = sc_leafset_at(&p->ls, i);
+    if (pastry_addr_suspected(p, r->addr) && sc_id_closer(key, &r->id, &best->id))
+      best = r;
+  }
+  return best == &p->self ? NULL : best;
+}
+
+/*
+ * Keeps route here for a probe timeout instead of delivering it at once,
+ * when it would end here only because suspect, a leaf-set member closer to
+ * its key, is suspected: a route ends at the key's root, the live peer
+ * closest to the key (MSPastry, Castro, Costa & Rowstron, DSN 2004, §3:
+ * consistent routing; its per-hop acks choose another hop *toward* the key),
+ * and a suspect is not known to be dead. Delivered at once, the route made
+ * this peer a Scribe root beside the real one whenever the owner's ack was
+ * late behind its full uplink: two roots of one stripe in fault-free runs.
+ * The route waits as a pending ack on the suspect. The late ack of a copy
+ * already sent to it (ack_seq, 0 for none) ends the wait; declared dead
+ * meanwhile, the suspect's routes are routed again (here, the root now);
+ * at the timeout the route goes to the suspect if it has answered the
+ * probe, and is delivered here if it has not. One probe timeout, not the
+ * whole verdict (probe_tries of them): a crashed root's groups wait that
+ * much longer for a new root, and a slow one rarely answers later.
+ */
+static int pastry_hold(sc_pastry *p, const sc_msg_route *route, const sc_ref *suspect,
+                       uint32_t ack_seq, uint32_t retries, uint64_t now) {
+  if (p->nacks == p->acks_cap) {
+    int rv =
+        grow(p, (void **)&p->acks, &p->acks_cap, ACKS_MAX, sizeof(pastry_pending_ack));
+    if (rv == SC_ERR_FULL) {
+      p->stats.routes_dropped++;
+      return SC_OK;
+    }
+    if (rv < 0) return rv;
+  }
+  pastry_pending_ack *a = &p->acks[p->nacks++];
+  a->deadline_ns = now + p->cfg.probe_timeout_ns;
+  a->to = *suspect;
+  a->retries_left = retries;
+  a->held = true;
+  a->route = *route;
+  a->route.seq = ack_seq;
+  p->stats.routes_held++;
+  return SC_OK;
+}
+
+/* The next try of a's route, after its ack did not come in time: held
+ * while the route would end here but for a suspect closer to its key, else
+ * sent another way, one retry less; dropped when no retry is left. Held,
+ * after its suspect's probe had its time: to the suspect if it answered
+ * meanwhile, else delivered here after all. */
+static int pastry_retry(sc_pastry *p, pastry_pending_ack *a, uint64_t now) {
+  sc_ref scratch;
+  const sc_ref *suspect = pastry_ends_at_root(a->route.kind) &&
+                                  pastry_next_hop(p, &a->route, &scratch) == NULL
+                              ? pastry_closer_suspect(p, &a->route.key)
+                              : NULL;
+  if (a->held && suspect != NULL) {
+    pastry_deliver(p, &a->route, now);
+    return SC_OK;
+  }
+  if (a->retries_left == 0) {
+    p->stats.routes_dropped++;
+    return SC_OK;
+  }
+  if (suspect != NULL) {
+    /* The late copy's ack still ends the wait. */
+    uint32_t seq = suspect->addr == a->to.addr ? a->route.seq : 0;
+    return pastry_hold(p, &a->route, suspect, seq, a->retries_left - 1, now);
+  }
+  if (!a->held) p->stats.reroutes++;
+  return pastry_route_step(p, &a->route, NULL, a->retries_left - 1, now);
+}
+
 /* The per-hop ack wait (MSPastry's per-hop acknowledgements, Castro et al.
  * 2004): twice the next hop's RTT plus a margin when it was measured. A hop
  * never measured (a leaf-set member, a fresh entry) waits ack_timeout_ns;
@@ -589,8 +687,17 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, const sc_ref *fr
   sc_ref scratch;
   const sc_ref *next = pastry_next_hop(p, route, &scratch);
   if (next == NULL) {
-    pastry_deliver(p, route, now);
-    return SC_OK;
+    const sc_ref *suspect =
+        pastry_ends_at_root(route->kind) ? pastry_closer_suspect(p, &route->key) : NULL;
+    if (suspect == NULL) {
+      pastry_deliver(p, route, now);
+      return SC_OK;
+    }
+    if (retries == 0) {
+      p->stats.routes_dropped++;
+      return SC_OK;
+    }
+    return pastry_hold(p, route, suspect, 0, retries - 1, now);
   }
   if (from && route->kind >= SC_ROUTE_SCRIBE_JOIN && p->cb.forward) {
     /* Pastry §2.2's forward upcall, once per arrival, only where the route
@@ -621,6 +728,7 @@ static int pastry_route_step(sc_pastry *p, sc_msg_route *route, const sc_ref *fr
   a->deadline_ns = now + pastry_ack_timeout(p, &next->id);
   a->to = *next;
   a->retries_left = retries;
+  a->held = false;
   a->route = m.u.route;
   p->stats.routes_forwarded++;
   pastry_send(p, next->addr, &m);
@@ -1012,17 +1120,13 @@ int sc_pastry_handle_expiry(sc_pastry *p, uint64_t now) {
       i++;
       continue;
     }
-    /* MSPastry §3.3: no ack in time, so suspect the hop and try another. */
     pastry_pending_ack a = p->acks[i];
     p->acks[i] = p->acks[--p->nacks];
-    if ((rv = pastry_start_probe(p, &a.to, now)) < 0) return rv;
-    if (a.retries_left == 0) {
-      p->stats.routes_dropped++;
-    } else {
-      p->stats.reroutes++;
-      if ((rv = pastry_route_step(p, &a.route, NULL, a.retries_left - 1, now)) < 0)
-        return rv;
+    if (!a.held) {
+      /* MSPastry §3.3: no ack in time, so suspect the hop and try another. */
+      if ((rv = pastry_start_probe(p, &a.to, now)) < 0) return rv;
     }
+    if ((rv = pastry_retry(p, &a, now)) < 0) return rv;
     i = 0;
   }
   pastry_update_watch(p, now);
@@ -1054,7 +1158,8 @@ bool sc_pastry_owns(const sc_pastry *p, const sc_id *key) {
   route.key = *key;
   route.kind = SC_ROUTE_LOOKUP;
   sc_ref scratch;
-  return pastry_next_hop(p, &route, &scratch) == NULL;
+  return pastry_next_hop(p, &route, &scratch) == NULL &&
+         pastry_closer_suspect(p, key) == NULL;
 }
 
 const sc_ref *sc_pastry_self(const sc_pastry *p) {
@@ -1089,6 +1194,7 @@ void sc_pastry_get_stats(const sc_pastry *p, sc_pastry_stats *out) {
   out->routes_delivered = p->stats.routes_delivered;
   out->routes_dropped = p->stats.routes_dropped;
   out->reroutes = p->stats.reroutes;
+  out->routes_held = p->stats.routes_held;
   out->peers_declared_dead = p->stats.peers_declared_dead;
   out->msgs_sent = p->msgs_sent;
   out->msgs_recv = p->msgs_recv;

@@ -111,8 +111,9 @@ int sc_pastry_route(sc_pastry *p, const sc_id *key, uint8_t kind, uint64_t app_i
                     uint64_t now);
 
 /* True if this peer is where a route toward key would end now: the live peer
- * numerically closest to key as far as its leaf set knows (Scribe: the root
- * of the group named key). */
+ * numerically closest to key as far as its leaf set knows, a suspect counting
+ * as live until it is declared dead (Scribe: the root of the group named
+ * key). */
 bool sc_pastry_owns(const sc_pastry *p, const sc_id *key);
 
 /* --- Inspection (tests, the simulator's checks, status pages) --- */
@@ -145,6 +146,7 @@ typedef struct sc_pastry_stats {
   uint64_t routes_delivered;
   uint64_t routes_dropped; /* no next hop left after retries */
   uint64_t reroutes;       /* per-hop ack timeouts answered by another hop */
+  uint64_t routes_held;    /* kept at their last hop for a closer suspect's answer */
   uint64_t peers_declared_dead;
   uint32_t rt_entries;
   uint32_t pending_acks;

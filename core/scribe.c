@@ -28,6 +28,10 @@
 #define DEPTH_LOOP            1024u
 #define DEPTH_MAX             0x7FFFu
 #define BACKOFF_DOUBLINGS_MAX 4 /* the join timeout grows to 16x at most */
+/* Heartbeat ticks that repeat a changed path (push_path): three periods
+ * outlast the 2.5 of silence after which a parent is taken for dead (the
+ * default heartbeat_misses). At most 3: a 2-bit field. */
+#define PATH_REPEATS 3
 /* Searches a peer starts at once in answer to refusals, over all its groups,
  * per join timeout: a second line behind find_parent's rule, so that no
  * exchange of joins and refusals can outpace the retry timer for long. A
@@ -135,6 +139,8 @@ typedef struct scribe_group {
   /* The parent said it is leaving (a polite departure): search for another
    * while it keeps forwarding; the first one to accept us replaces it. */
   uint8_t parent_leaving : 1;
+  /* Heartbeat ticks at which the children hear the path again (push_path). */
+  uint8_t path_repeats : 2;
   uint32_t depth : 15; /* <= DEPTH_MAX */
   uint32_t npath : 6;  /* <= SC_PATH_MAX */
   uint32_t anc_n : 5;  /* <= SC_PATH_MAX - 1 */
@@ -357,13 +363,26 @@ static void fill_path_msg(const sc_scribe *s, const scribe_group *gr, sc_msg *m,
   m->u.scribe_path.depth = gr->depth;
 }
 
-/* Tells every child of gr this peer's (new) path. */
-static void push_path(sc_scribe *s, scribe_group *gr) {
+static void send_path(sc_scribe *s, const scribe_group *gr) {
   if (gr->nchildren == 0) return;
   sc_msg m;
   fill_path_msg(s, gr, &m, false);
   for (uint32_t i = 0; i < gr->nchildren; i++)
     scribe_send(s, gr->children[i].addr, &m);
+}
+
+/* Tells every child of gr this peer's (new) path, now and again at the next
+ * PATH_REPEATS heartbeat ticks. A path is how a cycle is found (SplitStream
+ * §4.2's ancestor check: a peer that finds itself on its parent's path
+ * leaves it, and the depths of a cycle count up until one does), and one
+ * update lost (to loss, or to a partition shorter than the heartbeat's
+ * failure detection) used to leave a cycle whose members heartbeat each
+ * other for good. Repeated past the longest silence a parent survives,
+ * an update crosses a healed cut; a cycle's members keep changing depth, so
+ * keep repeating until one of them finds itself. */
+static void push_path(sc_scribe *s, scribe_group *gr) {
+  send_path(s, gr);
+  gr->path_repeats = PATH_REPEATS;
 }
 
 static void send_leave(sc_scribe *s, const sc_id *group, sc_addr to) {
@@ -1395,6 +1414,10 @@ static void heartbeat_tick(sc_scribe *s, uint64_t now) {
       i++;
     }
     if (gr->nchildren < before) maybe_leave(s, gr);
+    if (gr->path_repeats > 0) {
+      gr->path_repeats--;
+      send_path(s, gr);
+    }
   }
   /* One message per child peer: walk the children of every group and name,
    * for each peer not yet sent to, all groups it is a child in. Groups are

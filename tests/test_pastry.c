@@ -49,6 +49,7 @@ typedef struct net {
   delivery deliveries[4096];
   size_t ndeliveries;
   uint32_t peer_of_user[NET_PEERS_MAX];
+  uint64_t slow_ns[NET_PEERS_MAX]; /* added to what a peer sends: a full uplink */
 } net;
 
 static net *g_net_for_cb; /* test harness only: callbacks find the net here */
@@ -64,7 +65,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
   assert_true(nt->nq < NET_QUEUE_MAX);
   nt->sent_by_type[m->type]++;
   queued *x = &nt->q[nt->nq++];
-  x->at_ns = nt->now_ns + latency_ns(from, to);
+  x->at_ns = nt->now_ns + latency_ns(from, to) + nt->slow_ns[from];
   x->seq = nt->seq++;
   x->to = to;
   memcpy(&x->msg, m, sc_msg_struct_size(m));
@@ -311,6 +312,56 @@ static void test_route_around_silent_next_hop(void **state) {
   net_del(nt);
 }
 
+/* An owner alive but slow to answer (its acks queued behind a full uplink)
+ * is suspected by the peers that route to it, and not yet known dead: the
+ * routes that make a Scribe root where they end (here PUBLISH) wait at their
+ * last hop for its answer to the probe and still end at the owner. Delivered at the
+ * suspecting neighbour instead, a Scribe JOIN or root lookup made that neighbour a second
+ * root of the group. */
+static void test_slow_owner_keeps_its_keys(void **state) {
+  (void)state;
+  net *nt = net_new(40, 6);
+  net_build(nt);
+  const uint32_t owner = 11;
+  /* Later than the ack wait for a measured neighbour (2 RTT + 100 ms),
+   * sooner than a probe timeout (1 s). */
+  nt->slow_ns[owner] = 600 * MS;
+  size_t before = nt->ndeliveries;
+  unsigned sent = 0;
+  for (uint64_t k = 0; k < 30; k++) {
+    uint32_t from = (owner + 1 + (uint32_t)k) % nt->n;
+    if (from == owner) continue;
+    sc_id key = nt->ids[owner];
+    key.lo += k;
+    if (owner_of(nt, &key) != owner) continue;
+    sc_pastry_route(nt->peers[from], &key, SC_ROUTE_PUBLISH, k, nt->now_ns);
+    sent++;
+  }
+  assert_true(sent >= 20);
+  net_run(nt, nt->now_ns + 20 * S);
+  /* Every lookup arrives; some twice, as per-hop acks allow (a first hop
+   * that gave up on the slow owner sent another copy through a neighbour). */
+  bool arrived[30] = {false};
+  for (size_t d = before; d < nt->ndeliveries; d++) {
+    assert_int_equal(nt->deliveries[d].at_peer, owner);
+    arrived[nt->deliveries[d].app_id] = true;
+  }
+  unsigned n = 0;
+  for (unsigned k = 0; k < 30; k++)
+    n += arrived[k];
+  assert_int_equal(n, sent);
+  uint64_t held = 0, dead = 0;
+  for (uint32_t i = 0; i < nt->n; i++) {
+    sc_pastry_stats st;
+    sc_pastry_get_stats(nt->peers[i], &st);
+    held += st.routes_held;
+    dead += st.peers_declared_dead;
+  }
+  assert_true(held > 0); /* the routes did meet a suspected owner */
+  assert_int_equal(dead, 0);
+  net_del(nt);
+}
+
 /* The latest delivery of 30 lookups for keys at a peer that just died
  * silently, measured from their start. */
 static uint64_t reroute_time_ns(bool learned) {
@@ -482,6 +533,7 @@ int main(void) {
       cmocka_unit_test(test_crash_is_detected_and_repaired),
       cmocka_unit_test(test_route_around_silent_next_hop),
       cmocka_unit_test(test_ack_timeout_learned),
+      cmocka_unit_test(test_slow_owner_keeps_its_keys),
       cmocka_unit_test(test_malformed_messages_are_dropped),
       cmocka_unit_test(test_pns_keeps_nearest),
       cmocka_unit_test(test_allocation_failures),
