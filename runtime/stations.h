@@ -23,6 +23,8 @@
 /* `stripecast stations`: after the last answer, the list is taken as
  * whole once this long passes without another. */
 #define RT_STATIONS_QUIET_MS 300
+/* The wait for the asked peer's BINDING answer (how it sees the asker). */
+#define RT_STATIONS_BINDING_MS 1000
 
 struct rt_host;
 

@@ -20,6 +20,7 @@
 #include "runtime/addr.h"
 #include "runtime/peer.h"
 #include "runtime/stations.h"
+#include "runtime/traverse.h"
 
 typedef struct query {
   int fd;
@@ -39,6 +40,35 @@ static void query_send(void *user, sc_addr to, const sc_msg *m) {
     q->sent++;
 }
 
+/* How the peer sees this socket (a traversal BINDING, runtime/traverse.h):
+ * ip and port are replaced by its answer; left as they are without one
+ * within RT_STATIONS_BINDING_MS (an older peer, or a lost datagram). */
+static void query_binding(query *q, uint32_t *ip, uint16_t *port) {
+  uint8_t txid_bytes[8];
+  randombytes_buf(txid_bytes, sizeof txid_bytes);
+  rt_trav_msg req = {.type = RT_TRAV_BINDING_REQ};
+  for (int i = 0; i < 8; i++)
+    req.txid = (req.txid << 8) | txid_bytes[i];
+  uint8_t buf[RT_TRAV_RELAY_MAX + 1];
+  rt_trav_encode(&req, buf);
+  if (send(q->fd, buf, RT_TRAV_LEN, 0) != RT_TRAV_LEN) return;
+  uint64_t deadline = rt_now_ns() + RT_STATIONS_BINDING_MS * 1000000ull;
+  for (;;) {
+    uint64_t now = rt_now_ns();
+    if (now >= deadline) return;
+    struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
+    if (poll(&pfd, 1, (int)((deadline - now) / 1000000ull) + 1) <= 0) continue;
+    ssize_t n = recv(q->fd, buf, sizeof buf, 0);
+    rt_trav_msg m;
+    if (n <= 0 || rt_trav_decode(buf, (size_t)n, &m) != 0) continue;
+    if (m.type == RT_TRAV_BINDING && m.txid == req.txid && m.ip && m.port) {
+      *ip = m.ip;
+      *port = m.port;
+      return;
+    }
+  }
+}
+
 /* A connected UDP socket toward the peer, and this side's own address as
  * the peer will see it (the sender every message must name). */
 static int query_open(query *q, const rt_options *o, sc_ref *self) {
@@ -51,9 +81,13 @@ static int query_open(query *q, const rt_options *o, sc_ref *self) {
   struct sockaddr_in me;
   socklen_t melen = sizeof me;
   if (getsockname(q->fd, (struct sockaddr *)&me, &melen) != 0) return -errno;
+  uint32_t ip = ntohl(me.sin_addr.s_addr);
+  uint16_t port = ntohs(me.sin_port);
+  /* Behind a home router the peer sees another address: ask it which, and
+   * name that one (docs/nat.md), or the request is dropped as spoofed. */
+  query_binding(q, &ip, &port);
   if (rt_addr_intern(&q->addrs, o->join_ip, o->join_port, &q->peer) != 0 ||
-      rt_addr_intern(&q->addrs, ntohl(me.sin_addr.s_addr), ntohs(me.sin_port),
-                     &self->addr) != 0)
+      rt_addr_intern(&q->addrs, ip, port, &self->addr) != 0)
     return -EINVAL;
   uint8_t id[16];
   randombytes_buf(id, sizeof id);

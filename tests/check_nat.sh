@@ -14,6 +14,8 @@
 #               through a peer both sides talk with. Every listener's output
 #               is byte-identical to the source's input, whole; punches were
 #               needed; nothing from the internet reaches a listener unasked.
+#               A station broadcast on the public side is found from a home with
+#               `stripecast stations`.
 #   symmetric   the routers map every destination to its own random port
 #               (masquerade random,fully-random): each listener finds this out
 #               before it joins (a second view from the broadcaster's alternate
@@ -238,6 +240,22 @@ while ((SECONDS < deadline)); do
   ((complete == homes + 1)) && break
   sleep 1
 done
+# A station on the public side: from behind its router, home 1 finds it with
+# `stripecast stations` (which names the address the router gives it).
+if [[ $case_ == cone ]]; then
+  "$sc" keygen --out "$work/st.key" >/dev/null 2>&1
+  ip netns exec "${tag}bcast" "$sc" broadcast --station /home.opus --key "$work/st.key" \
+    --listen "$net.10:$((port + 100))" --source "$(dirname "$0")/data/media/opus.opus" \
+    --eof-exit-ms 60000 >/dev/null 2>"$work/station.err" &
+  pids+=($!)
+  peer_pids+=($!)
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    sleep 1
+    ip netns exec "${tag}ho1" "$sc" stations --join "$net.10:$((port + 100))" --json \
+      >"$work/stations.json" 2>"$work/stations.err" || true
+    grep -q home.opus "$work/stations.json" && break
+  done
+fi
 # While the listeners run: does the internet reach them unasked?
 reached=0
 for k in $(seq 1 "$homes"); do
@@ -288,6 +306,10 @@ jq -s '[.[].peers[0].traversal] | {punch_requests: (map(.punch_requests_sent) | 
   "$work"/l*.json "$work/bcast.json" >"$work/trav.json"
 case $case_ in
 cone)
+  # (jq -e passes an empty file: the JSON must be there and name the station.)
+  [[ -s $work/stations.json ]] &&
+    jq -e 'map(select(.mount == "/home.opus")) | length == 1' "$work/stations.json" \
+      >/dev/null || fail "stations from behind a router: $(head -3 "$work/stations.err")"
   ((reached == 0)) || fail "$reached listeners were reached unasked through their routers"
   # Some peer had to be reached through its router by one it had not called.
   jq -e '.punch_requests > 0 and .forwarded > 0 and .hellos > 0 and .resent > 0' \
