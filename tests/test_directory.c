@@ -424,7 +424,8 @@ static void nd_send(void *user, sc_addr to, const sc_msg *m) {
   x->to = to;
   memcpy(&x->msg, m, sc_msg_struct_size(m));
   if (m->type == SC_MSG_ANNOUNCE) {
-    memcpy(x->rec, m->u.announce.data, m->u.announce.len);
+    /* An empty page (the end of an answer) carries no record at all. */
+    if (m->u.announce.len) memcpy(x->rec, m->u.announce.data, m->u.announce.len);
     x->msg.u.announce.data = x->rec;
     nt->announces_to[to]++;
   }
