@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     default: {
       /* An answer to the latest BINDING asked, naming the address given. */
-      unsigned k = (t.binding_next + 3) % 4;
+      unsigned k = (t.binding_next + RT_TRAV_BINDINGS - 1) % RT_TRAV_BINDINGS;
       rt_trav_msg m = {
           .type = RT_TRAV_BINDING, .txid = t.binding[k].txid, .ip = ip, .port = port};
       struct sockaddr_in sa;

@@ -394,15 +394,15 @@ static void peer_port_map(rt_peer *p) {
 
 /* A UDP socket on this peer's address and a port the kernel picks, read by
  * cb; returns the port, 0 on failure. */
+static int peer_socket(uint32_t ip, uint16_t port);
+
 static uint16_t peer_extra_socket(rt_peer *p, int *fd, ev_io *io,
                                   void (*cb)(struct ev_loop *, ev_io *, int)) {
-  int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int s = peer_socket(p->ip, 0);
   if (s < 0) return 0;
-  struct sockaddr_in sa = {.sin_family = AF_INET};
-  sa.sin_addr.s_addr = htonl(p->ip);
+  struct sockaddr_in sa;
   socklen_t sl = sizeof sa;
-  if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 ||
-      getsockname(s, (struct sockaddr *)&sa, &sl) != 0) {
+  if (getsockname(s, (struct sockaddr *)&sa, &sl) != 0) {
     close(s);
     return 0;
   }
@@ -515,6 +515,11 @@ static void sock_relayed_in(void *user, uint32_t ip, uint16_t port, const uint8_
                             size_t len) {
   rt_peer *p = user;
   uint64_t now = rt_now_ns();
+  /* A relay inside a relay is nobody's: refused, so unwrapping never nests. */
+  if (len > 1 && buf[0] == RT_TRAV_MAGIC && buf[1] == RT_TRAV_RELAY) {
+    p->trav.c.rx_malformed++;
+    return;
+  }
   if (sc_guard_arrival(p->guard, ip, port, now) == SC_GUARD_IGNORED) {
     p->c.rx_ignored++;
     return;

@@ -44,11 +44,8 @@ static void query_send(void *user, sc_addr to, const sc_msg *m) {
  * ip and port are replaced by its answer; left as they are without one
  * within RT_STATIONS_BINDING_MS (an older peer, or a lost datagram). */
 static void query_binding(query *q, uint32_t *ip, uint16_t *port) {
-  uint8_t txid_bytes[8];
-  randombytes_buf(txid_bytes, sizeof txid_bytes);
   rt_trav_msg req = {.type = RT_TRAV_BINDING_REQ};
-  for (int i = 0; i < 8; i++)
-    req.txid = (req.txid << 8) | txid_bytes[i];
+  randombytes_buf(&req.txid, sizeof req.txid);
   uint8_t buf[RT_TRAV_RELAY_MAX + 1];
   rt_trav_encode(&req, buf);
   if (send(q->fd, buf, RT_TRAV_LEN, 0) != RT_TRAV_LEN) return;

@@ -179,7 +179,7 @@ void rt_trav_ask_binding(rt_trav *t, sc_addr to, uint64_t now) {
   if (!trav_send_to(t, to, &m)) return;
   t->binding[t->binding_next].txid = m.txid;
   t->binding[t->binding_next].to = to;
-  t->binding_next = (t->binding_next + 1) % 4;
+  t->binding_next = (t->binding_next + 1) % RT_TRAV_BINDINGS;
   t->c.bindings_sent++;
   rt_trav_contact *c = contact_get(t, to, true, now);
   if (c) c->tx_ns = now;
@@ -267,9 +267,9 @@ static void trav_adopt(rt_trav *t, uint32_t ip, uint16_t port) {
 
 static void on_binding(rt_trav *t, const rt_trav_msg *m, sc_addr src, uint64_t now) {
   unsigned k;
-  for (k = 0; k < 4; k++)
+  for (k = 0; k < RT_TRAV_BINDINGS; k++)
     if (t->binding[k].txid == m->txid && t->binding[k].to == src) break;
-  if (k == 4 || m->txid == 0 || m->ip == 0 || m->port == 0) {
+  if (k == RT_TRAV_BINDINGS || m->txid == 0 || m->ip == 0 || m->port == 0) {
     t->c.rx_unknown++;
     return;
   }
@@ -403,10 +403,10 @@ void rt_trav_recv_alt(rt_trav *t, const rt_trav_msg *m, uint32_t src_ip,
 /* The first observer offers its alternate port: ask there too. */
 static void on_alt(rt_trav *t, const rt_trav_msg *m, sc_addr src, uint64_t now) {
   unsigned k;
-  for (k = 0; k < 4; k++)
+  for (k = 0; k < RT_TRAV_BINDINGS; k++)
     if (t->binding[k].txid == m->txid && t->binding[k].to == src) break;
   sc_addr alt;
-  if (k == 4 || t->nat != RT_TRAV_NAT_UNKNOWN || m->port == 0 ||
+  if (k == RT_TRAV_BINDINGS || t->nat != RT_TRAV_NAT_UNKNOWN || m->port == 0 ||
       rt_addr_intern(t->addrs, m->ip, m->port, &alt) != 0) {
     t->c.rx_unknown++;
     return;

@@ -3,17 +3,17 @@
  *
  * Most listeners sit behind a home router that rewrites their source address
  * and drops datagrams from anyone they have not sent to first. This module
- * lets such a peer take part as any other, in three mechanisms:
+ * lets such a peer take part as any other, in four mechanisms:
  *
  *  1. Its public address. Before it joins, a peer asks the peer it joins
  *     through how it is seen (a BINDING request, as STUN's, RFC 8489 §3) and
  *     announces that address instead of the one it bound. Identity stays
  *     what the overlay checks: a datagram is accepted only from the address
  *     its sender announces (runtime/peer.c), so a peer is confirmed by
- *     answering there. A second answer, from another peer, tells a router
- *     that maps every destination to its own port (a "symmetric" NAT,
- *     RFC 4787 §4.1, address-and-port-dependent mapping): reported, as such
- *     a peer can be reached only through a relay.
+ *     answering there. A second answer, from that peer's alternate port
+ *     (ALT, RFC 5780 §4.3) or from another peer, tells a router that maps
+ *     every destination to its own port (a "symmetric" NAT, RFC 4787 §4.1,
+ *     address-and-port-dependent mapping).
  *  2. Hole punching (RFC 5128 §3.3), coordinated through a peer both sides
  *     reach. Whenever a peer is about to send to a peer it has not heard from
  *     lately, it also asks the peer that told it of that one (its
@@ -24,6 +24,9 @@
  *     HELLO to each peer it talks with at least every RT_TRAV_KEEPALIVE_NS,
  *     well inside the 30 s a router may keep an idle UDP mapping (RFC 4787
  *     REQ-5 asks for at least 2 minutes, many routers keep 30 s).
+ *  4. A relay behind a symmetric NAT, found before the join: the peer joined
+ *     through opens a socket for it (ALLOCATE, as TURN does, RFC 8656), whose
+ *     address it announces; its datagrams travel both ways inside RELAYs.
  *
  * Traversal datagrams are told from the overlay's by their first byte
  * (RT_TRAV_MAGIC, against SC_WIRE_VERSION), as STUN is told from RTP on one
@@ -31,9 +34,11 @@
  *
  *   magic(1) type(1) txid(8) ip(4) port(2)     (big-endian)
  *
+ * and a RELAY carries an overlay datagram after them.
+ *
  * Pure logic: told the time, handed datagrams, sending through a callback;
- * runtime/peer.c owns the socket. Memory is fixed (RT_TRAV_CONTACTS,
- * RT_TRAV_HELD) whatever the network sends.
+ * runtime/peer.c owns the sockets. Memory is fixed (RT_TRAV_CONTACTS,
+ * RT_TRAV_HELD, RT_TRAV_BINDINGS, RT_TRAV_RELAYS) whatever the network sends.
  */
 #ifndef SC_RUNTIME_TRAVERSE_H
 #define SC_RUNTIME_TRAVERSE_H
@@ -99,6 +104,7 @@ int rt_trav_decode(const uint8_t *buf, size_t len, rt_trav_msg *out);
                            */
 
 #define RT_TRAV_RELAYS        8 /* peers one peer relays for at once */
+#define RT_TRAV_BINDINGS      4 /* BINDING requests outstanding (the latest) */
 #define RT_TRAV_RELAY_IDLE_NS (60ull * 1000000000ull) /* an unrefreshed relay closes */
 #define RT_TRAV_CONTACTS      1024 /* peers tracked (2-way set-associative) */
 #define RT_TRAV_HELD          16   /* datagrams held for punches to answer */
@@ -194,7 +200,7 @@ typedef struct rt_trav {
   struct {
     uint64_t txid;
     sc_addr to;
-  } binding[4];
+  } binding[RT_TRAV_BINDINGS];
   unsigned binding_next;
   uint64_t recheck_ns; /* next BINDING to a contact */
   uint64_t tick_ns;    /* next keep-alive scan */
