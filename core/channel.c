@@ -85,6 +85,9 @@ struct sc_channel {
   /* Receiver. */
   uint32_t ask_rr;                    /* rotates the peers asked */
   uint64_t probed_ns[SC_STRIPES_MAX]; /* last probe of each stripe's parent */
+  uint32_t backfill_asked;            /* stripes whose parent was asked */
+  uint64_t first_stripe_gen;          /* of the first chunk down a stripe, +1 */
+  uint64_t first_played_gen;          /* of the first generation delivered, +1 */
   sc_channel_stats st;
   /* The signed stream (cfg.auth). */
   size_t piece_bytes;
@@ -111,6 +114,7 @@ void sc_channel_config_default(sc_channel_config *c) {
   c->catchup = true;
   c->repair_wait_ns = 400000000ull;
   c->repair_wait_start_ns = 0;
+  c->backfill_gens = 0;
   c->repair_retry_ns = 300000000ull;
   /* Asks stop at the deadline; the count is a backstop. 8 asks (2.4 s) ran
    * out while 8 of 30 real peers crashed at once and their stripes' trees
@@ -386,6 +390,7 @@ static uint64_t source_expiry(const sc_channel *c) {
 static void rx_deliver(void *user, uint64_t gen, const uint8_t *data, size_t datalen,
                        uint64_t src_ts_ns, uint64_t now) {
   sc_channel *c = user;
+  if (c->first_played_gen == 0) c->first_played_gen = gen + 1;
   c->host.deliver(c->host.user, gen, data, datalen, src_ts_ns, now);
 }
 
@@ -624,6 +629,7 @@ void sc_channel_on_stripe(sc_channel *c, unsigned stripe, const sc_msg_multicast
   if (c->rx == NULL || stripe >= c->stripes) return;
   c->st.stripe_chunks++;
   c->last_chunk_ns[stripe] = now;
+  if (c->first_stripe_gen == 0) c->first_stripe_gen = m->seq + 1ull;
   if (c->verifier)
     offer_signed(c, stripe, m, true, now);
   else
@@ -662,7 +668,8 @@ static unsigned repair_candidates(const sc_channel *c, sc_ref *out) {
 }
 
 /* Asks peer `to` for the chunks of generation gen whose bits are in want. */
-static void send_repair_req(sc_channel *c, sc_addr to, uint64_t gen, uint32_t want) {
+static void send_repair_req(sc_channel *c, sc_addr to, uint64_t gen, uint32_t want,
+                            unsigned back) {
   sc_msg m;
   memset(&m, 0, sizeof(m));
   m.type = SC_MSG_REPAIR_REQ;
@@ -670,6 +677,7 @@ static void send_repair_req(sc_channel *c, sc_addr to, uint64_t gen, uint32_t wa
   m.u.repair_req.channel = c->channel;
   m.u.repair_req.generation = (uint32_t)gen;
   m.u.repair_req.want = want;
+  m.u.repair_req.back = (uint8_t)back;
   c->host.send(c->host.user, to, &m);
 }
 
@@ -691,7 +699,7 @@ static void ask(sc_channel *c, const sc_stream_want *w, uint32_t asks) {
   if (want == 0) return;
   c->st.repair_asks++;
   c->st.repair_chunks_asked += got;
-  send_repair_req(c, to->addr, w->gen, want);
+  send_repair_req(c, to->addr, w->gen, want, 0);
 }
 
 /*
@@ -714,12 +722,20 @@ void sc_channel_on_attach(sc_channel *c, unsigned stripe, uint64_t now) {
   unsigned g = sc_splitstream_group(c->host.forest, stripe);
   sc_ref parent;
   if (!sc_scribe_parent(c->host.scribe, g, &parent)) return;
+  if (c->cfg.backfill_gens && !sc_stream_receiver_playing(c->rx) &&
+      !(c->backfill_asked & (1u << stripe))) {
+    /* Each parent answers for its own stripe, which it surely receives:
+     * one chunk a generation from each, the asks spread over the parents. */
+    c->backfill_asked |= 1u << stripe;
+    c->st.backfill_asks++;
+    send_repair_req(c, parent.addr, 0, 1u << stripe, c->cfg.backfill_gens);
+  }
   sc_stream_want w[SC_CHANNEL_REPAIR_SLOTS];
   size_t n = sc_stream_receiver_wants(c->rx, w, SC_CHANNEL_REPAIR_SLOTS, now);
   for (size_t k = 0; k < n; k++) {
     if (!(w[k].missing & (1u << stripe))) continue;
     c->st.catchup_asks++;
-    send_repair_req(c, parent.addr, w[k].gen, w[k].missing);
+    send_repair_req(c, parent.addr, w[k].gen, w[k].missing, 0);
   }
 }
 
@@ -788,15 +804,14 @@ static void repair_check(sc_channel *c, uint64_t now) {
   c->repair_check_ns = staged_next < next ? staged_next : next;
 }
 
-/* Answers a peer's REPAIR_REQ with the chunks this peer holds. */
-static void serve(sc_channel *c, const sc_msg *req) {
-  if (c->rx == NULL) return;
-  const sc_msg_repair_req *q = &req->u.repair_req;
+/* Sends the chunks of generation gen in want that this peer holds to the
+ * asker; returns how many. */
+static unsigned serve_gen(sc_channel *c, const sc_msg *req, uint64_t gen, uint32_t want) {
   unsigned sent = 0;
   for (unsigned i = 0; i < c->stripes; i++) {
-    if (!(q->want & (1u << i))) continue;
+    if (!(want & (1u << i))) continue;
     sc_chunk ch;
-    if (sc_stream_receiver_chunk(c->rx, q->generation, i, &ch) != SC_OK) continue;
+    if (sc_stream_receiver_chunk(c->rx, gen, i, &ch) != SC_OK) continue;
     sc_msg m;
     memset(&m, 0, sizeof(m));
     m.type = SC_MSG_MULTICAST;
@@ -822,6 +837,29 @@ static void serve(sc_channel *c, const sc_msg *req) {
     m.u.multicast.data = ch.data;
     c->host.send(c->host.user, req->sender.addr, &m);
     sent++;
+  }
+  return sent;
+}
+
+/* Answers a peer's REPAIR_REQ with the chunks this peer holds: of one
+ * generation, or of the newest q->back ones, oldest first (a backfill). */
+static void serve(sc_channel *c, const sc_msg *req) {
+  if (c->rx == NULL) return;
+  const sc_msg_repair_req *q = &req->u.repair_req;
+  unsigned sent = 0;
+  if (q->back == 0) {
+    sent = serve_gen(c, req, q->generation, q->want);
+  } else {
+    /* One small ask buys no more than an ordinary repair's answer can
+     * (a generation's chunks): back x stripes asked <= stripes. */
+    const uint32_t all = (c->stripes < 32 ? 1u << c->stripes : 0u) - 1u;
+    unsigned asked = (unsigned)__builtin_popcount(q->want & all);
+    if (asked == 0) return;
+    uint64_t back = q->back;
+    if (back * asked > c->stripes) back = c->stripes / asked;
+    if (back > c->newest_gen) back = c->newest_gen;
+    for (uint64_t g = c->newest_gen - back; g < c->newest_gen; g++)
+      sent += serve_gen(c, req, g, q->want);
   }
   if (sent) {
     c->st.repair_reqs_served++;
@@ -1033,6 +1071,8 @@ void sc_channel_handle_expiry(sc_channel *c, uint64_t now) {
 
 void sc_channel_get_stats(const sc_channel *c, sc_channel_stats *out) {
   *out = c->st;
+  if (c->first_played_gen && c->first_played_gen < c->first_stripe_gen)
+    out->backfilled_gens = c->first_stripe_gen - c->first_played_gen;
   if (c->verifier) sc_auth_verifier_get_stats(c->verifier, &out->auth);
   if (c->rx)
     sc_stream_receiver_get_stats(c->rx, &out->stream);

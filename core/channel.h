@@ -71,6 +71,16 @@ typedef struct sc_channel_config {
    * misses its first chunks for good; the runtime asks for them after 50 ms,
    * so the first generation plays without a 400 ms pause. */
   uint64_t repair_wait_start_ns;
+  /* A listener that attaches mid-stream asks each stripe's new parent, at
+   * once, for that stripe's chunks of the parent's backfill_gens newest
+   * generations (at most SC_BACKFILL_MAX; default 0: off, the simulator's).
+   * Its playout then starts a generation or two back, at a record the
+   * generations before the live one hold whole, instead of waiting for the
+   * next one the source cuts and, in it, for a record that starts there
+   * (an Ogg page can span two generations): Icecast's burst on connect,
+   * served by the tree. A parent without the stream (the broadcaster)
+   * answers nothing; the code covers up to p silent parents. */
+  uint32_t backfill_gens;
   uint64_t repair_retry_ns; /* between two asks for one generation; default 300 ms */
   uint32_t repair_ask_max;  /* asks for one generation; default 32 */
   uint64_t root_refresh_ns; /* source: re-locate stripe roots; default 1 s */
@@ -125,6 +135,10 @@ typedef struct sc_channel_stats {
   /* Catch-up: on finding a parent, the chunks of that stripe missed while
    * without one, asked of the parent (one REPAIR_REQ per generation). */
   uint64_t catchup_asks;
+  uint64_t backfill_asks; /* REPAIR_REQs with back > 0 sent to new parents */
+  /* Generations played before the first one that came down a stripe: what
+   * the backfill bought (0 when playout began with the stripes' own). */
+  uint64_t backfilled_gens;
   /* Chunks on stripes (not repairs) handed to the receiver. */
   uint64_t stripe_chunks;
   uint64_t restarts;        /* playout restarted after a gap beyond the window */

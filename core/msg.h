@@ -185,7 +185,13 @@ typedef struct sc_msg_repair_req {
   sc_id channel;
   uint32_t generation;
   uint32_t want;
+  /* > 0: a backfill. generation is not read; the answer is the chunks in
+   * want of the peer's `back` newest generations (core/channel.h,
+   * backfill_gens). At most SC_BACKFILL_MAX. */
+  uint8_t back;
 } sc_msg_repair_req;
+
+#define SC_BACKFILL_MAX 8
 
 /* A group's root to a publisher: the answer to a routed SC_ROUTE_SCRIBE_ROOT
  * (is_root 1: send later messages straight here), the acknowledgement of a

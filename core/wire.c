@@ -483,10 +483,12 @@ static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
     env->anycast_fail = &b->anycast_fail;
     break;
   case SC_MSG_REPAIR_REQ:
+    if (msg->u.repair_req.back > SC_BACKFILL_MAX) return SC_ERR_INVALID;
     stripecast__repair_request__init(&b->repair_req);
     b->repair_req.channel = wire_enc_key(enc, &msg->u.repair_req.channel);
     b->repair_req.generation = msg->u.repair_req.generation;
     b->repair_req.want = msg->u.repair_req.want;
+    b->repair_req.back = msg->u.repair_req.back;
     env->repair_req = &b->repair_req;
     break;
   case SC_MSG_SCRIBE_ROOT:
@@ -810,6 +812,8 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
   case SC_MSG_REPAIR_REQ:
     out->u.repair_req.generation = env->repair_req->generation;
     out->u.repair_req.want = env->repair_req->want;
+    if (env->repair_req->back > SC_BACKFILL_MAX) return SC_ERR_INVALID;
+    out->u.repair_req.back = (uint8_t)env->repair_req->back;
     return wire_dec_id(&env->repair_req->channel, &out->u.repair_req.channel);
   case SC_MSG_SCRIBE_ROOT:
     out->u.scribe_root.is_root = env->scribe_root->is_root != 0;
@@ -1003,7 +1007,7 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
     break;
   case SC_MSG_REPAIR_REQ:
     body = id_field + wire_uint_len(msg->u.repair_req.generation) +
-           wire_uint_len(msg->u.repair_req.want);
+           wire_uint_len(msg->u.repair_req.want) + wire_uint_len(msg->u.repair_req.back);
     break;
   case SC_MSG_SCRIBE_ROOT:
     body = id_field + wire_bool_len(msg->u.scribe_root.is_root) +

@@ -102,10 +102,9 @@ static size_t hook_state_get(rt_peer *p, uint8_t *buf, size_t cap) {
 }
 
 static void hook_state_got(rt_peer *p, const uint8_t *data, size_t len, uint64_t now) {
-  (void)now;
   rt_host *h = p->user;
   if (h->serve && p->index == 0) rt_serve_state(h->serve, data, len);
-  if (h->out) rt_output_state_got(&h->out[p->index], data, len);
+  if (h->out) rt_output_state_got(&h->out[p->index], data, len, now);
 }
 
 static void hook_lost(rt_peer *p, uint64_t gen, uint64_t now) {
@@ -870,6 +869,10 @@ static void host_config(rt_host *h, const rt_key *key) {
    * trips, not a second. */
   c->pastry.ack_timeout_learned = true;
   c->stream_cfg.repair_wait_start_ns = 50000000ull;
+  /* A station's late listener starts from generations its parents already
+   * hold (core/channel.h, backfill_gens): three cover an Ogg page of one
+   * second at 128 kbit/s and its neighbours' skew. */
+  if (o->cmd != RT_CMD_PEER) c->stream_cfg.backfill_gens = 3;
   if (o->repair_asks > 0) c->stream_cfg.repair_ask_max = o->repair_asks;
   if (o->root_refresh_ms > 0)
     c->stream_cfg.root_refresh_ns = o->root_refresh_ms * 1000000ull;

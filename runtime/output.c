@@ -130,7 +130,60 @@ static void out_write_headers(rt_output *o) {
  * end of a pipe then sees EOF); the process's exit writes the rest. */
 static void out_end(rt_output *o) {
   o->ended = true;
+  o->pre_records += o->held_records; /* never played: skipped */
+  o->pre_bytes += o->heldlen;
+  o->heldlen = 0;
+  o->held_records = 0;
   if (o->qlen == 0) rt_output_close(o);
+}
+
+/* Media before the station's state is known: held from a sync point on
+ * (rt_output.held), counted as skipped when they cannot be. */
+static void out_hold(rt_output *o, sc_station_record_type type, const uint8_t *data,
+                     size_t len) {
+  bool fits = o->heldlen + len <= RT_OUTPUT_HOLD_BYTES;
+  if (type == SC_STATION_MEDIA_SYNC && (!fits || o->heldlen == 0)) {
+    o->pre_records += o->held_records; /* start afresh at this sync point */
+    o->pre_bytes += o->heldlen;
+    o->heldlen = 0;
+    o->held_records = 0;
+    fits = len <= RT_OUTPUT_HOLD_BYTES;
+  }
+  if (!fits || (o->heldlen == 0 && type != SC_STATION_MEDIA_SYNC)) {
+    o->pre_records++;
+    o->pre_bytes += len;
+    return;
+  }
+  if (o->held == NULL && (o->held = malloc(RT_OUTPUT_HOLD_BYTES)) == NULL) {
+    o->pre_records++;
+    o->pre_bytes += len;
+    return;
+  }
+  if (o->heldlen == 0) o->held_src_ts_ns = o->cur_src_ts_ns;
+  memcpy(o->held + o->heldlen, data, len);
+  o->heldlen += len;
+  o->held_records++;
+}
+
+static void out_hold_drop(rt_output *o) {
+  o->heldlen = 0;
+  o->held_records = 0;
+}
+
+/* Media may play: INFO (and the headers its container needs) are known. */
+static bool out_ready(const rt_output *o) {
+  return o->info_seen && (!o->need_headers || o->headers_seen);
+}
+
+/* Begins playing: the headers, then what was held for them. */
+static void out_start(rt_output *o) {
+  o->playing = true;
+  o->gap = false;
+  if (!o->stream_info) o->st.started_on_fetched_state = true;
+  out_write_headers(o);
+  if (o->heldlen == 0) return;
+  if (out_put(o, o->held, o->heldlen)) o->st.records_written += o->held_records - 1;
+  out_hold_drop(o);
 }
 
 static void on_record(void *user, sc_station_record_type type, const uint8_t *data,
@@ -153,6 +206,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
         o->new_link = true;
         o->headers_seen = false;
         o->playing = false;
+        out_hold_drop(o);
       }
       snprintf(o->session, sizeof o->session, "%s", v);
     }
@@ -170,16 +224,16 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
   case SC_STATION_MEDIA_SYNC:
   case SC_STATION_MEDIA:
     if (!o->playing) {
-      bool ready = o->info_seen && (!o->need_headers || o->headers_seen);
-      if (type != SC_STATION_MEDIA_SYNC || !ready) {
+      if (!out_ready(o)) {
+        out_hold(o, type, data, len);
+        break;
+      }
+      if (type != SC_STATION_MEDIA_SYNC) {
         o->pre_records++;
         o->pre_bytes += len;
         break;
       }
-      o->playing = true;
-      o->gap = false;
-      if (!o->stream_info) o->st.started_on_fetched_state = true;
-      out_write_headers(o);
+      out_start(o);
     }
     if (o->gap) {
       if (type != SC_STATION_MEDIA_SYNC) {
@@ -198,6 +252,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
   case SC_STATION_LISTENERS: /* for the status pages (runtime/status.h) */
     break;
   }
+  if (!o->playing && o->heldlen > 0 && out_ready(o)) out_start(o);
 }
 
 /* What the reader counted since the last look: a loss means a gap. */
@@ -281,6 +336,8 @@ void rt_output_free(rt_output *o) {
   o->reader = NULL;
   free(o->written);
   o->written = NULL;
+  free(o->held);
+  o->held = NULL;
 }
 
 void rt_output_present(rt_output *o, uint64_t realtime_ds) {
@@ -323,9 +380,12 @@ void rt_output_deliver(rt_output *o, uint64_t gen, const uint8_t *data, size_t d
   }
   if (!data) return;
   bool had = o->epoch_record;
+  /* Held media written now are older than this generation. */
+  uint64_t stamp = o->heldlen ? o->held_src_ts_ns : src_ts_ns;
+  o->cur_src_ts_ns = src_ts_ns;
   sc_station_reader_gen(o->reader, gen, data, datalen);
   out_reader_delta(o, had);
-  out_note_write(o, before, src_ts_ns, now);
+  out_note_write(o, before, stamp, now);
 }
 
 void rt_output_lost(rt_output *o, uint64_t gen) {
@@ -346,6 +406,7 @@ void rt_output_restarted(rt_output *o, bool new_epoch) {
   o->epoch_resolved = false;
   o->epoch_record = false;
   o->pre_bytes = o->pre_records = 0;
+  out_hold_drop(o);
   if (!o->station) return;
   sc_station_reader_restart(o->reader);
   out_reader_delta(o, true);
@@ -375,14 +436,17 @@ size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap) {
   return n > 0 ? (size_t)n : 0;
 }
 
-void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len) {
+void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len, uint64_t now) {
   if (!o->station || o->ended || o->info_seen) {
     o->st.state_ignored++;
     return;
   }
   o->in_state = true;
+  bool held = o->heldlen > 0;
+  uint64_t before = o->st.records_written;
   int rc = sc_station_reader_state(o->reader, data, len);
   o->in_state = false;
+  if (held && o->heldlen == 0) out_note_write(o, before, o->held_src_ts_ns, now);
   if (rc == SC_OK && o->info_seen)
     o->st.state_fetched++;
   else

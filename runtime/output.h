@@ -96,6 +96,15 @@ typedef struct rt_output {
   bool epoch_record;   /* the reader emitted a record in this epoch */
   uint64_t pre_bytes;  /* media skipped before playing in this epoch */
   uint64_t pre_records;
+  /* Media that came before the station's state (a late listener's
+   * backfilled generations deliver at once, the state a round trip later):
+   * held from a sync point on, at most RT_OUTPUT_HOLD_BYTES, and written
+   * behind the headers once they are known. */
+  uint8_t *held;
+  size_t heldlen;
+  uint64_t held_records;
+  uint64_t held_src_ts_ns;    /* the stamp of the generation of its first byte */
+  uint64_t cur_src_ts_ns;     /* the stamp of the generation being read */
   bool ended;                 /* END arrived: the output is closed */
   sc_station_reader_stats rs; /* the reader's, as last seen */
   rt_output_stats st;
@@ -108,6 +117,9 @@ typedef struct rt_output {
   bool wrote_any;
   uint64_t first_write_ns; /* press play to first byte: the first write */
 } rt_output;
+
+/* Media held before the station's state is known (see rt_output.held). */
+#define RT_OUTPUT_HOLD_BYTES ((size_t)256 * 1024)
 
 /* Opens path ("-": stdout; NULL: none) for a peer. station: read records,
  * else write the delivered bytes as they are. Returns 0, or -errno with
@@ -137,8 +149,8 @@ bool rt_output_wants_state(const rt_output *o);
  * asks; 0 when none is held. */
 size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap);
 /* A peer's answer: taken as if the stream had brought it, unless the
- * stream's own INFO came first. */
-void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len);
+ * stream's own INFO came first; media held for it are written now. */
+void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len, uint64_t now);
 
 /* Continuity of what was written: bytes written over those plus every byte
  * missed (dropped, cut, and lost or missed generations at the mean size of

@@ -333,6 +333,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             ",\"chunks_unacked_dropped\":%" PRIu64 ",\"repair_asks\":%" PRIu64
             ",\"repair_chunks_asked\":%" PRIu64 ",\"repair_chunks_got\":%" PRIu64
             ",\"repair_reqs_served\":%" PRIu64 ",\"repair_chunks_sent\":%" PRIu64
+            ",\"backfill_asks\":%" PRIu64 ",\"backfilled_gens\":%" PRIu64
             ",\"stripe_chunks\":%" PRIu64 "}",
             cs.stream.gens_decoded, cs.stream.chunks_stored, cs.stream.chunks_dup,
             cs.stream.chunks_late, cs.stream.chunks_invalid, cs.stream.chunks_ahead,
@@ -341,7 +342,7 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
             cs.root_changes, cs.roots_suspected, cs.chunks_resent,
             cs.chunks_unacked_dropped, cs.repair_asks, cs.repair_chunks_asked,
             cs.repair_chunks_got, cs.repair_reqs_served, cs.repair_chunks_sent,
-            cs.stripe_chunks);
+            cs.backfill_asks, cs.backfilled_gens, cs.stripe_chunks);
     if (h->opt.auth) stats_auth(f, &cs);
     stats_startup(f, p, cs.stream.first_chunk_ns,
                   h->out ? h->out[p->index].first_write_ns : 0);

@@ -10,7 +10,8 @@ and --stats checked here.
   two_sources   a second source starts while the first goes on: after the
                 switch only the later epoch's bytes are written.
   late_ogg      an Ogg Opus file made by ffmpeg, broadcast; a listener that
-                joins 5 s late writes the codec headers first and decodes
+                joins 5 s late starts from generations its parents hold,
+                writes the codec headers first and decodes
                 with zero errors (ffmpeg -v error), and began writing from
                 the state a peer gave it on attaching, before the stream's
                 next repeat of the state brought it.
@@ -305,6 +306,12 @@ def scenario_late_ogg(run, tmp):
         raise Fail(f"the late listener did not start from a fetched state: {o}")
     if o.get("title") != "Test Tone - A 440":
         raise Fail(f"the late listener's title is {o.get('title')!r}")
+    # It began with generations its parents already held (the backfill),
+    # not with the first one the stripes brought after it joined.
+    stream = run.stats("late")["peers"][0].get("stream", {})
+    if stream.get("backfill_asks", 0) < 1 or stream.get("backfilled_gens", 0) < 1:
+        raise Fail("the late listener did not start from its parents' recent "
+                   f"generations: {stream}")
     log(f"late listener: {len(got)} bytes, decodes cleanly; {o}; source {info}")
     for r in relays:
         run.expect_exit0(r)

@@ -79,6 +79,7 @@ static void max_msg(sc_rng *r, unsigned type, sc_msg *m) {
   case SC_MSG_REPAIR_REQ:
     m->u.repair_req.generation = UINT32_MAX;
     m->u.repair_req.want = UINT32_MAX;
+    m->u.repair_req.back = SC_BACKFILL_MAX;
     break;
   case SC_MSG_SCRIBE_ROOT:
     m->u.scribe_root.is_root = 1;
@@ -286,7 +287,7 @@ static void test_scribe_largest(void **state) {
       {SC_MSG_SCRIBE_PATH, 342},  {SC_MSG_SCRIBE_JOIN, 76},
       {SC_MSG_SCRIBE_LEAVE, 76},  {SC_MSG_SCRIBE_DROP, 941},
       {SC_MSG_ANYCAST, 1393},     {SC_MSG_ANYCAST_FAIL, 87},
-      {SC_MSG_REPAIR_REQ, 87},    {SC_MSG_SCRIBE_ROOT, 85},
+      {SC_MSG_REPAIR_REQ, 89},    {SC_MSG_SCRIBE_ROOT, 85},
       {SC_MSG_STATE_REQ, 82},     {SC_MSG_STATE, 1122},
       {SC_MSG_TALLY, 82},         {SC_MSG_ANNOUNCE, 581},
       {SC_MSG_DIRECTORY_REQ, 62},
@@ -325,6 +326,9 @@ static void test_scribe_encode_invalid(void **state) {
   assert_int_equal(sc_wire_encode(&m, map, buf, sizeof buf), SC_ERR_INVALID);
   rand_msg(&r, SC_MSG_SCRIBE_DROP, &m);
   m.u.scribe_drop.n = SC_DROP_CANDIDATES + 1;
+  assert_int_equal(sc_wire_encode(&m, map, buf, sizeof buf), SC_ERR_INVALID);
+  rand_msg(&r, SC_MSG_REPAIR_REQ, &m);
+  m.u.repair_req.back = SC_BACKFILL_MAX + 1;
   assert_int_equal(sc_wire_encode(&m, map, buf, sizeof buf), SC_ERR_INVALID);
   rand_msg(&r, SC_MSG_ANYCAST, &m);
   m.u.anycast.nvisit = SC_ANYCAST_VISIT_MAX + 1;
@@ -459,6 +463,27 @@ static void test_scribe_decode_multicast(void **state) {
     mc.group.len = bad_id_lens[i];
     assert_int_equal(hand_decode(&h, &got), SC_ERR_INVALID);
   }
+}
+
+/* A backfill asks for at most SC_BACKFILL_MAX generations. */
+static void test_scribe_decode_repair_back(void **state) {
+  (void)state;
+  hand h;
+  sc_msg got;
+  hand_init(&h);
+  Stripecast__RepairRequest rq = STRIPECAST__REPAIR_REQUEST__INIT;
+  h.env.body_case = STRIPECAST__ENVELOPE__BODY_REPAIR_REQ;
+  h.env.repair_req = &rq;
+  rq.channel = h.groups[1];
+  rq.want = 1;
+  rq.back = SC_BACKFILL_MAX;
+  assert_int_equal(hand_decode(&h, &got), 0);
+  assert_int_equal(got.type, SC_MSG_REPAIR_REQ);
+  assert_int_equal(got.u.repair_req.back, SC_BACKFILL_MAX);
+  rq.back = SC_BACKFILL_MAX + 1;
+  assert_int_equal(hand_decode(&h, &got), SC_ERR_INVALID);
+  rq.back = UINT32_MAX;
+  assert_int_equal(hand_decode(&h, &got), SC_ERR_INVALID);
 }
 
 static void test_scribe_decode_heartbeat(void **state) {
@@ -782,6 +807,7 @@ int main(void) {
       cmocka_unit_test(test_scribe_encode_invalid),
       cmocka_unit_test(test_scribe_encode_nobuf),
       cmocka_unit_test(test_scribe_decode_multicast),
+      cmocka_unit_test(test_scribe_decode_repair_back),
       cmocka_unit_test(test_scribe_decode_heartbeat),
       cmocka_unit_test(test_scribe_decode_path),
       cmocka_unit_test(test_scribe_decode_group),

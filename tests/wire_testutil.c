@@ -171,6 +171,7 @@ void rand_msg(sc_rng *r, unsigned type, sc_msg *m) {
     m->u.repair_req.channel = rand_id(r);
     m->u.repair_req.generation = (uint32_t)rand_wide(r);
     m->u.repair_req.want = (uint32_t)rand_wide(r);
+    m->u.repair_req.back = (uint8_t)sc_rng_below(r, SC_BACKFILL_MAX + 1);
     break;
   case SC_MSG_SCRIBE_ROOT:
     m->u.scribe_root.group = rand_id(r);
@@ -344,6 +345,7 @@ void canonical(const sc_msg *m, sc_msg *c) {
     copy_id(&c->u.repair_req.channel, &m->u.repair_req.channel);
     c->u.repair_req.generation = m->u.repair_req.generation;
     c->u.repair_req.want = m->u.repair_req.want;
+    c->u.repair_req.back = m->u.repair_req.back;
     break;
   case SC_MSG_SCRIBE_ROOT:
     copy_id(&c->u.scribe_root.group, &m->u.scribe_root.group);
@@ -501,6 +503,7 @@ void check_msg_eq(const sc_msg *a, const sc_msg *b) {
     check_id_eq(&a->u.repair_req.channel, &b->u.repair_req.channel);
     assert_int_equal(a->u.repair_req.generation, b->u.repair_req.generation);
     assert_int_equal(a->u.repair_req.want, b->u.repair_req.want);
+    assert_int_equal(a->u.repair_req.back, b->u.repair_req.back);
     break;
   case SC_MSG_SCRIBE_ROOT:
     check_id_eq(&a->u.scribe_root.group, &b->u.scribe_root.group);
