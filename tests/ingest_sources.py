@@ -492,7 +492,10 @@ def main():
         with open(os.path.join(tmp, "broadcaster.log")) as f:
             check(PW not in f.read(), "the password never reaches the broadcaster's log")
         l0.send_signal(signal.SIGTERM)
-        l0.wait(timeout=HANG_S)
+        check(l0.wait(timeout=HANG_S) == 0, "the first peer leaves and exits 0")
+        for name in ("broadcaster", "listener", "l0"):
+            with open(os.path.join(tmp, name + ".log")) as f:
+                check("Sanitizer" not in f.read(), "no sanitizer report from the %s" % name)
         return 0
     finally:
         # SIGTERM first: icecast_server.sh's shell stops its icecast2 then.
@@ -512,6 +515,8 @@ def main():
 
 
 if __name__ == "__main__":
+    # Stopped from outside (ctest's timeout, ^C): the children go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     rc = main()
     if rc == 0 and failures:
         rc = 1
