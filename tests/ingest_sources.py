@@ -82,10 +82,13 @@ def stats(path):
 
 def free_block():
     """A base port whose UDP base..base+2 (the peers) and TCP base+10,
-    base+11 (the ingest server and its SHOUTcast port) are free; the slot
-    from the pid, the next one on a collision."""
+    base+11 (the ingest server and its SHOUTcast port) are free: below the
+    ephemeral range and apart from the other runtime tests' (18100..32720),
+    each encoder its own range (ctest runs both at once), the slot from the
+    pid, the next one on a collision."""
+    first = {"liquidsoap": 16000, "darkice": 17000}[ENCODER]
     for k in range(40):
-        base = 34000 + ((os.getpid() + k) % 40) * 20
+        base = first + ((os.getpid() + k) % 40) * 20
         want = [(socket.SOCK_DGRAM, base + i) for i in range(3)] + \
             [(socket.SOCK_STREAM, base + 10), (socket.SOCK_STREAM, base + 11)]
         ok = True
@@ -392,7 +395,8 @@ def main():
                 return False
 
         if not (wait_for(attached, "the listener attached in every stripe") and
-                wait_for(ingest_up, "the ingest server listening")):
+                wait_for(ingest_up, "the ingest server listening") and
+                wait_for(lambda: stats(bc_stats) is not None, "the broadcaster's counters")):
             return 1
         time.sleep(2.0)  # the broadcaster's own forest (its stripe roots)
 
@@ -498,6 +502,13 @@ def main():
                 check("Sanitizer" not in f.read(), "no sanitizer report from the %s" % name)
         return 0
     finally:
+        if failures:
+            for name in ("broadcaster", "listener", "l0"):
+                try:
+                    with open(os.path.join(tmp, name + ".log")) as f:
+                        log("%s's log ends:\n%s" % (name, f.read()[-1500:]))
+                except OSError:
+                    pass
         # SIGTERM first: icecast_server.sh's shell stops its icecast2 then.
         for p in procs:
             if p.poll() is None:
