@@ -435,7 +435,8 @@ def main():
             # ends an MP3 stream with a partial frame) sent bytes no decoder can
             # use: the station drops them and counts them, nothing else.
             is_mp3 = codec_of(sess) == "mp3"
-            check(tail == 0 or (is_mp3 and tail < 1441 and is_partial_mp3_frame(sent[got - tail:got])),
+            partial = is_mp3 and tail < 1441 and is_partial_mp3_frame(sent[got - tail:got])
+            check(tail == 0 or partial,
                   "%s: nothing dropped but an incomplete last frame (%d bytes)" % (name, tail))
             dumps.append(sent[:got - tail])
             counted.append(got)
@@ -461,7 +462,8 @@ def main():
             (len(got), ing["bytes_in"], json.dumps(ing)))
         check(ing["bytes_in"] == sum(counted), "the broadcaster's bytes_in is the sessions' sum")
         check(got == want, "the listener wrote exactly the bytes %s sent, every session in "
-              "order, less the incomplete frames dropped (%d of %d)" % (ENCODER, len(got), len(want)))
+              "order, less the incomplete frames dropped (%d of %d)" %
+              (ENCODER, len(got), len(want)))
         check(st["station_source"]["sessions"] == len(sessions),
               "the station source saw %d sessions" % len(sessions))
         check(ing["sources_accepted"] == len(sessions) and
