@@ -180,7 +180,12 @@ static void out_start(rt_output *o) {
   o->playing = true;
   o->gap = false;
   if (!o->stream_info) o->st.started_on_fetched_state = true;
-  out_write_headers(o);
+  /* A container without codec headers (MP3, AAC) starts with its media:
+   * the reader may still hold an earlier session's headers. */
+  if (o->need_headers)
+    out_write_headers(o);
+  else
+    o->new_link = false;
   if (o->heldlen == 0) return;
   if (out_put(o, o->held, o->heldlen)) o->st.records_written += o->held_records - 1;
   out_hold_drop(o);
@@ -217,8 +222,9 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     o->headers_seen = true;
     /* Playing, new bytes (a chained link): write them where they are. A
      * repeat of what was written is not. */
-    if (o->playing && (o->new_link || len != o->writtenlen ||
-                       (len && memcmp(data, o->written, len) != 0)))
+    if (o->playing && o->need_headers &&
+        (o->new_link || len != o->writtenlen ||
+         (len && memcmp(data, o->written, len) != 0)))
       out_write_headers(o);
     break;
   case SC_STATION_MEDIA_SYNC:

@@ -33,6 +33,8 @@ SC_DEPS=(
   icecast2             # tests/check_broadcast_sources.sh: a real server to relay
   ezstream             # tests/ingest_encoders.sh: ezstream as an Icecast source
   libshout-tools       # tests/ingest_encoders.sh, ingest_oracle: the `shout` tool (libshout's HTTP and ICY sources)
+  liquidsoap           # tests/ingest_sources.py (ctest ingest_liquidsoap): liquidsoap as an Icecast and SHOUTcast source
+  darkice              # tests/ingest_sources.py (ctest ingest_darkice): DarkIce as an Icecast source, audio through ALSA's file plugin
   ffmpeg               # tests/check_media_video_late_start.sh: decodes a late listener's WebM / MPEG-TS
   mpv                  # tests/check_serve.sh: a real player on a peer's HTTP stream
   chromium             # tests/web_player.py: the peer's page played in headless Chromium

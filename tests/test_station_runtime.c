@@ -503,6 +503,46 @@ static void test_headers(void **state) {
   gens_free(g);
 }
 
+/* A session without codec headers (MP3) after one with them (Ogg): the
+ * reader still holds the Ogg headers, but the MP3 session's bytes are
+ * written alone, as its encoder sent them. */
+static void test_headerless_session(void **state) {
+  (void)state;
+  gens *g = calloc(1, sizeof *g);
+  sc_station_writer w;
+  sc_station_sink sink = {gens_write, gens_flush, g};
+  assert_int_equal(sc_station_writer_init(&w, GEN, &sink), SC_OK);
+#define PUT(t, s) sc_station_writer_put(&w, t, (const uint8_t *)(s), strlen(s))
+  PUT(SC_STATION_INFO, "container=ogg\nsession=1\nstarted=5\n");
+  PUT(SC_STATION_HEADERS, "<H1>");
+  PUT(SC_STATION_MEDIA_SYNC, "[ogg]");
+  PUT(SC_STATION_INFO, "container=mp3\nsession=2\nstarted=5\n");
+  PUT(SC_STATION_MEDIA_SYNC, "[mp3-a]");
+  PUT(SC_STATION_MEDIA_SYNC, "[mp3-b]");
+  PUT(SC_STATION_INFO, "container=mp3\nsession=2\nstarted=5\n"); /* repeat */
+  PUT(SC_STATION_MEDIA_SYNC, "[mp3-c]");
+  PUT(SC_STATION_INFO, "container=ogg\nsession=3\nstarted=5\n");
+  PUT(SC_STATION_HEADERS, "<H3>");
+  PUT(SC_STATION_MEDIA_SYNC, "[ogg3]");
+  PUT(SC_STATION_END, "");
+#undef PUT
+  sc_station_writer_flush(&w);
+  const char *want = "<H1>[ogg][mp3-a][mp3-b][mp3-c]<H3>[ogg3]";
+  out_file f;
+  out_open(&f);
+  feed(&f.o, g, 0, g->n, SIZE_MAX);
+  size_t len;
+  uint8_t *got = out_read(&f, &len);
+  assert_int_equal(len, strlen(want));
+  assert_memory_equal(got, want, len);
+  assert_int_equal(f.o.st.headers_written, 2);
+  assert_int_equal(f.o.st.sessions, 2);
+  rt_output_free(&f.o);
+  free(got);
+
+  gens_free(g);
+}
+
 /* A reader that does not read: the pipe fills, then the queue, then whole
  * records are dropped and counted; what it reads later is the stream's
  * start and whole records after. */
@@ -627,6 +667,7 @@ int main(void) {
       cmocka_unit_test(test_missed_at_start),
       cmocka_unit_test(test_restart),
       cmocka_unit_test(test_headers),
+      cmocka_unit_test(test_headerless_session),
       cmocka_unit_test(test_state_alone_not_cut),
       cmocka_unit_test(test_paused_reader),
       cmocka_unit_test(test_leading_garbage),
