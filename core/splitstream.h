@@ -23,7 +23,7 @@
  * receives that stripe, has room, and the orphan is not on its own path to the stripe's
  * root.
  *  - The authors' 2003 timers: a parent search times out after
- *    (1 + U[0,1)) x 5 s, doubling each retry (scribe.h's schedule); after five
+ *    (1 + U[0,1)) x 5 s, doubling each retry up to 16 x (scribe.h's schedule); after five
  *    failures the orphan also anycasts inside the stripe tree itself, where a
  *    full peer makes room by dropping a child of another non-primary stripe.
  *    (Ours: any receiver of the stripe, not only its primary forwarders, so
