@@ -28,8 +28,8 @@ Runs the SplitStream evaluation and draws its figures:
   churn     stripes received by ~2,000 peers under churn for 600 s (3 seeds;
             'stripecast-sim stream')
 
-Full size: 25 minutes to an hour at -j2 on a 2-core machine (quiet to shared), at most about 0.9 GB of memory per
-40,000-peer job (recorded peaks 0.6–0.9 GB). Figures and tables go to figures/ (committed); raw runs to out/full/
+Full size: 25 minutes to an hour at -j2 on a 2-core machine (quiet to shared), 0.6 to 0.9 GB of memory per
+40,000-peer job (recorded peaks). Figures and tables go to figures/ (committed); raw runs to out/full/
 (not committed). Finished runs are kept: running again only redoes what is missing
 and redraws every figure.
 
