@@ -134,9 +134,9 @@ static size_t st_get(void *user, uint8_t *buf, size_t cap) {
   sc_node *n = user;
   return n->cb.state_get ? n->cb.state_get(n->user, buf, cap) : 0;
 }
-static void st_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
+static bool st_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
   sc_node *n = user;
-  if (n->cb.state_got) n->cb.state_got(n->user, data, len, now);
+  return n->cb.state_got ? n->cb.state_got(n->user, data, len, now) : true;
 }
 static void ss_changed(void *user, unsigned stripe, bool attached, uint64_t now) {
   sc_node *n = user;

@@ -66,9 +66,10 @@ typedef struct sc_node_callbacks {
   void (*stream_restarted)(void *user, uint64_t now);
   /* The stream's application state (core/state.h), with the stream on:
    * state_get gives it to a peer that asks, state_got takes the answer of a
-   * sc_node_state_fetch. Both NULL: the peer neither asks nor answers. */
+   * sc_node_state_fetch (false: refused, ask another; core/state.h). Both
+   * NULL: the peer neither asks nor answers. */
   size_t (*state_get)(void *user, uint8_t *buf, size_t cap);
-  void (*state_got)(void *user, const uint8_t *data, size_t len, uint64_t now);
+  bool (*state_got)(void *user, const uint8_t *data, size_t len, uint64_t now);
 } sc_node_callbacks;
 
 /* Creates the peer; like sc_pastry_new. Returns 0, SC_ERR_INVALID, SC_ERR_NOMEM. */

@@ -211,11 +211,19 @@ static int take(sc_state *s, const sc_msg_state *f, sc_addr from, uint64_t now) 
   s->have |= (uint64_t)1 << (f->offset / SC_STATE_FRAGMENT_BYTES);
   unsigned frags = (s->total + SC_STATE_FRAGMENT_BYTES - 1) / SC_STATE_FRAGMENT_BYTES;
   if (s->have != ALL_FRAGS(frags)) return SC_OK;
+  s->nonce++; /* repeats of this answer are stale */
+  uint32_t total = s->total;
+  s->total = 0;
+  s->have = 0;
+  if (s->host.got && !s->host.got(s->host.user, s->buf, total, now)) {
+    /* A forged answer costs the asker one ask, not the fetch. */
+    s->st.answers_refused++;
+    ask_next(s, now);
+    return SC_OK;
+  }
   s->fetching = false;
   s->next_ns = NEVER;
-  s->nonce++; /* repeats of this answer are stale */
   s->st.answers++;
-  if (s->host.got) s->host.got(s->host.user, s->buf, s->total, now);
   return SC_OK;
 invalid:
   s->st.msgs_invalid++;

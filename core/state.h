@@ -47,8 +47,10 @@ typedef struct sc_state_host {
    * SC_STATE_BYTES_MAX); returns its length, 0 when it holds none (or more
    * than cap). NULL: this peer never answers with a state. */
   size_t (*get)(void *user, uint8_t *buf, size_t cap);
-  /* A fetch's whole answer; data valid during the call only. */
-  void (*got)(void *user, const uint8_t *data, size_t len, uint64_t now);
+  /* A fetch's whole answer; data valid during the call only. Returns
+   * false to refuse it (a state whose signature does not hold): the fetch
+   * goes on with the next peer. */
+  bool (*got)(void *user, const uint8_t *data, size_t len, uint64_t now);
   void *user;
 } sc_state_host;
 
@@ -58,6 +60,7 @@ typedef struct sc_state_stats {
   uint64_t asks;            /* STATE_REQ sent */
   uint64_t answers;         /* whole answers handed to the application */
   uint64_t empty_answers;   /* peers that held no state */
+  uint64_t answers_refused; /* whole answers the application refused */
   uint64_t fragments_stale; /* fragments of an ask no longer current */
   uint64_t gave_up;         /* fetches that ran out of asks */
   /* Answering side. */

@@ -5,13 +5,16 @@
 
 #include <string.h>
 
+#include <sodium.h>
+
 #include "err.h"
 
 #define RECORD_HEADER_MAX 5 /* type + LEB128 length of at most 4 bytes */
 #define LENGTH_BYTES_MAX  4 /* 28 bits cover SC_STATION_RECORD_MAX */
 
 static bool type_known(unsigned type) {
-  return type >= SC_STATION_MEDIA && type <= SC_STATION_LISTENERS;
+  return (type >= SC_STATION_MEDIA && type <= SC_STATION_LISTENERS) ||
+         type == SC_STATION_STATE_SIG;
 }
 
 int sc_station_id(const char *name, sc_id *out) {
@@ -287,6 +290,12 @@ static void emit_record(sc_station_reader *r, uint8_t type, const uint8_t *p, si
     r->ended = false;
     r->stats.media_bytes += n;
     break;
+  case SC_STATION_STATE_SIG:
+    if (n != SC_STATION_SIG_BYTES) {
+      r->stats.records_invalid++;
+      return;
+    }
+    break;
   }
   r->stats.records++;
   r->fn(r->user, (sc_station_record_type)type, p, n);
@@ -544,4 +553,53 @@ bool sc_station_info_get(const char *info, const char *key, char *out, size_t ou
     line = nl ? nl + 1 : NULL;
   }
   return false;
+}
+
+/* ------------------------------------------------------ signed state */
+
+/* What the station key signs for a state: a tag, the channel, the state's
+ * hash (a fixed size, so nothing is allocated for a state of 64 KiB). */
+#define STATE_TAG       "stripecast state 1"
+#define STATE_TAG_BYTES (sizeof STATE_TAG - 1)
+#define STATE_MSG_BYTES (STATE_TAG_BYTES + 16 + crypto_generichash_BYTES)
+
+static void state_msg(const sc_id *channel, const uint8_t *state, size_t len,
+                      uint8_t msg[STATE_MSG_BYTES]) {
+  memcpy(msg, STATE_TAG, STATE_TAG_BYTES);
+  sc_id_to_bytes(channel, msg + STATE_TAG_BYTES);
+  crypto_generichash(msg + STATE_TAG_BYTES + 16, crypto_generichash_BYTES, state, len,
+                     NULL, 0);
+}
+
+void sc_station_state_sign(const uint8_t sk[64], const sc_id *channel,
+                           const uint8_t *state, size_t len,
+                           uint8_t sig[SC_STATION_SIG_BYTES]) {
+  uint8_t msg[STATE_MSG_BYTES];
+  state_msg(channel, state, len, msg);
+  crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
+}
+
+bool sc_station_state_verify(const uint8_t pk[32], const sc_id *channel,
+                             const uint8_t *state, size_t len,
+                             const uint8_t sig[SC_STATION_SIG_BYTES]) {
+  uint8_t msg[STATE_MSG_BYTES];
+  state_msg(channel, state, len, msg);
+  return crypto_sign_verify_detached(sig, msg, sizeof msg, pk) == 0;
+}
+
+void sc_station_sig_record(const uint8_t sig[SC_STATION_SIG_BYTES],
+                           uint8_t out[SC_STATION_SIG_RECORD_BYTES]) {
+  out[0] = SC_STATION_STATE_SIG;
+  out[1] = SC_STATION_SIG_BYTES; /* < 128: one LEB128 byte */
+  memcpy(out + 2, sig, SC_STATION_SIG_BYTES);
+}
+
+bool sc_station_state_split(const uint8_t *data, size_t len, size_t *state_len,
+                            const uint8_t **sig) {
+  if (data == NULL || len < SC_STATION_SIG_RECORD_BYTES) return false;
+  const uint8_t *rec = data + len - SC_STATION_SIG_RECORD_BYTES;
+  if (rec[0] != SC_STATION_STATE_SIG || rec[1] != SC_STATION_SIG_BYTES) return false;
+  *state_len = len - SC_STATION_SIG_RECORD_BYTES;
+  *sig = rec + 2;
+  return true;
 }

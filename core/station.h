@@ -56,7 +56,16 @@ typedef enum {
    * big-endian. A reader older than this type drops the rest of the
    * generation that carries one: publisher and listeners share a version. */
   SC_STATION_LISTENERS = 7,
+  /* The station key's signature of its state as it stands after the INFO,
+   * HEADERS and TITLE records just before it (sc_station_state_sign): a
+   * listener that fetches the state from a peer (core/state.h) checks it,
+   * so a relay can no more forge the state than the stream. */
+  SC_STATION_STATE_SIG = 9,
 } sc_station_record_type;
+
+#define SC_STATION_SIG_BYTES 64 /* Ed25519 (RFC 8032) */
+/* A STATE_SIG record on the wire: type, one length byte, the signature. */
+#define SC_STATION_SIG_RECORD_BYTES (2 + SC_STATION_SIG_BYTES)
 
 #define SC_STATION_LISTENERS_BYTES 8
 
@@ -195,6 +204,27 @@ void sc_station_reader_get_stats(const sc_station_reader *r,
  * SC_ERR_TOO_LARGE. */
 int sc_station_state_encode(uint8_t *buf, size_t cap, const char *info,
                             const uint8_t *headers, size_t hlen, const char *title);
+
+/*
+ * The state's signature: Ed25519 with the station's secret key (libsodium's
+ * 64 bytes) over "stripecast state 1" | channel (16 bytes, big-endian) |
+ * BLAKE2b-256 of state[0, len), state as sc_station_state_encode writes it.
+ * The host calls sodium_init() first.
+ */
+void sc_station_state_sign(const uint8_t sk[64], const sc_id *channel,
+                           const uint8_t *state, size_t len,
+                           uint8_t sig[SC_STATION_SIG_BYTES]);
+bool sc_station_state_verify(const uint8_t pk[32], const sc_id *channel,
+                             const uint8_t *state, size_t len,
+                             const uint8_t sig[SC_STATION_SIG_BYTES]);
+/* Writes the STATE_SIG record of sig to out[0, SC_STATION_SIG_RECORD_BYTES). */
+void sc_station_sig_record(const uint8_t sig[SC_STATION_SIG_BYTES],
+                           uint8_t out[SC_STATION_SIG_RECORD_BYTES]);
+/* A fetched state's last record, when it is a STATE_SIG: *state_len gets
+ * the bytes before it and sig points at the signature. Returns false when
+ * the state does not end with one. */
+bool sc_station_state_split(const uint8_t *data, size_t len, size_t *state_len,
+                            const uint8_t **sig);
 
 /* The value of key in "key=value\n" lines (info), copied NUL-terminated into
  * out (at most outlen - 1 bytes). Returns false when absent. */

@@ -483,6 +483,10 @@ static const flags_opt f_impair[] = {
                    "longest wait in that queue before tail drop; it holds at most 4096 "
                    "datagrams"),
      .scale = MS_TO_NS},
+    {FLAGS_OPT_SET(rt_options, forge_state, "forge-state",
+                   "a test aid: alter one byte of the station's state this peer gives a "
+                   "peer that asks (a forging relay), to test that a signed station's "
+                   "listeners refuse it")},
     {.kind = FLAGS_END},
 };
 

@@ -119,6 +119,7 @@ typedef struct rt_options {
   bool auth;              /* the stream is signed: auth_pk (and a source's key) */
   uint8_t auth_pk[SC_AUTH_PK_BYTES];
   bool forge_chunks;      /* low-level test aid: alter every chunk this peer sends */
+  bool forge_state;       /* test aid: alter the state this peer gives when asked */
   bool no_port_map;       /* never ask the home router for a port mapping */
   uint32_t max_listeners; /* --max-listeners */
   uint64_t queue_kb;      /* --queue-kb */

@@ -96,15 +96,33 @@ static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t d
 
 static size_t hook_state_get(rt_peer *p, uint8_t *buf, size_t cap) {
   rt_host *h = p->user;
+  size_t n;
   if (h->src.station && p == &h->peers[0]) /* the station source's peer */
-    return rt_station_source_state(h->src.station, buf, cap);
-  return h->out ? rt_output_state(&h->out[p->index], buf, cap) : 0;
+    n = rt_station_source_state(h->src.station, buf, cap);
+  else
+    n = h->out ? rt_output_state(&h->out[p->index], buf, cap) : 0;
+  if (h->opt.forge_state && n > 0) buf[n / 3] ^= 0x01; /* --forge-state */
+  return n;
 }
 
-static void hook_state_got(rt_peer *p, const uint8_t *data, size_t len, uint64_t now) {
+/* A fetched state; a signed station's must carry the station's signature of
+ * it (core/station.h, SC_STATION_STATE_SIG), else it is refused and the
+ * fetch asks another peer: a relay cannot forge codec headers or a title. */
+static bool hook_state_got(rt_peer *p, const uint8_t *data, size_t len, uint64_t now) {
   rt_host *h = p->user;
+  const uint8_t *sig = NULL;
+  if (h->cfg.stream_cfg.auth) {
+    size_t state_len;
+    if (!sc_station_state_split(data, len, &state_len, &sig) ||
+        !sc_station_state_verify(h->cfg.stream_cfg.auth_pk, &h->cfg.channel, data,
+                                 state_len, sig)) {
+      return false; /* counted: state_fetch.answers_refused */
+    }
+    len = state_len;
+  }
   if (h->serve && p->index == 0) rt_serve_state(h->serve, data, len);
-  if (h->out) rt_output_state_got(&h->out[p->index], data, len, now);
+  if (h->out) rt_output_state_got(&h->out[p->index], data, len, sig, now);
+  return true;
 }
 
 static void hook_lost(rt_peer *p, uint64_t gen, uint64_t now) {
@@ -150,6 +168,7 @@ static int host_open_outputs(rt_host *h) {
       fprintf(stderr, "stripecast: --output %s: %s\n", where ? where : "", strerror(-rv));
       return SC_ERR_INVALID;
     }
+    h->out[i].signed_state = h->cfg.stream_cfg.auth;
   }
   return 0;
 }
@@ -586,10 +605,13 @@ static int host_open_source(rt_host *h) {
   const sc_stream_config *sc = &h->cfg.stream_cfg.stream;
   s->gen_size = (uint64_t)sc->data_chunks * sc->chunk_bytes;
   if (h->opt.cmd == RT_CMD_BROADCAST) {
-    rt_station_source_config scfg = {.flush_ns = h->opt.flush_ms * 1000000ull,
-                                     .state_every_ns = h->opt.state_every_ms * 1000000ull,
-                                     .gen_bytes = (uint32_t)s->gen_size,
-                                     .epoch = sc->epoch};
+    rt_station_source_config scfg = {
+        .flush_ns = h->opt.flush_ms * 1000000ull,
+        .state_every_ns = h->opt.state_every_ms * 1000000ull,
+        .gen_bytes = (uint32_t)s->gen_size,
+        .epoch = sc->epoch,
+        .sign_sk = h->cfg.stream_cfg.auth ? h->cfg.stream_cfg.auth_sk : NULL,
+        .channel = h->cfg.channel};
     int rv;
     if (h->serve) {
       /* The broadcaster serves players too: its own generations are read

@@ -257,7 +257,17 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
   case SC_STATION_TITLE:
   case SC_STATION_LISTENERS: /* for the status pages (runtime/status.h) */
     break;
+  case SC_STATION_STATE_SIG:
+    if (len == SC_STATION_SIG_BYTES && !o->in_state) {
+      memcpy(o->state_sig, data, len);
+      o->state_sig_ok = true;
+    }
+    break;
   }
+  /* A state record from the stream: unsigned until its STATE_SIG follows. */
+  if (!o->in_state &&
+      (type == SC_STATION_INFO || type == SC_STATION_HEADERS || type == SC_STATION_TITLE))
+    o->state_sig_ok = false;
   if (!o->playing && o->heldlen > 0 && out_ready(o)) out_start(o);
 }
 
@@ -434,15 +444,21 @@ bool rt_output_wants_state(const rt_output *o) {
 
 size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap) {
   if (!o->station || !o->reader || !o->info_seen) return 0;
+  if (o->signed_state && !o->state_sig_ok) return 0; /* nothing it can prove */
   const uint8_t *h;
   size_t hlen;
   sc_station_reader_headers(o->reader, &h, &hlen);
   int n = sc_station_state_encode(buf, cap, sc_station_reader_info(o->reader), h, hlen,
                                   sc_station_reader_title(o->reader));
-  return n > 0 ? (size_t)n : 0;
+  if (n <= 0) return 0;
+  if (!o->signed_state) return (size_t)n;
+  if ((size_t)n + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
+  sc_station_sig_record(o->state_sig, buf + n);
+  return (size_t)n + SC_STATION_SIG_RECORD_BYTES;
 }
 
-void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len, uint64_t now) {
+void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len,
+                         const uint8_t *sig, uint64_t now) {
   if (!o->station || o->ended || o->info_seen) {
     o->st.state_ignored++;
     return;
@@ -453,6 +469,10 @@ void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len, uint64_t
   int rc = sc_station_reader_state(o->reader, data, len);
   o->in_state = false;
   if (held && o->heldlen == 0) out_note_write(o, before, o->held_src_ts_ns, now);
+  if (rc == SC_OK && sig) {
+    memcpy(o->state_sig, sig, SC_STATION_SIG_BYTES);
+    o->state_sig_ok = true;
+  }
   if (rc == SC_OK && o->info_seen)
     o->st.state_fetched++;
   else

@@ -103,8 +103,14 @@ typedef struct rt_output {
   uint8_t *held;
   size_t heldlen;
   uint64_t held_records;
-  uint64_t held_src_ts_ns;    /* the stamp of the generation of its first byte */
-  uint64_t cur_src_ts_ns;     /* the stamp of the generation being read */
+  uint64_t held_src_ts_ns; /* the stamp of the generation of its first byte */
+  uint64_t cur_src_ts_ns;  /* the stamp of the generation being read */
+  /* A signed station: the state is given to peers only with the station's
+   * signature of it (SC_STATION_STATE_SIG), the last one the stream or a
+   * checked fetch brought, while no INFO, HEADERS or TITLE came since. */
+  bool signed_state;
+  bool state_sig_ok;
+  uint8_t state_sig[SC_STATION_SIG_BYTES];
   bool ended;                 /* END arrived: the output is closed */
   sc_station_reader_stats rs; /* the reader's, as last seen */
   rt_output_stats st;
@@ -149,8 +155,10 @@ bool rt_output_wants_state(const rt_output *o);
  * asks; 0 when none is held. */
 size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap);
 /* A peer's answer: taken as if the stream had brought it, unless the
- * stream's own INFO came first; media held for it are written now. */
-void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len, uint64_t now);
+ * stream's own INFO came first; media held for it are written now. sig: the
+ * station's signature of data, checked by the caller (NULL: unsigned). */
+void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len,
+                         const uint8_t *sig, uint64_t now);
 
 /* Continuity of what was written: bytes written over those plus every byte
  * missed (dropped, cut, and lost or missed generations at the mean size of

@@ -291,9 +291,9 @@ static size_t cb_state_get(void *user, uint8_t *buf, size_t cap) {
   return p->hooks->state_get ? p->hooks->state_get(p, buf, cap) : 0;
 }
 
-static void cb_state_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
+static bool cb_state_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
   rt_peer *p = user;
-  if (p->hooks->state_got) p->hooks->state_got(p, data, len, now);
+  return p->hooks->state_got ? p->hooks->state_got(p, data, len, now) : true;
 }
 
 /* -------------------------------------------------------------- timers */

@@ -114,7 +114,7 @@ typedef struct rt_peer_hooks {
   /* The stream's application state (core/state.h): given to a peer that
    * asks, taken from a peer's answer. Both NULL: neither. */
   size_t (*state_get)(rt_peer *p, uint8_t *buf, size_t cap);
-  void (*state_got)(rt_peer *p, const uint8_t *data, size_t len, uint64_t now);
+  bool (*state_got)(rt_peer *p, const uint8_t *data, size_t len, uint64_t now);
 } rt_peer_hooks;
 
 struct rt_peer {

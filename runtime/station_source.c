@@ -53,6 +53,7 @@ struct rt_station_source {
   bool state_due;
   uint64_t next_state_ns;
   bool ended;
+  uint8_t *sign_buf; /* [SC_STATE_BYTES_MAX], a signed station's state */
   rt_station_source_stats stats;
 };
 
@@ -85,10 +86,32 @@ static int put(rt_station_source *s, sc_station_record_type type, const void *da
 
 /* ------------------------------------------------------------ state */
 
+/* The state as a peer gives it (sc_station_state_encode) into sign_buf and
+ * its signature; false when unsigned or empty. */
+static bool state_signed(const rt_station_source *s, size_t *len,
+                         uint8_t sig[SC_STATION_SIG_BYTES]) {
+  if (s->cfg.sign_sk == NULL || s->sign_buf == NULL || s->infolen == 0) return false;
+  int n = sc_station_state_encode(s->sign_buf, SC_STATE_BYTES_MAX, s->info, s->headers,
+                                  s->headerslen, s->title);
+  if (n <= 0) return false;
+  *len = (size_t)n;
+  sc_station_state_sign(s->cfg.sign_sk, &s->cfg.channel, s->sign_buf, *len, sig);
+  return true;
+}
+
+/* The state just written, signed: what a listener checks a fetched state
+ * against (SC_STATION_STATE_SIG). */
+static void write_state_sig(rt_station_source *s) {
+  size_t len;
+  uint8_t sig[SC_STATION_SIG_BYTES];
+  if (state_signed(s, &len, sig)) put(s, SC_STATION_STATE_SIG, sig, sizeof sig);
+}
+
 static void write_state(rt_station_source *s) {
   if (s->infolen) put(s, SC_STATION_INFO, s->info, s->infolen);
   if (s->headerslen) put(s, SC_STATION_HEADERS, s->headers, s->headerslen);
   if (s->title[0]) put(s, SC_STATION_TITLE, s->title, strlen(s->title));
+  write_state_sig(s);
   s->state_due = false;
   if (s->cfg.state_every_ns) s->next_state_ns = s->now + s->cfg.state_every_ns;
 }
@@ -121,6 +144,7 @@ static void headers_done(rt_station_source *s) {
     s->stats.titles++;
     put(s, SC_STATION_TITLE, s->title, strlen(s->title));
   }
+  write_state_sig(s);
 }
 
 static void on_unit(void *user, const sc_media_unit *u) {
@@ -183,7 +207,10 @@ static int station_new(rt_station_source **out, sc_node *node,
   rt_station_source *s = calloc(1, sizeof *s);
   if (!s) return SC_ERR_NOMEM;
   s->hbuf = malloc(SC_STATION_HEADERS_MAX);
-  if (!s->hbuf) {
+  if (cfg->sign_sk) s->sign_buf = malloc(SC_STATE_BYTES_MAX);
+  if (!s->hbuf || (cfg->sign_sk && !s->sign_buf)) {
+    free(s->hbuf);
+    free(s->sign_buf);
     free(s);
     return SC_ERR_NOMEM;
   }
@@ -201,6 +228,7 @@ static int station_new(rt_station_source **out, sc_node *node,
   int rc = sc_station_writer_init(&s->w, s->gen_bytes, &mine);
   if (rc != SC_OK) {
     free(s->hbuf);
+    free(s->sign_buf);
     free(s);
     return rc;
   }
@@ -225,6 +253,7 @@ void rt_station_source_del(rt_station_source *s) {
   sc_media_framer_del(s->framer);
   free(s->headers);
   free(s->hbuf);
+  free(s->sign_buf);
   free(s);
 }
 
@@ -336,7 +365,9 @@ int rt_station_source_title(rt_station_source *s, const char *title, uint64_t no
   s->now = now;
   snprintf(s->title, sizeof s->title, "%s", title);
   s->stats.titles++;
-  return put(s, SC_STATION_TITLE, s->title, strlen(s->title));
+  int rc = put(s, SC_STATION_TITLE, s->title, strlen(s->title));
+  if (rc == SC_OK) write_state_sig(s);
+  return rc;
 }
 
 int rt_station_source_listeners(rt_station_source *s, uint32_t listeners, uint32_t peak,
@@ -422,7 +453,13 @@ void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now) {
 size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t cap) {
   if (s->infolen == 0 || s->ended) return 0;
   int n = sc_station_state_encode(buf, cap, s->info, s->headers, s->headerslen, s->title);
-  return n > 0 ? (size_t)n : 0;
+  if (n <= 0) return 0;
+  size_t len;
+  uint8_t sig[SC_STATION_SIG_BYTES];
+  if (!state_signed(s, &len, sig)) return (size_t)n;
+  if ((size_t)n + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
+  sc_station_sig_record(sig, buf + n);
+  return (size_t)n + SC_STATION_SIG_RECORD_BYTES;
 }
 
 int64_t rt_station_source_media_us(const rt_station_source *s) {

@@ -57,6 +57,13 @@ typedef struct rt_station_source_config {
    * INFO (epoch=) so that one present at the start can count what it
    * missed; 0: not told. */
   uint32_t epoch;
+  /* A signed station: its secret key (libsodium's 64 bytes) and channel.
+   * Every state written (a repeat, new headers, a title) is followed by its
+   * signature (SC_STATION_STATE_SIG), and the state given to a peer that
+   * asks carries one, so a listener can check a state fetched from any
+   * peer. NULL: unsigned. */
+  const uint8_t *sign_sk;
+  sc_id channel;
 } rt_station_source_config;
 
 typedef struct rt_station_source_stats {

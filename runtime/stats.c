@@ -353,11 +353,12 @@ static void stats_peer(FILE *f, rt_host *h, rt_peer *p) {
     sc_node_state_stats(p->node, &sf);
     fprintf(f,
             ",\"state_fetch\":{\"fetches\":%" PRIu64 ",\"asks\":%" PRIu64
-            ",\"answers\":%" PRIu64 ",\"empty_answers\":%" PRIu64 ",\"gave_up\":%" PRIu64
+            ",\"answers\":%" PRIu64 ",\"empty_answers\":%" PRIu64
+            ",\"answers_refused\":%" PRIu64 ",\"gave_up\":%" PRIu64
             ",\"reqs_served\":%" PRIu64 ",\"reqs_shed\":%" PRIu64
             ",\"fragments_sent\":%" PRIu64 ",\"msgs_invalid\":%" PRIu64 "}",
-            sf.fetches, sf.asks, sf.answers, sf.empty_answers, sf.gave_up, sf.reqs_served,
-            sf.reqs_shed, sf.fragments_sent, sf.msgs_invalid);
+            sf.fetches, sf.asks, sf.answers, sf.empty_answers, sf.answers_refused,
+            sf.gave_up, sf.reqs_served, sf.reqs_shed, sf.fragments_sent, sf.msgs_invalid);
   }
   if (h->out) stats_output(f, &h->out[p->index]);
   fputc('}', f);

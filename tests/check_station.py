@@ -15,6 +15,12 @@ and --stats checked here.
                 with zero errors (ffmpeg -v error), and began writing from
                 the state a peer gave it on attaching, before the stream's
                 next repeat of the state brought it.
+  forged_state  a signed station whose every other peer, the broadcaster
+                included, alters the state it gives a peer that asks
+                (--forge-state): a late listener refuses each answer (the
+                station's signature does not hold), writes nothing from
+                them, and starts at the stream's own repeat of the state,
+                with the true headers and title.
   relay         a listener present from the start, among relaying peers,
                 writes byte for byte what the source sent (sha256), and its
                 counters say nothing was missed.
@@ -37,8 +43,10 @@ import time
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/stripecast"
 SCENARIO = sys.argv[2] if len(sys.argv) > 2 else ""
-SLOTS = {"restart": 0, "two_sources": 1, "late_ogg": 2, "relay": 3, "paused": 4}
-BASE = 24000 + (os.getpid() % 40) * 100 + SLOTS.get(SCENARIO, 0) * 20
+SLOTS = {"restart": 0, "two_sources": 1, "late_ogg": 2, "relay": 3, "paused": 4,
+         "forged_state": 5}
+# Each scenario 16 ports (addr(0) .. addr(10) used), six in 100.
+BASE = 24000 + (os.getpid() % 40) * 100 + SLOTS.get(SCENARIO, 0) * 16
 HANG_S = 90  # bound on any wait: a hang, not a verdict
 COMMON = ["--heartbeat-ms", "500"]
 
@@ -313,6 +321,51 @@ def scenario_late_ogg(run, tmp):
         raise Fail("the late listener did not start from its parents' recent "
                    f"generations: {stream}")
     log(f"late listener: {len(got)} bytes, decodes cleanly; {o}; source {info}")
+    for r in relays:
+        run.expect_exit0(r)
+
+
+def scenario_forged_state(run, tmp):
+    ffmpeg = shutil.which("ffmpeg")
+    if not ffmpeg:
+        log("skipped: no ffmpeg")
+        sys.exit(77)
+    opus = os.path.join(tmp, "x.opus")
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=24",
+                    "-c:a", "libopus", "-b:a", "64k", "-metadata", "artist=Test Tone",
+                    "-metadata", "title=A 440", opus], check=True)
+    forge = ["--forge-state"]
+    run.listener("l0", 0, None, extra=forge)
+    time.sleep(0.5)
+    relays = [run.listener(f"r{i}", 1 + i, 0, extra=forge) for i in range(3)]
+    src = run.broadcaster("src", 10, 0, opus,
+                          ["--start-delay-ms", "3000"] + forge +
+                          # The stream repeats the state every 8 s: what the
+                          # late listener must wait for once every peer's
+                          # answer is refused.
+                          ["--state-every-ms", "8000"])
+    time.sleep(3 + 5)
+    out = os.path.join(tmp, "late.opus")
+    lis = run.listener("late", 5, 0, out)
+    run.expect_exit0(lis)
+    run.expect_exit0(src)
+    st = run.stats("late")["peers"][0]
+    sf = st.get("state_fetch", {})
+    o = st["output"]
+    if sf.get("answers_refused", 0) < 1 or sf.get("answers", 0) != 0:
+        raise Fail(f"forged states were not refused: {sf}")
+    if o.get("started_on_fetched_state") is not False:
+        raise Fail(f"the late listener started on a fetched (forged) state: {o}")
+    got = read(out)
+    if not got.startswith(b"OggS") or got.find(b"OpusHead") != 28:
+        raise Fail("the late listener's output does not begin with the Opus headers")
+    dec = subprocess.run([ffmpeg, "-v", "error", "-i", out, "-f", "null", "-"],
+                         capture_output=True, text=True)
+    if dec.returncode != 0 or dec.stderr.strip():
+        raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
+    if o.get("title") != "Test Tone - A 440":
+        raise Fail(f"the late listener's title is {o.get('title')!r}")
+    log(f"late listener: {sf}; output {o}")
     for r in relays:
         run.expect_exit0(r)
 

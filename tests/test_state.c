@@ -39,6 +39,7 @@ typedef struct {
   unsigned answers;
   unsigned fragments_to[2];
   bool drop_state;     /* the network loses every STATE */
+  unsigned refuse;     /* whole answers the application refuses first */
   uint32_t last_nonce; /* of the last STATE_REQ sent */
 } world;
 
@@ -75,12 +76,17 @@ static size_t state_get(void *user, uint8_t *buf, size_t cap) {
   return n;
 }
 
-static void state_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
+static bool state_got(void *user, const uint8_t *data, size_t len, uint64_t now) {
   (void)user;
   (void)now;
+  if (g_w->refuse > 0) {
+    g_w->refuse--;
+    return false;
+  }
   memcpy(g_w->got, data, len);
   g_w->gotlen = len;
   g_w->answers++;
+  return true;
 }
 
 static const sc_node_callbacks cb = {
@@ -160,6 +166,35 @@ static void test_fetch_whole(void **state) {
   run_until(w, w->now + 2000 * MS);
   sc_node_state_stats(w->node[1], &a);
   assert_int_equal(a.asks, 1);
+  world_del(w);
+}
+
+/* An answer the application refuses (a signature that does not hold) costs
+ * one ask: the fetch goes on with the next and takes its answer. */
+static void test_refused(void **state) {
+  (void)state;
+  world *w = world_new();
+  w->state_len[0] = STATE0;
+  w->refuse = 2;
+  assert_int_equal(sc_node_state_fetch(w->node[1], w->now), 0);
+  run_until(w, w->now + 10 * MS);
+  assert_int_equal(w->answers, 1);
+  assert_int_equal(w->gotlen, STATE0);
+  sc_state_stats a;
+  sc_node_state_stats(w->node[1], &a);
+  assert_int_equal(a.asks, 3);
+  assert_int_equal(a.answers_refused, 2);
+  assert_int_equal(a.answers, 1);
+  /* Refused every time: the fetch gives up after SC_STATE_ASKS_MAX asks. */
+  w->refuse = 1000;
+  w->answers = 0;
+  assert_int_equal(sc_node_state_fetch(w->node[1], w->now), 0);
+  run_until(w, w->now + 100 * MS);
+  sc_node_state_stats(w->node[1], &a);
+  assert_int_equal(a.asks, 3 + SC_STATE_ASKS_MAX);
+  assert_int_equal(a.answers_refused, 2 + SC_STATE_ASKS_MAX);
+  assert_int_equal(a.gave_up, 1);
+  assert_int_equal(w->answers, 0);
   world_del(w);
 }
 
@@ -281,6 +316,7 @@ static void test_hostile(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fetch_whole),
+      cmocka_unit_test(test_refused),
       cmocka_unit_test(test_empty_and_silence),
       cmocka_unit_test(test_hostile),
   };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "core/err.h"
 #include "core/station.h"
@@ -382,12 +383,51 @@ static void test_fetched_state(void **state) {
   sc_station_reader_del(r);
 }
 
+/* The state's signature: holds for the bytes, the channel and the key it
+ * was made with, and for nothing else; the record that carries it splits
+ * off the end of a fetched state. */
+static void test_state_signature(void **state) {
+  (void)state;
+  assert_true(sodium_init() >= 0);
+  uint8_t pk[32], sk[64], pk2[32], sk2[64];
+  crypto_sign_keypair(pk, sk);
+  crypto_sign_keypair(pk2, sk2);
+  sc_id ch = sc_id_hash("ch", 2), other = sc_id_hash("other", 5);
+  uint8_t buf[512];
+  int n = sc_station_state_encode(buf, sizeof buf, "container=ogg\n",
+                                  (const uint8_t *)"<H>", 3, "A title");
+  assert_true(n > 0);
+  uint8_t sig[SC_STATION_SIG_BYTES];
+  sc_station_state_sign(sk, &ch, buf, (size_t)n, sig);
+  assert_true(sc_station_state_verify(pk, &ch, buf, (size_t)n, sig));
+  assert_false(sc_station_state_verify(pk2, &ch, buf, (size_t)n, sig));
+  assert_false(sc_station_state_verify(pk, &other, buf, (size_t)n, sig));
+  assert_false(sc_station_state_verify(pk, &ch, buf, (size_t)n - 1, sig));
+  for (int k = 0; k < n; k++) { /* any byte altered */
+    buf[k] ^= 0x20;
+    assert_false(sc_station_state_verify(pk, &ch, buf, (size_t)n, sig));
+    buf[k] ^= 0x20;
+  }
+  /* Carried as the state's last record. */
+  sc_station_sig_record(sig, buf + n);
+  size_t len;
+  const uint8_t *got;
+  assert_true(
+      sc_station_state_split(buf, (size_t)n + SC_STATION_SIG_RECORD_BYTES, &len, &got));
+  assert_int_equal(len, n);
+  assert_memory_equal(got, sig, sizeof sig);
+  assert_false(sc_station_state_split(buf, (size_t)n, &len, &got)); /* none */
+  assert_false(sc_station_state_split(buf, 10, &len, &got));        /* too short */
+  assert_false(sc_station_state_split(NULL, 0, &len, &got));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_roundtrip),  cmocka_unit_test(test_each_loss),
-      cmocka_unit_test(test_late_join),  cmocka_unit_test(test_state),
-      cmocka_unit_test(test_hostile),    cmocka_unit_test(test_bounds),
-      cmocka_unit_test(test_station_id), cmocka_unit_test(test_fetched_state),
+      cmocka_unit_test(test_state_signature), cmocka_unit_test(test_roundtrip),
+      cmocka_unit_test(test_each_loss),       cmocka_unit_test(test_late_join),
+      cmocka_unit_test(test_state),           cmocka_unit_test(test_hostile),
+      cmocka_unit_test(test_bounds),          cmocka_unit_test(test_station_id),
+      cmocka_unit_test(test_fetched_state),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
