@@ -77,10 +77,13 @@ static size_t utf8_seq(const unsigned char *s, size_t left) {
  * (RFC 8259 §7), each byte that starts no valid UTF-8 sequence as U+FFFD.
  * At most max bytes of s are read (a field may lack its NUL). */
 static void pj_str(pj_out *o, const char *str, size_t max) {
+  /* A full writer appends nothing more: walking the bytes would only cost
+   * time (a render into a short buffer took as long as a whole one). */
+  if (o->full) return;
   const unsigned char *s = (const unsigned char *)str;
   size_t len = strnlen(str, max);
   pj_raw(o, "\"", 1);
-  for (size_t i = 0; i < len;) {
+  for (size_t i = 0; i < len && !o->full;) {
     unsigned char c = s[i];
     if (c == '"' || c == '\\') {
       char e[2] = {'\\', (char)c};
@@ -108,6 +111,7 @@ static void pj_bool(pj_out *o, const char *name, bool v) {
 }
 
 static void pj_id(pj_out *o, const sc_id *id) {
+  if (o->full) return; /* nothing more is appended (pj_str) */
   char hex[SC_ID_HEX_LEN + 1];
   sc_id_to_hex(id, hex);
   hex[SC_ID_HEX_LEN] = '\0';

@@ -91,6 +91,11 @@ typedef struct {
   bool clock_known;
   uint64_t clock_last; /* 33-bit, 90 kHz */
   int64_t ticks;       /* 90 kHz ticks since the first value */
+  /* How far a garbage scan that waited for more bytes got (0: none). The next
+   * cut starts at the same unit with more bytes after it, so the scan goes on
+   * from there: a garbage run fed in small pieces costs linear time, not a
+   * rescan of up to SC_MPEGTS_GARBAGE_RUN_MAX bytes on every feed. */
+  size_t garbage_scanned;
 } ts_state;
 
 static void ts_init(void *state) {
@@ -413,6 +418,7 @@ static void ts_cut(void *state, const uint8_t *buf, size_t buflen, bool at_end,
     if (ok < 0) return; /* wait (at the end the framer makes the rest garbage) */
     if (ok > 0) {
       s->in_sync = true;
+      s->garbage_scanned = 0;
       cut->len = SC_MPEGTS_PACKET;
       packet(s, buf, cut);
       return;
@@ -420,17 +426,24 @@ static void ts_cut(void *state, const uint8_t *buf, size_t buflen, bool at_end,
   }
   /* Garbage up to the next confirmed packet start. */
   s->in_sync = false;
-  size_t i = 1;
+  size_t i = s->garbage_scanned > 1 ? s->garbage_scanned : 1;
   for (; i < SC_MPEGTS_GARBAGE_RUN_MAX; i++) {
     if (i >= buflen) {
-      if (!at_end) return;
+      if (!at_end) {
+        s->garbage_scanned = i;
+        return;
+      }
       break;
     }
     if (buf[i] != SC_MPEGTS_SYNC_BYTE) continue;
     int ok = confirmed(buf, buflen, i, at_end);
-    if (ok < 0) return;
+    if (ok < 0) {
+      s->garbage_scanned = i; /* this candidate is decided with more bytes */
+      return;
+    }
     if (ok > 0) break;
   }
+  s->garbage_scanned = 0;
   cut->len = i;
   cut->flags = SC_MEDIA_UNIT_GARBAGE;
 }

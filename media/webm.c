@@ -117,6 +117,11 @@ typedef struct {
   bool time_known; /* time_offset_us is set for the current source */
   int64_t time_offset_us;
   int64_t last_us; /* the latest end_us emitted */
+  /* How far a garbage scan that waited for more bytes got (0: none). The next
+   * cut starts at the same unit with more bytes after it, so the scan goes on
+   * from there: a garbage run fed in small pieces costs linear time, not a
+   * rescan of up to SC_WEBM_GARBAGE_RUN_MAX bytes on every feed. */
+  size_t garbage_scanned;
 } webm_state;
 
 static void webm_init(void *state) {
@@ -327,15 +332,19 @@ static bool at_magic(const uint8_t *p) {
  * SC_WEBM_GARBAGE_RUN_MAX bytes. */
 static void cut_garbage(webm_state *s, const uint8_t *buf, size_t buflen, bool at_end,
                         sc_media_cut *cut) {
-  size_t i = 1;
+  size_t i = s->garbage_scanned > 1 ? s->garbage_scanned : 1;
   for (; i < SC_WEBM_GARBAGE_RUN_MAX; i++) {
     if (i + 4 > buflen) {
-      if (!at_end) return; /* wait: the run's end depends on bytes not yet here */
+      if (!at_end) {
+        s->garbage_scanned = i; /* wait: the run's end depends on bytes not yet here */
+        return;
+      }
       i = buflen;
       break;
     }
     if (at_magic(buf + i)) break;
   }
+  s->garbage_scanned = 0;
   s->resyncing = true;
   s->in_cluster = false;
   s->skip_left = 0;
@@ -350,6 +359,7 @@ static void finish(webm_state *s, sc_media_cut *cut, size_t len, uint32_t flags,
   cut->len = len;
   cut->flags = flags;
   cut->end_us = end_us;
+  s->garbage_scanned = 0; /* the next cut starts at another unit */
   s->pos += len;
   if (s->in_cluster && s->cluster_end != SIZE_UNKNOWN && s->pos >= s->cluster_end)
     s->in_cluster = false;

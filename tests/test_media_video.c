@@ -282,6 +282,19 @@ static void test_webm_garbage(void **state) {
   mv_out_free(&o);
   free(d);
 
+  /* A garbage run longer than the longest garbage unit (4096 bytes): frame_all
+   * feeds it byte by byte too, where the scan for a resync point goes on from
+   * where the last feed left it; the units are the same as fed whole. */
+  d = with_garbage(&s, 0, 9000, 11);
+  f = frame_all(SC_MEDIA_WEBM, d, s.len + 9000, &o);
+  assert_int_equal(sc_media_framer_stats(f)->garbage_bytes, 9000);
+  assert_true(o.nunits > 3 && o.units[0].len == 4096 && o.units[1].len == 4096 &&
+              o.units[2].len == 9000 - 2 * 4096);
+  headers_are(f, s.data, 508);
+  sc_media_framer_del(f);
+  mv_out_free(&o);
+  free(d);
+
   /* A block larger than SC_WEBM_ELEMENT_MAX (5 MiB declared) is garbage, not
    * a reason to buffer 5 MiB: the bytes up to the next Cluster are garbage. */
   size_t blk = 5245 - 517;
