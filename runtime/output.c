@@ -196,6 +196,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     break;
   case SC_STATION_TITLE:
   case SC_STATION_LISTENERS: /* for the status pages (runtime/status.h) */
+  case SC_STATION_PAGE:      /* kept by the reader for the state it answers with */
     break;
   }
 }

@@ -308,6 +308,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     }
     break;
   case SC_STATION_LISTENERS: /* kept by the reader for the status pages */
+  case SC_STATION_PAGE:      /* kept by the reader for /page/ */
     break;
   case SC_STATION_END:
     /* The broadcast is over: players get what is queued, then EOF (Icecast
