@@ -59,6 +59,18 @@ stop_all() {
   if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap stop_all EXIT
+# SIGTERM to every peer: each leaves politely and exits 0 (in the sanitizer
+# build, with the leak check).
+peers_exit_ok() {
+  local p rc
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    rc=0
+    wait "$p" || rc=$?
+    [[ $rc == 0 ]] || fail "a peer exited $rc: $(cat "$work"/*.err)"
+  done
+  pids=()
+}
 key=$work/station.key
 pk=$("$sc" keygen --out "$key" 2>/dev/null) || { echo "keygen failed"; exit 1; }
 mount=/live.opus
@@ -159,6 +171,7 @@ page)
   t1=$(date +%s.%N)
   echo "late listener: page served $(python3 -c "print(round($t1 - $t0, 1))") s after it started"
   for n in 0 1 2; do check_peer "http://127.0.0.1:$((hp + n))"; done
+  peers_exit_ok
   # The page goes by at the start and a minute later: within 30 s of joining 8 s
   # in, the late listener can only have it from the state it fetched.
   echo "ok: page"
@@ -177,6 +190,7 @@ nopage)
   done
   bytes=$(curl -s "$base/peer.json" | jq '.stations[0].page_bytes')
   [[ $bytes == 0 ]] || fail "peer.json: page_bytes $bytes"
+  peers_exit_ok
   echo "ok: nopage"
   ;;
 

@@ -132,7 +132,7 @@ static void test_bounds(void **state) {
   sc_station_page_file files[SC_STATION_PAGE_FILES_MAX + 1];
   files[0] = file("index.html", SC_STATION_PAGE_HTML, bytes, 10);
   for (int i = 1; i <= SC_STATION_PAGE_FILES_MAX; i++) {
-    char name[16];
+    char name[24];
     snprintf(name, sizeof name, "f%d.txt", i);
     files[i] = file(name, SC_STATION_PAGE_TEXT, bytes, 10);
   }
