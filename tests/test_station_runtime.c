@@ -748,8 +748,63 @@ static void test_page_late_listener(void **state) {
   gens_free(g);
 }
 
+/* Whether a generation holds a record that starts after a PAGE record's
+ * start: a reader older than PAGE drops the rest of the generation from the
+ * PAGE on, and would lose that record. */
+static bool gen_has_record_after_page(const uint8_t *g, size_t len) {
+  size_t at = (size_t)g[0] << 24 | (size_t)g[1] << 16 | (size_t)g[2] << 8 | g[3];
+  bool page = false;
+  while (at < len) {
+    if (page) return true;
+    page = g[at] == SC_STATION_PAGE;
+    size_t v = 0, i = at + 1;
+    for (unsigned k = 0; i < len; k++) {
+      v |= (size_t)(g[i] & 0x7f) << (7 * k);
+      if (!(g[i++] & 0x80)) break;
+    }
+    at = i + v;
+  }
+  return false;
+}
+
+/* A page shorter than a generation and one longer, written at a session's
+ * start and with later repeats: no record follows a page inside the
+ * generation it starts in. */
+static void test_page_ends_its_generation(void **state) {
+  (void)state;
+  static uint8_t page[SC_STATION_PAGE_MAX];
+  const size_t sizes[] = {300, 3000};
+  for (size_t k = 0; k < 2; k++) {
+    size_t plen = page_of(page, sizes[k]);
+    gens *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    sc_station_sink sink = {gens_write, gens_flush, g};
+    rt_station_source_config cfg = {
+        .flush_ns = FLUSH, .state_every_ns = 20000 * MS, .gen_bytes = GEN};
+    rt_station_source *s;
+    assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+    assert_int_equal(rt_station_source_page(s, page, plen), SC_OK);
+    uint64_t now = 1000 * MS;
+    assert_int_equal(rt_station_source_begin(s, SC_MEDIA_UNKNOWN, "name=T", now), 0);
+    uint8_t unit[100];
+    memset(unit, 0x55, sizeof unit);
+    for (int i = 0; i < 20000; i++, now += 10 * MS) { /* 200 s: 4 pages */
+      assert_int_equal(rt_station_source_feed(s, unit, sizeof unit, now), 0);
+      if (now >= rt_station_source_get_expiry(s)) rt_station_source_handle_expiry(s, now);
+    }
+    rt_station_source_stats st;
+    rt_station_source_get_stats(s, &st);
+    assert_int_equal(st.pages, 4);
+    for (size_t i = 0; i < g->n; i++)
+      assert_false(gen_has_record_after_page(g->gen[i], g->len[i]));
+    rt_station_source_del(s);
+    gens_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_page_ends_its_generation),
       cmocka_unit_test(test_page_overhead),
       cmocka_unit_test(test_page_late_listener),
       cmocka_unit_test(test_from_start_exact),
