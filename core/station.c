@@ -13,7 +13,7 @@
 #define LENGTH_BYTES_MAX  4 /* 28 bits cover SC_STATION_RECORD_MAX */
 
 static bool type_known(unsigned type) {
-  return (type >= SC_STATION_MEDIA && type <= SC_STATION_LISTENERS) ||
+  return (type >= SC_STATION_MEDIA && type <= SC_STATION_PAGE) ||
          type == SC_STATION_STATE_SIG;
 }
 
@@ -191,6 +191,8 @@ struct sc_station_reader {
   bool ended;
   bool has_listeners;
   uint32_t listeners, listener_peak;
+  uint8_t *page; /* a checked bundle (station.h, "The station's page") */
+  size_t pagelen;
   sc_station_reader_stats stats;
 };
 
@@ -212,6 +214,7 @@ void sc_station_reader_del(sc_station_reader *r) {
   if (!r) return;
   r->alloc->free(r->buf, r->alloc->user);
   r->alloc->free(r->headers, r->alloc->user);
+  r->alloc->free(r->page, r->alloc->user);
   r->alloc->free(r, r->alloc->user);
 }
 
@@ -254,6 +257,28 @@ bool sc_station_reader_listeners(const sc_station_reader *r, uint32_t *listeners
   return true;
 }
 
+void sc_station_reader_page(const sc_station_reader *r, const uint8_t **data,
+                            size_t *datalen) {
+  *data = r->pagelen ? r->page : NULL;
+  *datalen = r->pagelen;
+}
+
+/* A PAGE record's bundle replaces the page kept. False (nothing kept or
+ * handed on) when it does not check: a listener's peer serves only pages
+ * that parse. */
+static bool keep_page(sc_station_reader *r, const uint8_t *p, size_t n) {
+  if (sc_station_page_check(p, n, NULL) != SC_OK) {
+    r->stats.records_invalid++;
+    return false;
+  }
+  uint8_t *k = r->alloc->realloc(r->page, n, r->alloc->user);
+  if (!k) return true; /* the old page stays: still the station's */
+  memcpy(k, p, n);
+  r->page = k;
+  r->pagelen = n;
+  return true;
+}
+
 /* Keeps what a whole record says about the station, then hands it on. */
 static void emit_record(sc_station_reader *r, uint8_t type, const uint8_t *p, size_t n) {
   switch ((sc_station_record_type)type) {
@@ -284,6 +309,9 @@ static void emit_record(sc_station_reader *r, uint8_t type, const uint8_t *p, si
     r->listeners = get_be32(p);
     r->listener_peak = get_be32(p + 4);
     r->has_listeners = true;
+    break;
+  case SC_STATION_PAGE:
+    if (!keep_page(r, p, n)) return;
     break;
   case SC_STATION_MEDIA:
   case SC_STATION_MEDIA_SYNC:
@@ -441,6 +469,9 @@ void sc_station_reader_restart(sc_station_reader *r) {
   reader_drop_record(r);
   r->have_next = false;
   r->resync = true;
+  r->alloc->free(r->page, r->alloc->user);
+  r->page = NULL;
+  r->pagelen = 0;
 }
 
 /* One record of a state at p[0, n): its type, payload and whole length.
@@ -458,15 +489,21 @@ static bool state_record(const uint8_t *p, size_t n, uint8_t *type,
   size_t max = *type == SC_STATION_INFO      ? SC_STATION_INFO_MAX
                : *type == SC_STATION_TITLE   ? SC_STATION_TITLE_MAX
                : *type == SC_STATION_HEADERS ? SC_STATION_HEADERS_MAX
+               : *type == SC_STATION_PAGE    ? SC_STATION_PAGE_MAX
                                              : 0;
   if (max == 0 || v > max || v > n - i) return false;
+  if (*type == SC_STATION_PAGE && sc_station_page_check(p + i, v, NULL) != SC_OK)
+    return false;
   *payload = p + i;
   *len = v;
   *total = i + v;
   return true;
 }
 
-int sc_station_reader_state(sc_station_reader *r, const uint8_t *data, size_t datalen) {
+/* Emits a state's records (only its PAGE when page_only). Returns 0,
+ * SC_ERR_NOT_FOUND (page_only: none there) or SC_ERR_INVALID. */
+static int state_emit(sc_station_reader *r, const uint8_t *data, size_t datalen,
+                      bool page_only) {
   if (!r || (datalen > 0 && !data)) return SC_ERR_INVALID;
   uint8_t type;
   const uint8_t *payload;
@@ -475,11 +512,23 @@ int sc_station_reader_state(sc_station_reader *r, const uint8_t *data, size_t da
   for (size_t off = 0; off < datalen; off += total)
     if (!state_record(data + off, datalen - off, &type, &payload, &len, &total))
       return SC_ERR_INVALID;
+  bool page = false;
   for (size_t off = 0; off < datalen; off += total) {
     state_record(data + off, datalen - off, &type, &payload, &len, &total);
+    if (page_only && type != SC_STATION_PAGE) continue;
+    page = page || type == SC_STATION_PAGE;
     emit_record(r, type, len ? payload : NULL, len);
   }
-  return SC_OK;
+  return page || !page_only ? SC_OK : SC_ERR_NOT_FOUND;
+}
+
+int sc_station_reader_state(sc_station_reader *r, const uint8_t *data, size_t datalen) {
+  return state_emit(r, data, datalen, false);
+}
+
+int sc_station_reader_state_page(sc_station_reader *r, const uint8_t *data,
+                                 size_t datalen) {
+  return state_emit(r, data, datalen, true);
 }
 
 static int state_put(uint8_t *buf, size_t cap, size_t *at, uint8_t type, const void *p,
@@ -513,6 +562,14 @@ int sc_station_state_encode(uint8_t *buf, size_t cap, const char *info,
   if (rc == SC_OK && tlen) rc = state_put(buf, cap, &at, SC_STATION_TITLE, title, tlen);
   if (rc != SC_OK) return rc;
   return at > (size_t)INT32_MAX ? SC_ERR_TOO_LARGE : (int)at;
+}
+
+size_t sc_station_state_add_page(uint8_t *buf, size_t cap, size_t len,
+                                 const uint8_t *page, size_t plen) {
+  if (len == 0 || len > cap || plen == 0 || !page || plen > SC_STATION_PAGE_MAX)
+    return len;
+  size_t at = len;
+  return state_put(buf, cap, &at, SC_STATION_PAGE, page, plen) == SC_OK ? at : len;
 }
 
 void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,

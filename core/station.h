@@ -56,6 +56,14 @@ typedef enum {
    * big-endian. A reader older than this type drops the rest of the
    * generation that carries one: publisher and listeners share a version. */
   SC_STATION_LISTENERS = 7,
+  /* The station's own web page: a bundle of small files (below, "The
+   * station's page"), kept whole and replaced by the next one. Written at
+   * the start of a session, then rarely (its size matters), and part of
+   * the state a late listener fetches. A reader older than this type drops
+   * it (and the rest of its generation: the source cuts the generation
+   * after a page that ends inside one) and refuses a fetched state that
+   * holds one, then waits for the stream's repeat of INFO and HEADERS. */
+  SC_STATION_PAGE = 8,
   /* The station key's signature of its state as it stands after the INFO,
    * HEADERS and TITLE records just before it (sc_station_state_sign): a
    * listener that fetches the state from a peer (core/state.h) checks it,
@@ -68,6 +76,77 @@ typedef enum {
 #define SC_STATION_SIG_RECORD_BYTES (2 + SC_STATION_SIG_BYTES)
 
 #define SC_STATION_LISTENERS_BYTES 8
+
+/* ------------------------------------------------------------ the page */
+
+/*
+ * The station's page: index.html and a few files beside it, served by every
+ * listening peer at /page/ (docs/broadcast.md, "The station's page"). Its
+ * bytes travel inside the signed generations, so they are the station's as
+ * much as its media are. The payload of a PAGE record:
+ *
+ *   bundle = version (u8, SC_STATION_PAGE_VERSION) | count (u8) | file ...
+ *   file   = name length (u8) | name | type (u8, sc_station_page_type)
+ *            | data length (u32, big-endian) | data
+ *
+ * A name is 1..SC_STATION_PAGE_NAME_MAX bytes of [A-Za-z0-9._-] not starting
+ * with '.', no two alike, one of them "index.html"; its type is a code from
+ * a fixed table (never a string from the network, so a Content-Type header
+ * cannot be forged through it). The whole bundle is at most
+ * SC_STATION_PAGE_MAX bytes: with INFO (4 KiB), TITLE (1 KiB) and a few KiB
+ * of codec headers it fits the 64 KiB a late listener fetches
+ * (SC_STATE_BYTES_MAX, core/msg.h); repeated once a minute
+ * (RT_STATION_PAGE_EVERY_NS), the largest costs a station 6.6 kbit/s, 5 %
+ * of a 128 kbit/s stream.
+ */
+#define SC_STATION_PAGE_VERSION   1
+#define SC_STATION_PAGE_MAX       ((size_t)48 << 10)
+#define SC_STATION_PAGE_FILES_MAX 16
+#define SC_STATION_PAGE_NAME_MAX  64
+#define SC_STATION_PAGE_INDEX     "index.html"
+
+typedef enum {
+  SC_STATION_PAGE_HTML = 1,
+  SC_STATION_PAGE_CSS,
+  SC_STATION_PAGE_PNG,
+  SC_STATION_PAGE_JPEG,
+  SC_STATION_PAGE_GIF,
+  SC_STATION_PAGE_SVG,
+  SC_STATION_PAGE_WEBP,
+  SC_STATION_PAGE_ICO,
+  SC_STATION_PAGE_TEXT,
+} sc_station_page_type;
+
+/* One file of a page. data points into the bundle when decoded. */
+typedef struct sc_station_page_file {
+  char name[SC_STATION_PAGE_NAME_MAX + 1];
+  sc_station_page_type type;
+  const uint8_t *data;
+  size_t len;
+} sc_station_page_file;
+
+/* Whether name[0, len) may name a page's file. */
+bool sc_station_page_name_ok(const char *name, size_t len);
+/* The type of a file named name, from its extension (.html .htm .css .png
+ * .jpg .jpeg .gif .svg .webp .ico .txt, any case); 0 for another. */
+sc_station_page_type sc_station_page_type_of(const char *name);
+/* The Content-Type a type is served with; NULL for an unknown code. */
+const char *sc_station_page_mime(sc_station_page_type type);
+
+/* Writes the bundle of files[0, n) into buf[0, cap). Returns its length,
+ * SC_ERR_INVALID (no file, more than SC_STATION_PAGE_FILES_MAX, a bad or
+ * repeated name, an unknown type, no index.html) or SC_ERR_TOO_LARGE (over
+ * SC_STATION_PAGE_MAX or cap). */
+int sc_station_page_encode(const sc_station_page_file *files, size_t n, uint8_t *buf,
+                           size_t cap);
+/* Checks a bundle from the network: every rule above, no byte left over.
+ * Returns 0 (with the file count in *nfiles when not NULL) or
+ * SC_ERR_INVALID. */
+int sc_station_page_check(const uint8_t *p, size_t n, size_t *nfiles);
+/* The file named name (NUL-terminated) of a checked bundle. Returns 0 or
+ * SC_ERR_NOT_FOUND (also for a bundle that does not check). */
+int sc_station_page_find(const uint8_t *p, size_t n, const char *name,
+                         sc_station_page_file *out);
 
 /* The payload of a LISTENERS record. */
 void sc_station_listeners_encode(uint32_t listeners, uint32_t peak,
@@ -174,14 +253,24 @@ void sc_station_reader_lost(sc_station_reader *r, uint64_t gen);
 /* The stream restarted (a new source epoch): forget position and any
  * partial record; state (headers, title, info) is kept until replaced. */
 void sc_station_reader_restart(sc_station_reader *r);
+/* ... and the page is dropped too: a new epoch is a new broadcaster
+ * process, which sends its own page (or has none). */
 
 /* The station's state handed over whole (core/state.h's answer to a
- * listener that attached mid-stream): INFO, HEADERS and TITLE records back
- * to back, as sc_station_state_encode writes them. Each is kept and emitted
- * as if read from the stream; the position in the stream is untouched.
- * Returns 0, or SC_ERR_INVALID (a cut record, another type, a length over
- * its bound: nothing is kept or emitted). */
+ * listener that attached mid-stream): INFO, HEADERS, TITLE and PAGE records
+ * back to back, as sc_station_state_encode and sc_station_state_add_page
+ * write them. Each is kept and emitted as if read from the stream; the
+ * position in the stream is untouched. Returns 0, or SC_ERR_INVALID (a cut
+ * record, another type, a length over its bound, a page that does not
+ * check: nothing is kept or emitted). */
 int sc_station_reader_state(sc_station_reader *r, const uint8_t *data, size_t datalen);
+
+/* Only the PAGE of such a state, for a listener whose stream brought INFO
+ * first but no page yet (INFO's page= says the station has one). Returns 0,
+ * SC_ERR_NOT_FOUND (the state holds no page) or SC_ERR_INVALID (as
+ * sc_station_reader_state: nothing is kept). */
+int sc_station_reader_state_page(sc_station_reader *r, const uint8_t *data,
+                                 size_t datalen);
 
 /* The station's state as last received (empty when none). Valid until the
  * next call on r. */
@@ -189,6 +278,10 @@ void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,
                                size_t *datalen);
 const char *sc_station_reader_title(const sc_station_reader *r);
 const char *sc_station_reader_info(const sc_station_reader *r);
+/* The station's page as last received (a checked bundle), or NULL and 0
+ * when none. */
+void sc_station_reader_page(const sc_station_reader *r, const uint8_t **data,
+                            size_t *datalen);
 /* The last LISTENERS record's count and peak; false when none arrived. */
 bool sc_station_reader_listeners(const sc_station_reader *r, uint32_t *listeners,
                                  uint32_t *peak);
@@ -204,6 +297,13 @@ void sc_station_reader_get_stats(const sc_station_reader *r,
  * SC_ERR_TOO_LARGE. */
 int sc_station_state_encode(uint8_t *buf, size_t cap, const char *info,
                             const uint8_t *headers, size_t hlen, const char *title);
+/* Appends the page (a bundle, plen > 0) as a PAGE record to a state of len
+ * bytes in buf[0, cap) when it fits, so that a late listener has it at
+ * once; else the state is left as it is (the page is optional there: the
+ * stream repeats it). Returns the state's new length. A state with no INFO
+ * (len 0) stays empty. */
+size_t sc_station_state_add_page(uint8_t *buf, size_t cap, size_t len,
+                                 const uint8_t *page, size_t plen);
 
 /*
  * The state's signature: Ed25519 with the station's secret key (libsodium's

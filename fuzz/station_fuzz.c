@@ -15,7 +15,7 @@
 static void on_record(void *user, sc_station_record_type type, const uint8_t *data,
                       size_t datalen) {
   (void)user;
-  assert(type >= SC_STATION_MEDIA && type <= SC_STATION_LISTENERS);
+  assert(type >= SC_STATION_MEDIA && type <= SC_STATION_PAGE);
   assert(datalen <= SC_STATION_RECORD_MAX);
   volatile uint8_t sink = 0;
   for (size_t i = 0; i < datalen; i++)

@@ -149,7 +149,7 @@ static void pj_station(pj_out *o, const sc_peerjson_station *st) {
   pj_str(o, st->name, sizeof st->name);
   pj_s(o, ",\"title\":");
   pj_str(o, st->title, sizeof st->title);
-  pj_f(o, ",\"listeners\":%u}", st->listeners);
+  pj_f(o, ",\"listeners\":%u,\"page_bytes\":%u}", st->listeners, st->page_bytes);
 }
 
 static void pj_stripe(pj_out *o, unsigned i, const sc_peerjson_stripe *t) {

@@ -47,6 +47,7 @@ typedef struct sc_peerjson_station {
   char name[SC_PEERJSON_TEXT_MAX_BYTES + 1];
   char title[SC_PEERJSON_TEXT_MAX_BYTES + 1]; /* now playing; "" none */
   uint32_t listeners;                         /* players on this peer */
+  uint32_t page_bytes; /* the station's page at /page/ (its bundle); 0: none */
 } sc_peerjson_station;
 
 typedef struct sc_peerjson_stripe {

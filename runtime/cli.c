@@ -243,6 +243,10 @@ static const flags_opt f_station_about[] = {
     {FLAGS_OPT_STR(rt_options, description, "description", "TEXT",
                    "a line about the station (at most 160 bytes)")},
     {FLAGS_OPT_STR(rt_options, genre, "genre", "TEXT", "its genre (at most 48 bytes)")},
+    {FLAGS_OPT_STR(rt_options, page_dir, "page", "DIR",
+                   "the station's own web page: DIR's files (index.html and a few "
+                   "images or styles, one level, 48 KiB in all), sent with the stream "
+                   "and served by every listener's --http at /page/")},
     {.kind = FLAGS_END},
 };
 

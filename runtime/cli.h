@@ -134,6 +134,11 @@ typedef struct rt_options {
   /* broadcast: what the directory and INFO say of a station fed by
    * --source, --input or --relay (encoders say it in their ice- headers). */
   const char *station_name, *description, *genre;
+  /* broadcast --page DIR: the station's page, read at start (main.c,
+   * runtime/page.h) into a bundle (core/station.h) */
+  const char *page_dir;
+  uint8_t *page;
+  size_t page_len;
   uint64_t wait_ms; /* --wait-ms: how long to wait for its answer */
 } rt_options;
 

@@ -86,8 +86,11 @@ static void hook_deliver(rt_peer *p, uint64_t gen, const uint8_t *data, size_t d
    * rather than waited for in the source's next repeat. */
   if (rt_output_wants_state(o)) {
     o->state_asked = true;
+    /* INFO came with the stream: the page alone is asked for, and the
+     * stream's next INFO does not cancel that. */
+    o->page_asked = o->info_seen;
     (void)sc_node_state_fetch(p->node, now);
-  } else if (o->state_asked && o->stream_info) {
+  } else if (o->state_asked && o->stream_info && !o->page_asked) {
     sc_node_state_cancel(p->node); /* the stream brought it first */
     o->state_asked = false;
   }
@@ -622,6 +625,8 @@ static int host_open_source(rt_host *h) {
     } else {
       rv = rt_station_source_new(&s->station, host_source_peer(h)->node, &scfg);
     }
+    if (rv == 0 && h->opt.page) /* the station's page (--page) */
+      rv = rt_station_source_page(s->station, h->opt.page, h->opt.page_len);
     if (rv != 0) {
       fprintf(stderr, "stripecast: station source: %s\n", sc_strerror(rv));
       return rv;

@@ -5,6 +5,7 @@
  * errors exit 2 with one line that points to the command's --help.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <sodium.h>
 
@@ -12,6 +13,7 @@
 #include "cli/flags.h"
 #include "host.h"
 #include "key.h"
+#include "page.h"
 #include "stations.h"
 
 /* stripecast keygen --out FILE: the public key on stdout (the station's id). */
@@ -55,5 +57,13 @@ int main(int argc, char **argv) {
   }
   if (cmd == RT_CMD_KEYGEN) return keygen(&o);
   if (cmd == RT_CMD_STATIONS) return rt_stations_query(&o);
-  return rt_host_run(&o);
+  /* The page is read before anything starts: a bad one is a usage error. */
+  char perr[1024]; /* room for a path */
+  if (o.page_dir && rt_page_load(o.page_dir, &o.page, &o.page_len, perr, sizeof perr)) {
+    rt_cli_report(cmd, perr, stderr);
+    return FLAGS_EXIT_USAGE;
+  }
+  int rc = rt_host_run(&o);
+  free(o.page);
+  return rc;
 }

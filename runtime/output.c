@@ -256,6 +256,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     break;
   case SC_STATION_TITLE:
   case SC_STATION_LISTENERS: /* for the status pages (runtime/status.h) */
+  case SC_STATION_PAGE:      /* kept by the reader for the state it answers with */
     break;
   case SC_STATION_STATE_SIG:
     if (len == SC_STATION_SIG_BYTES && !o->in_state) {
@@ -435,11 +436,25 @@ void rt_output_restarted(rt_output *o, bool new_epoch) {
   o->new_link = o->writtenlen > 0;
   o->session[0] = '\0';
   o->state_asked = false;
+  o->page_asked = false;
   o->stream_info = false;
 }
 
+/* INFO says the station has a page (page=) that the reader does not hold. */
+static bool out_page_missing(const rt_output *o) {
+  const uint8_t *page;
+  size_t plen;
+  char v[16];
+  sc_station_reader_page(o->reader, &page, &plen);
+  return plen == 0 &&
+         sc_station_info_get(sc_station_reader_info(o->reader), "page", v, sizeof v);
+}
+
 bool rt_output_wants_state(const rt_output *o) {
-  return o->station && !o->ended && !o->info_seen && !o->state_asked && o->st.gens > 0;
+  if (!o->station || o->ended || o->state_asked || o->st.gens == 0) return false;
+  /* The page follows INFO in the stream, before the media: one that plays
+   * without it missed it (joined after it went by, or lost it). */
+  return !o->info_seen || (o->playing && !o->page_asked && out_page_missing(o));
 }
 
 size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap) {
@@ -451,14 +466,28 @@ size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap) {
   int n = sc_station_state_encode(buf, cap, sc_station_reader_info(o->reader), h, hlen,
                                   sc_station_reader_title(o->reader));
   if (n <= 0) return 0;
-  if (!o->signed_state) return (size_t)n;
-  if ((size_t)n + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
-  sc_station_sig_record(o->state_sig, buf + n);
-  return (size_t)n + SC_STATION_SIG_RECORD_BYTES;
+  /* The station's page too, when it fits (beside the signature of a signed
+   * station's state, as its broadcaster decides): a late listener serves it
+   * at once. */
+  const uint8_t *page;
+  size_t plen;
+  sc_station_reader_page(o->reader, &page, &plen);
+  size_t room = o->signed_state ? cap - SC_STATION_SIG_RECORD_BYTES : cap;
+  size_t len = sc_station_state_add_page(buf, room, (size_t)n, page, plen);
+  if (!o->signed_state) return len;
+  if (len + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
+  sc_station_sig_record(o->state_sig, buf + len);
+  return len + SC_STATION_SIG_RECORD_BYTES;
 }
 
 void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len,
                          const uint8_t *sig, uint64_t now) {
+  /* The stream brought INFO first: the answer may still bring the page. */
+  if (o->station && !o->ended && o->info_seen && out_page_missing(o) &&
+      sc_station_reader_state_page(o->reader, data, len) == SC_OK) {
+    o->st.page_fetched++;
+    return;
+  }
   if (!o->station || o->ended || o->info_seen) {
     o->st.state_ignored++;
     return;

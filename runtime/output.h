@@ -58,6 +58,7 @@ typedef struct rt_output_stats {
   /* The station's state asked of a peer on attaching (core/state.h). */
   uint64_t state_fetched; /* answers taken: the listener started from them */
   uint64_t state_ignored; /* answers that came after the stream's INFO */
+  uint64_t page_fetched;  /* the station's page taken from an answer */
   /* Playing began before the stream itself brought INFO: the state came
    * from a peer, not from the source's next repeat. */
   bool started_on_fetched_state;
@@ -82,6 +83,8 @@ typedef struct rt_output {
   bool headers_seen; /* HEADERS of the current session */
   bool new_link;     /* the next headers begin a new link: write them */
   bool state_asked;  /* the state was asked of a peer in this epoch */
+  bool page_asked;   /* ... for the page alone: INFO came and says page=, the
+                      * page did not (the stream repeats it once a minute) */
   bool in_state;     /* records come from a fetched state, not the stream */
   bool stream_info;  /* the stream brought INFO in this epoch */
   char session[24];  /* INFO session= of the one playing */
@@ -149,14 +152,17 @@ void rt_output_lost(rt_output *o, uint64_t gen);
 void rt_output_restarted(rt_output *o, bool new_epoch);
 
 /* A listener that has generations but no INFO yet should ask a peer for the
- * station's state (once per epoch); the caller marks it asked. */
+ * station's state (once per epoch); the caller marks it asked. So should one
+ * that plays but lacks the page INFO announces (page=): it went by before
+ * the listener came (once per epoch, page_asked). */
 bool rt_output_wants_state(const rt_output *o);
 /* The station's state as records (sc_station_state_encode) for a peer that
  * asks; 0 when none is held. */
 size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap);
 /* A peer's answer: taken as if the stream had brought it, unless the
- * stream's own INFO came first; media held for it are written now. sig: the
- * station's signature of data, checked by the caller (NULL: unsigned). */
+ * stream's own INFO came first (then only its page, if this one has none);
+ * media held for it are written now. sig: the station's signature of data,
+ * checked by the caller (NULL: unsigned). */
 void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len,
                          const uint8_t *sig, uint64_t now);
 

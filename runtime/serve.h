@@ -220,6 +220,10 @@ void rt_serve_lost(rt_serve *s, uint64_t gen);
  * first. */
 void rt_serve_state(rt_serve *s, const uint8_t *data, size_t len);
 void rt_serve_restarted(rt_serve *s, bool new_epoch);
+/* The station's page (a checked bundle, core/station.h) as this server
+ * last received it; NULL and 0 when it has none or the station is not on
+ * the air. Valid until the loop runs on. */
+void rt_serve_page(const rt_serve *s, const uint8_t **data, size_t *len);
 
 /* The broadcaster's own generations: a station sink that writes into
  * node's stream source and reads the same bytes, cut every gen_bytes (as

@@ -308,6 +308,7 @@ static void on_record(void *user, sc_station_record_type type, const uint8_t *da
     }
     break;
   case SC_STATION_LISTENERS: /* kept by the reader for the status pages */
+  case SC_STATION_PAGE:      /* kept by the reader for /page/ (runtime/page.h) */
   case SC_STATION_STATE_SIG: /* the listener's output keeps it (output.c) */
     break;
   case SC_STATION_END:
@@ -415,8 +416,20 @@ void serve_station_attach(rt_serve *s, serve_conn *c) {
 }
 
 void rt_serve_state(rt_serve *s, const uint8_t *data, size_t len) {
-  if (!s->reader || s->info_seen) return;
-  (void)sc_station_reader_state(s->reader, data, len);
+  if (!s->reader) return;
+  const uint8_t *page;
+  size_t plen;
+  sc_station_reader_page(s->reader, &page, &plen);
+  if (!s->info_seen)
+    (void)sc_station_reader_state(s->reader, data, len);
+  else if (plen == 0) /* the stream brought INFO first, not the page */
+    (void)sc_station_reader_state_page(s->reader, data, len);
+}
+
+void rt_serve_page(const rt_serve *s, const uint8_t **data, size_t *len) {
+  *data = NULL;
+  *len = 0;
+  if (s->reader && serve_station_known(s)) sc_station_reader_page(s->reader, data, len);
 }
 
 void rt_serve_deliver(rt_serve *s, uint64_t gen, const uint8_t *data, size_t datalen) {

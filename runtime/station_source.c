@@ -52,6 +52,9 @@ struct rt_station_source {
   bool hbuf_overflow;
   bool state_due;
   uint64_t next_state_ns;
+  uint8_t *page; /* the station's page (a bundle); NULL: none */
+  size_t pagelen;
+  uint64_t next_page_ns; /* 0: with the next state written */
   bool ended;
   uint8_t *sign_buf; /* [SC_STATE_BYTES_MAX], a signed station's state */
   rt_station_source_stats stats;
@@ -86,6 +89,22 @@ static int put(rt_station_source *s, sc_station_record_type type, const void *da
 
 /* ------------------------------------------------------------ state */
 
+/* The page, after the state it goes with. A reader older than PAGE drops
+ * the rest of the generation the record starts in: a page that ends inside
+ * that generation is followed by a cut, so that such a reader loses the
+ * page alone (a page longer than what is left of the generation needs
+ * none: the next generation's offset points past it). */
+static void write_page(rt_station_source *s) {
+  size_t fill = s->gen_fill ? s->gen_fill : SC_STATION_PREFIX_BYTES;
+  size_t lenbytes = s->pagelen < 128 ? 1 : s->pagelen < 16384 ? 2 : 3; /* LEB128 */
+  size_t total = 1 + lenbytes + s->pagelen;
+  put(s, SC_STATION_PAGE, s->page, s->pagelen);
+  if (fill + total < s->gen_bytes) sc_station_writer_flush(&s->w);
+  s->stats.pages++;
+  s->stats.page_bytes += s->pagelen;
+  s->next_page_ns = s->now + RT_STATION_PAGE_EVERY_NS;
+}
+
 /* The state as a peer gives it (sc_station_state_encode) into sign_buf and
  * its signature; false when unsigned or empty. */
 static bool state_signed(const rt_station_source *s, size_t *len,
@@ -94,7 +113,10 @@ static bool state_signed(const rt_station_source *s, size_t *len,
   int n = sc_station_state_encode(s->sign_buf, SC_STATE_BYTES_MAX, s->info, s->headers,
                                   s->headerslen, s->title);
   if (n <= 0) return false;
-  *len = (size_t)n;
+  /* The page too, when it fits beside the signature: what a peer gives. */
+  *len = sc_station_state_add_page(s->sign_buf,
+                                   SC_STATE_BYTES_MAX - SC_STATION_SIG_RECORD_BYTES,
+                                   (size_t)n, s->page, s->pagelen);
   sc_station_state_sign(s->cfg.sign_sk, &s->cfg.channel, s->sign_buf, *len, sig);
   return true;
 }
@@ -111,6 +133,7 @@ static void write_state(rt_station_source *s) {
   if (s->infolen) put(s, SC_STATION_INFO, s->info, s->infolen);
   if (s->headerslen) put(s, SC_STATION_HEADERS, s->headers, s->headerslen);
   if (s->title[0]) put(s, SC_STATION_TITLE, s->title, strlen(s->title));
+  if (s->page && s->infolen && s->now >= s->next_page_ns) write_page(s);
   write_state_sig(s);
   s->state_due = false;
   if (s->cfg.state_every_ns) s->next_state_ns = s->now + s->cfg.state_every_ns;
@@ -254,7 +277,20 @@ void rt_station_source_del(rt_station_source *s) {
   free(s->headers);
   free(s->hbuf);
   free(s->sign_buf);
+  free(s->page);
   free(s);
+}
+
+int rt_station_source_page(rt_station_source *s, const uint8_t *page, size_t len) {
+  if (!s || sc_station_page_check(page, len, NULL) != SC_OK) return SC_ERR_INVALID;
+  uint8_t *p = malloc(len);
+  if (!p) return SC_ERR_NOMEM;
+  memcpy(p, page, len);
+  free(s->page);
+  s->page = p;
+  s->pagelen = len;
+  s->next_page_ns = 0;
+  return SC_OK;
 }
 
 /* The session's kind is known: its framer, and INFO saying the container. */
@@ -275,7 +311,12 @@ static int session_start(rt_station_source *s, sc_media_kind kind) {
    * starts a new link (write it even if it repeats the last bytes). */
   k = snprintf(s->info + n, sizeof s->info - n, "session=%llu\n",
                (unsigned long long)s->stats.sessions);
+  if (k > 0 && (size_t)k < sizeof s->info - n) n += (size_t)k;
+  /* A listener whose stream brought INFO but not yet the page asks a peer
+   * for it (runtime/output.c). */
+  if (s->page) snprintf(s->info + n, sizeof s->info - n, "page=%zu\n", s->pagelen);
   s->infolen = strlen(s->info);
+  s->next_page_ns = 0; /* every session starts with the page */
   write_state(s);
   return SC_OK;
 }
@@ -454,12 +495,14 @@ size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t 
   if (s->infolen == 0 || s->ended) return 0;
   int n = sc_station_state_encode(buf, cap, s->info, s->headers, s->headerslen, s->title);
   if (n <= 0) return 0;
+  if (s->cfg.sign_sk == NULL)
+    return sc_station_state_add_page(buf, cap, (size_t)n, s->page, s->pagelen);
   size_t len;
   uint8_t sig[SC_STATION_SIG_BYTES];
-  if (!state_signed(s, &len, sig)) return (size_t)n;
-  if ((size_t)n + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
-  sc_station_sig_record(sig, buf + n);
-  return (size_t)n + SC_STATION_SIG_RECORD_BYTES;
+  if (!state_signed(s, &len, sig) || len + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
+  memcpy(buf, s->sign_buf, len);
+  sc_station_sig_record(sig, buf + len);
+  return len + SC_STATION_SIG_RECORD_BYTES;
 }
 
 int64_t rt_station_source_media_us(const rt_station_source *s) {

@@ -31,11 +31,18 @@
  * listeners that joined since, by default. */
 #define RT_STATION_STATE_EVERY_NS (5ull * 1000000000ull)
 
+/* How often the station's page (a PAGE record, up to SC_STATION_PAGE_MAX
+ * bytes) is written again: with every state repeat it would cost a station
+ * up to 79 kbit/s (48 KiB every 5 s); once a minute the largest costs 6.6
+ * kbit/s (test_station_runtime's test_page_overhead), and a listener that joins between
+ * repeats fetches it with the state (core/state.h) rather than wait. */
+#define RT_STATION_PAGE_EVERY_NS (60ull * 1000000000ull)
+
 /* Bytes of a session's start held to probe its container when its kind is
  * not given. */
 #define RT_STATION_PROBE_BYTES 4096
 /* Room INFO keeps for the lines the station source adds (container=,
- * epoch=, session=) after the caller's. */
+ * epoch=, session=, page=) after the caller's. */
 #define RT_STATION_INFO_OWN 96
 /* A partial generation's first byte waits at most this many flush_ns. */
 #define RT_STATION_WAIT_MAX_FLUSHES 4
@@ -82,6 +89,8 @@ typedef struct rt_station_source_stats {
   uint64_t header_sets;   /* codec header sets seen */
   uint64_t titles;        /* title updates written */
   uint64_t state_repeats; /* state records written again for late listeners */
+  uint64_t pages;         /* PAGE records written */
+  uint64_t page_bytes;    /* their payload bytes */
   uint64_t flushes;       /* partial generations cut by flush_ns */
   uint64_t write_errors;  /* the node refused bytes */
 } rt_station_source_stats;
@@ -98,6 +107,13 @@ int rt_station_source_new(rt_station_source **out, sc_node *node,
 int rt_station_source_new_sink(rt_station_source **out, const sc_station_sink *sink,
                                const rt_station_source_config *cfg);
 void rt_station_source_del(rt_station_source *s);
+
+/* The station's page (a bundle, sc_station_page_check'ed), copied: written
+ * at every session's start and every RT_STATION_PAGE_EVERY_NS, announced in
+ * INFO (page=BYTES) so that a listener that lacks it asks for the state.
+ * Call before the first session. Returns 0, SC_ERR_INVALID or
+ * SC_ERR_NOMEM. */
+int rt_station_source_page(rt_station_source *s, const uint8_t *page, size_t len);
 
 /* A source connected. kind: from its Content-Type, or SC_MEDIA_UNKNOWN to
  * probe the first bytes. info: "key=value\n" lines for listeners
@@ -126,8 +142,9 @@ void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now);
 /* Media time the fed units reach, from the container's timestamps
  * (sc_media_unit.end_us), -1 when the container has none: a file source
  * reads ahead of the clock by at most the playout it wants. */
-/* The station's state (INFO, HEADERS, TITLE) as records for a listener that
- * asks (sc_station_state_encode); 0 before a session said its container. */
+/* The station's state (INFO, HEADERS, TITLE, and PAGE when it fits) as
+ * records for a listener that asks (sc_station_state_encode,
+ * sc_station_state_add_page); 0 before a session said its container. */
 size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t cap);
 
 int64_t rt_station_source_media_us(const rt_station_source *s);

@@ -156,6 +156,8 @@ static void stats_output(FILE *f, const rt_output *o) {
           s->state_ignored, s->started_on_fetched_state ? "true" : "false",
           o->playing ? "true" : "false", o->ended ? "true" : "false",
           o->failed ? "true" : "false", rt_output_continuity(o));
+  /* The station's page taken alone from a late answer (output.h). */
+  fprintf(f, ",\"page_fetched\":%" PRIu64, s->page_fetched);
   if (o->reader) {
     /* The station's now playing, as last received. */
     fputs(",\"title\":", f);
@@ -393,11 +395,12 @@ static void stats_doc(FILE *f, rt_host *h) {
               ",\"units\":%" PRIu64 ",\"sync_units\":%" PRIu64
               ",\"garbage_bytes\":%" PRIu64 ",\"tail_dropped_bytes\":%" PRIu64
               ",\"lead_dropped_bytes\":%" PRIu64 ",\"header_sets\":%" PRIu64
-              ",\"titles\":%" PRIu64 ",\"state_repeats\":%" PRIu64 ",\"flushes\":%" PRIu64
+              ",\"titles\":%" PRIu64 ",\"state_repeats\":%" PRIu64 ",\"pages\":%" PRIu64
+              ",\"page_bytes\":%" PRIu64 ",\"flushes\":%" PRIu64
               ",\"write_errors\":%" PRIu64 ",\"media_us\":%" PRId64 "},",
               ss.sessions, ss.bytes_in, ss.units, ss.sync_units, ss.garbage_bytes,
               ss.tail_dropped_bytes, ss.lead_dropped_bytes, ss.header_sets, ss.titles,
-              ss.state_repeats, ss.flushes, ss.write_errors,
+              ss.state_repeats, ss.pages, ss.page_bytes, ss.flushes, ss.write_errors,
               rt_station_source_media_us(s->station));
     }
     if (s->ingest) {

@@ -13,6 +13,7 @@
 #include "core/scribe.h"
 #include "core/station.h"
 #include "runtime/host.h"
+#include "runtime/page.h"
 #include "runtime/serve.h"
 
 static void web_tick_cb(struct ev_loop *loop, ev_timer *t, int revents) {
@@ -154,6 +155,10 @@ static void web_stations(const rt_web *w, sc_peerjson_snapshot *s) {
     web_copy(st->title, sizeof st->title, v.title);
     st->listeners = v.listeners;
     info = v.info;
+    const uint8_t *page;
+    size_t plen;
+    rt_serve_page(h->serve, &page, &plen);
+    st->page_bytes = (uint32_t)plen;
   } else {
     st->mount[0] = '/';
     web_copy(st->mount + (h->opt.station[0] != '/'), sizeof st->mount - 1,
@@ -314,5 +319,5 @@ int rt_web_add_routes(rt_web *w, rt_serve *s) {
   if (rv == 0) rv = rt_serve_add_route(s, "/peer.json", web_handler, w);
   for (unsigned i = 0; rv == 0 && i < rt_web_assets_count; i++)
     rv = rt_serve_add_route(s, rt_web_assets[i].path, web_handler, w);
-  return rv;
+  return rv == 0 ? rt_page_add_routes(s) : rv;
 }

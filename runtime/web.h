@@ -83,8 +83,9 @@ int rt_web_route(const rt_web *w, uint64_t now, const char *path, size_t len,
                  rt_web_reply *out);
 
 struct rt_serve;
-/* Adds the page's routes ("/", each embedded file, "/peer.json") to the
- * players' server (runtime/serve.h). Returns 0 or its error. */
+/* Adds the page's routes ("/", each embedded file, "/peer.json", and the
+ * station's own page at /page/, runtime/page.h) to the players' server
+ * (runtime/serve.h). Returns 0 or its error. */
 int rt_web_add_routes(rt_web *w, struct rt_serve *s);
 
 /* The embedded file at URL path (len bytes, no query; "/" is

@@ -206,7 +206,7 @@ static const char SMALL_JSON[] =
     "{\"node\":{\"id\":\"0123456789abcdeffedcba9876543210\",\"addr\":\"127.0.0.1:7000\","
     "\"role\":\"listener\",\"uptime_s\":12.500},"
     "\"stations\":[{\"mount\":\"/live.opus\",\"content_type\":\"audio/ogg\","
-    "\"name\":\"Radio\",\"title\":\"A - B\",\"listeners\":2}],"
+    "\"name\":\"Radio\",\"title\":\"A - B\",\"listeners\":2,\"page_bytes\":0}],"
     "\"stream\":{\"playing\":true,\"gens_delivered\":3,\"gens_bad\":1,"
     "\"continuity\":0.750000},\"stripes_attached\":2,\"stripes\":["
     "{\"stripe\":0,\"wanted\":true,\"attached\":true,\"root\":true,\"parent\":null,"
@@ -307,6 +307,7 @@ static void largest_snapshot(sc_peerjson_snapshot *s) {
     memset(st->mount, 1, SC_PEERJSON_TEXT_MAX_BYTES);
     memset(st->content_type, 1, SC_PEERJSON_TEXT_MAX_BYTES);
     memset(st->name, 1, SC_PEERJSON_TEXT_MAX_BYTES);
+    st->page_bytes = UINT32_MAX;
     memset(st->title, 1, SC_PEERJSON_TEXT_MAX_BYTES);
     st->listeners = UINT32_MAX;
   }

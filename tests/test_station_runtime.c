@@ -657,8 +657,206 @@ static void test_leading_garbage(void **state) {
   gens_free(g);
 }
 
+/* ------------------------------------------------------------ the page */
+
+/* What the stream carries, counted: generations of PAGE_GEN bytes (the
+ * core's default d * chunk_bytes); a cut one costs as much as a full one
+ * (its chunks are padded). */
+#define PAGE_GEN (12 * 1024)
+typedef struct {
+  uint64_t gens;
+  size_t fill;
+} gen_count;
+
+static int count_write(void *user, const uint8_t *d, size_t n) {
+  (void)d;
+  gen_count *c = user;
+  c->fill += n;
+  for (; c->fill >= PAGE_GEN; c->fill -= PAGE_GEN)
+    c->gens++;
+  return SC_OK;
+}
+
+static int count_flush(void *user) {
+  gen_count *c = user;
+  if (c->fill) c->gens++;
+  c->fill = 0;
+  return SC_OK;
+}
+
+/* A page bundle of about len bytes (one index.html), into buf. */
+static size_t page_of(uint8_t *buf, size_t len) {
+  static uint8_t html[SC_STATION_PAGE_MAX];
+  memset(html, 'p', sizeof html);
+  sc_station_page_file f = {
+      .name = "index.html", .type = SC_STATION_PAGE_HTML, .data = html, .len = len - 18};
+  int n = sc_station_page_encode(&f, 1, buf, SC_STATION_PAGE_MAX);
+  assert_int_equal(n, (int)len);
+  return (size_t)n;
+}
+
+/* A 128 kbit/s station (160 bytes every 10 ms) for secs seconds, its state
+ * repeated every 5 s (the default), with a page or none (NULL). Returns the
+ * generations it took. */
+static uint64_t station_128k(const uint8_t *page, size_t plen, unsigned secs,
+                             rt_station_source_stats *st) {
+  gen_count c = {0};
+  sc_station_sink sink = {count_write, count_flush, &c};
+  rt_station_source_config cfg = {.flush_ns = 500 * MS,
+                                  .state_every_ns = RT_STATION_STATE_EVERY_NS,
+                                  .gen_bytes = PAGE_GEN};
+  rt_station_source *s;
+  assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+  if (page) assert_int_equal(rt_station_source_page(s, page, plen), SC_OK);
+  uint64_t now = 1000 * MS;
+  assert_int_equal(rt_station_source_begin(s, SC_MEDIA_UNKNOWN, "name=T", now), 0);
+  uint8_t unit[160];
+  memset(unit, 0x55, sizeof unit);
+  for (unsigned i = 0; i < secs * 100; i++) {
+    assert_int_equal(rt_station_source_feed(s, unit, sizeof unit, now), 0);
+    now += 10 * MS;
+    if (now >= rt_station_source_get_expiry(s)) rt_station_source_handle_expiry(s, now);
+  }
+  rt_station_source_get_stats(s, st);
+  rt_station_source_del(s);
+  return c.gens;
+}
+
+/* What a page costs a 128 kbit/s station over 5 minutes: written at the
+ * start and once a minute, never with every state repeat. */
+static void test_page_overhead(void **state) {
+  (void)state;
+  static uint8_t page[SC_STATION_PAGE_MAX];
+  rt_station_source_stats none, with;
+  uint64_t base = station_128k(NULL, 0, 300, &none);
+  assert_int_equal(none.pages, 0);
+  const size_t sizes[] = {SC_STATION_PAGE_MAX, 8 * 1024, 2 * 1024};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    size_t plen = page_of(page, sizes[i]);
+    uint64_t used = station_128k(page, plen, 300, &with);
+    assert_true(with.state_repeats >= 55);
+    assert_int_equal(with.pages, 5); /* 0, 60, 120, 180, 240 s */
+    assert_int_equal(with.page_bytes, 5 * plen);
+    double kbps = (double)(used - base) * PAGE_GEN * 8 / 300 / 1000;
+    print_message("page of %zu bytes: %llu generations in 300 s instead of %llu, "
+                  "%.2f kbit/s, %.1f%% of a 128 kbit/s stream\n",
+                  plen, (unsigned long long)used, (unsigned long long)base, kbps,
+                  100.0 * (double)(used - base) / (double)base);
+    assert_true(used > base);
+    assert_true(kbps < 7.0);
+  }
+}
+
+/* INFO says page=; the state a peer answers with carries the page; a
+ * listener whose stream brought INFO but not the page asks, and takes the
+ * page alone from the answer. */
+static void test_page_late_listener(void **state) {
+  (void)state;
+  static uint8_t page[SC_STATION_PAGE_MAX];
+  size_t plen = page_of(page, 1500);
+  gens *g = calloc(1, sizeof *g);
+  assert_non_null(g);
+  sc_station_sink sink = {gens_write, gens_flush, g};
+  rt_station_source_config cfg = {
+      .flush_ns = FLUSH, .state_every_ns = STATE, .gen_bytes = GEN, .epoch = 1};
+  rt_station_source *s;
+  assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+  assert_int_equal(rt_station_source_page(s, page, plen), SC_OK);
+  uint64_t now = 1000 * MS;
+  assert_int_equal(rt_station_source_begin(s, SC_MEDIA_UNKNOWN, "name=T", now), 0);
+  uint8_t *in = text(64 * 1024, 'a');
+  for (size_t off = 0; off < 64 * 1024; off += 256, now += 10 * MS) {
+    assert_int_equal(rt_station_source_feed(s, in + off, 256, now), 0);
+    if (now >= rt_station_source_get_expiry(s)) rt_station_source_handle_expiry(s, now);
+  }
+  char v[16];
+  assert_true(sc_station_info_get(rt_station_source_info(s), "page", v, sizeof v));
+  assert_int_equal(strtoul(v, NULL, 10), plen);
+  static uint8_t st[SC_STATION_PAGE_MAX + 8192];
+  size_t stlen = rt_station_source_state(s, st, sizeof st);
+  assert_true(stlen > plen);
+
+  rt_output o;
+  assert_int_equal(rt_output_open(&o, NULL, NULL, true), 0);
+  for (size_t i = g->n / 2; i < g->n; i++)
+    rt_output_deliver(&o, i, g->gen[i], g->len[i], 0, now);
+  assert_true(o.info_seen);
+  const uint8_t *got;
+  size_t gotlen;
+  sc_station_reader_page(o.reader, &got, &gotlen);
+  assert_int_equal(gotlen, 0); /* it went by at the start only */
+  assert_true(rt_output_wants_state(&o));
+  rt_output_state_got(&o, st, stlen, NULL, 0);
+  assert_int_equal(o.st.page_fetched, 1);
+  sc_station_reader_page(o.reader, &got, &gotlen);
+  assert_int_equal(gotlen, plen);
+  assert_memory_equal(got, page, plen);
+  assert_false(rt_output_wants_state(&o));
+  rt_output_free(&o);
+  rt_station_source_del(s);
+  free(in);
+  gens_free(g);
+}
+
+/* Whether a generation holds a record that starts after a PAGE record's
+ * start: a reader older than PAGE drops the rest of the generation from the
+ * PAGE on, and would lose that record. */
+static bool gen_has_record_after_page(const uint8_t *g, size_t len) {
+  size_t at = (size_t)g[0] << 24 | (size_t)g[1] << 16 | (size_t)g[2] << 8 | g[3];
+  bool page = false;
+  while (at < len) {
+    if (page) return true;
+    page = g[at] == SC_STATION_PAGE;
+    size_t v = 0, i = at + 1;
+    for (unsigned k = 0; i < len; k++) {
+      v |= (size_t)(g[i] & 0x7f) << (7 * k);
+      if (!(g[i++] & 0x80)) break;
+    }
+    at = i + v;
+  }
+  return false;
+}
+
+/* A page shorter than a generation and one longer, written at a session's
+ * start and with later repeats: no record follows a page inside the
+ * generation it starts in. */
+static void test_page_ends_its_generation(void **state) {
+  (void)state;
+  static uint8_t page[SC_STATION_PAGE_MAX];
+  const size_t sizes[] = {300, 3000};
+  for (size_t k = 0; k < 2; k++) {
+    size_t plen = page_of(page, sizes[k]);
+    gens *g = calloc(1, sizeof *g);
+    assert_non_null(g);
+    sc_station_sink sink = {gens_write, gens_flush, g};
+    rt_station_source_config cfg = {
+        .flush_ns = FLUSH, .state_every_ns = 20000 * MS, .gen_bytes = GEN};
+    rt_station_source *s;
+    assert_int_equal(rt_station_source_new_sink(&s, &sink, &cfg), SC_OK);
+    assert_int_equal(rt_station_source_page(s, page, plen), SC_OK);
+    uint64_t now = 1000 * MS;
+    assert_int_equal(rt_station_source_begin(s, SC_MEDIA_UNKNOWN, "name=T", now), 0);
+    uint8_t unit[100];
+    memset(unit, 0x55, sizeof unit);
+    for (int i = 0; i < 20000; i++, now += 10 * MS) { /* 200 s: 4 pages */
+      assert_int_equal(rt_station_source_feed(s, unit, sizeof unit, now), 0);
+      if (now >= rt_station_source_get_expiry(s)) rt_station_source_handle_expiry(s, now);
+    }
+    rt_station_source_stats st;
+    rt_station_source_get_stats(s, &st);
+    assert_int_equal(st.pages, 4);
+    for (size_t i = 0; i < g->n; i++)
+      assert_false(gen_has_record_after_page(g->gen[i], g->len[i]));
+    rt_station_source_del(s);
+    gens_free(g);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_page_ends_its_generation),
+      cmocka_unit_test(test_page_overhead),
+      cmocka_unit_test(test_page_late_listener),
       cmocka_unit_test(test_from_start_exact),
       cmocka_unit_test(test_flush_by_arrival),
       cmocka_unit_test(test_late_listener),

@@ -7,7 +7,9 @@ serves it; the page at / of that peer plays it in its <audio> (or <video>)
 element (currentTime advances, error stays null; a video has its picture's
 size), shows the title the encoder sent and one listener, and its forest
 view has a row for each of the 16 stripes, each attached. /peer.json is
-checked on its own too. SCREENSHOT.png: where the page's picture goes (else
+checked on its own too. The audio station has a page of its own (broadcast
+--page): the peer's page links to it, and at /page/ it renders while its
+inline script does not run (the sandbox Content-Security-Policy). SCREENSHOT.png: where the page's picture goes (else
 a temporary folder).
 
 Needs chromium, chromedriver and python3-selenium (scripts/deps.sh), and
@@ -168,6 +170,28 @@ def check_page(d, port, shot):
     log("screenshot: " + shot)
 
 
+PAGE_HTML = ("<!doctype html><title>Station page</title><h1 id=h>On the air</h1>"
+             "<script>document.title = 'scripted';"
+             " document.getElementById('h').textContent = 'scripted';</script>\n")
+
+
+def check_station_page(d, port):
+    """The peer's page links to the station's; that one renders, its script blocked."""
+    href = wait_for(lambda: d.execute_script(
+        "const p = document.querySelector('#stations .station p.page');"
+        "return p && !p.hidden && p.querySelector('a').href;"), "the link to the station's page")
+    if not href.endswith("/page/"):
+        raise SystemExit("FAIL: the station's page link is %s" % href)
+    d.get(href)
+    h1 = wait_for(lambda: d.execute_script(
+        "const h = document.getElementById('h'); return h && h.textContent;"),
+        "the station's page")
+    if d.title != "Station page" or h1 != "On the air":
+        raise SystemExit("FAIL: the station's page ran its script: title %r, h1 %r" %
+                         (d.title, h1))
+    log("the station's page: %r, its script blocked" % h1)
+
+
 def main():
     webdriver, Service = import_selenium()
     missing = [n for n in ("chromium", "chromedriver", "ffmpeg") if not shutil.which(n)]
@@ -205,10 +229,16 @@ def main():
         lis = start("listener", ["listen", "--station", MOUNT + "@" + pk, "--listen",
                            "127.0.0.1:%d" % (BASE + 1), "--join", "127.0.0.1:%d" % BASE,
                            "--http", "127.0.0.1:%d" % web])
+        page = []
+        if KIND == "audio":
+            os.mkdir(os.path.join(tmp, "page"))
+            with open(os.path.join(tmp, "page", "index.html"), "w") as f:
+                f.write(PAGE_HTML)
+            page = ["--page", os.path.join(tmp, "page")]
         start("broadcaster", ["broadcast", "--station", MOUNT, "--key", key, "--listen",
                               "127.0.0.1:%d" % (BASE + 2), "--join", "127.0.0.1:%d" % BASE,
                               "--http", "127.0.0.1:%d" % ingest, "--source-password-file",
-                              pwfile])
+                              pwfile] + page)
         j = wait_for(lambda: (lambda j: j and j["stripes_attached"] == STRIPES and j)(
             peer_json(web)), "the listener attached in every stripe (its /peer.json)")
         log("attached: %d stripes, node %s" % (j["stripes_attached"], j["node"]["addr"]))
@@ -228,6 +258,11 @@ def main():
         j = peer_json(web)
         if j["stations"][0]["listeners"] < 1:
             raise SystemExit("FAIL: peer.json counts no listener: %s" % j["stations"])
+        if KIND == "audio":
+            # The bundle: 18 bytes of framing and the one file.
+            if j["stations"][0]["page_bytes"] != len(PAGE_HTML) + 18:
+                raise SystemExit("FAIL: peer.json's page_bytes: %s" % j["stations"])
+            check_station_page(d, web)
         d.quit()
         d = None
         # The serving peer leaves cleanly (in a sanitizer build: no report, no leak).

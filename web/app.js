@@ -38,9 +38,14 @@ function station(st) {
     const title = el("span", { class: "title" });
     now.append("Now playing: ", title);
     const meta = el("p", { class: "dim" });
-    card.append(h, media, now, meta);
+    // The station's own page, served by this peer at /page/ (sandboxed: no
+    // scripts, an origin of its own); shown when the station has one.
+    const page = el("p", { class: "page" });
+    page.append(el("a", { href: "/page/", target: "_blank", rel: "noopener" },
+                    "The station's page"));
+    card.append(h, media, now, meta, page);
     document.getElementById("stations").append(card);
-    p = { card, h, media, title, meta, video };
+    p = { card, h, media, title, meta, page, video };
     players.set(st.mount, p);
   }
   p.h.textContent = st.name || st.mount;
@@ -48,6 +53,7 @@ function station(st) {
   p.meta.textContent = st.mount + " \u00b7 " + (st.content_type || "type not known yet") +
                        " \u00b7 " + st.listeners + " listener" +
                        (st.listeners === 1 ? "" : "s") + " on this peer";
+  p.page.hidden = !(st.page_bytes > 0);
 }
 
 function stripeRow(s) {
