@@ -204,7 +204,14 @@ static void publish(sc_channel *c, unsigned i, const sc_msg_multicast *mc, uint6
   stripe_root *r = &c->roots[i];
   const sc_ref *self = sc_pastry_self(c->host.pastry);
   if (r->ref.addr == self->addr) {
-    /* This peer is the stripe's root itself. */
+    /* This peer is the stripe's root itself. Once a closer peer joined it
+     * is not (a broadcaster that streamed alone, for the stripes whose ids
+     * its first listener is closer to): publishing into its own tree there
+     * reached nobody until the next refresh, 30 s. The new root is located
+     * at once; its own tree keeps the chunks until the answer comes. */
+    if (!sc_pastry_owns(c->host.pastry, &c->stripe_id[i]) &&
+        now >= r->located_ns + LOCATE_MIN_GAP_NS)
+      locate_root(c, i, now);
     if (sc_scribe_publish_local(c->host.scribe, mc, now) == SC_OK) return;
     drop_root(c, i);
   }

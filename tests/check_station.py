@@ -21,6 +21,11 @@ and --stats checked here.
                 station's signature does not hold), writes nothing from
                 them, and starts at the stream's own repeat of the state,
                 with the true headers and title.
+  first_listener  a broadcaster on the air alone, then its first listener:
+                the stripes whose ids the listener is closer to have a new
+                root, which the broadcaster locates at once (not at its
+                30 s refresh), so the listener plays the rest of the
+                broadcast, decoding cleanly.
   relay         a listener present from the start, among relaying peers,
                 writes byte for byte what the source sent (sha256), and its
                 counters say nothing was missed.
@@ -44,9 +49,9 @@ import time
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/stripecast"
 SCENARIO = sys.argv[2] if len(sys.argv) > 2 else ""
 SLOTS = {"restart": 0, "two_sources": 1, "late_ogg": 2, "relay": 3, "paused": 4,
-         "forged_state": 5}
-# Each scenario 16 ports (addr(0) .. addr(10) used), six in 100.
-BASE = 24000 + (os.getpid() % 40) * 100 + SLOTS.get(SCENARIO, 0) * 16
+         "forged_state": 5, "first_listener": 6}
+# Each scenario 14 ports (addr(0) .. addr(10) used), seven in 100.
+BASE = 24000 + (os.getpid() % 40) * 100 + SLOTS.get(SCENARIO, 0) * 14
 HANG_S = 90  # bound on any wait: a hang, not a verdict
 COMMON = ["--heartbeat-ms", "500"]
 
@@ -92,9 +97,10 @@ class Run:
 
     def broadcaster(self, name, i, join, source, extra=()):
         a = ["broadcast", "--station", "/test.station", "--key", self.key, "--listen",
-             addr(i), "--join",
-             addr(join), "--source", source, "--eof-exit-ms", "3000",
+             addr(i), "--source", source, "--eof-exit-ms", "3000",
              "--stats", os.path.join(self.tmp, name + ".json")]
+        if join is not None:
+            a += ["--join", addr(join)]
         return self.start(name, a + list(extra))
 
     def wait(self, p, timeout=HANG_S):
@@ -368,6 +374,37 @@ def scenario_forged_state(run, tmp):
     log(f"late listener: {sf}; output {o}")
     for r in relays:
         run.expect_exit0(r)
+
+
+def scenario_first_listener(run, tmp):
+    ffmpeg = shutil.which("ffmpeg")
+    if not ffmpeg:
+        log("skipped: no ffmpeg")
+        sys.exit(77)
+    opus = os.path.join(tmp, "x.opus")
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=16",
+                    "-c:a", "libopus", "-b:a", "64k", opus], check=True)
+    src = run.broadcaster("src", 10, None, opus)
+    time.sleep(4)
+    out = os.path.join(tmp, "first.opus")
+    lis = run.listener("first", 0, 10, out)
+    run.expect_exit0(lis)
+    run.expect_exit0(src)
+    got = read(out)
+    if not got.startswith(b"OggS"):
+        raise Fail(f"the first listener wrote {len(got)} bytes, no Ogg stream")
+    dec = subprocess.run([ffmpeg, "-v", "error", "-i", out, "-f", "null", "-"],
+                         capture_output=True, text=True)
+    if dec.returncode != 0 or dec.stderr.strip():
+        raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                            "-of", "csv=p=0", out], capture_output=True, text=True)
+    dur = float(probe.stdout.strip() or 0)
+    # It joined about 4 s into 16 s: most of the rest, not the last seconds
+    # after a 30 s refresh (or nothing).
+    if dur < 8:
+        raise Fail(f"the first listener played {dur:.1f} s of the 12 s after it joined")
+    log(f"first listener: {dur:.1f} s decoded")
 
 
 def scenario_relay(run, tmp):
