@@ -206,10 +206,13 @@ static void publish(sc_channel *c, unsigned i, const sc_msg_multicast *mc, uint6
   if (r->ref.addr == self->addr) {
     /* This peer is the stripe's root itself. Once a closer peer joined it
      * is not (a broadcaster that streamed alone, for the stripes whose ids
-     * its first listener is closer to): publishing into its own tree there
-     * reached nobody until the next refresh, 30 s. The new root is located
-     * at once; its own tree keeps the chunks until the answer comes. */
+     * its first listener is closer to), and a tree of its own with nobody
+     * in it reached nobody until the next refresh, 30 s: the new root is
+     * located at once, publishing here meanwhile. A tree with members is
+     * left to the refresh, as before (its members move to the new root). */
     if (!sc_pastry_owns(c->host.pastry, &c->stripe_id[i]) &&
+        sc_scribe_children(c->host.scribe, sc_splitstream_group(c->host.forest, i)) ==
+            0 &&
         now >= r->located_ns + LOCATE_MIN_GAP_NS)
       locate_root(c, i, now);
     if (sc_scribe_publish_local(c->host.scribe, mc, now) == SC_OK) return;
