@@ -137,6 +137,15 @@ static int stripe_of_group(const sc_channel *c, const sc_id *group) {
   return -1;
 }
 
+bool sc_channel_group_complete(const sc_channel *c, sc_id *id) {
+  for (unsigned i = 0; i < c->stripes; i++)
+    if (c->stripe_id[i].hi == id->hi) {
+      *id = c->stripe_id[i];
+      return true;
+    }
+  return false;
+}
+
 /* Locates stripe i's root (Scribe's anycast to the stripe id). While the
  * root is unknown, an unanswered locate is sent again after an ack timeout,
  * not a refresh period: its route may have ended at the root that just

@@ -199,6 +199,10 @@ bool sc_channel_verifies(const sc_channel *c);
 /* True for the messages the channel handles: REPAIR_REQ, MULTICAST with
  * repair set, SCRIBE_ROOT. */
 bool sc_channel_handles(const sc_msg *msg);
+
+/* Completes *id, a group named by its first 64 bits (core/wire.h), from
+ * the channel's stripes: a source need not be in its stripes' trees. */
+bool sc_channel_group_complete(const sc_channel *c, sc_id *id);
 /* Handles one of those. Returns 0 or SC_ERR_INVALID (counted, dropped). */
 int sc_channel_recv(sc_channel *c, const sc_msg *msg, uint64_t now);
 

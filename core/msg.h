@@ -154,9 +154,11 @@ typedef struct sc_msg_row {
 #define SC_ANYCAST_VISIT_MAX 16 /* depth-first search stack */
 #define SC_ANYCAST_SEEN_MAX  48 /* peers an anycast remembers having visited */
 
-/* A chunk's payload is at most this long: with its headers a MULTICAST stays
- * under a 1,200-byte path MTU (docs/ARCHITECTURE.md §5). */
-#define SC_CHUNK_BYTES_MAX 1100
+/* A chunk's payload is at most this long: with its header a MULTICAST stays
+ * within 1,232 bytes, the UDP payload that IPv6's minimum MTU carries
+ * (RFC 8200 §5: 1,280 less 40 bytes of IPv6 and 8 of UDP), so it crosses
+ * any path unfragmented (docs/ARCHITECTURE.md §5; core/wire.c checks). */
+#define SC_CHUNK_BYTES_MAX 1180
 
 typedef struct sc_msg_multicast {
   sc_id group;

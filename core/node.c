@@ -356,7 +356,31 @@ void sc_node_state_stats(const sc_node *n, sc_state_stats *out) {
     memset(out, 0, sizeof(*out));
 }
 
+/* The group a MULTICAST names by its first 64 bits (core/wire.h), or a
+ * SCRIBE_ROOT answering one, completed into *full from the groups of this
+ * node's trees and stripes. A group none of them has stays short: its chunk
+ * finds no tree here, and an answer to its publisher names it short too,
+ * which the publisher completes in turn. */
+static const sc_msg *complete_group(const sc_node *n, const sc_msg *m, sc_msg *full) {
+  const sc_id *g = m->type == SC_MSG_MULTICAST     ? &m->u.multicast.group
+                   : m->type == SC_MSG_SCRIBE_ROOT ? &m->u.scribe_root.group
+                                                   : NULL;
+  if (g == NULL || g->lo != 0) return m;
+  sc_id id = *g;
+  if (!sc_scribe_group_complete(n->scribe, &id) &&
+      !(n->chan && sc_channel_group_complete(n->chan, &id)))
+    return m;
+  memcpy(full, m, sc_msg_struct_size(m));
+  if (m->type == SC_MSG_MULTICAST)
+    full->u.multicast.group = id;
+  else
+    full->u.scribe_root.group = id;
+  return full;
+}
+
 int sc_node_recv(sc_node *n, const sc_msg *m, uint64_t now) {
+  sc_msg full;
+  m = complete_group(n, m, &full);
   if (sc_state_handles(m))
     return n->state ? sc_state_recv(n->state, m, now) : SC_OK; /* not ours to answer */
   if (m->type == SC_MSG_TALLY) return tally_recv(n, m, now);

@@ -593,6 +593,15 @@ int sc_scribe_group_find(const sc_scribe *s, const sc_id *id) {
   return SC_ERR_NOT_FOUND;
 }
 
+bool sc_scribe_group_complete(const sc_scribe *s, sc_id *id) {
+  for (uint32_t g = 0; g < s->ngroups; g++)
+    if (s->groups[g].id.hi == id->hi) {
+      *id = s->groups[g].id;
+      return true;
+    }
+  return false;
+}
+
 int sc_scribe_group(sc_scribe *s, const sc_id *id) {
   int g = sc_scribe_group_find(s, id);
   if (g >= 0) return g;

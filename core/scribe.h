@@ -123,6 +123,10 @@ void sc_scribe_del(sc_scribe *s);
 int sc_scribe_group(sc_scribe *s, const sc_id *id);
 /* The index of group id, or SC_ERR_NOT_FOUND. */
 int sc_scribe_group_find(const sc_scribe *s, const sc_id *id);
+
+/* Completes *id, a group named by its first 64 bits (id->lo 0: core/wire.h),
+ * from the groups this node takes part in; false if none matches. */
+bool sc_scribe_group_complete(const sc_scribe *s, sc_id *id);
 const sc_id *sc_scribe_group_id(const sc_scribe *s, unsigned g);
 
 /* Subscribes to group g: becomes a member and, unless already in the tree,

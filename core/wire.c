@@ -99,8 +99,11 @@ _Static_assert(STRIPECAST__ENVELOPE__BODY_ANYCAST_FAIL < 2048,
    SC_FAILED_HINT_MAX * WIRE_ID_FIELD_LEN)
 #define WIRE_ROW_BODY_MAX (WIRE_SMALL_LEN + SC_ROW_ENTRIES * WIRE_REF_FIELD_LEN)
 #define WIRE_MULTICAST_BODY_MAX                                                          \
-  (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN + WIRE_U16_LEN + WIRE_FIXED64_LEN +              \
-   WIRE_BOOL_LEN + WIRE_LD_LEN(15, SC_CHUNK_BYTES_MAX))
+  (WIRE_LD_LEN(1, SC_WIRE_GROUP_SHORT_LEN) + 3 * WIRE_U32_LEN + WIRE_U16_LEN +           \
+   WIRE_FIXED64_LEN + WIRE_BOOL_LEN + WIRE_LD_LEN(15, SC_CHUNK_BYTES_MAX))
+/* A MULTICAST has no sender: version byte and body. */
+#define WIRE_MULTICAST_DATAGRAM_MAX                                                      \
+  (1 + WIRE_LD_LEN(STRIPECAST__ENVELOPE__BODY_MULTICAST, WIRE_MULTICAST_BODY_MAX))
 #define WIRE_REPAIR_REQ_BODY_MAX  (WIRE_ID_FIELD_LEN + 2 * WIRE_U32_LEN)
 #define WIRE_SCRIBE_ROOT_BODY_MAX (WIRE_ID_FIELD_LEN + 2 * WIRE_BOOL_LEN + WIRE_U32_LEN)
 #define WIRE_SCRIBE_HB_BODY_MAX   (WIRE_BOOL_LEN + SC_SCRIBE_HB_GROUPS * WIRE_ID_FIELD_LEN)
@@ -130,8 +133,8 @@ _Static_assert(WIRE_FITS(ROUTE, WIRE_ROUTE_BODY_MAX), "a ROUTE must fit one data
 _Static_assert(WIRE_FITS(LEAF_SET, WIRE_LEAFSET_BODY_MAX),
                "a full LEAFSET must fit one datagram");
 _Static_assert(WIRE_FITS(ROW, WIRE_ROW_BODY_MAX), "a full ROW must fit one datagram");
-_Static_assert(WIRE_FITS(MULTICAST, WIRE_MULTICAST_BODY_MAX),
-               "a MULTICAST must fit one datagram");
+_Static_assert(WIRE_MULTICAST_DATAGRAM_MAX <= 1232,
+               "a MULTICAST crosses IPv6's minimum MTU unfragmented (msg.h)");
 _Static_assert(WIRE_FITS(REPAIR_REQ, WIRE_REPAIR_REQ_BODY_MAX),
                "a REPAIR_REQ must fit one datagram");
 _Static_assert(WIRE_FITS(SCRIBE_ROOT, WIRE_SCRIBE_ROOT_BODY_MAX),
@@ -266,6 +269,12 @@ static int wire_enc_refs(wire_enc *enc, const sc_ref *e, unsigned n,
 static ProtobufCBinaryData wire_enc_key(wire_enc *enc, const sc_id *id) {
   sc_id_to_bytes(id, enc->key);
   return (ProtobufCBinaryData){.len = WIRE_ID_LEN, .data = enc->key};
+}
+
+/* A MULTICAST's group by its first SC_WIRE_GROUP_SHORT_LEN bytes (wire.h). */
+static ProtobufCBinaryData wire_enc_short_group(wire_enc *enc, const sc_id *id) {
+  sc_id_to_bytes(id, enc->key);
+  return (ProtobufCBinaryData){.len = SC_WIRE_GROUP_SHORT_LEN, .data = enc->key};
 }
 
 /* ids[0, n) as a repeated bytes field; the caller checked n <= WIRE_IDS_MAX. */
@@ -403,7 +412,7 @@ static int wire_enc_tree_body(wire_enc *enc, const sc_msg *msg, wire_body *b,
   case SC_MSG_MULTICAST: {
     const sc_msg_multicast *m = &msg->u.multicast;
     stripecast__multicast__init(&b->multicast);
-    b->multicast.group = wire_enc_key(enc, &m->group);
+    b->multicast.group = wire_enc_short_group(enc, &m->group);
     b->multicast.seq = m->seq;
     b->multicast.depth = m->depth;
     b->multicast.sent_ns = m->sent_ns;
@@ -555,8 +564,10 @@ int sc_wire_encode(const sc_msg *msg, const sc_wire_addr_map *map, uint8_t *buf,
 
   enc.map = map;
   enc.nrefs = 0;
-  env.sender = wire_enc_ref(&enc, &msg->sender);
-  if (env.sender == NULL) return SC_ERR_INVALID;
+  if (msg->type != SC_MSG_MULTICAST) { /* a MULTICAST names no sender (wire.h) */
+    env.sender = wire_enc_ref(&enc, &msg->sender);
+    if (env.sender == NULL) return SC_ERR_INVALID;
+  }
   int rv = wire_enc_body(&enc, msg, &body, &env);
   if (rv != 0) return rv;
 
@@ -676,7 +687,10 @@ static int wire_dec_directory(const Stripecast__Envelope *env, sc_msg *out) {
 /* A MULTICAST's body: the tree's hot path. */
 static int wire_dec_multicast(const Stripecast__Multicast *c, sc_msg_multicast *m) {
   if (c->depth > UINT16_MAX) return SC_ERR_INVALID;
-  if (wire_dec_id(&c->group, &m->group) != 0) return SC_ERR_INVALID;
+  if (c->group.len != SC_WIRE_GROUP_SHORT_LEN) return SC_ERR_INVALID;
+  uint8_t group[WIRE_ID_LEN] = {0};
+  memcpy(group, c->group.data, SC_WIRE_GROUP_SHORT_LEN);
+  m->group = sc_id_from_bytes(group); /* lo 0: completed by the node (wire.h) */
   m->seq = c->seq;
   m->depth = (uint16_t)c->depth;
   m->sent_ns = c->sent_ns;
@@ -700,7 +714,13 @@ static int wire_dec_env(const Stripecast__Envelope *env, const sc_wire_addr_map 
   out->type = (uint8_t)type;
   memset(out, 0, sc_msg_struct_size(out));
   out->type = (uint8_t)type;
-  if (wire_dec_ref(env->sender, map, &out->sender) != 0) return SC_ERR_INVALID;
+  if (type == SC_MSG_MULTICAST) {
+    /* The transport names a MULTICAST's sender (wire.h). */
+    if (env->sender != NULL) return SC_ERR_INVALID;
+    out->sender.addr = SC_ADDR_NONE;
+  } else if (wire_dec_ref(env->sender, map, &out->sender) != 0) {
+    return SC_ERR_INVALID;
+  }
 
   switch (type) {
   case SC_MSG_PING:
@@ -968,10 +988,10 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
     break;
   case SC_MSG_MULTICAST: {
     const sc_msg_multicast *m = &msg->u.multicast;
-    body = id_field + wire_uint_len(m->seq) + wire_uint_len(m->depth) +
-           wire_fixed64_len(m->sent_ns) + wire_bool_len(m->repair) +
-           wire_uint_len(m->gen_bytes) + wire_uint_len(m->epoch) +
-           (m->len ? wire_ld_len(m->len) : 0);
+    body = wire_ld_len(SC_WIRE_GROUP_SHORT_LEN) + wire_uint_len(m->seq) +
+           wire_uint_len(m->depth) + wire_fixed64_len(m->sent_ns) +
+           wire_bool_len(m->repair) + wire_uint_len(m->gen_bytes) +
+           wire_uint_len(m->epoch) + (m->len ? wire_ld_len(m->len) : 0);
     break;
   }
   case SC_MSG_SCRIBE_HEARTBEAT: {
@@ -1040,5 +1060,6 @@ size_t sc_wire_size(const sc_msg *msg, size_t addr_len) {
   /* Version byte, sender, and the oneof body: emitted even when empty. Body
    * fields from 16 up take a two-byte tag. */
   size_t body_tag = wire_body_field[msg->type] < 16 ? 1 : 2;
-  return 1 + ref_field + body_tag + wire_varint_len(body) + body;
+  size_t sender = msg->type == SC_MSG_MULTICAST ? 0 : ref_field;
+  return 1 + sender + body_tag + wire_varint_len(body) + body;
 }

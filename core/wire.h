@@ -24,12 +24,26 @@
 
 #include "msg.h"
 
-#define SC_WIRE_VERSION      1    /* the first byte of every datagram */
+#define SC_WIRE_VERSION      2    /* the first byte of every datagram */
 #define SC_WIRE_DATAGRAM_MAX 1400 /* one datagram under a 1,500-byte MTU */
-/* The smallest valid datagram: version, a sender with a 16-byte id and an
- * empty address, an empty body. Anything shorter is truncated. */
-#define SC_WIRE_DATAGRAM_MIN 23
-#define SC_WIRE_ADDR_MAX     32 /* bytes an address may take on the wire */
+/* The smallest valid datagram: version and a MULTICAST naming only its
+ * group (below). Anything shorter is truncated. */
+#define SC_WIRE_DATAGRAM_MIN 13
+/*
+ * A MULTICAST, the stream's chunk and most of every peer's upload, carries
+ * no sender and names its group by the first SC_WIRE_GROUP_SHORT_LEN bytes
+ * of the id: 36 bytes fewer a chunk than a full NodeRef and id, which is
+ * what keeps a broadcaster's upload near the erasure code's own 16/12
+ * (docs/ARCHITECTURE.md §5). The receiver's transport says who sent it (the
+ * runtime checks every other message's sender against the datagram's source
+ * anyway), and sc_wire_decode() leaves sender.addr SC_ADDR_NONE for the
+ * caller to fill in. The group decodes with its last 8 bytes zero, and the
+ * receiving node completes it from the groups it takes part in (sc_node_recv):
+ * a chunk of a group it is not in is of no use to it. Two of its groups
+ * sharing 64 bits of their hashed ids would take 2^64 work to arrange.
+ */
+#define SC_WIRE_GROUP_SHORT_LEN 8
+#define SC_WIRE_ADDR_MAX        32 /* bytes an address may take on the wire */
 /* The decoder's arena: every allocation protobuf-c makes while unpacking one
  * datagram comes from this many bytes on the stack. With SC_WIRE_ADDR_MAX-byte
  * addresses a full ANYCAST, the most demanding message, needs about 3.7 KiB

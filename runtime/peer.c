@@ -614,7 +614,11 @@ static void peer_recv_one(rt_peer *p, const uint8_t *buf, size_t len,
    * learns the sender's address from the message, and a forged one would
    * poison every table it reaches. */
   sc_addr src;
-  if (rt_addr_find(p->addrs, ip, port, &src) != 0 || src != msg.sender.addr) {
+  const bool known = rt_addr_find(p->addrs, ip, port, &src) == 0;
+  /* A chunk names no sender (core/wire.h): it is from where it came from,
+   * which must be a peer this one has heard of. */
+  if (known && msg.type == SC_MSG_MULTICAST) msg.sender.addr = src;
+  if (!known || src != msg.sender.addr) {
     p->c.rx_spoofed++;
     sc_guard_strike(p->guard, ip, port, now);
     return;

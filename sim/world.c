@@ -243,6 +243,7 @@ static void cb_send(void *user, sc_addr to, const sc_msg *m) {
         return;
       }
       b->data = a->data;
+      decoded.sender = m->sender; /* a chunk names no sender: the world knows it */
     }
     enqueue(w, wp->index, to, &decoded, bytes);
     return;

@@ -409,6 +409,7 @@ typedef struct net {
   queued **q; /* unsorted; popped by the earliest (the nets are small) */
   size_t nq, cap;
   uint64_t announces_to[NET_MAX];
+  uint64_t announces_from[NET_MAX];
 } net;
 
 static net *g_net;
@@ -428,6 +429,7 @@ static void nd_send(void *user, sc_addr to, const sc_msg *m) {
     if (m->u.announce.len) memcpy(x->rec, m->u.announce.data, m->u.announce.len);
     x->msg.u.announce.data = x->rec;
     nt->announces_to[to]++;
+    if (m->sender.addr < NET_MAX) nt->announces_from[m->sender.addr]++;
   }
   if (nt->nq == nt->cap) {
     nt->cap = nt->cap ? 2 * nt->cap : 1024;
@@ -523,14 +525,18 @@ static void test_broadcast(void **state) {
   sc_station_key_id(k.pk, &id);
   sc_directory_info in = info_of("live", 3);
   memset(nt->announces_to, 0, sizeof nt->announces_to);
+  memset(nt->announces_from, 0, sizeof nt->announces_from);
   assert_int_equal(
       sc_directory_announce(sc_node_directory(nt->node[17]), k.sk, &in, nt->now_ns), 0);
   net_run(nt, nt->now_ns + 2 * S);
+  /* The broadcaster hands its record to one neighbour, which spreads it. */
+  assert_int_equal(nt->announces_from[17], 1);
   uint64_t total = 0;
   for (uint32_t i = 0; i < nt->n; i++) {
     assert_true(lists(nt, i, &id, 3));
     total += nt->announces_to[i];
   }
+  const uint64_t first_total = total;
   /* One copy a peer, and a few where a leaf-set member stood in for an
    * empty routing slot. */
   assert_true(total >= nt->n - 1);
@@ -539,9 +545,19 @@ static void test_broadcast(void **state) {
   /* Listeners change: the next announcement carries it, within
    * announce_min_ns since it turns the station from some to none. */
   sc_directory_set_listeners(sc_node_directory(nt->node[17]), 0, nt->now_ns);
+  memset(nt->announces_to, 0, sizeof nt->announces_to);
   net_run(nt, nt->now_ns + SC_DIRECTORY_ANNOUNCE_MIN_NS + 2 * S);
-  for (uint32_t i = 0; i < nt->n; i++)
-    assert_true(lists(nt, i, &id, 0));
+  /* Each announcement starts at another leaf-set member, so it takes
+   * other paths: a peer behind a hole in the lazily filled tables may miss
+   * one (docs/directory.md, about 0.2 % of peers); at most one of 64 here. */
+  unsigned missed = 0;
+  total = 0;
+  for (uint32_t i = 0; i < nt->n; i++) {
+    missed += !lists(nt, i, &id, 0);
+    total += nt->announces_to[i];
+  }
+  assert_true(missed <= 1);
+  assert_true(total <= first_total + nt->n / 8);
 
   /* A newcomer lists it once joined, without waiting for a refresh. */
   sc_rng r;

@@ -505,6 +505,7 @@ static void test_decode_bad_address(void **state) {
   sc_rng_seed(&r, 9);
   sc_msg m, got;
   for (unsigned type = 1; type < SC_MSG_TYPE_END; type++) {
+    if (type == SC_MSG_MULTICAST) continue; /* names no address (core/wire.h) */
     rand_msg(&r, type, &m);
     int len = sc_wire_encode(&m, map, buf, sizeof buf);
     assert_true(len > 0);
