@@ -412,7 +412,7 @@ int sc_station_reader_gen(sc_station_reader *r, uint64_t gen, const uint8_t *dat
     r->stats.bytes_dropped += datalen;
     return SC_OK;
   }
-  uint32_t first = get_be32(data);
+  uint32_t first = sc_get_be32(data);
   size_t start = SC_STATION_PREFIX_BYTES;
   if (!r->resync) {
     /* The prefix must agree with where the record being read ends; if it
@@ -560,6 +560,25 @@ size_t sc_station_state_add_page(uint8_t *buf, size_t cap, size_t len,
     return len;
   size_t at = len;
   return state_put(buf, cap, &at, SC_STATION_PAGE, page, plen) == SC_OK ? at : len;
+}
+
+int sc_station_state_encode_signable(uint8_t *buf, size_t cap, const char *info,
+                                     const uint8_t *headers, size_t hlen,
+                                     const char *title, const uint8_t *page,
+                                     size_t plen) {
+  int n = sc_station_state_encode(buf, cap, info, headers, hlen, title);
+  if (n <= 0) return n;
+  /* A cap too small for the record leaves no room for the page either. */
+  size_t room = cap > SC_STATION_SIG_RECORD_BYTES ? cap - SC_STATION_SIG_RECORD_BYTES : 0;
+  size_t len = sc_station_state_add_page(buf, room, (size_t)n, page, plen);
+  return (int)len;
+}
+
+size_t sc_station_state_append_sig(uint8_t *buf, size_t cap, size_t len,
+                                   const uint8_t sig[SC_STATION_SIG_BYTES]) {
+  if (len > cap || cap - len < SC_STATION_SIG_RECORD_BYTES) return 0;
+  sc_station_sig_record(sig, buf + len);
+  return len + SC_STATION_SIG_RECORD_BYTES;
 }
 
 void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,
