@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "err.h"
 
 #define NMAX SC_FEC_CHUNKS_MAX
@@ -21,16 +22,6 @@ size_t sc_auth_piece_bytes(unsigned d, unsigned p) {
   if (d == 0 || d + p > NMAX) return 0;
   size_t m = (size_t)(d + p) * SC_AUTH_HASH_BYTES + SC_AUTH_SIG_BYTES;
   return (m + d - 1) / d;
-}
-
-static void put32(uint8_t *b, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    b[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
-static void put64(uint8_t *b, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    b[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
 /* The header fields a generation's chunks share and the signature covers. */
@@ -90,10 +81,10 @@ static size_t signed_bytes(const shape *s, const gen_hdr *h, const uint8_t *hash
   b += sizeof signed_tag;
   sc_id_to_bytes(&s->channel, b);
   b += 16;
-  put32(b, h->epoch);
-  put64(b + 4, h->gen);
-  put64(b + 12, h->src_ts_ns);
-  put32(b + 20, h->gen_bytes);
+  sc_put_be32(b, h->epoch);
+  sc_put_be64(b + 4, h->gen);
+  sc_put_be64(b + 12, h->src_ts_ns);
+  sc_put_be32(b + 20, h->gen_bytes);
   b[24] = (uint8_t)s->d;
   b[25] = (uint8_t)s->p;
   b[26] = (uint8_t)(s->chunk_bytes >> 8);

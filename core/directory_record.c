@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "station.h"
 
@@ -24,11 +25,11 @@ static bool put(rec_writer *w, const void *data, size_t datalen) {
   return true;
 }
 
+/* The low `bytes` (1 to 8) bytes of v, big-endian: the record's integers. */
 static bool put_be(rec_writer *w, uint64_t v, unsigned bytes) {
   uint8_t b[8];
-  for (unsigned i = 0; i < bytes; i++)
-    b[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-  return put(w, b, bytes);
+  sc_put_be64(b, v);
+  return put(w, b + sizeof b - bytes, bytes);
 }
 
 static bool put_str(rec_writer *w, const char *s, size_t max) {
@@ -78,11 +79,9 @@ static bool get(rec_reader *r, void *out, size_t n) {
 }
 
 static bool get_be(rec_reader *r, uint64_t *v, unsigned bytes) {
-  uint8_t b[8];
-  if (!get(r, b, bytes)) return false;
-  *v = 0;
-  for (unsigned i = 0; i < bytes; i++)
-    *v = *v << 8 | b[i];
+  uint8_t b[8] = {0};
+  if (!get(r, b + sizeof b - bytes, bytes)) return false;
+  *v = sc_get_be64(b);
   return true;
 }
 

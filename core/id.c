@@ -1,6 +1,7 @@
 /* id.c — 128-bit ids and digit arithmetic (see id.h). */
 #include "id.h"
 
+#include "bytes.h"
 #include "err.h"
 #include "rng.h"
 
@@ -80,17 +81,11 @@ sc_id sc_id_hash(const void *data, size_t datalen) {
 }
 
 void sc_id_to_bytes(const sc_id *id, uint8_t out[16]) {
-  for (unsigned i = 0; i < 8; i++) {
-    out[i] = (uint8_t)(id->hi >> (56 - 8 * i));
-    out[8 + i] = (uint8_t)(id->lo >> (56 - 8 * i));
-  }
+  sc_put_be64(out, id->hi);
+  sc_put_be64(out + 8, id->lo);
 }
 
 sc_id sc_id_from_bytes(const uint8_t in[16]) {
-  sc_id id = {0, 0};
-  for (unsigned i = 0; i < 8; i++) {
-    id.hi = (id.hi << 8) | in[i];
-    id.lo = (id.lo << 8) | in[8 + i];
-  }
+  sc_id id = {sc_get_be64(in), sc_get_be64(in + 8)};
   return id;
 }

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "err.h"
 
 #define RECORD_HEADER_MAX 5 /* type + LEB128 length of at most 4 bytes */
@@ -93,24 +94,13 @@ int sc_station_writer_init(sc_station_writer *w, size_t gen_bytes,
   return SC_OK;
 }
 
-static void put_be32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Opens a generation: its prefix says where the first record starts, given
  * that `rest` bytes of the current record (0: a record starts here) still
  * come first. */
 static int writer_open_gen(sc_station_writer *w, size_t rest) {
   uint8_t prefix[SC_STATION_PREFIX_BYTES];
   size_t first = SC_STATION_PREFIX_BYTES + rest;
-  put_be32(prefix, first < w->gen_bytes ? (uint32_t)first : SC_STATION_NO_RECORD);
+  sc_put_be32(prefix, first < w->gen_bytes ? (uint32_t)first : SC_STATION_NO_RECORD);
   w->fill = SC_STATION_PREFIX_BYTES;
   return w->sink.write(w->sink.user, prefix, sizeof prefix);
 }
@@ -245,8 +235,8 @@ static void copy_text(char *dst, size_t max, const uint8_t *src, size_t len) {
 
 void sc_station_listeners_encode(uint32_t listeners, uint32_t peak,
                                  uint8_t out[SC_STATION_LISTENERS_BYTES]) {
-  put_be32(out, listeners);
-  put_be32(out + 4, peak);
+  sc_put_be32(out, listeners);
+  sc_put_be32(out + 4, peak);
 }
 
 bool sc_station_reader_listeners(const sc_station_reader *r, uint32_t *listeners,
@@ -306,8 +296,8 @@ static void emit_record(sc_station_reader *r, uint8_t type, const uint8_t *p, si
       r->stats.records_invalid++;
       return; /* not handed on: a reader of the record may trust its length */
     }
-    r->listeners = get_be32(p);
-    r->listener_peak = get_be32(p + 4);
+    r->listeners = sc_get_be32(p);
+    r->listener_peak = sc_get_be32(p + 4);
     r->has_listeners = true;
     break;
   case SC_STATION_PAGE:
@@ -422,7 +412,7 @@ int sc_station_reader_gen(sc_station_reader *r, uint64_t gen, const uint8_t *dat
     r->stats.bytes_dropped += datalen;
     return SC_OK;
   }
-  uint32_t first = get_be32(data);
+  uint32_t first = sc_get_be32(data);
   size_t start = SC_STATION_PREFIX_BYTES;
   if (!r->resync) {
     /* The prefix must agree with where the record being read ends; if it
@@ -570,6 +560,25 @@ size_t sc_station_state_add_page(uint8_t *buf, size_t cap, size_t len,
     return len;
   size_t at = len;
   return state_put(buf, cap, &at, SC_STATION_PAGE, page, plen) == SC_OK ? at : len;
+}
+
+int sc_station_state_encode_signable(uint8_t *buf, size_t cap, const char *info,
+                                     const uint8_t *headers, size_t hlen,
+                                     const char *title, const uint8_t *page,
+                                     size_t plen) {
+  int n = sc_station_state_encode(buf, cap, info, headers, hlen, title);
+  if (n <= 0) return n;
+  /* A cap too small for the record leaves no room for the page either. */
+  size_t room = cap > SC_STATION_SIG_RECORD_BYTES ? cap - SC_STATION_SIG_RECORD_BYTES : 0;
+  size_t len = sc_station_state_add_page(buf, room, (size_t)n, page, plen);
+  return (int)len;
+}
+
+size_t sc_station_state_append_sig(uint8_t *buf, size_t cap, size_t len,
+                                   const uint8_t sig[SC_STATION_SIG_BYTES]) {
+  if (len > cap || cap - len < SC_STATION_SIG_RECORD_BYTES) return 0;
+  sc_station_sig_record(sig, buf + len);
+  return len + SC_STATION_SIG_RECORD_BYTES;
 }
 
 void sc_station_reader_headers(const sc_station_reader *r, const uint8_t **data,

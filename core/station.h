@@ -305,6 +305,26 @@ int sc_station_state_encode(uint8_t *buf, size_t cap, const char *info,
 size_t sc_station_state_add_page(uint8_t *buf, size_t cap, size_t len,
                                  const uint8_t *page, size_t plen);
 
+/* A signed station's state before its STATE_SIG record, into buf[0, cap):
+ * sc_station_state_encode's records, then the page when it fits with
+ * SC_STATION_SIG_RECORD_BYTES of cap to spare. The broadcaster signs these
+ * bytes and a relay rebuilds them from the stream, both with the same cap
+ * (SC_STATE_BYTES_MAX, core/msg.h), so this one rule gives both the same
+ * bytes and the station's signature holds for either. Returns the bytes
+ * written (what sc_station_state_sign covers), 0 when info is empty, or
+ * SC_ERR_TOO_LARGE (as sc_station_state_encode). Records that fit cap but
+ * leave less than SC_STATION_SIG_RECORD_BYTES free are still written and
+ * counted (the broadcaster signs them for the stream all the same);
+ * sc_station_state_append_sig then refuses them. */
+int sc_station_state_encode_signable(uint8_t *buf, size_t cap, const char *info,
+                                     const uint8_t *headers, size_t hlen,
+                                     const char *title, const uint8_t *page, size_t plen);
+/* Appends the STATE_SIG record of sig to the state in buf[0, len). Returns
+ * the state's new length, or 0 when the record does not fit in cap (buf is
+ * left as it is: a state that cannot carry its signature is not served). */
+size_t sc_station_state_append_sig(uint8_t *buf, size_t cap, size_t len,
+                                   const uint8_t sig[SC_STATION_SIG_BYTES]);
+
 /*
  * The state's signature: Ed25519 with the station's secret key (libsodium's
  * 64 bytes) over "stripecast state 1" | channel (16 bytes, big-endian) |

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "station.h"
 
@@ -75,17 +76,6 @@ const char *sc_station_page_mime(sc_station_page_type type) {
   return NULL;
 }
 
-static void put_be32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Whether files[i]'s name is one of files[0, i). */
 static bool name_repeated(const sc_station_page_file *files, size_t i) {
   for (size_t k = 0; k < i; k++)
@@ -130,7 +120,7 @@ int sc_station_page_encode(const sc_station_page_file *files, size_t n, uint8_t 
     memcpy(buf + at, f->name, nlen);
     at += nlen;
     buf[at++] = (uint8_t)f->type;
-    put_be32(buf + at, (uint32_t)f->len);
+    sc_put_be32(buf + at, (uint32_t)f->len);
     at += 4;
     if (f->len) memcpy(buf + at, f->data, f->len);
     at += f->len;
@@ -151,7 +141,7 @@ static bool next_file(const uint8_t *p, size_t n, size_t *at, sc_station_page_fi
   if (n - i < 5) return false;
   f->type = (sc_station_page_type)p[i++];
   if (!sc_station_page_mime(f->type)) return false;
-  uint32_t len = get_be32(p + i);
+  uint32_t len = sc_get_be32(p + i);
   i += 4;
   if (len > n - i) return false;
   f->data = len ? p + i : NULL;

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "err.h"
 #include "stripecast.pb-c.h"
 
@@ -163,10 +164,7 @@ _Static_assert(WIRE_FITS(ANNOUNCE, WIRE_ANNOUNCE_BODY_MAX),
 static int wire_index6_to_bytes(void *user, sc_addr a, uint8_t *out, size_t outlen) {
   (void)user;
   if (outlen < SC_WIRE_INDEX6_LEN) return -1;
-  out[0] = (uint8_t)(a >> 24);
-  out[1] = (uint8_t)(a >> 16);
-  out[2] = (uint8_t)(a >> 8);
-  out[3] = (uint8_t)a;
+  sc_put_be32(out, a);
   out[4] = 0; /* where an IPv4 address would have its port */
   out[5] = 0;
   return SC_WIRE_INDEX6_LEN;
@@ -176,7 +174,7 @@ static int wire_index6_from_bytes(void *user, const uint8_t *in, size_t inlen,
                                   sc_addr *out) {
   (void)user;
   if (inlen != SC_WIRE_INDEX6_LEN || in[4] != 0 || in[5] != 0) return -1;
-  *out = (sc_addr)in[0] << 24 | (sc_addr)in[1] << 16 | (sc_addr)in[2] << 8 | in[3];
+  *out = sc_get_be32(in);
   return 0;
 }
 

@@ -460,24 +460,23 @@ bool rt_output_wants_state(const rt_output *o) {
 size_t rt_output_state(const rt_output *o, uint8_t *buf, size_t cap) {
   if (!o->station || !o->reader || !o->info_seen) return 0;
   if (o->signed_state && !o->state_sig_ok) return 0; /* nothing it can prove */
-  const uint8_t *h;
-  size_t hlen;
+  const uint8_t *h, *page;
+  size_t hlen, plen;
   sc_station_reader_headers(o->reader, &h, &hlen);
-  int n = sc_station_state_encode(buf, cap, sc_station_reader_info(o->reader), h, hlen,
-                                  sc_station_reader_title(o->reader));
-  if (n <= 0) return 0;
+  sc_station_reader_page(o->reader, &page, &plen);
+  const char *info = sc_station_reader_info(o->reader);
+  const char *title = sc_station_reader_title(o->reader);
   /* The station's page too, when it fits (beside the signature of a signed
    * station's state, as its broadcaster decides): a late listener serves it
    * at once. */
-  const uint8_t *page;
-  size_t plen;
-  sc_station_reader_page(o->reader, &page, &plen);
-  size_t room = o->signed_state ? cap - SC_STATION_SIG_RECORD_BYTES : cap;
-  size_t len = sc_station_state_add_page(buf, room, (size_t)n, page, plen);
-  if (!o->signed_state) return len;
-  if (len + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
-  sc_station_sig_record(o->state_sig, buf + len);
-  return len + SC_STATION_SIG_RECORD_BYTES;
+  if (!o->signed_state) {
+    int n = sc_station_state_encode(buf, cap, info, h, hlen, title);
+    return n > 0 ? sc_station_state_add_page(buf, cap, (size_t)n, page, plen) : 0;
+  }
+  /* Signed: rebuilt as the broadcaster built the state it signed, with the
+   * signature the stream brought. */
+  int n = sc_station_state_encode_signable(buf, cap, info, h, hlen, title, page, plen);
+  return n > 0 ? sc_station_state_append_sig(buf, cap, (size_t)n, o->state_sig) : 0;
 }
 
 void rt_output_state_got(rt_output *o, const uint8_t *data, size_t len,

@@ -105,18 +105,17 @@ static void write_page(rt_station_source *s) {
   s->next_page_ns = s->now + RT_STATION_PAGE_EVERY_NS;
 }
 
-/* The state as a peer gives it (sc_station_state_encode) into sign_buf and
- * its signature; false when unsigned or empty. */
+/* The state as a peer gives it (sc_station_state_encode_signable: the page
+ * too when it fits beside the signature) into sign_buf and its signature;
+ * false when unsigned or empty. */
 static bool state_signed(const rt_station_source *s, size_t *len,
                          uint8_t sig[SC_STATION_SIG_BYTES]) {
   if (s->cfg.sign_sk == NULL || s->sign_buf == NULL || s->infolen == 0) return false;
-  int n = sc_station_state_encode(s->sign_buf, SC_STATE_BYTES_MAX, s->info, s->headers,
-                                  s->headerslen, s->title);
+  int n = sc_station_state_encode_signable(s->sign_buf, SC_STATE_BYTES_MAX, s->info,
+                                           s->headers, s->headerslen, s->title, s->page,
+                                           s->pagelen);
   if (n <= 0) return false;
-  /* The page too, when it fits beside the signature: what a peer gives. */
-  *len = sc_station_state_add_page(s->sign_buf,
-                                   SC_STATE_BYTES_MAX - SC_STATION_SIG_RECORD_BYTES,
-                                   (size_t)n, s->page, s->pagelen);
+  *len = (size_t)n;
   sc_station_state_sign(s->cfg.sign_sk, &s->cfg.channel, s->sign_buf, *len, sig);
   return true;
 }
@@ -493,16 +492,18 @@ void rt_station_source_handle_expiry(rt_station_source *s, uint64_t now) {
 
 size_t rt_station_source_state(const rt_station_source *s, uint8_t *buf, size_t cap) {
   if (s->infolen == 0 || s->ended) return 0;
-  int n = sc_station_state_encode(buf, cap, s->info, s->headers, s->headerslen, s->title);
-  if (n <= 0) return 0;
-  if (s->cfg.sign_sk == NULL)
-    return sc_station_state_add_page(buf, cap, (size_t)n, s->page, s->pagelen);
+  if (s->cfg.sign_sk == NULL) {
+    int n =
+        sc_station_state_encode(buf, cap, s->info, s->headers, s->headerslen, s->title);
+    return n > 0 ? sc_station_state_add_page(buf, cap, (size_t)n, s->page, s->pagelen)
+                 : 0;
+  }
+  /* Signed: the bytes signed for the stream, whatever cap is, or nothing. */
   size_t len;
   uint8_t sig[SC_STATION_SIG_BYTES];
   if (!state_signed(s, &len, sig) || len + SC_STATION_SIG_RECORD_BYTES > cap) return 0;
   memcpy(buf, s->sign_buf, len);
-  sc_station_sig_record(sig, buf + len);
-  return len + SC_STATION_SIG_RECORD_BYTES;
+  return sc_station_state_append_sig(buf, cap, len, sig);
 }
 
 int64_t rt_station_source_media_us(const rt_station_source *s) {

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/err.h"
 #include "core/rng.h"
 
@@ -12,12 +13,9 @@
 void rt_trav_encode(const rt_trav_msg *m, uint8_t out[RT_TRAV_LEN]) {
   out[0] = RT_TRAV_MAGIC;
   out[1] = m->type;
-  for (int i = 0; i < 8; i++)
-    out[2 + i] = (uint8_t)(m->txid >> (56 - 8 * i));
-  for (int i = 0; i < 4; i++)
-    out[10 + i] = (uint8_t)(m->ip >> (24 - 8 * i));
-  out[14] = (uint8_t)(m->port >> 8);
-  out[15] = (uint8_t)m->port;
+  sc_put_be64(out + 2, m->txid);
+  sc_put_be32(out + 10, m->ip);
+  sc_put_be16(out + 14, m->port);
 }
 
 int rt_trav_decode(const uint8_t *buf, size_t len, rt_trav_msg *out) {
@@ -32,11 +30,9 @@ int rt_trav_decode(const uint8_t *buf, size_t len, rt_trav_msg *out) {
     out->payload_len = len - RT_TRAV_LEN;
   }
   out->type = buf[1];
-  for (int i = 0; i < 8; i++)
-    out->txid = (out->txid << 8) | buf[2 + i];
-  for (int i = 0; i < 4; i++)
-    out->ip = (out->ip << 8) | buf[10 + i];
-  out->port = (uint16_t)((buf[14] << 8) | buf[15]);
+  out->txid = sc_get_be64(buf + 2);
+  out->ip = sc_get_be32(buf + 10);
+  out->port = sc_get_be16(buf + 14);
   return 0;
 }
 

@@ -25,54 +25,8 @@ for p in ffmpeg curl jq python3 sha256sum; do
   command -v "$p" >/dev/null || { echo "$0: $p not found" >&2; exit 77; }
 done
 
-fail() { echo "FAIL ($case_): $*" >&2; exit 1; }
-
-# n free ports in a row on 127.0.0.1 (UDP for peers, TCP for --http).
-free_ports() {
-  python3 - "$1" "$2" <<'PY'
-import socket, sys, random
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-n = int(sys.argv[2])
-for _ in range(2000):
-    base = random.randrange(20000, 40000)
-    socks = []
-    try:
-        for q in range(base, base + n):
-            s = socket.socket(socket.AF_INET, kind)
-            s.bind(("127.0.0.1", q))
-            socks.append(s)
-    except OSError:
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    print(base)
-    break
-PY
-}
-
-pids=()
-work=$(mktemp -d)
-stop_all() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
-}
-trap stop_all EXIT
-# SIGTERM to every peer: each leaves politely and exits 0 (in the sanitizer
-# build, with the leak check).
-peers_exit_ok() {
-  local p rc
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    rc=0
-    wait "$p" || rc=$?
-    [[ $rc == 0 ]] || fail "a peer exited $rc: $(cat "$work"/*.err)"
-  done
-  pids=()
-}
-key=$work/station.key
-pk=$("$sc" keygen --out "$key" 2>/dev/null) || { echo "keygen failed"; exit 1; }
+# fail, free_ports, $work, pids and peers, peers_exit_ok, $key and $pk.
+source "$(dirname "$0")/serve_common.sh"
 mount=/live.opus
 
 # The page: every byte value in the image, 30 KB in all.
@@ -93,6 +47,7 @@ broadcast() {
     --http "127.0.0.1:$hp" "$@" 2>"$work/b.err" \
     < <(ffmpeg -v error -re -f lavfi -i "sine=f=440:d=120" -c:a libopus -b:a 128k -f ogg -) &
   pids+=($!)
+  peers+=($!)
 }
 
 # listen N [--join ...]: a listener on UDP port udp+N, serving players on TCP
@@ -104,6 +59,7 @@ listen() {
     --http "127.0.0.1:$((hp + n))" \
     --stats "$work/l$n.json" --stats-interval-ms 500 2>"$work/l$n.err" &
   pids+=($!)
+  peers+=($!)
 }
 
 # Waits (up to secs) until url answers code.

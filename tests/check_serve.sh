@@ -33,31 +33,8 @@ for p in ffmpeg ffprobe curl jq python3 mpv; do
   command -v "$p" >/dev/null || { echo "$0: $p not found" >&2; exit 77; }
 done
 
-fail() { echo "FAIL ($case_): $*" >&2; exit 1; }
-
-# n free ports in a row on 127.0.0.1 (UDP for peers, TCP for --http).
-free_ports() {
-  python3 - "$1" "$2" <<'PY'
-import socket, sys, random
-kind = socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM
-n = int(sys.argv[2])
-for _ in range(2000):
-    base = random.randrange(20000, 40000)
-    socks = []
-    try:
-        for q in range(base, base + n):
-            s = socket.socket(socket.AF_INET, kind)
-            s.bind(("127.0.0.1", q))
-            socks.append(s)
-    except OSError:
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    print(base)
-    break
-PY
-}
+# fail, free_ports, $work, pids and peers, peers_exit_ok, $key and $pk.
+source "$(dirname "$0")/serve_common.sh"
 
 wait_json() {
   local file=$1 expr=$2 secs=$3
@@ -76,32 +53,6 @@ wait_on_air() {
     sleep 0.1
   done
   return 1
-}
-
-pids=()
-peers=() # stripecast processes: each must exit 0 after SIGTERM
-work=$(mktemp -d)
-stop_all() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  if [[ -z ${KEEP:-} ]]; then rm -rf "$work"; else echo "kept $work" >&2; fi
-}
-trap stop_all EXIT
-# The station's key: broadcasters sign with it, listeners name the station by it.
-key=$work/station.key
-pk=$("$sc" keygen --out "$key" 2>/dev/null) || { echo "keygen failed"; exit 1; }
-
-# SIGTERM to every peer: each leaves politely and exits 0 (in the sanitizer
-# build, with the leak check).
-peers_exit_ok() {
-  local p rc
-  for p in "${peers[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${peers[@]}"; do
-    rc=0
-    wait "$p" || rc=$?
-    [[ $rc == 0 ]] || fail "a peer exited $rc: $(cat "$work"/*.err)"
-  done
-  peers=()
 }
 
 udp=$(free_ports udp 2)

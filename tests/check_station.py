@@ -269,15 +269,38 @@ def scenario_two_sources(run, tmp):
         run.expect_exit0(r)
 
 
-def scenario_late_ogg(run, tmp):
+def opus_tone(tmp, seconds, tagged=True):
+    """An Ogg Opus file of a 440 Hz tone made by ffmpeg, tagged (OpusTags)
+    "Test Tone" / "A 440" when tagged. Exits 77 (skipped) without ffmpeg."""
     ffmpeg = shutil.which("ffmpeg")
     if not ffmpeg:
         log("skipped: no ffmpeg")
         sys.exit(77)
     opus = os.path.join(tmp, "x.opus")
-    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=20",
-                    "-c:a", "libopus", "-b:a", "64k", "-metadata", "artist=Test Tone",
-                    "-metadata", "title=A 440", opus], check=True)
+    tags = ["-metadata", "artist=Test Tone", "-metadata", "title=A 440"] if tagged else []
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", f"sine=f=440:d={seconds}",
+                    "-c:a", "libopus", "-b:a", "64k"] + tags + [opus], check=True)
+    return opus
+
+
+def check_opus_start(got):
+    """A late listener's output begins with the Opus headers: the codec's
+    state comes first, however late it joined."""
+    if not got.startswith(b"OggS") or got.find(b"OpusHead") != 28:
+        raise Fail("the late listener's output does not begin with the Opus headers")
+
+
+def check_decodes(path):
+    """ffmpeg decodes path with zero errors: at -v error it prints nothing
+    for a clean stream, so any line at all is a defect."""
+    dec = subprocess.run([shutil.which("ffmpeg"), "-v", "error", "-i", path, "-f", "null",
+                          "-"], capture_output=True, text=True)
+    if dec.returncode != 0 or dec.stderr.strip():
+        raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
+
+
+def scenario_late_ogg(run, tmp):
+    opus = opus_tone(tmp, 20)
     run.listener("l0", 0, None)
     time.sleep(0.5)
     relays = [run.listener(f"r{i}", 1 + i, 0) for i in range(3)]
@@ -306,12 +329,8 @@ def scenario_late_ogg(run, tmp):
     if info.get("titles") != 1:
         raise Fail(f"the OpusTags title did not become the station's: {info}")
     got = read(out)
-    if not got.startswith(b"OggS") or got.find(b"OpusHead") != 28:
-        raise Fail("the late listener's output does not begin with the Opus headers")
-    dec = subprocess.run([ffmpeg, "-v", "error", "-i", out, "-f", "null", "-"],
-                         capture_output=True, text=True)
-    if dec.returncode != 0 or dec.stderr.strip():
-        raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
+    check_opus_start(got)
+    check_decodes(out)
     o = output_of(run.stats("late"))
     # It began writing before the stream brought the state again (the
     # source repeats it every 5 s): from the state its parent gave it on
@@ -332,14 +351,7 @@ def scenario_late_ogg(run, tmp):
 
 
 def scenario_forged_state(run, tmp):
-    ffmpeg = shutil.which("ffmpeg")
-    if not ffmpeg:
-        log("skipped: no ffmpeg")
-        sys.exit(77)
-    opus = os.path.join(tmp, "x.opus")
-    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=24",
-                    "-c:a", "libopus", "-b:a", "64k", "-metadata", "artist=Test Tone",
-                    "-metadata", "title=A 440", opus], check=True)
+    opus = opus_tone(tmp, 24)
     forge = ["--forge-state"]
     run.listener("l0", 0, None, extra=forge)
     time.sleep(0.5)
@@ -363,12 +375,8 @@ def scenario_forged_state(run, tmp):
     if o.get("started_on_fetched_state") is not False:
         raise Fail(f"the late listener started on a fetched (forged) state: {o}")
     got = read(out)
-    if not got.startswith(b"OggS") or got.find(b"OpusHead") != 28:
-        raise Fail("the late listener's output does not begin with the Opus headers")
-    dec = subprocess.run([ffmpeg, "-v", "error", "-i", out, "-f", "null", "-"],
-                         capture_output=True, text=True)
-    if dec.returncode != 0 or dec.stderr.strip():
-        raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
+    check_opus_start(got)
+    check_decodes(out)
     if o.get("title") != "Test Tone - A 440":
         raise Fail(f"the late listener's title is {o.get('title')!r}")
     log(f"late listener: {sf}; output {o}")
@@ -377,13 +385,7 @@ def scenario_forged_state(run, tmp):
 
 
 def scenario_first_listener(run, tmp):
-    ffmpeg = shutil.which("ffmpeg")
-    if not ffmpeg:
-        log("skipped: no ffmpeg")
-        sys.exit(77)
-    opus = os.path.join(tmp, "x.opus")
-    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=16",
-                    "-c:a", "libopus", "-b:a", "64k", opus], check=True)
+    opus = opus_tone(tmp, 16, tagged=False)
     src = run.broadcaster("src", 10, None, opus)
     time.sleep(4)
     out = os.path.join(tmp, "first.opus")
@@ -393,10 +395,7 @@ def scenario_first_listener(run, tmp):
     got = read(out)
     if not got.startswith(b"OggS"):
         raise Fail(f"the first listener wrote {len(got)} bytes, no Ogg stream")
-    dec = subprocess.run([ffmpeg, "-v", "error", "-i", out, "-f", "null", "-"],
-                         capture_output=True, text=True)
-    if dec.returncode != 0 or dec.stderr.strip():
-        raise Fail(f"ffmpeg: exit {dec.returncode}: {dec.stderr.strip()[:500]}")
+    check_decodes(out)
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
                             "-of", "csv=p=0", out], capture_output=True, text=True)
     dur = float(probe.stdout.strip() or 0)

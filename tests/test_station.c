@@ -421,13 +421,58 @@ static void test_state_signature(void **state) {
   assert_false(sc_station_state_split(NULL, 0, &len, &got));
 }
 
+/* A signed station's state: the page goes in only when the signature's
+ * record still fits after it, and the record goes in only when it fits;
+ * the broadcaster and a relay build the same bytes this way. */
+static void test_state_signable(void **state) {
+  (void)state;
+  uint8_t page[100], sig[SC_STATION_SIG_BYTES], buf[1024];
+  memset(page, 'p', sizeof page);
+  memset(sig, 's', sizeof sig);
+  const char *info = "container=ogg\n";
+  int k = sc_station_state_encode(buf, sizeof buf, info, (const uint8_t *)"<H>", 3, "T");
+  assert_true(k > 0);
+  size_t records = (size_t)k, with_page = records + 2 + sizeof page;
+  size_t whole = with_page + SC_STATION_SIG_RECORD_BYTES;
+  /* Room for everything: records, page, signature. */
+  int n = sc_station_state_encode_signable(buf, whole, info, (const uint8_t *)"<H>", 3,
+                                           "T", page, sizeof page);
+  assert_int_equal(n, with_page);
+  assert_int_equal(sc_station_state_append_sig(buf, whole, (size_t)n, sig), whole);
+  size_t len;
+  const uint8_t *got;
+  assert_true(sc_station_state_split(buf, whole, &len, &got));
+  assert_int_equal(len, with_page);
+  assert_memory_equal(got, sig, sizeof sig);
+  /* The page fits, but not beside the signature: it is left out. */
+  n = sc_station_state_encode_signable(buf, whole - 1, info, (const uint8_t *)"<H>", 3,
+                                       "T", page, sizeof page);
+  assert_int_equal(n, records);
+  assert_int_equal(sc_station_state_append_sig(buf, whole - 1, (size_t)n, sig),
+                   records + SC_STATION_SIG_RECORD_BYTES);
+  /* The records fit, the signature does not: nothing to serve. */
+  n = sc_station_state_encode_signable(buf, records + 1, info, (const uint8_t *)"<H>", 3,
+                                       "T", page, sizeof page);
+  assert_int_equal(n, records);
+  assert_int_equal(sc_station_state_append_sig(buf, records + 1, (size_t)n, sig), 0);
+  assert_int_equal(sc_station_state_append_sig(buf, records, records + 1, sig), 0);
+  /* No INFO, no state; records over cap, an error. */
+  assert_int_equal(sc_station_state_encode_signable(buf, sizeof buf, "", NULL, 0, "T",
+                                                    page, sizeof page),
+                   0);
+  assert_int_equal(sc_station_state_encode_signable(buf, records - 1, info,
+                                                    (const uint8_t *)"<H>", 3, "T", page,
+                                                    sizeof page),
+                   SC_ERR_TOO_LARGE);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_state_signature), cmocka_unit_test(test_roundtrip),
       cmocka_unit_test(test_each_loss),       cmocka_unit_test(test_late_join),
       cmocka_unit_test(test_state),           cmocka_unit_test(test_hostile),
       cmocka_unit_test(test_bounds),          cmocka_unit_test(test_station_id),
-      cmocka_unit_test(test_fetched_state),
+      cmocka_unit_test(test_fetched_state),   cmocka_unit_test(test_state_signable),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
