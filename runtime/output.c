@@ -194,7 +194,10 @@ static void out_start(rt_output *o) {
 static void on_record(void *user, sc_station_record_type type, const uint8_t *data,
                       size_t len) {
   rt_output *o = user;
-  o->epoch_record = true;
+  /* Only the stream's own records: bytes a generation starts with that
+   * belong to a record begun before the listener's first are a late start,
+   * also when a fetched state was read in between. */
+  if (!o->in_state) o->epoch_record = true;
   switch (type) {
   case SC_STATION_INFO: {
     const char *info = sc_station_reader_info(o->reader);

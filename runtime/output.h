@@ -96,7 +96,8 @@ typedef struct rt_output {
   bool epoch_first_seen;  /* a generation of this epoch arrived */
   uint64_t epoch_first_gen;
   bool epoch_resolved; /* INFO told the epoch: present-at-start decided */
-  bool epoch_record;   /* the reader emitted a record in this epoch */
+  bool epoch_record;   /* the reader emitted a record of the stream (not of a fetched
+                        * state) in this epoch */
   uint64_t pre_bytes;  /* media skipped before playing in this epoch */
   uint64_t pre_records;
   /* Media that came before the station's state (a late listener's

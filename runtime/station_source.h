@@ -28,8 +28,12 @@
 #include "media/media.h"
 
 /* How often the station's state (INFO, HEADERS, TITLE) is written again for
- * listeners that joined since, by default. */
-#define RT_STATION_STATE_EVERY_NS (5ull * 1000000000ull)
+ * listeners that joined since, by default. A listener that attaches asks a
+ * peer for the state at once (core/state.h), so a repeat serves only those
+ * whose fetch failed: every 15 s costs every peer's upload 0.2 % of a
+ * 128 kbit/s stream, where every 5 s cost 0.6 % (bench/RESULTS.md, "On the
+ * air"). */
+#define RT_STATION_STATE_EVERY_NS (15ull * 1000000000ull)
 
 /* How often the station's page (a PAGE record, up to SC_STATION_PAGE_MAX
  * bytes) is written again: with every state repeat it would cost a station
