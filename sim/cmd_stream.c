@@ -1,6 +1,7 @@
 /* cmd_stream.c — `stripecast-sim stream`: flags in, one JSON object out. */
 #include <stdio.h>
 
+#include "core/msg.h"
 #include "sim/churn_spec.h"
 #include "sim/cli.h"
 #include "sim/commands.h"
@@ -73,6 +74,10 @@ static const flags_opt stream_flags[] = {
     {FLAGS_OPT_ON_OFF(stream_cli, p.catchup, "catchup",
                       "a peer that finds a new parent in a stripe asks it at once for "
                       "the chunks it missed; needs --repair on")},
+    {FLAGS_OPT_U64(stream_cli, p.backfill_gens, "backfill-gens", "N", 0, SC_BACKFILL_MAX,
+                   "a late receiver asks each first parent for its stripe's chunks of "
+                   "the N newest generations and starts from them (the runtime's "
+                   "station listeners: 3); needs --repair on; 0 = off")},
     {FLAGS_OPT_F64(stream_cli, p.uplink_headroom, "uplink-headroom", "H", 0, 1e3,
                    "each peer's uplink: H x its forwarding share of the coded stream + "
                    "32 kbit/s for control; 0 = unlimited")},

@@ -249,6 +249,7 @@ static int add_peer(stream_sim *s, uint32_t i) {
   }
   cc->repair = p->repair;
   cc->catchup = p->catchup;
+  cc->backfill_gens = p->backfill_gens;
   cc->repair_wait_ns = (uint64_t)(p->repair_wait_ms * 1e6);
   if (p->uplink_headroom > 0 && cap != SIM_CAP_UNBOUNDED) {
     /* Forwarding cap children costs cap/k of the coded stream; the source
@@ -271,6 +272,8 @@ static void end_session(stream_sim *s, uint32_t i, bool survivor) {
     sc_node_stream_stats(nd, &cs);
     s->repair_asks += cs.repair_asks;
     s->catchup_asks += cs.catchup_asks;
+    s->res->backfill_asks += cs.backfill_asks;
+    s->res->backfilled_gens += cs.backfilled_gens;
     s->repair_got += cs.repair_chunks_got;
     s->chunks_stored += cs.stream.chunks_stored;
     s->res->chunks_forged += cs.auth.chunks_forged;
@@ -972,6 +975,8 @@ static const sim_json_field json_repair[] = {
     RES_AS(repair_chunks_got, "repair_chunks"),
     RES(chunks_stored)};
 static const sim_json_field json_payload[] = {RES(payload_mismatches)};
+static const sim_json_field json_backfill[] = {PRM(backfill_gens), RES(backfill_asks),
+                                               RES(backfilled_gens)};
 static const sim_json_field json_sign[] = {PRM(sign),        PRM(forgers),
                                            RES(forged_sent), RES(chunks_forged),
                                            RES(chunks_good), RES(auth_parent_switches),
@@ -1005,6 +1010,7 @@ void sim_stream_result_json(const sim_stream_params *p, const sim_stream_result 
   if (p->cut_stripes) SIM_JSON_FIELDS(&j, json_cut, srcs);
   SIM_JSON_FIELDS(&j, json_repair, srcs);
   if (p->payload) SIM_JSON_FIELDS(&j, json_payload, srcs);
+  if (p->backfill_gens) SIM_JSON_FIELDS(&j, json_backfill, srcs);
   if (p->sign || p->forgers) SIM_JSON_FIELDS(&j, json_sign, srcs);
   SIM_JSON_FIELDS(&j, json_tail, srcs);
   sim_json_machine(&j, &r->machine);

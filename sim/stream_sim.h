@@ -37,17 +37,21 @@ typedef struct sim_stream_params {
   sim_cap_kind config;
   sim_net_kind topology;
   uint64_t seed;
-  uint32_t stripes;       /* k = d + p */
-  uint32_t fec_data;      /* d */
-  uint32_t fec_parity;    /* p; 0: no coding */
-  double rate_kbps;       /* the stream's rate before coding */
-  uint32_t chunk_bytes;   /* payload per chunk */
-  double buffer_ms;       /* playout delay */
-  const char *churn;      /* churn spec (docs/churn.md); NULL: none */
-  double loss;            /* per-message loss probability */
-  double duration_s;      /* streaming time */
-  bool repair;            /* repair pulls on */
-  bool catchup;           /* asks of a new parent on re-attaching (needs repair) */
+  uint32_t stripes;     /* k = d + p */
+  uint32_t fec_data;    /* d */
+  uint32_t fec_parity;  /* p; 0: no coding */
+  double rate_kbps;     /* the stream's rate before coding */
+  uint32_t chunk_bytes; /* payload per chunk */
+  double buffer_ms;     /* playout delay */
+  const char *churn;    /* churn spec (docs/churn.md); NULL: none */
+  double loss;          /* per-message loss probability */
+  double duration_s;    /* streaming time */
+  bool repair;          /* repair pulls on */
+  bool catchup;         /* asks of a new parent on re-attaching (needs repair) */
+  /* A late receiver asks each first parent for this many of its newest
+   * generations and starts from them (sc_channel_config.backfill_gens, what
+   * the runtime's station listeners use); 0: off, the default. */
+  uint32_t backfill_gens;
   double repair_wait_ms;  /* lateness before asking */
   double uplink_headroom; /* uplink = headroom x (capacity/k) x coded rate
                              + control allowance; 0: unlimited */
@@ -119,6 +123,9 @@ typedef struct sim_stream_result {
   double repair_pull_fraction;      /* chunks got by repair / chunks stored */
   double control_overhead_fraction; /* non-payload bytes / payload bytes */
   uint64_t repair_asks, repair_chunks_got, chunks_stored, catchup_asks;
+  /* Backfill requests sent; generations receivers played from before their
+   * first chunk down a stripe (bought by the backfill or a catch-up). */
+  uint64_t backfill_asks, backfilled_gens;
   uint64_t payload_mismatches; /* payload mode: delivered bytes != sent bytes */
   /* Signed stream: chunks the forgers altered, and what receivers judged. */
   uint64_t forged_sent, chunks_forged, chunks_good, auth_parent_switches, sig_checks;

@@ -790,7 +790,8 @@ static void test_page_overhead(void **state) {
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     size_t plen = page_of(page, sizes[i]);
     uint64_t used = station_128k(page, plen, 300, &with);
-    assert_true(with.state_repeats >= 300 * 1000000000ull / RT_STATION_STATE_EVERY_NS - 1);
+    assert_true(with.state_repeats >=
+                300 * 1000000000ull / RT_STATION_STATE_EVERY_NS - 1);
     assert_int_equal(with.pages, 5); /* 0, 60, 120, 180, 240 s */
     assert_int_equal(with.page_bytes, 5 * plen);
     double kbps = (double)(used - base) * PAGE_GEN * 8 / 300 / 1000;
